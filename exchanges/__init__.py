@@ -1,0 +1,1 @@
+"""Venue profiles and loopback exchange simulators."""

@@ -1,0 +1,1 @@
+"""What arb must know per venue that ccxt does not unify."""

@@ -1,0 +1,1 @@
+"""Loopback exchange simulators speaking the real wire protocols."""
