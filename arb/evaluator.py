@@ -1,0 +1,450 @@
+"""Fee-aware opportunity evaluator: the size that maximises net profit, exactly.
+
+Pure function of its inputs (two ccxt-shaped books, fees, markets, limits, balances). The money
+semantics, pinned (README "Money semantics" says the same):
+
+* ``B`` — base bought on the buy venue, on its lot grid. ``φ`` = buy fee rate if the buy venue
+  charges it in the currency received (base), else 0; ``ψ`` = buy fee rate if charged in quote.
+* ``S = floor_sell_lot(B·(1−φ))`` — base sold; the leftover dust stays in inventory at zero value.
+* ``s`` = slippage buffer (bps/10,000). Buffered VWAPs: ``V'b = VWAP_buy(B)·(1+s)``,
+  ``V's = VWAP_sell(S)·(1−s)``.
+* ``cost = B·V'b·(1+ψ)``; ``proceeds = S·V's·(1−f_sell)``; ``net = proceeds − cost``;
+  ``net_bps = net / cost × 10,000``.
+* Limit prices: buy = worst ask walked × (1+s) rounded **up** to the tick; sell = worst bid walked
+  × (1−s) rounded **down**. The pair is skipped unless sell limit > buy limit (the rounded limits
+  must still leave a positive edge).
+* Constraints: both books' depth, ``B·VWAP_buy ≤ max_notional``, quote balance on the buy venue
+  ``≥ B·buy_limit·(1+ψ)`` (what a venue reserves for a limit buy), base balance on the sell venue
+  ``≥ S``, each market's min/max amount and min/max cost (amount × limit price), ``net > 0``,
+  ``net ≥ min_net_profit`` and ``net_bps ≥ min_net_bps``.
+* The chosen ``B`` maximises ``net`` over every feasible ``B``; ties go to the smaller size.
+
+The search is exact without enumerating every lot. Monotone constraints (depth, balances,
+notional, min/max amount, limit-price edge) bound ``B`` to ``[lo, hi]`` by binary search. Within a
+segment where neither book changes level, net is linear in ``B`` except for lot rounding, and
+that line is a global upper bound on net (cost is convex, proceeds concave). Each segment is
+scanned lot by lot from its better end, inside the range its constraints' envelopes allow, and
+the scan stops as soon as the line falls below the best net found: nothing further can beat it.
+A scan is capped at ``WINDOW_CAP`` lots (reached only when a segment's marginal edge is within
+rounding noise of zero); then ``meta["approx"]`` is True and the result is within one lot's value
+of the optimum.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, localcontext
+from itertools import pairwise
+from typing import Any
+
+from arb.books import Ladder, ladders
+from arb.model import (
+    BPS,
+    ONE,
+    ZERO,
+    Balances,
+    Fee,
+    Leg,
+    Limits,
+    MarketSpec,
+    Opportunity,
+)
+
+WINDOW_CAP = 2048
+_PREC = 60
+
+
+def floor_to(x: Decimal, step: Decimal) -> Decimal:
+    """Largest multiple of ``step`` ≤ ``x`` (sizes and sell prices round down)."""
+    return (x / step).to_integral_value(ROUND_FLOOR) * step
+
+
+def ceil_to(x: Decimal, step: Decimal) -> Decimal:
+    """Smallest multiple of ``step`` ≥ ``x`` (buy limit prices round up)."""
+    return (x / step).to_integral_value(ROUND_CEILING) * step
+
+
+@dataclass(frozen=True, slots=True)
+class _Point:
+    buy_amount: Decimal
+    sell_amount: Decimal
+    cost_raw: Decimal  # sum of ask price × amount walked (no buffer, no fee)
+    proceeds_raw: Decimal  # sum of bid price × amount walked
+    buy_level: int
+    sell_level: int
+    buy_limit: Decimal
+    sell_limit: Decimal
+    cost: Decimal
+    proceeds: Decimal
+    net: Decimal
+
+
+class _Problem:
+    """One evaluation: the books as ladders plus every parameter, with exact point evaluation."""
+
+    def __init__(
+        self,
+        asks: Ladder,
+        bids: Ladder,
+        bm: MarketSpec,
+        sm: MarketSpec,
+        buy_fee: Fee,
+        sell_fee: Fee,
+        limits: Limits,
+        balances: Balances,
+    ) -> None:
+        self.asks, self.bids, self.bm, self.sm = asks, bids, bm, sm
+        self.lb, self.ls = bm.amount_step, sm.amount_step
+        self.phi = buy_fee.taker if buy_fee.currency == "received" else ZERO
+        self.psi = buy_fee.taker if buy_fee.currency == "quote" else ZERO
+        self.keep = ONE - self.phi  # fraction of B that can be sold
+        self.fs = sell_fee.taker
+        self.s = limits.slippage_bps / BPS
+        self.buy_mult = (ONE + self.s) * (ONE + self.psi)  # cost per unit of raw ask cost
+        self.sell_mult = (ONE - self.s) * (ONE - self.fs)  # proceeds per unit of raw bid proceeds
+        self.t = limits.min_net_bps / BPS
+        self.limits, self.balances = limits, balances
+
+    # -- exact evaluation -------------------------------------------------------------------
+    def sell_amount(self, b: Decimal) -> Decimal:
+        return floor_to(b * self.keep, self.ls)
+
+    def buy_limit(self, k: int) -> Decimal:
+        return ceil_to(self.asks.prices[k] * (ONE + self.s), self.bm.price_step)
+
+    def sell_limit(self, j: int) -> Decimal:
+        return floor_to(self.bids.prices[j] * (ONE - self.s), self.sm.price_step)
+
+    def upper_ok(self, b: Decimal) -> bool:
+        """Constraints that, once broken, stay broken for every larger B."""
+        if not self.asks.ensure_amount(b):
+            return False
+        s = self.sell_amount(b)
+        if s > 0 and not self.bids.ensure_amount(s):
+            return False
+        cost_raw, k = self.asks.walk(b)
+        lim = self.limits
+        if lim.max_notional is not None and cost_raw > lim.max_notional:
+            return False
+        buy_limit = self.buy_limit(k)
+        if self.balances.quote_on_buy is not None and b * buy_limit * (ONE + self.psi) > self.balances.quote_on_buy:
+            return False
+        if self.balances.base_on_sell is not None and s > self.balances.base_on_sell:
+            return False
+        if self.bm.max_amount is not None and b > self.bm.max_amount:
+            return False
+        if self.bm.max_cost is not None and b * buy_limit > self.bm.max_cost:
+            return False
+        if self.sm.max_amount is not None and s > self.sm.max_amount:
+            return False
+        if s > 0:
+            j = self.bids.level_index(s)
+            if self.sell_limit(j) <= buy_limit:
+                return False
+        return True
+
+    def lower_ok(self, b: Decimal) -> bool:
+        """Constraints that, once met, stay met for every larger B (within the upper bound)."""
+        s = self.sell_amount(b)
+        if s <= 0:
+            return False
+        if self.bm.min_amount is not None and b < self.bm.min_amount:
+            return False
+        if self.sm.min_amount is not None and s < self.sm.min_amount:
+            return False
+        if self.bm.min_cost is not None:
+            _, k = self.asks.walk(b)
+            if b * self.buy_limit(k) < self.bm.min_cost:
+                return False
+        return True
+
+    def point(self, b: Decimal) -> _Point | None:
+        """Exact economics at B if every non-monotone constraint holds (B within [lo, hi])."""
+        s = self.sell_amount(b)
+        if s <= 0:
+            return None
+        cost_raw, k = self.asks.walk(b)
+        proceeds_raw, j = self.bids.walk(s)
+        sell_limit = self.sell_limit(j)
+        sell_value = s * sell_limit
+        if self.sm.min_cost is not None and sell_value < self.sm.min_cost:
+            return None
+        if self.sm.max_cost is not None and sell_value > self.sm.max_cost:
+            return None
+        cost = cost_raw * self.buy_mult
+        proceeds = proceeds_raw * self.sell_mult
+        net = proceeds - cost
+        if net <= 0 or net < self.limits.min_net_profit or net < self.t * cost:
+            return None
+        return _Point(b, s, cost_raw, proceeds_raw, k, j, self.buy_limit(k), sell_limit, cost, proceeds, net)
+
+    # -- bounds -----------------------------------------------------------------------------
+    def buy_depth_bound(self) -> Decimal:
+        """An upper bound on B from depth and quote caps, loading only the levels it needs."""
+        caps = [c for c in (self.limits.max_notional, self.bm.max_cost) if c is not None]
+        if self.balances.quote_on_buy is not None:
+            caps.append(self.balances.quote_on_buy / (ONE + self.psi))
+        if caps:
+            self.asks.ensure_cost(min(caps))
+        else:
+            self.asks.load_all()
+        b = self.asks.cum_amount[-1] if self.asks.loaded else ZERO
+        if self.bm.max_amount is not None:
+            b = min(b, self.bm.max_amount)
+        s_caps = [c for c in (self.balances.base_on_sell, self.sm.max_amount) if c is not None]
+        s_need = min([b * self.keep, *s_caps])
+        self.bids.ensure_amount(s_need)
+        s_depth = self.bids.cum_amount[-1] if self.bids.loaded else ZERO
+        return min(b, (min(s_depth, s_need) + self.ls) / self.keep)
+
+    def search_lattice(self, hi_index: int, pred_true_low: bool, pred: Any) -> int | None:
+        """Binary search on B = n·lb, n in [1, hi_index]. Returns the boundary index or None.
+
+        pred_true_low: pred is True for small n then False (find the largest True);
+        otherwise pred is False then True (find the smallest True).
+        """
+        lb = self.lb
+        lo, hi = 1, hi_index
+        if hi < 1:
+            return None
+        if pred_true_low:
+            if not pred(lb):
+                return None
+            while lo < hi:
+                mid = (lo + hi + 1) // 2
+                if pred(mid * lb):
+                    lo = mid
+                else:
+                    hi = mid - 1
+            return lo
+        if not pred(hi * lb):
+            return None
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if pred(mid * lb):
+                hi = mid
+            else:
+                lo = mid + 1
+        return lo
+
+
+def _as_market(m: MarketSpec | dict[str, Any]) -> MarketSpec:
+    return m if isinstance(m, MarketSpec) else MarketSpec.from_ccxt(m)
+
+
+class _Segment:
+    """Linear economics of B while neither book changes level: net = c0 + beta·S − gamma·B."""
+
+    __slots__ = ("b_before", "beta", "c0", "cost0", "gamma", "s_before", "s_end", "sell_limit")
+
+    def __init__(self, p: _Problem, k: int, j: int) -> None:
+        asks, bids = p.asks, p.bids
+        self.b_before = asks.cum_amount[k - 1] if k else ZERO
+        self.s_before = bids.cum_amount[j - 1] if j else ZERO
+        self.s_end = bids.cum_amount[j]
+        a_before_cost = asks.cum_cost[k - 1] if k else ZERO
+        b_before_cost = bids.cum_cost[j - 1] if j else ZERO
+        self.gamma = asks.prices[k] * p.buy_mult
+        self.beta = bids.prices[j] * p.sell_mult
+        self.cost0 = (a_before_cost - self.b_before * asks.prices[k]) * p.buy_mult  # cost = cost0 + gamma·B
+        self.c0 = (b_before_cost - self.s_before * bids.prices[j]) * p.sell_mult - self.cost0
+        self.sell_limit = p.sell_limit(j)
+
+
+def _search(p: _Problem, b_lo: Decimal, b_hi: Decimal) -> tuple[_Point | None, bool, int]:
+    """The feasible B in [b_lo, b_hi] with the largest net (ties: smaller B); see module docstring.
+
+    Returns (best point, whether a scan hit WINDOW_CAP before it could prove optimality, steps).
+    """
+    by_buy_lot = p.lb * p.keep >= p.ls  # parameterise by the coarser lattice
+    lim, t = p.limits, p.t
+
+    def index(x: Decimal) -> Decimal:
+        return x / p.lb if by_buy_lot else x * p.keep / p.ls
+
+    def at(i: int) -> tuple[Decimal, Decimal, Decimal]:
+        """(B, S, c) for parameter index i; c is the unrounded S (by buy lot) or unrounded B (by sell lot)."""
+        if by_buy_lot:
+            b = i * p.lb
+            return b, floor_to(b * p.keep, p.ls), b * p.keep
+        s = i * p.ls
+        return ceil_to(s / p.keep, p.lb), s, s / p.keep
+
+    breaks = {b_lo, b_hi}
+    breaks.update(ca for ca in p.asks.cum_amount if b_lo < ca < b_hi)
+    breaks.update(x for x in (cb / p.keep for cb in p.bids.cum_amount) if b_lo < x < b_hi)
+    points = sorted(breaks)
+    lo_i = math.floor(index(b_lo))
+    hi_i = math.ceil(index(b_hi))
+    best: _Point | None = None
+    capped = False
+    steps = 0
+
+    def consider(pt: _Point | None) -> None:
+        nonlocal best
+        if pt is not None and (
+            best is None or pt.net > best.net or (pt.net == best.net and pt.buy_amount < best.buy_amount)
+        ):
+            best = pt
+
+    consider(p.point(b_lo))
+    consider(p.point(b_hi))
+    s_depth = p.bids.cum_amount[-1]
+    for x0, x1 in pairwise(points):
+        xm = (x0 + x1) / 2
+        k = p.asks.level_index(xm)
+        j = p.bids.level_index(min(xm * p.keep, s_depth))
+        seg = _Segment(p, k, j)
+        # Slopes per unit of B of the envelopes (S taken as B·keep, no rounding) and their values.
+        slope_net = seg.beta * p.keep - seg.gamma
+        # Upper envelopes (value at B=0, slope per B): a feasible B needs value + slope·B >= 0.
+        cons: list[tuple[Decimal, Decimal]] = [(seg.c0, slope_net)]
+        if lim.min_net_profit > 0:
+            cons.append((seg.c0 - lim.min_net_profit, slope_net))
+        if t > 0:
+            cons.append((seg.c0 - t * seg.cost0, slope_net - t * seg.gamma))
+        if p.sm.min_cost is not None:
+            cons.append((-p.sm.min_cost, seg.sell_limit * p.keep))
+        if p.sm.max_cost is not None:
+            # rounding lowers S by < one lot, so this one's envelope sits one lot's value higher
+            cons.append((p.sm.max_cost + seg.sell_limit * p.ls, -seg.sell_limit * p.keep))
+        u = max(lo_i, math.floor(index(x0)) - 1)
+        v = min(hi_i, math.ceil(index(x1)) + 1)
+        for c0, sl in cons:
+            if sl == 0:
+                if c0 < 0:  # the envelope is negative across the segment: nothing here is feasible
+                    u, v = 1, 0
+                continue
+            z = math.floor(index(-c0 / sl))
+            if sl < 0:
+                v = min(v, z + 1)
+            else:
+                u = max(u, z - 1)
+        if u > v:
+            continue
+        order = range(v, u - 1, -1) if slope_net >= 0 else range(u, v + 1)
+        scanned = 0
+        for i in order:
+            b, s, c = at(i)
+            if b < b_lo or b > b_hi:
+                continue
+            # The segment's line is a global upper bound on net (cost convex, proceeds concave).
+            envelope = seg.c0 + seg.beta * c - seg.gamma * b if by_buy_lot else seg.c0 + seg.beta * s - seg.gamma * c
+            if best is not None and envelope < best.net:
+                break  # nothing further in this direction can beat the best
+            scanned += 1
+            if scanned > WINDOW_CAP:
+                capped = True
+                break
+            if not (seg.b_before < b and seg.s_before < s <= seg.s_end):
+                consider(p.point(b))  # next to a level boundary: evaluate exactly the slow way
+                continue
+            net = seg.c0 + seg.beta * s - seg.gamma * b
+            if net <= 0 or net < lim.min_net_profit or net < t * (seg.cost0 + seg.gamma * b):
+                continue
+            sell_value = s * seg.sell_limit
+            if (p.sm.min_cost is not None and sell_value < p.sm.min_cost) or (
+                p.sm.max_cost is not None and sell_value > p.sm.max_cost
+            ):
+                continue
+            if best is None or net > best.net or (net == best.net and b < best.buy_amount):
+                consider(p.point(b))
+        steps += scanned
+    return best, capped, steps
+
+
+def evaluate(
+    buy_book: dict[str, Any],
+    sell_book: dict[str, Any],
+    *,
+    buy_market: MarketSpec | dict[str, Any],
+    sell_market: MarketSpec | dict[str, Any],
+    buy_fee: Fee,
+    sell_fee: Fee,
+    limits: Limits | None = None,
+    balances: Balances | None = None,
+    symbol: str | None = None,
+    buy_venue: str = "buy",
+    sell_venue: str = "sell",
+) -> Opportunity | None:
+    """Buy on ``buy_book``'s asks, sell on ``sell_book``'s bids: the net-profit-maximising size, or None.
+
+    Books are ccxt-shaped dicts (floats are read through ``str``); markets are ccxt market dicts or
+    :class:`MarketSpec`. Raises :class:`arb.errors.BookError` for malformed or crossed books and
+    :class:`arb.errors.MarketError` for markets without precision.
+    """
+    limits = limits or Limits()
+    balances = balances or Balances()
+    bm, sm = _as_market(buy_market), _as_market(sell_market)
+    symbol = symbol or bm.symbol
+    with localcontext() as ctx:
+        ctx.prec = _PREC
+        _, asks = ladders(buy_book, f"{buy_venue} {symbol}")
+        bids, _ = ladders(sell_book, f"{sell_venue} {symbol}")
+        best_ask, best_bid = asks.best(), bids.best()
+        if best_ask is None or best_bid is None:
+            return None
+        p = _Problem(asks, bids, bm, sm, buy_fee, sell_fee, limits, balances)
+        # Cheap exit: the best levels do not cross after fees and buffer.
+        if best_bid * p.sell_mult * p.keep <= best_ask * p.buy_mult:
+            return None
+        b_cap = p.buy_depth_bound()
+        hi_index = int((b_cap / p.lb).to_integral_value(ROUND_FLOOR))
+        hi = p.search_lattice(hi_index, True, p.upper_ok)
+        if hi is None:
+            return None
+        lo = p.search_lattice(hi, False, p.lower_ok)
+        if lo is None:
+            return None
+        b_lo, b_hi = lo * p.lb, hi * p.lb
+        best, capped, steps = _search(p, b_lo, b_hi)
+        if best is None:
+            return None
+        return _opportunity(p, best, symbol, buy_venue, sell_venue, capped, steps)
+
+
+def _opportunity(
+    p: _Problem, pt: _Point, symbol: str, buy_venue: str, sell_venue: str, capped: bool, n_cands: int
+) -> Opportunity:
+    fee_buy = pt.cost_raw * (ONE + p.s) * (p.phi + p.psi)
+    fee_sell = pt.proceeds_raw * (ONE - p.s) * p.fs
+    fees = fee_buy + fee_sell
+    buy = Leg(
+        venue=buy_venue,
+        side="buy",
+        amount=pt.buy_amount,
+        vwap=pt.cost_raw / pt.buy_amount,
+        worst_price=p.asks.prices[pt.buy_level],
+        limit_price=pt.buy_limit,
+        fee_quote=fee_buy,
+        levels=pt.buy_level + 1,
+    )
+    sell = Leg(
+        venue=sell_venue,
+        side="sell",
+        amount=pt.sell_amount,
+        vwap=pt.proceeds_raw / pt.sell_amount,
+        worst_price=p.bids.prices[pt.sell_level],
+        limit_price=pt.sell_limit,
+        fee_quote=fee_sell,
+        levels=pt.sell_level + 1,
+    )
+    return Opportunity(
+        symbol=symbol,
+        buy=buy,
+        sell=sell,
+        cost=pt.cost,
+        proceeds=pt.proceeds,
+        gross_profit=pt.net + fees,
+        fees_quote=fees,
+        net_profit=pt.net,
+        net_bps=pt.net * BPS / pt.cost,
+        dust=pt.buy_amount * p.keep - pt.sell_amount,
+        meta={
+            "approx": capped,
+            "steps": n_cands,
+            "buy_levels_loaded": p.asks.loaded,
+            "sell_levels_loaded": p.bids.loaded,
+        },
+    )
