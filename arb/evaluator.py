@@ -367,12 +367,16 @@ def evaluate(
     symbol: str | None = None,
     buy_venue: str = "buy",
     sell_venue: str = "sell",
+    why: list[str] | None = None,
 ) -> Opportunity | None:
     """Buy on ``buy_book``'s asks, sell on ``sell_book``'s bids: the net-profit-maximising size, or None.
 
     Books are ccxt-shaped dicts (floats are read through ``str``); markets are ccxt market dicts or
     :class:`MarketSpec`. Raises :class:`arb.errors.BookError` for malformed or crossed books and
-    :class:`arb.errors.MarketError` for markets without precision.
+    :class:`arb.errors.MarketError` for markets without precision. When nothing qualifies and ``why``
+    is a list, one reason code is appended: ``empty_book``, ``no_cross_after_fees``, ``capped``
+    (balance, notional, max size or limit-price edge leave no lot), ``too_thin`` (min amount or
+    min notional unreachable) or ``below_threshold`` (no size clears net > 0, min profit, min bps).
     """
     limits = limits or Limits()
     balances = balances or Balances()
@@ -384,24 +388,30 @@ def evaluate(
         bids, _ = ladders(sell_book, f"{sell_venue} {symbol}")
         best_ask, best_bid = asks.best(), bids.best()
         if best_ask is None or best_bid is None:
-            return None
+            return _reject(why, "empty_book")
         p = _Problem(asks, bids, bm, sm, buy_fee, sell_fee, limits, balances)
         # Cheap exit: the best levels do not cross after fees and buffer.
         if best_bid * p.sell_mult * p.keep <= best_ask * p.buy_mult:
-            return None
+            return _reject(why, "no_cross_after_fees")
         b_cap = p.buy_depth_bound()
         hi_index = int((b_cap / p.lb).to_integral_value(ROUND_FLOOR))
         hi = p.search_lattice(hi_index, True, p.upper_ok)
         if hi is None:
-            return None
+            return _reject(why, "capped")
         lo = p.search_lattice(hi, False, p.lower_ok)
         if lo is None:
-            return None
+            return _reject(why, "too_thin")
         b_lo, b_hi = lo * p.lb, hi * p.lb
         best, capped, steps = _search(p, b_lo, b_hi)
         if best is None:
-            return None
+            return _reject(why, "below_threshold")
         return _opportunity(p, best, symbol, buy_venue, sell_venue, capped, steps)
+
+
+def _reject(why: list[str] | None, reason: str) -> None:
+    if why is not None:
+        why.append(reason)
+    return None
 
 
 def _opportunity(

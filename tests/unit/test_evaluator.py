@@ -122,6 +122,25 @@ def test_min_notional_on_either_leg_blocks_dust_trades() -> None:
                     sell_market=market("X/USDT", lot="0.01", tick="0.1", min_amount="0.05"), **kw) is None
 
 
+def test_rejections_say_why() -> None:
+    buy = make_book(bids=[(99, 1)], asks=[(100, "0.04")])
+    sell = make_book(bids=[(101, "10")], asks=[(102, 1)])
+    m = market("X/USDT", lot="0.01", tick="0.1")
+    cases = [
+        (dict(buy_market=m, sell_market=m, buy_fee=fee("0.01"), sell_fee=fee("0.01")), "no_cross_after_fees"),
+        (dict(buy_market=market("X/USDT", lot="0.01", tick="0.1", min_cost="5"), sell_market=m, buy_fee=fee("0"),
+              sell_fee=fee("0")), "too_thin"),
+        (dict(buy_market=m, sell_market=m, buy_fee=fee("0"), sell_fee=fee("0"),
+              balances=Balances(quote_on_buy=D("0.5"))), "capped"),
+        (dict(buy_market=m, sell_market=m, buy_fee=fee("0"), sell_fee=fee("0"), limits=Limits(min_net_profit=D("1"))),
+         "below_threshold"),
+    ]
+    for kw, reason in cases:
+        why: list[str] = []
+        assert evaluate(buy, sell, why=why, **kw) is None
+        assert why == [reason]
+
+
 def test_public_entry_point_takes_ccxt_dicts() -> None:
     buy = {"bids": [[63999.9, 1.0]], "asks": [[64000.0, 0.5], [64000.5, 1.0]]}
     sell = {"bids": [[64150.0, 0.3], [64100.0, 2.0]], "asks": [[64150.1, 1.0]]}

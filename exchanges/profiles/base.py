@@ -1,0 +1,41 @@
+"""VenueProfile: what arb must know per venue that ccxt does not unify, and nothing else."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from arb.model import FeeCurrency
+
+
+@dataclass(frozen=True, slots=True)
+class VenueProfile:
+    id: str  # ccxt id
+    fee_currency: FeeCurrency  # where the spot taker fee is charged
+    default_taker: Decimal  # fallback taker rate when neither account nor config gives one
+    client_id_param: str  # the ccxt create_order param carrying our client order id
+    client_id_max_len: int
+    client_id_pattern: str  # regex every client id must match (venue rule)
+    book_limit: int | None  # limit passed to watch_order_book (None = ccxt default channel)
+    book_channel: str  # what that limit subscribes to, for humans
+    needs_password: bool = False  # OKX: API passphrase
+    ioc_params: dict[str, Any] = field(default_factory=lambda: {"timeInForce": "IOC"})
+    notes: str = ""
+
+    def client_order_id(self, opportunity_id: str, leg: str, attempt: int = 0) -> str:
+        """Deterministic client order id for one leg of one opportunity (same inputs → same id).
+
+        ``arb`` + hex digest, cut to the venue's length rule; alphanumeric so it is valid everywhere.
+        """
+        digest = hashlib.sha256(f"{opportunity_id}:{leg}:{attempt}".encode()).hexdigest()
+        cid = ("arb" + digest)[: self.client_id_max_len]
+        if not re.fullmatch(self.client_id_pattern, cid):  # pragma: no cover - guarded by tests per venue
+            raise ValueError(f"{self.id}: client id {cid!r} breaks the venue rule {self.client_id_pattern}")
+        return cid
+
+    def order_params(self, client_id: str) -> dict[str, Any]:
+        """ccxt ``create_order`` params for a limit IOC leg with our client order id."""
+        return {**self.ioc_params, self.client_id_param: client_id}
