@@ -1,0 +1,243 @@
+"""The engine core: each delivered book → detector → evaluator → episodes → sink.
+
+Synchronous and free of I/O: feeds call :meth:`Engine.on_book` from their watch loop, a sweeper
+calls :meth:`Engine.sweep` a few times a second, and everything observable leaves through the
+``Sink`` (journal, notifier, live view, library consumers), which must not block.
+
+Book hygiene (never trade or log on bad data): a book that is empty or crossed on its own venue is
+dropped and ends the episodes that use it; a book older than ``max_book_age_ms`` (by receive time,
+or by the venue's own timestamp when that is more than twice the limit behind the wall clock, which
+catches delayed feeds) is never evaluated, and the sweeper drops it until a fresh update arrives.
+A feed error (disconnect, sequence gap, resync) invalidates the venue's books at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Protocol
+
+from arb.books import top_of_book
+from arb.detector import Detector
+from arb.episodes import EpisodeTracker, Key, snapshot
+from arb.errors import BookError
+from arb.evaluator import evaluate
+from arb.model import Balances, Episode, Fee, Limits, MarketSpec, Opportunity
+
+log = logging.getLogger(__name__)
+_Q2 = Decimal("0.01")
+
+# Near-miss reasons shown in the live view ("why nothing fired").
+REASONS = {
+    "raw_only": "crossed before fees, not after",
+    "no_cross_after_fees": "crossed before fees, not after (exact check)",
+    "too_thin": "too thin for min amount / min notional",
+    "capped": "no size fits balances / notional / limit-price edge",
+    "below_threshold": "below the profit or bps threshold",
+    "stale": "other book stale",
+    "crossed_or_empty": "book crossed or empty on its venue",
+    "bad_book": "malformed book data",
+}
+
+
+def wall_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class Sink(Protocol):
+    def episode_started(self, ep: Episode, inputs: dict[str, Any]) -> None: ...
+    def episode_ended(self, ep: Episode, peak_inputs: dict[str, Any], end_inputs: dict[str, Any]) -> None: ...
+    def opportunity(self, opp: Opportunity, ep: Episode) -> None: ...
+    def event(self, venue: str | None, symbol: str | None, kind: str, detail: str) -> None: ...
+
+
+@dataclass(slots=True)
+class SymbolView:
+    """Per symbol, the best edge after fees seen on the last update, for the live view."""
+
+    pair: tuple[str, str] | None = None
+    edge_bps: float | None = None
+    net_bps: str | None = None
+    updated_ms: int = 0
+
+
+@dataclass(slots=True)
+class _Book:
+    book: Any
+    recv_ms: int  # monotonic
+    valid: bool = True
+
+
+@dataclass(slots=True)
+class EngineStats:
+    updates: int = 0
+    evaluations: int = 0
+    opportunities: int = 0
+    episodes_started: int = 0
+    episodes_ended: int = 0
+    near_miss: Counter[str] = field(default_factory=Counter)
+
+
+class Engine:
+    def __init__(
+        self,
+        *,
+        run_id: str,
+        markets: dict[tuple[str, str], MarketSpec],
+        fees: dict[tuple[str, str], Fee],
+        limits: Limits,
+        sink: Sink,
+        max_book_age_ms: int = 2000,
+        episode_gap_ms: int = 500,
+        balances: Callable[[str, str, str], Balances] | None = None,
+        wall_clock: Callable[[], int] = wall_ms,
+    ) -> None:
+        self.markets = markets
+        self.fees = fees
+        self.limits = limits
+        self.sink = sink
+        self.max_age = max_book_age_ms
+        self.balances = balances
+        self.wall = wall_clock
+        self.detector = Detector()
+        for (venue, symbol), fee in fees.items():
+            self.detector.set_fee(venue, symbol, fee)
+        self.tracker = EpisodeTracker(run_id, episode_gap_ms)
+        self.books: dict[tuple[str, str], _Book] = {}
+        self.stats = EngineStats()
+        self.views: dict[str, SymbolView] = {}
+
+    def add_market(self, venue: str, symbol: str, market: MarketSpec, fee: Fee) -> None:
+        """Register a (venue, symbol) once its markets are loaded; updates for others are ignored."""
+        self.markets[(venue, symbol)] = market
+        self.fees[(venue, symbol)] = fee
+        self.detector.set_fee(venue, symbol, fee)
+
+    # -- feed callbacks -------------------------------------------------------------------------
+    def on_book(self, venue: str, symbol: str, book: Any, recv_ms: int) -> None:
+        self.stats.updates += 1
+        if (venue, symbol) not in self.markets:
+            return  # a symbol this run does not trade on this venue
+        now = self.wall()
+        top = top_of_book(book)
+        if top is None:
+            self._invalidate(venue, symbol, now, "crossed", "book crossed or empty on its venue")
+            self.stats.near_miss["crossed_or_empty"] += 1
+            return
+        venue_ts = book.get("timestamp") if isinstance(book, dict) else None
+        if venue_ts and now - venue_ts > 2 * self.max_age:
+            self._invalidate(venue, symbol, now, "stale", f"book timestamp {now - venue_ts} ms behind")
+            self.stats.near_miss["stale"] += 1
+            return
+        slot = self.books.get((venue, symbol))
+        if slot is None:
+            self.books[(venue, symbol)] = _Book(book, recv_ms)
+        else:
+            if not slot.valid:
+                self.sink.event(venue, symbol, "book_ok", "fresh book after an invalid one")
+            slot.book, slot.recv_ms, slot.valid = book, recv_ms, True
+        crosses = self.detector.update(venue, symbol, top[0], top[1])
+        if crosses.raw_only:
+            self.stats.near_miss["raw_only"] += crosses.raw_only
+        hit: set[Key] = set()
+        for buy_v, sell_v in crosses.pairs:
+            opp = self._evaluate(symbol, buy_v, sell_v, recv_ms, now)
+            if opp is not None:
+                hit.add(opp.key)
+        for key in self.tracker.keys_for(symbol, venue):
+            if key not in hit:
+                self.tracker.miss(key, now)
+
+    def on_event(self, venue: str, symbol: str | None, kind: str, detail: str) -> None:
+        """Feed events: errors invalidate the venue's books (all symbols when symbol is None)."""
+        now = self.wall()
+        if kind in ("disconnect", "resync", "error", "venue_down"):
+            targets = [symbol] if symbol else [s for (v, s) in self.books if v == venue]
+            for s in targets:
+                self._invalidate(venue, s, now, None, detail)
+        self.sink.event(venue, symbol, kind, detail)
+
+    def sweep(self, recv_now_ms: int) -> None:
+        """Drop stale books and end episodes that went quiet. Call a few times a second."""
+        now = self.wall()
+        for (venue, symbol), slot in self.books.items():
+            if slot.valid and recv_now_ms - slot.recv_ms > self.max_age:
+                self._invalidate(venue, symbol, now, "stale", f"no update for {recv_now_ms - slot.recv_ms} ms")
+        for t in self.tracker.sweep(now):
+            self._ended(t)
+
+    def close(self) -> None:
+        for t in self.tracker.close_all(self.wall()):
+            self._ended(t)
+
+    # -- internals ----------------------------------------------------------------------------------
+    def _evaluate(self, symbol: str, buy_v: str, sell_v: str, recv_ms: int, now: int) -> Opportunity | None:
+        b, s = self.books.get((buy_v, symbol)), self.books.get((sell_v, symbol))
+        if b is None or s is None or not b.valid or not s.valid:
+            return None
+        ages = (recv_ms - b.recv_ms, recv_ms - s.recv_ms)
+        if max(ages) > self.max_age:
+            self.stats.near_miss["stale"] += 1
+            return None
+        bm, sm = self.markets[(buy_v, symbol)], self.markets[(sell_v, symbol)]
+        bf, sf = self.fees[(buy_v, symbol)], self.fees[(sell_v, symbol)]
+        bal = self.balances(symbol, buy_v, sell_v) if self.balances else Balances()
+        why: list[str] = []
+        self.stats.evaluations += 1
+        try:
+            opp = evaluate(
+                b.book, s.book, buy_market=bm, sell_market=sm, buy_fee=bf, sell_fee=sf, limits=self.limits,
+                balances=bal, symbol=symbol, buy_venue=buy_v, sell_venue=sell_v, why=why,
+            )
+        except BookError as e:
+            self.stats.near_miss["bad_book"] += 1
+            bad_venue = buy_v if buy_v in str(e).split(" ")[0] else sell_v
+            self._invalidate(bad_venue, symbol, now, "bad_book", str(e))
+            return None
+        if opp is None:
+            self.stats.near_miss[why[0] if why else "below_threshold"] += 1
+            self._view(symbol, (buy_v, sell_v), None, now)
+            return None
+        self.stats.opportunities += 1
+        inputs = snapshot(
+            opp, b.book, s.book, buy_market=bm, sell_market=sm, buy_fee=bf, sell_fee=sf, limits=self.limits,
+            balances=bal, book_age_ms=ages,
+        )
+        started = self.tracker.observe(opp, inputs, now)
+        ep = started or self.tracker.open[opp.key].ep
+        if started is not None:
+            self.stats.episodes_started += 1
+            self.sink.episode_started(started, inputs)
+        self.sink.opportunity(opp, ep)
+        self._view(symbol, (buy_v, sell_v), opp, now)
+        return opp
+
+    def _view(self, symbol: str, pair: tuple[str, str], opp: Opportunity | None, now: int) -> None:
+        v = self.views.setdefault(symbol, SymbolView())
+        v.pair, v.updated_ms = pair, now
+        v.net_bps = None if opp is None else str(opp.net_bps.quantize(_Q2))
+
+    def _invalidate(self, venue: str, symbol: str, now: int, kind: str | None, detail: str) -> None:
+        slot = self.books.get((venue, symbol))
+        was_valid = slot is not None and slot.valid
+        if slot is not None:
+            slot.valid = False
+        self.detector.remove(venue, symbol)
+        reason = "crossed" if kind in ("crossed", "bad_book") else "stale"
+        for key in self.tracker.keys_for(symbol, venue):
+            t = self.tracker.end(key, now, reason)  # type: ignore[arg-type]
+            if t is not None:
+                self._ended(t)
+        if kind is not None and (was_valid or slot is None):
+            self.sink.event(venue, symbol, kind, detail)
+
+    def _ended(self, t: Any) -> None:
+        self.stats.episodes_ended += 1
+        self.sink.episode_ended(t.ep, t.peak_inputs, t.last_inputs)
+
+
+

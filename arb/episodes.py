@@ -1,0 +1,203 @@
+"""Opportunity episodes and the evaluation snapshots that let anyone recompute them.
+
+An episode is keyed by (symbol, buy venue, sell venue). It starts with the first evaluation that
+yields an opportunity for the key and ends when none has for ``gap_ms`` (``end_reason="gap"``), or
+when either book goes stale or crossed (``"stale"``/``"crossed"``), or at shutdown. It holds the
+peak and last opportunity; the tracker also keeps the inputs of the start, peak and last
+evaluations so the journal can store them as snapshots.
+
+A snapshot is plain JSON: the levels the evaluator read from both books (exact strings), markets,
+fees, limits, balances and book ages. ``reevaluate(snapshot)`` runs :func:`arb.evaluate` on it
+again and must give the same result; tests check that over every snapshot of a demo run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from arb.evaluator import evaluate
+from arb.model import Balances, Episode, EpisodeEnd, Fee, Limits, MarketSpec, Opportunity
+
+Key = tuple[str, str, str]
+
+
+@dataclass(slots=True)
+class _Tracked:
+    ep: Episode
+    start_inputs: dict[str, Any]
+    peak_inputs: dict[str, Any]
+    last_inputs: dict[str, Any]
+    miss_ms: int | None = None  # first evaluation without an opportunity since the last hit
+
+
+class EpisodeTracker:
+    """Pure bookkeeping of open episodes; the caller supplies every timestamp."""
+
+    def __init__(self, run_id: str, gap_ms: int) -> None:
+        self.run_id = run_id
+        self.gap_ms = gap_ms
+        self.open: dict[Key, _Tracked] = {}
+        self._seq = 0
+
+    def observe(self, opp: Opportunity, inputs: dict[str, Any], now_ms: int) -> Episode | None:
+        """Record an opportunity; returns the Episode if this evaluation started one."""
+        t = self.open.get(opp.key)
+        if t is None:
+            self._seq += 1
+            ep = Episode(
+                id=f"{self.run_id}-{self._seq}",
+                symbol=opp.symbol,
+                buy_venue=opp.buy_venue,
+                sell_venue=opp.sell_venue,
+                start_ms=now_ms,
+                last_ms=now_ms,
+                peak=opp,
+                last=opp,
+            )
+            self.open[opp.key] = _Tracked(ep, inputs, inputs, inputs)
+            return ep
+        ep = t.ep
+        ep.evaluations += 1
+        ep.last, ep.last_ms = opp, now_ms
+        t.last_inputs, t.miss_ms = inputs, None
+        if ep.peak is None or opp.net_profit > ep.peak.net_profit:
+            ep.peak, t.peak_inputs = opp, inputs
+        return None
+
+    def miss(self, key: Key, now_ms: int) -> None:
+        """An evaluation (or a detector update) for ``key`` found no opportunity."""
+        t = self.open.get(key)
+        if t is not None and t.miss_ms is None:
+            t.miss_ms = now_ms
+
+    def keys_for(self, symbol: str, venue: str) -> list[Key]:
+        return [k for k in self.open if k[0] == symbol and venue in (k[1], k[2])]
+
+    def end(self, key: Key, now_ms: int, reason: EpisodeEnd) -> _Tracked | None:
+        t = self.open.pop(key, None)
+        if t is None:
+            return None
+        ep = t.ep
+        ep.end_ms = max(ep.last_ms, t.miss_ms if t.miss_ms is not None else now_ms)
+        ep.end_reason = reason
+        return t
+
+    def sweep(self, now_ms: int) -> list[_Tracked]:
+        """End every episode with no opportunity for ``gap_ms``."""
+        due = [k for k, t in self.open.items() if now_ms - t.ep.last_ms >= self.gap_ms]
+        return [t for k in due if (t := self.end(k, now_ms, "gap")) is not None]
+
+    def close_all(self, now_ms: int) -> list[_Tracked]:
+        return [t for k in list(self.open) if (t := self.end(k, now_ms, "shutdown")) is not None]
+
+
+# ----------------------------------------------------------------------------- snapshots
+def _levels(side: Any, n: int) -> list[list[str]]:
+    return [[str(level[0]), str(level[1])] for level in side[:n]]
+
+
+def _market(m: MarketSpec) -> dict[str, str | None]:
+    return {
+        "symbol": m.symbol,
+        "base": m.base,
+        "quote": m.quote,
+        "amount_step": str(m.amount_step),
+        "price_step": str(m.price_step),
+        "min_amount": _s(m.min_amount),
+        "max_amount": _s(m.max_amount),
+        "min_cost": _s(m.min_cost),
+        "max_cost": _s(m.max_cost),
+    }
+
+
+def _s(x: Decimal | None) -> str | None:
+    return None if x is None else str(x)
+
+
+def _d(x: str | None) -> Decimal | None:
+    return None if x is None else Decimal(x)
+
+
+def snapshot(
+    opp: Opportunity,
+    buy_book: Any,
+    sell_book: Any,
+    *,
+    buy_market: MarketSpec,
+    sell_market: MarketSpec,
+    buy_fee: Fee,
+    sell_fee: Fee,
+    limits: Limits,
+    balances: Balances,
+    book_age_ms: tuple[int, int],
+) -> dict[str, Any]:
+    """The evaluation's inputs, limited to the levels it read, plus its result."""
+    nb = max(1, int(opp.meta.get("buy_levels_loaded", len(buy_book["asks"]))))
+    ns = max(1, int(opp.meta.get("sell_levels_loaded", len(sell_book["bids"]))))
+    return {
+        "symbol": opp.symbol,
+        "buy_venue": opp.buy_venue,
+        "sell_venue": opp.sell_venue,
+        "buy_book": {"bids": _levels(buy_book["bids"], 1), "asks": _levels(buy_book["asks"], nb)},
+        "sell_book": {"bids": _levels(sell_book["bids"], ns), "asks": _levels(sell_book["asks"], 1)},
+        "buy_market": _market(buy_market),
+        "sell_market": _market(sell_market),
+        "buy_fee": {"taker": str(buy_fee.taker), "currency": buy_fee.currency, "source": buy_fee.source},
+        "sell_fee": {"taker": str(sell_fee.taker), "currency": sell_fee.currency, "source": sell_fee.source},
+        "limits": {
+            "min_net_bps": str(limits.min_net_bps),
+            "min_net_profit": str(limits.min_net_profit),
+            "max_notional": _s(limits.max_notional),
+            "slippage_bps": str(limits.slippage_bps),
+        },
+        "balances": {"quote_on_buy": _s(balances.quote_on_buy), "base_on_sell": _s(balances.base_on_sell)},
+        "book_age_ms": {"buy": book_age_ms[0], "sell": book_age_ms[1]},
+        "result": {
+            "buy_amount": str(opp.buy.amount),
+            "sell_amount": str(opp.sell.amount),
+            "buy_limit": str(opp.buy.limit_price),
+            "sell_limit": str(opp.sell.limit_price),
+            "net_profit": str(opp.net_profit),
+            "net_bps": str(opp.net_bps),
+        },
+    }
+
+
+def _market_from(d: dict[str, Any]) -> MarketSpec:
+    return MarketSpec(
+        symbol=d["symbol"],
+        base=d["base"],
+        quote=d["quote"],
+        amount_step=Decimal(d["amount_step"]),
+        price_step=Decimal(d["price_step"]),
+        min_amount=_d(d.get("min_amount")),
+        max_amount=_d(d.get("max_amount")),
+        min_cost=_d(d.get("min_cost")),
+        max_cost=_d(d.get("max_cost")),
+    )
+
+
+def reevaluate(snap: dict[str, Any]) -> Opportunity | None:
+    """Run the evaluator again on a stored snapshot's inputs."""
+    lim = snap["limits"]
+    bal = snap["balances"]
+    return evaluate(
+        snap["buy_book"],
+        snap["sell_book"],
+        buy_market=_market_from(snap["buy_market"]),
+        sell_market=_market_from(snap["sell_market"]),
+        buy_fee=Fee(Decimal(snap["buy_fee"]["taker"]), snap["buy_fee"]["currency"], snap["buy_fee"]["source"]),
+        sell_fee=Fee(Decimal(snap["sell_fee"]["taker"]), snap["sell_fee"]["currency"], snap["sell_fee"]["source"]),
+        limits=Limits(
+            min_net_bps=Decimal(lim["min_net_bps"]),
+            min_net_profit=Decimal(lim["min_net_profit"]),
+            max_notional=_d(lim["max_notional"]),
+            slippage_bps=Decimal(lim["slippage_bps"]),
+        ),
+        balances=Balances(quote_on_buy=_d(bal["quote_on_buy"]), base_on_sell=_d(bal["base_on_sell"])),
+        symbol=snap["symbol"],
+        buy_venue=snap["buy_venue"],
+        sell_venue=snap["sell_venue"],
+    )

@@ -1,0 +1,194 @@
+"""What a person sees while the scanner runs: a rich live view, or JSON lines with ``--no-ui``.
+
+The view answers "is it working, and if nothing fires, why?": per symbol the best pair and its
+net edge, open episodes, venue health (status, updates/s, last update age, reconnects, errors),
+counts of near misses by reason, and the last episodes that ended.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import sys
+import time
+from decimal import Decimal
+from typing import Any, TextIO
+
+from rich.console import Console, Group
+from rich.live import Live
+from rich.panel import Panel
+from rich.table import Table
+
+from arb.engine import REASONS
+from arb.feeds import monotonic_ms
+from arb.model import Episode
+from arb.scanner import Scanner
+
+_Q = Decimal("0.01")
+
+
+def _ep_json(kind: str, ep: Episode) -> dict[str, Any]:
+    opp = ep.peak
+    out: dict[str, Any] = {
+        "type": kind,
+        "id": ep.id,
+        "symbol": ep.symbol,
+        "buy_venue": ep.buy_venue,
+        "sell_venue": ep.sell_venue,
+        "start_ms": ep.start_ms,
+        "evaluations": ep.evaluations,
+    }
+    if opp is not None:
+        out.update(
+            buy_price=str(opp.buy.limit_price),
+            sell_price=str(opp.sell.limit_price),
+            amount=str(opp.buy.amount),
+            net_profit=str(opp.net_profit),
+            net_bps=str(opp.net_bps.quantize(_Q)),
+        )
+    if ep.end_ms is not None:
+        out.update(end_ms=ep.end_ms, duration_ms=ep.duration_ms, end_reason=ep.end_reason)
+    return out
+
+
+def status_dict(scanner: Scanner) -> dict[str, Any]:
+    """One JSON-able status document (the --no-ui heartbeat and `--json` summaries)."""
+    now = monotonic_ms()
+    st = scanner.engine.stats
+    return {
+        "type": "status",
+        "run_id": scanner.run_id,
+        "status": scanner.status,
+        "updates": st.updates,
+        "evaluations": st.evaluations,
+        "opportunities": st.opportunities,
+        "episodes_started": st.episodes_started,
+        "episodes_ended": st.episodes_ended,
+        "open_episodes": len(scanner.engine.tracker.open),
+        "near_miss": dict(st.near_miss),
+        "venues": {
+            v: {
+                "status": h.status,
+                "updates_per_s": round(h.rate, 1),
+                "age_ms": h.age_ms(now),
+                "reconnects": h.reconnects,
+                "errors": h.errors,
+                "skipped": h.skipped,
+            }
+            for v, h in scanner.feeds.health.items()
+        },
+        "journal_dropped": scanner.writer.dropped if scanner.writer else 0,
+    }
+
+
+class JsonLines:
+    """``--no-ui``: one JSON object per line for episode starts/ends and a status line every period."""
+
+    def __init__(self, scanner: Scanner, out: TextIO = sys.stdout, period_s: float = 5.0) -> None:
+        self.scanner, self.out, self.period_s = scanner, out, period_s
+        scanner.sink.listeners.append(self._on)
+
+    def _emit(self, doc: dict[str, Any]) -> None:
+        self.out.write(json.dumps(doc, separators=(",", ":")) + "\n")
+        self.out.flush()
+
+    def _on(self, kind: str, payload: Any) -> None:
+        if kind in ("episode_started", "episode_ended"):
+            self._emit(_ep_json(kind.replace("episode_", "episode."), payload))
+        elif kind == "event":
+            venue, symbol, ev, detail = payload
+            self._emit({"type": "event", "venue": venue, "symbol": symbol, "kind": ev, "detail": detail})
+
+    async def run(self) -> None:
+        while True:
+            await asyncio.sleep(self.period_s)
+            self._emit(status_dict(self.scanner))
+
+
+class LiveView:
+    """Rich live view refreshed a few times a second."""
+
+    def __init__(self, scanner: Scanner, *, title: str = "arb scan", db_path: str | None = None,
+                 console: Console | None = None) -> None:
+        self.scanner = scanner
+        self.title = title
+        self.db_path = db_path
+        self.console = console or Console(stderr=False)
+        self.t0 = time.monotonic()
+
+    def render(self) -> Group:
+        s = self.scanner
+        eng = s.engine
+        now = monotonic_ms()
+        st = eng.stats
+        up = int(time.monotonic() - self.t0)
+        head = (
+            f"[bold]{self.title}[/] run {s.run_id}  mode [cyan]{s.mode}[/]  up {up // 60}m{up % 60:02d}s  "
+            f"updates {st.updates}  evaluations {st.evaluations}  episodes {st.episodes_started} "
+            f"(open {len(eng.tracker.open)})"
+        )
+        if self.db_path:
+            head += f"\njournal {self.db_path}"
+
+        sym = Table(title="Symbols", expand=True)
+        for c in ("symbol", "last pair evaluated", "net bps", "open"):
+            sym.add_column(c)
+        for symbol in s.symbols:
+            v = eng.views.get(symbol)
+            open_n = sum(1 for k in eng.tracker.open if k[0] == symbol)
+            pair = f"{v.pair[0]} → {v.pair[1]}" if v and v.pair else "-"
+            sym.add_row(symbol, pair, (v.net_bps or "below threshold") if v and v.pair else "-", str(open_n))
+
+        eps = Table(title="Open episodes", expand=True)
+        for c in ("symbol", "buy → sell", "amount", "buy @", "sell @", "net", "bps", "evals", "age"):
+            eps.add_column(c)
+        for t in list(eng.tracker.open.values())[:10]:
+            ep = t.ep
+            o = ep.peak
+            if o is None:
+                continue
+            eps.add_row(
+                ep.symbol, f"{ep.buy_venue} → {ep.sell_venue}", str(o.buy.amount), str(o.buy.limit_price),
+                str(o.sell.limit_price), str(o.net_profit.quantize(_Q)), str(o.net_bps.quantize(_Q)),
+                str(ep.evaluations), f"{(eng.wall() - ep.start_ms) / 1000:.1f}s",
+            )
+
+        health = Table(title="Venues", expand=True)
+        for c in ("venue", "status", "upd/s", "last update", "reconnects", "errors", "skipped symbols"):
+            health.add_column(c)
+        for venue, h in s.feeds.health.items():
+            age = h.age_ms(now)
+            color = {"up": "green", "down": "red"}.get(h.status, "yellow")
+            health.add_row(
+                venue, f"[{color}]{h.status}[/]", f"{h.rate:.0f}", "-" if age is None else f"{age} ms ago",
+                str(h.reconnects), str(h.errors), ", ".join(h.skipped) or "-",
+            )
+
+        why = Table(title="Why nothing fired (near misses)", expand=True)
+        why.add_column("reason")
+        why.add_column("count", justify="right")
+        for reason, n in st.near_miss.most_common():
+            why.add_row(REASONS.get(reason, reason), str(n))
+        if not st.near_miss:
+            why.add_row("(no crossing evaluated yet)", "0")
+
+        recent = Table(title="Recent episodes", expand=True)
+        for c in ("symbol", "buy → sell", "peak net", "peak bps", "duration", "ended"):
+            recent.add_column(c)
+        for ep in list(s.sink.recent)[-5:][::-1]:
+            p = ep.peak
+            recent.add_row(
+                ep.symbol, f"{ep.buy_venue} → {ep.sell_venue}", str(p.net_profit.quantize(_Q)) if p else "-",
+                str(p.net_bps.quantize(_Q)) if p else "-", f"{ep.duration_ms} ms", ep.end_reason or "",
+            )
+        return Group(Panel(head), sym, eps, health, why, recent)
+
+    async def run(self) -> None:
+        with Live(self.render(), console=self.console, refresh_per_second=4, transient=False) as live:
+            with contextlib.suppress(asyncio.CancelledError):
+                while True:
+                    await asyncio.sleep(0.25)
+                    live.update(self.render())
+            live.update(self.render())
+
