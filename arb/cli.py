@@ -36,20 +36,18 @@ def cli(verbose: int) -> None:
 def _register() -> None:
     # Command families live in their own modules; cli.py only wires them.
     from arb.cli_config import config_group
+    from arb.cli_scan import demo_command, opportunities_command, scan_command
 
     cli.add_command(config_group)
+    cli.add_command(scan_command)
+    cli.add_command(demo_command)
+    cli.add_command(opportunities_command)
     try:
         from exchanges.sim.cli import sim_command
     except ImportError:  # simulator not built yet
         pass
     else:
         cli.add_command(sim_command)
-
-
-@cli.command("demo")
-def demo_command() -> None:
-    """Run the scanner against the bundled loopback exchanges (no keys needed)."""
-    raise ArbError("the demo lands with the alert-only scanner (issue: alert-only scanner); not built yet")
 
 
 _register()

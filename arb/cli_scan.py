@@ -1,0 +1,272 @@
+"""`arb scan`, `arb demo` and `arb opportunities`: the alert-only scanner and its log."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import csv
+import datetime as dt
+import json
+import re
+import signal
+import sys
+import tempfile
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import click
+
+from arb.errors import ConfigError
+from arb.model import Limits
+
+DEMO_SYMBOLS = ["BTC/USDT", "ETH/USDT", "SOL/USDT", "XRP/USDT", "DOGE/USDT"]
+
+
+def make_exchanges(cfg: Any, *, credentials: bool = False) -> dict[str, Any]:
+    """One ccxt.pro client per configured venue (public data only unless ``credentials``)."""
+    import ccxt.pro as ccxtpro
+
+    return {
+        v.name: getattr(ccxtpro, v.ccxt_id)(v.ccxt_config(credentials=credentials)) for v in cfg.active_venues()
+    }
+
+
+async def run_scanner(scanner: Any, *, ui: str, duration_s: float | None, title: str, db_path: str | None) -> None:
+    """Run a Scanner with the chosen display until done, Ctrl-C or SIGTERM."""
+    from arb.ui import JsonLines, LiveView
+
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, scanner.stop)
+    display = JsonLines(scanner) if ui == "json" else LiveView(scanner, title=title, db_path=db_path)
+    view = asyncio.create_task(display.run(), name="view")
+    try:
+        await scanner.run(duration_s=duration_s)
+    finally:
+        view.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await view
+
+
+def _summary(scanner: Any, db_path: str | None) -> dict[str, Any]:
+    from arb.ui import status_dict
+
+    doc = status_dict(scanner)
+    doc["type"] = "summary"
+    doc["journal"] = db_path
+    return doc
+
+
+def _print_summary(doc: dict[str, Any], json_out: bool) -> None:
+    if json_out:
+        click.echo(json.dumps(doc, separators=(",", ":")))
+        return
+    click.echo(
+        f"\nrun {doc['run_id']}: {doc['updates']} book updates, {doc['evaluations']} evaluations, "
+        f"{doc['episodes_started']} episodes"
+    )
+    if doc.get("journal"):
+        click.echo(f"journal: {doc['journal']}")
+        click.echo(f"list them: arb opportunities --db {doc['journal']}")
+
+
+def _open_journal(path: str) -> Any:
+    from arb.store import Journal
+
+    return Journal.open(path)
+
+
+@click.command("scan")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
+              help="TOML config (default: built-in defaults + ARB__* environment overrides).")
+@click.option("--db", "db_path", default=None, help="Journal path (default: store.path from the config).")
+@click.option("--no-ui", is_flag=True,
+              help="Print JSON lines (episodes, events, status every 5 s) instead of the live view.")
+@click.option("--duration", type=float, default=0, show_default=True, help="Seconds to run; 0 = until Ctrl-C.")
+def scan_command(config_path: str | None, db_path: str | None, no_ui: bool, duration: float) -> None:
+    """Alert-only scan of real venues: public order books, no keys, no orders.
+
+    Opportunities after fees are shown live, journaled as episodes and sent to the notify URLs.
+    """
+    from arb.config import load_config, redact
+    from arb.notify import Notifier
+    from arb.scanner import Scanner
+
+    cfg = load_config(config_path)
+    db = db_path or cfg.store.path
+    journal = _open_journal(db)
+    s = cfg.scanner
+    scanner = Scanner(
+        make_exchanges(cfg),
+        list(s.symbols),
+        limits=cfg.limits(),
+        fee_overrides={v.name: f for v in cfg.active_venues() if (f := v.fee_override()) is not None},
+        fee_currency={v.name: v.fee_currency for v in cfg.active_venues()},
+        max_book_age_ms=s.max_book_age_ms,
+        episode_gap_ms=s.episode_gap_ms,
+        journal=journal,
+        notifier=Notifier(list(cfg.notify.urls), min_interval_s=float(cfg.notify.min_interval_s)),
+        book_limits={v.name: v.book_depth for v in cfg.active_venues() if v.book_depth},
+        flush_ms=cfg.store.flush_ms,
+        queue_size=cfg.store.queue_size,
+        mode="alert",
+        run_config=redact(cfg),
+        own_exchanges=True,
+        notify_episode_end=cfg.notify.on_episode_end,
+    )
+    try:
+        asyncio.run(run_scanner(scanner, ui="json" if no_ui else "rich", duration_s=duration or None,
+                                title="arb scan (alert-only)", db_path=db))
+    finally:
+        journal.close()
+    _print_summary(_summary(scanner, db), no_ui)
+
+
+@click.command("demo")
+@click.option("--duration", type=float, default=60, show_default=True, help="Seconds to run; 0 = until Ctrl-C.")
+@click.option("--no-ui", is_flag=True, help="Print JSON lines instead of the live view.")
+@click.option("--seed", type=int, default=7, show_default=True, help="Market seed (same seed, same market).")
+@click.option("--symbols", default=",".join(DEMO_SYMBOLS), show_default=True, help="Comma-separated symbols.")
+@click.option("--db", "db_path", default=None, help="Journal path (default: a new temporary directory).")
+@click.option("--venues", default=None, help="Comma-separated simulated venues (default: all bundled).")
+def demo_command(duration: float, no_ui: bool, seed: int, symbols: str, db_path: str | None,
+                 venues: str | None) -> None:
+    """Scanner against the bundled loopback exchanges (no keys, no network).
+
+    Starts simulated OKX/Binance/Bybit on 127.0.0.1 with dislocations, a fresh journal, and the
+    alert-only scanner; prints where the journal is when it ends.
+    """
+    syms = [x.strip() for x in symbols.split(",") if x.strip()]
+    if not syms:
+        raise click.BadParameter("give at least one symbol", param_hint="--symbols")
+    if db_path is None:
+        db_path = str(Path(tempfile.mkdtemp(prefix="arb-demo-")) / "arb-demo.db")
+    vlist = [v.strip() for v in venues.split(",")] if venues else None
+    scanner = asyncio.run(_demo(syms, seed, db_path, duration or None, "json" if no_ui else "rich", vlist))
+    _print_summary(_summary(scanner, db_path), no_ui)
+
+
+async def _demo(symbols: list[str], seed: int, db_path: str, duration_s: float | None, ui: str,
+                venues: list[str] | None) -> Any:
+    import ccxt.pro as ccxtpro
+
+    from arb.scanner import Scanner
+    from exchanges.sim.harness import LoopbackExchanges
+
+    journal = _open_journal(db_path)
+    try:
+        async with LoopbackExchanges(venues=venues, symbols=symbols, seed=seed, update_interval_ms=100,
+                                     dislocation_rate_per_min=3.0, dislocation_bps=(30.0, 90.0)) as sim:
+            exchanges = {v: getattr(ccxtpro, v)(sim.ccxt_config(v, key=None)) for v in sim.venues}
+            scanner = Scanner(
+                exchanges, symbols,
+                limits=Limits(min_net_bps=Decimal("5"), min_net_profit=Decimal("0.5"),
+                              max_notional=Decimal("1000"), slippage_bps=Decimal("2")),
+                journal=journal, mode="alert", own_exchanges=True,
+                run_config={"demo": True, "seed": seed, "symbols": symbols, "venues": sim.venues},
+            )
+            await run_scanner(scanner, ui=ui, duration_s=duration_s, title="arb demo (loopback exchanges)",
+                              db_path=db_path)
+            return scanner
+    finally:
+        journal.close()
+
+
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smhd])$")
+
+
+def parse_since(text: str, now_ms: int | None = None) -> int:
+    """``15m``/``2h``/``1d``/``30s`` ago, or an ISO-8601 time (UTC if no zone) → epoch ms."""
+    now_ms = now_ms if now_ms is not None else int(dt.datetime.now(dt.UTC).timestamp() * 1000)
+    m = _DURATION.match(text.strip())
+    if m:
+        mult = {"s": 1_000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}[m.group(2)]
+        return now_ms - int(float(m.group(1)) * mult)
+    try:
+        t = dt.datetime.fromisoformat(text.strip())
+    except ValueError as e:
+        raise click.BadParameter(
+            f"{text!r}: use 15m, 2h, 1d or an ISO time like 2026-11-25T13:00", param_hint="--since"
+        ) from e
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=dt.UTC)
+    return int(t.timestamp() * 1000)
+
+
+EPISODE_COLUMNS = [
+    "id", "symbol", "buy_venue", "sell_venue", "start_ms", "duration_ms", "evaluations", "peak_net_profit",
+    "peak_net_bps", "peak_buy_amount", "peak_buy_vwap", "peak_sell_vwap", "end_reason",
+]
+
+
+def _cell(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, Decimal):
+        return str(v)
+    return str(v)
+
+
+@click.command("opportunities")
+@click.option("--db", "db_path", default=None, help="Journal path (default: store.path from --config or arb.db).")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
+              help="Config to take store.path from.")
+@click.option("--symbol", default=None, help="Only this symbol, e.g. BTC/USDT.")
+@click.option("--venue", default=None, help="Only episodes where this venue is the buy or sell venue.")
+@click.option("--since", default=None, help="Only episodes that started after this: 15m, 2h, 1d or an ISO time.")
+@click.option("--min-bps", type=float, default=None, help="Only episodes whose peak net bps is at least this.")
+@click.option("--limit", type=int, default=50, show_default=True, help="Newest N episodes (0 = all).")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+def opportunities_command(db_path: str | None, config_path: str | None, symbol: str | None, venue: str | None,
+                          since: str | None, min_bps: float | None, limit: int, fmt: str) -> None:
+    """List logged opportunity episodes (newest first) as a table, CSV or JSON."""
+    from arb.store import Journal
+
+    if db_path is None:
+        if config_path is not None:
+            from arb.config import load_config
+
+            db_path = load_config(config_path).store.path
+        else:
+            db_path = "arb.db"
+    if not Path(db_path).exists():
+        raise ConfigError(f"--db {db_path}: no journal there; run `arb scan` or `arb demo` first, or pass --db")
+    journal = Journal.open(db_path, create=False, readonly=True)
+    try:
+        rows = journal.episodes(
+            symbol=symbol, venue=venue, since_ms=parse_since(since) if since else None,
+            min_bps=Decimal(str(min_bps)) if min_bps is not None else None,
+        )
+    finally:
+        journal.close()
+    rows = sorted(rows, key=lambda r: r["start_ms"], reverse=True)
+    if limit:
+        rows = rows[:limit]
+    if fmt == "json":
+        click.echo(json.dumps([{k: _cell(r.get(k)) if isinstance(r.get(k), Decimal) else r.get(k)
+                                for k in r} for r in rows], separators=(",", ":")))
+        return
+    if fmt == "csv":
+        w = csv.writer(sys.stdout)
+        w.writerow(EPISODE_COLUMNS)
+        for r in rows:
+            w.writerow([_cell(r.get(c)) for c in EPISODE_COLUMNS])
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    t = Table(title=f"{len(rows)} episode(s) in {db_path}")
+    for c in ("started (UTC)", "symbol", "buy → sell", "peak net", "peak bps", "amount", "duration", "evals", "end"):
+        t.add_column(c)
+    for r in rows:
+        started = dt.datetime.fromtimestamp(r["start_ms"] / 1000, dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+        bps = r.get("peak_net_bps")
+        t.add_row(
+            started, r["symbol"], f"{r['buy_venue']} → {r['sell_venue']}", _cell(r.get("peak_net_profit")),
+            _cell(bps.quantize(Decimal("0.01")) if isinstance(bps, Decimal) else bps),
+            _cell(r.get("peak_buy_amount")), f"{r.get('duration_ms') or 0} ms", _cell(r.get("evaluations")),
+            _cell(r.get("end_reason")),
+        )
+    Console().print(t)
