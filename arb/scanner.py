@@ -28,7 +28,7 @@ from typing import Any
 
 from arb.engine import Engine, wall_ms
 from arb.feeds import Backoff, Feeds, monotonic_ms
-from arb.model import Episode, Fee, Limits, MarketSpec, Opportunity, dec
+from arb.model import Balances, Episode, Fee, Limits, MarketSpec, Opportunity, dec
 from arb.notify import Notifier
 from arb.store import Journal, JournalWriter
 from exchanges.profiles import profile
@@ -72,6 +72,7 @@ class ScanSink:
         self.recent: deque[Episode] = deque(maxlen=50)  # ended episodes, newest last
         self.events: deque[tuple[int, str | None, str | None, str, str]] = deque(maxlen=200)
         self.listeners: list[Callable[[str, Any], None]] = []  # (kind, payload) for the live view / JSON lines
+        self.on_opportunity: Callable[[Opportunity, Episode], None] | None = None  # the executor's entry
 
     def _snap(self, ep: Episode, kind: str, inputs: dict[str, Any]) -> None:
         if self.writer is None:
@@ -111,6 +112,8 @@ class ScanSink:
             f("episode_ended", ep)
 
     def opportunity(self, opp: Opportunity, ep: Episode) -> None:
+        if self.on_opportunity is not None:
+            self.on_opportunity(opp, ep)  # must not block: it schedules, it does not await
         if self.queue.full():  # consumers get the newest; the oldest unread one is dropped
             with contextlib.suppress(asyncio.QueueEmpty):
                 self.queue.get_nowait()
@@ -156,6 +159,8 @@ class Scanner:
         run_config: dict[str, Any] | None = None,
         own_exchanges: bool = False,
         notify_episode_end: bool = True,
+        balances: Callable[[str, str, str], Balances] | None = None,
+        on_opportunity: Callable[[Opportunity, Episode], None] | None = None,
     ) -> None:
         self.exchanges = exchanges
         self.symbols = list(symbols)
@@ -170,7 +175,9 @@ class Scanner:
         self.run_id = run_id or uuid.uuid4().hex[:12]
         self.writer = JournalWriter(journal, flush_ms=flush_ms, maxsize=queue_size) if journal is not None else None
         self.sink = ScanSink(self.run_id, self.writer, notifier, notify_episode_end=notify_episode_end)
+        self.sink.on_opportunity = on_opportunity
         self.engine = Engine(
+            balances=balances,
             run_id=self.run_id,
             markets={},
             fees={},
