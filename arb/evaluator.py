@@ -198,35 +198,98 @@ class _Problem:
         s_depth = self.bids.cum_amount[-1] if self.bids.loaded else ZERO
         return min(b, (min(s_depth, s_need) + self.ls) / self.keep)
 
-    def search_lattice(self, hi_index: int, pred_true_low: bool, pred: Any) -> int | None:
-        """Binary search on B = n·lb, n in [1, hi_index]. Returns the boundary index or None.
+    def estimate_hi(self, b_cap: Decimal) -> Decimal:
+        """A close guess of the largest feasible B (only speeds up the exact search): the notional
+        and quote-balance caps inverted through the ask walk level by level."""
+        est = [b_cap]
+        asks = self.asks
+        caps: list[tuple[Decimal, bool]] = []  # (quote cap, priced at the limit price?)
+        if self.limits.max_notional is not None:
+            caps.append((self.limits.max_notional, False))
+        if self.balances.quote_on_buy is not None:
+            caps.append((self.balances.quote_on_buy / (ONE + self.psi), True))
+        for cap, at_limit in caps:
+            for k in range(asks.loaded):
+                before_amt = asks.cum_amount[k - 1] if k else ZERO
+                if at_limit:  # B·limit_k <= cap while the walk ends in level k
+                    b = cap / self.buy_limit(k)
+                    if b <= asks.cum_amount[k]:
+                        est.append(max(b, before_amt))
+                        break
+                elif asks.cum_cost[k] >= cap:
+                    before_cost = asks.cum_cost[k - 1] if k else ZERO
+                    est.append(before_amt + (cap - before_cost) / asks.prices[k])
+                    break
+        if self.balances.base_on_sell is not None:
+            est.append((self.balances.base_on_sell + self.ls) / self.keep)
+        return min(est)
 
-        pred_true_low: pred is True for small n then False (find the largest True);
-        otherwise pred is False then True (find the smallest True).
-        """
+    def estimate_lo(self) -> Decimal:
+        est = [self.lb]
+        if self.bm.min_amount is not None:
+            est.append(self.bm.min_amount)
+        if self.sm.min_amount is not None:
+            est.append(self.sm.min_amount / self.keep)
+        best_ask = self.asks.prices[0]
+        if self.bm.min_cost is not None:
+            est.append(self.bm.min_cost / best_ask)
+        if self.sm.min_cost is not None:
+            est.append(self.sm.min_cost / (self.bids.prices[0] * self.keep))
+        return max(est)
+
+    def boundary(self, pred: Any, guess: Decimal, lo: int, hi: int, *, last_true: bool) -> int | None:
+        """Exact boundary of a monotone predicate over B = n·lb, n in [lo, hi], found by galloping
+        from ``guess``: the largest n with pred true (``last_true``: true…true false…false) or the
+        smallest n with pred true (false…false true…true). None if there is none."""
+        if hi < lo:
+            return None
         lb = self.lb
-        lo, hi = 1, hi_index
-        if hi < 1:
-            return None
-        if pred_true_low:
-            if not pred(lb):
-                return None
-            while lo < hi:
-                mid = (lo + hi + 1) // 2
-                if pred(mid * lb):
-                    lo = mid
-                else:
-                    hi = mid - 1
-            return lo
-        if not pred(hi * lb):
-            return None
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if pred(mid * lb):
-                hi = mid
+        n = min(hi, max(lo, int((guess / lb).to_integral_value(ROUND_FLOOR))))
+        ok = pred(n * lb)
+        # Find an interval (good, bad) with pred(good) is the wanted side and bad beyond it.
+        if last_true:
+            if ok:
+                good, step = n, 1
+                while good + step <= hi and pred((good + step) * lb):
+                    good += step
+                    step *= 2
+                bad = min(good + step, hi + 1)
             else:
-                lo = mid + 1
-        return lo
+                bad, step = n, 1
+                while bad - step >= lo and not pred((bad - step) * lb):
+                    bad -= step
+                    step *= 2
+                if bad - step < lo and not pred(lo * lb):
+                    return None
+                good = max(bad - step, lo)
+            while bad - good > 1:
+                mid = (good + bad) // 2
+                if pred(mid * lb):
+                    good = mid
+                else:
+                    bad = mid
+            return good
+        if ok:
+            good, step = n, 1
+            while good - step >= lo and pred((good - step) * lb):
+                good -= step
+                step *= 2
+            bad = max(good - step, lo - 1)
+        else:
+            bad, step = n, 1
+            while bad + step <= hi and not pred((bad + step) * lb):
+                bad += step
+                step *= 2
+            if bad + step > hi and not pred(hi * lb):
+                return None
+            good = min(bad + step, hi)
+        while good - bad > 1:
+            mid = (good + bad) // 2
+            if pred(mid * lb):
+                good = mid
+            else:
+                bad = mid
+        return good
 
 
 def _as_market(m: MarketSpec | dict[str, Any]) -> MarketSpec:
@@ -395,10 +458,10 @@ def evaluate(
             return _reject(why, "no_cross_after_fees")
         b_cap = p.buy_depth_bound()
         hi_index = int((b_cap / p.lb).to_integral_value(ROUND_FLOOR))
-        hi = p.search_lattice(hi_index, True, p.upper_ok)
+        hi = p.boundary(p.upper_ok, p.estimate_hi(b_cap), 1, hi_index, last_true=True)
         if hi is None:
             return _reject(why, "capped")
-        lo = p.search_lattice(hi, False, p.lower_ok)
+        lo = p.boundary(p.lower_ok, p.estimate_lo(), 1, hi, last_true=False)
         if lo is None:
             return _reject(why, "too_thin")
         b_lo, b_hi = lo * p.lb, hi * p.lb
