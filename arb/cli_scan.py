@@ -73,9 +73,14 @@ def _print_summary(doc: dict[str, Any], json_out: bool) -> None:
 
 
 def _open_journal(path: str) -> Any:
+    """Open (or create) the journal; a path that cannot be used is a configuration problem (exit 2)."""
+    from arb.errors import StoreError
     from arb.store import Journal
 
-    return Journal.open(path)
+    try:
+        return Journal.open(path)
+    except StoreError as e:
+        raise ConfigError(f"store.path = {path}: {e}") from e
 
 
 @click.command("scan")
