@@ -1,1 +1,54 @@
-"""Loopback exchange simulators speaking the real wire protocols."""
+"""Loopback exchange simulators speaking the real wire protocols (OKX v5 today; Binance/Bybit plug in).
+
+A stock ``ccxt.pro`` client pointed at a simulator (only ``urls`` and a few options changed) loads
+markets, streams books and places, fetches and cancels orders over real HTTP/WebSocket on 127.0.0.1.
+
+Layout
+------
+``market.py``   MarketProcess: latent mid per symbol, per-venue noise/spread/depth, dislocation schedule.
+``book.py``     integer-tick books (live + published), BookUpdate diffs, tick/lot <-> string Grid.
+``orders.py``   Order, Fill, Account, Reject (venue-neutral reject reasons).
+``matching.py`` MatchingEngine: limit GTC/IOC/FOK/post-only and market orders, partial fills, fees in
+                the "received" currency, balances per account, the order log.
+``faults.py``   FaultConfig per venue + ``venue:key=value,...`` spec parser (seeded RNG).
+``base.py``     ApiKey, RateLimiter, WsSession (fault-applying send queue), VenueServer base class.
+``registry.py`` venue id -> dialect module (``DIALECT_MODULES``).
+``harness.py``  LoopbackExchanges async context manager (tests, demo, ``arb sim``).
+``cli.py``      ``arb sim``.
+``okx/``        OKX v5 dialect: ``rest.py`` + ``trade.py`` (routes), ``ws.py`` (channels), ``auth.py``
+                (signatures, error codes), ``format.py`` (wire shapes, crc32), ``app.py`` (OkxServer).
+
+Using it
+--------
+::
+
+    from exchanges.sim.harness import LoopbackExchanges
+
+    async with LoopbackExchanges(venues=["okx"], symbols=["BTC/USDT"], seed=1,
+                                 update_interval_ms=20,            # None = step manually: sim.step()
+                                 faults="okx:gap_rate=0.01",       # or {venue: FaultConfig(...)}
+                                 dislocation_rate_per_min=2.0) as sim:   # any MarketParams field
+        ex = ccxt.pro.okx(sim.ccxt_config("okx", key="trader"))   # keys: trader, readonly, withdraw
+        ...
+        sim.schedule                  # [Dislocation(symbol, venue, start_ms, end_ms, bps), ...]
+        sim.order_log                 # [{ts_ms, venue, key, client_id, order_id, status, filled, ...}]
+        sim.book("okx", "BTC/USDT")   # BookView of the published book (Decimal levels, seq, ts_ms)
+        venue = sim.venue("okx")      # VenueServer: .faults (mutable), .engine, .clock_offset_ms,
+        await venue.wait_for_seq("BTC/USDT")           # next publication (or a given seq)
+        await venue.wait_for_subscription(lambda sub: sub[0] == "orders")
+        venue.inject_crossed("BTC/USDT", 500); venue.stall(2000); await venue.disconnect_all()
+
+Adding a venue dialect (Binance, Bybit)
+---------------------------------------
+1. Create ``exchanges/sim/<venue>/app.py`` with a ``VenueServer`` subclass implementing
+   ``make_app()`` (aiohttp routes + ``app.router.add_get(<ws path>, self.ws_endpoint)``),
+   ``publish_book(update)`` (format a BookUpdate for its depth channels and ``session.send(text,
+   book_update=True)`` to subscribers), ``on_ws_text(session, text)``, ``on_order_event(order, fill)``
+   and ``ccxt_config(base_url, key)``; set ``rate_limits`` with the venue's documented limits.
+2. Map :class:`~exchanges.sim.orders.Reject` reasons to the venue's real error codes, sign/verify
+   requests as the venue does, and keep the venue's real field names (add recorded samples under
+   ``tests/fixtures/<venue>/``).
+3. Export ``DIALECT = DialectSpec("<venue>", <Server>, {"taker_fee": ..., "maker_fee": ...,
+   "client_id_scope": "pending" | "all" | "none"})`` and add one line to ``registry.DIALECT_MODULES``.
+Market, matching, faults, keys, rate limiting, WS sessions and the harness are shared.
+"""

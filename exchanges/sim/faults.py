@@ -1,0 +1,114 @@
+"""Fault injection configuration per venue, parseable from a short CLI spec.
+
+Spec grammar: ``venue:key=value,key=value[;venue:key=value...]``, durations take ``ms``/``s``/``m``
+suffixes (bare numbers are milliseconds), rates are probabilities per message/request, e.g.
+``okx:disconnect_every=5s,gap_rate=0.01,rate_limit_burst=3``.
+Every random decision comes from :meth:`FaultConfig.rng`, seeded from the simulator seed and the venue.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+
+@dataclass(slots=True)
+class FaultConfig:
+    """What goes wrong on one venue. All off by default; mutable so tests can flip faults at run time."""
+
+    # websocket
+    disconnect_every_ms: int = 0  # close every WS connection this often
+    stall_every_ms: int = 0  # every so often go silent (connected, no data, no pong) ...
+    stall_ms: int = 0  # ... for this long
+    delay_ms: int = 0  # hold every outgoing WS message this long
+    delay_jitter_ms: int = 0
+    duplicate_rate: float = 0.0  # send a book message twice
+    reorder_rate: float = 0.0  # swap a book message with the next one
+    gap_rate: float = 0.0  # drop a book update (sequence gap)
+    crossed_every_ms: int = 0  # publish a crossed book (bid >= ask) this often ...
+    crossed_ms: int = 500  # ... for this long
+    # rest
+    rest_5xx_rate: float = 0.0
+    rest_timeout_rate: float = 0.0
+    rest_timeout_ms: int = 30_000  # how long a "timed out" request hangs
+    rate_limit_burst: int = 0  # the next N REST requests get the venue's 429
+    # orders
+    reject_rate: float = 0.0  # venue-side order rejects
+    partial_fill_ratio: float = 0.0  # when > 0, every taker fill stops at this share of the order
+    seed: int = 0
+    _rng: random.Random | None = field(default=None, repr=False)
+
+    @property
+    def rng(self) -> random.Random:
+        if self._rng is None:
+            self._rng = random.Random(f"{self.seed}:faults")
+        return self._rng
+
+    def chance(self, rate: float) -> bool:
+        """True with probability ``rate`` (no RNG draw when the rate is 0, keeping streams stable)."""
+        return rate > 0 and self.rng.random() < rate
+
+    def take_rate_limit_burst(self) -> bool:
+        if self.rate_limit_burst > 0:
+            self.rate_limit_burst -= 1
+            return True
+        return False
+
+    def with_seed(self, seed: int, venue: str) -> FaultConfig:
+        return replace(self, seed=hash_seed(seed, venue), _rng=None)
+
+
+def hash_seed(seed: int, venue: str) -> int:
+    return random.Random(f"{seed}:{venue}").randrange(2**31)
+
+
+_DURATION_FIELDS = {f.name for f in fields(FaultConfig) if f.name.endswith("_ms")}
+_ALIASES = {
+    "disconnect_every": "disconnect_every_ms",
+    "stall_every": "stall_every_ms",
+    "stall": "stall_ms",
+    "delay": "delay_ms",
+    "delay_jitter": "delay_jitter_ms",
+    "crossed_every": "crossed_every_ms",
+    "crossed": "crossed_ms",
+    "rest_timeout": "rest_timeout_ms",
+}
+
+
+def parse_duration_ms(text: str) -> int:
+    t = text.strip().lower()
+    for suffix, mult in (("ms", 1), ("s", 1000), ("m", 60_000)):
+        if t.endswith(suffix):
+            return int(float(t[: -len(suffix)]) * mult)
+    return int(float(t))
+
+
+def parse_fault_spec(spec: str) -> dict[str, FaultConfig]:
+    """``okx:gap_rate=0.01,delay=20ms;bybit:rest_5xx_rate=0.1`` -> {venue: FaultConfig}. ValueError on typos."""
+    out: dict[str, FaultConfig] = {}
+    for part in filter(None, (p.strip() for p in spec.split(";"))):
+        venue, sep, body = part.partition(":")
+        if not sep or not venue.strip():
+            raise ValueError(f"fault spec {part!r} must look like venue:key=value,...")
+        cfg = out.setdefault(venue.strip(), FaultConfig())
+        for item in filter(None, (i.strip() for i in body.split(","))):
+            name, eq, value = item.partition("=")
+            name = _ALIASES.get(name.strip(), name.strip())
+            if not eq or name.startswith("_") or name == "seed" or not hasattr(cfg, name):
+                raise ValueError(f"unknown fault {item!r} for {venue}; known: {', '.join(known_faults())}")
+            current: Any = getattr(cfg, name)
+            try:
+                if name in _DURATION_FIELDS:
+                    setattr(cfg, name, parse_duration_ms(value))
+                elif isinstance(current, float):
+                    setattr(cfg, name, float(value))
+                else:
+                    setattr(cfg, name, int(value))
+            except ValueError:
+                raise ValueError(f"fault {name} for {venue} needs a number, got {value!r}") from None
+    return out
+
+
+def known_faults() -> list[str]:
+    return [f.name for f in fields(FaultConfig) if not f.name.startswith("_") and f.name != "seed"]

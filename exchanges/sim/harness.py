@@ -1,0 +1,215 @@
+"""``LoopbackExchanges``: run simulated venues on 127.0.0.1 for tests, the demo and ``arb sim``.
+
+    async with LoopbackExchanges(venues=["okx"], symbols=["BTC/USDT"], seed=1) as sim:
+        ex = ccxt.pro.okx(sim.ccxt_config("okx", key="trader"))
+        ...
+        sim.schedule, sim.order_log, sim.book("okx", "BTC/USDT"), sim.venue("okx").faults
+
+``update_interval_ms=None`` runs no market driver: the test advances the market with ``sim.step()``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from typing import Any
+
+from aiohttp import web
+
+from exchanges.sim.base import ApiKey, VenueServer
+from exchanges.sim.faults import FaultConfig, parse_fault_spec
+from exchanges.sim.market import DEFAULT_SYMBOLS, Dislocation, MarketParams, MarketProcess, VenueProfile
+from exchanges.sim.matching import MatchingEngine
+from exchanges.sim.registry import available_venues, get_dialect
+
+log = logging.getLogger(__name__)
+
+HOST = "127.0.0.1"
+DEMO_PASSPHRASE = "Loopback-Demo-1"
+
+
+def demo_keys(venue: str) -> dict[str, ApiKey]:
+    """The preconfigured keys of every simulated venue: trader (read+trade), readonly, withdraw."""
+    perms = {"trader": {"read", "trade"}, "readonly": {"read"}, "withdraw": {"read", "trade", "withdraw"}}
+    return {
+        name: ApiKey(
+            key=f"{venue}-{name}-key",
+            secret=f"{venue}-{name}-demo-secret",
+            passphrase=DEMO_PASSPHRASE,
+            permissions=frozenset(p),
+            account="main",
+            label=name,
+        )
+        for name, p in perms.items()
+    }
+
+
+def default_balances(market: MarketProcess, quote_notional: float = 100_000.0) -> dict[str, Decimal]:
+    """USDT plus ``quote_notional`` worth of every base, rounded to the lot."""
+    out = {"USDT": Decimal(str(quote_notional))}
+    for symbol in market.symbols:
+        spec = market.spec(market.venues[0], symbol)
+        out[spec.base] = (Decimal(str(quote_notional / spec.mid)) // spec.lot) * spec.lot
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class BookView:
+    """A venue's published book: levels best first as Decimal (price, size), plus seq and timestamp."""
+
+    venue: str
+    symbol: str
+    bids: list[tuple[Decimal, Decimal]]
+    asks: list[tuple[Decimal, Decimal]]
+    seq: int
+    ts_ms: int
+
+
+class LoopbackExchanges:
+    """Start venues + market driver; hand out ccxt configs; expose state for assertions."""
+
+    def __init__(
+        self,
+        venues: list[str] | None = None,
+        symbols: list[str] | None = None,
+        seed: int = 1,
+        faults: dict[str, FaultConfig] | str | None = None,
+        update_interval_ms: int | None = 100,
+        params: MarketParams | None = None,
+        profiles: dict[str, VenueProfile] | None = None,
+        balances: dict[str, Decimal] | None = None,
+        extra_keys: dict[str, list[ApiKey]] | None = None,
+        ports: dict[str, int] | None = None,
+        **param_overrides: Any,
+    ) -> None:
+        self.venues = list(venues or available_venues())
+        self.symbols = list(symbols or DEFAULT_SYMBOLS)
+        self.seed = seed
+        parsed = parse_fault_spec(faults) if isinstance(faults, str) else dict(faults or {})
+        self.faults = {v: parsed.get(v, FaultConfig()).with_seed(seed, v) for v in self.venues}
+        self.update_interval_ms = update_interval_ms
+        base = params or MarketParams()
+        self.params = replace(base, **param_overrides)
+        self.profiles = profiles
+        self.balances = balances
+        self.extra_keys = extra_keys or {}
+        self.ports = ports or {}
+        self.servers: dict[str, VenueServer] = {}
+        self.keys: dict[str, dict[str, ApiKey]] = {}
+        self.base_urls: dict[str, str] = {}
+        self.order_log: list[dict[str, Any]] = []
+        self._runners: list[web.AppRunner] = []
+        self._tasks: list[asyncio.Task[None]] = []
+        self.market: MarketProcess
+
+    # ------------------------------------------------------------------ lifecycle
+    async def __aenter__(self) -> LoopbackExchanges:
+        try:
+            await self.start()
+        except BaseException:
+            await self.stop()
+            raise
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    async def start(self) -> None:
+        self.market = MarketProcess(
+            self.symbols, self.venues, self.seed, self.params, self.profiles, start_ms=int(time.time() * 1000)
+        )
+        for venue in self.venues:
+            dialect = get_dialect(venue)
+            engine = MatchingEngine(venue, self.market, order_log=self.order_log, **dialect.engine_options)
+            engine.fund("main", self.balances or default_balances(self.market))
+            keys = demo_keys(venue)
+            self.keys[venue] = {**keys, **{k.label or k.key: k for k in self.extra_keys.get(venue, [])}}
+            server = dialect.factory(self.market, engine, self.keys[venue].values(), self.faults[venue])
+            runner = web.AppRunner(server.make_app(), handle_signals=False, shutdown_timeout=1.0)
+            await runner.setup()
+            self._runners.append(runner)
+            site = web.TCPSite(runner, HOST, self.ports.get(venue, 0))
+            await site.start()
+            port = runner.addresses[0][1]
+            self.base_urls[venue] = f"http://{HOST}:{port}"
+            self.servers[venue] = server
+            self._tasks.append(asyncio.create_task(server.run_faults(), name=f"sim-faults-{venue}"))
+        if self.update_interval_ms:
+            self._tasks.append(asyncio.create_task(self._drive(self.update_interval_ms), name="sim-market"))
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+        for server in self.servers.values():
+            with contextlib.suppress(Exception):
+                await server.aclose()
+        for runner in self._runners:
+            with contextlib.suppress(Exception):
+                await runner.cleanup()
+        self._runners.clear()
+
+    async def _drive(self, interval_ms: int) -> None:
+        loop = asyncio.get_running_loop()
+        t0, k = loop.time(), 0
+        while True:
+            k += 1
+            delay = t0 + k * interval_ms / 1000 - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            else:
+                if delay < -1.0:  # more than a second behind: stop catching up
+                    t0 -= delay
+                await asyncio.sleep(0)
+            try:
+                self.step(self.market.start_ms + k * interval_ms)
+            except Exception:
+                log.exception("sim.market.step_failed")
+
+    # ------------------------------------------------------------------ control
+    def step(self, now_ms: int | None = None) -> int:
+        """Advance the market one step (default: one interval, or 100 ms) and publish; returns #updates."""
+        if now_ms is None:
+            now_ms = self.market.now_ms + (self.update_interval_ms or 100)
+        updates = self.market.step(now_ms)
+        by_venue: dict[str, list[Any]] = {v: [] for v in self.venues}
+        for upd in updates:
+            by_venue[upd.venue].append(upd)
+        for venue, ups in by_venue.items():
+            self.servers[venue].after_step(ups)
+        return len(updates)
+
+    # ------------------------------------------------------------------ queries
+    def venue(self, venue: str) -> VenueServer:
+        try:
+            return self.servers[venue]
+        except KeyError:
+            raise KeyError(f"venue {venue!r} is not running; running: {', '.join(self.servers)}") from None
+
+    def ccxt_config(self, venue: str, key: str | None = "trader") -> dict[str, Any]:
+        """Complete config for ``ccxt.pro.<venue>(config)``; ``key=None`` for a public-only client."""
+        api_key = None if key is None else self.keys[venue][key]
+        return self.venue(venue).ccxt_config(self.base_urls[venue], api_key)
+
+    @property
+    def schedule(self) -> list[Dislocation]:
+        return self.market.schedule
+
+    def book(self, venue: str, symbol: str, depth: int | None = None) -> BookView:
+        b = self.market.book(venue, symbol)
+        g = b.grid
+        return BookView(
+            venue,
+            symbol,
+            [(g.price(t), g.size(n)) for t, n in b.sorted_levels("bid")[:depth]],
+            [(g.price(t), g.size(n)) for t, n in b.sorted_levels("ask")[:depth]],
+            b.seq,
+            b.ts_ms,
+        )

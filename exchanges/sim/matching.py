@@ -1,0 +1,417 @@
+"""Venue-independent matching engine: orders against a venue's simulated book, balances, fees.
+
+One :class:`MatchingEngine` per venue. Orders take liquidity from the :class:`~exchanges.sim.market.MarketProcess`
+book (``consume``), so the next published book shows the fill and the level refills over time.
+Money is ``Decimal`` throughout; a reject is a :class:`Reject` with a venue-neutral ``reason`` that
+the dialect maps to the venue's real error code.
+
+Fee currency rule ("received"): a buy pays its fee in base, a sell in quote, as OKX and Bybit spot do.
+"""
+
+from __future__ import annotations
+
+import itertools
+from decimal import Decimal
+from typing import Any
+
+from exchanges.sim.book import Grid
+from exchanges.sim.market import MarketProcess
+from exchanges.sim.orders import ORDER_TYPES, TIFS, Account, Fill, Order, OrderListener, Reject
+
+MAX_QUANTITY = Decimal("1e15")  # larger amounts/prices are rejected as bad parameters
+
+__all__ = ["Account", "Fill", "MatchingEngine", "Order", "OrderListener", "Reject"]
+
+
+class MatchingEngine:
+    """Orders, balances and the order log for one venue."""
+
+    def __init__(
+        self,
+        venue: str,
+        market: MarketProcess,
+        *,
+        taker_fee: Decimal = Decimal("0.001"),
+        maker_fee: Decimal = Decimal("0.0008"),
+        client_id_scope: str = "pending",
+        order_log: list[dict[str, Any]] | None = None,
+        first_order_id: int = 600_000_000_000_000_000,
+    ) -> None:
+        if client_id_scope not in ("pending", "all", "none"):
+            raise ValueError(f"client_id_scope must be pending, all or none (got {client_id_scope!r})")
+        self.venue, self.market = venue, market
+        self.taker_fee, self.maker_fee = taker_fee, maker_fee
+        self.client_id_scope = client_id_scope
+        self.order_log: list[dict[str, Any]] = order_log if order_log is not None else []
+        self.accounts: dict[str, Account] = {}
+        self.orders: dict[str, Order] = {}
+        self.resting: dict[str, Order] = {}  # open GTC orders by id
+        self.by_client_id: dict[tuple[str, str], Order] = {}  # latest order per (account, client id)
+        self._ids = itertools.count(first_order_id, 7919)
+        self._trade_ids = itertools.count(100_000_001)
+        self.listeners: list[OrderListener] = []
+        self.forced_fill_ratio: Decimal | None = None  # fault: fill at most this share of an order
+
+    # ------------------------------------------------------------------ accounts
+    def account(self, name: str) -> Account:
+        return self.accounts.setdefault(name, Account())
+
+    def fund(self, account: str, balances: dict[str, Decimal]) -> None:
+        acct = self.account(account)
+        for ccy, amount in balances.items():
+            acct.add(ccy, Decimal(amount))
+
+    # ------------------------------------------------------------------ lookups
+    def find(self, account: str, order_id: str | None = None, client_id: str | None = None) -> Order:
+        order = None
+        if order_id:
+            order = self.orders.get(order_id)
+        elif client_id:
+            order = self.by_client_id.get((account, client_id))
+        if order is None or order.account != account:
+            raise Reject("not_found", order_id or client_id or "")
+        return order
+
+    def open_orders(self, account: str, symbol: str | None = None) -> list[Order]:
+        return [
+            o
+            for o in self.orders.values()
+            if o.account == account and o.is_open and (symbol is None or o.symbol == symbol)
+        ]
+
+    def account_orders(self, account: str) -> list[Order]:
+        return [o for o in self.orders.values() if o.account == account]
+
+    # ------------------------------------------------------------------ orders
+    def place(
+        self,
+        *,
+        account: str,
+        key: str,
+        symbol: str,
+        side: str,
+        type: str,
+        amount: Decimal,
+        price: Decimal | None,
+        tif: str = "GTC",
+        client_id: str = "",
+        now_ms: int,
+        quote_amount: bool = False,
+        tag: str = "",
+        fault_reject: bool = False,
+    ) -> Order:
+        """Validate, match and (GTC) rest an order. Raises Reject; every outcome goes to the order log."""
+        entry = self._log(now_ms, key, client_id, symbol, side, type, tif, amount, price)
+        try:
+            if fault_reject:
+                raise Reject("fault_reject", "injected by fault config")
+            order = self._place(
+                account, key, symbol, side, type, amount, price, tif, client_id, now_ms, quote_amount, tag
+            )
+        except Reject as e:
+            entry.update(status="rejected", reject_reason=e.reason)
+            raise
+        order.log = entry
+        self._sync_log(order)
+        return order
+
+    def _place(
+        self,
+        account: str,
+        key: str,
+        symbol: str,
+        side: str,
+        type: str,
+        amount: Decimal,
+        price: Decimal | None,
+        tif: str,
+        client_id: str,
+        now_ms: int,
+        quote_amount: bool,
+        tag: str,
+    ) -> Order:
+        if (self.venue, symbol) not in self.market.books:
+            raise Reject("unknown_symbol", symbol)
+        if side not in ("buy", "sell"):
+            raise Reject("bad_side", side)
+        if type not in ORDER_TYPES or tif not in TIFS:
+            raise Reject("bad_type", f"{type}/{tif}")
+        spec, grid = self.market.spec(self.venue, symbol), self.market.book(self.venue, symbol).grid
+        if not amount.is_finite() or amount <= 0 or amount > MAX_QUANTITY:
+            raise Reject("bad_amount", str(amount))
+        limit_ticks: int | None = None
+        if type == "limit":
+            if price is None or not price.is_finite() or price <= 0 or price > MAX_QUANTITY:
+                raise Reject("bad_price", str(price))
+            limit_ticks = grid.ticks_of(price)
+            if limit_ticks is None:
+                raise Reject("tick_size", f"{price} is not a multiple of {spec.tick}")
+        if not quote_amount:
+            if amount < spec.min_size:
+                raise Reject("min_size", f"{amount} < {spec.min_size}")
+            if grid.lots_of(amount) is None:
+                raise Reject("lot_size", f"{amount} is not a multiple of {spec.lot}")
+        if client_id:
+            self._check_client_id(account, client_id)
+        acct = self.account(account)
+        self._check_funds(acct, spec.base, spec.quote, side, type, amount, price, quote_amount, grid, symbol)
+        order = Order(
+            order_id=str(next(self._ids)),
+            client_id=client_id,
+            account=account,
+            key=key,
+            symbol=symbol,
+            side=side,
+            type=type,
+            tif=tif,
+            amount=amount,
+            price=price,
+            created_ms=now_ms,
+            updated_ms=now_ms,
+            quote_amount=quote_amount,
+            tag=tag,
+            fee_currency=spec.base if side == "buy" else spec.quote,
+        )
+        self.orders[order.order_id] = order
+        if client_id:
+            self.by_client_id[(account, client_id)] = order
+        if tif == "PO" and self._crosses(order, limit_ticks):
+            return self._close(order, "canceled", now_ms)
+        if tif == "FOK" and self._available(order, limit_ticks) < amount:
+            return self._close(order, "canceled", now_ms)
+        self._take(order, limit_ticks, now_ms)
+        done = order.cost >= order.amount if quote_amount else order.filled >= order.amount
+        if done or (quote_amount and order.filled > 0 and type == "market"):
+            return self._close(order, "filled", now_ms)
+        if type == "market" or tif in ("IOC", "FOK") or self.forced_fill_ratio is not None:
+            return self._close(order, "canceled", now_ms)
+        self._rest(order, acct)
+        return order
+
+    def cancel(self, account: str, *, order_id: str | None, client_id: str | None, now_ms: int) -> Order:
+        order = self.find(account, order_id, client_id)
+        if order.status == "canceled":
+            raise Reject("already_canceled", order.order_id)
+        if order.status == "filled":
+            raise Reject("already_filled", order.order_id)
+        return self._close(order, "canceled", now_ms)
+
+    def match_resting(self, symbol: str, now_ms: int) -> None:
+        """Resting GTC orders take liquidity the market moved through (called after each step)."""
+        for order in [o for o in self.resting.values() if o.symbol == symbol]:
+            grid = self.market.book(self.venue, symbol).grid
+            assert order.price is not None
+            before = order.filled
+            self._take(order, grid.ticks_of(order.price), now_ms, maker=True)
+            if order.filled != before:
+                self._unfreeze_filled(order)
+                if order.filled >= order.amount:
+                    self._close(order, "filled", now_ms)
+
+    # ------------------------------------------------------------------ internals
+    def _check_client_id(self, account: str, client_id: str) -> None:
+        prev = self.by_client_id.get((account, client_id))
+        if prev is None or self.client_id_scope == "none":
+            return
+        if self.client_id_scope == "all" or prev.is_open:
+            raise Reject("duplicate_client_id", client_id)
+
+    def _check_funds(
+        self,
+        acct: Account,
+        base: str,
+        quote: str,
+        side: str,
+        type: str,
+        amount: Decimal,
+        price: Decimal | None,
+        quote_amount: bool,
+        grid: Grid,
+        symbol: str,
+    ) -> None:
+        if side == "sell":
+            need, ccy = amount, base
+        elif quote_amount:
+            need, ccy = amount, quote
+        elif price is not None:
+            need, ccy = amount * price, quote
+        else:  # market buy by base amount: estimate against the current asks
+            need, ccy, left = Decimal(0), quote, amount
+            for tick, lots in self.market.book(self.venue, symbol).sorted_levels("ask", published=False):
+                take = min(left, grid.size(lots))
+                need += take * grid.price(tick)
+                left -= take
+                if left <= 0:
+                    break
+        if acct.free(ccy) < need:
+            raise Reject("insufficient_balance", f"{ccy} free {acct.free(ccy)} < {need}")
+
+    def _levels(self, order: Order) -> list[tuple[int, int]]:
+        side = "ask" if order.side == "buy" else "bid"
+        return self.market.book(self.venue, order.symbol).sorted_levels(side, published=False)
+
+    @staticmethod
+    def _marketable(order: Order, tick: int, limit_ticks: int | None) -> bool:
+        if limit_ticks is None:
+            return True
+        return tick <= limit_ticks if order.side == "buy" else tick >= limit_ticks
+
+    def _crosses(self, order: Order, limit_ticks: int | None) -> bool:
+        levels = self._levels(order)
+        return bool(levels) and self._marketable(order, levels[0][0], limit_ticks)
+
+    def _available(self, order: Order, limit_ticks: int | None) -> Decimal:
+        grid = self.market.book(self.venue, order.symbol).grid
+        total = Decimal(0)
+        for tick, lots in self._levels(order):
+            if not self._marketable(order, tick, limit_ticks):
+                break
+            total += grid.size(lots)
+        return total
+
+    def _cap(self, order: Order) -> Decimal:
+        if self.forced_fill_ratio is None:
+            return order.amount
+        lot = self.market.spec(self.venue, order.symbol).lot
+        return (order.amount * self.forced_fill_ratio // lot) * lot
+
+    def _take(self, order: Order, limit_ticks: int | None, now_ms: int, maker: bool = False) -> None:
+        rate = self.maker_fee if maker else self.taker_fee
+        grid = self.market.book(self.venue, order.symbol).grid
+        spec = self.market.spec(self.venue, order.symbol)
+        cap = self._cap(order) if not order.quote_amount else order.amount
+        book_side = "ask" if order.side == "buy" else "bid"
+        acct = self.account(order.account)
+        for tick, lots in self._levels(order):
+            if not self._marketable(order, tick, limit_ticks):
+                break
+            px = grid.price(tick)
+            if order.quote_amount:
+                left_lots = int((order.amount - order.cost) / px / grid.lot)
+            else:
+                left_lots = grid.lots_of(cap - order.filled) or 0
+            take = min(lots, left_lots)
+            if take <= 0:
+                break
+            qty = grid.size(take)
+            self.market.consume(self.venue, order.symbol, book_side, tick, take)
+            quote = qty * px
+            if order.side == "buy":
+                fee = qty * rate
+                acct.add(spec.quote, -quote)
+                acct.add(spec.base, qty - fee)
+            else:
+                fee = quote * rate
+                acct.add(spec.base, -qty)
+                acct.add(spec.quote, quote - fee)
+            order.filled += qty
+            order.cost += quote
+            order.fee += fee
+            order.updated_ms = now_ms
+            fill = Fill(str(next(self._trade_ids)), order.order_id, px, qty, fee, order.fee_currency, now_ms, maker)
+            order.fills.append(fill)
+            done = order.cost >= order.amount if order.quote_amount else order.filled >= order.amount
+            order.status = "filled" if done else "partially_filled"
+            self._emit(order, fill)
+
+    def _rest(self, order: Order, acct: Account) -> None:
+        spec = self.market.spec(self.venue, order.symbol)
+        assert order.price is not None
+        self.resting[order.order_id] = order
+        if not order.fills:
+            self._emit(order, None)
+        if order.side == "buy":
+            order.frozen = (order.amount - order.filled) * order.price
+            acct.freeze(spec.quote, order.frozen)
+        else:
+            order.frozen = order.amount - order.filled
+            acct.freeze(spec.base, order.frozen)
+
+    def _unfreeze_filled(self, order: Order) -> None:
+        spec = self.market.spec(self.venue, order.symbol)
+        assert order.price is not None
+        acct = self.account(order.account)
+        want = (order.amount - order.filled) * (order.price if order.side == "buy" else 1)
+        ccy = spec.quote if order.side == "buy" else spec.base
+        acct.freeze(ccy, want - order.frozen)
+        order.frozen = want
+
+    def _close(self, order: Order, status: str, now_ms: int) -> Order:
+        self.resting.pop(order.order_id, None)
+        if order.frozen:
+            spec = self.market.spec(self.venue, order.symbol)
+            ccy = spec.quote if order.side == "buy" else spec.base
+            self.account(order.account).freeze(ccy, -order.frozen)
+            order.frozen = Decimal(0)
+        changed = order.status != status
+        order.status, order.updated_ms = status, now_ms
+        if changed:
+            self._emit(order, None)
+        self._sync_log(order)
+        return order
+
+    def _emit(self, order: Order, fill: Fill | None) -> None:
+        for listener in self.listeners:
+            listener(order, fill)
+
+    def _log(
+        self,
+        now_ms: int,
+        key: str,
+        client_id: str,
+        symbol: str,
+        side: str,
+        type: str,
+        tif: str,
+        amount: Decimal,
+        price: Decimal | None,
+    ) -> dict[str, Any]:
+        entry: dict[str, Any] = {
+            "ts_ms": now_ms,
+            "venue": self.venue,
+            "key": key,
+            "client_id": client_id,
+            "order_id": None,
+            "symbol": symbol,
+            "side": side,
+            "type": type,
+            "tif": tif,
+            "amount": amount,
+            "price": price,
+            "status": "received",
+            "filled": Decimal(0),
+            "avg_price": None,
+            "fee": Decimal(0),
+            "fee_currency": None,
+            "reject_reason": None,
+        }
+        self.order_log.append(entry)
+        return entry
+
+    def log_reject(self, now_ms: int, key: str, client_id: str, symbol: str, reason: str, **fields: Any) -> None:
+        """Record an order the venue refused before it reached the engine (auth, rate limit, bad input)."""
+        entry = self._log(
+            now_ms,
+            key,
+            client_id,
+            symbol,
+            str(fields.get("side", "")),
+            str(fields.get("type", "")),
+            str(fields.get("tif", "")),
+            fields.get("amount"),  # type: ignore[arg-type]
+            fields.get("price"),
+        )
+        entry.update(status="rejected", reject_reason=reason)
+
+    @staticmethod
+    def _sync_log(order: Order) -> None:
+        if order.log is None:
+            return
+        order.log.update(
+            order_id=order.order_id,
+            status=order.status,
+            filled=order.filled,
+            avg_price=order.avg_price,
+            fee=order.fee,
+            fee_currency=order.fee_currency,
+        )

@@ -1,0 +1,100 @@
+"""OKX venue server: wires REST routes and WS endpoints; builds the ccxt config that points at it."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from aiohttp import web
+
+from exchanges.sim.base import ApiKey, DialectSpec
+from exchanges.sim.matching import MatchingEngine, Order
+from exchanges.sim.okx import format as fmt
+from exchanges.sim.okx.rest import SERVER_KEY, okx_middleware, routes
+from exchanges.sim.okx.trade import routes as trade_routes
+from exchanges.sim.okx.ws import OkxWs
+
+# OKX's documented limits (requests per 2 s); public ones per IP, private ones per key.
+OKX_RATE_LIMITS: dict[str, tuple[int, int]] = {
+    "public/time": (10, 2000),
+    "system/status": (1, 5000),
+    "public/instruments": (20, 2000),
+    "market/ticker": (20, 2000),
+    "market/tickers": (20, 2000),
+    "market/books": (40, 2000),
+    "account/balance": (10, 2000),
+    "account/trade-fee": (5, 2000),
+    "account/config": (5, 2000),
+    "trade/order": (60, 2000),
+    "trade/batch-orders": (300, 2000),
+    "trade/cancel-order": (60, 2000),
+    "trade/cancel-batch-orders": (300, 2000),
+    "trade/order:get": (60, 2000),
+    "trade/orders-pending": (60, 2000),
+    "trade/orders-history": (40, 2000),
+    "trade/fills": (60, 2000),
+    "trade/fills-history": (10, 2000),
+}
+
+# OKX spot, fee tier Lv1
+ENGINE_OPTIONS: dict[str, Any] = {
+    "taker_fee": Decimal("0.001"),
+    "maker_fee": Decimal("0.0008"),
+    "client_id_scope": "pending",  # clOrdId must be unique among pending orders (sCode 51016)
+}
+
+
+class OkxServer(OkxWs):
+    venue = "okx"
+    rate_limits = OKX_RATE_LIMITS
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.instrument_state: dict[str, str] = {}  # symbol -> state override (e.g. "suspend")
+
+    def make_app(self) -> web.Application:
+        app = web.Application(middlewares=[okx_middleware], client_max_size=1 << 20)
+        app[SERVER_KEY] = self
+        app.add_routes(routes)
+        app.add_routes(trade_routes)
+        for channel in ("public", "private", "business"):
+            app.router.add_get(f"/ws/v5/{channel}", self.ws_endpoint)
+        return app
+
+    def ccxt_config(self, base_url: str, key: ApiKey | None) -> dict[str, Any]:
+        ws_base = base_url.replace("http://", "ws://", 1)
+        config: dict[str, Any] = {
+            "urls": {"api": {"rest": base_url, "ws": f"{ws_base}/ws/v5"}},
+            "options": {"fetchMarkets": {"types": ["spot"]}},
+            "has": {"fetchCurrencies": False},
+            "enableRateLimit": True,
+        }
+        if key is not None:
+            config.update(apiKey=key.key, secret=key.secret, password=key.passphrase)
+        return config
+
+    # helpers used by the REST handlers
+    def order_dict(self, order: Order) -> dict[str, Any]:
+        return fmt.order_dict(order, self.market.spec(self.venue, order.symbol))
+
+    def ticker(self, symbol: str) -> dict[str, Any]:
+        book = self.market.book(self.venue, symbol)
+        bids = book.sorted_levels("bid")
+        last = book.grid.price_str(bids[0][0]) if bids else ""
+        return fmt.ticker(book, last, self.now_ms())
+
+    def usd_prices(self) -> dict[str, float]:
+        prices = {"USDT": 1.0, "USDC": 1.0}
+        for symbol in self.market.symbols:
+            base, quote = symbol.split("/")
+            if quote in ("USDT", "USDC"):
+                prices[base] = self.market.mids[symbol]
+        return prices
+
+
+def make_app(market: Any, engine: MatchingEngine, keys: Any = (), faults: Any = None) -> web.Application:
+    """Build a standalone OKX app (for ``aiohttp`` test servers); the harness uses :class:`OkxServer`."""
+    return OkxServer(market, engine, keys, faults).make_app()
+
+
+DIALECT = DialectSpec("okx", OkxServer, ENGINE_OPTIONS)

@@ -1,0 +1,86 @@
+"""Shared fixtures for tests that run stock ccxt.pro clients against the loopback simulators.
+
+Venue-independent: ``sim_factory`` starts :class:`LoopbackExchanges` with any venues and stops them,
+``client_factory`` builds a ccxt.pro client from ``sim.ccxt_config`` and always closes it,
+``eventually`` polls a condition under a deadline (for the rare case no event exists to await).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import ccxt.pro as ccxtpro
+import pytest
+
+from exchanges.sim.harness import LoopbackExchanges
+
+SimFactory = Callable[..., Awaitable[LoopbackExchanges]]
+ClientFactory = Callable[..., Any]
+
+
+def deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for k, v in extra.items():
+        out[k] = deep_merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+@pytest.fixture
+async def sim_factory() -> AsyncIterator[SimFactory]:
+    sims: list[LoopbackExchanges] = []
+
+    async def make(**kwargs: Any) -> LoopbackExchanges:
+        kwargs.setdefault("update_interval_ms", 20)
+        sim = LoopbackExchanges(**kwargs)
+        sims.append(sim)
+        await sim.start()
+        return sim
+
+    yield make
+    for sim in sims:
+        await sim.stop()
+
+
+@pytest.fixture
+async def client_factory() -> AsyncIterator[ClientFactory]:
+    """``client_factory(sim, "okx", key="trader", **config_overrides)`` -> ccxt.pro client, closed at teardown."""
+    clients: list[Any] = []
+
+    def make(sim: LoopbackExchanges, venue: str, key: str | None = "trader", **overrides: Any) -> Any:
+        config = deep_merge(sim.ccxt_config(venue, key), overrides)
+        client = getattr(ccxtpro, venue)(config)
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        await client.close()
+
+
+async def eventually(check: Callable[[], Any], timeout_s: float = 5.0, interval_s: float = 0.01) -> Any:
+    """Poll ``check`` (sync or async) until it returns a truthy value; fail after ``timeout_s``."""
+    async with asyncio.timeout(timeout_s):
+        while True:
+            value = check()
+            if asyncio.iscoroutine(value):
+                value = await value
+            if value:
+                return value
+            await asyncio.sleep(interval_s)
+
+
+def book_as_floats(view: Any) -> tuple[list[list[float]], list[list[float]]]:
+    """A simulator BookView in ccxt's representation ([price, size] floats, best first)."""
+    return ([[float(p), float(s)] for p, s in view.bids], [[float(p), float(s)] for p, s in view.asks])
+
+
+@pytest.fixture(name="eventually")
+def eventually_fixture() -> Callable[..., Awaitable[Any]]:
+    return eventually
+
+
+@pytest.fixture(name="book_as_floats")
+def book_as_floats_fixture() -> Callable[[Any], tuple[list[list[float]], list[list[float]]]]:
+    return book_as_floats
