@@ -17,14 +17,12 @@ from dataclasses import dataclass, field
 from arb.model import Fee
 
 Pair = tuple[str, str]
-_EPS = 1e-12
+_ONE_EPS = 1.0 + 1e-12
+_NO_PAIRS: list[Pair] = []  # shared, never mutated: the common "nothing crosses" answer
 
-
-@dataclass(slots=True)
-class _Factors:
-    buy_cost: float = 1.0  # ask multiplier when buying here (1+ψ)
-    buy_keep: float = 1.0  # fraction of bought base that can be sold (1−φ)
-    sell_keep: float = 1.0  # bid multiplier when selling here (1−f)
+# Per (symbol, venue) record: [bid, ask, buy_cost (1+ψ), buy_keep (1−φ), sell_keep (1−f)].
+# bid is None while the venue has no usable book.
+_BID, _ASK, _BUY_COST, _BUY_KEEP, _SELL_KEEP = range(5)
 
 
 @dataclass(slots=True)
@@ -40,72 +38,93 @@ class Crosses:
 
 class Detector:
     def __init__(self) -> None:
-        self._tops: dict[str, dict[str, tuple[float, float]]] = {}  # symbol -> venue -> (bid, ask)
-        self._factors: dict[tuple[str, str], _Factors] = {}
-        self._crossing: dict[str, set[Pair]] = {}
+        self._sym: dict[str, dict[str, list]] = {}  # symbol -> venue -> record
+        self._fees: dict[tuple[str, str], tuple[float, float, float]] = {}
 
     def set_fee(self, venue: str, symbol: str, fee: Fee) -> None:
         rate = float(fee.taker)
-        f = _Factors(sell_keep=1.0 - rate)
-        if fee.currency == "received":
-            f.buy_keep = 1.0 - rate
-        else:
-            f.buy_cost = 1.0 + rate
-        self._factors[(venue, symbol)] = f
+        factors = (1.0, 1.0 - rate, 1.0 - rate) if fee.currency == "received" else (1.0 + rate, 1.0, 1.0 - rate)
+        self._fees[(venue, symbol)] = factors
+        rec = self._sym.get(symbol, {}).get(venue)
+        if rec is not None:
+            rec[_BUY_COST], rec[_BUY_KEEP], rec[_SELL_KEEP] = factors
 
-    def _f(self, venue: str, symbol: str) -> _Factors:
-        f = self._factors.get((venue, symbol))
-        if f is None:
-            f = self._factors[(venue, symbol)] = _Factors()
-        return f
+    def _record(self, venue: str, symbol: str) -> list:
+        venues = self._sym.get(symbol)
+        if venues is None:
+            venues = self._sym[symbol] = {}
+        rec = venues.get(venue)
+        if rec is None:
+            f = self._fees.get((venue, symbol), (1.0, 1.0, 1.0))
+            rec = venues[venue] = [None, None, f[0], f[1], f[2]]
+        return rec
+
+    def check(self, venue: str, symbol: str, bid: float, ask: float) -> tuple[list[Pair], int]:
+        """Hot path: store a sane top of book (0 < bid < ask) and return (pairs crossing after fees
+        that involve ``venue``, count of pairs crossing only before fees). Allocation-free when
+        nothing crosses."""
+        venues = self._sym.get(symbol)
+        rec = venues.get(venue) if venues is not None else None
+        if rec is None:
+            rec = self._record(venue, symbol)
+            venues = self._sym[symbol]
+        rec[_BID] = bid
+        rec[_ASK] = ask
+        pairs = _NO_PAIRS
+        raw = 0
+        ask_cost = ask * rec[_BUY_COST]
+        keep = rec[_BUY_KEEP]
+        bid_net = bid * rec[_SELL_KEEP]
+        for other, o in venues.items():
+            obid = o[_BID]
+            if o is rec or obid is None:
+                continue
+            # buy here, sell there
+            if obid * o[_SELL_KEEP] * keep * _ONE_EPS > ask_cost:
+                if pairs is _NO_PAIRS:
+                    pairs = []
+                pairs.append((venue, other))
+            elif obid > ask:
+                raw += 1
+            # buy there, sell here
+            oask = o[_ASK]
+            if bid_net * o[_BUY_KEEP] * _ONE_EPS > oask * o[_BUY_COST]:
+                if pairs is _NO_PAIRS:
+                    pairs = []
+                pairs.append((other, venue))
+            elif bid > oask:
+                raw += 1
+        return pairs, raw
 
     def update(self, venue: str, symbol: str, bid: float | None, ask: float | None) -> Crosses:
         """New top of book for (venue, symbol). An empty or crossed book removes the venue."""
         out = Crosses(symbol, venue)
-        tops = self._tops.setdefault(symbol, {})
-        crossing = self._crossing.setdefault(symbol, set())
         if bid is None or ask is None or not (0.0 < bid < ask):
             self.remove(venue, symbol)
             return out
-        tops[venue] = (bid, ask)
-        fv = self._f(venue, symbol)
-        for other, (obid, oask) in tops.items():
-            if other == venue:
-                continue
-            fo = self._f(other, symbol)
-            # buy here, sell there
-            pair = (venue, other)
-            if obid * fo.sell_keep * fv.buy_keep * (1.0 + _EPS) > ask * fv.buy_cost:
-                crossing.add(pair)
-                out.pairs.append(pair)
-            else:
-                crossing.discard(pair)
-                if obid > ask:
-                    out.raw_only += 1
-            # buy there, sell here
-            pair = (other, venue)
-            if bid * fv.sell_keep * fo.buy_keep * (1.0 + _EPS) > oask * fo.buy_cost:
-                crossing.add(pair)
-                out.pairs.append(pair)
-            else:
-                crossing.discard(pair)
-                if bid > oask:
-                    out.raw_only += 1
+        pairs, out.raw_only = self.check(venue, symbol, bid, ask)
+        out.pairs = list(pairs)
         return out
 
     def remove(self, venue: str, symbol: str) -> None:
-        """Forget a venue's book (stale, crossed, disconnected) and every pair involving it."""
-        tops = self._tops.get(symbol)
-        if tops is not None:
-            tops.pop(venue, None)
-        crossing = self._crossing.get(symbol)
-        if crossing:
-            for pair in [p for p in crossing if venue in p]:
-                crossing.discard(pair)
+        """Forget a venue's book (stale, crossed, disconnected): no pair involving it crosses."""
+        rec = self._sym.get(symbol, {}).get(venue)
+        if rec is not None:
+            rec[_BID] = rec[_ASK] = None
 
     def crossing(self, symbol: str) -> set[Pair]:
-        """Every pair currently crossing after fees for ``symbol``."""
-        return set(self._crossing.get(symbol, ()))
+        """Every pair currently crossing after fees for ``symbol`` (computed on demand, O(venues²))."""
+        out: set[Pair] = set()
+        venues = self._sym.get(symbol, {})
+        for v, r in venues.items():
+            if r[_BID] is None:
+                continue
+            for u, o in venues.items():
+                if u != v and o[_BID] is not None and o[_BID] * o[_SELL_KEEP] * r[_BUY_KEEP] * _ONE_EPS > r[
+                    _ASK
+                ] * r[_BUY_COST]:
+                    out.add((v, u))
+        return out
 
     def venues(self, symbol: str) -> list[str]:
-        return list(self._tops.get(symbol, {}))
+        return [v for v, r in self._sym.get(symbol, {}).items() if r[_BID] is not None]

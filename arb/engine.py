@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Protocol
 
-from arb.books import top_of_book
 from arb.detector import Detector
 from arb.episodes import EpisodeTracker, Key, snapshot
 from arb.errors import BookError
@@ -30,6 +29,7 @@ from arb.model import Balances, Episode, Fee, Limits, MarketSpec, Opportunity
 
 log = logging.getLogger(__name__)
 _Q2 = Decimal("0.01")
+_INF = float("inf")
 
 # Near-miss reasons shown in the live view ("why nothing fired").
 REASONS = {
@@ -70,6 +70,7 @@ class _Book:
     book: Any
     recv_ms: int  # monotonic
     valid: bool = True
+    problem: str | None = None  # the last problem reported (each is reported once, recovery once)
 
 
 @dataclass(slots=True)
@@ -101,6 +102,7 @@ class Engine:
         self.limits = limits
         self.sink = sink
         self.max_age = max_book_age_ms
+        self._venue_lag_ms = 2 * max_book_age_ms
         self.balances = balances
         self.wall = wall_clock
         self.detector = Detector()
@@ -119,38 +121,52 @@ class Engine:
 
     # -- feed callbacks -------------------------------------------------------------------------
     def on_book(self, venue: str, symbol: str, book: Any, recv_ms: int) -> None:
-        self.stats.updates += 1
-        if (venue, symbol) not in self.markets:
-            return  # a symbol this run does not trade on this venue
-        now = self.wall()
-        top = top_of_book(book)
-        if top is None:
-            self._invalidate(venue, symbol, now, "crossed", "book crossed or empty on its venue")
-            self.stats.near_miss["crossed_or_empty"] += 1
-            return
-        venue_ts = book.get("timestamp") if isinstance(book, dict) else None
-        if venue_ts and now - venue_ts > 2 * self.max_age:
-            self._invalidate(venue, symbol, now, "stale", f"book timestamp {now - venue_ts} ms behind")
-            self.stats.near_miss["stale"] += 1
-            return
+        """Hot path, once per delivered book: allocation-free unless a pair crosses."""
+        stats = self.stats
+        stats.updates += 1
         slot = self.books.get((venue, symbol))
         if slot is None:
-            self.books[(venue, symbol)] = _Book(book, recv_ms)
-        else:
-            if not slot.valid:
-                self.sink.event(venue, symbol, "book_ok", "fresh book after an invalid one")
-            slot.book, slot.recv_ms, slot.valid = book, recv_ms, True
-        crosses = self.detector.update(venue, symbol, top[0], top[1])
-        if crosses.raw_only:
-            self.stats.near_miss["raw_only"] += crosses.raw_only
+            if (venue, symbol) not in self.markets:
+                return  # a symbol this run does not trade on this venue
+            slot = self.books[(venue, symbol)] = _Book(book, recv_ms, False)
+        try:
+            bid = float(book["bids"][0][0])
+            ask = float(book["asks"][0][0])
+        except (KeyError, IndexError, TypeError, ValueError):
+            bid = ask = 0.0
+        if not (0.0 < bid < ask < _INF):
+            self._invalidate(venue, symbol, self.wall(), "crossed", "book crossed or empty on its venue")
+            stats.near_miss["crossed_or_empty"] += 1
+            return
+        venue_ts = book.get("timestamp")
+        if venue_ts and self.wall() - venue_ts > self._venue_lag_ms:
+            now = self.wall()
+            self._invalidate(venue, symbol, now, "stale", f"book timestamp {now - venue_ts} ms behind")
+            stats.near_miss["stale"] += 1
+            return
+        if not slot.valid:
+            if slot.problem is not None:
+                self.sink.event(venue, symbol, "book_ok", f"fresh book after: {slot.problem}")
+                slot.problem = None
+            slot.valid = True
+        slot.book = book
+        slot.recv_ms = recv_ms
+        pairs, raw = self.detector.check(venue, symbol, bid, ask)
+        if raw:
+            stats.near_miss["raw_only"] += raw
+        tracker = self.tracker
+        if not pairs and not tracker.open:
+            return
+        now = self.wall()
         hit: set[Key] = set()
-        for buy_v, sell_v in crosses.pairs:
+        for buy_v, sell_v in pairs:
             opp = self._evaluate(symbol, buy_v, sell_v, recv_ms, now)
             if opp is not None:
                 hit.add(opp.key)
-        for key in self.tracker.keys_for(symbol, venue):
-            if key not in hit:
-                self.tracker.miss(key, now)
+        if tracker.open:
+            for key in tracker.keys_for(symbol, venue):
+                if key not in hit:
+                    tracker.miss(key, now)
 
     def on_event(self, venue: str, symbol: str | None, kind: str, detail: str) -> None:
         """Feed events: errors invalidate the venue's books (all symbols when symbol is None)."""
@@ -223,17 +239,19 @@ class Engine:
 
     def _invalidate(self, venue: str, symbol: str, now: int, kind: str | None, detail: str) -> None:
         slot = self.books.get((venue, symbol))
-        was_valid = slot is not None and slot.valid
+        report = kind is not None and (slot is None or slot.problem != kind)
         if slot is not None:
             slot.valid = False
+            if kind is not None:
+                slot.problem = kind
         self.detector.remove(venue, symbol)
         reason = "crossed" if kind in ("crossed", "bad_book") else "stale"
         for key in self.tracker.keys_for(symbol, venue):
             t = self.tracker.end(key, now, reason)  # type: ignore[arg-type]
             if t is not None:
                 self._ended(t)
-        if kind is not None and (was_valid or slot is None):
-            self.sink.event(venue, symbol, kind, detail)
+        if report:
+            self.sink.event(venue, symbol, kind, detail)  # type: ignore[arg-type]
 
     def _ended(self, t: Any) -> None:
         self.stats.episodes_ended += 1

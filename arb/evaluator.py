@@ -25,9 +25,11 @@ segment where neither book changes level, net is linear in ``B`` except for lot 
 that line is a global upper bound on net (cost is convex, proceeds concave). Each segment is
 scanned lot by lot from its better end, inside the range its constraints' envelopes allow, and
 the scan stops as soon as the line falls below the best net found: nothing further can beat it.
-A scan is capped at ``WINDOW_CAP`` lots (reached only when a segment's marginal edge is within
-rounding noise of zero); then ``meta["approx"]`` is True and the result is within one lot's value
-of the optimum.
+By default a scan stops after ``SCAN_CAP`` lots per segment. That only matters when both venues'
+lot grids and the base fee make the rounding a sawtooth finer than the marginal edge (then the
+proof window is about 1/edge lots): the result is then flagged ``meta["approx"]`` and
+``meta["shortfall"]`` bounds how much more net any unscanned size could make — never more than
+one lot's value. ``scan_cap=None`` scans until optimality is proven (exact, slower).
 """
 
 from __future__ import annotations
@@ -51,7 +53,8 @@ from arb.model import (
     Opportunity,
 )
 
-WINDOW_CAP = 2048
+SCAN_CAP = 16  # lots per segment, once a feasible size is known, before settling for a bounded shortfall
+HARD_CAP = 1 << 20  # lots per segment in any case
 _PREC = 60
 
 
@@ -315,10 +318,13 @@ class _Segment:
         self.sell_limit = p.sell_limit(j)
 
 
-def _search(p: _Problem, b_lo: Decimal, b_hi: Decimal) -> tuple[_Point | None, bool, int]:
+def _search(
+    p: _Problem, b_lo: Decimal, b_hi: Decimal, cap: int | None
+) -> tuple[_Point | None, Decimal | None, int]:
     """The feasible B in [b_lo, b_hi] with the largest net (ties: smaller B); see module docstring.
 
-    Returns (best point, whether a scan hit WINDOW_CAP before it could prove optimality, steps).
+    Returns (best point, bound on the net a capped scan may have missed (None if every scan
+    proved optimality), steps).
     """
     by_buy_lot = p.lb * p.keep >= p.ls  # parameterise by the coarser lattice
     lim, t = p.limits, p.t
@@ -341,7 +347,7 @@ def _search(p: _Problem, b_lo: Decimal, b_hi: Decimal) -> tuple[_Point | None, b
     lo_i = math.floor(index(b_lo))
     hi_i = math.ceil(index(b_hi))
     best: _Point | None = None
-    capped = False
+    missed: Decimal | None = None  # the highest envelope left unscanned by a capped scan
     steps = 0
 
     def consider(pt: _Point | None) -> None:
@@ -387,7 +393,7 @@ def _search(p: _Problem, b_lo: Decimal, b_hi: Decimal) -> tuple[_Point | None, b
         if u > v:
             continue
         order = range(v, u - 1, -1) if slope_net >= 0 else range(u, v + 1)
-        scanned = 0
+        scanned = budget = 0
         for i in order:
             b, s, c = at(i)
             if b < b_lo or b > b_hi:
@@ -397,8 +403,12 @@ def _search(p: _Problem, b_lo: Decimal, b_hi: Decimal) -> tuple[_Point | None, b
             if best is not None and envelope < best.net:
                 break  # nothing further in this direction can beat the best
             scanned += 1
-            if scanned > WINDOW_CAP:
-                capped = True
+            # The budget only runs once something feasible is in hand: stopping earlier could
+            # miss every feasible size. HARD_CAP bounds pathological segments either way.
+            if best is not None and cap is not None:
+                budget += 1
+            if (cap is not None and budget > cap) or scanned > HARD_CAP:
+                missed = envelope if missed is None else max(missed, envelope)
                 break
             if not (seg.b_before < b and seg.s_before < s <= seg.s_end):
                 consider(p.point(b))  # next to a level boundary: evaluate exactly the slow way
@@ -414,7 +424,9 @@ def _search(p: _Problem, b_lo: Decimal, b_hi: Decimal) -> tuple[_Point | None, b
             if best is None or net > best.net or (net == best.net and b < best.buy_amount):
                 consider(p.point(b))
         steps += scanned
-    return best, capped, steps
+    if missed is not None:
+        missed = max(ZERO, missed - best.net) if best is not None else None
+    return best, missed, steps
 
 
 def evaluate(
@@ -431,6 +443,7 @@ def evaluate(
     buy_venue: str = "buy",
     sell_venue: str = "sell",
     why: list[str] | None = None,
+    scan_cap: int | None = SCAN_CAP,
 ) -> Opportunity | None:
     """Buy on ``buy_book``'s asks, sell on ``sell_book``'s bids: the net-profit-maximising size, or None.
 
@@ -465,10 +478,10 @@ def evaluate(
         if lo is None:
             return _reject(why, "too_thin")
         b_lo, b_hi = lo * p.lb, hi * p.lb
-        best, capped, steps = _search(p, b_lo, b_hi)
+        best, missed, steps = _search(p, b_lo, b_hi, scan_cap)
         if best is None:
             return _reject(why, "below_threshold")
-        return _opportunity(p, best, symbol, buy_venue, sell_venue, capped, steps)
+        return _opportunity(p, best, symbol, buy_venue, sell_venue, missed, steps)
 
 
 def _reject(why: list[str] | None, reason: str) -> None:
@@ -478,7 +491,7 @@ def _reject(why: list[str] | None, reason: str) -> None:
 
 
 def _opportunity(
-    p: _Problem, pt: _Point, symbol: str, buy_venue: str, sell_venue: str, capped: bool, n_cands: int
+    p: _Problem, pt: _Point, symbol: str, buy_venue: str, sell_venue: str, missed: Decimal | None, steps: int
 ) -> Opportunity:
     fee_buy = pt.cost_raw * (ONE + p.s) * (p.phi + p.psi)
     fee_sell = pt.proceeds_raw * (ONE - p.s) * p.fs
@@ -515,8 +528,9 @@ def _opportunity(
         net_bps=pt.net * BPS / pt.cost,
         dust=pt.buy_amount * p.keep - pt.sell_amount,
         meta={
-            "approx": capped,
-            "steps": n_cands,
+            "approx": missed is not None and missed > 0,
+            "shortfall": str(missed or ZERO),
+            "steps": steps,
             "buy_levels_loaded": p.asks.loaded,
             "sell_levels_loaded": p.bids.loaded,
         },

@@ -319,14 +319,25 @@ def test_evaluator_equals_brute_force_oracle(sc) -> None:
     with localcontext() as ctx:
         ctx.prec = 60
         want = oracle(asks, bids, bm, sm, bf, sf, lim, bal)
-    got = evaluate(buy_book, sell_book, buy_market=bm, sell_market=sm, buy_fee=bf, sell_fee=sf, limits=lim,
-                   balances=bal)
+    kw = dict(buy_market=bm, sell_market=sm, buy_fee=bf, sell_fee=sf, limits=lim, balances=bal)
+    got = evaluate(buy_book, sell_book, scan_cap=None, **kw)
+    fast = evaluate(buy_book, sell_book, **kw)  # the default, budgeted scan
     if want is None:
+        assert fast is None
         assert got is None, f"evaluator found {got} where every size is infeasible or unprofitable"
         return
     assert got is not None, f"oracle found net {want[0]} at B={want[1]}"
     assert not got.meta["approx"]
     assert got.net_profit == want[0]
+    # The budgeted scan is exact unless it says otherwise, and then short by at most its bound,
+    # which never exceeds one lot's value on either side.
+    assert fast is not None
+    shortfall = D(fast.meta["shortfall"])
+    if not fast.meta["approx"]:
+        assert (fast.net_profit, fast.buy.amount) == (want[0], want[1])
+    assert want[0] - shortfall <= fast.net_profit <= want[0]
+    lot_value = max(asks[-1][0] * bm.amount_step, bids[0][0] * sm.amount_step) * 2
+    assert shortfall <= lot_value
     assert got.buy.amount == want[1], "ties must go to the smaller size"
     # Invariants of the pinned money semantics.
     phi = bf.taker if bf.currency == "received" else D(0)
@@ -351,7 +362,7 @@ def test_same_lot_grid_sawtooth_is_solved_exactly() -> None:
     bm = sm = market(lot="0.00001", tick="0.01")
     lim = Limits(max_notional=D("5000"))
     got = evaluate(make_book(bids=[(63999, 1)], asks=asks), make_book(bids=bids, asks=[(64300, 1)]),
-                   buy_market=bm, sell_market=sm, buy_fee=fee(), sell_fee=fee(), limits=lim)
+                   buy_market=bm, sell_market=sm, buy_fee=fee(), sell_fee=fee(), limits=lim, scan_cap=None)
     with localcontext() as ctx:
         ctx.prec = 60
         want = oracle(asks, bids, bm, sm, fee(), fee(), lim, Balances())

@@ -1,0 +1,1 @@
+"""Benchmarks: arb's cost measured against ccxt's own, on the same run (`make bench`)."""

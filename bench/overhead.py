@@ -1,0 +1,123 @@
+"""Benchmark 1 and 5: ccxt.pro's own cost per order-book message versus arb's added cost.
+
+ccxt's cost: each pre-built frame goes through the client's text-frame handler (orjson parse +
+``okx.handle_message`` → ``handle_order_book``), exactly what a live socket does, minus the
+network. arb's cost: ``Engine.on_book`` on the book ccxt just updated — detector, the evaluator
+when a pair crosses, episode tracking, and the journal enqueue (a real JournalWriter queue).
+Both are timed per message in the same loop, so the ratio is robust to machine noise.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import ccxt.pro as ccxtpro
+
+from arb.engine import Engine
+from arb.model import Fee, Limits, MarketSpec
+from arb.scanner import ScanSink
+from arb.store import Journal, JournalWriter
+from bench.frames import OkxBookGen, okx_instruments
+
+
+def _client(ex: Any) -> Any:
+    return ex.client("wss://bench.invalid/ws/v5/public")
+
+
+def _exchange(symbols: list[str]) -> Any:
+    ex = ccxtpro.okx({"options": {"fetchMarkets": {"types": ["spot"]}}})
+    markets = ex.parse_markets(okx_instruments(symbols))
+    ex.set_markets(markets)
+    return ex
+
+
+def measure(**kw: Any) -> dict[str, Any]:
+    logging.getLogger("arb").setLevel(logging.ERROR)  # the mix makes books shift; don't time log output
+    return asyncio.run(_measure(**kw))
+
+
+async def _measure(
+    symbols: int = 10, venues: int = 3, updates: int = 20_000, changes: int = 2, cross_every: int = 100, seed: int = 1
+) -> dict[str, Any]:
+    syms = [f"C{i:03d}/USDT" for i in range(symbols)]
+    names = [f"v{i}" for i in range(venues)]
+    exchanges = {v: _exchange(syms) for v in names}
+    clients = {v: _client(ex) for v, ex in exchanges.items()}
+    gens = {(v, s): OkxBookGen(s, seed=hash((seed, v, s)) & 0xFFFF) for v in names for s in syms}
+    spec = MarketSpec(symbol="", base="C", quote="USDT", amount_step=Decimal("0.00000001"),
+                      price_step=Decimal("0.1"), min_amount=Decimal("0.00001"), min_cost=Decimal("5"))
+    tmp = Path(tempfile.mkdtemp(prefix="arb-bench-"))
+    journal = Journal.open(tmp / "bench.db")
+    writer = JournalWriter(journal, maxsize=10_000_000)
+    sink = ScanSink("bench", writer, None)
+    engine = Engine(
+        run_id="bench",
+        markets={(v, s): MarketSpec(s, s.split("/")[0], "USDT", spec.amount_step, spec.price_step,
+                                    spec.min_amount, None, spec.min_cost) for v in names for s in syms},
+        fees={(v, s): Fee(Decimal("0.001")) for v in names for s in syms},
+        limits=Limits(min_net_bps=Decimal("2"), max_notional=Decimal("1000"), slippage_bps=Decimal("1")),
+        sink=sink, max_book_age_ms=10**12, episode_gap_ms=500,
+    )
+    # snapshots first (not timed)
+    for (v, s), g in gens.items():
+        clients[v].handle_text_or_binary_message(g.snapshot())
+        engine.on_book(v, s, exchanges[v].orderbooks[s], 0)
+    frames: list[tuple[str, str, str]] = []
+    keys = list(gens)
+    for i in range(updates):
+        v, s = keys[i % len(keys)]
+        # venue v0 shifts (and next time shifts back) on every ``cross_every``-th round
+        rnd = i // len(keys)
+        cross = cross_every > 0 and v == names[0] and rnd % cross_every == 0
+        frames.append((v, s, gens[(v, s)].update(changes, cross=cross)))
+    ccxt_ns = arb_ns = 0
+    pc = time.perf_counter_ns
+    recv = 1
+    for v, s, frame in frames:
+        t0 = pc()
+        clients[v].handle_text_or_binary_message(frame)
+        t1 = pc()
+        engine.on_book(v, s, exchanges[v].orderbooks[s], recv)
+        t2 = pc()
+        ccxt_ns += t1 - t0
+        arb_ns += t2 - t1
+        recv += 1
+    n = len(frames)
+    st = engine.stats
+    journal.close()
+    for ex in exchanges.values():
+        await ex.close()
+    return {
+        "messages": n,
+        "books": symbols * venues,
+        "level_changes": changes,
+        "crossing_before_fees_pct": round(100.0 * (st.near_miss["raw_only"] + st.evaluations) / max(1, n), 2),
+        "evaluations": st.evaluations,
+        "opportunities": st.opportunities,
+        "ccxt_us_per_msg": round(ccxt_ns / n / 1000, 2),
+        "arb_us_per_update": round(arb_ns / n / 1000, 2),
+        "ratio": round(arb_ns / ccxt_ns, 4),
+    }
+
+
+def scaling(book_counts: tuple[int, ...] = (10, 30, 60, 120, 200), updates: int = 20_000) -> list[dict[str, Any]]:
+    """Cost per update as the number of books grows (3 venues × n/3 symbols, no crossing)."""
+    out = []
+    for books in book_counts:
+        r = measure(symbols=max(1, books // 3), venues=3, updates=updates, cross_every=0)
+        out.append({"books": r["books"], "ccxt_us_per_msg": r["ccxt_us_per_msg"],
+                    "arb_us_per_update": r["arb_us_per_update"], "ratio": r["ratio"]})
+    return out
+
+
+if __name__ == "__main__":
+    import json
+
+    print(json.dumps(measure(), indent=1))
+    print(json.dumps(scaling(), indent=1))
