@@ -39,6 +39,7 @@ class EpisodeTracker:
         self.run_id = run_id
         self.gap_ms = gap_ms
         self.open: dict[Key, _Tracked] = {}
+        self._by_venue: dict[tuple[str, str], set[Key]] = {}  # (symbol, venue) -> open keys using it
         self._seq = 0
 
     def observe(self, opp: Opportunity, inputs: dict[str, Any], now_ms: int) -> Episode | None:
@@ -56,7 +57,10 @@ class EpisodeTracker:
                 peak=opp,
                 last=opp,
             )
-            self.open[opp.key] = _Tracked(ep, inputs, inputs, inputs)
+            key = opp.key
+            self.open[key] = _Tracked(ep, inputs, inputs, inputs)
+            for venue in (key[1], key[2]):
+                self._by_venue.setdefault((key[0], venue), set()).add(key)
             return ep
         ep = t.ep
         ep.evaluations += 1
@@ -72,13 +76,17 @@ class EpisodeTracker:
         if t is not None and t.miss_ms is None:
             t.miss_ms = now_ms
 
-    def keys_for(self, symbol: str, venue: str) -> list[Key]:
-        return [k for k in self.open if k[0] == symbol and venue in (k[1], k[2])]
+    def keys_for(self, symbol: str, venue: str) -> tuple[Key, ...]:
+        """Open episode keys that use ``venue``'s book for ``symbol`` (an index, O(1))."""
+        keys = self._by_venue.get((symbol, venue))
+        return tuple(keys) if keys else ()
 
     def end(self, key: Key, now_ms: int, reason: EpisodeEnd) -> _Tracked | None:
         t = self.open.pop(key, None)
         if t is None:
             return None
+        for venue in (key[1], key[2]):
+            self._by_venue.get((key[0], venue), set()).discard(key)
         ep = t.ep
         ep.end_ms = max(ep.last_ms, t.miss_ms if t.miss_ms is not None else now_ms)
         ep.end_reason = reason

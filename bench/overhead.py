@@ -76,20 +76,23 @@ async def _measure(
         rnd = i // len(keys)
         cross = cross_every > 0 and v == names[0] and rnd % cross_every == 0
         frames.append((v, s, gens[(v, s)].update(changes, cross=cross)))
-    ccxt_ns = arb_ns = 0
+    ccxt_ns = arb_ns = eval_ns = 0
     pc = time.perf_counter_ns
     recv = 1
+    st = engine.stats
     for v, s, frame in frames:
         t0 = pc()
         clients[v].handle_text_or_binary_message(frame)
         t1 = pc()
+        before = st.evaluations
         engine.on_book(v, s, exchanges[v].orderbooks[s], recv)
         t2 = pc()
         ccxt_ns += t1 - t0
         arb_ns += t2 - t1
+        if st.evaluations != before:
+            eval_ns += t2 - t1
         recv += 1
     n = len(frames)
-    st = engine.stats
     journal.close()
     for ex in exchanges.values():
         await ex.close()
@@ -102,6 +105,8 @@ async def _measure(
         "opportunities": st.opportunities,
         "ccxt_us_per_msg": round(ccxt_ns / n / 1000, 2),
         "arb_us_per_update": round(arb_ns / n / 1000, 2),
+        "arb_us_per_plain_update": round((arb_ns - eval_ns) / max(1, n - st.evaluations) / 1000, 2),
+        "arb_us_per_evaluation": round(eval_ns / max(1, st.evaluations) / 1000, 1),
         "ratio": round(arb_ns / ccxt_ns, 4),
     }
 
