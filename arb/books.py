@@ -98,6 +98,17 @@ class Ladder:
             if not self._load_one():
                 return
 
+    def load_while(self, keep_going: Any, extra: Decimal = ZERO) -> None:
+        """Load levels while ``keep_going(price)`` holds for the last one loaded, then more until the
+        levels past that point add at least ``extra`` in amount (or the side is exhausted)."""
+        while (not self.prices or keep_going(self.prices[-1])) and self._load_one():
+            pass
+        if not self.prices:
+            return
+        target = (self.cum_amount[-2] if len(self.cum_amount) > 1 else ZERO) + extra
+        while self.cum_amount[-1] < target and self._load_one():
+            pass
+
     def depth(self) -> Decimal:
         """Total amount on this side (loads every level)."""
         self.load_all()

@@ -191,7 +191,11 @@ class _Problem:
         if caps:
             self.asks.ensure_cost(min(caps))
         else:
-            self.asks.load_all()
+            # No cap: load asks only while a marginal lot could still pay against the best bid, then
+            # enough beyond it that one more sell lot's worth is covered (lot rounding can make the
+            # first lots of an unprofitable level worth buying when they complete a sell lot).
+            limit = self.bids.prices[0] * self.sell_mult * self.keep / self.buy_mult
+            self.asks.load_while(lambda price: price <= limit, extra=self.ls / self.keep + self.lb)
         b = self.asks.cum_amount[-1] if self.asks.loaded else ZERO
         if self.bm.max_amount is not None:
             b = min(b, self.bm.max_amount)
@@ -228,17 +232,16 @@ class _Problem:
         return min(est)
 
     def estimate_lo(self) -> Decimal:
-        est = [self.lb]
+        """The smallest B the monotone lower constraints allow, assuming the walk stays in the top
+        level (exact then; only speeds up the exact search otherwise)."""
+        est = [self.lb, (self.ls / self.keep)]
         if self.bm.min_amount is not None:
             est.append(self.bm.min_amount)
         if self.sm.min_amount is not None:
             est.append(self.sm.min_amount / self.keep)
-        best_ask = self.asks.prices[0]
         if self.bm.min_cost is not None:
-            est.append(self.bm.min_cost / best_ask)
-        if self.sm.min_cost is not None:
-            est.append(self.sm.min_cost / (self.bids.prices[0] * self.keep))
-        return max(est)
+            est.append(self.bm.min_cost / self.buy_limit(0))
+        return ceil_to(max(est), self.lb)
 
     def boundary(self, pred: Any, guess: Decimal, lo: int, hi: int, *, last_true: bool) -> int | None:
         """Exact boundary of a monotone predicate over B = n·lb, n in [lo, hi], found by galloping
@@ -359,12 +362,8 @@ def _search(
 
     consider(p.point(b_lo))
     consider(p.point(b_hi))
-    s_depth = p.bids.cum_amount[-1]
-    for x0, x1 in pairwise(points):
-        xm = (x0 + x1) / 2
-        k = p.asks.level_index(xm)
-        j = p.bids.level_index(min(xm * p.keep, s_depth))
-        seg = _Segment(p, k, j)
+    def scan(x0: Decimal, x1: Decimal, seg: _Segment) -> None:
+        nonlocal missed, steps
         # Slopes per unit of B of the envelopes (S taken as B·keep, no rounding) and their values.
         slope_net = seg.beta * p.keep - seg.gamma
         # Upper envelopes (value at B=0, slope per B): a feasible B needs value + slope·B >= 0.
@@ -391,7 +390,7 @@ def _search(
             else:
                 u = max(u, z - 1)
         if u > v:
-            continue
+            return
         order = range(v, u - 1, -1) if slope_net >= 0 else range(u, v + 1)
         scanned = budget = 0
         for i in order:
@@ -424,6 +423,25 @@ def _search(
             if best is None or net > best.net or (net == best.net and b < best.buy_amount):
                 consider(p.point(b))
         steps += scanned
+    # Net is concave in B (cost convex, proceeds concave), so each segment's line bound falls
+    # monotonically away from the segment where the marginal edge changes sign: scan outward
+    # from there and stop a direction once its bound cannot beat the best found.
+    s_depth = p.bids.cum_amount[-1]
+    segs: list[tuple[Decimal, Decimal, int, int]] = []
+    for x0, x1 in pairwise(points):
+        xm = (x0 + x1) / 2
+        segs.append((x0, x1, p.asks.level_index(xm), p.bids.level_index(min(xm * p.keep, s_depth))))
+    slopes = [p.bids.prices[j] * p.sell_mult * p.keep - p.asks.prices[k] * p.buy_mult for _, _, k, j in segs]
+    peak = max((i for i, sl in enumerate(slopes) if sl >= 0), default=0)
+    for direction in (range(peak, len(segs)), range(peak - 1, -1, -1)):
+        for i in direction:
+            x0, x1, k, j = segs[i]
+            seg = _Segment(p, k, j)
+            line_slope = seg.beta * p.keep - seg.gamma
+            bound = seg.c0 + line_slope * (x0 if line_slope < 0 else x1)
+            if best is not None and bound < best.net:
+                break
+            scan(x0, x1, seg)
     if missed is not None:
         missed = max(ZERO, missed - best.net) if best is not None else None
     return best, missed, steps
