@@ -43,12 +43,17 @@ def measure(**kw: Any) -> dict[str, Any]:
 
 
 async def _measure(
-    symbols: int = 10, venues: int = 3, updates: int = 20_000, changes: int = 2, cross_every: int = 100, seed: int = 1
+    symbols: int = 10, venues: int = 3, updates: int = 20_000, changes: int = 2, cross_every: int = 100, seed: int = 1,
+    rate: float = 3000.0, before_fees_bps: float = 15.0, after_fees_bps: float = 35.0,
 ) -> dict[str, Any]:
     syms = [f"C{i:03d}/USDT" for i in range(symbols)]
     names = [f"v{i}" for i in range(venues)]
     exchanges = {v: _exchange(syms) for v in names}
     clients = {v: _client(ex) for v, ex in exchanges.items()}
+    # Simulated time: ``rate`` updates per second across all books; the sweeper runs every 50 ms of
+    # it (as the live scanner's does), so episodes open and close as they would live.
+    clock_ms = 1_790_000_000_000
+    step_ms = 1000 / rate
     gens = {(v, s): OkxBookGen(s, seed=hash((seed, v, s)) & 0xFFFF) for v in names for s in syms}
     spec = MarketSpec(symbol="", base="C", quote="USDT", amount_step=Decimal("0.00000001"),
                       price_step=Decimal("0.1"), min_amount=Decimal("0.00001"), min_cost=Decimal("5"))
@@ -62,7 +67,7 @@ async def _measure(
                                     spec.min_amount, None, spec.min_cost) for v in names for s in syms},
         fees={(v, s): Fee(Decimal("0.001")) for v in names for s in syms},
         limits=Limits(min_net_bps=Decimal("2"), max_notional=Decimal("1000"), slippage_bps=Decimal("1")),
-        sink=sink, max_book_age_ms=10**12, episode_gap_ms=500,
+        sink=sink, max_book_age_ms=10**12, episode_gap_ms=500, wall_clock=lambda: clock_ms,
     )
     # snapshots first (not timed)
     for (v, s), g in gens.items():
@@ -75,12 +80,23 @@ async def _measure(
         # venue v0 shifts (and next time shifts back) on every ``cross_every``-th round
         rnd = i // len(keys)
         cross = cross_every > 0 and v == names[0] and rnd % cross_every == 0
-        frames.append((v, s, gens[(v, s)].update(changes, cross=cross)))
+        # most shifts (15 bps) cross other venues before fees only; one in ten (35 bps) after fees too
+        bps = after_fees_bps if cross_every and (rnd // cross_every) % 10 == 0 else before_fees_bps
+        frames.append((v, s, gens[(v, s)].update(changes, cross=cross, cross_bps=bps)))
     ccxt_ns = arb_ns = eval_ns = 0
     pc = time.perf_counter_ns
-    recv = 1
+    recv = clock_ms
     st = engine.stats
+    next_sweep = clock_ms + 50
+    sim_ms = float(clock_ms)
     for v, s, frame in frames:
+        sim_ms += step_ms
+        clock_ms = int(sim_ms)
+        if clock_ms >= next_sweep:
+            t0 = pc()
+            engine.sweep(recv)
+            arb_ns += pc() - t0  # periodic work counts toward arb's cost too
+            next_sweep = clock_ms + 50
         t0 = pc()
         clients[v].handle_text_or_binary_message(frame)
         t1 = pc()
@@ -91,7 +107,7 @@ async def _measure(
         arb_ns += t2 - t1
         if st.evaluations != before:
             eval_ns += t2 - t1
-        recv += 1
+        recv = int(sim_ms)
     n = len(frames)
     journal.close()
     for ex in exchanges.values():
