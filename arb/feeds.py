@@ -174,6 +174,7 @@ class Feeds:
         limit = self.book_limits.get(venue)
         failures = 0
         symbols = list(symbols)
+        seen: dict[str, tuple[Any, ...]] = {}  # symbol -> (nonce, timestamp, depths) last delivered
         while symbols:
             try:
                 if many:
@@ -211,8 +212,24 @@ class Feeds:
                     self.on_event(venue, None, "venue_up", f"streaming {len(symbols)} symbol(s)")
                 h.status = "up"
                 failures = 0
-            h.tick(now)
-            self.on_book(venue, symbol, book, now)
+            if not many:
+                h.tick(now)
+                self.on_book(venue, symbol, book, now)
+                continue
+            # watch_order_book_for_symbols wakes with ONE symbol's book, but ccxt may have applied
+            # updates to others in the same burst (their futures resolve into nothing). Deliver every
+            # book whose state changed since we last saw it, so no symbol is starved.
+            books = ex.orderbooks
+            for sym in symbols:
+                b = book if sym == symbol else books.get(sym)
+                if b is None:
+                    continue
+                mark = (b.get("nonce"), b.get("timestamp"), len(b["bids"]), len(b["asks"]))
+                if seen.get(sym) == mark and sym != symbol:
+                    continue
+                seen[sym] = mark
+                h.tick(now)
+                self.on_book(venue, sym, b, now)
 
 
 def _brief(e: BaseException) -> str:

@@ -159,6 +159,9 @@ class LoopbackExchanges:
     async def _drive(self, interval_ms: int) -> None:
         loop = asyncio.get_running_loop()
         t0, k = loop.time(), 0
+        # Market time tracks the wall clock from here on (the market was created earlier, while the
+        # servers started), so a dislocation planted at wall time T is live from the first step >= T.
+        base_ms = max(self.market.now_ms, int(time.time() * 1000))
         while True:
             k += 1
             delay = t0 + k * interval_ms / 1000 - loop.time()
@@ -169,7 +172,7 @@ class LoopbackExchanges:
                     t0 -= delay
                 await asyncio.sleep(0)
             try:
-                self.step(self.market.start_ms + k * interval_ms)
+                self.step(base_ms + k * interval_ms)
             except Exception:
                 log.exception("sim.market.step_failed")
 

@@ -53,8 +53,16 @@ class Run:
         self.sim, self.scanner, self.journal, self.task = sim, scanner, journal, task
 
     async def ready(self) -> None:
-        n = len(self.scanner.symbols) * len(self.sim.venues)
-        await until(lambda: sum(1 for b in self.scanner.engine.books.values() if b.valid) == n, what="all books")
+        want = {(v, s) for v in self.sim.venues for s in self.scanner.symbols}
+
+        def missing() -> set[tuple[str, str]]:
+            return {k for k in want if not ((b := self.scanner.engine.books.get(k)) and b.valid)}
+
+        try:
+            await until(lambda: not missing(), what="all books")
+        except AssertionError:
+            raise AssertionError(f"books never valid: {sorted(missing())}; events: "
+                                 f"{list(self.scanner.sink.events)[-8:]}") from None
 
     async def stop(self) -> None:
         self.scanner.stop()
