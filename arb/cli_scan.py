@@ -163,7 +163,7 @@ async def _demo(symbols: list[str], seed: int, db_path: str, duration_s: float |
     journal = _open_journal(db_path)
     try:
         async with LoopbackExchanges(venues=venues, symbols=symbols, seed=seed, update_interval_ms=100,
-                                     dislocation_rate_per_min=3.0, dislocation_bps=(30.0, 90.0)) as sim:
+                                     dislocation_rate_per_min=6.0, dislocation_bps=(35.0, 90.0)) as sim:
             exchanges = {v: getattr(ccxtpro, v)(sim.ccxt_config(v, key=None)) for v in sim.venues}
             scanner = Scanner(
                 exchanges, symbols,

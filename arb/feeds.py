@@ -222,8 +222,8 @@ class Feeds:
             books = ex.orderbooks
             for sym in symbols:
                 b = book if sym == symbol else books.get(sym)
-                if b is None:
-                    continue
+                if b is None or (sym != symbol and not (b["bids"] and b["asks"])):
+                    continue  # not subscribed yet, or waiting for its first snapshot (Binance)
                 mark = (b.get("nonce"), b.get("timestamp"), len(b["bids"]), len(b["asks"]))
                 if seen.get(sym) == mark and sym != symbol:
                     continue
