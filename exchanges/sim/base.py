@@ -168,6 +168,7 @@ class VenueServer:
         self._sub_changed = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
         self.books_published = 0
+        self.send_stamps: list[tuple[str, int, int]] | None = None  # set by the harness for benchmarks
         self._fill_ratio_seen = 0.0
         engine.listeners.append(self._on_order)
 
@@ -228,9 +229,12 @@ class VenueServer:
     # ------------------------------------------------------------------ publishing
     def after_step(self, updates: list[BookUpdate]) -> None:
         """Called by the market driver with this venue's updates of one step."""
+        stamps = self.send_stamps
         for upd in updates:
             self.publish_book(upd)
             self.books_published += 1
+            if stamps is not None:  # benchmarks: (symbol, seq, wall ns) right after the frames are queued
+                stamps.append((upd.symbol, upd.seq, time.time_ns()))
         for symbol in {o.symbol for o in self.engine.resting.values()}:
             self.engine.match_resting(symbol, self.market.now_ms)
         if self._seq_waiters:

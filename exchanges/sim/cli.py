@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import signal
 import sys
 from typing import Any
@@ -124,7 +125,11 @@ async def _serve(sim: LoopbackExchanges, duration: float | None) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
+    stamps = os.environ.get("ARB_SIM_STAMPS")  # benchmarks only: record every book's send time
     async with sim:
+        if stamps:
+            for server in sim.servers.values():
+                server.send_stamps = []
         for venue in sim.venues:
             keys = {
                 name: {
@@ -148,4 +153,6 @@ async def _serve(sim: LoopbackExchanges, duration: float | None) -> None:
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(duration):
                 await stop.wait()
+        if stamps:
+            sim.write_stamps(stamps)
     click.echo("arb sim: stopped", err=True)

@@ -141,6 +141,16 @@ class LoopbackExchanges:
         if self.update_interval_ms:
             self._tasks.append(asyncio.create_task(self._drive(self.update_interval_ms), name="sim-market"))
 
+    def write_stamps(self, path: str) -> int:
+        """Benchmarks: write every published book's (venue, symbol, seq, wall ns) as TSV; returns rows."""
+        n = 0
+        with open(path, "w") as f:
+            for venue, server in self.servers.items():
+                for symbol, seq, ns in server.send_stamps or ():
+                    f.write(f"{venue}\t{symbol}\t{seq}\t{ns}\n")
+                    n += 1
+        return n
+
     async def stop(self) -> None:
         for task in self._tasks:
             task.cancel()
