@@ -120,6 +120,7 @@ def scan_command(config_path: str | None, db_path: str | None, no_ui: bool, dura
         run_config=redact(cfg),
         own_exchanges=True,
         notify_episode_end=cfg.notify.on_episode_end,
+        health_stale_ms=cfg.notify.health_stale_s * 1000,
     )
     try:
         asyncio.run(run_scanner(scanner, ui="json" if no_ui else "rich", duration_s=duration or None,
@@ -200,6 +201,18 @@ def parse_since(text: str, now_ms: int | None = None) -> int:
     return int(t.timestamp() * 1000)
 
 
+def _decimal_option(text: str | None, name: str) -> Decimal | None:
+    if text is None:
+        return None
+    try:
+        value = Decimal(text)
+    except ArithmeticError as e:
+        raise click.BadParameter(f"{text!r} is not a number", param_hint=name) from e
+    if not value.is_finite():
+        raise click.BadParameter(f"{text!r} is not a finite number", param_hint=name)
+    return value
+
+
 EPISODE_COLUMNS = [
     "id", "symbol", "buy_venue", "sell_venue", "start_ms", "duration_ms", "evaluations", "peak_net_profit",
     "peak_net_bps", "peak_buy_amount", "peak_buy_vwap", "peak_sell_vwap", "end_reason",
@@ -221,11 +234,11 @@ def _cell(v: Any) -> str:
 @click.option("--symbol", default=None, help="Only this symbol, e.g. BTC/USDT.")
 @click.option("--venue", default=None, help="Only episodes where this venue is the buy or sell venue.")
 @click.option("--since", default=None, help="Only episodes that started after this: 15m, 2h, 1d or an ISO time.")
-@click.option("--min-bps", type=float, default=None, help="Only episodes whose peak net bps is at least this.")
+@click.option("--min-bps", default=None, help="Only episodes whose peak net bps is at least this (exact decimal).")
 @click.option("--limit", type=int, default=50, show_default=True, help="Newest N episodes (0 = all).")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
 def opportunities_command(db_path: str | None, config_path: str | None, symbol: str | None, venue: str | None,
-                          since: str | None, min_bps: float | None, limit: int, fmt: str) -> None:
+                          since: str | None, min_bps: str | None, limit: int, fmt: str) -> None:
     """List logged opportunity episodes (newest first) as a table, CSV or JSON."""
     from arb.store import Journal
 
@@ -242,7 +255,7 @@ def opportunities_command(db_path: str | None, config_path: str | None, symbol: 
     try:
         rows = journal.episodes(
             symbol=symbol, venue=venue, since_ms=parse_since(since) if since else None,
-            min_bps=Decimal(str(min_bps)) if min_bps is not None else None,
+            min_bps=_decimal_option(min_bps, "--min-bps"),
         )
     finally:
         journal.close()

@@ -159,6 +159,7 @@ class Scanner:
         run_config: dict[str, Any] | None = None,
         own_exchanges: bool = False,
         notify_episode_end: bool = True,
+        health_stale_ms: int = 30_000,
         balances: Callable[[str, str, str], Balances] | None = None,
         on_opportunity: Callable[[Opportunity, Episode], None] | None = None,
     ) -> None:
@@ -192,6 +193,8 @@ class Scanner:
             exchanges, self.symbols, self.engine.on_book, self.engine.on_event, book_limits=limits_by_venue,
             backoff=Backoff(),
         )
+        self.health_stale_ms = health_stale_ms
+        self._stale_alerted: set[str] = set()
         self.ready: dict[str, list[str]] = {}
         self.started = asyncio.Event()  # set once every venue has loaded markets (or gave up)
         self._stop = asyncio.Event()
@@ -219,9 +222,27 @@ class Scanner:
                 if n < 2:
                     self.engine.on_event(None, sym, "symbol_skipped", f"tradable on {n} venue(s); needs 2")
 
+    def _check_health(self, now: int) -> None:
+        """A venue silent for longer than ``health_stale_ms`` is reported once (event + health alert),
+        and its recovery once."""
+        for venue, h in self.feeds.health.items():
+            age = h.age_ms(now)
+            if age is not None and age > self.health_stale_ms and venue not in self._stale_alerted:
+                self._stale_alerted.add(venue)
+                self.engine.on_event(venue, None, "venue_stale", f"no book update for {age // 1000} s")
+                if self.notifier is not None:
+                    self.notifier.health(venue, "stale", f"no book update for {age // 1000} s")
+            elif venue in self._stale_alerted and age is not None and age <= self.health_stale_ms:
+                self._stale_alerted.discard(venue)
+                self.engine.on_event(venue, None, "venue_recovered", "book updates again")
+                if self.notifier is not None:
+                    self.notifier.health(venue, "recovered", "book updates again")
+
     async def _sweeper(self) -> None:
         while not self._stop.is_set():
-            self.engine.sweep(monotonic_ms())
+            now = monotonic_ms()
+            self.engine.sweep(now)
+            self._check_health(now)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), SWEEP_MS / 1000)
 
