@@ -34,11 +34,27 @@ Check = Callable[[dict[str, Any], dict[str, int]], tuple[bool, bool]]  # frame, 
 
 
 async def start_sim(venues: list[str], symbols: list[str], update_ms: int) -> tuple[Any, dict[str, Any]]:
-    cmd = [sys.executable, "-m", "arb.cli", "sim", "--venues", ",".join(venues), "--symbols", ",".join(symbols),
-           "--update-ms", str(update_ms), "--seed", "1"]
-    proc = await asyncio.create_subprocess_exec(*cmd, cwd=ROOT, stdout=asyncio.subprocess.PIPE,
-                                                stderr=asyncio.subprocess.DEVNULL,
-                                                env={**os.environ, "PYTHONPATH": str(ROOT)})
+    cmd = [
+        sys.executable,
+        "-m",
+        "arb.cli",
+        "sim",
+        "--venues",
+        ",".join(venues),
+        "--symbols",
+        ",".join(symbols),
+        "--update-ms",
+        str(update_ms),
+        "--seed",
+        "1",
+    ]
+    proc = await asyncio.create_subprocess_exec(
+        *cmd,
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     assert proc.stdout is not None
     configs = {}
     for _ in venues:
@@ -88,13 +104,14 @@ def subscription(venue: str, config: dict[str, Any], symbols: list[str]) -> tupl
         return ws["spot"] + "/0", [json.dumps({"method": "SUBSCRIBE", "params": streams, "id": 1})], binance_check
     if venue == "bybit":
         topics = [f"orderbook.50.{s.replace('/', '')}" for s in symbols]
-        msgs = [json.dumps({"op": "subscribe", "args": topics[i:i + 10]}) for i in range(0, len(topics), 10)]
+        msgs = [json.dumps({"op": "subscribe", "args": topics[i : i + 10]}) for i in range(0, len(topics), 10)]
         return ws["public"]["spot"], msgs, bybit_check
     raise ValueError(f"no raw client for venue {venue!r}")
 
 
-async def count(venue: str, config: dict[str, Any], symbols: list[str], seconds: float,
-                warmup: float) -> dict[str, Any]:
+async def count(
+    venue: str, config: dict[str, Any], symbols: list[str], seconds: float, warmup: float
+) -> dict[str, Any]:
     url, requests, check = subscription(venue, config, symbols)
     updates, gaps, last = 0, 0, {}
     async with aiohttp.ClientSession() as http, http.ws_connect(url, max_msg_size=0) as ws:
@@ -113,8 +130,13 @@ async def count(venue: str, config: dict[str, Any], symbols: list[str], seconds:
             updates += is_update
             gaps += not in_order
             if now - start >= seconds:
-                return {"venue": venue, "updates": updates, "seconds": round(now - start, 3),
-                        "per_s": round(updates / (now - start), 1), "gaps": gaps}
+                return {
+                    "venue": venue,
+                    "updates": updates,
+                    "seconds": round(now - start, 3),
+                    "per_s": round(updates / (now - start), 1),
+                    "gaps": gaps,
+                }
 
 
 async def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -138,11 +160,19 @@ async def main(argv: list[str] | None = None) -> dict[str, Any]:
     target = len(venues) * len(symbols) * 1000 / args.update_ms
     for r in per_venue:
         print(f"  {r['venue']:8s} {r['per_s']:8.0f} book updates/s  (order breaks {r['gaps']})")
-    print(f"arb sim {','.join(venues)}: {total:.0f} book updates/s in total received over {args.seconds} s "
-          f"({len(symbols)} symbols each, --update-ms {args.update_ms}, offered {target:.0f}/s, "
-          f"exit {proc.returncode}, wall {time.monotonic() - started:.1f} s)")
-    result = {"total_per_s": round(total, 1), "venues": per_venue, "symbols": len(symbols),
-              "update_ms": args.update_ms, "offered_per_s": target, "sim_exit": proc.returncode}
+    print(
+        f"arb sim {','.join(venues)}: {total:.0f} book updates/s in total received over {args.seconds} s "
+        f"({len(symbols)} symbols each, --update-ms {args.update_ms}, offered {target:.0f}/s, "
+        f"exit {proc.returncode}, wall {time.monotonic() - started:.1f} s)"
+    )
+    result = {
+        "total_per_s": round(total, 1),
+        "venues": per_venue,
+        "symbols": len(symbols),
+        "update_ms": args.update_ms,
+        "offered_per_s": target,
+        "sim_exit": proc.returncode,
+    }
     print(json.dumps(result))
     return result
 

@@ -13,6 +13,7 @@ from exchanges.sim.base import DialectSpec
 DIALECT_MODULES: dict[str, str] = {
     "okx": "exchanges.sim.okx.app",
     "binance": "exchanges.sim.binance.app",
+    "bybit": "exchanges.sim.bybit.app",
 }
 
 
