@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import evaluator_bench, overhead
+from bench import evaluator_bench, latency, overhead, throughput
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 
@@ -61,6 +61,26 @@ def main(argv: list[str]) -> int:
     for r in sc:
         print(f"   {r['books']:>4} books: arb {r['arb_us_per_update']} us vs ccxt {r['ccxt_us_per_msg']} us "
               f"| ratio {r['ratio']:.1%}")
+    print("2. latency on loopback: simulator send -> arb decision (simulator in its own process, OKX+Binance timed)")
+    lat = latency.measure(seconds=4 if quick else 8, update_ms=20, min_updates=3_000 if quick else 10_500)
+    out["latency"] = lat
+    if "error" in lat:
+        print(f"   {lat['error']}")
+    else:
+        d, c, a = lat["send_to_decision_ms"], lat["send_to_ccxt_delivery_ms"], lat["arb_decision_ms"]
+        print(f"   {lat['updates_timed']} updates: send->decision p50 {d['p50']} / p99 {d['p99']} / max {d['max']} ms")
+        print(f"   of which send->ccxt delivery p50 {c['p50']} / p99 {c['p99']} ms; "
+              f"arb's decision p50 {a['p50']} / p99 {a['p99']} / max {a['max']} ms")
+    print("3. throughput: 3 venues x 20 symbols replayed from a separate process at rising rates")
+    tp = throughput.measure(rates=(4000, 15000, 25000, 35000) if quick else (4000, 8000, 15000, 25000, 35000, 50000),
+                            seconds=2.0 if quick else 3.0)
+    out["throughput"] = tp
+    for r in tp["runs"]:
+        who = "ccxt+arb " if r["with_arb"] else "ccxt alone"
+        print(f"   {r['rate']:>6.0f}/s {who}: processed {r['processed']}, book age p90 {r['age_p90_ms']} ms, "
+              f"{'sustained' if r['sustained'] else 'FELL BEHIND'}")
+    print(f"   sustained: ccxt alone {tp['sustained_ccxt_alone']:.0f}/s, with arb {tp['sustained_with_arb']:.0f}/s "
+          f"-> ratio {tp['ratio']}")
     out["seconds"] = round(time.monotonic() - t0, 1)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(out, indent=1) + "\n")
