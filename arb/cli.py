@@ -37,11 +37,15 @@ def _register() -> None:
     # Command families live in their own modules; cli.py only wires them.
     from arb.cli_config import config_group
     from arb.cli_scan import demo_command, opportunities_command, scan_command
+    from arb.cli_trade import doctor_command, kill_command, run_command
 
     cli.add_command(config_group)
     cli.add_command(scan_command)
     cli.add_command(demo_command)
     cli.add_command(opportunities_command)
+    cli.add_command(run_command)
+    cli.add_command(kill_command)
+    cli.add_command(doctor_command)
     try:
         from exchanges.sim.cli import sim_command
     except ImportError:  # simulator not built yet

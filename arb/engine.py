@@ -112,6 +112,7 @@ class Engine:
         self.books: dict[tuple[str, str], _Book] = {}
         self.stats = EngineStats()
         self.views: dict[str, SymbolView] = {}
+        self.streaks: dict[Key, int] = {}  # consecutive evaluations yielding an opportunity, per key
 
     def add_market(self, venue: str, symbol: str, market: MarketSpec, fee: Fee) -> None:
         """Register a (venue, symbol) once its markets are loaded; updates for others are ignored."""
@@ -167,6 +168,7 @@ class Engine:
             for key in tracker.keys_for(symbol, venue):
                 if key not in hit:
                     tracker.miss(key, now)
+                    self.streaks.pop(key, None)
 
     def on_event(self, venue: str, symbol: str | None, kind: str, detail: str) -> None:
         """Feed events: errors invalidate the venue's books (all symbols when symbol is None)."""
@@ -228,6 +230,7 @@ class Engine:
         if started is not None:
             self.stats.episodes_started += 1
             self.sink.episode_started(started, inputs)
+        self.streaks[opp.key] = self.streaks.get(opp.key, 0) + 1
         self.sink.opportunity(opp, ep)
         self._view(symbol, (buy_v, sell_v), opp, now)
         return opp
@@ -247,6 +250,7 @@ class Engine:
         self.detector.remove(venue, symbol)
         reason = "crossed" if kind in ("crossed", "bad_book") else "stale"
         for key in self.tracker.keys_for(symbol, venue):
+            self.streaks.pop(key, None)
             t = self.tracker.end(key, now, reason)  # type: ignore[arg-type]
             if t is not None:
                 self._ended(t)

@@ -181,6 +181,11 @@ class Opportunity:
     meta: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     @property
+    def notional(self) -> Decimal:
+        """B·VWAP_buy: the quote value traded, before buffer and fees — what ``max_notional`` caps."""
+        return self.buy.amount * self.buy.vwap
+
+    @property
     def buy_venue(self) -> str:
         return self.buy.venue
 

@@ -1,0 +1,212 @@
+"""`arb run`, `arb kill` and `arb doctor`: auto-execution (paper or live), its kill switch, its checks."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import json
+import os
+import signal
+import socket
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from arb.errors import ConfigError
+
+STATUS_PERIOD_S = 5.0
+
+
+def write_kill_file(path: Path, reason: str) -> str:
+    """Write the kill file (atomically); a running `arb run` polls for it. Returns the text written."""
+    when = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
+    text = f"{reason.strip() or 'arb kill'}\n{when} by pid {os.getpid()} on {socket.gethostname()}\n"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+    return text
+
+
+def _summary(trader: Any, db: str) -> str:
+    cfg = trader.cfg
+    r = cfg.risk
+    lines = [f"arb {trader.mode} run: {'REAL ORDERS' if trader.mode == 'live' else 'simulated fills'}"]
+    for v in cfg.active_venues():
+        fees = {f"{f.taker * 10000:.4g} bps ({f.source})" for (n, _s), f in trader.fees.items() if n == v.name}
+        lines.append(f"  venue {v.name} (ccxt {v.ccxt_id}) fees {', '.join(sorted(fees)) or '?'}")
+        free = trader.risk.balances.free.get(v.name)
+        assets = sorted({a for s in cfg.scanner.symbols for a in s.split("/")})
+        if free is not None:
+            lines.append("    balances " + ", ".join(f"{a} {free.get(a, 0)}" for a in assets))
+    lines += [
+        f"  symbols {', '.join(cfg.scanner.symbols)}; at least {cfg.scanner.min_net_bps} bps and "
+        f"{cfg.scanner.min_net_profit} quote net",
+        f"  limits: notional/trade {r.max_notional_per_trade}, exposure/asset {r.max_exposure_per_asset}, "
+        f"exposure/venue {r.max_exposure_per_venue}, in flight {r.max_in_flight}, daily loss {r.daily_loss_limit}, "
+        f"failures in a row {r.max_consecutive_failures}",
+        f"  partial fills: {cfg.execution.on_partial}; journal {db}; kill: `arb kill` (writes {r.kill_file})",
+    ]  # fmt: skip
+    return "\n".join(lines)
+
+
+async def _run(trader: Any, *, duration_s: float | None, ui: str, confirm: bool, db: str) -> None:
+    from arb.ui import LiveView, status_dict
+
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, trader.stop)
+    try:
+        await trader.prepare()
+        click.echo(_summary(trader, db), err=True)
+        if confirm and not await asyncio.to_thread(click.confirm, "Start live trading?", default=False, err=True):
+            raise click.Abort()
+        if ui == "json":
+
+            def emit(kind: str, payload: Any) -> None:
+                doc: dict[str, Any] = {"type": kind}
+                if kind in ("outcome", "restart_hedge"):
+                    doc |= payload.summary()
+                elif kind == "halt":
+                    doc |= {"reason": payload.reason, "detail": payload.detail}
+                elif kind == "decision":
+                    doc |= payload
+                elif kind == "direction":
+                    doc |= {"direction": "/".join(payload[0]), "change": payload[1]}
+                click.echo(json.dumps(doc, separators=(",", ":"), default=str))
+
+            trader.listeners.append(emit)
+
+            async def status() -> None:
+                while True:
+                    await asyncio.sleep(STATUS_PERIOD_S)
+                    click.echo(json.dumps(status_dict(trader.scanner) | {"trader": trader.status()},
+                                          separators=(",", ":"), default=str))  # fmt: skip
+
+            view = asyncio.create_task(status())
+        else:
+            view = asyncio.create_task(LiveView(trader.scanner, title=f"arb run ({trader.mode})", db_path=db).run())
+        try:
+            await trader.run(duration_s)
+        finally:
+            view.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await view
+    finally:
+        for c in trader.market_clients.values():
+            with contextlib.suppress(Exception):
+                await c.close()
+
+
+@click.command("run")
+@click.option("--config", "config_path", required=True, type=click.Path(dir_okay=False), help="TOML config.")
+@click.option("--live", is_flag=True, help='Send real orders (also needs execution.mode = "live" in the config).')
+@click.option("--yes", is_flag=True, help="Skip the start-up confirmation of a live run.")
+@click.option("--no-ui", is_flag=True, help="JSON lines (outcomes, halts, status every 5 s) instead of the live view.")
+@click.option("--duration", type=float, default=0, show_default=True, help="Seconds to run; 0 = until Ctrl-C.")
+def run_command(config_path: str, live: bool, yes: bool, no_ui: bool, duration: float) -> None:
+    """Trade opportunities automatically: paper (simulated fills) or live (real orders).
+
+    The mode comes from execution.mode; live needs both mode = "live" and --live, API keys with
+    trade permission in the environment, and a confirmation of the start-up summary (or --yes).
+    """
+    from arb.cli_scan import make_exchanges
+    from arb.config import load_config
+    from arb.notify import Notifier
+    from arb.store import Journal
+    from arb.trader import Trader
+
+    cfg = load_config(config_path)
+    mode = cfg.execution.mode
+    if mode == "alert":
+        raise ConfigError(f'{config_path}: execution.mode = "alert" does not trade; use `arb scan --config '
+                          f'{config_path}` for alerts, or set mode = "paper" (simulated) or "live"')  # fmt: skip
+    if mode == "live" and not live:
+        raise ConfigError(f'{config_path}: execution.mode = "live" sends real orders: add --live to confirm '
+                          "(nothing was sent)")  # fmt: skip
+    if live and mode != "live":
+        raise ConfigError(f'--live needs execution.mode = "live" in {config_path} (it is "{mode}")')
+    db = cfg.store.paper_path if mode == "paper" else cfg.store.path
+    journal = Journal.open(db)
+    try:
+        notifier = Notifier(list(cfg.notify.urls), min_interval_s=float(cfg.notify.min_interval_s))
+        clients = make_exchanges(cfg, credentials=mode == "live")
+        trader = Trader(cfg, market_clients=clients, journal=journal, notifier=notifier)
+        asyncio.run(_run(trader, duration_s=duration or None, ui="json" if no_ui else "rich",
+                         confirm=mode == "live" and not yes, db=db))  # fmt: skip
+    except ExceptionGroup as group:  # TaskGroup errors: show the first arb error as one line
+        raise _first(group) from None
+    finally:
+        journal.close()
+    st = trader.status()
+    ok, failed = trader.stats["trades_ok"], trader.stats["trades_failed"]
+    pnl = st["pnl_today"]["realised"]
+    click.echo(f"run {trader.run_id} ({mode}): trades ok {ok}, failed {failed}; PnL today {pnl}; journal {db}",
+               err=True)  # fmt: skip
+    for note in trader.shutdown_notes:
+        click.echo(f"WARNING: {note}", err=True)
+    if st["halted"]:
+        click.echo(st["halted"], err=True)
+
+
+def _first(group: BaseExceptionGroup) -> BaseException:
+    from arb.errors import ArbError
+
+    leaves: list[BaseException] = []
+
+    def walk(e: BaseException) -> None:
+        if isinstance(e, BaseExceptionGroup):
+            for x in e.exceptions:
+                walk(x)
+        else:
+            leaves.append(e)
+
+    walk(group)
+    return next((e for e in leaves if isinstance(e, ArbError | click.ClickException | click.Abort)), leaves[0])
+
+
+@click.command("kill")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
+              help="Config to take risk.kill_file from (default: built-in defaults + ARB__* overrides).")  # fmt: skip
+@click.option("--reason", default="arb kill", show_default=True, help="Why; shown in the halt event and alert.")
+def kill_command(config_path: str | None, reason: str) -> None:
+    """Stop a running `arb run` from another terminal: it cancels its open orders and keeps alerting only.
+
+    Writes risk.kill_file; the engine polls it every 0.1 s. Delete the file before the next start.
+    """
+    from arb.config import load_config
+
+    # only risk.kill_file matters here: never require the live keys to stop a live run
+    cfg = load_config(config_path, env={**os.environ, "ARB__EXECUTION__MODE": '"alert"'})
+    path = Path(cfg.risk.kill_file)
+    write_kill_file(path, reason)
+    click.echo(f"kill file written: {path.resolve()}; a running arb stops trading within a second, cancels its "
+               "open orders and continues in alert-only mode. Remove the file before the next start.")  # fmt: skip
+
+
+@click.command("doctor")
+@click.option("--config", "config_path", required=True, type=click.Path(dir_okay=False), help="TOML config.")
+@click.option("--json", "json_out", is_flag=True, help="Print one JSON document instead of lines.")
+def doctor_command(config_path: str, json_out: bool) -> None:
+    """Check every configured venue: connectivity, clock, keys (trade, withdraw, IP whitelist), fees, balances.
+
+    One line per check; exits 1 if any check fails.
+    """
+    from arb.config import load_config
+    from arb.doctor import as_json, run_doctor
+
+    cfg = load_config(config_path)
+    checks = asyncio.run(run_doctor(cfg))
+    doc = as_json(checks)
+    if json_out:
+        click.echo(json.dumps(doc, separators=(",", ":")))
+    else:
+        for c in checks:
+            click.echo(c.line())
+    if not doc["ok"]:
+        sys.stdout.flush()
+        raise click.exceptions.Exit(1)

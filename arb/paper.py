@@ -1,0 +1,225 @@
+"""Paper trading: a venue that fills orders against the live book instead of sending them.
+
+:class:`PaperVenue` implements the ccxt calls the executor uses (``create_order``, ``fetch_order``,
+``cancel_order``, ``fetch_order_trades``, ``fetch_open_orders``, ``fetch_balance``,
+``watch_orders``), so paper and live run the same executor code (freqtrade's dry-run idea).
+
+Fill model, per order:
+* it waits ``latency_ms`` from the send (the decision-to-venue latency), then reads the book the
+  market-data client holds at that moment (``client.orderbooks[symbol]``: the latest book ccxt
+  delivered);
+* an IOC limit takes every level at or better than its limit, up to its amount; the remainder is
+  cancelled; each level taken is one trade;
+* liquidity it took is held back from later paper fills until that book changes (a new nonce or
+  timestamp), so two paper orders cannot both take the same level;
+* taker fee with the same model as the evaluator: rate and currency from the run's fee table
+  (``received``: base on a buy, quote on a sell);
+* order and trade dicts carry exact ``Decimal`` numbers (ccxt's shape, arb's money rule);
+* amounts are truncated to the market's lot with ccxt's ``amount_to_precision``; below the
+  market's minimum amount the order is refused (``ccxt.InvalidOrder``); without enough free
+  balance it is refused (``ccxt.InsufficientFunds``). Balances start from
+  ``execution.paper_balances``; with none configured they are not limited (and not reported).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from typing import Any
+
+import ccxt.pro as ccxtpro
+
+from arb.engine import wall_ms
+from arb.model import ONE, ZERO, Fee, dec
+from arb.orders import CLIENT_ID_KEYS
+
+
+class PaperVenue:
+    """A ccxt-shaped trading venue backed by another client's order books."""
+
+    def __init__(
+        self,
+        venue: str,
+        market_client: Any,
+        *,
+        fees: Mapping[tuple[str, str], Fee],
+        balances: Mapping[str, Decimal] | None = None,
+        latency_ms: int = 50,
+        clock: Callable[[], int] = wall_ms,
+    ) -> None:
+        self.venue = venue
+        self.client = market_client
+        self.id = getattr(market_client, "id", venue)
+        self.fees = fees
+        self.limited = balances is not None
+        self.balances: dict[str, Decimal] = {k: dec(v) for k, v in (balances or {}).items()}
+        self.latency_s = latency_ms / 1000
+        self.clock = clock
+        self.has: dict[str, Any] = {"fetchOrderTrades": True, "watchOrders": True}
+        self.orders: dict[str, dict[str, Any]] = {}
+        self.by_client_id: dict[str, str] = {}
+        self.trades: dict[str, list[dict[str, Any]]] = {}
+        # (symbol, book side) → (book version, price → amount taken from that book)
+        self._taken: dict[tuple[str, str], tuple[Any, dict[Decimal, Decimal]]] = {}
+        self._ids = itertools.count(1)
+        self._trade_ids = itertools.count(1)
+        self._updates: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+
+    @property
+    def markets(self) -> dict[str, Any]:
+        return self.client.markets or {}
+
+    # -- orders ------------------------------------------------------------------------------------
+    async def create_order(self, symbol: str, type: str, side: str, amount: float, price: float | None = None,
+                           params: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
+        params = params or {}
+        cid = next((str(params[k]) for k in CLIENT_ID_KEYS if params.get(k)), None)
+        if cid is not None and cid in self.by_client_id:
+            raise ccxtpro.InvalidOrder(f"{self.venue} paper: duplicate client order id {cid}")
+        market = self.markets.get(symbol)
+        if market is None:
+            raise ccxtpro.BadSymbol(f"{self.venue} paper: unknown symbol {symbol}")
+        qty = dec(self.client.amount_to_precision(symbol, amount))  # raises InvalidOrder below one lot
+        min_amount = (market.get("limits") or {}).get("amount", {}).get("min")
+        if min_amount is not None and qty < dec(min_amount):
+            raise ccxtpro.InvalidOrder(f"{self.venue} paper: amount {qty} below the minimum {min_amount}")
+        limit = dec(price) if price is not None else None
+        self._check_funds(market, side, qty, limit)
+        if self.latency_s:
+            await asyncio.sleep(self.latency_s)
+        order = self._fill(symbol, market, type, side, qty, limit, cid)
+        self._updates.put_nowait(dict(order))
+        return dict(order)
+
+    def _check_funds(self, market: Mapping[str, Any], side: str, qty: Decimal, limit: Decimal | None) -> None:
+        if not self.limited:
+            return
+        ccy, need = (market["base"], qty) if side == "sell" else (market["quote"], qty * (limit or ZERO))
+        if side == "buy" and limit is None:
+            return  # market buy: checked as it fills
+        if self.balances.get(ccy, ZERO) < need:
+            raise ccxtpro.InsufficientFunds(
+                f"{self.venue} paper: {ccy} free {self.balances.get(ccy, ZERO)} < {need} needed"
+            )
+
+    def _levels(self, symbol: str, side: str) -> list[tuple[Decimal, Decimal]]:
+        """The book side an order takes from, minus what earlier paper fills took from this book."""
+        book = (getattr(self.client, "orderbooks", None) or {}).get(symbol)
+        if book is None:
+            return []
+        book_side = "asks" if side == "buy" else "bids"
+        version = (book.get("nonce"), book.get("timestamp"))
+        key = (symbol, book_side)
+        taken = self._taken.get(key)
+        if taken is None or taken[0] != version:
+            taken = (version, {})
+            self._taken[key] = taken
+        out = []
+        for level in book[book_side]:
+            px, amt = dec(level[0]), dec(level[1])
+            left = amt - taken[1].get(px, ZERO)
+            if left > 0:
+                out.append((px, left))
+        return out
+
+    def _fill(self, symbol: str, market: Mapping[str, Any], type: str, side: str, qty: Decimal,
+              limit: Decimal | None, cid: str | None) -> dict[str, Any]:  # fmt: skip
+        oid = f"paper-{self.venue}-{next(self._ids)}"
+        base, quote = market["base"], market["quote"]
+        fee = self.fees.get((self.venue, symbol)) or Fee(Decimal("0.001"))
+        fee_ccy = quote if side == "sell" or fee.currency == "quote" else base
+        book_side = "asks" if side == "buy" else "bids"
+        taken = self._levels(symbol, side)
+        memo = self._taken.get((symbol, book_side))
+        filled = cost = fee_total = ZERO
+        trades: list[dict[str, Any]] = []
+        now = self.clock()
+        for px, avail in taken:
+            if limit is not None and (px > limit if side == "buy" else px < limit):
+                break
+            amt = min(avail, qty - filled)
+            if amt <= 0:
+                break
+            if self.limited and side == "buy" and self.balances.get(quote, ZERO) < amt * px:
+                break
+            f = amt * px * fee.taker if fee_ccy == quote else amt * fee.taker
+            filled, cost, fee_total = filled + amt, cost + amt * px, fee_total + f
+            if memo is not None:
+                memo[1][px] = memo[1].get(px, ZERO) + amt
+            self._apply(base, quote, side, amt, amt * px, f, fee_ccy)
+            trades.append({"id": f"{oid}-{next(self._trade_ids)}", "order": oid, "symbol": symbol, "side": side,
+                           "amount": amt, "price": px, "cost": amt * px, "timestamp": now,
+                           "fee": {"cost": f, "currency": fee_ccy}})  # fmt: skip
+        status = "closed" if filled == qty else "canceled"
+        order = {
+            "id": oid, "clientOrderId": cid, "symbol": symbol, "type": type, "side": side, "timeInForce": "IOC",
+            "amount": qty, "price": limit, "filled": filled, "remaining": qty - filled, "cost": cost,
+            "status": status, "timestamp": now, "average": cost / filled if filled else None,
+            "fee": {"cost": fee_total, "currency": fee_ccy} if filled else None,
+            "info": {"paper": True},
+        }  # fmt: skip
+        self.orders[oid] = order
+        self.trades[oid] = trades
+        if cid is not None:
+            self.by_client_id[cid] = oid
+        return order
+
+    def _apply(self, base: str, quote: str, side: str, amt: Decimal, cost: Decimal, fee: Decimal, fee_ccy: str) -> None:
+        if not self.limited:
+            return
+        sign = ONE if side == "buy" else -ONE
+        self.balances[base] = self.balances.get(base, ZERO) + sign * amt
+        self.balances[quote] = self.balances.get(quote, ZERO) - sign * cost
+        self.balances[fee_ccy] = self.balances.get(fee_ccy, ZERO) - fee
+
+    # -- lookups ---------------------------------------------------------------------------------------
+    def _find(self, id: str | None, params: Mapping[str, Any] | None) -> dict[str, Any]:
+        cid = next((str(v) for k, v in (params or {}).items() if k in CLIENT_ID_KEYS and v), None)
+        oid = id or (self.by_client_id.get(cid) if cid else None)
+        if oid is None or oid not in self.orders:
+            raise ccxtpro.OrderNotFound(f"{self.venue} paper: order {id or cid} not found")
+        return self.orders[oid]
+
+    async def fetch_order(self, id: str | None, symbol: str | None = None,
+                          params: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
+        return dict(self._find(id, params))
+
+    async def cancel_order(self, id: str, symbol: str | None = None,
+                           params: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
+        self._find(id, params)
+        raise ccxtpro.OrderNotFound(f"{self.venue} paper: order {id} is not open (IOC orders never rest)")
+
+    async def fetch_order_trades(
+        self, id: str, symbol: str | None = None, since: int | None = None, limit: int | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> list[dict[str, Any]]:  # fmt: skip
+        self._find(id, None)
+        return [dict(t) for t in self.trades.get(id, [])]
+
+    async def fetch_open_orders(self, symbol: str | None = None, since: int | None = None, limit: int | None = None,
+                                params: dict[str, Any] | None = None) -> list[dict[str, Any]]:  # fmt: skip
+        return []
+
+    async def fetch_balance(self, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        out: dict[str, Any] = {"info": {"paper": True}, "free": {}, "used": {}, "total": {}}
+        for ccy, amt in self.balances.items():
+            v = float(amt)
+            out[ccy] = {"free": v, "used": 0.0, "total": v}
+            out["free"][ccy], out["used"][ccy], out["total"][ccy] = v, 0.0, v
+        return out
+
+    async def watch_orders(self, symbol: str | None = None, since: int | None = None, limit: int | None = None,
+                           params: dict[str, Any] | None = None) -> list[dict[str, Any]]:  # fmt: skip
+        first = await self._updates.get()
+        out = [first]
+        while not self._updates.empty():
+            out.append(self._updates.get_nowait())
+        return out
+
+    async def fetch_order_book(self, symbol: str, limit: int | None = None) -> dict[str, Any]:
+        return await self.client.fetch_order_book(symbol, limit)
+
+    async def close(self) -> None:
+        """The market-data client belongs to the caller; nothing to close here."""

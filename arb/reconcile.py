@@ -1,0 +1,151 @@
+"""Reconcile the journal with the venues: at start, and periodically for orders left unconfirmed.
+
+Every order intent without a terminal state (``intent``, ``sent``, ``open``, ``unknown``) is looked
+up on its venue **by client order id** and brought up to date (state, fills, fees). Nothing is
+re-sent: an intent the venue does not know was never sent (a crash between journaling and
+sending, or between the two legs) and becomes ``rejected`` with that reason. The positions of the
+opportunities touched are then recomputed from the journal; an imbalance beyond dust becomes (or
+updates) an exposure, which the trader reports and, with ``on_partial = "hedge"``, flattens once
+books are available. A missing second leg is never sent after a restart (``retry`` holds).
+
+Like nautilus' ``reconcile_mass_status``: ask the venue, turn differences into journal updates and
+findings (journal events of kind ``reconcile``, alerts).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from arb.executor import Executor
+from arb.ledger import LegFill, MalformedOrder, Position
+from arb.model import ZERO
+from arb.orders import brief
+from arb.store import Journal
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    kind: str  # order_found | not_sent | still_unknown | exposure | exposure_cleared | malformed | venue_missing
+    venue: str | None
+    symbol: str | None
+    detail: str
+    opportunity_id: str | None = None
+    client_id: str | None = None
+    exposure_id: int | None = None
+
+    def line(self) -> str:
+        return f"reconcile {self.kind}: {self.detail}"
+
+
+def leg_from_row(row: dict[str, Any], fills: Iterable[dict[str, Any]] = ()) -> LegFill:
+    """A journaled order as a LegFill; exact cost from its journaled fills when they add up."""
+    filled = row.get("filled") or ZERO
+    fl = list(fills)
+    if fl and sum((f["amount"] for f in fl), ZERO) == filled:
+        cost = sum((f["amount"] * f["price"] for f in fl), ZERO)
+        fees: dict[str, Decimal] = {}
+        for f in fl:
+            if f.get("fee") and f.get("fee_currency"):
+                fees[f["fee_currency"]] = fees.get(f["fee_currency"], ZERO) + f["fee"]
+        fee_items = tuple(fees.items())
+    else:
+        cost = filled * row["avg_price"] if row.get("avg_price") is not None else ZERO
+        fee_items = ((row["fee_currency"], row["fee"]),) if row.get("fee") and row.get("fee_currency") else ()
+    return LegFill(
+        row["venue"], row["symbol"], row["side"], row["client_id"], row["amount"], row.get("price"),
+        state=row["state"], order_id=row.get("venue_order_id"), filled=filled, cost=cost, fees=fee_items,
+        reason=row.get("reason"),
+    )  # fmt: skip
+
+
+def opportunity_legs(journal: Journal, opp_id: str) -> tuple[list[LegFill], tuple[str, str] | None]:
+    """All journaled legs of an opportunity (oldest first) and its (buy venue, sell venue)."""
+    rows = [r for r in journal.orders() if r.get("opportunity_id") == opp_id]
+    legs = [leg_from_row(r, journal.fills(r["client_id"])) for r in rows]
+    buy = next((r["venue"] for r in rows if r["side"] == "buy"), None)
+    sell = next((r["venue"] for r in rows if r["side"] == "sell"), None)
+    return legs, (buy, sell) if buy and sell else None
+
+
+async def reconcile_orders(
+    journal: Journal,
+    executor: Executor,
+    *,
+    now_ms: int,
+    skip: Iterable[str] = (),
+    min_age_ms: int = 0,
+    unknown_grace_ms: int = 0,
+    source: str = "start",
+) -> list[Finding]:
+    """Bring every non-terminal intent up to date from its venue; settle the opportunities touched."""
+    skipped = set(skip)
+    findings: list[Finding] = []
+    touched: dict[str, str] = {}
+    for row in journal.open_intents():
+        cid, venue, symbol = row["client_id"], row["venue"], row["symbol"]
+        if cid in skipped or now_ms - row["created_ms"] < min_age_ms:
+            continue
+        if venue not in executor.venues or (venue, symbol) not in executor.markets:
+            findings.append(Finding("venue_missing", venue, symbol, f"{cid}: venue {venue} / {symbol} not in this run",
+                                    row.get("opportunity_id"), cid))  # fmt: skip
+            continue
+        leg = leg_from_row(row)
+        found = await executor.lookup(leg, 0)
+        if found is None:
+            age = now_ms - row["created_ms"]
+            if row["state"] == "unknown" and age < unknown_grace_ms:
+                continue  # a late request may still land: look again next sweep
+            reason = f"not at the venue on reconcile ({source}): never sent"
+            journal.update_order(cid, state="rejected", reason=reason, updated_ms=now_ms)
+            findings.append(Finding("not_sent", venue, symbol, f"{cid} ({row['side']} {row['amount']}): {reason}",
+                                    row.get("opportunity_id"), cid))  # fmt: skip
+        else:
+            try:
+                leg = await executor.finish(leg.with_order(found))
+            except MalformedOrder as e:
+                findings.append(Finding("malformed", venue, symbol, f"{cid}: {e}", row.get("opportunity_id"), cid))
+                continue
+            findings.append(Finding("order_found", venue, symbol,
+                                    f"{cid}: {leg.state}, filled {leg.filled}/{leg.amount} at {leg.avg_price}",
+                                    row.get("opportunity_id"), cid))  # fmt: skip
+        if row.get("opportunity_id"):
+            touched[row["opportunity_id"]] = symbol
+    for opp_id, symbol in touched.items():
+        findings += await settle_opportunity(journal, executor, opp_id, symbol)
+    for f in findings:
+        log.warning("%s", f.line())
+    return findings
+
+
+async def settle_opportunity(journal: Journal, executor: Executor, opp_id: str, symbol: str) -> list[Finding]:
+    """Recompute an opportunity's position from the journal; record, update or clear its exposure (held)."""
+    legs, venues = opportunity_legs(journal, opp_id)
+    if venues is None:
+        venues = (legs[0].venue, legs[0].venue) if legs else None
+    if venues is None or (venues[1], symbol) not in executor.markets:
+        return []
+    existing = [e for e in journal.exposures("open") if e.get("opportunity_id") == opp_id]
+    exp_id = existing[0]["id"] if existing else None
+    try:
+        out = await executor.settle(opp_id, symbol, venues, legs, policy="hold", exposure_id=exp_id)
+    except Exception as e:  # a bug here must not stop the start-up sweep
+        log.exception("reconcile.settle_failed opportunity=%s", opp_id)
+        return [Finding("malformed", None, symbol, f"{opp_id}: cannot settle: {brief(e)}", opp_id)]
+    pos = Position.of(symbol, out.legs)
+    if out.exposure == ZERO:
+        return [Finding("exposure_cleared", None, symbol, f"{opp_id}: no exposure left", opp_id,
+                        exposure_id=exp_id)] if exp_id is not None else []  # fmt: skip
+    return [Finding("exposure", venues[0] if out.exposure > 0 else venues[1], symbol,
+                    f"{opp_id}: {out.exposure} {symbol.split('/')[0]} unmatched (quote flow {pos.quote_net}); "
+                    f"exposure #{out.exposure_id} held", opp_id, exposure_id=out.exposure_id)]  # fmt: skip
+
+
+def open_exposures(journal: Journal, symbols: Callable[[str], bool] | None = None) -> list[dict[str, Any]]:
+    rows = journal.exposures("open")
+    return [r for r in rows if symbols is None or symbols(r["symbol"])]

@@ -1,0 +1,316 @@
+"""The risk gate: limits, halts and circuit breakers. Pure: every call takes an explicit ``now_ms``.
+
+:class:`RiskGate` answers "may this opportunity trade now?" with ``None`` or a one-word reason, and
+turns outcomes into halts. A halt stops all new trading and says why (the trader journals an event
+of kind ``halt``, alerts and shows it in status):
+
+* ``kill`` — the kill file appeared (``arb kill``); sticky for the run.
+* ``daily_loss`` — today's (UTC) realised PnL plus open exposure marked to mid fell to
+  ``-daily_loss_limit``; lifted at the next UTC midnight.
+* ``consecutive_failures`` — ``max_consecutive_failures`` arbitrages in a row failed; sticky.
+* ``balance_drift`` — venue balances differ from the journal beyond tolerance; sticky.
+
+Per-opportunity refusals (not halts): ``in_flight`` (``max_in_flight`` reached), ``notional``
+(B·VWAP_buy above ``max_notional_per_trade``, the same notional the evaluator caps),
+``exposure_asset`` / ``exposure_venue`` (open exposure plus in-flight notional plus this trade
+above the limit), ``venue_paused`` (error-rate breaker),
+``direction_disabled`` (a venue lacks base or quote to trade this direction), ``min_balance``.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from arb.config import RiskConfig
+from arb.model import ZERO, Opportunity
+
+DAY_MS = 86_400_000
+ERROR_WINDOW = 20  # last order outcomes per venue the error-rate breaker looks at
+ERROR_MIN_SAMPLES = 4
+VENUE_PAUSE_MS = 60_000
+STICKY = ("kill", "consecutive_failures", "balance_drift")
+
+
+def utc_day(now_ms: int) -> int:
+    return now_ms // DAY_MS
+
+
+@dataclass(frozen=True, slots=True)
+class Halt:
+    reason: str  # kill | daily_loss | consecutive_failures | balance_drift
+    detail: str
+    ts_ms: int
+    until_ms: int | None = None  # None = until restart
+
+    def line(self) -> str:
+        return f"trading halted: {self.reason}: {self.detail}"
+
+
+@dataclass(slots=True)
+class ExposureEntry:
+    id: int
+    opportunity_id: str
+    venue: str
+    symbol: str
+    base_delta: Decimal
+
+    @property
+    def asset(self) -> str:
+        return self.symbol.split("/")[0]
+
+
+@dataclass(slots=True)
+class _InFlight:
+    symbol: str
+    venues: tuple[str, str]
+    notional: Decimal
+
+
+class VenueErrors:
+    """Per-venue error-rate breaker over the last ``ERROR_WINDOW`` order outcomes."""
+
+    def __init__(self, max_rate: Decimal, window: int = ERROR_WINDOW, min_samples: int = ERROR_MIN_SAMPLES,
+                 pause_ms: int = VENUE_PAUSE_MS) -> None:  # fmt: skip
+        self.max_rate, self.window, self.min_samples, self.pause_ms = max_rate, window, min_samples, pause_ms
+        self.outcomes: dict[str, deque[bool]] = {}
+        self.paused_until: dict[str, int] = {}
+
+    def record(self, venue: str, ok: bool, now_ms: int) -> str | None:
+        """Record an order outcome; returns a one-line reason when this trips the breaker."""
+        q = self.outcomes.setdefault(venue, deque(maxlen=self.window))
+        q.append(ok)
+        errors = sum(1 for x in q if not x)
+        n = len(q)
+        if n >= self.min_samples and Decimal(errors) / Decimal(n) > self.max_rate and not self.paused(venue, now_ms):
+            self.paused_until[venue] = now_ms + self.pause_ms
+            q.clear()
+            return f"{venue}: {errors} of the last {n} orders failed; paused {self.pause_ms} ms"
+        return None
+
+    def paused(self, venue: str, now_ms: int) -> bool:
+        return self.paused_until.get(venue, 0) > now_ms
+
+
+class BalanceBook:
+    """Balances per venue and asset: last fetched totals, fills since, reservations of in-flight trades.
+
+    ``known`` is False when balances are not tracked (paper without ``paper_balances``): then every
+    spendable amount is ``None`` (unbounded) and drift is never reported.
+    """
+
+    def __init__(self, min_balances: Mapping[str, Mapping[str, Decimal]] | None = None, known: bool = True) -> None:
+        self.min = {v: dict(a) for v, a in (min_balances or {}).items()}
+        self.known = known
+        self.free: dict[str, dict[str, Decimal]] = {}
+        self.expected: dict[str, dict[str, Decimal]] = {}  # totals: fetched + fills since
+        self.reserved: dict[str, dict[tuple[str, str], Decimal]] = {}  # token → (venue, asset) → amount
+
+    def set_fetched(self, venue: str, totals: Mapping[str, Decimal], free: Mapping[str, Decimal]) -> None:
+        self.expected[venue] = dict(totals)
+        self.free[venue] = dict(free)
+
+    def apply(self, venue: str, asset: str, delta: Decimal) -> None:
+        for book in (self.expected, self.free):
+            v = book.setdefault(venue, {})
+            v[asset] = v.get(asset, ZERO) + delta
+
+    def reserve(self, token: str, items: list[tuple[str, str, Decimal]]) -> None:
+        r = self.reserved.setdefault(token, {})
+        for venue, asset, amount in items:
+            r[(venue, asset)] = r.get((venue, asset), ZERO) + amount
+
+    def release(self, token: str) -> None:
+        self.reserved.pop(token, None)
+
+    def spendable(self, venue: str, asset: str) -> Decimal | None:
+        """Free minus the configured minimum minus in-flight reservations (None = unbounded)."""
+        if not self.known or venue not in self.free:
+            return None
+        held = sum((r.get((venue, asset), ZERO) for r in self.reserved.values()), ZERO)
+        floor = self.min.get(venue, {}).get(asset, ZERO)
+        return max(ZERO, self.free[venue].get(asset, ZERO) - floor - held)
+
+    def below_minimum(self, venue: str) -> list[str]:
+        """Assets whose free balance is below the configured minimum."""
+        free = self.free.get(venue, {})
+        return [a for a, m in self.min.get(venue, {}).items() if free.get(a, ZERO) < m]
+
+    def drift(
+        self, venue: str, totals: Mapping[str, Decimal], tolerance: Decimal
+    ) -> list[tuple[str, Decimal, Decimal]]:
+        """Assets whose fetched total differs from the expected one by more than ``tolerance`` (a fraction)."""
+        out = []
+        exp = self.expected.get(venue)
+        if not self.known or exp is None:
+            return out
+        for asset in sorted(set(exp) | set(totals)):
+            e, a = exp.get(asset, ZERO), totals.get(asset, ZERO)
+            if e == a:
+                continue
+            if e == ZERO or abs(a - e) / abs(e) > tolerance:
+                out.append((asset, e, a))
+        return out
+
+
+@dataclass(slots=True)
+class RiskGate:
+    """Limits and halts for one run. The trader feeds it outcomes, balances and marks."""
+
+    cfg: RiskConfig
+    balances: BalanceBook = field(default_factory=BalanceBook)
+    halted: Halt | None = None
+    in_flight: dict[str, _InFlight] = field(default_factory=dict)
+    exposures: dict[int, ExposureEntry] = field(default_factory=dict)
+    realised: dict[int, Decimal] = field(default_factory=dict)  # UTC day → Σ quote_net of trades that day
+    failures_in_row: int = 0
+    disabled: dict[tuple[str, str, str], str] = field(default_factory=dict)  # direction → why
+    errors: VenueErrors = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.errors = VenueErrors(self.cfg.max_venue_error_rate)
+
+    # -- halts ---------------------------------------------------------------------------------------
+    def halt(self, reason: str, detail: str, now_ms: int) -> Halt | None:
+        """Halt trading; returns the Halt when it is new (an existing halt is kept, not replaced)."""
+        self.lift_expired(now_ms)
+        if self.halted is not None:
+            return None
+        until = (utc_day(now_ms) + 1) * DAY_MS if reason == "daily_loss" else None
+        self.halted = Halt(reason, detail, now_ms, until)
+        return self.halted
+
+    def lift_expired(self, now_ms: int) -> Halt | None:
+        """Lift a halt whose time is up (daily loss at UTC midnight); returns the lifted one."""
+        h = self.halted
+        if h is not None and h.until_ms is not None and now_ms >= h.until_ms:
+            self.halted = None
+            return h
+        return None
+
+    # -- the gate -------------------------------------------------------------------------------------
+    def check(self, opp: Opportunity, now_ms: int, marks: Mapping[str, Decimal] | None = None) -> str | None:
+        """None if ``opp`` may trade now, else the limit it breaks (one word).
+
+        ``marks``: mids by ``"symbol"`` (across venues) and ``"venue:symbol"``.
+        """
+        self.lift_expired(now_ms)
+        if self.halted is not None:
+            return f"halted_{self.halted.reason}"
+        if len(self.in_flight) >= self.cfg.max_in_flight:
+            return "in_flight"
+        if opp.notional > self.cfg.max_notional_per_trade:  # the same B·VWAP the evaluator caps
+            return "notional"
+        for v in (opp.buy_venue, opp.sell_venue):
+            if self.errors.paused(v, now_ms):
+                return "venue_paused"
+        if opp.key in self.disabled:
+            return "direction_disabled"
+        asset = opp.symbol.split("/")[0]
+        if self.asset_exposure(asset, marks or {}) + opp.notional > self.cfg.max_exposure_per_asset:
+            return "exposure_asset"
+        for v in (opp.buy_venue, opp.sell_venue):
+            if self.venue_exposure(v, marks or {}) + opp.notional > self.cfg.max_exposure_per_venue:
+                return "exposure_venue"
+        b = self.balances
+        quote = opp.symbol.split("/")[1]
+        need_q = opp.buy.amount * opp.buy.limit_price * Decimal("1.01")  # limit reserve + fee headroom
+        have_q, have_b = b.spendable(opp.buy_venue, quote), b.spendable(opp.sell_venue, asset)
+        if (have_q is not None and have_q < need_q) or (have_b is not None and have_b < opp.sell.amount):
+            return "min_balance"
+        return None
+
+    def begin(self, opp_id: str, opp: Opportunity) -> None:
+        self.in_flight[opp_id] = _InFlight(opp.symbol, (opp.buy_venue, opp.sell_venue), opp.notional)
+        quote = opp.symbol.split("/")[1]
+        self.balances.reserve(opp_id, [
+            (opp.buy_venue, quote, opp.buy.amount * opp.buy.limit_price * Decimal("1.01")),
+            (opp.sell_venue, opp.symbol.split("/")[0], opp.sell.amount),
+        ])  # fmt: skip
+
+    def end(self, opp_id: str, *, ok: bool, quote_net: Decimal, now_ms: int) -> Halt | None:
+        """An arbitrage finished; returns a new Halt when the failure breaker trips."""
+        self.in_flight.pop(opp_id, None)
+        self.balances.release(opp_id)
+        day = utc_day(now_ms)
+        self.realised[day] = self.realised.get(day, ZERO) + quote_net
+        if ok:
+            self.failures_in_row = 0
+            return None
+        self.failures_in_row += 1
+        if self.failures_in_row >= self.cfg.max_consecutive_failures:
+            return self.halt(
+                "consecutive_failures",
+                f"{self.failures_in_row} arbitrages in a row failed (risk.max_consecutive_failures = "
+                f"{self.cfg.max_consecutive_failures})",
+                now_ms,
+            )
+        return None
+
+    def order_outcome(self, venue: str, ok: bool, now_ms: int) -> str | None:
+        return self.errors.record(venue, ok, now_ms)
+
+    # -- exposure and daily loss --------------------------------------------------------------------
+    def set_exposure(self, entry: ExposureEntry) -> None:
+        if entry.base_delta == ZERO:
+            self.exposures.pop(entry.id, None)
+        else:
+            self.exposures[entry.id] = entry
+
+    def asset_exposure(self, asset: str, marks: Mapping[str, Decimal]) -> Decimal:
+        open_q = sum((abs(e.base_delta) * mark_of(e, marks) for e in self.exposures.values() if e.asset == asset), ZERO)
+        flying = sum((f.notional for f in self.in_flight.values() if f.symbol.split("/")[0] == asset), ZERO)
+        return open_q + flying
+
+    def venue_exposure(self, venue: str, marks: Mapping[str, Decimal]) -> Decimal:
+        open_q = sum((abs(e.base_delta) * mark_of(e, marks) for e in self.exposures.values() if e.venue == venue), ZERO)
+        flying = sum((f.notional for f in self.in_flight.values() if venue in f.venues), ZERO)
+        return open_q + flying
+
+    def day_pnl(self, now_ms: int, marks: Mapping[str, Decimal]) -> tuple[Decimal, Decimal]:
+        """(realised today, open exposure marked to mid) in quote."""
+        unrealised = sum((e.base_delta * mark_of(e, marks) for e in self.exposures.values()), ZERO)
+        return self.realised.get(utc_day(now_ms), ZERO), unrealised
+
+    def check_daily_loss(self, now_ms: int, marks: Mapping[str, Decimal]) -> Halt | None:
+        realised, unrealised = self.day_pnl(now_ms, marks)
+        total = realised + unrealised
+        if total <= -self.cfg.daily_loss_limit:
+            return self.halt(
+                "daily_loss",
+                f"today's PnL {total} (realised {realised}, open exposure at mid {unrealised}) reached "
+                f"-risk.daily_loss_limit = -{self.cfg.daily_loss_limit}; trading resumes after 00:00 UTC",
+                now_ms,
+            )
+        return None
+
+    # -- directions ------------------------------------------------------------------------------------
+    def update_direction(self, key: tuple[str, str, str], why_not: str | None) -> str | None:
+        """Record whether a direction can trade; returns "disabled"/"enabled" on a change."""
+        if why_not is None:
+            return "enabled" if self.disabled.pop(key, None) is not None else None
+        if key in self.disabled:
+            return None
+        self.disabled[key] = why_not
+        return "disabled"
+
+
+def mark_of(e: ExposureEntry, marks: Mapping[str, Decimal]) -> Decimal:
+    """An exposure's mark: the mid on its own venue (key ``"venue:symbol"``), else the symbol's (``"symbol"``)."""
+    return marks.get(f"{e.venue}:{e.symbol}") or marks.get(e.symbol) or ZERO
+
+
+def direction_blocker(
+    symbol: str, buy_venue: str, sell_venue: str, spendable: Callable[[str, str], Decimal | None],
+    min_amount: Decimal, min_quote: Decimal,
+) -> str | None:  # fmt: skip
+    """Why (symbol, buy on ``buy_venue``, sell on ``sell_venue``) cannot trade now, or None."""
+    base, quote = symbol.split("/")[0], symbol.split("/")[1]
+    q, b = spendable(buy_venue, quote), spendable(sell_venue, base)
+    if q is not None and q < min_quote:
+        return f"{buy_venue} has {q} {quote} spendable (needs {min_quote})"
+    if b is not None and b < min_amount:
+        return f"{sell_venue} has {b} {base} spendable (needs {min_amount})"
+    return None

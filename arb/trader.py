@@ -1,0 +1,408 @@
+"""The trader: the scanner plus the risk gate and the executor, for paper and live runs.
+
+``Trader(cfg, market_clients=..., journal=...)`` then ``await trader.run(duration_s)``:
+
+1. :meth:`prepare` — live: every key must be able to trade (one-line error otherwise, before
+   anything is sent); markets; fees per symbol (config override, else the account's rate from
+   ``fetch_trading_fee`` with keys, else ccxt's market default; the source is journaled); balances
+   from ``fetch_balance``; open exposures of earlier runs; reconcile of every unfinished order
+   intent (:mod:`arb.reconcile`); a kill file present at start halts trading at once.
+2. The scanner runs with two hooks: ``balances`` (spendable = free − ``risk.min_balances`` −
+   in-flight reservations) and ``on_opportunity`` (sync): confirmation (the edge held for
+   ``execution.confirm_updates`` consecutive updates), cool-down (a pair that just traded waits
+   until both books updated), depth (re-evaluated with book amounts divided by
+   ``execution.depth_multiple``), then the risk gate. Decisions are journaled (events of kind
+   ``decision``; refusals once per reason change) and accepted ones run as tasks.
+3. Beside it: the order router (``watch_orders`` per venue), a kill-file watcher (every
+   ``KILL_POLL_S``; kill → halt, cancel our open orders, alert-only from then on), and
+   housekeeping: daily-loss check, balance refresh with drift detection, direction
+   enable/disable, periodic reconcile of unconfirmed orders, heartbeat and daily PnL alerts.
+4. Stop: no new trades, in-flight ones finish, open exposures are reported (journal event
+   ``shutdown_exposure`` and alert), then the scanner flushes the journal and the notifier.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections import Counter
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from asyncio_throttle import Throttler
+
+from arb.config import Config, redact
+from arb.doctor import ensure_can_trade
+from arb.engine import wall_ms
+from arb.errors import ArbError
+from arb.evaluator import evaluate
+from arb.executor import Executor, Outcome
+from arb.ledger import flows
+from arb.model import ZERO, Balances, Episode, Fee, Limits, MarketSpec, Opportunity, dec
+from arb.notify import Notifier
+from arb.orders import OrderRouter, brief, client_id_of, idempotent
+from arb.paper import PaperVenue
+from arb.reconcile import Finding, reconcile_orders
+from arb.risk import BalanceBook, ExposureEntry, Halt, RiskGate
+from arb.scanner import Scanner, market_fee
+from arb.store import Journal
+from arb.upkeep import Upkeep
+
+log = logging.getLogger(__name__)
+Pair = tuple[str, str, str]  # (symbol, venue a, venue b), venues sorted
+
+
+class Trader(Upkeep):
+    def __init__(self, cfg: Config, *, market_clients: dict[str, Any], journal: Journal,
+                 order_clients: dict[str, Any] | None = None, notifier: Notifier | None = None,
+                 run_id: str | None = None, balance_refresh_s: float = 30.0, sweep_s: float = 2.0,
+                 clock: Callable[[], int] = wall_ms) -> None:  # fmt: skip
+        if cfg.execution.mode not in ("paper", "live"):
+            raise ArbError(f'execution.mode = "{cfg.execution.mode}" does not trade; use `arb scan` for alerts')
+        self.cfg, self.mode, self.journal, self.notifier, self.clock = cfg, cfg.execution.mode, journal, notifier, clock
+        self.market_clients = market_clients
+        self.order_clients: dict[str, Any] = dict(order_clients or (market_clients if self.mode == "live" else {}))
+        self.balance_refresh_s, self.sweep_s = balance_refresh_s, sweep_s
+        s, r = cfg.scanner, cfg.risk
+        limits = Limits(s.min_net_bps, s.min_net_profit, min(s.max_notional, r.max_notional_per_trade), s.slippage_bps)
+        self.scanner = Scanner(
+            market_clients, list(s.symbols), limits=limits,
+            fee_currency={v.name: v.fee_currency for v in cfg.active_venues()},
+            max_book_age_ms=s.max_book_age_ms, episode_gap_ms=s.episode_gap_ms, journal=journal, notifier=notifier,
+            book_limits={v.name: v.book_depth for v in cfg.active_venues() if v.book_depth},
+            flush_ms=cfg.store.flush_ms, queue_size=cfg.store.queue_size, run_id=run_id, mode=self.mode,
+            run_config=redact(cfg), own_exchanges=False, notify_episode_end=cfg.notify.on_episode_end,
+            balances=self.balances_for, on_opportunity=self.on_opportunity,
+        )  # fmt: skip
+        self.run_id = self.scanner.run_id
+        self.risk = RiskGate(r, BalanceBook(r.min_balances))
+        self.router = OrderRouter(on_unknown=self._on_unknown_order)
+        self.throttle = Throttler(rate_limit=10, period=1.0)  # arb's own bursts; order sends never wait on it
+        self.markets: dict[tuple[str, str], MarketSpec] = {}
+        self.fees: dict[tuple[str, str], Fee] = {}
+        self.executor: Executor | None = None
+        self.ready = self.stopping = False
+        self.stats: Counter[str] = Counter()
+        self.outcomes: list[Outcome] = []
+        self.shutdown_notes: list[str] = []
+        self.restart_exposures: list[int] = []
+        self._stop = asyncio.Event()
+        self._sweep_now = asyncio.Event()
+        self._tg: asyncio.TaskGroup | None = None
+        self._busy: set[Pair] = set()
+        self._cooldown: dict[Pair, dict[str, Any]] = {}
+        self._last_reason: dict[tuple[str, str, str], str] = {}
+        self._trades_done = 0
+        self._marks: dict[str, Decimal] = {}
+        # ("ready", None), ("decision", dict), ("outcome", Outcome), ("halt", Halt),
+        # ("direction", ((symbol, buy venue, sell venue), "disabled" | "enabled")), ("restart_hedge", Outcome)
+        self.listeners: list[Callable[[str, Any], None]] = []
+
+    # -- start-up ------------------------------------------------------------------------------------------
+    async def prepare(self) -> None:
+        venues = [v.name for v in self.cfg.active_venues()]
+        if self.mode == "live":
+            await asyncio.gather(*(ensure_can_trade(v, self.order_clients[v]) for v in venues))
+        for v in venues:
+            try:
+                await idempotent(self.market_clients[v].load_markets, timeout_s=30)
+            except Exception as e:
+                raise ArbError(f"{v}: cannot load markets ({brief(e)}); run `arb doctor`") from e
+            for sym in self.cfg.scanner.symbols:
+                m = (self.market_clients[v].markets or {}).get(sym)
+                if m is not None:
+                    mode = getattr(self.market_clients[v], "precisionMode", 4)
+                    self.markets[(v, sym)] = MarketSpec.from_ccxt(m, mode)
+                    self.fees[(v, sym)] = await self._fee(v, sym)
+        if self.mode == "paper":
+            pb, ex = self.cfg.execution.paper_balances, self.cfg.execution
+            self.order_clients = {
+                v: PaperVenue(v, self.market_clients[v], fees=self.fees, balances=pb.get(v),
+                              latency_ms=ex.paper_latency_ms, clock=self.clock) for v in venues
+            }  # fmt: skip
+        self.executor = Executor(
+            self.order_clients, self.journal, run_id=self.run_id, markets=self.markets, fees=self.fees,
+            on_partial=self.cfg.execution.on_partial, order_timeout_ms=self.cfg.execution.order_timeout_ms,
+            router=self.router, submit=self._submit, alert=self._alert, books=self.book,
+            on_order_result=self._order_result, throttle=self.throttle, clock=self.clock,
+        )  # fmt: skip
+        await self.refresh_balances("start", check_drift=False)
+        self._load_exposures()
+        findings = await reconcile_orders(self.journal, self.executor, now_ms=self.clock(), source="start")
+        self._report(findings)
+        self.restart_exposures = [f.exposure_id for f in findings if f.kind == "exposure" and f.exposure_id]
+        self._poll_kill()
+
+    async def _fee(self, venue: str, symbol: str) -> Fee:
+        vc = self.cfg.venue(venue)
+        fee = vc.fee_override()
+        client = self.order_clients.get(venue)
+        if fee is None and client is not None and getattr(client, "apiKey", None):
+            try:
+                got = await idempotent(lambda: client.fetch_trading_fee(symbol), timeout_s=10, throttle=self.throttle)
+                fee = Fee(dec(got["taker"]), vc.fee_currency, "account")
+            except Exception as e:
+                log.warning("fee.account_failed venue=%s symbol=%s error=%s", venue, symbol, brief(e))
+        fee = fee or market_fee(self.market_clients[venue], venue, symbol, None, vc.fee_currency)
+        self._event("fee", venue, symbol, f"taker={fee.taker} currency={fee.currency} source={fee.source}")
+        return fee
+
+    # -- running -------------------------------------------------------------------------------------------
+    async def run(self, duration_s: float | None = None) -> None:
+        await self.prepare()
+        async with asyncio.TaskGroup() as tg:
+            self._tg = tg
+            scan = tg.create_task(self.scanner.run(), name="scanner")
+            side = [tg.create_task(self._go(), name="go"), tg.create_task(self._watch_kill(), name="kill"),
+                    tg.create_task(self._housekeeping(), name="housekeeping")]  # fmt: skip
+            side += [tg.create_task(self.router.watch(v, c, self._stop), name=f"orders-{v}")
+                     for v, c in self.order_clients.items()]  # fmt: skip
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(duration_s):
+                    await self._stop.wait()
+            self.stopping = True
+            await self._drain()
+            self._shutdown_report()
+            self._stop.set()
+            for t in side:
+                t.cancel()
+            self.scanner.stop()
+            await scan
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    async def _go(self) -> None:
+        await self.scanner.started.wait()
+        eng = self.scanner.engine
+        for key, fee in self.fees.items():
+            if key in eng.markets:
+                eng.add_market(key[0], key[1], eng.markets[key], fee)
+        self.ready = True
+        self._event("trading", None, None, f"ready: mode={self.mode} on_partial={self.cfg.execution.on_partial}")
+        self._emit("ready", None)
+        if self.restart_exposures and self.cfg.execution.on_partial == "hedge":
+            await self._hedge_restart_exposures()
+
+    async def _drain(self) -> None:
+        while self.risk.in_flight:
+            await asyncio.sleep(0.01)
+
+    # -- the decision (sync, on the feed's task) --------------------------------------------------------------
+    def on_opportunity(self, opp: Opportunity, ep: Episode) -> None:
+        if not self.ready or self.stopping or self._tg is None:
+            return
+        now = self.clock()
+        ex = self.cfg.execution
+        streak = self.scanner.engine.streaks.get(opp.key, 1)
+        pair: Pair = (opp.symbol, *sorted((opp.buy_venue, opp.sell_venue)))  # type: ignore[assignment]
+        trade: Opportunity | None = opp
+        reason: str | None = None
+        if pair in self._busy:
+            reason = "pair_in_flight"
+        elif self._cooling(pair):
+            reason = "cooldown"
+        elif streak < ex.confirm_updates:
+            reason = "confirming"
+        elif ex.depth_multiple > 1:
+            trade = self._at_depth(opp, ex.depth_multiple)
+            reason = "depth" if trade is None else None
+        if reason is None and trade is not None:
+            reason = self.risk.check(trade, now, self.marks())
+        info = {"streak": streak, "confirm_updates": ex.confirm_updates, "depth_multiple": str(ex.depth_multiple)}
+        if reason is not None or trade is None:
+            self._decision(opp, reason or "depth", info)
+            return
+        opp_id = f"{ep.id}.{ep.evaluations}"
+        info |= {"opportunity_id": opp_id, "planned_net": str(trade.net_profit), "amount": str(trade.buy.amount),
+                 "evaluated_amount": str(opp.buy.amount)}  # fmt: skip
+        self._decision(trade, "accept", info)
+        self.risk.begin(opp_id, trade)
+        self._busy.add(pair)
+        self._tg.create_task(self._execute(opp_id, trade, pair), name=f"execute-{opp_id}")
+
+    def _at_depth(self, opp: Opportunity, k: Decimal) -> Opportunity | None:
+        """Re-evaluate as if the order were ``k`` times larger: every book amount divided by ``k``."""
+        eng = self.scanner.engine
+        b, s = eng.books.get((opp.buy_venue, opp.symbol)), eng.books.get((opp.sell_venue, opp.symbol))
+        if b is None or s is None:
+            return None
+
+        def scaled(book: Any) -> dict[str, Any]:
+            return {side: [[dec(lv[0]), dec(lv[1]) / k] for lv in book[side]] for side in ("bids", "asks")}
+
+        key_b, key_s = (opp.buy_venue, opp.symbol), (opp.sell_venue, opp.symbol)
+        return evaluate(scaled(b.book), scaled(s.book), buy_market=eng.markets[key_b], sell_market=eng.markets[key_s],
+                        buy_fee=eng.fees[key_b], sell_fee=eng.fees[key_s], limits=eng.limits,
+                        balances=self.balances_for(*opp.key), symbol=opp.symbol, buy_venue=opp.buy_venue,
+                        sell_venue=opp.sell_venue)  # fmt: skip
+
+    def _decision(self, opp: Opportunity, verdict: str, info: dict[str, Any]) -> None:
+        if verdict != "accept":
+            if self._last_reason.get(opp.key) == verdict:
+                return  # refusals are journaled once per change of reason
+            self._last_reason[opp.key] = verdict
+            self.stats[f"refused_{verdict}"] += 1
+        else:
+            self._last_reason.pop(opp.key, None)
+            self.stats["accepted"] += 1
+        doc = {"verdict": verdict, "buy": opp.buy_venue, "sell": opp.sell_venue, "net_profit": str(opp.net_profit),
+               "net_bps": str(round(opp.net_bps, 4)), **info}  # fmt: skip
+        self._event("decision", None, opp.symbol, json.dumps(doc, separators=(",", ":")))
+        self._emit("decision", doc)
+
+    def _version(self, venue: str, symbol: str) -> Any:
+        slot = self.scanner.engine.books.get((venue, symbol))
+        return None if slot is None else (slot.recv_ms, slot.book.get("nonce"), slot.book.get("timestamp"))
+
+    def _cooling(self, pair: Pair) -> bool:
+        seen = self._cooldown.get(pair)
+        if seen is None:
+            return False
+        if all(self._version(v, pair[0]) != ver for v, ver in seen.items()):
+            del self._cooldown[pair]
+            return False
+        return True
+
+    async def _execute(self, opp_id: str, opp: Opportunity, pair: Pair) -> None:
+        assert self.executor is not None
+        out: Outcome | None = None
+        try:
+            out = await self.executor.execute(opp_id, opp)
+        except asyncio.CancelledError:  # the run is being torn down: journaled intents are reconciled later
+            self.risk.end(opp_id, ok=False, quote_net=ZERO, now_ms=self.clock())
+            raise
+        except Exception as e:  # a bug must not take the engine down: count it as a failed arbitrage
+            log.exception("execute.failed opportunity=%s", opp_id)
+            self._event("error", None, opp.symbol, f"{opp_id}: executor error {brief(e)}")
+        finally:
+            self._busy.discard(pair)
+            if self.cfg.execution.cooldown_until_both_books_update:
+                self._cooldown[pair] = {v: self._version(v, pair[0]) for v in pair[1:]}
+        now = self.clock()
+        self._trades_done += 1
+        if out is not None:
+            self.outcomes.append(out)
+            self._emit("outcome", out)
+            self.stats["trades_ok" if out.ok else "trades_failed"] += 1
+            self._apply_balances(out)
+            if out.exposure_id is not None:
+                v = opp.buy_venue if out.exposure > 0 else opp.sell_venue
+                self.risk.set_exposure(ExposureEntry(out.exposure_id, opp_id, v, opp.symbol, out.exposure))
+        halt = self.risk.end(opp_id, ok=out is not None and out.ok,
+                             quote_net=out.position.quote_net if out else ZERO, now_ms=now)  # fmt: skip
+        self._on_halt(halt)
+        self._on_halt(self.risk.check_daily_loss(now, self.marks()))
+
+    def _apply_balances(self, out: Outcome) -> None:
+        base, quote = out.symbol.split("/")
+        for leg in out.legs:
+            db, dq, other = flows(leg, base, quote)
+            for asset, d in ((base, db), (quote, dq), *((c, -f) for c, f in other.items())):
+                if d and leg.venue in self.risk.balances.free:
+                    self.risk.balances.apply(leg.venue, asset, d)
+
+    # -- hooks and views ---------------------------------------------------------------------------------------
+    def balances_for(self, symbol: str, buy_venue: str, sell_venue: str) -> Balances:
+        base, quote = symbol.split("/")
+        b = self.risk.balances
+        return Balances(quote_on_buy=b.spendable(buy_venue, quote), base_on_sell=b.spendable(sell_venue, base))
+
+    def book(self, venue: str, symbol: str) -> Any:
+        slot = self.scanner.engine.books.get((venue, symbol))
+        return slot.book if slot is not None and slot.valid else None
+
+    def marks(self) -> dict[str, Decimal]:
+        """Mids by "venue:symbol" and by "symbol" (mean over venues); the last known one when a book is stale."""
+        for (venue, symbol), slot in self.scanner.engine.books.items():
+            if slot.valid and slot.book.get("bids") and slot.book.get("asks"):
+                mid = (dec(slot.book["bids"][0][0]) + dec(slot.book["asks"][0][0])) / 2
+                self._marks[f"{venue}:{symbol}"] = mid
+        by_symbol: dict[str, list[Decimal]] = {}
+        for key, mid in self._marks.items():
+            if ":" in key:
+                by_symbol.setdefault(key.split(":", 1)[1], []).append(mid)
+        return self._marks | {s: sum(v, ZERO) / len(v) for s, v in by_symbol.items()}
+
+    def status(self) -> dict[str, Any]:
+        now = self.clock()
+        realised, unrealised = self.risk.day_pnl(now, self.marks())
+        h = self.risk.halted
+        return {
+            "mode": self.mode, "ready": self.ready, "halted": None if h is None else h.line(),
+            "in_flight": len(self.risk.in_flight), "stats": dict(self.stats),
+            "pnl_today": {"realised": str(realised), "open_exposure_at_mid": str(unrealised)},
+            "open_exposures": [{"id": e.id, "opportunity_id": e.opportunity_id, "venue": e.venue, "symbol": e.symbol,
+                                "base_delta": str(e.base_delta)} for e in self.risk.exposures.values()],
+            "paused_venues": sorted(v for v in self.risk.errors.paused_until if self.risk.errors.paused(v, now)),
+            "disabled_directions": {"/".join(k): why for k, why in self.risk.disabled.items()},
+            "orders_unknown_ids": self.router.unknown, "orders_malformed": self.router.malformed,
+        }  # fmt: skip
+
+    # -- journal, alerts, halts --------------------------------------------------------------------------------
+    def _load_exposures(self) -> None:
+        self.risk.exposures.clear()
+        for e in self.journal.exposures("open"):
+            self.risk.set_exposure(ExposureEntry(e["id"], e.get("opportunity_id") or "", e["venue"], e["symbol"],
+                                                 e["base_delta"]))  # fmt: skip
+
+    def _report(self, findings: list[Finding]) -> None:
+        for f in findings:
+            self._event("reconcile", f.venue, f.symbol, f.line())
+            if f.kind != "order_found":
+                self._alert(f"arb reconcile: {f.kind}", f.detail, "warning")
+
+    def _on_halt(self, halt: Halt | None) -> None:
+        if halt is None:
+            return
+        log.error("risk.halt reason=%s detail=%s", halt.reason, halt.detail)
+        self._event("halt", None, None, halt.line())
+        self._emit("halt", halt)
+        self._alert(f"arb HALT: {halt.reason}", halt.line() + "; continuing in alert-only mode", "failure")
+
+    def _order_result(self, venue: str, ok: bool) -> None:
+        why = self.risk.order_outcome(venue, ok, self.clock())
+        if why is not None:
+            self._event("venue_paused", venue, None, why)
+            self._alert(f"arb {venue} paused", why, "warning")
+
+    def _on_unknown_order(self, venue: str, order: Any) -> None:
+        if (client_id_of(order) or "").startswith("arb"):
+            self._sweep_now.set()  # one of ours we are not waiting for: reconcile it now
+
+    def _shutdown_report(self) -> None:
+        rows = self.journal.exposures("open")
+        if not rows:
+            return
+        text = "; ".join(f"#{r['id']} {r['base_delta']} {r['symbol']} on {r['venue']}" for r in rows)
+        line = f"stopping with {len(rows)} open exposure(s): {text}"
+        self.shutdown_notes.append(line)
+        log.warning("%s", line)
+        self._event("shutdown_exposure", None, None, line)
+        self._alert("arb stopped with open exposure", line, "failure")
+
+    def _submit(self, kind: str, row: dict[str, Any]) -> None:
+        writer = self.scanner.writer
+        if writer is not None:
+            writer.submit(kind, row)
+        else:  # no batching writer (arb backtest): straight to the journal
+            self.journal.write_batch([(kind, row)])
+
+    def _event(self, kind: str, venue: str | None, symbol: str | None, detail: str) -> None:
+        self._submit("event", {"run_id": self.run_id, "ts_ms": self.clock(), "venue": venue, "symbol": symbol,
+                               "kind": kind, "detail": detail})  # fmt: skip
+
+    def _emit(self, kind: str, payload: Any) -> None:
+        for f in self.listeners:
+            try:
+                f(kind, payload)
+            except Exception:  # a listener must not break trading
+                log.exception("trader.listener_failed kind=%s", kind)
+
+    def _alert(self, title: str, body: str, kind: str = "info") -> None:
+        if self.notifier is not None:
+            self.notifier.send(title, body, kind=kind)
+

@@ -1,0 +1,145 @@
+"""`arb run` as a process against the loopback exchanges: a crash between the two legs, then a restart;
+a read-only key refused at start-up. The simulators run in this test's event loop; the CLI connects to
+them over 127.0.0.1 like any ccxt client.
+
+``ARB_TEST_CRASH_AFTER=first_send`` is a test-only hook (arb/executor.py): the executor sends the buy
+leg, then ``os._exit(137)`` before the sell leg is sent, as a SIGKILL at the worst moment would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from arb.cli import main
+from arb.store import Journal
+from tests.integration.test_execution_support import (
+    AliasedLoopback,
+    config_dict,
+    key_env,
+    no_duplicate_client_ids,
+    plant,
+    start_sim,
+    toml_text,
+    unplant,
+)
+
+VENUES = ("okx", "okx2")
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[AliasedLoopback]:
+    s = await start_sim(VENUES)
+    yield s
+    await s.stop()
+
+
+async def arb(*args: str, env: dict[str, str], timeout_s: float = 40) -> tuple[int, str, str]:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "arb.cli", *args, env={**os.environ, **env},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(), timeout_s)
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
+        raise
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
+
+
+def write_config(sim: AliasedLoopback, tmp: Path, **kwargs: Any) -> str:
+    path = tmp / "arb.toml"
+    path.write_text(toml_text(config_dict(sim, VENUES, tmp, **kwargs)), encoding="utf-8")
+    return str(path)
+
+
+async def test_crash_between_legs_then_restart_reconciles_without_resending(sim: AliasedLoopback,
+                                                                            tmp_path: Path) -> None:  # fmt: skip
+    cfg = write_config(sim, tmp_path, execution={"on_partial": "hold"})
+    env = key_env(sim, VENUES) | {"ARB_TEST_CRASH_AFTER": "first_send"}
+    plant(sim, "okx2", 60.0)
+    sim.step()
+    rc, _, err = await arb("run", "--config", cfg, "--live", "--yes", "--no-ui", "--duration", "30", env=env)
+    assert rc == 137, err
+    with Journal.open(tmp_path / "arb.db") as j:
+        before = {o["side"]: o for o in j.orders()}
+    assert set(before) == {"buy", "sell"}  # both intents were committed before anything was sent
+    buy_id, sell_id = before["buy"]["client_id"], before["sell"]["client_id"]
+    assert before["sell"]["state"] == "intent"
+    sent = [e["client_id"] for e in sim.order_log]
+    assert sent == [buy_id]  # the buy leg reached the venue, the sell leg never did
+    unplant(sim)  # no new opportunity: the restart only reconciles
+    sim.step()
+    env.pop("ARB_TEST_CRASH_AFTER")
+    rc, _, err = await arb("run", "--config", cfg, "--live", "--yes", "--no-ui", "--duration", "1", env=env)
+    assert rc == 0, err
+    assert "open exposure" in err  # stopping with open exposure says so
+    assert [e["client_id"] for e in sim.order_log] == [buy_id]  # nothing re-sent, no duplicate client id
+    no_duplicate_client_ids(sim)
+    with Journal.open(tmp_path / "arb.db") as j:
+        after = {o["client_id"]: o for o in j.orders()}
+        buy_entry = sim.order_log[0]
+        assert after[buy_id]["state"] == "closed" and after[buy_id]["filled"] == buy_entry["filled"]
+        assert after[buy_id]["fee"] == buy_entry["fee"] and after[buy_id]["fee_currency"] == "BTC"
+        assert after[sell_id]["state"] == "rejected" and "never sent" in after[sell_id]["reason"]
+        assert not j.open_intents()
+        assert {f["client_id"] for f in j.fills()} == {buy_id}
+        (exp,) = j.exposures()
+        assert exp["state"] == "open" and exp["venue"] == "okx"
+        assert exp["base_delta"] == buy_entry["filled"] - buy_entry["fee"]
+        findings = [e["detail"] for e in j.events(kind="reconcile")]
+        assert any("order_found" in f and buy_id in f for f in findings)
+        assert any("not_sent" in f and sell_id in f for f in findings)
+        assert any("exposure" in f for f in findings)
+        assert j.events(kind="shutdown_exposure")
+
+
+async def test_read_only_key_fails_at_start_with_one_line(sim: AliasedLoopback, tmp_path: Path) -> None:
+    cfg = write_config(sim, tmp_path)
+    plant(sim, "okx2", 60.0)
+    sim.step()
+    env = key_env(sim, VENUES, key="readonly")
+    rc, out, err = await arb("run", "--config", cfg, "--live", "--yes", "--no-ui", "--duration", "5", env=env)
+    assert rc == 1
+    lines = [x for x in err.splitlines() if x.strip()]
+    assert len(lines) == 1, err
+    assert lines[0].startswith("arb: okx") and "cannot trade" in lines[0] and "read_only" in lines[0]
+    assert not sim.order_log and out == ""
+
+
+async def test_live_config_without_flag_and_alert_mode_are_usage_errors(
+    sim: AliasedLoopback, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for k, v in key_env(sim, VENUES).items():
+        monkeypatch.setenv(k, v)
+    cfg = write_config(sim, tmp_path)
+    assert main(["run", "--config", cfg, "--no-ui"]) == 2  # usage errors are refused before any I/O
+    assert "--live" in capsys.readouterr().err
+    alert = write_config(sim, tmp_path, mode="alert")
+    assert main(["run", "--config", alert, "--live"]) == 2
+    assert "arb scan" in capsys.readouterr().err
+    assert not sim.order_log
+
+
+async def test_kill_and_doctor_commands(sim: AliasedLoopback, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                        monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    cfg = write_config(sim, tmp_path)
+    assert main(["kill", "--config", cfg, "--reason", "maintenance"]) == 0  # no keys needed to stop a live run
+    assert "kill file written" in capsys.readouterr().out
+    assert (tmp_path / "arb.kill").read_text().startswith("maintenance")
+    for k, v in key_env(sim, VENUES).items():
+        monkeypatch.setenv(k, v)
+    code = await asyncio.to_thread(main, ["doctor", "--config", cfg, "--json"])  # its own loop, in a thread
+    doc = json.loads(capsys.readouterr().out)
+    assert code == 0 and doc["ok"]  # the loopback trader key: warnings only (no IP whitelist)
+    assert {c["name"] for c in doc["checks"] if c["status"] == "warn"} == {"ip"}
