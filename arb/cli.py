@@ -46,6 +46,11 @@ def _register() -> None:
     cli.add_command(run_command)
     cli.add_command(kill_command)
     cli.add_command(doctor_command)
+    from arb.cli_review import backtest_command, record_command, report_command
+
+    cli.add_command(report_command)
+    cli.add_command(record_command)
+    cli.add_command(backtest_command)
     try:
         from exchanges.sim.cli import sim_command
     except ImportError:  # simulator not built yet

@@ -1,0 +1,66 @@
+"""Virtual time for replays: an asyncio loop whose clock jumps to the next timer, and the replay clock."""
+
+from __future__ import annotations
+
+import asyncio
+import selectors
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+class _VirtualSelector:
+    """Wraps the loop's selector: a wait for the next timer advances virtual time instead."""
+
+    def __init__(self, selector: selectors.BaseSelector, loop: VirtualTimeLoop) -> None:
+        self._sel, self._loop = selector, loop
+
+    def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
+        if timeout is not None and timeout > 0:
+            self._loop.advance(timeout)
+            timeout = 0
+        return self._sel.select(timeout)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sel, name)
+
+
+class VirtualTimeLoop(asyncio.SelectorEventLoop):
+    """An event loop on virtual time: ``time()`` only moves when every task waits on a timer."""
+
+    def __init__(self, start_s: float = 0.0) -> None:
+        super().__init__()
+        self._now = start_s
+        self._selector = _VirtualSelector(self._selector, self)  # type: ignore[has-type]
+
+    def time(self) -> float:
+        return self._now
+
+    def advance(self, seconds: float) -> None:
+        self._now += seconds
+
+
+def run_virtual(main: Coroutine[Any, Any, T], start_s: float = 0.0) -> T:
+    """``asyncio.run`` on a :class:`VirtualTimeLoop` starting at ``start_s``."""
+    with asyncio.Runner(loop_factory=lambda: VirtualTimeLoop(start_s)) as runner:
+        return runner.run(main)
+
+
+class ReplayClock:
+    """Recorded time: monotonic ms from the loop, wall ms anchored at the last record's receive time."""
+
+    def __init__(self, t_ms: int, m_ms: int) -> None:
+        self.t_ms, self.m_ms = t_ms, m_ms
+
+    def set(self, t_ms: int, m_ms: int) -> None:
+        self.t_ms, self.m_ms = t_ms, m_ms
+
+    def mono(self) -> int:
+        return round(asyncio.get_running_loop().time() * 1000)
+
+    def wall(self) -> int:
+        try:
+            return self.t_ms + (self.mono() - self.m_ms)
+        except RuntimeError:  # no loop (closing): the last record's time
+            return self.t_ms

@@ -1,0 +1,412 @@
+"""`arb report`, `arb record` and `arb backtest`: review a journal, record books, replay them.
+
+Bad input (a missing, corrupt or newer-schema journal or recording, an unknown sweep key) is one
+line on stderr and exit 2; an empty journal is an empty report (exit 0).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import signal
+import sys
+import tempfile
+import time
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import click
+
+from arb.errors import ConfigError, StoreError
+
+
+class InputError(click.ClickException):
+    """Unusable input file or option: one line on stderr, exit 2."""
+
+    exit_code = 2
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"arb: {self.message}", err=True)
+
+
+def _journal_path(db_path: str | None, config_path: str | None, paper: bool = False) -> str:
+    if db_path is not None:
+        return db_path
+    if config_path is not None:
+        from arb.config import load_config
+
+        store = load_config(config_path).store
+        return store.paper_path if paper else store.path
+    return "arb.db"
+
+
+def _replay(rec: Any, settings: Any, path: Path, update: Any) -> Any:
+    """Run one backtest; an unreadable recording (found mid-file) is bad input too."""
+    from arb.backtest import backtest
+    from arb.record import RecordingError
+
+    try:
+        return backtest(rec, settings, path, on_progress=update)
+    except RecordingError as e:
+        raise InputError(str(e)) from None
+
+
+def _recording(path: str, allow_truncated: bool = False) -> Any:
+    from arb.record import Recording, RecordingError
+
+    try:
+        return Recording.open(path, allow_truncated=allow_truncated)
+    except RecordingError as e:
+        raise InputError(str(e)) from None
+
+
+# ------------------------------------------------------------------------------------------- report
+@click.command("report")
+@click.option("--db", "db_path", default=None, help="Journal to review (default: store.path from --config, or arb.db).")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
+              help="Config to take store.path from.")
+@click.option("--paper", is_flag=True, help="With --config: review store.paper_path instead of store.path.")
+@click.option("--since", default=None, help="Only what happened after this: 15m, 2h, 1d or an ISO time (UTC).")
+@click.option("--symbol", default=None, help="Only this symbol, e.g. BTC/USDT.")
+@click.option("--venue", default=None, help="Only episodes and trades with this venue on either leg.")
+@click.option("--capital", default=None, help="Capital for Sharpe and drawdown % (default: starting quote balances).")
+@click.option("--html", "html_path", type=click.Path(dir_okay=False), default=None,
+              help="Write one self-contained HTML page with the plots embedded.")
+@click.option("--csv", "csv_dir", type=click.Path(file_okay=False), default=None, help="Export every table as CSV.")
+@click.option("--parquet", "parquet_dir", type=click.Path(file_okay=False), default=None,
+              help="Export every table as Parquet.")
+@click.option("--json", "json_out", is_flag=True, help="Print one JSON document (summary and tables) on stdout.")
+def report_command(db_path: str | None, config_path: str | None, paper: bool, since: str | None, symbol: str | None,
+                   venue: str | None, capital: str | None, html_path: str | None, csv_dir: str | None,
+                   parquet_dir: str | None, json_out: bool) -> None:
+    """Review a journal: episodes, capture rate, slippage, fees, inventory, PnL, Sharpe, drawdown.
+
+    Prints rich tables; --html writes a page with plots; --csv/--parquet export the tables.
+    """
+    from arb.cli_scan import parse_since
+    from arb.report import Filters, build, open_journal, render
+
+    path = _journal_path(db_path, config_path, paper)
+    try:
+        cap = Decimal(capital) if capital is not None else None
+    except InvalidOperation:
+        raise InputError(f"--capital {capital}: must be a number") from None
+    try:
+        journal = open_journal(path)
+    except StoreError as e:
+        raise InputError(str(e)) from None
+    try:
+        rep = build(journal, Filters(parse_since(since) if since else None, symbol, venue), capital=cap)
+    except StoreError as e:
+        raise InputError(str(e)) from None
+    finally:
+        journal.close()
+    if html_path:
+        from arb.report import plots
+
+        Path(html_path).write_text(render.html_page(rep, plots.render_all(rep)), encoding="utf-8")
+    for directory, kind in ((csv_dir, "csv"), (parquet_dir, "parquet")):
+        if directory:
+            render.export(rep, Path(directory), kind)
+    if json_out:
+        click.echo(json.dumps(render.as_json(rep), default=str, separators=(",", ":")))
+        return
+    from rich.console import Console
+
+    console = Console()
+    render.terminal(rep, console)
+    for what, where in (("HTML report", html_path), ("CSV tables", csv_dir), ("Parquet tables", parquet_dir)):
+        if where:
+            console.print(f"{what}: {where}")
+
+
+# ------------------------------------------------------------------------------------------- record
+@click.command("record")
+@click.option("--out", "-o", "out_path", required=True, type=click.Path(dir_okay=False),
+              help="Recording to write (gzip'd JSON lines, e.g. books.arbrec.gz).")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
+              help="Venues, symbols and fees from this config (public data only, no keys).")
+@click.option("--loopback", is_flag=True, help="Record the bundled loopback exchanges instead of real venues.")
+@click.option("--symbols", default=None, help="Comma-separated symbols (default: scanner.symbols / demo symbols).")
+@click.option("--venues", default=None, help="With --loopback: comma-separated simulated venues (default: all).")
+@click.option("--seed", type=int, default=7, show_default=True, help="With --loopback: market seed.")
+@click.option("--depth", type=int, default=20, show_default=True, help="Levels per side kept per update.")
+@click.option("--duration", type=float, default=0, show_default=True, help="Seconds to record; 0 = until Ctrl-C.")
+@click.option("--no-ui", is_flag=True, help="No progress display (for pipes and servers).")
+@click.option("--json", "json_out", is_flag=True, help="Print the final summary as one JSON document.")
+def record_command(out_path: str, config_path: str | None, loopback: bool, symbols: str | None, venues: str | None,
+                   seed: int, depth: int, duration: float, no_ui: bool, json_out: bool) -> None:
+    """Record the order-book stream of the configured venues (or the loopback ones) to a file.
+
+    Each delivered book keeps its top --depth levels as exact strings with receive timestamps;
+    the header holds venues, symbols, markets (precision/limits) and fees, so `arb backtest`
+    needs nothing else.
+    """
+    if depth < 1:
+        raise InputError(f"--depth {depth}: must be at least 1")
+    if Path(out_path).exists():
+        raise InputError(f"--out {out_path} already exists; choose a new file")
+    syms = [s.strip() for s in symbols.split(",") if s.strip()] if symbols else None
+    ui = not no_ui and not json_out and sys.stderr.isatty()
+    summary = asyncio.run(_record(out_path, config_path, loopback, syms, venues, seed, depth, duration or None, ui))
+    if json_out:
+        click.echo(json.dumps(summary, separators=(",", ":")))
+    else:
+        click.echo(f"recorded {summary['books']} books and {summary['events']} events from "
+                   f"{', '.join(summary['venues'])} to {out_path} ({summary['bytes']} bytes)")
+        click.echo(f"replay it: arb backtest {out_path}")
+
+
+async def _record(out: str, config_path: str | None, loopback: bool, symbols: list[str] | None, venues: str | None,
+                  seed: int, depth: int, duration_s: float | None, ui: bool) -> dict[str, Any]:
+    import ccxt.pro as ccxtpro
+
+    from arb.record import Recorder, RecordingError, record
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    async with contextlib.AsyncExitStack() as stack:
+        kw: dict[str, Any] = {}
+        if loopback:
+            from arb.cli_scan import DEMO_SYMBOLS
+            from exchanges.sim.harness import LoopbackExchanges
+
+            syms = symbols or DEMO_SYMBOLS
+            vlist = [v.strip() for v in venues.split(",")] if venues else None
+            sim = await stack.enter_async_context(LoopbackExchanges(
+                venues=vlist, symbols=syms, seed=seed, update_interval_ms=100, dislocation_rate_per_min=3.0,
+                dislocation_bps=(30.0, 90.0)))
+            exchanges = {v: getattr(ccxtpro, v)(sim.ccxt_config(v, key=None)) for v in sim.venues}
+            source, config = "loopback", {"seed": seed}
+        else:
+            from arb.cli_scan import make_exchanges
+            from arb.config import load_config, redact
+
+            cfg = load_config(config_path)
+            syms = symbols or list(cfg.scanner.symbols)
+            exchanges = make_exchanges(cfg)
+            source, config = "venues", redact(cfg)["scanner"]
+            kw = {"fee_overrides": {v.name: f for v in cfg.active_venues() if (f := v.fee_override()) is not None},
+                  "fee_currency": {v.name: v.fee_currency for v in cfg.active_venues()},
+                  "book_limits": {v.name: v.book_depth for v in cfg.active_venues() if v.book_depth}}
+        for ex in exchanges.values():
+            stack.push_async_callback(ex.close)
+        try:
+            recorder = Recorder(out, venues=list(exchanges), symbols=syms, depth=depth, source=source, config=config)
+        except RecordingError as e:
+            raise InputError(str(e)) from None
+        view = asyncio.create_task(_record_view(recorder, stop, out)) if ui else None
+        try:
+            await record(exchanges, syms, recorder, duration_s=duration_s, stop=stop, **kw)
+        finally:
+            if view is not None:
+                view.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await view
+    return {"type": "summary", "file": out, "books": recorder.books, "events": recorder.events,
+            "venues": list(exchanges), "symbols": syms, "books_by_venue": recorder.books_by_venue,
+            "bytes": Path(out).stat().st_size if Path(out).exists() else 0}
+
+
+async def _record_view(recorder: Any, stop: asyncio.Event, out: str) -> None:
+    from rich.console import Console
+    from rich.live import Live
+    from rich.table import Table
+
+    t0 = time.monotonic()
+
+    def table() -> Table:
+        t = Table(title=f"arb record: {time.monotonic() - t0:.0f} s (Ctrl-C stops)")
+        for c in ("venue", "books", "books/s"):
+            t.add_column(c)
+        el = max(1e-9, time.monotonic() - t0)
+        for v, n in recorder.books_by_venue.items():
+            t.add_row(v, str(n), f"{n / el:.1f}")
+        size = Path(out).stat().st_size if Path(out).exists() else 0
+        t.caption = f"{out}: {size / 1024:.0f} KiB, {recorder.events} events"
+        return t
+
+    with Live(table(), console=Console(stderr=True), refresh_per_second=4, transient=True) as live:
+        while not stop.is_set():
+            await asyncio.sleep(0.25)
+            live.update(table())
+
+
+# ----------------------------------------------------------------------------------------- backtest
+def _metrics(journal_path: Path, capital: Decimal | None = None) -> dict[str, Any]:
+    from arb.report import build, open_journal
+
+    j = open_journal(str(journal_path))
+    try:
+        rep = build(j, capital=capital)
+    finally:
+        j.close()
+    p = rep.summary["pnl"]
+    dd = p["max_drawdown"] or {}
+    return {"pnl": p["total"] or "0", "sharpe": p["sharpe"], "max_drawdown": dd.get("abs_quote", 0.0),
+            "max_drawdown_pct": dd.get("pct_of_capital"), "trades": p["trades"], "win_rate": p["win_rate"],
+            "episodes": rep.summary["episodes"]["detected"], "capture_rate": rep.summary["capture"]["rate"],
+            "capital": p["capital"], "capital_source": p["capital_source"]}
+
+
+def _progress_bar(enabled: bool, label: str) -> tuple[Any, Any]:
+    """(context manager, on_progress callback) showing the file read and the replay speed."""
+    if not enabled:
+        return contextlib.nullcontext(), None
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    prog = Progress(TextColumn(label), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                    TextColumn("{task.fields[info]}"), TimeElapsedColumn(), console=Console(stderr=True),
+                    transient=True)
+    task = prog.add_task(label, total=1.0, info="")
+
+    def update(p: Any) -> None:
+        prog.update(task, completed=p.fraction, info=f"{p.books} books, {p.market_ms / 1000:.0f} s of market, "
+                                                     f"speed ×{p.speed:.0f}")
+
+    return prog, update
+
+
+@click.command("backtest")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
+              help="Settings ([scanner], [execution], [risk]) to replay with (default: built-in defaults).")
+@click.option("--mode", type=click.Choice(["paper", "alert"]), default="paper", show_default=True,
+              help="paper: risk gate + paper executor fill against the recorded books; alert: detection only.")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
+              help="Override one setting, e.g. --set scanner.min_net_bps=3 (repeatable).")
+@click.option("--sweep", "sweeps", multiple=True, metavar="KEY=V1,V2,...",
+              help="Run every combination of these values (repeatable) and print a table, best first.")
+@click.option("--db", "db_path", default=None, help="Journal to write (default: FILE.<run id>.db).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
+              help="With --sweep: directory for the journals of every run (default: a temporary directory).")
+@click.option("--capital", default=None, help="Capital for Sharpe and drawdown % (default: see arb report).")
+@click.option("--allow-truncated", is_flag=True, help="Replay a recording whose recorder was killed.")
+@click.option("--no-ui", is_flag=True, help="No progress bar.")
+@click.option("--json", "json_out", is_flag=True, help="Print the result (or the sweep table) as one JSON document.")
+def backtest_command(file: str, config_path: str | None, mode: str, sets: tuple[str, ...], sweeps: tuple[str, ...],
+                     db_path: str | None, out_dir: str | None, capital: str | None, allow_truncated: bool,
+                     no_ui: bool, json_out: bool) -> None:
+    """Replay a recording through the detector, evaluator, risk gate and paper executor.
+
+    Writes a journal that `arb report` reads; the same file and settings give the same result.
+    """
+    from arb.backtest import Settings, apply, grid, parse_assignment
+    from arb.config import load_config
+
+    rec = _recording(file, allow_truncated)
+    base = Settings.from_config(load_config(config_path) if config_path else None, mode)
+    try:
+        cap = Decimal(capital) if capital is not None else None
+    except InvalidOperation:
+        raise InputError(f"--capital {capital}: must be a number") from None
+    try:
+        for s in sets:
+            key, values = parse_assignment(s)
+            if len(values) != 1:
+                raise ConfigError(f"--set {s}: one value only (use --sweep for several)")
+            base = apply(base, [(key, values[0])])
+        axes = [parse_assignment(s) for s in sweeps]
+        combos = grid(axes) if axes else [[]]
+        runs = [(combo, apply(base, combo)) for combo in combos]
+    except ConfigError as e:
+        raise InputError("; ".join(e.problems)) from None
+    ui = not no_ui and not json_out and sys.stderr.isatty()
+    if not axes:
+        path = Path(db_path) if db_path else None
+        settings = runs[0][1]
+        if path is None:
+            from arb.backtest import run_id_for
+
+            path = Path(f"{file}.{run_id_for(rec, settings)}.db")
+            for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+                p.unlink(missing_ok=True)  # same file and settings: the same journal again
+        bar, update = _progress_bar(ui, "replaying")
+        with bar:
+            res = _replay(rec, settings, path, update)
+        doc = {"type": "backtest", "run_id": res.run_id, "journal": str(path), "mode": settings.mode,
+               "books": res.progress.books, "market_s": res.progress.market_ms / 1000,
+               "speed": round(res.progress.speed, 1), **_metrics(path, cap), "truncated": res.truncated}
+        if json_out:
+            click.echo(json.dumps(doc, default=str, separators=(",", ":")))
+        else:
+            _print_single(doc)
+        return
+    directory = Path(out_dir) if out_dir else Path(tempfile.mkdtemp(prefix="arb-sweep-"))
+    directory.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for i, (combo, settings) in enumerate(runs, 1):
+        path = directory / f"sweep-{i:03d}.db"
+        for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+            p.unlink(missing_ok=True)
+        bar, update = _progress_bar(ui, f"run {i}/{len(runs)}")
+        with bar:
+            res = _replay(rec, settings, path, update)
+        rows.append({"params": dict(combo), "journal": str(path), "run_id": res.run_id,
+                     "speed": round(res.progress.speed, 1), **_metrics(path, cap),
+                     "command": _command(file, config_path, base.mode, sets, combo)})
+    rows.sort(key=lambda r: (-Decimal(r["pnl"]), -(r["sharpe"] if r["sharpe"] is not None else float("-inf")),
+                             r["max_drawdown"], r["journal"]))
+    if json_out:
+        click.echo(json.dumps({"type": "sweep", "runs": rows}, default=str, separators=(",", ":")))
+    else:
+        _print_sweep(rows, [k for k, _ in axes], directory)
+
+
+def _command(file: str, config_path: str | None, mode: str, sets: tuple[str, ...], combo: list[tuple[str, str]]) -> str:
+    import shlex
+
+    parts = ["arb", "backtest", file, "--mode", mode]
+    if config_path:
+        parts += ["--config", config_path]
+    for s in sets:
+        parts += ["--set", s]
+    for k, v in combo:
+        parts += ["--set", f"{k}={v}"]
+    return shlex.join(parts)
+
+
+def _fmt(v: Any, digits: int = 4) -> str:
+    if v is None:
+        return "n/a"
+    return f"{v:.{digits}g}" if isinstance(v, float) else str(v)
+
+
+def _print_single(doc: dict[str, Any]) -> None:
+    click.echo(f"backtest {doc['run_id']} ({doc['mode']}): {doc['books']} books, {doc['market_s']:.0f} s of market "
+               f"replayed at ×{doc['speed']:.0f}")
+    if doc["trades"]:
+        click.echo(f"episodes {doc['episodes']}, trades {doc['trades']}, PnL {doc['pnl']}, Sharpe {_fmt(doc['sharpe'])}"
+                   f", max drawdown {_fmt(doc['max_drawdown'])} ({_fmt(doc['max_drawdown_pct'], 3)}% of capital "
+                   f"{doc['capital']}: {doc['capital_source']}), win rate {_fmt(doc['win_rate'], 3)}")
+    else:
+        click.echo(f"episodes {doc['episodes']}, no trades")
+    if doc["truncated"]:
+        click.echo("note: the recording was cut short; replayed up to its last whole record")
+    click.echo(f"journal: {doc['journal']}\nreview it: arb report --db {doc['journal']}")
+
+
+def _print_sweep(rows: list[dict[str, Any]], keys: list[str], directory: Path) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    t = Table(title=f"sweep: {len(rows)} runs, best first (journals in {directory})")
+    for c in ("#", *keys, "PnL", "Sharpe", "max DD", "trades", "episodes", "win rate"):
+        t.add_column(c)
+    for i, r in enumerate(rows, 1):
+        t.add_row(str(i), *(r["params"][k] for k in keys), str(r["pnl"]), _fmt(r["sharpe"]),
+                  _fmt(r["max_drawdown"]), str(r["trades"]), str(r["episodes"]), _fmt(r["win_rate"], 3))
+    console = Console(width=max(100, Console().width))
+    console.print(t)
+    if rows:
+        console.print(f"capital for Sharpe/drawdown: {rows[0]['capital']} ({rows[0]['capital_source']})")
+    console.print("reproduce a row with a single run:")
+    for i, r in enumerate(rows, 1):
+        console.print(f"  {i}: {r['command']}", soft_wrap=True)
+    sys.stdout.flush()

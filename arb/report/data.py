@@ -1,0 +1,380 @@
+"""Journal → pandas tables for the review: episodes, trades (PnL from fills), capture, fees, inventory.
+
+Money stays ``Decimal`` in every table (exports write it exactly); only the statistics and plots
+convert to float.
+
+Conventions the report reads from the journal (written by :mod:`arb.trader` / :mod:`arb.executor`,
+live, paper and ``arb backtest`` alike):
+
+* An order belongs to an opportunity through ``orders.opportunity_id``; the trader names it
+  ``<episode_id>.<evaluation>`` (``:`` also accepted), which links it to its episode.
+* ``events`` of kind ``decision`` (``detail`` JSON ``{"verdict", "buy", "sell", "opportunity_id"?, ...}``):
+  ``accept`` or a refusal reason, journaled once per change of reason per (symbol, buy, sell). An
+  untraded episode's reason is the last decision for its key up to its end, bucketed by
+  :data:`REASONS`; an accepted opportunity without fills counts as "latency" (the book moved before
+  the IOC orders arrived) or "balance" (refused for funds); an episode without a decision that
+  ended on a stale or crossed book counts as "stale book".
+* ``events`` of kind ``trade`` (the executor's outcome summary): ``{"opportunity_id",
+  "planned_net", ...}``; ``expected_net``/``episode_id``/``expected_buy_vwap``/``expected_sell_vwap``
+  are read too when present.
+* **Realised PnL of one opportunity** (quote) is :class:`arb.ledger.Position`'s ``quote_net`` over
+  all its legs (retries and hedges included): Σ sell amount·price − Σ buy amount·price − fees
+  charged in quote. Base left over (``residual_base`` = Σ bought − base fees − Σ sold) is dust or an
+  open exposure and counts as zero, as in the ledger and the evaluator; a fee charged in base
+  therefore costs through the smaller amount sold. Fees by venue value a base fee at its fill price.
+* Expected edge per trade = the trade event's ``planned_net`` (the evaluator's net profit for the
+  size sent); slippage = realised − expected.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import ROUND_DOWN, Decimal
+from typing import Any
+
+import pandas as pd
+
+from arb.model import ZERO, dec
+from arb.store import Journal
+
+BELOW = "below threshold after sizing"
+BALANCE = "balance"
+RISK_HALT = "risk halt"
+RISK_LIMIT = "risk limit (notional, exposure, in flight, venue paused)"
+STALE = "stale book"
+LATENCY = "latency (book moved before the orders arrived)"
+REASONS: dict[str, str] = {  # trader refusal verdicts → capture buckets (halted_* → risk halt)
+    "depth": BELOW, "below_threshold": BELOW,
+    "min_balance": BALANCE, "direction_disabled": BALANCE, "balance": BALANCE,
+    "notional": RISK_LIMIT, "exposure_asset": RISK_LIMIT, "exposure_venue": RISK_LIMIT, "in_flight": RISK_LIMIT,
+    "venue_paused": RISK_LIMIT,
+    "pair_in_flight": "busy (pair in flight or cooling down)", "cooldown": "busy (pair in flight or cooling down)",
+    "confirming": "not confirmed (execution.confirm_updates)",
+    "stale": STALE, "stale_book": STALE, "latency": LATENCY,
+}  # fmt: skip
+ALERT_ONLY = "not executed (alert-only run)"
+NO_DECISION = "no decision recorded"
+_Q8 = Decimal("1e-8")
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    since_ms: int | None = None
+    symbol: str | None = None
+    venue: str | None = None
+
+
+def _frame(rows: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=columns) if rows else pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+
+
+def _detail(row: dict[str, Any]) -> dict[str, Any]:
+    try:
+        d = json.loads(row.get("detail") or "")
+    except (TypeError, ValueError):
+        return {}
+    return d if isinstance(d, dict) else {}
+
+
+def base_quote(symbol: str) -> tuple[str, str]:
+    base, _, quote = symbol.partition("/")
+    return base, quote.split(":")[0]
+
+
+def hour(ts_ms: int) -> str:
+    return dt.datetime.fromtimestamp(ts_ms // 3_600_000 * 3600, dt.UTC).strftime("%Y-%m-%d %H:00")
+
+
+@dataclass(slots=True)
+class Loaded:
+    """Rows read from one journal under the filters (lists of dicts as :class:`Journal` returns them)."""
+
+    runs: list[dict[str, Any]]
+    episodes: list[dict[str, Any]]
+    orders: list[dict[str, Any]]
+    fills: list[dict[str, Any]]
+    balances: list[dict[str, Any]]
+    events: list[dict[str, Any]]
+
+
+def load(journal: Journal, f: Filters) -> Loaded:
+    episodes = journal.episodes(symbol=f.symbol, venue=f.venue, since_ms=f.since_ms)
+    orders = [o for o in journal.orders() if f.symbol is None or o["symbol"] == f.symbol]
+    balances = [b for b in journal.balances(f.venue) if f.since_ms is None or b["ts_ms"] >= f.since_ms]
+    if f.symbol is not None:
+        balances = [b for b in balances if b["asset"] in base_quote(f.symbol)]
+    events = journal.events(since_ms=f.since_ms)
+    return Loaded(journal.runs(), episodes, orders, journal.fills(), balances, events)
+
+
+def trade_events(events: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The executor's outcome summaries by opportunity id."""
+    return {str(d["opportunity_id"]): d for e in events
+            if e["kind"] == "trade" and (d := _detail(e)).get("opportunity_id")}
+
+
+def bucket(verdict: str) -> str:
+    if verdict.startswith("halted"):
+        return RISK_HALT
+    return REASONS.get(verdict, f"other: {verdict}")
+
+
+def episode_of(opp_id: str, known: set[str], trade_event: dict[str, Any] | None = None) -> str | None:
+    """The episode an opportunity id belongs to (``<episode>.<n>``, ``<episode>:<n>`` or the id itself)."""
+    if trade_event and trade_event.get("episode_id"):
+        return str(trade_event["episode_id"])
+    if opp_id in known:
+        return opp_id
+    for sep in (".", ":"):
+        head = opp_id.rsplit(sep, 1)[0]
+        if head in known:
+            return head
+    return None
+
+
+TRADE_COLUMNS = [
+    "opportunity_id", "episode_id", "symbol", "buy_venue", "sell_venue", "ts_ms", "buy_amount", "buy_vwap",
+    "sell_amount", "sell_vwap", "fees_quote", "residual_base", "pnl", "expected_net", "slippage_quote",
+    "buy_slippage_bps", "sell_slippage_bps",
+]  # fmt: skip
+FILL_COLUMNS = ["venue", "symbol", "side", "ts_ms", "amount", "price", "fee", "fee_currency", "fee_quote",
+                "opportunity_id"]
+
+
+def _vwap(amount: Decimal, notional: Decimal) -> Decimal | None:
+    return notional / amount if amount else None
+
+
+def trades(ld: Loaded, f: Filters) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(one row per traded opportunity, one row per fill), both with Decimal money, oldest first."""
+    by_client = {o["client_id"]: o for o in ld.orders}
+    trade_ev = trade_events(ld.events)
+    known = {e["id"] for e in ld.episodes}
+    fill_rows: list[dict[str, Any]] = []
+    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for fl in ld.fills:
+        o = by_client.get(fl["client_id"])
+        if o is None or not o.get("opportunity_id"):
+            continue
+        base, quote = base_quote(o["symbol"])
+        amount, price, fee = fl["amount"] or ZERO, fl["price"] or ZERO, fl["fee"] or ZERO
+        cur = fl.get("fee_currency") or quote
+        fee_quote = fee if cur == quote else fee * price if cur == base else ZERO
+        row = {"venue": fl["venue"], "symbol": o["symbol"], "side": o["side"], "ts_ms": fl["ts_ms"] or o["updated_ms"],
+               "amount": amount, "price": price, "fee": fee, "fee_currency": cur, "fee_quote": fee_quote,
+               "opportunity_id": o["opportunity_id"]}
+        groups[o["opportunity_id"]].append(row | {"_base": base, "_quote": quote})
+        fill_rows.append(row)
+    out: list[dict[str, Any]] = []
+    for opp_id, rows in groups.items():
+        buys = [r for r in rows if r["side"] == "buy"]
+        sells = [r for r in rows if r["side"] == "sell"]
+        b_amt = sum((r["amount"] for r in buys), ZERO)
+        s_amt = sum((r["amount"] for r in sells), ZERO)
+        b_vwap = _vwap(b_amt, sum((r["amount"] * r["price"] for r in buys), ZERO))
+        s_vwap = _vwap(s_amt, sum((r["amount"] * r["price"] for r in sells), ZERO))
+        quote_flow = sum((r["amount"] * r["price"] for r in sells), ZERO) - sum(
+            (r["amount"] * r["price"] for r in buys), ZERO)
+        quote_fees = sum((r["fee"] for r in rows if r["fee_currency"] == r["_quote"]), ZERO)
+        base_fees = sum((r["fee"] for r in rows if r["fee_currency"] == r["_base"]), ZERO)
+        residual = b_amt - base_fees - s_amt
+        pnl = quote_flow - quote_fees
+        ev = trade_ev.get(opp_id) or {}
+        planned = ev.get("expected_net", ev.get("planned_net"))
+        expected = dec(planned) if planned is not None else None
+        eb = dec(ev["expected_buy_vwap"]) if ev.get("expected_buy_vwap") else None
+        es = dec(ev["expected_sell_vwap"]) if ev.get("expected_sell_vwap") else None
+        symbol = rows[0]["symbol"]
+        out.append({
+            "opportunity_id": opp_id, "episode_id": episode_of(opp_id, known, ev), "symbol": symbol,
+            "buy_venue": buys[0]["venue"] if buys else None, "sell_venue": sells[0]["venue"] if sells else None,
+            "ts_ms": max(r["ts_ms"] for r in rows), "buy_amount": b_amt, "buy_vwap": b_vwap, "sell_amount": s_amt,
+            "sell_vwap": s_vwap, "fees_quote": sum((r["fee_quote"] for r in rows), ZERO), "residual_base": residual,
+            "pnl": pnl, "expected_net": expected, "slippage_quote": None if expected is None else pnl - expected,
+            "buy_slippage_bps": (b_vwap - eb) / eb * 10_000 if eb and b_vwap else None,
+            "sell_slippage_bps": (es - s_vwap) / es * 10_000 if es and s_vwap else None,
+        })  # fmt: skip
+    out = [t for t in out if (f.since_ms is None or t["ts_ms"] >= f.since_ms)
+           and (f.venue is None or f.venue in (t["buy_venue"], t["sell_venue"]))]
+    keep = {t["opportunity_id"] for t in out}
+    fill_rows = [r for r in fill_rows if r["opportunity_id"] in keep]
+    out.sort(key=lambda t: (t["ts_ms"], t["opportunity_id"]))
+    fill_rows.sort(key=lambda r: (r["ts_ms"], r["venue"]))
+    return _frame(out, TRADE_COLUMNS), _frame(fill_rows, FILL_COLUMNS)
+
+
+def _not_traded_reason(e: dict[str, Any], decided: list[tuple[int, str]], accepted: dict[str, list[str]],
+                       orders: dict[str, list[dict[str, Any]]], mode: str | None) -> str:
+    for opp_id in accepted.get(e["id"], []):  # accepted, sent, nothing filled
+        rows = orders.get(opp_id, [])
+        if any("InsufficientFunds" in (o.get("reason") or "") for o in rows):
+            return BALANCE
+        return LATENCY if rows else NO_DECISION
+    end = e["end_ms"] or e["last_ms"] or e["start_ms"]
+    last = [v for t, v in decided if t <= end]
+    if last and last[-1] != "accept":
+        return bucket(last[-1])
+    if e.get("end_reason") in ("stale", "crossed"):
+        return STALE
+    return ALERT_ONLY if mode in ("alert", "backtest-alert") else NO_DECISION
+
+
+def capture(ld: Loaded, traded_episodes: set[str]) -> tuple[dict[str, Any], pd.DataFrame]:
+    """Capture rate (episodes traded ÷ detected) and why the rest were not traded."""
+    known = {e["id"] for e in ld.episodes}
+    by_key: dict[tuple[str, str, str], list[tuple[int, str]]] = defaultdict(list)
+    accepted: dict[str, list[str]] = defaultdict(list)
+    for ev in ld.events:
+        if ev["kind"] != "decision" or not (d := _detail(ev)).get("verdict"):
+            continue
+        by_key[(ev["symbol"], d.get("buy"), d.get("sell"))].append((ev["ts_ms"], str(d["verdict"])))
+        if d["verdict"] == "accept" and d.get("opportunity_id"):
+            ep = episode_of(str(d["opportunity_id"]), known)
+            if ep is not None:
+                accepted[ep].append(str(d["opportunity_id"]))
+    orders: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for o in ld.orders:
+        if o.get("opportunity_id"):
+            orders[o["opportunity_id"]].append(o)
+    modes = {r["id"]: r["mode"] for r in ld.runs}
+    reasons: dict[str, int] = defaultdict(int)
+    for e in ld.episodes:
+        if e["id"] not in traded_episodes:
+            key = (e["symbol"], e["buy_venue"], e["sell_venue"])
+            reasons[_not_traded_reason(e, by_key.get(key, []), accepted, orders, modes.get(e["run_id"]))] += 1
+    detected = len(ld.episodes)
+    traded = sum(1 for e in ld.episodes if e["id"] in traded_episodes)
+    table = _frame([{"reason": k, "episodes": v} for k, v in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))],
+                   ["reason", "episodes"])
+    return {"detected": detected, "traded": traded, "rate": traded / detected if detected else None}, table
+
+
+def fees_by_venue(fills: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for venue, g in fills.groupby("venue", sort=True) if not fills.empty else []:
+        rows.append({"venue": venue, "fills": len(g), "notional": sum(g["amount"] * g["price"], ZERO),
+                     "fees_quote": sum(g["fee_quote"], ZERO),
+                     "fee_currencies": ",".join(sorted(set(g["fee_currency"])))})
+    return _frame(rows, ["venue", "fills", "notional", "fees_quote", "fee_currencies"])
+
+
+def inventory(ld: Loaded) -> pd.DataFrame:
+    rows = [{"ts_ms": b["ts_ms"], "venue": b["venue"], "asset": b["asset"], "total": b["total"]}
+            for b in ld.balances if b["total"] is not None]
+    return _frame(rows, ["ts_ms", "venue", "asset", "total"])
+
+
+def _first_last(inv: pd.DataFrame) -> tuple[dict[tuple[str, str], Decimal], dict[tuple[str, str], Decimal]]:
+    first: dict[tuple[str, str], Decimal] = {}
+    last: dict[tuple[str, str], Decimal] = {}
+    for r in inv.sort_values("ts_ms", kind="stable").itertuples() if not inv.empty else []:
+        first.setdefault((r.venue, r.asset), r.total)
+        last[(r.venue, r.asset)] = r.total
+    return first, last
+
+
+def run_configs(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each run's stored config (newest first), a backtest's settings unwrapped to the same layout."""
+    out = []
+    for run in reversed(runs):
+        try:
+            cfg = json.loads(run.get("config_json") or "{}")
+        except ValueError:
+            continue
+        if isinstance(cfg, dict):
+            out.append(cfg.get("backtest") if isinstance(cfg.get("backtest"), dict) else cfg)
+    return out
+
+
+def configured_target(runs: list[dict[str, Any]]) -> dict[tuple[str, str], Decimal]:
+    """``execution.paper_balances`` of the newest run that has one (venue → asset → amount)."""
+    for cfg in run_configs(runs):
+        bal = (cfg.get("execution") or {}).get("paper_balances")
+        if isinstance(bal, dict) and bal:
+            return {(v, a): dec(x) for v, assets in bal.items() for a, x in assets.items()}
+    return {}
+
+
+def configured_capital(runs: list[dict[str, Any]], quotes: set[str], venues: set[str]) -> tuple[Decimal | None, str]:
+    """Capital from the newest run's config: the configured quote paper balances, else the configured
+    total notional ``scanner.max_notional`` × number of venues (enough to trade either direction)."""
+    target = configured_target(runs)
+    got = [x for (_, a), x in target.items() if a in quotes]
+    if got:
+        return sum(got, ZERO), f"sum of configured {'/'.join(sorted(quotes))} paper_balances"
+    for cfg in run_configs(runs):
+        notional = (cfg.get("scanner") or {}).get("max_notional")
+        n = len((cfg.get("scanner") or {}).get("venues") or []) or len(venues)
+        if notional is not None and n:
+            return dec(notional) * n, f"configured total notional: scanner.max_notional × {n} venues"
+    return None, "unknown (pass --capital)"
+
+
+def rebalance(inv: pd.DataFrame, target: dict[tuple[str, str], Decimal], min_fraction: Decimal = Decimal("0.001"),
+              ) -> tuple[pd.DataFrame, str]:
+    """Transfers that restore each asset's target split across venues, and where the target came from.
+
+    Target = ``target`` (configured) or else the first journaled balance per venue and asset. Per
+    asset the current total is split in the target's proportions; venues above their share send
+    to venues below it, largest first. Transfers under ``min_fraction`` of the asset's total are
+    omitted. Amounts round down to 1e-8.
+    """
+    first, last = _first_last(inv)
+    source = "configured execution.paper_balances" if target else "starting balances in the journal"
+    target = target or first
+    rows: list[dict[str, Any]] = []
+    for asset in sorted({a for _, a in target} | {a for _, a in last}):
+        venues = sorted({v for v, a in target if a == asset} | {v for v, a in last if a == asset})
+        want = {v: target.get((v, asset), ZERO) for v in venues}
+        have = {v: last.get((v, asset), ZERO) for v in venues}
+        total, wsum = sum(have.values(), ZERO), sum(want.values(), ZERO)
+        if total <= 0 or wsum <= 0:
+            continue
+        delta = {v: have[v] - total * want[v] / wsum for v in venues}
+        give = sorted(((d, v) for v, d in delta.items() if d > 0), reverse=True)
+        take = sorted(((-d, v) for v, d in delta.items() if d < 0), reverse=True)
+        gi = ti = 0
+        g_left = give[0][0] if give else ZERO
+        t_left = take[0][0] if take else ZERO
+        while gi < len(give) and ti < len(take):
+            amount = min(g_left, t_left)
+            if amount >= total * min_fraction:
+                rows.append({"asset": asset, "from_venue": give[gi][1], "to_venue": take[ti][1],
+                             "amount": amount.quantize(_Q8, ROUND_DOWN)})
+            g_left, t_left = g_left - amount, t_left - amount
+            if g_left <= 0 and (gi := gi + 1) < len(give):
+                g_left = give[gi][0]
+            if t_left <= 0 and (ti := ti + 1) < len(take):
+                t_left = take[ti][0]
+    return _frame(rows, ["asset", "from_venue", "to_venue", "amount"]), source
+
+
+def capital(inv: pd.DataFrame, quotes: set[str]) -> Decimal | None:
+    """Sum of the starting balances of the quote currencies traded (the Sharpe/drawdown denominator)."""
+    first, _ = _first_last(inv)
+    got = [x for (_, a), x in first.items() if a in quotes]
+    return sum(got, ZERO) if got else None
+
+
+def episode_tables(episodes: list[dict[str, Any]]) -> dict[str, pd.DataFrame]:
+    """episodes, per symbol and venue pair, and count per UTC hour."""
+    cols = ["id", "run_id", "symbol", "buy_venue", "sell_venue", "start_ms", "end_ms", "duration_ms", "evaluations",
+            "peak_net_profit", "peak_net_bps", "peak_buy_amount", "peak_buy_vwap", "peak_sell_vwap", "end_reason"]
+    eps = _frame([{c: e.get(c) for c in cols} for e in episodes], cols)
+    pairs: list[dict[str, Any]] = []
+    for (sym, b, s), g in eps.groupby(["symbol", "buy_venue", "sell_venue"], sort=True) if not eps.empty else []:
+        bps = [float(x) for x in g["peak_net_bps"] if x is not None]
+        pairs.append({"symbol": sym, "buy_venue": b, "sell_venue": s, "episodes": len(g),
+                      "mean_peak_bps": sum(bps) / len(bps) if bps else None, "max_peak_bps": max(bps, default=None),
+                      "median_duration_ms": float(pd.Series(g["duration_ms"], dtype=float).median()),
+                      "sum_peak_net_profit": sum((x for x in g["peak_net_profit"] if x is not None), ZERO)})
+    by_pair = _frame(pairs, ["symbol", "buy_venue", "sell_venue", "episodes", "mean_peak_bps", "max_peak_bps",
+                             "median_duration_ms", "sum_peak_net_profit"])
+    counts: dict[str, int] = defaultdict(int)
+    for e in episodes:
+        counts[hour(e["start_ms"])] += 1
+    by_hour = _frame([{"hour_utc": h, "episodes": n} for h, n in sorted(counts.items())], ["hour_utc", "episodes"])
+    return {"episodes": eps, "episodes_by_pair": by_pair, "episodes_by_hour": by_hour}
