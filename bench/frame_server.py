@@ -77,6 +77,8 @@ async def serve(venues: int, symbols: list[str], rate: float, seconds: float, se
                         await ws.send_str(f % now)
                     sent += min(batch, len(frames) - i)
                     i += batch
+            except ConnectionError:  # the consumer finished its window and hung up: expected
+                pass
             finally:
                 rt.cancel()
             await ws.close()

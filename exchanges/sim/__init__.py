@@ -1,4 +1,4 @@
-"""Loopback exchange simulators speaking the real wire protocols (OKX v5 today; Binance/Bybit plug in).
+"""Loopback exchange simulators speaking the real wire protocols (OKX v5, Binance spot, Bybit v5).
 
 A stock ``ccxt.pro`` client pointed at a simulator (only ``urls`` and a few options changed) loads
 markets, streams books and places, fetches and cancels orders over real HTTP/WebSocket on 127.0.0.1.
