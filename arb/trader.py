@@ -175,6 +175,35 @@ class Trader(Upkeep):
     def stop(self) -> None:
         self._stop.set()
 
+    # -- embedding (backtests) -------------------------------------------------------------------------------
+    async def attach(self, engine: Any, tg: asyncio.TaskGroup) -> None:
+        """Trade on an external engine's opportunities (a replay) instead of running this trader's own
+        scanner: markets and fees are the engine's, background tasks run in ``tg``, observations go
+        straight to the journal (no writer task), and asyncio-throttle's real-time pacing is off."""
+        self.scanner.writer = self.scanner.sink.writer = None
+        self.throttle = None
+        self.scanner.engine = engine
+        await self.prepare()
+        self.markets.update(engine.markets)
+        self.fees.update(engine.fees)
+        self.ready, self._tg = True, tg
+        self._attached = [tg.create_task(self._housekeeping(), name="housekeeping")]
+        self._attached += [tg.create_task(self.router.watch(v, c, self._stop), name=f"orders-{v}")
+                           for v, c in self.order_clients.items()]  # fmt: skip
+
+    async def detach(self) -> None:
+        """Finish what is in flight, report open exposure, and stop the tasks :meth:`attach` started."""
+        self.stopping = True
+        await self._drain()
+        self._shutdown_report()
+        self._stop.set()
+        for task in getattr(self, "_attached", []):
+            task.cancel()
+
+    @property
+    def trades_done(self) -> int:
+        return int(self._trades_done)
+
     async def _go(self) -> None:
         await self.scanner.started.wait()
         eng = self.scanner.engine

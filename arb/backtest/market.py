@@ -86,21 +86,16 @@ class PaperExecution:
     """The live paper trader (:class:`arb.trader.Trader`: confirmation, cool-down, depth, risk gate,
     executor, :class:`arb.paper.PaperVenue`) fed by the replay's engine instead of its own scanner.
 
-    Seam used (the trader has no public one yet): the trader's scanner is built but never run; its
-    ``engine`` is replaced by the replay's, its journal writer removed (writes go straight to the
-    journal), asyncio-throttle (real-time pacing) disabled, and the trader's background tasks run
-    in the replay's task group.
+    Seam: :meth:`arb.trader.Trader.attach` — the trader's own scanner is never run; the replay's
+    engine feeds it, writes go straight to the journal and asyncio-throttle (real-time pacing) is off.
     """
 
     def __init__(self, settings: Settings, rec: Recording, journal: Journal, run_id: str, clock: ReplayClock,
                  markets: dict[str, ReplayMarket]) -> None:
         from arb.trader import Trader
 
-        self.trader = t = Trader(trader_config(settings, rec), market_clients=markets, journal=journal,
-                                 run_id=run_id, clock=clock.wall)
-        t.scanner.writer = t.scanner.sink.writer = None
-        t.throttle = None
-        self.tasks: list[asyncio.Task[Any]] = []
+        self.trader = Trader(trader_config(settings, rec), market_clients=markets, journal=journal,
+                             run_id=run_id, clock=clock.wall)
 
     @property
     def limits(self) -> Limits:
@@ -108,24 +103,11 @@ class PaperExecution:
 
     @property
     def trades(self) -> int:
-        return int(self.trader._trades_done)
+        return self.trader.trades_done
 
     async def start(self, engine: Engine, tg: asyncio.TaskGroup) -> None:
-        t = self.trader
-        t.scanner.engine = engine
-        await t.prepare()
-        t.markets.update(engine.markets)  # exactly the recorded markets and fees (shared with executor and paper)
-        t.fees.update(engine.fees)
-        t.ready, t._tg = True, tg
-        self.tasks = [tg.create_task(t._housekeeping(), name="housekeeping")]
-        self.tasks += [tg.create_task(t.router.watch(v, c, t._stop), name=f"orders-{v}")
-                       for v, c in t.order_clients.items()]
+        # exactly the recorded markets and fees, shared with the executor and the paper venue
+        await self.trader.attach(engine, tg)
 
     async def finish(self) -> None:
-        t = self.trader
-        t.stopping = True
-        await t._drain()
-        t._shutdown_report()
-        t._stop.set()
-        for task in self.tasks:
-            task.cancel()
+        await self.trader.detach()
