@@ -137,12 +137,14 @@ def scan_command(config_path: str | None, db_path: str | None, no_ui: bool, dura
 @click.option("--symbols", default=",".join(DEMO_SYMBOLS), show_default=True, help="Comma-separated symbols.")
 @click.option("--db", "db_path", default=None, help="Journal path (default: a new temporary directory).")
 @click.option("--venues", default=None, help="Comma-separated simulated venues (default: all bundled).")
+@click.option("--paper", is_flag=True,
+              help="Paper-trade the opportunities too (risk gate, executor, simulated fills), not just alert.")
 def demo_command(duration: float, no_ui: bool, seed: int, symbols: str, db_path: str | None,
-                 venues: str | None) -> None:
+                 venues: str | None, paper: bool) -> None:
     """Scanner against the bundled loopback exchanges (no keys, no network).
 
     Starts simulated OKX/Binance/Bybit on 127.0.0.1 with dislocations, a fresh journal, and the
-    alert-only scanner; prints where the journal is when it ends.
+    alert-only scanner (or, with --paper, the paper trader); prints where the journal is when it ends.
     """
     syms = [x.strip() for x in symbols.split(",") if x.strip()]
     if not syms:
@@ -150,6 +152,13 @@ def demo_command(duration: float, no_ui: bool, seed: int, symbols: str, db_path:
     if db_path is None:
         db_path = str(Path(tempfile.mkdtemp(prefix="arb-demo-")) / "arb-demo.db")
     vlist = [v.strip() for v in venues.split(",")] if venues else None
+    if paper:
+        trader = asyncio.run(_paper_demo(syms, seed, db_path, duration or None, "json" if no_ui else "rich", vlist))
+        st = trader.status()
+        click.echo(f"run {trader.run_id} (paper): trades ok {trader.stats['trades_ok']}, failed "
+                   f"{trader.stats['trades_failed']}; realised PnL today {st['pnl_today']['realised']}; "
+                   f"journal {db_path}\nreview it: arb report --db {db_path}", err=True)
+        return
     scanner = asyncio.run(_demo(syms, seed, db_path, duration or None, "json" if no_ui else "rich", vlist))
     _print_summary(_summary(scanner, db_path), no_ui)
 
@@ -176,6 +185,46 @@ async def _demo(symbols: list[str], seed: int, db_path: str, duration_s: float |
             await run_scanner(scanner, ui=ui, duration_s=duration_s, title="arb demo (loopback exchanges)",
                               db_path=db_path)
             return scanner
+    finally:
+        journal.close()
+
+
+async def _paper_demo(symbols: list[str], seed: int, db_path: str, duration_s: float | None, ui: str,
+                      venues: list[str] | None) -> Any:
+    """The paper trader (same code as `arb run` in paper mode) on the loopback exchanges."""
+    import ccxt.pro as ccxtpro
+
+    from arb.cli_trade import _run
+    from arb.config import Config
+    from arb.trader import Trader
+    from exchanges.sim.harness import LoopbackExchanges
+
+    journal = _open_journal(db_path)
+    try:
+        async with LoopbackExchanges(venues=venues, symbols=symbols, seed=seed, update_interval_ms=100,
+                                     dislocation_rate_per_min=6.0, dislocation_bps=(35.0, 90.0)) as sim:
+            options = {v: {k: x for k, x in sim.ccxt_config(v, key=None).items()
+                           if k not in ("apiKey", "secret", "password")} for v in sim.venues}
+            balances: dict[str, dict[str, str]] = {}
+            for v in sim.venues:
+                bal = {"USDT": "20000"}
+                for sym in symbols:
+                    spec = sim.market.spec(v, sym)
+                    bal[spec.base] = str((Decimal("20000") / Decimal(str(spec.mid))).quantize(spec.lot))
+                balances[v] = bal
+            cfg = Config.from_dict({
+                "scanner": {"symbols": symbols, "venues": list(sim.venues), "min_net_bps": "5",
+                            "min_net_profit": "0.5", "max_notional": "1000", "slippage_bps": "2"},
+                "venues": {v: {"options": options[v]} for v in sim.venues},
+                "execution": {"mode": "paper", "paper_balances": balances, "confirm_updates": 2},
+                "risk": {"max_notional_per_trade": "1000", "daily_loss_limit": "100",
+                         "kill_file": str(Path(db_path).with_suffix(".kill"))},
+                "store": {"path": db_path + ".live-unused", "paper_path": db_path},
+            }, env={}, source="<demo --paper>")
+            clients = {v: getattr(ccxtpro, v)(options[v]) for v in sim.venues}
+            trader = Trader(cfg, market_clients=clients, journal=journal)
+            await _run(trader, duration_s=duration_s, ui=ui, confirm=False, db=db_path)
+            return trader
     finally:
         journal.close()
 

@@ -153,3 +153,18 @@ async def test_sigkilled_scanner_leaves_a_clean_journal(tmp_path: Path) -> None:
     j = Journal.open(db)  # and arb itself opens it again without complaint
     assert any(e["id"] == ended["id"] for e in j.episodes())
     j.close()
+
+
+@pytest.mark.skipif(len(available_venues()) < 2, reason="needs two simulated venues")
+async def test_paper_demo_trades_and_journals(tmp_path: Path) -> None:
+    db = tmp_path / "paper.db"
+    code, out, err = await arb("demo", "--paper", "--no-ui", "--duration", "10", "--db", str(db), timeout_s=90)
+    assert code == 0, err
+    assert "Traceback" not in err and "(paper): trades ok" in err
+    outcomes = [json.loads(x) for x in out.splitlines() if x.startswith('{"type":"outcome"')]
+    assert outcomes, "the paper demo traded"
+    for o in outcomes:
+        assert {leg["side"] for leg in o["legs"]} == {"buy", "sell"}  # every leg accounted for
+    with sqlite3.connect(db) as c:
+        assert c.execute("SELECT count(*) FROM orders").fetchone()[0] >= 2 * len(outcomes)
+        assert c.execute("SELECT count(*) FROM orders WHERE state = 'intent'").fetchone()[0] == 0
