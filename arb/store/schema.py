@@ -1,0 +1,146 @@
+"""The journal's schema: tables (DDL), forward-only :data:`MIGRATIONS`, and the checks made on open.
+
+``PRAGMA user_version`` is the schema version (number of :data:`MIGRATIONS` applied) and
+``PRAGMA application_id`` marks the file as an arb journal. Migrations are forward-only
+functions; each runs in its own ``BEGIN IMMEDIATE`` transaction together with the version bump,
+so two processes opening the same new file do not both migrate.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from arb.errors import StoreError
+
+log = logging.getLogger(__package__)  # "arb.store", the logger name from before the split
+
+APPLICATION_ID = 0x41524231  # "ARB1" in the SQLite header: marks the file as an arb journal
+TERMINAL_ORDER_STATES = ("closed", "canceled", "rejected")
+ORDER_STATES = ("intent", "sent", "open", "closed", "canceled", "rejected", "unknown")
+EVENT_KINDS = ("disconnect", "resync", "stale", "crossed", "error", "reconnect", "symbol_skipped", "halt")
+
+_EPISODE_MONEY = (
+    "peak_net_profit", "peak_net_bps", "peak_buy_amount", "peak_sell_amount", "peak_buy_vwap",
+    "peak_sell_vwap", "peak_buy_limit", "peak_sell_limit", "peak_cost", "peak_gross_profit",
+    "peak_fees_quote", "last_net_profit", "last_net_bps",
+)  # fmt: skip
+# Money columns per table: written as str(Decimal), read back as Decimal.
+MONEY: dict[str, frozenset[str]] = {
+    "runs": frozenset(),
+    "episodes": frozenset(_EPISODE_MONEY),
+    "snapshots": frozenset({"net_profit", "net_bps"}),
+    "events": frozenset(),
+    "orders": frozenset({"amount", "price", "filled", "avg_price", "fee"}),
+    "fills": frozenset({"amount", "price", "fee"}),
+    "balances": frozenset({"free", "used", "total"}),
+    "exposures": frozenset({"base_delta"}),
+}
+# write_batch kinds → (table, how): "upsert" by id, "insert", "ignore" = insert unless duplicate.
+KINDS: dict[str, tuple[str, str]] = {
+    "episode": ("episodes", "upsert"),
+    "snapshot": ("snapshots", "insert"),
+    "event": ("events", "insert"),
+    "balance": ("balances", "insert"),
+    "fill": ("fills", "ignore"),
+    "exposure": ("exposures", "upsert"),  # upsert when the row has an id, else insert
+}
+
+_V1 = [
+    """CREATE TABLE runs (id TEXT PRIMARY KEY, mode TEXT NOT NULL, started_ms INTEGER NOT NULL,
+    ended_ms INTEGER, status TEXT NOT NULL, config_json TEXT, arb_version TEXT, host TEXT)""",
+    f"""CREATE TABLE episodes (id TEXT PRIMARY KEY, run_id TEXT, symbol TEXT NOT NULL,
+    buy_venue TEXT NOT NULL, sell_venue TEXT NOT NULL, start_ms INTEGER NOT NULL, last_ms INTEGER,
+    end_ms INTEGER, duration_ms INTEGER, evaluations INTEGER, end_reason TEXT,
+    {", ".join(f"{c} TEXT" for c in _EPISODE_MONEY)},
+    status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'closed')))""",
+    """CREATE TABLE snapshots (id INTEGER PRIMARY KEY, episode_id TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('start', 'peak', 'end')), ts_ms INTEGER NOT NULL,
+    inputs_json TEXT, net_profit TEXT, net_bps TEXT)""",
+    """CREATE TABLE events (id INTEGER PRIMARY KEY, run_id TEXT, ts_ms INTEGER NOT NULL, venue TEXT,
+    symbol TEXT, kind TEXT NOT NULL, detail TEXT)""",
+    f"""CREATE TABLE orders (client_id TEXT PRIMARY KEY, run_id TEXT, opportunity_id TEXT,
+    venue TEXT NOT NULL, symbol TEXT NOT NULL, side TEXT NOT NULL CHECK (side IN ('buy', 'sell')),
+    type TEXT, tif TEXT, amount TEXT NOT NULL, price TEXT,
+    state TEXT NOT NULL CHECK (state IN ({", ".join(repr(s) for s in ORDER_STATES)})),
+    venue_order_id TEXT, filled TEXT, avg_price TEXT, fee TEXT, fee_currency TEXT, reason TEXT,
+    created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL)""",
+    """CREATE TABLE fills (id INTEGER PRIMARY KEY, client_id TEXT, venue TEXT NOT NULL,
+    trade_id TEXT NOT NULL, ts_ms INTEGER, amount TEXT, price TEXT, fee TEXT, fee_currency TEXT,
+    UNIQUE (venue, trade_id))""",
+    """CREATE TABLE balances (id INTEGER PRIMARY KEY, ts_ms INTEGER NOT NULL, venue TEXT NOT NULL,
+    asset TEXT NOT NULL, free TEXT, used TEXT, total TEXT, source TEXT)""",
+    """CREATE TABLE exposures (id INTEGER PRIMARY KEY, opportunity_id TEXT, venue TEXT NOT NULL,
+    symbol TEXT NOT NULL, base_delta TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'flattened')),
+    created_ms INTEGER NOT NULL, updated_ms INTEGER, detail TEXT)""",
+    "CREATE INDEX episodes_symbol_start ON episodes (symbol, start_ms)",
+    "CREATE INDEX episodes_start ON episodes (start_ms)",
+    "CREATE INDEX snapshots_episode ON snapshots (episode_id)",
+    "CREATE INDEX events_ts ON events (ts_ms)",
+    "CREATE INDEX orders_state ON orders (state)",
+    "CREATE INDEX orders_opportunity ON orders (opportunity_id)",
+    "CREATE INDEX fills_client ON fills (client_id)",
+    "CREATE INDEX balances_venue_ts ON balances (venue, ts_ms)",
+    "CREATE INDEX exposures_state ON exposures (state)",
+]
+
+
+def _v1(db: Database) -> None:
+    for statement in _V1:
+        db.execute(statement)
+
+
+# Forward-only: append, never edit or reorder. Index i brings a journal from version i to i + 1.
+MIGRATIONS: list[Callable[[Database], None]] = [_v1]
+
+
+
+def _migrations() -> list[Callable[[Database], None]]:
+    """:data:`MIGRATIONS` as ``arb.store`` holds it now: the package attribute is the one list to extend."""
+    import arb.store
+
+    return arb.store.MIGRATIONS
+
+
+def check_version(db: Database, path: Path, *, readonly: bool) -> None:
+    """Refuse a newer schema, a SQLite file that is not an arb journal, or a read-only one needing migration."""
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    app_id = db.execute("PRAGMA application_id").fetchone()[0]
+    known = len(_migrations())
+    if version > known:
+        raise StoreError(f"journal {path} has schema version {version}, this arb knows up to {known}; upgrade arb")
+    if app_id != APPLICATION_ID and (app_id != 0 or version != 0 or db.table_names()):
+        raise StoreError(f"journal {path} is a SQLite database but not an arb journal; choose another store.path")
+    if readonly and version < known:
+        raise StoreError(
+            f"journal {path} has schema version {version}, this arb needs {known}; "
+            "open it once without read-only to migrate"
+        )
+
+
+def migrate(db: Database) -> None:
+    """Apply pending migrations, each with its version bump in one BEGIN IMMEDIATE transaction."""
+    conn = db.conn
+    migrations = _migrations()
+    if conn.execute("PRAGMA user_version").fetchone()[0] >= len(migrations):
+        return  # up to date: no write lock needed (another writer may hold it)
+    while True:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]  # re-read under the write lock
+            if version >= len(migrations):
+                conn.execute("COMMIT")
+                return
+            migrations[version](db)
+            conn.execute(f"PRAGMA user_version = {version + 1}")
+            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            conn.execute("COMMIT")
+            log.info("journal.migrated version=%d", version + 1)
+        except BaseException:
+            if conn.in_transaction:
+                conn.rollback()
+            raise
