@@ -23,12 +23,13 @@ from arb.model import Limits
 DEMO_SYMBOLS = ["BTC/USDT", "ETH/USDT", "SOL/USDT", "XRP/USDT", "DOGE/USDT"]
 
 
-def make_exchanges(cfg: Any, *, credentials: bool = False) -> dict[str, Any]:
+def make_exchanges(cfg: Any, *, credentials: bool = False, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """One ccxt.pro client per configured venue (public data only unless ``credentials``)."""
     import ccxt.pro as ccxtpro
 
     return {
-        v.name: getattr(ccxtpro, v.ccxt_id)(v.ccxt_config(credentials=credentials)) for v in cfg.active_venues()
+        v.name: getattr(ccxtpro, v.ccxt_id)(v.ccxt_config(credentials=credentials) | (extra or {}))
+        for v in cfg.active_venues()
     }
 
 

@@ -97,7 +97,7 @@ async def _run(trader: Any, *, duration_s: float | None, ui: str, confirm: bool,
             with contextlib.suppress(asyncio.CancelledError):
                 await view
     finally:
-        for c in trader.market_clients.values():
+        for c in (*trader.market_clients.values(), *trader.send_clients.values()):
             with contextlib.suppress(Exception):
                 await c.close()
 
@@ -135,7 +135,11 @@ def run_command(config_path: str, live: bool, yes: bool, no_ui: bool, duration: 
     try:
         notifier = Notifier(list(cfg.notify.urls), min_interval_s=float(cfg.notify.min_interval_s))
         clients = make_exchanges(cfg, credentials=mode == "live")
-        trader = Trader(cfg, market_clients=clients, journal=journal, notifier=notifier)
+        from arb.executor import SEND_CLIENT_OPTIONS
+
+        # orders only: they never queue behind look-ups in ccxt's limiter, and may burst a little
+        send = make_exchanges(cfg, credentials=True, extra=SEND_CLIENT_OPTIONS) if mode == "live" else None
+        trader = Trader(cfg, market_clients=clients, send_clients=send, journal=journal, notifier=notifier)
         asyncio.run(_run(trader, duration_s=duration or None, ui="json" if no_ui else "rich",
                          confirm=mode == "live" and not yes, db=db))  # fmt: skip
     except ExceptionGroup as group:  # TaskGroup errors: show the first arb error as one line

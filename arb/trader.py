@@ -57,7 +57,8 @@ Pair = tuple[str, str, str]  # (symbol, venue a, venue b), venues sorted
 
 class Trader(Upkeep):
     def __init__(self, cfg: Config, *, market_clients: dict[str, Any], journal: Journal,
-                 order_clients: dict[str, Any] | None = None, notifier: Notifier | None = None,
+                 order_clients: dict[str, Any] | None = None, send_clients: dict[str, Any] | None = None,
+                 notifier: Notifier | None = None,
                  run_id: str | None = None, balance_refresh_s: float = 30.0, sweep_s: float = 2.0,
                  clock: Callable[[], int] = wall_ms) -> None:  # fmt: skip
         if cfg.execution.mode not in ("paper", "live"):
@@ -65,6 +66,10 @@ class Trader(Upkeep):
         self.cfg, self.mode, self.journal, self.notifier, self.clock = cfg, cfg.execution.mode, journal, notifier, clock
         self.market_clients = market_clients
         self.order_clients: dict[str, Any] = dict(order_clients or (market_clients if self.mode == "live" else {}))
+        # Live: one more client per venue that only sends and cancels orders. ccxt's rate limiter is a
+        # queue per client, so on a shared client an order waits behind look-ups, trade fetches and
+        # balance refreshes (measured: 227 ms p50 decision -> orders instead of 10 ms).
+        self.send_clients: dict[str, Any] = dict(send_clients or {}) if self.mode == "live" else {}
         self.balance_refresh_s, self.sweep_s = balance_refresh_s, sweep_s
         s, r = cfg.scanner, cfg.risk
         limits = Limits(s.min_net_bps, s.min_net_profit, min(s.max_notional, r.max_notional_per_trade), s.slippage_bps)
@@ -117,6 +122,8 @@ class Trader(Upkeep):
                     mode = getattr(self.market_clients[v], "precisionMode", 4)
                     self.markets[(v, sym)] = MarketSpec.from_ccxt(m, mode)
                     self.fees[(v, sym)] = await self._fee(v, sym)
+        for v, c in self.send_clients.items():  # same markets, no extra REST call
+            c.set_markets(self.market_clients[v].markets, getattr(self.market_clients[v], "currencies", None))
         if self.mode == "paper":
             pb, ex = self.cfg.execution.paper_balances, self.cfg.execution
             self.order_clients = {
@@ -125,6 +132,7 @@ class Trader(Upkeep):
             }  # fmt: skip
         self.executor = Executor(
             self.order_clients, self.journal, run_id=self.run_id, markets=self.markets, fees=self.fees,
+            send_venues=self.send_clients or None,
             on_partial=self.cfg.execution.on_partial, order_timeout_ms=self.cfg.execution.order_timeout_ms,
             router=self.router, submit=self._submit, alert=self._alert, books=self.book,
             on_order_result=self._order_result, throttle=self.throttle, clock=self.clock,

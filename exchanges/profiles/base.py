@@ -22,6 +22,7 @@ class VenueProfile:
     book_limit: int | None  # limit passed to watch_order_book (None = ccxt default channel)
     book_channel: str  # what that limit subscribes to, for humans
     needs_password: bool = False  # OKX: API passphrase
+    order_rate: tuple[int, float] = (10, 1.0)  # orders per period (s) the venue allows; arb paces sends by it
     ioc_params: dict[str, Any] = field(default_factory=lambda: {"timeInForce": "IOC"})
     notes: str = ""
 

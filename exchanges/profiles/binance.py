@@ -13,5 +13,6 @@ PROFILE = VenueProfile(
     client_id_pattern=r"[.A-Z:/a-z0-9_-]{1,36}",
     book_limit=None,  # ccxt: diff depth stream synchronised with a REST snapshot (1000 levels)
     book_channel="depth@100ms diff + REST snapshot",
+    order_rate=(50, 10.0),  # 50 orders / 10 s per account
     notes="newClientOrderId unique among open orders",
 )

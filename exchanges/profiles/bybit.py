@@ -13,5 +13,6 @@ PROFILE = VenueProfile(
     client_id_pattern=r"[A-Za-z0-9_-]{1,36}",
     book_limit=50,  # orderbook.50 snapshot + delta with u/seq
     book_channel="orderbook.50",
+    order_rate=(10, 1.0),  # 10 orders / s per symbol (spot)
     notes="orderLinkId must be unique per account",
 )

@@ -14,5 +14,6 @@ PROFILE = VenueProfile(
     book_limit=None,  # ccxt default depth channel "books": 400 levels, snapshot + updates, seqId chain
     book_channel="books (400 levels, incremental)",
     needs_password=True,
+    order_rate=(60, 2.0),  # 60 orders / 2 s per instrument
     notes="clOrdId unique among pending orders; ccxt checks prevSeqId but not the crc32 checksum",
 )
