@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import evaluator_bench, latency, overhead, throughput
+from bench import evaluator_bench, latency, order_latency, overhead, throughput
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 
@@ -71,6 +71,15 @@ def main(argv: list[str]) -> int:
         print(f"   {lat['updates_timed']} updates: send->decision p50 {d['p50']} / p99 {d['p99']} / max {d['max']} ms")
         print(f"   of which send->ccxt delivery p50 {c['p50']} / p99 {c['p99']} ms; "
               f"arb's decision p50 {a['p50']} / p99 {a['p99']} / max {a['max']} ms")
+    print("2b. decision -> both orders received by the simulators (live mode, intents fsynced first)")
+    ol = order_latency.measure(seconds=8 if quick else 15, min_trades=20 if quick else 50)
+    out["order_latency"] = ol
+    if "error" in ol:
+        print(f"   {ol['error']}")
+    else:
+        d, g = ol["decision_to_both_orders_ms"], ol["gap_between_legs_ms"]
+        print(f"   {ol['trades']} trades: p50 {d['p50']} / p99 {d['p99']} / max {d['max']} ms; "
+              f"gap between the legs p50 {g['p50']} / p99 {g['p99']} ms ({ol['simulators']})")
     print("3. throughput: 3 venues x 20 symbols replayed from a separate process at rising rates")
     tp = throughput.measure(rates=(4000, 15000, 25000, 35000) if quick else (4000, 8000, 15000, 25000, 35000, 50000),
                             seconds=2.0 if quick else 3.0)
