@@ -20,16 +20,15 @@ semantics, pinned (README "Money semantics" says the same):
 * The chosen ``B`` maximises ``net`` over every feasible ``B``; ties go to the smaller size.
 
 The search is exact without enumerating every lot. Monotone constraints (depth, balances,
-notional, min/max amount, limit-price edge) bound ``B`` to ``[lo, hi]`` by binary search. Within a
-segment where neither book changes level, net is linear in ``B`` except for lot rounding, and
-that line is a global upper bound on net (cost is convex, proceeds concave). Each segment is
-scanned lot by lot from its better end, inside the range its constraints' envelopes allow, and
-the scan stops as soon as the line falls below the best net found: nothing further can beat it.
-By default a scan stops after ``SCAN_CAP`` lots per segment. That only matters when both venues'
-lot grids and the base fee make the rounding a sawtooth finer than the marginal edge (then the
-proof window is about 1/edge lots): the result is then flagged ``meta["approx"]`` and
-``meta["shortfall"]`` bounds how much more net any unscanned size could make — never more than
-one lot's value. ``scan_cap=None`` scans until optimality is proven (exact, slower).
+notional, min/max amount, limit-price edge) bound ``B`` to ``[lo, hi]`` by galloping search.
+Within a segment where neither book changes level, net is linear in ``B`` except for lot rounding,
+and that line is a global upper bound on net (cost is convex, proceeds concave), so segments are
+taken outward from where the marginal edge changes sign and a direction stops once its bound
+cannot beat the best. Inside a segment the rounding loss is ``w·((i·a) mod q)/q`` for lot index
+``i`` — a linear congruence — so after the first feasible size the scan jumps straight to the next
+index whose loss is small enough to compete (:func:`first_k`, O(log q)), instead of stepping lot
+by lot. ``scan_cap`` optionally caps those evaluations per segment; then ``meta["approx"]`` may be
+True and ``meta["shortfall"]`` bounds what was missed (at most one lot's value).
 """
 
 from __future__ import annotations
@@ -37,6 +36,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, localcontext
+from fractions import Fraction
 from itertools import pairwise
 from typing import Any
 
@@ -53,7 +53,7 @@ from arb.model import (
     Opportunity,
 )
 
-SCAN_CAP = 16  # lots per segment, once a feasible size is known, before settling for a bounded shortfall
+SCAN_CAP: int | None = None  # lots per segment, once a feasible size is known, before settling for a bounded shortfall
 HARD_CAP = 1 << 20  # lots per segment in any case
 _PREC = 60
 
@@ -66,6 +66,42 @@ def floor_to(x: Decimal, step: Decimal) -> Decimal:
 def ceil_to(x: Decimal, step: Decimal) -> Decimal:
     """Smallest multiple of ``step`` ≥ ``x`` (buy limit prices round up)."""
     return (x / step).to_integral_value(ROUND_CEILING) * step
+
+
+def _min_k_in(a: int, m: int, lo: int, hi: int) -> int | None:
+    """Smallest k >= 0 with lo <= (a·k) mod m <= hi, for 0 <= lo <= hi < m (None if there is none).
+
+    The classic reduction (a, m) -> (m mod a, a), like Euclid's algorithm: O(log m) steps.
+    """
+    if lo == 0:
+        return 0
+    a %= m
+    if a == 0:
+        return None
+    k = (lo + a - 1) // a
+    if a * k <= hi:
+        return k
+    y = _min_k_in(m % a, a, (a - hi % a) % a, (a - lo % a) % a)
+    if y is None:
+        return None
+    k = (m * y + lo + a - 1) // a
+    return k if a * k - m * y <= hi else None
+
+
+def first_k(a: int, m: int, lo: int, hi: int) -> int | None:
+    """Smallest k >= 1 with (a·k) mod m in the cyclic interval [lo, hi] (lo > hi wraps past m-1)."""
+    if lo > hi:
+        found = [k for k in (first_k(a, m, lo, m - 1), first_k(a, m, 0, hi)) if k is not None]
+        return min(found) if found else None
+    out: list[int] = []
+    if lo == 0:
+        out.append(m // math.gcd(a % m, m) if a % m else 1)  # first k >= 1 with a·k ≡ 0
+        lo = 1
+    if lo <= hi:
+        k = _min_k_in(a, m, lo, hi)
+        if k is not None:
+            out.append(k)
+    return min(out) if out else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -362,6 +398,47 @@ def _search(
 
     consider(p.point(b_lo))
     consider(p.point(b_hi))
+    # Lot rounding in a segment: net = line(i) - w·((i·a) mod q)/q, a linear congruence in the lot
+    # index i (S rounded down by buy lot, or B rounded up by sell lot). Once a best is known, the
+    # next index that can still match it is the nearest one whose residue is small enough — found
+    # directly (first_k), instead of stepping lot by lot. Exact, and O(log q) per jump.
+    ratio = Fraction(p.lb) * Fraction(p.keep) / Fraction(p.ls) if by_buy_lot else (
+        Fraction(p.ls) / (Fraction(p.keep) * Fraction(p.lb)))
+    q = ratio.denominator
+    a_res = ratio.numerator % q if by_buy_lot else (-ratio.numerator) % q
+
+    def jump(i: int, step: int, envelope: Decimal, w: Decimal) -> int | None:
+        if best is None or w <= 0:
+            return i + step
+        room = envelope - best.net  # a later index needs loss <= room (its line is lower still)
+        if room < 0:
+            return None
+        rmax = int((room * q / w).to_integral_value(ROUND_FLOOR))
+        if rmax >= q - 1:
+            return i + step
+        r = (i * a_res) % q
+        if step < 0:  # residue of i-k is (r - k·a) mod q
+            k = first_k(a_res, q, (r - rmax) % q, r)
+        else:  # residue of i+k is (r + k·a) mod q
+            lo = (q - r) % q
+            k = first_k(a_res, q, lo, (lo + rmax) % q)
+        return None if k is None else i + step * k
+
+    def self_eval(i: int, b: Decimal, s: Decimal, seg: _Segment) -> None:
+        if not (seg.b_before < b and seg.s_before < s <= seg.s_end):
+            consider(p.point(b))  # next to a level boundary: evaluate exactly the slow way
+            return
+        net = seg.c0 + seg.beta * s - seg.gamma * b
+        if net <= 0 or net < lim.min_net_profit or net < t * (seg.cost0 + seg.gamma * b):
+            return
+        sell_value = s * seg.sell_limit
+        if (p.sm.min_cost is not None and sell_value < p.sm.min_cost) or (
+            p.sm.max_cost is not None and sell_value > p.sm.max_cost
+        ):
+            return
+        if best is None or net > best.net or (net == best.net and b < best.buy_amount):
+            consider(p.point(b))
+
     def scan(x0: Decimal, x1: Decimal, seg: _Segment) -> None:
         nonlocal missed, steps
         # Slopes per unit of B of the envelopes (S taken as B·keep, no rounding) and their values.
@@ -391,37 +468,28 @@ def _search(
                 u = max(u, z - 1)
         if u > v:
             return
-        order = range(v, u - 1, -1) if slope_net >= 0 else range(u, v + 1)
+        step = -1 if slope_net >= 0 else 1
+        w = seg.beta * p.ls if by_buy_lot else seg.gamma * p.lb  # net lost per unit of residue / q
+        i = v if step < 0 else u
         scanned = budget = 0
-        for i in order:
+        while u <= i <= v:
             b, s, c = at(i)
-            if b < b_lo or b > b_hi:
-                continue
             # The segment's line is a global upper bound on net (cost convex, proceeds concave).
             envelope = seg.c0 + seg.beta * c - seg.gamma * b if by_buy_lot else seg.c0 + seg.beta * s - seg.gamma * c
             if best is not None and envelope < best.net:
                 break  # nothing further in this direction can beat the best
-            scanned += 1
-            # The budget only runs once something feasible is in hand: stopping earlier could
-            # miss every feasible size. HARD_CAP bounds pathological segments either way.
-            if best is not None and cap is not None:
-                budget += 1
-            if (cap is not None and budget > cap) or scanned > HARD_CAP:
-                missed = envelope if missed is None else max(missed, envelope)
+            if b_lo <= b <= b_hi:
+                scanned += 1
+                if best is not None and cap is not None:
+                    budget += 1
+                if (cap is not None and budget > cap) or scanned > HARD_CAP:
+                    missed = envelope if missed is None else max(missed, envelope)
+                    break
+                self_eval(i, b, s, seg)
+            nxt = jump(i, step, envelope, w)
+            if nxt is None:
                 break
-            if not (seg.b_before < b and seg.s_before < s <= seg.s_end):
-                consider(p.point(b))  # next to a level boundary: evaluate exactly the slow way
-                continue
-            net = seg.c0 + seg.beta * s - seg.gamma * b
-            if net <= 0 or net < lim.min_net_profit or net < t * (seg.cost0 + seg.gamma * b):
-                continue
-            sell_value = s * seg.sell_limit
-            if (p.sm.min_cost is not None and sell_value < p.sm.min_cost) or (
-                p.sm.max_cost is not None and sell_value > p.sm.max_cost
-            ):
-                continue
-            if best is None or net > best.net or (net == best.net and b < best.buy_amount):
-                consider(p.point(b))
+            i = nxt
         steps += scanned
     # Net is concave in B (cost convex, proceeds concave), so each segment's line bound falls
     # monotonically away from the segment where the marginal edge changes sign: scan outward

@@ -367,3 +367,19 @@ def test_same_lot_grid_sawtooth_is_solved_exactly() -> None:
         ctx.prec = 60
         want = oracle(asks, bids, bm, sm, fee(), fee(), lim, Balances())
     assert got is not None and (got.net_profit, got.buy.amount) == (want[0], want[1])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(1, 10**6), st.integers(2, 10**6), st.integers(0, 10**6), st.integers(0, 10**6))
+def test_first_k_matches_brute_force(a: int, m: int, lo: int, hi: int) -> None:
+    from arb.evaluator import first_k
+
+    lo, hi = lo % m, hi % m
+    m_small = min(m, 3000)  # brute force over one full period of a small modulus
+    a, lo, hi = a % m_small, lo % m_small, hi % m_small
+
+    def inside(x: int) -> bool:
+        return lo <= x <= hi if lo <= hi else (x >= lo or x <= hi)
+
+    want = next((k for k in range(1, m_small + 1) if inside(a * k % m_small)), None)
+    assert first_k(a, m_small, lo, hi) == want
