@@ -62,33 +62,33 @@ class Detector:
     def check(self, venue: str, symbol: str, bid: float, ask: float) -> tuple[list[Pair], int]:
         """Hot path: store a sane top of book (0 < bid < ask) and return (pairs crossing after fees
         that involve ``venue``, count of pairs crossing only before fees). Allocation-free when
-        nothing crosses."""
+        nothing crosses. (Record fields by literal index: 0 bid, 1 ask, 2 buy_cost, 3 buy_keep,
+        4 sell_keep — globals would cost a lookup each.)"""
         venues = self._sym.get(symbol)
         rec = venues.get(venue) if venues is not None else None
         if rec is None:
             rec = self._record(venue, symbol)
             venues = self._sym[symbol]
-        rec[_BID] = bid
-        rec[_ASK] = ask
+        rec[0] = bid
+        rec[1] = ask
         pairs = _NO_PAIRS
         raw = 0
-        ask_cost = ask * rec[_BUY_COST]
-        keep = rec[_BUY_KEEP]
-        bid_net = bid * rec[_SELL_KEEP]
+        eps = _ONE_EPS
+        ask_cost = ask * rec[2]
+        keep = rec[3] * eps
+        bid_net = bid * rec[4] * eps
         for other, o in venues.items():
-            obid = o[_BID]
+            obid = o[0]
             if o is rec or obid is None:
                 continue
-            # buy here, sell there
-            if obid * o[_SELL_KEEP] * keep * _ONE_EPS > ask_cost:
+            if obid * o[4] * keep > ask_cost:  # buy here, sell there
                 if pairs is _NO_PAIRS:
                     pairs = []
                 pairs.append((venue, other))
             elif obid > ask:
                 raw += 1
-            # buy there, sell here
-            oask = o[_ASK]
-            if bid_net * o[_BUY_KEEP] * _ONE_EPS > oask * o[_BUY_COST]:
+            oask = o[1]
+            if bid_net * o[3] > oask * o[2]:  # buy there, sell here
                 if pairs is _NO_PAIRS:
                     pairs = []
                 pairs.append((other, venue))

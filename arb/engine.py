@@ -103,6 +103,9 @@ class Engine:
         self.sink = sink
         self.max_age = max_book_age_ms
         self._venue_lag_ms = 2 * max_book_age_ms
+        # wall ms ≈ receive ms + offset (taken from the caller's own receive clock on first use and
+        # refreshed by sweep()), so on_book checks venue timestamps without a clock call
+        self._wall_offset: int | None = None
         self.balances = balances
         self.wall = wall_clock
         self.detector = Detector()
@@ -140,11 +143,15 @@ class Engine:
             stats.near_miss["crossed_or_empty"] += 1
             return
         venue_ts = book.get("timestamp")
-        if venue_ts and self.wall() - venue_ts > self._venue_lag_ms:
-            now = self.wall()
-            self._invalidate(venue, symbol, now, "stale", f"book timestamp {now - venue_ts} ms behind")
-            stats.near_miss["stale"] += 1
-            return
+        if venue_ts:
+            offset = self._wall_offset
+            if offset is None:
+                offset = self._wall_offset = self.wall() - recv_ms
+            if recv_ms + offset - venue_ts > self._venue_lag_ms:
+                now = self.wall()
+                self._invalidate(venue, symbol, now, "stale", f"book timestamp {now - venue_ts} ms behind")
+                stats.near_miss["stale"] += 1
+                return
         if not slot.valid:
             if slot.problem is not None:
                 self.sink.event(venue, symbol, "book_ok", f"fresh book after: {slot.problem}")
@@ -182,6 +189,7 @@ class Engine:
     def sweep(self, recv_now_ms: int) -> None:
         """Drop stale books and end episodes that went quiet. Call a few times a second."""
         now = self.wall()
+        self._wall_offset = now - recv_now_ms
         for (venue, symbol), slot in self.books.items():
             if slot.valid and recv_now_ms - slot.recv_ms > self.max_age:
                 self._invalidate(venue, symbol, now, "stale", f"no update for {recv_now_ms - slot.recv_ms} ms")

@@ -146,3 +146,18 @@ def test_near_misses_are_counted_by_reason() -> None:
     e2.on_book("okx", SYM, normal(), 0)
     e2.on_book("binance", SYM, thin, 10)
     assert e2.stats.near_miss["too_thin"] == 1
+
+
+def test_delayed_feed_by_venue_timestamp_is_stale() -> None:
+    """A book whose venue timestamp lags the wall clock by more than twice the staleness limit is
+    never evaluated (delayed messages), even though it has just been received."""
+    sink, clock = RecordingSink(), Clock()
+    e = _engine(sink, clock, max_age=1000)
+    fresh = normal() | {"timestamp": clock.t - 50}
+    e.on_book("okx", SYM, fresh, 0)
+    delayed = normal(64300.0) | {"timestamp": clock.t - 2500}  # 2.5 s behind > 2 x 1 s
+    e.on_book("binance", SYM, delayed, 10)
+    assert sink.started == [] and e.stats.near_miss["stale"] == 1
+    assert any(k == "stale" and v == "binance" for v, _, k, _ in sink.events)
+    e.on_book("binance", SYM, normal(64300.0) | {"timestamp": clock.t - 20}, 20)
+    assert len(sink.started) == 1  # a timely book from the same venue is used again
