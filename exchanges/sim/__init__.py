@@ -12,6 +12,9 @@ Layout
                 the "received" currency, balances per account, the order log.
 ``faults.py``   FaultConfig per venue + ``venue:key=value,...`` spec parser (seeded RNG).
 ``base.py``     ApiKey, RateLimiter, WsSession (fault-applying send queue), VenueServer base class.
+``dialect_util.py`` what every dialect's REST side shares: ``rest_middleware(RestDialect(...))`` (faults,
+                error bodies, request log), ``loopback_urls``/``ccxt_config`` (ccxt's URL trees on
+                127.0.0.1), ``rate_limits``, ``dec``, ``dumps``.
 ``registry.py`` venue id -> dialect module (``DIALECT_MODULES``).
 ``harness.py``  LoopbackExchanges async context manager (tests, demo, ``arb sim``).
 ``cli.py``      ``arb sim``.
@@ -27,13 +30,15 @@ Using it
     async with LoopbackExchanges(venues=["okx"], symbols=["BTC/USDT"], seed=1,
                                  update_interval_ms=20,            # None = step manually: sim.step()
                                  faults="okx:gap_rate=0.01",       # or {venue: FaultConfig(...)}
+                                 aliases={"okx2": "okx"},          # a 2nd OKX server, venue "okx2"
                                  dislocation_rate_per_min=2.0) as sim:   # any MarketParams field
         ex = ccxt.pro.okx(sim.ccxt_config("okx", key="trader"))   # keys: trader, readonly, withdraw
         ...
         sim.schedule                  # [Dislocation(symbol, venue, start_ms, end_ms, bps), ...]
         sim.order_log                 # [{ts_ms, venue, key, client_id, order_id, status, filled, ...}]
         sim.book("okx", "BTC/USDT")   # BookView of the published book (Decimal levels, seq, ts_ms)
-        venue = sim.venue("okx")      # VenueServer: .faults (mutable), .engine, .clock_offset_ms,
+        venue = sim.venue("okx")      # VenueServer: .faults (mutable, e.g. .rate_limit_burst = 2,
+                                      #   .rest_timeout_next = 1), .engine, .clock_offset_ms,
         await venue.wait_for_seq("BTC/USDT")           # next publication (or a given seq)
         await venue.wait_for_subscription(lambda sub: sub[0] == "orders")
         venue.inject_crossed("BTC/USDT", 500); venue.stall(2000); await venue.disconnect_all()
@@ -41,10 +46,12 @@ Using it
 Adding a venue dialect (Binance, Bybit)
 ---------------------------------------
 1. Create ``exchanges/sim/<venue>/app.py`` with a ``VenueServer`` subclass implementing
-   ``make_app()`` (aiohttp routes + ``app.router.add_get(<ws path>, self.ws_endpoint)``),
+   ``make_app()`` (aiohttp routes, ``middlewares=[rest_middleware(RestDialect(...))]`` from
+   ``dialect_util``, + ``app.router.add_get(<ws path>, self.ws_endpoint)``),
    ``publish_book(update)`` (format a BookUpdate for its depth channels and ``session.send(text,
    book_update=True)`` to subscribers), ``on_ws_text(session, text)``, ``on_order_event(order, fill)``
-   and ``ccxt_config(base_url, key)``; set ``rate_limits`` with the venue's documented limits.
+   and ``ccxt_config(base_url, key)`` (``dialect_util.ccxt_config(loopback_urls(...), options, key)``);
+   set ``rate_limits`` with the venue's documented limits.
 2. Map :class:`~exchanges.sim.orders.Reject` reasons to the venue's real error codes, sign/verify
    requests as the venue does, and keep the venue's real field names (add recorded samples under
    ``tests/fixtures/<venue>/``).

@@ -169,6 +169,8 @@ class VenueServer:
         self._tasks: set[asyncio.Task[Any]] = set()
         self.books_published = 0
         self.send_stamps: list[tuple[str, int, int]] | None = None  # set by the harness for benchmarks
+        # rate_limit_burst 429s on order placements also go to the order log (reason: the venue's code)
+        self.log_rate_limited_orders = False
         self._fill_ratio_seen = 0.0
         engine.listeners.append(self._on_order)
 
@@ -225,6 +227,29 @@ class VenueServer:
 
     def log_request(self, **entry: Any) -> None:
         self.request_log.append(entry)
+
+    # ------------------------------------------------------------------ market helpers for handlers
+    def usd_prices(self) -> dict[str, float]:
+        """USD value of one unit per currency: stablecoins 1, bases at their latent mid."""
+        prices = {"USDT": 1.0, "USDC": 1.0}
+        for symbol in self.market.symbols:
+            base, quote = symbol.split("/")
+            if quote in ("USDT", "USDC"):
+                prices[base] = self.market.mids[symbol]
+        return prices
+
+    def base_for_quote(self, symbol: str, quote: Decimal) -> Decimal:
+        """Base amount a market sell must sell to raise ``quote`` (walking the live bids, floored to the lot)."""
+        book = self.market.book(self.venue, symbol)
+        g = book.grid
+        base, left = Decimal(0), quote
+        for tick, lots in book.sorted_levels("bid", published=False):
+            px, size = g.price(tick), g.size(lots)
+            take = min(size, left / px)
+            base, left = base + take, left - take * px
+            if left <= 0:
+                break
+        return (base // g.lot) * g.lot
 
     # ------------------------------------------------------------------ publishing
     def after_step(self, updates: list[BookUpdate]) -> None:

@@ -2,7 +2,8 @@
 
 Spec grammar: ``venue:key=value,key=value[;venue:key=value...]``, durations take ``ms``/``s``/``m``
 suffixes (bare numbers are milliseconds), rates are probabilities per message/request, e.g.
-``okx:disconnect_every=5s,gap_rate=0.01,rate_limit_burst=3``.
+``okx:disconnect_every=5s,gap_rate=0.01,rate_limit_burst=3,rest_timeout_next=2``. Bursts
+(``rate_limit_burst``, ``rest_timeout_next``) count down: each hits the next N REST requests once.
 Every random decision comes from :meth:`FaultConfig.rng`, seeded from the simulator seed and the venue.
 """
 
@@ -32,6 +33,7 @@ class FaultConfig:
     rest_5xx_rate: float = 0.0
     rest_timeout_rate: float = 0.0
     rest_timeout_ms: int = 30_000  # how long a "timed out" request hangs
+    rest_timeout_next: int = 0  # the next N REST requests hang for rest_timeout_ms (past a client's timeout)
     rate_limit_burst: int = 0  # the next N REST requests get the venue's 429
     # orders
     reject_rate: float = 0.0  # venue-side order rejects
@@ -50,8 +52,16 @@ class FaultConfig:
         return rate > 0 and self.rng.random() < rate
 
     def take_rate_limit_burst(self) -> bool:
-        if self.rate_limit_burst > 0:
-            self.rate_limit_burst -= 1
+        return self._take("rate_limit_burst")
+
+    def take_rest_timeout_next(self) -> bool:
+        return self._take("rest_timeout_next")
+
+    def _take(self, burst: str) -> bool:
+        """Count one request off the burst counter ``burst``; True while it was still positive."""
+        left = getattr(self, burst)
+        if left > 0:
+            setattr(self, burst, left - 1)
             return True
         return False
 

@@ -6,6 +6,13 @@
         sim.schedule, sim.order_log, sim.book("okx", "BTC/USDT"), sim.venue("okx").faults
 
 ``update_interval_ms=None`` runs no market driver: the test advances the market with ``sim.step()``.
+``aliases={"okx2": "okx"}`` adds a second server of a dialect under a new venue name, on the same
+market (its own book noise, keys ``okx2-trader-key``..., engine and order log entries with
+``venue="okx2"``); ``sim.ccxt_config("okx2")`` is an okx config pointing at it, ``sim.dialect_of``
+names the ccxt class to use.
+``log_rate_limited_orders=True`` also puts order placements refused by a ``rate_limit_burst`` 429
+into ``order_log`` (status ``rejected``, the venue's code as ``reject_reason``; per venue at run time:
+``sim.venue(v).log_rate_limited_orders``). Off by default: such orders never reached the engine.
 """
 
 from __future__ import annotations
@@ -84,9 +91,17 @@ class LoopbackExchanges:
         balances: dict[str, Decimal] | None = None,
         extra_keys: dict[str, list[ApiKey]] | None = None,
         ports: dict[str, int] | None = None,
+        aliases: dict[str, str] | None = None,
+        log_rate_limited_orders: bool = False,
         **param_overrides: Any,
     ) -> None:
+        self.aliases = dict(aliases or {})
+        for name, dialect in self.aliases.items():
+            if dialect not in available_venues() or name in available_venues():
+                known = ", ".join(available_venues())
+                raise ValueError(f"alias {name}={dialect}: use a new venue name for one of the dialects {known}")
         self.venues = list(venues or available_venues())
+        self.venues += [name for name in self.aliases if name not in self.venues]
         self.symbols = list(symbols or DEFAULT_SYMBOLS)
         self.seed = seed
         parsed = parse_fault_spec(faults) if isinstance(faults, str) else dict(faults or {})
@@ -98,6 +113,7 @@ class LoopbackExchanges:
         self.balances = balances
         self.extra_keys = extra_keys or {}
         self.ports = ports or {}
+        self.log_rate_limited_orders = log_rate_limited_orders
         self.servers: dict[str, VenueServer] = {}
         self.keys: dict[str, dict[str, ApiKey]] = {}
         self.base_urls: dict[str, str] = {}
@@ -123,12 +139,14 @@ class LoopbackExchanges:
             self.symbols, self.venues, self.seed, self.params, self.profiles, start_ms=int(time.time() * 1000)
         )
         for venue in self.venues:
-            dialect = get_dialect(venue)
+            dialect = get_dialect(self.dialect_of(venue))
             engine = MatchingEngine(venue, self.market, order_log=self.order_log, **dialect.engine_options)
             engine.fund("main", self.balances or default_balances(self.market))
             keys = demo_keys(venue)
             self.keys[venue] = {**keys, **{k.label or k.key: k for k in self.extra_keys.get(venue, [])}}
-            server = dialect.factory(self.market, engine, self.keys[venue].values(), self.faults[venue])
+            named = {"venue": venue} if venue in self.aliases else {}
+            server = dialect.factory(self.market, engine, self.keys[venue].values(), self.faults[venue], **named)
+            server.log_rate_limited_orders = self.log_rate_limited_orders
             runner = web.AppRunner(server.make_app(), handle_signals=False, shutdown_timeout=1.0)
             await runner.setup()
             self._runners.append(runner)
@@ -206,8 +224,12 @@ class LoopbackExchanges:
         except KeyError:
             raise KeyError(f"venue {venue!r} is not running; running: {', '.join(self.servers)}") from None
 
+    def dialect_of(self, venue: str) -> str:
+        """The dialect (and ccxt id) a venue speaks: itself, or what ``aliases`` maps it to."""
+        return self.aliases.get(venue, venue)
+
     def ccxt_config(self, venue: str, key: str | None = "trader") -> dict[str, Any]:
-        """Complete config for ``ccxt.pro.<venue>(config)``; ``key=None`` for a public-only client."""
+        """Complete config for ``ccxt.pro.<dialect_of(venue)>(config)``; ``key=None`` for a public-only client."""
         api_key = None if key is None else self.keys[venue][key]
         return self.venue(venue).ccxt_config(self.base_urls[venue], api_key)
 

@@ -102,61 +102,8 @@ class MatchingEngine:
     ) -> Order:
         """Validate, match and (GTC) rest an order. Raises Reject; every outcome goes to the order log."""
         entry = self._log(now_ms, key, client_id, symbol, side, type, tif, amount, price)
-        try:
-            if fault_reject:
-                raise Reject("fault_reject", "injected by fault config")
-            order = self._place(
-                account, key, symbol, side, type, amount, price, tif, client_id, now_ms, quote_amount, tag
-            )
-        except Reject as e:
-            entry.update(status="rejected", reject_reason=e.reason)
-            raise
-        order.log = entry
-        self._sync_log(order)
-        return order
-
-    def _place(
-        self,
-        account: str,
-        key: str,
-        symbol: str,
-        side: str,
-        type: str,
-        amount: Decimal,
-        price: Decimal | None,
-        tif: str,
-        client_id: str,
-        now_ms: int,
-        quote_amount: bool,
-        tag: str,
-    ) -> Order:
-        if (self.venue, symbol) not in self.market.books:
-            raise Reject("unknown_symbol", symbol)
-        if side not in ("buy", "sell"):
-            raise Reject("bad_side", side)
-        if type not in ORDER_TYPES or tif not in TIFS:
-            raise Reject("bad_type", f"{type}/{tif}")
-        spec, grid = self.market.spec(self.venue, symbol), self.market.book(self.venue, symbol).grid
-        if not amount.is_finite() or amount <= 0 or amount > MAX_QUANTITY:
-            raise Reject("bad_amount", str(amount))
-        limit_ticks: int | None = None
-        if type == "limit":
-            if price is None or not price.is_finite() or price <= 0 or price > MAX_QUANTITY:
-                raise Reject("bad_price", str(price))
-            limit_ticks = grid.ticks_of(price)
-            if limit_ticks is None:
-                raise Reject("tick_size", f"{price} is not a multiple of {spec.tick}")
-        if not quote_amount:
-            if amount < spec.min_size:
-                raise Reject("min_size", f"{amount} < {spec.min_size}")
-            if grid.lots_of(amount) is None:
-                raise Reject("lot_size", f"{amount} is not a multiple of {spec.lot}")
-        if client_id:
-            self._check_client_id(account, client_id)
-        acct = self.account(account)
-        self._check_funds(acct, spec.base, spec.quote, side, type, amount, price, quote_amount, grid, symbol)
         order = Order(
-            order_id=str(next(self._ids)),
+            order_id="",  # numbered once accepted
             client_id=client_id,
             account=account,
             key=key,
@@ -170,23 +117,68 @@ class MatchingEngine:
             updated_ms=now_ms,
             quote_amount=quote_amount,
             tag=tag,
-            fee_currency=spec.base if side == "buy" else spec.quote,
         )
+        try:
+            if fault_reject:
+                raise Reject("fault_reject", "injected by fault config")
+            limit_ticks = self._validate(order)
+        except Reject as e:
+            entry.update(status="rejected", reject_reason=e.reason)
+            raise
+        spec = self.market.spec(self.venue, symbol)
+        order.order_id, order.fee_currency = str(next(self._ids)), spec.base if side == "buy" else spec.quote
         self.orders[order.order_id] = order
         if client_id:
             self.by_client_id[(account, client_id)] = order
-        if tif == "PO" and self._crosses(order, limit_ticks):
-            return self._close(order, "canceled", now_ms)
-        if tif == "FOK" and self._available(order, limit_ticks) < amount:
-            return self._close(order, "canceled", now_ms)
-        self._take(order, limit_ticks, now_ms)
-        done = order.cost >= order.amount if quote_amount else order.filled >= order.amount
-        if done or (quote_amount and order.filled > 0 and type == "market"):
-            return self._close(order, "filled", now_ms)
-        if type == "market" or tif in ("IOC", "FOK") or self.forced_fill_ratio is not None:
-            return self._close(order, "canceled", now_ms)
-        self._rest(order, acct)
+        self._match(order, limit_ticks, now_ms)
+        order.log = entry
+        self._sync_log(order)
         return order
+
+    def _validate(self, o: Order) -> int | None:
+        """Raise the Reject the order deserves, if any; returns a limit order's price in ticks."""
+        if (self.venue, o.symbol) not in self.market.books:
+            raise Reject("unknown_symbol", o.symbol)
+        if o.side not in ("buy", "sell"):
+            raise Reject("bad_side", o.side)
+        if o.type not in ORDER_TYPES or o.tif not in TIFS:
+            raise Reject("bad_type", f"{o.type}/{o.tif}")
+        spec, grid = self.market.spec(self.venue, o.symbol), self.market.book(self.venue, o.symbol).grid
+        if not o.amount.is_finite() or o.amount <= 0 or o.amount > MAX_QUANTITY:
+            raise Reject("bad_amount", str(o.amount))
+        limit_ticks: int | None = None
+        if o.type == "limit":
+            if o.price is None or not o.price.is_finite() or o.price <= 0 or o.price > MAX_QUANTITY:
+                raise Reject("bad_price", str(o.price))
+            limit_ticks = grid.ticks_of(o.price)
+            if limit_ticks is None:
+                raise Reject("tick_size", f"{o.price} is not a multiple of {spec.tick}")
+        if not o.quote_amount:
+            if o.amount < spec.min_size:
+                raise Reject("min_size", f"{o.amount} < {spec.min_size}")
+            if grid.lots_of(o.amount) is None:
+                raise Reject("lot_size", f"{o.amount} is not a multiple of {spec.lot}")
+        if o.client_id:
+            self._check_client_id(o.account, o.client_id)
+        self._check_funds(o, spec.base, spec.quote, grid)
+        return limit_ticks
+
+    def _match(self, order: Order, limit_ticks: int | None, now_ms: int) -> None:
+        """Take what the order may take now; close it (IOC/FOK/PO/market/filled) or rest the remainder."""
+        if order.tif == "PO" and self._crosses(order, limit_ticks):
+            self._close(order, "canceled", now_ms)
+            return
+        if order.tif == "FOK" and self._available(order, limit_ticks) < order.amount:
+            self._close(order, "canceled", now_ms)
+            return
+        self._take(order, limit_ticks, now_ms)
+        done = order.cost >= order.amount if order.quote_amount else order.filled >= order.amount
+        if done or (order.quote_amount and order.filled > 0 and order.type == "market"):
+            self._close(order, "filled", now_ms)
+        elif order.type == "market" or order.tif in ("IOC", "FOK") or self.forced_fill_ratio is not None:
+            self._close(order, "canceled", now_ms)
+        else:
+            self._rest(order, self.account(order.account))
 
     def cancel(self, account: str, *, order_id: str | None, client_id: str | None, now_ms: int) -> Order:
         order = self.find(account, order_id, client_id)
@@ -216,33 +208,22 @@ class MatchingEngine:
         if self.client_id_scope == "all" or prev.is_open:
             raise Reject("duplicate_client_id", client_id)
 
-    def _check_funds(
-        self,
-        acct: Account,
-        base: str,
-        quote: str,
-        side: str,
-        type: str,
-        amount: Decimal,
-        price: Decimal | None,
-        quote_amount: bool,
-        grid: Grid,
-        symbol: str,
-    ) -> None:
-        if side == "sell":
-            need, ccy = amount, base
-        elif quote_amount:
-            need, ccy = amount, quote
-        elif price is not None:
-            need, ccy = amount * price, quote
+    def _check_funds(self, o: Order, base: str, quote: str, grid: Grid) -> None:
+        if o.side == "sell":
+            need, ccy = o.amount, base
+        elif o.quote_amount:
+            need, ccy = o.amount, quote
+        elif o.price is not None:
+            need, ccy = o.amount * o.price, quote
         else:  # market buy by base amount: estimate against the current asks
-            need, ccy, left = Decimal(0), quote, amount
-            for tick, lots in self.market.book(self.venue, symbol).sorted_levels("ask", published=False):
+            need, ccy, left = Decimal(0), quote, o.amount
+            for tick, lots in self.market.book(self.venue, o.symbol).sorted_levels("ask", published=False):
                 take = min(left, grid.size(lots))
                 need += take * grid.price(tick)
                 left -= take
                 if left <= 0:
                     break
+        acct = self.account(o.account)
         if acct.free(ccy) < need:
             raise Reject("insufficient_balance", f"{ccy} free {acct.free(ccy)} < {need}")
 

@@ -2,19 +2,21 @@
 
 Venue-independent: ``sim_factory`` starts :class:`LoopbackExchanges` with any venues and stops them,
 ``client_factory`` builds a ccxt.pro client from ``sim.ccxt_config`` and always closes it,
-``eventually`` polls a condition under a deadline (for the rare case no event exists to await).
+``eventually`` polls a condition under a deadline (for the rare case no event exists to await),
+``http`` is a raw aiohttp session. Plain helpers live in :mod:`tests.integration.sim_common`.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+import aiohttp
 import ccxt.pro as ccxtpro
 import pytest
 
 from exchanges.sim.harness import LoopbackExchanges
+from tests.integration.sim_common import book_as_floats, eventually
 
 SimFactory = Callable[..., Awaitable[LoopbackExchanges]]
 ClientFactory = Callable[..., Any]
@@ -45,35 +47,20 @@ async def sim_factory() -> AsyncIterator[SimFactory]:
 
 @pytest.fixture
 async def client_factory() -> AsyncIterator[ClientFactory]:
-    """``client_factory(sim, "okx", key="trader", **config_overrides)`` -> ccxt.pro client, closed at teardown."""
+    """``client_factory(sim, "okx", key="trader", **config_overrides)`` -> ccxt.pro client, closed at teardown.
+
+    An aliased venue (``okx2``) gets a client of its dialect's class."""
     clients: list[Any] = []
 
     def make(sim: LoopbackExchanges, venue: str, key: str | None = "trader", **overrides: Any) -> Any:
         config = deep_merge(sim.ccxt_config(venue, key), overrides)
-        client = getattr(ccxtpro, venue)(config)
+        client = getattr(ccxtpro, sim.dialect_of(venue))(config)
         clients.append(client)
         return client
 
     yield make
     for client in clients:
         await client.close()
-
-
-async def eventually(check: Callable[[], Any], timeout_s: float = 5.0, interval_s: float = 0.01) -> Any:
-    """Poll ``check`` (sync or async) until it returns a truthy value; fail after ``timeout_s``."""
-    async with asyncio.timeout(timeout_s):
-        while True:
-            value = check()
-            if asyncio.iscoroutine(value):
-                value = await value
-            if value:
-                return value
-            await asyncio.sleep(interval_s)
-
-
-def book_as_floats(view: Any) -> tuple[list[list[float]], list[list[float]]]:
-    """A simulator BookView in ccxt's representation ([price, size] floats, best first)."""
-    return ([[float(p), float(s)] for p, s in view.bids], [[float(p), float(s)] for p, s in view.asks])
 
 
 @pytest.fixture(name="eventually")
@@ -84,3 +71,10 @@ def eventually_fixture() -> Callable[..., Awaitable[Any]]:
 @pytest.fixture(name="book_as_floats")
 def book_as_floats_fixture() -> Callable[[Any], tuple[list[list[float]], list[list[float]]]]:
     return book_as_floats
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    """A raw aiohttp session, for requests and frames ccxt would never send."""
+    async with aiohttp.ClientSession() as session:
+        yield session

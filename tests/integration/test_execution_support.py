@@ -9,7 +9,6 @@ tested before other dialects land; real dialect pairs (okx + binance) run throug
 from __future__ import annotations
 
 import asyncio
-import functools
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -18,8 +17,6 @@ from typing import Any
 import ccxt.pro as ccxtpro
 
 from arb.config import Config
-from exchanges.sim import harness
-from exchanges.sim.base import DialectSpec
 from exchanges.sim.harness import DEMO_PASSPHRASE, LoopbackExchanges
 from exchanges.sim.market import Dislocation
 from exchanges.sim.registry import available_venues
@@ -27,30 +24,8 @@ from exchanges.sim.registry import available_venues
 SYM = "BTC/USDT"
 
 
-class AliasedLoopback(LoopbackExchanges):
-    """LoopbackExchanges where a venue name may alias a dialect (``{"okx2": "okx"}``)."""
-
-    def __init__(self, *, aliases: dict[str, str] | None = None, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.aliases = aliases or {}
-
-    def dialect_of(self, venue: str) -> str:
-        return self.aliases.get(venue, venue)
-
-    async def start(self) -> None:
-        original = harness.get_dialect
-
-        def aliased(venue: str) -> DialectSpec:
-            spec = original(self.dialect_of(venue))
-            if venue in self.aliases:
-                return DialectSpec(venue, functools.partial(spec.factory, venue=venue), spec.engine_options)
-            return spec
-
-        harness.get_dialect = aliased
-        try:
-            await super().start()
-        finally:
-            harness.get_dialect = original
+# The harness runs aliases natively (``aliases={"okx2": "okx"}``, ``sim.dialect_of(venue)``); the name stays.
+AliasedLoopback = LoopbackExchanges
 
 
 def venue_pairs() -> list[tuple[str, str]]:

@@ -1,47 +1,32 @@
-"""A stock ccxt.pro binance client against the Binance loopback simulator: markets, balance, fees, books, orders."""
+"""A stock ccxt.pro binance client against the Binance loopback simulator: markets, balance, fees, books, orders.
+
+Balance and fees, orders seen over WS and the loopback-only URL check run for every venue in ``test_sim_venues.py``.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import socket
-from collections.abc import Iterator
-from decimal import Decimal
 from typing import Any
 
 import ccxt.pro as ccxtpro
 import pytest
 
 from exchanges.sim.harness import LoopbackExchanges
+from tests.integration.sim_common import (
+    FUNDS,
+    SYM,
+    assert_same_book,
+    book_shows_the_fill,
+    buy_half_the_best_ask,
+    follow_book,
+    rest_a_low_buy,
+    sell_three_times_the_best_bid,
+    sim_fixture,
+    synced_book,
+)
 
-SYM = "BTC/USDT"
 V = "binance"
-FUNDS = {"USDT": Decimal(1_000_000), "BTC": Decimal(20), "ETH": Decimal(200)}
-
-
-@pytest.fixture
-async def sim(sim_factory: Any) -> LoopbackExchanges:
-    """Manual market (no driver): the test steps it, so books are exactly comparable."""
-    return await sim_factory(venues=[V], symbols=[SYM, "ETH/USDT"], seed=7, update_interval_ms=None, balances=FUNDS)
-
-
-async def synced_book(ex: Any, sim: LoopbackExchanges, symbol: str = SYM, timeout_s: float = 5.0) -> Any:
-    """Watch until the client's book carries the simulator's current update id (coalescing-safe)."""
-    target = sim.book(V, symbol).seq
-    async with asyncio.timeout(timeout_s):
-        while True:
-            ob = ex.orderbooks.get(symbol)
-            if ob is not None and ob["nonce"] == target:
-                return ob
-            try:
-                await asyncio.wait_for(ex.watch_order_book(symbol), 0.2)
-            except TimeoutError:
-                continue
-
-
-def assert_same_book(ob: Any, sim: LoopbackExchanges, book_as_floats: Any, symbol: str = SYM) -> None:
-    bids, asks = book_as_floats(sim.book(V, symbol))
-    assert [list(x[:2]) for x in ob["bids"]] == bids
-    assert [list(x[:2]) for x in ob["asks"]] == asks
+# Manual market (no driver): the test steps it, so books are exactly comparable.
+sim = sim_fixture(V, symbols=[SYM, "ETH/USDT"], seed=7, update_interval_ms=None, balances=FUNDS)
 
 
 async def test_load_markets_uses_exchange_info_only(sim: LoopbackExchanges, client_factory: Any) -> None:
@@ -61,115 +46,50 @@ async def test_halted_symbol_is_inactive(sim: LoopbackExchanges, client_factory:
     assert markets["ETH/USDT"]["active"] is False and markets[SYM]["active"] is True
 
 
-async def test_fetch_balance_and_trading_fee(sim: LoopbackExchanges, client_factory: Any) -> None:
-    ex = client_factory(sim, V)
-    balance = await ex.fetch_balance()
-    acct = sim.venue(V).engine.account("main")
-    assert balance["USDT"]["total"] == float(acct.balances["USDT"])
-    assert balance["BTC"]["free"] == float(acct.balances["BTC"])
-    fee = await ex.fetch_trading_fee(SYM)
-    assert (fee["maker"], fee["taker"]) == (0.001, 0.001)
-    paths = [r["path"].split("?")[0] for r in sim.venue(V).request_log]
-    assert paths == ["/api/v3/exchangeInfo", "/api/v3/account", "/sapi/v1/asset/tradeFee"]
-
-
-async def test_watch_order_book_syncs_snapshot_and_diffs(
-    sim: LoopbackExchanges, client_factory: Any, book_as_floats: Any
-) -> None:
+async def test_watch_order_book_syncs_snapshot_and_diffs(sim: LoopbackExchanges, client_factory: Any) -> None:
     ex = client_factory(sim, V, key=None)
     await ex.watch_order_book(SYM)
     assert any(r["path"] == "/api/v3/depth?symbol=BTCUSDT&limit=1000" for r in sim.venue(V).request_log)
-    for i in range(150):
-        sim.step()
-        if i % 25 == 0:
-            assert_same_book(await synced_book(ex, sim), sim, book_as_floats)
-    ob = await synced_book(ex, sim)
-    assert_same_book(ob, sim, book_as_floats)
+    ob = await follow_book(ex, sim, V)
     assert ob["timestamp"] <= sim.venue(V).now_ms()  # E: the simulator's send time
 
 
-async def test_snapshot_taken_while_diffs_flow(sim_factory: Any, client_factory: Any, book_as_floats: Any) -> None:
+async def test_snapshot_taken_while_diffs_flow(sim_factory: Any, client_factory: Any) -> None:
     """With a running market the REST snapshot lands between diffs; ccxt must splice them by update id."""
     sim = await sim_factory(venues=[V], symbols=[SYM], seed=9, update_interval_ms=10)
     ex = client_factory(sim, V, key=None)
     for _ in range(3):
         await ex.watch_order_book(SYM)
     await sim.stop()  # freeze: the last published book is the reference
-    ob = await synced_book(ex, sim)
-    assert_same_book(ob, sim, book_as_floats)
+    ob = await synced_book(ex, sim, V)
+    assert_same_book(ob, sim, V)
 
 
 async def test_limit_ioc_with_client_id_fills_fully(sim: LoopbackExchanges, client_factory: Any) -> None:
     ex = client_factory(sim, V)
-    await ex.load_markets()
-    best_px, best_sz = sim.book(V, SYM).asks[0]
-    amount = (best_sz / 2).quantize(Decimal("0.00000001"))
-    before = sim.venue(V).engine.account("main").balances["BTC"]
-    order = await ex.create_order(
-        SYM, "limit", "buy", float(amount), float(best_px), {"timeInForce": "IOC", "clientOrderId": "arbLeg1"}
-    )
-    assert order["clientOrderId"] == "arbLeg1" and order["status"] == "closed"  # FULL response
-    fee = amount * Decimal("0.001")
+    order, _, fee = await buy_half_the_best_ask(ex, sim, V)
+    assert order["status"] == "closed"  # FULL response
     assert order["fee"] == {"currency": "BTC", "cost": float(fee)}  # buy fee in base
-    fetched = await ex.fetch_order(order["id"], SYM)
-    assert fetched["status"] == "closed" and fetched["timeInForce"] == "IOC"
-    assert fetched["filled"] == float(amount) and fetched["average"] == float(best_px)
-    after = sim.venue(V).engine.account("main").balances["BTC"]
-    assert after - before == amount - fee
-    entry = next(e for e in sim.order_log if e["order_id"] == order["id"])
-    assert (entry["client_id"], entry["status"], entry["filled"], entry["tif"]) == ("arbLeg1", "filled", amount, "IOC")
     by_client_id = await ex.fetch_order(None, SYM, {"clientOrderId": "arbLeg1"})
     assert by_client_id["id"] == order["id"]
     trades = await ex.fetch_my_trades(SYM)
     assert [t["order"] for t in trades] == [order["id"]] and trades[0]["fee"]["cost"] == float(fee)
 
 
-async def test_limit_ioc_fills_partially_when_depth_short(
-    sim: LoopbackExchanges, client_factory: Any, book_as_floats: Any
-) -> None:
+async def test_limit_ioc_fills_partially_when_depth_short(sim: LoopbackExchanges, client_factory: Any) -> None:
     ex = client_factory(sim, V)
-    await ex.watch_order_book(SYM)
-    best_px, best_sz = sim.book(V, SYM).bids[0]
-    order = await ex.create_order(
-        SYM, "limit", "sell", float(best_sz * 3), float(best_px), {"timeInForce": "IOC", "clientOrderId": "arbLeg2"}
-    )
-    fetched = await ex.fetch_order(order["id"], SYM)
+    fetched, best_px, best_sz = await sell_three_times_the_best_bid(ex, sim, V)
     assert fetched["status"] == "expired"  # Binance: IOC remainder EXPIRED
-    assert fetched["filled"] == float(best_sz) and fetched["remaining"] == float(best_sz * 2)
+    assert fetched["remaining"] == float(best_sz * 2)
     trades = await ex.fetch_my_trades(SYM)
     assert {t["fee"]["currency"] for t in trades} == {"USDT"}  # sell fee in quote
-    sim.step()  # the fill shows in the next published book; the level refills later
-    ob = await synced_book(ex, sim)
-    assert_same_book(ob, sim, book_as_floats)
-    assert not ob["bids"] or ob["bids"][0][0] != float(best_px) or ob["bids"][0][1] < float(best_sz)
-
-
-async def test_watch_orders_sees_the_fill(sim: LoopbackExchanges, client_factory: Any) -> None:
-    ex = client_factory(sim, V)
-    await ex.load_markets()
-    watcher = asyncio.create_task(ex.watch_orders(SYM))
-    await sim.venue(V).wait_for_subscription(lambda sub: sub[0] == "userData")
-    best_px, best_sz = sim.book(V, SYM).asks[0]
-    placed = await ex.create_order(SYM, "limit", "buy", float(best_sz), float(best_px), {"timeInForce": "IOC"})
-    seen: list[dict[str, Any]] = await asyncio.wait_for(watcher, 5)
-    async with asyncio.timeout(5):
-        while not any(o["id"] == placed["id"] and o["status"] == "closed" for o in seen):
-            seen = await ex.watch_orders(SYM)
-    final = next(o for o in seen if o["id"] == placed["id"] and o["status"] == "closed")
-    assert final["filled"] == float(best_sz) and final["clientOrderId"] == placed["clientOrderId"]
+    await book_shows_the_fill(ex, sim, V, best_px, best_sz)
 
 
 async def test_open_order_cancel_and_client_id_reuse(sim: LoopbackExchanges, client_factory: Any) -> None:
     ex = client_factory(sim, V)
-    await ex.load_markets()
-    low = round(float(sim.book(V, SYM).bids[0][0]) * 0.5, 1)
-    order = await ex.create_order(SYM, "limit", "buy", 0.001, low, {"clientOrderId": "rest1"})
+    order, low = await rest_a_low_buy(ex, sim, V)  # open, listed, duplicate client id refused, cost frozen
     assert order["status"] == "open"
-    assert [o["id"] for o in await ex.fetch_open_orders(SYM)] == [order["id"]]
-    with pytest.raises(ccxtpro.InvalidOrder, match="Duplicate order sent"):  # -2010 while rest1 is open
-        await ex.create_order(SYM, "limit", "buy", 0.001, low, {"clientOrderId": "rest1"})
-    balance = await ex.fetch_balance()
-    assert balance["USDT"]["used"] == pytest.approx(0.001 * low)
     canceled = await ex.cancel_order(order["id"], SYM)
     assert canceled["status"] == "canceled"
     assert (await ex.fetch_order(order["id"], SYM))["status"] == "canceled"
@@ -192,38 +112,3 @@ async def test_market_orders_by_quantity_and_by_cost(sim: LoopbackExchanges, cli
     assert bought["status"] == "closed" and 99.0 < bought["cost"] <= 100.0
     trades = await ex.fetch_my_trades("ETH/USDT")
     assert sum(t["amount"] for t in trades if t["side"] == "sell") == pytest.approx(0.5)
-
-
-def url_leaves(tree: Any) -> Iterator[str]:
-    if isinstance(tree, dict):
-        for v in tree.values():
-            yield from url_leaves(v)
-    elif isinstance(tree, str):
-        yield tree
-
-
-async def test_nothing_leaves_loopback(sim: LoopbackExchanges, client_factory: Any, monkeypatch: Any) -> None:
-    """Every API URL ccxt could use points at the simulator, and a full session resolves no other host."""
-    looked_up: list[Any] = []
-    real = socket.getaddrinfo
-
-    def spy(host: Any, *args: Any, **kwargs: Any) -> Any:
-        looked_up.append(host)
-        return real(host, *args, **kwargs)
-
-    monkeypatch.setattr(socket, "getaddrinfo", spy)
-    ex = client_factory(sim, V)
-    for tree in ("api", "test", "demo"):
-        leaves = list(url_leaves(ex.urls[tree]))
-        assert leaves and all(u.startswith(("http://127.0.0.1:", "ws://127.0.0.1:")) for u in leaves), tree
-    await ex.load_markets()
-    await ex.fetch_balance()
-    await ex.fetch_trading_fee(SYM)
-    await ex.fetch_time()
-    await ex.watch_order_book(SYM)
-    watcher = asyncio.create_task(ex.watch_orders(SYM))
-    await sim.venue(V).wait_for_subscription(lambda sub: sub[0] == "userData")
-    px, sz = sim.book(V, SYM).asks[0]
-    await ex.create_order(SYM, "limit", "buy", float(sz), float(px), {"timeInForce": "IOC"})
-    await asyncio.wait_for(watcher, 5)
-    assert set(looked_up) <= {"127.0.0.1"}

@@ -1,4 +1,8 @@
-"""Auth failures, rate limits and injected faults map to the exceptions ccxt raises for Binance's real codes."""
+"""Auth failures, rate limits and injected faults map to the exceptions ccxt raises for Binance's real codes.
+
+What every venue does alike (wrong secret, stale timestamp, 429 bursts, 5xx and hangs, order faults,
+crossed books) is tested once per venue in ``test_sim_venues.py``.
+"""
 
 from __future__ import annotations
 
@@ -8,39 +12,16 @@ from typing import Any
 import ccxt.pro as ccxtpro
 import pytest
 
-from exchanges.sim.base import ApiKey
 from exchanges.sim.harness import LoopbackExchanges
+from tests.integration.sim_common import SYM, ip_only_key, sim_fixture, synced_book, watch_fails
 
-SYM = "BTC/USDT"
 V = "binance"
+sim = sim_fixture(V, symbols=[SYM], seed=3, update_interval_ms=None, extra_keys={V: [ip_only_key(V)]})
 
 
-@pytest.fixture
-async def sim(sim_factory: Any) -> LoopbackExchanges:
-    whitelisted = ApiKey(
-        "binance-ipkey", "ip-secret", "", frozenset({"read", "trade"}), ip_whitelist=("10.1.2.3",), label="iponly"
-    )
-    return await sim_factory(venues=[V], symbols=[SYM], seed=3, update_interval_ms=None, extra_keys={V: [whitelisted]})
-
-
-async def resynced(ex: Any, sim: LoopbackExchanges, timeout_s: float = 5.0) -> Any:
+async def resynced(ex: Any, sim: LoopbackExchanges) -> Any:
     """Watch (through ccxt's own resubscribe after a sync error) until the book has the current update id."""
-    target = sim.book(V, SYM).seq
-    async with asyncio.timeout(timeout_s):
-        while True:
-            ob = ex.orderbooks.get(SYM)
-            if ob is not None and ob["nonce"] == target:
-                return ob
-            try:
-                await asyncio.wait_for(ex.watch_order_book(SYM), 0.2)
-            except (TimeoutError, ccxtpro.InvalidNonce):
-                continue
-
-
-async def test_wrong_secret_is_authentication_error(sim: LoopbackExchanges, client_factory: Any) -> None:
-    ex = client_factory(sim, V, secret="not-the-secret")
-    with pytest.raises(ccxtpro.AuthenticationError, match="-1022"):
-        await ex.fetch_balance()
+    return await synced_book(ex, sim, V, retry=(ccxtpro.InvalidNonce,))
 
 
 async def test_unknown_key_and_ip_whitelist(sim: LoopbackExchanges, client_factory: Any) -> None:
@@ -50,14 +31,6 @@ async def test_unknown_key_and_ip_whitelist(sim: LoopbackExchanges, client_facto
         await client_factory(sim, V, apiKey="not a key!").fetch_balance()
     with pytest.raises(ccxtpro.AuthenticationError, match="-2015"):  # Binance: -2015 for a foreign IP as well
         await client_factory(sim, V, key="iponly").fetch_balance()
-
-
-async def test_stale_timestamp_is_invalid_nonce(sim: LoopbackExchanges, client_factory: Any) -> None:
-    ex = client_factory(sim, V, options={"timeDifference": 60_000})  # client clock 60 s behind
-    with pytest.raises(ccxtpro.InvalidNonce, match="-1021"):
-        await ex.fetch_balance()
-    sim.venue(V).clock_offset_ms = -60_000  # now the server is skewed the same way: accepted
-    assert "USDT" in await ex.fetch_balance()
 
 
 async def test_read_only_key_cannot_trade(sim: LoopbackExchanges, client_factory: Any) -> None:
@@ -74,16 +47,6 @@ async def test_read_only_key_cannot_trade(sim: LoopbackExchanges, client_factory
         await ex.create_order(SYM, "limit", "buy", 0.001, px)  # reads -2015 as a temporary ban (its workaround)
     restrictions = await ex.sapi_get_account_apirestrictions()
     assert (restrictions["enableReading"], restrictions["enableSpotAndMarginTrading"]) == (True, False)
-
-
-async def test_rate_limit_burst_is_ddos_protection(sim: LoopbackExchanges, client_factory: Any) -> None:
-    ex = client_factory(sim, V)
-    await ex.load_markets()
-    sim.venue(V).faults.rate_limit_burst = 2
-    for _ in range(2):
-        with pytest.raises(ccxtpro.DDoSProtection, match="-1003"):  # HTTP 429: ccxt raises before the code
-            await ex.fetch_balance()
-    assert "USDT" in await ex.fetch_balance()
 
 
 async def test_request_weight_limit_then_ip_ban(sim: LoopbackExchanges, client_factory: Any) -> None:
@@ -106,35 +69,6 @@ async def test_request_weight_limit_then_ip_ban(sim: LoopbackExchanges, client_f
         await ex.fetch_time()
 
 
-async def test_rest_5xx_and_timeout(sim: LoopbackExchanges, client_factory: Any) -> None:
-    ex = client_factory(sim, V, timeout=300)
-    await ex.load_markets()
-    faults = sim.venue(V).faults
-    faults.rest_5xx_rate = 1.0
-    with pytest.raises(ccxtpro.ExchangeNotAvailable):
-        await ex.fetch_ticker(SYM)
-    faults.rest_5xx_rate, faults.rest_timeout_rate, faults.rest_timeout_ms = 0.0, 1.0, 800
-    with pytest.raises(ccxtpro.RequestTimeout):
-        await ex.fetch_ticker(SYM)
-    faults.rest_timeout_rate = 0.0
-    assert (await ex.fetch_ticker(SYM))["bid"] > 0
-
-
-async def test_order_reject_and_forced_partial_fill(sim: LoopbackExchanges, client_factory: Any) -> None:
-    ex = client_factory(sim, V)
-    await ex.load_markets()
-    venue = sim.venue(V)
-    px, sz = sim.book(V, SYM).asks[0]
-    venue.faults.reject_rate = 1.0
-    with pytest.raises(ccxtpro.InvalidOrder, match="-2010"):
-        await ex.create_order(SYM, "limit", "buy", float(sz), float(px), {"timeInForce": "IOC"})
-    venue.faults.reject_rate = 0.0
-    venue.faults.partial_fill_ratio = 0.5  # every taker fill stops at half the order
-    order = await ex.create_order(SYM, "limit", "buy", 0.0002, float(px), {"timeInForce": "IOC"})
-    fetched = await ex.fetch_order(order["id"], SYM)
-    assert fetched["filled"] == 0.0001 and fetched["status"] == "expired"
-
-
 async def test_sequence_gap_then_resync(sim: LoopbackExchanges, client_factory: Any, book_as_floats: Any) -> None:
     ex = client_factory(sim, V, key=None)
     await ex.watch_order_book(SYM)
@@ -144,10 +78,7 @@ async def test_sequence_gap_then_resync(sim: LoopbackExchanges, client_factory: 
     sim.step()  # this diff is dropped on the way to the client ...
     faults.gap_rate = 0.0
     sim.step()  # ... so this one starts at U > last u + 1
-    with pytest.raises(ccxtpro.ChecksumError):
-        async with asyncio.timeout(5):
-            while True:
-                await ex.watch_order_book(SYM)
+    await watch_fails(ex, ccxtpro.ChecksumError)
     ob = await resynced(ex, sim)  # ccxt resubscribes and fetches a new REST snapshot
     assert sum(r["path"].startswith("/api/v3/depth") for r in sim.venue(V).request_log) == snapshots + 1
     for _ in range(20):
@@ -173,27 +104,9 @@ async def test_duplicates_are_harmless_reorders_force_a_resync(
     sim.step()  # the second diff overtakes the first: U != last u + 1
     faults.reorder_rate = 0.0
     sim.step()
-    with pytest.raises(ccxtpro.ChecksumError):
-        async with asyncio.timeout(5):
-            while True:
-                await ex.watch_order_book(SYM)
+    await watch_fails(ex, ccxtpro.ChecksumError)
     ob = await resynced(ex, sim)
     assert [x[:2] for x in ob["asks"]] == book_as_floats(sim.book(V, SYM))[1]
-
-
-async def test_crossed_book_injection(sim: LoopbackExchanges, client_factory: Any) -> None:
-    ex = client_factory(sim, V, key=None)
-    await ex.watch_order_book(SYM)
-    sim.venue(V).inject_crossed(SYM, duration_ms=300, ticks=2)
-    sim.step()
-    view = sim.book(V, SYM)
-    assert view.bids[0][0] >= view.asks[0][0]
-    ob = await resynced(ex, sim)
-    assert ob["bids"][0][0] >= ob["asks"][0][0]
-    for _ in range(5):
-        sim.step()  # 500 ms of market time later the book is sane again
-    view = sim.book(V, SYM)
-    assert view.bids[0][0] < view.asks[0][0]
 
 
 async def test_disconnect_and_delayed_messages(sim_factory: Any, client_factory: Any) -> None:
@@ -202,10 +115,7 @@ async def test_disconnect_and_delayed_messages(sim_factory: Any, client_factory:
     venue = sim.venue(V)
     await ex.watch_order_book(SYM)
     assert await venue.disconnect_all() == 1
-    with pytest.raises(ccxtpro.NetworkError):
-        async with asyncio.timeout(5):
-            while True:
-                await ex.watch_order_book(SYM)
+    await watch_fails(ex, ccxtpro.NetworkError)
     ob = await asyncio.wait_for(ex.watch_order_book(SYM), 5)  # reconnects, resubscribes, new snapshot
     assert ob["bids"] and ob["asks"]
     venue.faults.delay_ms = 150  # every frame now leaves the server 150 ms after it was queued
@@ -229,9 +139,6 @@ async def test_stall_discards_frames_then_ccxt_resyncs(
     await eventually(lambda: session.dropped >= 1)
     venue.stalled_until = 0.0
     sim.step()  # the next diff no longer chains onto the client's book
-    with pytest.raises(ccxtpro.ChecksumError):
-        async with asyncio.timeout(5):
-            while True:
-                await ex.watch_order_book(SYM)
+    await watch_fails(ex, ccxtpro.ChecksumError)
     ob = await resynced(ex, sim)
     assert [x[:2] for x in ob["bids"]] == book_as_floats(sim.book(V, SYM))[0]

@@ -5,35 +5,16 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from decimal import Decimal
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-import aiohttp
-import pytest
-
 from exchanges.sim.binance.auth import sign
 from exchanges.sim.harness import LoopbackExchanges
+from tests.integration.sim_common import SYM, apply_levels, assert_levels_equal, recorded, sim_fixture
 
-SYM = "BTC/USDT"
 V = "binance"
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "binance"
-
-
-def recorded(name: str) -> Any:
-    return json.loads((FIXTURES / name).read_text())["response"]
-
-
-@pytest.fixture
-async def sim(sim_factory: Any) -> LoopbackExchanges:
-    return await sim_factory(venues=[V], symbols=[SYM, "ETH/USDT"], seed=11, update_interval_ms=None)
-
-
-@pytest.fixture
-async def http() -> Any:
-    async with aiohttp.ClientSession() as session:
-        yield session
+sim = sim_fixture(V, symbols=[SYM, "ETH/USDT"], seed=11, update_interval_ms=None)
+GTC = {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "timeInForce": "GTC"}
 
 
 async def call(
@@ -66,55 +47,35 @@ async def call(
 
 async def test_rest_key_sets_match_recorded_binance_responses(sim: LoopbackExchanges, http: Any) -> None:
     _, info = await call(http, sim, "GET", "/api/v3/exchangeInfo", signed=False, key=None)
-    rec = recorded("exchange_info_symbol.json")
+    rec = recorded(V, "exchange_info_symbol.json")
     sym = info["symbols"][0]
     assert set(sym) == set(rec) and sym["status"] == "TRADING"
     rec_filters = {f["filterType"]: set(f) for f in rec["filters"]}
     assert all(set(f) == rec_filters[f["filterType"]] for f in sym["filters"])
     assert {f["filterType"] for f in sym["filters"]} >= {"PRICE_FILTER", "LOT_SIZE", "NOTIONAL"}
     _, acct = await call(http, sim, "GET", "/api/v3/account")
-    assert set(acct) == set(recorded("account.json"))
-    assert set(acct["balances"][0]) == set(recorded("account.json")["balances"][0])
-    status, placed = await call(
-        http,
-        sim,
-        "POST",
-        "/api/v3/order",
-        {
-            "symbol": "BTCUSDT",
-            "side": "BUY",
-            "type": "LIMIT",
-            "timeInForce": "GTC",
-            "quantity": "0.001",
-            "price": "10000",
-            "newClientOrderId": "wire1",
-            "newOrderRespType": "FULL",
-        },
-    )
-    assert status == 200 and set(placed) == set(recorded("create_order.json")) - {"icebergQty"}
+    assert set(acct) == set(recorded(V, "account.json"))
+    assert set(acct["balances"][0]) == set(recorded(V, "account.json")["balances"][0])
+    wire1 = {**GTC, "quantity": "0.001", "price": "10000", "newClientOrderId": "wire1", "newOrderRespType": "FULL"}
+    status, placed = await call(http, sim, "POST", "/api/v3/order", wire1)
+    assert status == 200 and set(placed) == set(recorded(V, "create_order.json")) - {"icebergQty"}
     assert (placed["status"], placed["clientOrderId"], placed["fills"]) == ("NEW", "wire1", [])
     assert isinstance(placed["orderId"], int) and isinstance(placed["transactTime"], int)
     _, order = await call(http, sim, "GET", "/api/v3/order", {"symbol": "BTCUSDT", "origClientOrderId": "wire1"})
-    assert set(order) == set(recorded("order.json")) and order["orderId"] == placed["orderId"]
+    assert set(order) == set(recorded(V, "order.json")) and order["orderId"] == placed["orderId"]
     _, open_orders = await call(http, sim, "GET", "/api/v3/openOrders", {"symbol": "BTCUSDT"})
-    assert [set(o) for o in open_orders] == [set(recorded("open_orders.json")[0])]
+    assert [set(o) for o in open_orders] == [set(recorded(V, "open_orders.json")[0])]
     px = str(sim.book(V, SYM).asks[0][0])
-    await call(
-        http,
-        sim,
-        "POST",
-        "/api/v3/order",
-        {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "timeInForce": "IOC", "quantity": "0.001", "price": px},
-    )
+    await call(http, sim, "POST", "/api/v3/order", {**GTC, "timeInForce": "IOC", "quantity": "0.001", "price": px})
     _, trades = await call(http, sim, "GET", "/api/v3/myTrades", {"symbol": "BTCUSDT"})
-    assert set(trades[0]) == set(recorded("my_trades.json")[0]) and trades[0]["commissionAsset"] == "BTC"
+    assert set(trades[0]) == set(recorded(V, "my_trades.json")[0]) and trades[0]["commissionAsset"] == "BTC"
     _, depth = await call(http, sim, "GET", "/api/v3/depth?symbol=BTCUSDT&limit=2", key=None)
-    assert set(depth) == set(recorded("depth.json")) and len(depth["bids"]) == 2
+    assert set(depth) == set(recorded(V, "depth.json")) and len(depth["bids"]) == 2
     assert depth["lastUpdateId"] == sim.book(V, SYM).seq and depth["bids"][0][0].endswith("0" * 6)
     _, ticker = await call(http, sim, "GET", "/api/v3/ticker/24hr?symbol=BTCUSDT", key=None)
-    assert set(ticker) == set(recorded("ticker_24hr.json"))
+    assert set(ticker) == set(recorded(V, "ticker_24hr.json"))
     _, fee = await call(http, sim, "GET", "/sapi/v1/asset/tradeFee", {"symbol": "BTCUSDT"})
-    assert [set(f) for f in fee] == [set(recorded("trade_fee.json")[0])]
+    assert [set(f) for f in fee] == [set(recorded(V, "trade_fee.json")[0])]
     _, server_time = await call(http, sim, "GET", "/api/v3/time", key=None)
     assert set(server_time) == {"serverTime"}
 
@@ -171,16 +132,11 @@ async def test_depth_diffs_chain_onto_the_rest_snapshot(sim: LoopbackExchanges, 
         assert frame["U"] == last + 1 and frame["u"] >= frame["U"]  # contiguous ids
         assert frame["E"] >= sent_before  # send time, non-decreasing
         last, sent_before = frame["u"], frame["E"]
-        for side, levels in ((bids, frame["b"]), (asks, frame["a"])):
-            for p, q in levels:
-                if Decimal(q) == 0:
-                    side.pop(p, None)
-                else:
-                    side[p] = q
+        apply_levels(bids, frame["b"])
+        apply_levels(asks, frame["a"])
     view = sim.book(V, SYM)
     assert last == view.seq
-    assert sorted((Decimal(p), Decimal(q)) for p, q in bids.items()) == sorted(view.bids)
-    assert sorted((Decimal(p), Decimal(q)) for p, q in asks.items()) == sorted(view.asks)
+    assert_levels_equal(bids, asks, view)
 
 
 async def test_same_seed_same_depth_messages(sim_factory: Any, http: Any) -> None:
@@ -199,92 +155,16 @@ BAD_ORDERS: list[tuple[Any, ...]] = [
     ({"symbol": "BTCUSDT", "side": "BUY", "type": "STOP_LOSS", "quantity": "1", "stopPrice": "1"}, 400, -1116),
     ({"symbol": "BTCUSDT", "side": "HOLD", "type": "MARKET", "quantity": "1"}, 400, -1117),
     ({"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "quantity": "1", "price": "1000"}, 400, -1102),  # tif
-    (
-        {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "timeInForce": "DAY", "quantity": "1", "price": "1"},
-        400,
-        -1115,
-    ),
+    ({**GTC, "timeInForce": "DAY", "quantity": "1", "price": "1"}, 400, -1115),
     ({"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": "abc"}, 400, -1100),
     ({"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET"}, 400, -1102),
     ({"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": "1", "price": "1"}, 400, -1106),
-    (
-        {
-            "symbol": "BTCUSDT",
-            "side": "BUY",
-            "type": "LIMIT",
-            "timeInForce": "GTC",
-            "quantity": "0.01",
-            "price": "1000.05",
-        },
-        400,
-        -1013,
-        "PRICE_FILTER",
-    ),
-    (
-        {
-            "symbol": "BTCUSDT",
-            "side": "SELL",
-            "type": "LIMIT",
-            "timeInForce": "GTC",
-            "quantity": "0.000009",
-            "price": "600000",
-        },
-        400,
-        -1013,
-        "LOT_SIZE",
-    ),  # below minQty
-    (
-        {
-            "symbol": "BTCUSDT",
-            "side": "BUY",
-            "type": "LIMIT",
-            "timeInForce": "GTC",
-            "quantity": "0.00002",
-            "price": "60000",
-        },
-        400,
-        -1013,
-        "NOTIONAL",
-    ),
-    (
-        {
-            "symbol": "BTCUSDT",
-            "side": "BUY",
-            "type": "LIMIT",
-            "timeInForce": "GTC",
-            "quantity": "100",
-            "price": "60000",
-        },
-        400,
-        -2010,
-        "insufficient balance",
-    ),
-    (
-        {
-            "symbol": "BTCUSDT",
-            "side": "BUY",
-            "type": "LIMIT",
-            "timeInForce": "GTC",
-            "quantity": "0.001",
-            "price": "10000",
-            "newClientOrderId": "bad id!",
-        },
-        400,
-        -1100,
-    ),
-    (
-        {
-            "symbol": "BTCUSDT",
-            "side": "BUY",
-            "type": "LIMIT",
-            "timeInForce": "GTC",
-            "quantity": "0.001",
-            "price": "10000",
-            "recvWindow": "70000",
-        },
-        400,
-        -1131,
-    ),
+    ({**GTC, "quantity": "0.01", "price": "1000.05"}, 400, -1013, "PRICE_FILTER"),
+    ({**GTC, "side": "SELL", "quantity": "0.000009", "price": "600000"}, 400, -1013, "LOT_SIZE"),  # below minQty
+    ({**GTC, "quantity": "0.00002", "price": "60000"}, 400, -1013, "NOTIONAL"),
+    ({**GTC, "quantity": "100", "price": "60000"}, 400, -2010, "insufficient balance"),
+    ({**GTC, "quantity": "0.001", "price": "10000", "newClientOrderId": "bad id!"}, 400, -1100),
+    ({**GTC, "quantity": "0.001", "price": "10000", "recvWindow": "70000"}, 400, -1131),
 ]
 
 

@@ -5,35 +5,17 @@ from __future__ import annotations
 import asyncio
 import json
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
-
-import aiohttp
-import pytest
 
 from exchanges.sim.bybit.auth import sign
 from exchanges.sim.harness import LoopbackExchanges
 from exchanges.sim.market import VenueProfile
+from tests.integration.sim_common import SYM, apply_levels, assert_levels_equal, recorded, sim_fixture
 
-SYM = "BTC/USDT"
 V = "bybit"
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "bybit"
-
-
-def recorded(name: str) -> Any:
-    return json.loads((FIXTURES / name).read_text())["response"]
-
-
-@pytest.fixture
-async def sim(sim_factory: Any) -> LoopbackExchanges:
-    return await sim_factory(venues=[V], symbols=[SYM, "ETH/USDT"], seed=11, update_interval_ms=None)
-
-
-@pytest.fixture
-async def http() -> Any:
-    async with aiohttp.ClientSession() as session:
-        yield session
+sim = sim_fixture(V, symbols=[SYM, "ETH/USDT"], seed=11, update_interval_ms=None)
+ORDER = {"category": "spot", "symbol": "BTCUSDT", "side": "Buy", "orderType": "Limit", "qty": "0.001", "price": "10000"}
 
 
 async def call(
@@ -70,7 +52,7 @@ def keys_of(item: dict[str, Any]) -> set[str]:
 
 async def test_rest_key_sets_match_recorded_bybit_responses(sim: LoopbackExchanges, http: Any) -> None:
     _, inst = await call(http, sim, "GET", "/v5/market/instruments-info", {"category": "spot"}, key=None)
-    rec = recorded("instrument.json")
+    rec = recorded(V, "instrument.json")
     item = inst["result"]["list"][0]
     assert set(item) == set(rec) and item["status"] == "Trading"
     assert (set(item["lotSizeFilter"]), set(item["priceFilter"])) == (
@@ -79,54 +61,26 @@ async def test_rest_key_sets_match_recorded_bybit_responses(sim: LoopbackExchang
     )
     assert set(inst) == {"retCode", "retMsg", "result", "retExtInfo", "time"} and inst["retCode"] == 0
     _, wallet = await call(http, sim, "GET", "/v5/account/wallet-balance", {"accountType": "UNIFIED"})
-    rec_w = recorded("wallet_balance.json")["result"]["list"][0]
+    rec_w = recorded(V, "wallet_balance.json")["result"]["list"][0]
     assert set(wallet["result"]["list"][0]) == set(rec_w)
     assert set(wallet["result"]["list"][0]["coin"][0]) == set(rec_w["coin"][0])
-    status, placed = await call(
-        http,
-        sim,
-        "POST",
-        "/v5/order/create",
-        {
-            "category": "spot",
-            "symbol": "BTCUSDT",
-            "side": "Buy",
-            "orderType": "Limit",
-            "qty": "0.001",
-            "price": "10000",
-            "orderLinkId": "wire1",
-        },
-    )
-    assert status == 200 and set(placed["result"]) == set(recorded("create_order.json")["result"])
+    status, placed = await call(http, sim, "POST", "/v5/order/create", {**ORDER, "orderLinkId": "wire1"})
+    assert status == 200 and set(placed["result"]) == set(recorded(V, "create_order.json")["result"])
     _, rt = await call(http, sim, "GET", "/v5/order/realtime", {"category": "spot", "orderLinkId": "wire1"})
-    spot_keys = keys_of(recorded("order_spot.json")["result"]["list"][0])
-    recent_keys = keys_of(recorded("order_recent.json")["result"]["list"][0])
+    spot_keys = keys_of(recorded(V, "order_spot.json")["result"]["list"][0])
+    recent_keys = keys_of(recorded(V, "order_recent.json")["result"]["list"][0])
     order = rt["result"]["list"][0]
     assert set(order) >= spot_keys and set(order) - spot_keys <= recent_keys - {"tpslMode"}
     assert (order["orderStatus"], order["orderLinkId"], rt["result"]["category"]) == ("New", "wire1", "spot")
     px = str(sim.book(V, SYM).asks[0][0])
-    await call(
-        http,
-        sim,
-        "POST",
-        "/v5/order/create",
-        {
-            "category": "spot",
-            "symbol": "BTCUSDT",
-            "side": "Buy",
-            "orderType": "Limit",
-            "qty": "0.001",
-            "price": px,
-            "timeInForce": "IOC",
-        },
-    )
+    await call(http, sim, "POST", "/v5/order/create", {**ORDER, "price": px, "timeInForce": "IOC"})
     _, execs = await call(http, sim, "GET", "/v5/execution/list", {"category": "spot", "symbol": "BTCUSDT"})
-    rec_e = keys_of(recorded("execution.json")["result"]["list"][0])
+    rec_e = keys_of(recorded(V, "execution.json")["result"]["list"][0])
     assert set(execs["result"]["list"][0]) >= rec_e and set(execs["result"]["list"][0]) - rec_e == {"createType"}
     _, book = await call(
         http, sim, "GET", "/v5/market/orderbook", {"category": "spot", "symbol": "BTCUSDT", "limit": 2}, key=None
     )
-    assert set(book["result"]) - set(recorded("orderbook.json")["result"]) == {"seq"}  # seq: as in swap books
+    assert set(book["result"]) - set(recorded(V, "orderbook.json")["result"]) == {"seq"}  # seq: as in swap books
     assert len(book["result"]["b"]) == 2 and book["result"]["seq"] == sim.book(V, SYM).seq
     for path, params, name in (
         ("/v5/market/time", {}, "time.json"),
@@ -134,9 +88,9 @@ async def test_rest_key_sets_match_recorded_bybit_responses(sim: LoopbackExchang
         ("/v5/account/info", {}, "account_info.json"),
     ):
         _, got = await call(http, sim, "GET", path, params, key=None if path.endswith("time") else "trader")
-        assert set(got["result"]) == set(recorded(name)["result"]), path
+        assert set(got["result"]) == set(recorded(V, name)["result"]), path
     _, fee = await call(http, sim, "GET", "/v5/account/fee-rate", {"category": "spot", "symbol": "BTCUSDT"})
-    assert set(fee["result"]["list"][0]) == set(recorded("fee_rate.json"))
+    assert set(fee["result"]["list"][0]) == set(recorded(V, "fee_rate.json"))
 
 
 async def collect_book(sim: LoopbackExchanges, http: Any, topic: str, steps: int) -> list[dict[str, Any]]:
@@ -168,12 +122,8 @@ def replay(frames: list[dict[str, Any]]) -> tuple[dict[str, str], dict[str, str]
         if frame["type"] == "snapshot":
             bids.clear()
             asks.clear()
-        for side, levels in ((bids, frame["data"]["b"]), (asks, frame["data"]["a"])):
-            for p, q in levels:
-                if Decimal(q) == 0:
-                    side.pop(p, None)
-                else:
-                    side[p] = q
+        apply_levels(bids, frame["data"]["b"])
+        apply_levels(asks, frame["data"]["a"])
     return bids, asks
 
 
@@ -188,9 +138,7 @@ async def test_book_topic_snapshot_then_deltas(sim: LoopbackExchanges, http: Any
     assert ts == sorted(set(ts))  # strictly increasing send times
     view = sim.book(V, SYM)
     assert frames[-1]["data"]["seq"] == view.seq and frames[-1]["cts"] == view.ts_ms
-    bids, asks = replay(frames)
-    assert sorted((Decimal(p), Decimal(q)) for p, q in bids.items()) == sorted(view.bids)
-    assert sorted((Decimal(p), Decimal(q)) for p, q in asks.items()) == sorted(view.asks)
+    assert_levels_equal(*replay(frames), view)
 
 
 async def test_depth_limited_views(sim_factory: Any, http: Any) -> None:
@@ -199,11 +147,8 @@ async def test_depth_limited_views(sim_factory: Any, http: Any) -> None:
         venues=[V], symbols=[SYM], seed=4, update_interval_ms=None, profiles={V: VenueProfile(levels=60)}
     )
     frames = await collect_book(sim, http, "orderbook.50.BTCUSDT", 40)
-    bids, asks = replay(frames)
-    view = sim.book(V, SYM, depth=50)
     assert len(sim.book(V, SYM).bids) > 50
-    assert sorted((Decimal(p), Decimal(q)) for p, q in bids.items()) == sorted(view.bids)
-    assert sorted((Decimal(p), Decimal(q)) for p, q in asks.items()) == sorted(view.asks)
+    assert_levels_equal(*replay(frames), sim.book(V, SYM, depth=50))
     top = await collect_book(sim, http, "orderbook.1.BTCUSDT", 20)
     assert all(f["type"] == "snapshot" and len(f["data"]["b"]) == 1 for f in top)
     best = sim.book(V, SYM, depth=1)
@@ -239,7 +184,6 @@ async def test_same_seed_same_book_messages(sim_factory: Any, http: Any) -> None
     assert runs[0] == runs[1]
 
 
-ORDER = {"category": "spot", "symbol": "BTCUSDT", "side": "Buy", "orderType": "Limit", "qty": "0.001", "price": "10000"}
 BAD_ORDERS: list[tuple[dict[str, Any], int]] = [
     ({**ORDER, "category": "futures"}, 10001),
     ({**ORDER, "category": "linear"}, 10001),

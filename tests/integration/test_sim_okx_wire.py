@@ -6,40 +6,21 @@ import asyncio
 import json
 import zlib
 from datetime import UTC, datetime
-from decimal import Decimal
-from pathlib import Path
 from typing import Any
-
-import aiohttp
-import pytest
 
 from exchanges.sim.harness import LoopbackExchanges
 from exchanges.sim.okx.auth import sign
+from tests.integration.sim_common import SYM, apply_levels, assert_levels_equal, recorded, sim_fixture
 
-SYM = "BTC/USDT"
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "okx"
-
-
-def recorded(name: str) -> dict[str, Any]:
-    return json.loads((FIXTURES / name).read_text())["response"]  # type: ignore[no-any-return]
-
-
-@pytest.fixture
-async def sim(sim_factory: Any) -> LoopbackExchanges:
-    return await sim_factory(venues=["okx"], symbols=[SYM, "ETH/USDT"], seed=11, update_interval_ms=None)
-
-
-@pytest.fixture
-async def http() -> Any:
-    async with aiohttp.ClientSession() as session:
-        yield session
+V = "okx"
+sim = sim_fixture(V, symbols=[SYM, "ETH/USDT"], seed=11, update_interval_ms=None)
 
 
 async def okx_call(
     http: Any, sim: LoopbackExchanges, method: str, path: str, body: str = "", key: str = "trader"
 ) -> tuple[int, dict[str, Any]]:
     """A signed OKX request with a raw body (so malformed JSON can be sent)."""
-    k = sim.keys["okx"][key]
+    k = sim.keys[V][key]
     ts = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     headers = {
         "OK-ACCESS-KEY": k.key,
@@ -48,16 +29,16 @@ async def okx_call(
         "OK-ACCESS-SIGN": sign(k.secret, ts + method + path + body),
         "Content-Type": "application/json",
     }
-    async with http.request(method, sim.base_urls["okx"] + path, data=body or None, headers=headers) as r:
+    async with http.request(method, sim.base_urls[V] + path, data=body or None, headers=headers) as r:
         return r.status, await r.json(content_type=None)
 
 
 async def test_rest_key_sets_match_recorded_okx_responses(sim: LoopbackExchanges, http: Any) -> None:
     _, inst = await okx_call(http, sim, "GET", "/api/v5/public/instruments?instType=SPOT")
-    assert set(inst["data"][0]) == set(recorded("instruments.json")["data"][0])
+    assert set(inst["data"][0]) == set(recorded(V, "instruments.json")["data"][0])
     assert inst["data"][0]["state"] == "live"
     _, bal = await okx_call(http, sim, "GET", "/api/v5/account/balance")
-    rec = recorded("balance.json")["data"][0]
+    rec = recorded(V, "balance.json")["data"][0]
     assert set(bal["data"][0]) == set(rec)
     assert set(bal["data"][0]["details"][0]) == set(rec["details"][0])
     status, placed = await okx_call(
@@ -79,21 +60,16 @@ async def test_rest_key_sets_match_recorded_okx_responses(sim: LoopbackExchanges
             ]
         ),
     )
-    assert status == 200 and set(placed) == set(recorded("create_order.json"))
-    assert set(placed["data"][0]) == set(recorded("create_order.json")["data"][0])
+    assert status == 200 and set(placed) == set(recorded(V, "create_order.json"))
+    assert set(placed["data"][0]) == set(recorded(V, "create_order.json")["data"][0])
     _, order = await okx_call(http, sim, "GET", "/api/v5/trade/order?instId=BTC-USDT&clOrdId=wire1")
-    assert set(order["data"][0]) == set(recorded("order.json")["data"][0])
+    assert set(order["data"][0]) == set(recorded(V, "order.json")["data"][0])
     assert order["data"][0]["state"] == "live" and order["data"][0]["ordType"] == "limit"
-    px = str(sim.book("okx", SYM).asks[0][0])
-    await okx_call(
-        http,
-        sim,
-        "POST",
-        "/api/v5/trade/order",
-        json.dumps({"instId": "BTC-USDT", "tdMode": "cash", "side": "buy", "ordType": "ioc", "px": px, "sz": "0.0001"}),
-    )
+    px = str(sim.book(V, SYM).asks[0][0])
+    ioc = {"instId": "BTC-USDT", "tdMode": "cash", "side": "buy", "ordType": "ioc", "px": px, "sz": "0.0001"}
+    await okx_call(http, sim, "POST", "/api/v5/trade/order", json.dumps(ioc))
     _, fills = await okx_call(http, sim, "GET", "/api/v5/trade/fills?instId=BTC-USDT")
-    assert set(fills["data"][0]) == set(recorded("fills.json")["data"][0])
+    assert set(fills["data"][0]) == set(recorded(V, "fills.json")["data"][0])
     assert fills["data"][0]["feeCcy"] == "BTC"
     for path, name in (
         ("/api/v5/account/config", "account_config.json"),
@@ -101,7 +77,7 @@ async def test_rest_key_sets_match_recorded_okx_responses(sim: LoopbackExchanges
         ("/api/v5/account/trade-fee?instType=SPOT&instId=BTC-USDT", "trade_fee.json"),
     ):
         _, body = await okx_call(http, sim, "GET", path)
-        assert set(body["data"][0]) == set(recorded(name)["data"][0]), path
+        assert set(body["data"][0]) == set(recorded(V, name)["data"][0]), path
 
 
 def okx_checksum(bids: dict[str, str], asks: dict[str, str]) -> int:
@@ -120,7 +96,7 @@ def okx_checksum(bids: dict[str, str], asks: dict[str, str]) -> int:
 
 async def collect_books(sim: LoopbackExchanges, http: Any, steps: int) -> list[dict[str, Any]]:
     frames = []
-    url = sim.base_urls["okx"].replace("http", "ws") + "/ws/v5/public"
+    url = sim.base_urls[V].replace("http", "ws") + "/ws/v5/public"
     async with http.ws_connect(url) as ws:
         await ws.send_str(json.dumps({"op": "subscribe", "args": [{"channel": "books", "instId": "BTC-USDT"}]}))
         assert json.loads((await ws.receive()).data)["event"] == "subscribe"
@@ -142,22 +118,16 @@ async def test_books_seq_chain_and_crc32_checksum(sim: LoopbackExchanges, http: 
         if last_seq is not None:
             assert frame["action"] == "update" and d["prevSeqId"] == last_seq
         last_seq = d["seqId"]
-        for side, levels in ((bids, d["bids"]), (asks, d["asks"])):
-            for px, sz, _, _ in levels:
-                if sz == "0":
-                    side.pop(px, None)
-                else:
-                    side[px] = sz
+        apply_levels(bids, d["bids"])
+        apply_levels(asks, d["asks"])
         assert d["checksum"] == okx_checksum(bids, asks)
-    view = sim.book("okx", SYM)  # the client-side replay ends on exactly the simulator's book
-    assert {Decimal(p): Decimal(s) for p, s in bids.items()} == dict(view.bids)
-    assert {Decimal(p): Decimal(s) for p, s in asks.items()} == dict(view.asks)
+    assert_levels_equal(bids, asks, sim.book(V, SYM))  # the client-side replay ends on the simulator's book
 
 
 async def test_same_seed_same_book_messages(sim_factory: Any, http: Any) -> None:
     runs = []
     for _ in range(2):
-        sim = await sim_factory(venues=["okx"], symbols=[SYM], seed=99, update_interval_ms=None)
+        sim = await sim_factory(venues=[V], symbols=[SYM], seed=99, update_interval_ms=None)
         frames = await collect_books(sim, http, 40)
         runs.append([(f["data"][0]["seqId"], f["data"][0]["bids"], f["data"][0]["asks"]) for f in frames])
         await sim.stop()
@@ -210,14 +180,14 @@ async def test_bad_rest_input_gets_okx_errors(sim: LoopbackExchanges, http: Any)
     for params, s_code in order_cases:
         _, got = await okx_call(http, sim, "POST", "/api/v5/trade/batch-orders", json.dumps([params]))
         assert (got["code"], got["data"][0]["sCode"]) == ("1", s_code), params
-    async with http.get(sim.base_urls["okx"] + "/api/v5/nope") as r:
+    async with http.get(sim.base_urls[V] + "/api/v5/nope") as r:
         assert r.status == 404
     _, alive = await okx_call(http, sim, "GET", "/api/v5/public/time")
     assert alive["code"] == "0"
 
 
 async def test_bad_ws_input_gets_okx_errors(sim: LoopbackExchanges, http: Any) -> None:
-    base = sim.base_urls["okx"].replace("http", "ws") + "/ws/v5"
+    base = sim.base_urls[V].replace("http", "ws") + "/ws/v5"
     async with http.ws_connect(base + "/public") as ws:
         for frame, code in [
             ("{oops", "60012"),
@@ -235,7 +205,7 @@ async def test_bad_ws_input_gets_okx_errors(sim: LoopbackExchanges, http: Any) -
     async with http.ws_connect(base + "/private") as ws:
         await ws.send_str(json.dumps({"op": "subscribe", "args": [{"channel": "orders", "instType": "ANY"}]}))
         assert json.loads((await ws.receive()).data)["code"] == "60011"
-        k = sim.keys["okx"]["trader"]
+        k = sim.keys[V]["trader"]
         bad = {"apiKey": k.key, "passphrase": k.passphrase, "timestamp": "1", "sign": "x"}
         await ws.send_str(json.dumps({"op": "login", "args": [bad]}))
         assert json.loads((await ws.receive()).data)["code"] == "60006"
@@ -249,8 +219,8 @@ async def test_bad_ws_input_gets_okx_errors(sim: LoopbackExchanges, http: Any) -
 
 
 async def test_ws_duplicate_reorder_and_delay_faults(sim: LoopbackExchanges, http: Any) -> None:
-    url = sim.base_urls["okx"].replace("http", "ws") + "/ws/v5/public"
-    faults = sim.venue("okx").faults
+    url = sim.base_urls[V].replace("http", "ws") + "/ws/v5/public"
+    faults = sim.venue(V).faults
     async with http.ws_connect(url) as ws:
         await ws.send_str(json.dumps({"op": "subscribe", "args": [{"channel": "books", "instId": "BTC-USDT"}]}))
         await ws.receive()  # ack
@@ -269,7 +239,7 @@ async def test_ws_duplicate_reorder_and_delay_faults(sim: LoopbackExchanges, htt
         assert a > b
         faults.reorder_rate, faults.delay_ms = 0.0, 50
         assert sim.step()
-        assert (await next_seqs(1))[0] == sim.book("okx", SYM).seq
+        assert (await next_seqs(1))[0] == sim.book(V, SYM).seq
 
 
 NASTY_ORDERS: list[Any] = [
@@ -295,8 +265,8 @@ async def test_nasty_input_never_breaks_the_server(sim: LoopbackExchanges, http:
     for body in (json.dumps({"instId": ["x"], "ordId": "1"}), json.dumps([1, 2]), '"str"'):
         status, got = await okx_call(http, sim, "POST", "/api/v5/trade/cancel-order", body)
         assert status in (200, 400) and got["code"] not in ("0", "50026"), body
-    url = sim.base_urls["okx"].replace("http", "ws") + "/ws/v5/private"
-    k = sim.keys["okx"]["trader"]
+    url = sim.base_urls[V].replace("http", "ws") + "/ws/v5/private"
+    k = sim.keys[V]["trader"]
     ts = str(int(datetime.now(UTC).timestamp()))
     login = {
         "apiKey": k.key,

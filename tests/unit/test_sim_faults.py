@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from exchanges.sim.faults import FaultConfig, parse_duration_ms, parse_fault_spec
+from exchanges.sim.faults import FaultConfig, known_faults, parse_duration_ms, parse_fault_spec
 
 
 def test_parse_spec_with_durations_rates_and_venues() -> None:
@@ -27,3 +27,10 @@ def test_durations_and_seeded_rng() -> None:
     assert not FaultConfig().chance(0.0)
     burst = FaultConfig(rate_limit_burst=2)
     assert [burst.take_rate_limit_burst() for _ in range(3)] == [True, True, False]
+
+
+def test_rest_timeout_next_is_a_burst_in_the_spec() -> None:
+    cfg = parse_fault_spec("okx:rest_timeout_next=2,rest_timeout=5s")["okx"]
+    assert (cfg.rest_timeout_next, cfg.rest_timeout_ms, cfg.rest_timeout_rate) == (2, 5000, 0.0)
+    assert [cfg.take_rest_timeout_next() for _ in range(3)] == [True, True, False]
+    assert "rest_timeout_next" in known_faults()

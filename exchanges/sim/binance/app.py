@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import functools
 import random
 import string
 from collections import deque
 from decimal import Decimal
 from typing import Any
-from urllib.parse import urlsplit
 
 from aiohttp import web
 
@@ -16,6 +14,7 @@ from exchanges.sim.base import ApiKey, DialectSpec
 from exchanges.sim.binance import format as fmt
 from exchanges.sim.binance import rest, trade
 from exchanges.sim.binance.ws import WS_API_PATH, BinanceWs
+from exchanges.sim.dialect_util import ccxt_config, loopback_urls, ws_base
 from exchanges.sim.matching import MatchingEngine
 
 # Binance's documented spot limits: request weight per IP per minute, orders per account.
@@ -60,24 +59,16 @@ class BinanceServer(BinanceWs):
         return app
 
     def ccxt_config(self, base_url: str, key: ApiKey | None) -> dict[str, Any]:
-        ws_base = base_url.replace("http://", "ws://", 1)
-        urls = {tree: loopback_urls(default_urls()[tree], base_url, ws_base) for tree in ("api", "test", "demo")}
-        urls["api"]["ws"]["spot"] = urls["api"]["ws"]["margin"] = f"{ws_base}/ws"
-        urls["api"]["ws"]["ws-api"]["spot"] = f"{ws_base}{WS_API_PATH}"
-        config: dict[str, Any] = {
-            "urls": urls,
-            "options": {
-                "fetchMarkets": {"types": ["spot"]},  # else also /fapi and /dapi exchangeInfo
-                "fetchMargins": False,  # else, with keys, /sapi/v1/margin/allPairs and isolated pairs
-                "defaultType": "spot",
-                "fetchCurrencies": False,
-            },
-            "has": {"fetchCurrencies": False},  # else, with keys, /sapi/v1/capital/config/getall
-            "enableRateLimit": True,
+        urls = loopback_urls("binance", ("api", "test", "demo"), base_url)
+        urls["api"]["ws"]["spot"] = urls["api"]["ws"]["margin"] = f"{ws_base(base_url)}/ws"
+        urls["api"]["ws"]["ws-api"]["spot"] = f"{ws_base(base_url)}{WS_API_PATH}"
+        options = {
+            "fetchMarkets": {"types": ["spot"]},  # else also /fapi and /dapi exchangeInfo
+            "fetchMargins": False,  # else, with keys, /sapi/v1/margin/allPairs and isolated pairs
+            "defaultType": "spot",
+            "fetchCurrencies": False,
         }
-        if key is not None:
-            config.update(apiKey=key.key, secret=key.secret)
-        return config
+        return ccxt_config(urls, options, key)
 
     # helpers used by the handlers
     @property
@@ -95,19 +86,6 @@ class BinanceServer(BinanceWs):
         """A Binance-style generated clientOrderId (22 characters)."""
         return "".join(self._cid_rng.choices(string.ascii_letters + string.digits, k=22))
 
-    def base_for_quote(self, symbol: str, quote: Decimal) -> Decimal:
-        """Base amount a market sell must sell to raise ``quote`` (walking the live bids, floored to the lot)."""
-        book = self.market.book(self.venue, symbol)
-        g = book.grid
-        base, left = Decimal(0), quote
-        for tick, lots in book.sorted_levels("bid", published=False):
-            px, size = g.price(tick), g.size(lots)
-            take = min(size, left / px)
-            base, left = base + take, left - take * px
-            if left <= 0:
-                break
-        return (base // g.lot) * g.lot
-
     def note_rate_limited(self, ip: str, now_ms: int) -> None:
         """A 429: the IP stays limited until the minute's weight resets; after BAN_AFTER_429S within a minute
         it is banned for ``ban_ms`` (HTTP 418)."""
@@ -119,25 +97,6 @@ class BinanceServer(BinanceWs):
         if len(hits) >= BAN_AFTER_429S:
             self.banned_until[ip] = now_ms + self.ban_ms
             hits.clear()
-
-
-@functools.cache
-def default_urls() -> dict[str, Any]:
-    """ccxt.pro binance's own URL trees (api/test/demo) - every leaf is rewritten to the loopback server."""
-    import ccxt.pro
-
-    urls = ccxt.pro.binance().describe()["urls"]
-    return {tree: urls[tree] for tree in ("api", "test", "demo")}
-
-
-def loopback_urls(tree: Any, http_base: str, ws_base: str) -> Any:
-    """Replace scheme and host of every URL leaf (keeping the path) so nothing can reach a real host."""
-    if isinstance(tree, dict):
-        return {k: loopback_urls(v, http_base, ws_base) for k, v in tree.items()}
-    if isinstance(tree, str) and "://" in tree:
-        path = urlsplit(tree.replace("{hostname}", "host")).path.rstrip("/")
-        return (ws_base if tree.startswith("ws") else http_base) + path
-    return tree
 
 
 def make_app(market: Any, engine: MatchingEngine, keys: Any = (), faults: Any = None) -> web.Application:

@@ -7,16 +7,13 @@ the IP budget is Binance's 6000 per minute, answered with HTTP 429 / -1003 when 
 
 from __future__ import annotations
 
-import asyncio
-import logging
-import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from aiohttp import web
 
-from exchanges.sim.base import ApiKey
 from exchanges.sim.binance import format as fmt
 from exchanges.sim.binance.auth import (
     DUPLICATE_PARAM,
@@ -30,17 +27,13 @@ from exchanges.sim.binance.auth import (
     illegal,
     mandatory,
 )
+from exchanges.sim.dialect_util import KEY, SERVER_KEY, Handler, RestDialect, authorize, rest_middleware
 
 if TYPE_CHECKING:
     from exchanges.sim.binance.app import BinanceServer
 
-log = logging.getLogger(__name__)
-
-SERVER_KEY: web.AppKey[Any] = web.AppKey("binance_server")
 PARAMS: web.RequestKey[dict[str, str]] = web.RequestKey("binance_params", dict)
-KEY: web.RequestKey[ApiKey] = web.RequestKey("binance_key", ApiKey)
 routes = web.RouteTableDef()
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 Weight = int | Callable[[dict[str, str]], int]
 API = "/api/v3"
 SAPI = "/sapi/v1"
@@ -60,45 +53,46 @@ def error_response(e: BinanceError) -> web.Response:
     return web.json_response(e.body(), status=e.status, headers=headers)
 
 
-@web.middleware
-async def binance_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Faults, bans, uniform error bodies and request logging for every REST call."""
-    if request.path.startswith("/ws") or request.path.startswith("/stream"):
-        return await handler(request)
-    server = server_of(request)
-    f = server.faults
-    started = time.monotonic()
-    try:
-        until = server.banned_until.get(str(request.remote), 0)
-        if until > server.now_ms():
-            raise banned(until)
-        if f.take_rate_limit_burst():
-            raise TOO_MUCH_WEIGHT
-        if f.chance(f.rest_timeout_rate):
-            await asyncio.sleep(f.rest_timeout_ms / 1000)
-        if f.chance(f.rest_5xx_rate):  # a gateway answering for an overloaded backend
-            resp: web.StreamResponse = web.Response(
-                status=503,
-                text="<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>",
-                content_type="text/html",
-            )
-        else:
-            resp = await handler(request)
-    except BinanceError as e:
-        resp = error_response(e)
-    except web.HTTPException as e:
-        resp = web.Response(status=e.status, text=e.reason)
-    except Exception:
-        log.exception("sim.binance.rest_error path=%s", request.path)
-        resp = reply({"code": -1000, "msg": "An unknown error occurred while processing the request."}, 500)
-    server.log_request(
-        ts_ms=server.now_ms(),
-        method=request.method,
-        path=request.path_qs,
-        status=resp.status,
-        ms=round((time.monotonic() - started) * 1000, 3),
+def log_rejected_order(server: BinanceServer, key: str, params: dict[str, str], code: str) -> None:
+    """Record a new order refused before the engine (auth, rate limit, bad params) in the order log."""
+    server.engine.log_reject(
+        server.now_ms(),
+        key,
+        params.get("newClientOrderId", ""),
+        server.symbol_or_id(params),
+        code,
+        side=params.get("side", "").lower(),
+        type=params.get("type", "").lower(),
     )
-    return resp
+
+
+def log_rejected_request(server: BinanceServer, request: web.Request, body: str, code: str) -> None:
+    params = dict(parse_qsl(request.rel_url.raw_query_string) + parse_qsl(body))
+    log_rejected_order(server, request.headers.get("X-MBX-APIKEY", ""), params, code)
+
+
+def refuse_banned(server: BinanceServer, request: web.Request) -> None:
+    until = server.banned_until.get(str(request.remote), 0)
+    if until > server.now_ms():
+        raise banned(until)
+
+
+PLACEMENTS = frozenset({("POST", API + "/order")})
+DIALECT = RestDialect(
+    name="binance",
+    ws_prefixes=("/ws", "/stream"),
+    errors=BinanceError,
+    error_response=lambda server, e: error_response(e),
+    internal_error=lambda server: reply(
+        {"code": -1000, "msg": "An unknown error occurred while processing the request."}, 500
+    ),
+    rate_limited=TOO_MUCH_WEIGHT,
+    no_permission=REJECTED_KEY,
+    placements=PLACEMENTS,
+    log_rejected=log_rejected_request,
+    before=refuse_banned,
+)
+binance_middleware = rest_middleware(DIALECT)
 
 
 async def read_params(request: web.Request) -> tuple[dict[str, str], str]:
@@ -129,31 +123,17 @@ def endpoint(weight: Weight, security: str = "NONE") -> Callable[[Handler], Hand
                 server.note_rate_limited(ip, now)
                 raise TOO_MUCH_WEIGHT
             if security != "NONE":
-                try:
-                    key = authenticate_rest(
-                        server.keys,
-                        request.headers.get("X-MBX-APIKEY"),
-                        request.rel_url.raw_query_string,
-                        body,
-                        params,
-                        request.remote,
-                        now,
-                    )
-                    if ("trade" if security == "TRADE" else "read") not in key.permissions:
-                        raise REJECTED_KEY
-                except BinanceError as e:
-                    if request.method == "POST" and request.path == API + "/order":
-                        server.engine.log_reject(
-                            now,
-                            request.headers.get("X-MBX-APIKEY", ""),
-                            params.get("newClientOrderId", ""),
-                            server.symbol_or_id(params),
-                            str(e.code),
-                            side=params.get("side", "").lower(),
-                            type=params.get("type", "").lower(),
-                        )
-                    raise
-                request[KEY] = key
+                authenticate = partial(
+                    authenticate_rest,
+                    server.keys,
+                    request.headers.get("X-MBX-APIKEY"),
+                    request.rel_url.raw_query_string,
+                    body,
+                    params,
+                    request.remote,
+                    now,
+                )
+                authorize(DIALECT, request, body, authenticate, "trade" if security == "TRADE" else "read")
             return await fn(request)
 
         return wrapper
@@ -249,41 +229,38 @@ async def depth(request: web.Request) -> web.Response:
     return reply(fmt.depth(book, server.level_fmt(symbol), min(limit, 5000)))
 
 
+def per_symbol_reply(request: web.Request, item: Callable[[BinanceServer, str], Any]) -> web.Response:
+    """``item`` for the requested symbol (an object) or symbols (a list; default every symbol)."""
+    server, params = server_of(request), request[PARAMS]
+    out = [item(server, s) for s in symbols_param(server, params)]
+    return reply(out[0] if params.get("symbol") else out)
+
+
 @routes.get(API + "/ticker/24hr")
 @endpoint(per_symbol(2, 80))
 async def ticker_24hr(request: web.Request) -> web.Response:
-    server = server_of(request)
-    params = request[PARAMS]
-    symbols = symbols_param(server, params)
-    now = server.now_ms()
-    out = [fmt.ticker_24hr(server.market.book(server.venue, s), server.level_fmt(s), now) for s in symbols]
-    return reply(out[0] if params.get("symbol") else out)
+    now = server_of(request).now_ms()
+    return per_symbol_reply(
+        request, lambda server, s: fmt.ticker_24hr(server.market.book(server.venue, s), server.level_fmt(s), now)
+    )
+
+
+def _book_ticker(server: BinanceServer, symbol: str) -> dict[str, Any]:
+    return fmt.book_ticker(server.market.book(server.venue, symbol), server.level_fmt(symbol))
 
 
 @routes.get(API + "/ticker/bookTicker")
 @endpoint(per_symbol(2, 4))
 async def book_ticker(request: web.Request) -> web.Response:
-    server = server_of(request)
-    params = request[PARAMS]
-    out = [
-        fmt.book_ticker(server.market.book(server.venue, s), server.level_fmt(s)) for s in symbols_param(server, params)
-    ]
-    return reply(out[0] if params.get("symbol") else out)
+    return per_symbol_reply(request, _book_ticker)
 
 
 @routes.get(API + "/ticker/price")
 @endpoint(per_symbol(2, 4))
 async def ticker_price(request: web.Request) -> web.Response:
-    server = server_of(request)
-    params = request[PARAMS]
-    out = [
-        {
-            "symbol": fmt.symbol_id(s),
-            "price": fmt.book_ticker(server.market.book(server.venue, s), server.level_fmt(s))["bidPrice"],
-        }
-        for s in symbols_param(server, params)
-    ]
-    return reply(out[0] if params.get("symbol") else out)
+    return per_symbol_reply(
+        request, lambda server, s: {"symbol": fmt.symbol_id(s), "price": _book_ticker(server, s)["bidPrice"]}
+    )
 
 
 @routes.get(SAPI + "/system/status")

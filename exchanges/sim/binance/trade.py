@@ -31,7 +31,17 @@ from exchanges.sim.binance.auth import (
     mandatory,
     not_required,
 )
-from exchanges.sim.binance.rest import API, KEY, PARAMS, endpoint, int_param, reply, server_of, symbol_param
+from exchanges.sim.binance.rest import (
+    API,
+    KEY,
+    PARAMS,
+    endpoint,
+    int_param,
+    log_rejected_order,
+    reply,
+    server_of,
+    symbol_param,
+)
 from exchanges.sim.orders import Order, Reject
 
 if TYPE_CHECKING:
@@ -168,15 +178,7 @@ async def new_order(request: web.Request) -> web.Response:
     try:
         kw = parse_new_order(server, params)
     except BinanceError as e:
-        server.engine.log_reject(
-            server.now_ms(),
-            key.key,
-            params.get("newClientOrderId", ""),
-            server.symbol_or_id(params),
-            str(e.code),
-            side=params.get("side", "").lower(),
-            type=params.get("type", "").lower(),
-        )
+        log_rejected_order(server, key.key, params, str(e.code))
         raise
     order = place(server, key, kw)
     return reply(ofmt.order_result(order, kw["resp_type"], False, server.now_ms()))

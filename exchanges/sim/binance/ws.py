@@ -29,14 +29,11 @@ from exchanges.sim.binance import format as fmt
 from exchanges.sim.binance import order_format as ofmt
 from exchanges.sim.binance.auth import BinanceError, authenticate_ws
 from exchanges.sim.book import BookUpdate
+from exchanges.sim.dialect_util import dumps
 from exchanges.sim.orders import Fill, Order
 
 STREAM_RE = re.compile(r"^([a-z0-9]+)@(depth(?:5|10|20)?)(?:@(100|1000)ms)?$")
 WS_API_PATH = "/ws-api/v3"
-
-
-def dumps(obj: Any) -> str:
-    return json.dumps(obj, separators=(",", ":"))
 
 
 class BinanceWs(VenueServer):

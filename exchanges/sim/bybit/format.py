@@ -11,20 +11,12 @@ from typing import Any
 
 from exchanges.sim.base import ApiKey
 from exchanges.sim.book import VenueBook
+from exchanges.sim.dialect_util import dec
 from exchanges.sim.market import SymbolSpec
 from exchanges.sim.orders import Account, Fill, Order
 
 UID = 24617703
 QUOTE_PRECISION = Decimal("0.00000001")
-
-
-def dec(value: Decimal | None) -> str:
-    """Decimal -> plain string without exponent or trailing zeros ('' for None)."""
-    if value is None:
-        return ""
-    if value == 0:
-        return "0"
-    return format(value.normalize(), "f")
 
 
 def fixed(value: Decimal, step: Decimal) -> str:

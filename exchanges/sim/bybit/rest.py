@@ -6,17 +6,14 @@ answered with HTTP 403 as Bybit's gateway does); private routes per key and endp
 
 from __future__ import annotations
 
-import asyncio
 import json
-import logging
-import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from exchanges.sim.base import ApiKey
 from exchanges.sim.bybit import format as fmt
 from exchanges.sim.bybit.auth import (
     MALFORMED_JSON,
@@ -26,17 +23,12 @@ from exchanges.sim.bybit.auth import (
     authenticate_rest,
     param_error,
 )
+from exchanges.sim.dialect_util import BODY, KEY, SERVER_KEY, Handler, RestDialect, authorize, rest_middleware
 
 if TYPE_CHECKING:
     from exchanges.sim.bybit.app import BybitServer
 
-log = logging.getLogger(__name__)
-
-SERVER_KEY: web.AppKey[Any] = web.AppKey("bybit_server")
-BODY: web.RequestKey[str] = web.RequestKey("bybit_body", str)
-KEY: web.RequestKey[ApiKey] = web.RequestKey("bybit_key", ApiKey)
 routes = web.RouteTableDef()
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 P = "/v5"
 CATEGORIES = ("spot", "linear", "inverse", "option")
 IP_LIMIT = "ip"
@@ -50,42 +42,31 @@ def reply(server: BybitServer, result: Any) -> web.Response:
     return web.json_response(fmt.ok(result, server.now_ms()))
 
 
-@web.middleware
-async def bybit_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Faults, Bybit's error envelope and request logging for every REST call."""
-    if request.path.startswith(P + "/public") or request.path.startswith(P + "/private"):
-        return await handler(request)
-    server = server_of(request)
-    f = server.faults
-    started = time.monotonic()
-    try:
-        if f.take_rate_limit_burst():
-            raise TOO_MANY_VISITS
-        if f.chance(f.rest_timeout_rate):
-            await asyncio.sleep(f.rest_timeout_ms / 1000)
-        if f.chance(f.rest_5xx_rate):  # the gateway in front of an overloaded backend
-            resp: web.StreamResponse = web.Response(
-                status=503,
-                text="<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>",
-                content_type="text/html",
-            )
-        else:
-            resp = await handler(request)
-    except BybitError as e:
-        resp = web.json_response(e.body(server.now_ms()), status=e.status)
-    except web.HTTPException as e:
-        resp = web.Response(status=e.status, text=e.reason)
-    except Exception:
-        log.exception("sim.bybit.rest_error path=%s", request.path)
-        resp = web.json_response(BybitError(10016, "Internal server error.").body(server.now_ms()))
-    server.log_request(
-        ts_ms=server.now_ms(),
-        method=request.method,
-        path=request.path_qs,
-        status=resp.status,
-        ms=round((time.monotonic() - started) * 1000, 3),
-    )
-    return resp
+def error_response(server: BybitServer, e: BybitError) -> web.Response:
+    return web.json_response(e.body(server.now_ms()), status=e.status)
+
+
+def internal_error(server: BybitServer) -> web.Response:
+    return web.json_response(BybitError(10016, "Internal server error.").body(server.now_ms()))
+
+
+def log_rejected_order(server: BybitServer, request: web.Request, body: str, code: str) -> None:
+    server.log_rejected_order(request.headers.get("X-BAPI-API-KEY", ""), body, code)
+
+
+PLACEMENTS = frozenset({("POST", P + "/order/create")})
+DIALECT = RestDialect(
+    name="bybit",
+    ws_prefixes=(P + "/public", P + "/private"),
+    errors=BybitError,
+    error_response=error_response,
+    internal_error=internal_error,
+    rate_limited=TOO_MANY_VISITS,
+    no_permission=NO_PERMISSION,
+    placements=PLACEMENTS,
+    log_rejected=log_rejected_order,
+)
+bybit_middleware = rest_middleware(DIALECT)
 
 
 def public(endpoint: str) -> Callable[[Handler], Handler]:
@@ -112,17 +93,10 @@ def private(endpoint: str, permission: str) -> Callable[[Handler], Handler]:
             body = await request.text() if request.method == "POST" else ""
             request[BODY] = body
             payload = body if request.method == "POST" else request.rel_url.raw_query_string
-            try:
-                key = authenticate_rest(server.keys, request.headers, payload, request.remote, server.now_ms())
-                if permission not in key.permissions:
-                    raise NO_PERMISSION
-                if not server.limiter.allow(f"key:{key.key}", endpoint, server.now_ms()):
-                    raise TOO_MANY_VISITS
-            except BybitError as e:
-                if endpoint == "order/create":
-                    server.log_rejected_order(request.headers.get("X-BAPI-API-KEY", ""), body, str(e.code))
-                raise
-            request[KEY] = key
+            authenticate = partial(
+                authenticate_rest, server.keys, request.headers, payload, request.remote, server.now_ms()
+            )
+            authorize(DIALECT, request, body, authenticate, permission, endpoint)
             return await fn(request)
 
         return wrapper

@@ -23,6 +23,7 @@ from exchanges.sim.base import VenueServer, WsSession
 from exchanges.sim.book import BookUpdate, VenueBook
 from exchanges.sim.bybit import format as fmt
 from exchanges.sim.bybit.auth import ws_auth_error
+from exchanges.sim.dialect_util import dumps
 from exchanges.sim.orders import Fill, Order
 
 BOOK_TOPIC_RE = re.compile(r"^orderbook\.(\d+)\.([A-Z0-9]+)$")
@@ -31,10 +32,6 @@ PRIVATE_TOPICS = ("order", "execution", "wallet")
 MAX_ARGS = 10
 PUBLIC_SPOT_PATH = "/v5/public/spot"
 PRIVATE_PATH = "/v5/private"
-
-
-def dumps(obj: Any) -> str:
-    return json.dumps(obj, separators=(",", ":"))
 
 
 class TopicView:
@@ -284,7 +281,4 @@ class BybitWs(VenueServer):
     # provided by the server class
     @property
     def symbols_by_id(self) -> dict[str, str]:
-        raise NotImplementedError
-
-    def usd_prices(self) -> dict[str, float]:
         raise NotImplementedError

@@ -8,6 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from exchanges.sim.base import ApiKey, DialectSpec
+from exchanges.sim.dialect_util import ccxt_config, loopback_urls, rate_limits
 from exchanges.sim.matching import MatchingEngine, Order
 from exchanges.sim.okx import format as fmt
 from exchanges.sim.okx.rest import SERVER_KEY, okx_middleware, routes
@@ -16,24 +17,29 @@ from exchanges.sim.okx.ws import OkxWs
 
 # OKX's documented limits (requests per 2 s); public ones per IP, private ones per key.
 OKX_RATE_LIMITS: dict[str, tuple[int, int]] = {
-    "public/time": (10, 2000),
     "system/status": (1, 5000),
-    "public/instruments": (20, 2000),
-    "market/ticker": (20, 2000),
-    "market/tickers": (20, 2000),
-    "market/books": (40, 2000),
-    "account/balance": (10, 2000),
-    "account/trade-fee": (5, 2000),
-    "account/config": (5, 2000),
-    "trade/order": (60, 2000),
-    "trade/batch-orders": (300, 2000),
-    "trade/cancel-order": (60, 2000),
-    "trade/cancel-batch-orders": (300, 2000),
-    "trade/order:get": (60, 2000),
-    "trade/orders-pending": (60, 2000),
-    "trade/orders-history": (40, 2000),
-    "trade/fills": (60, 2000),
-    "trade/fills-history": (10, 2000),
+    **rate_limits(
+        2000,
+        {
+            "public/time": 10,
+            "public/instruments": 20,
+            "market/ticker": 20,
+            "market/tickers": 20,
+            "market/books": 40,
+            "account/balance": 10,
+            "account/trade-fee": 5,
+            "account/config": 5,
+            "trade/order": 60,
+            "trade/batch-orders": 300,
+            "trade/cancel-order": 60,
+            "trade/cancel-batch-orders": 300,
+            "trade/order:get": 60,
+            "trade/orders-pending": 60,
+            "trade/orders-history": 40,
+            "trade/fills": 60,
+            "trade/fills-history": 10,
+        },
+    ),
 }
 
 # OKX spot, fee tier Lv1
@@ -62,16 +68,8 @@ class OkxServer(OkxWs):
         return app
 
     def ccxt_config(self, base_url: str, key: ApiKey | None) -> dict[str, Any]:
-        ws_base = base_url.replace("http://", "ws://", 1)
-        config: dict[str, Any] = {
-            "urls": {"api": {"rest": base_url, "ws": f"{ws_base}/ws/v5"}},
-            "options": {"fetchMarkets": {"types": ["spot"]}},
-            "has": {"fetchCurrencies": False},
-            "enableRateLimit": True,
-        }
-        if key is not None:
-            config.update(apiKey=key.key, secret=key.secret, password=key.passphrase)
-        return config
+        urls = loopback_urls("okx", ("api", "test"), base_url)  # api: {rest: base_url, ws: ws://.../ws/v5}
+        return ccxt_config(urls, {"fetchMarkets": {"types": ["spot"]}}, key, passphrase=True)
 
     # helpers used by the REST handlers
     def order_dict(self, order: Order) -> dict[str, Any]:
@@ -82,14 +80,6 @@ class OkxServer(OkxWs):
         bids = book.sorted_levels("bid")
         last = book.grid.price_str(bids[0][0]) if bids else ""
         return fmt.ticker(book, last, self.now_ms())
-
-    def usd_prices(self) -> dict[str, float]:
-        prices = {"USDT": 1.0, "USDC": 1.0}
-        for symbol in self.market.symbols:
-            base, quote = symbol.split("/")
-            if quote in ("USDT", "USDC"):
-                prices[base] = self.market.mids[symbol]
-        return prices
 
 
 def make_app(market: Any, engine: MatchingEngine, keys: Any = (), faults: Any = None) -> web.Application:

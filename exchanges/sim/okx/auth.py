@@ -38,6 +38,7 @@ def missing_param(name: str) -> OkxError:
 
 
 RATE_LIMITED = OkxError(429, "50011", "Too Many Requests")
+UNAVAILABLE = OkxError(503, "50001", "Service temporarily unavailable. Please try again later.")
 NO_PERMISSION = OkxError(401, "50120", "API key doesn't have permission")
 
 # matching-engine reject reason -> (sCode, sMsg) as OKX reports them inside ``data``

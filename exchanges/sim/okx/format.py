@@ -10,19 +10,11 @@ import zlib
 from decimal import Decimal
 from typing import Any
 
+from exchanges.sim.dialect_util import dec
 from exchanges.sim.market import Grid, SymbolSpec, VenueBook
 from exchanges.sim.matching import Account, Fill, Order
 
 UID = "448734566453412345"
-
-
-def dec(value: Decimal | None) -> str:
-    """Decimal -> OKX string ('' for None, no exponent, no trailing zeros)."""
-    if value is None:
-        return ""
-    if value == 0:
-        return "0"
-    return format(value.normalize(), "f")
 
 
 def inst_id(symbol: str) -> str:

@@ -5,20 +5,20 @@ Trading routes live in :mod:`exchanges.sim.okx.trade`. Errors use OKX's real cod
 
 from __future__ import annotations
 
-import asyncio
 import json
-import logging
-import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from exchanges.sim.base import ApiKey
+from exchanges.sim.dialect_util import BODY, KEY, SERVER_KEY, Handler, RestDialect, authorize, rest_middleware
 from exchanges.sim.okx import format as fmt
 from exchanges.sim.okx.auth import (
     NO_PERMISSION,
     RATE_LIMITED,
+    UNAVAILABLE,
     OkxError,
     authenticate_rest,
     bad_param,
@@ -28,14 +28,9 @@ from exchanges.sim.okx.auth import (
 if TYPE_CHECKING:
     from exchanges.sim.okx.app import OkxServer
 
-log = logging.getLogger(__name__)
-
-SERVER_KEY: web.AppKey[Any] = web.AppKey("okx_server")
-BODY: web.RequestKey[str] = web.RequestKey("okx_body", str)
-KEY: web.RequestKey[ApiKey] = web.RequestKey("okx_key", ApiKey)
 routes = web.RouteTableDef()
 P = "/api/v5"
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+INST_TYPES = ("SPOT", "MARGIN", "SWAP", "FUTURES", "OPTION")
 
 
 def reply(data: list[Any], status: int = 200, code: str = "0", msg: str = "", **extra: Any) -> web.Response:
@@ -46,39 +41,55 @@ def server_of(request: web.Request) -> OkxServer:
     return request.app[SERVER_KEY]  # type: ignore[no-any-return]
 
 
-@web.middleware
-async def okx_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Faults, uniform error bodies and request logging for every REST call."""
-    if request.path.startswith("/ws/"):
-        return await handler(request)
-    server = server_of(request)
-    f = server.faults
-    started = time.monotonic()
+def error_response(server: OkxServer, e: OkxError) -> web.Response:
+    return web.json_response(e.body(), status=e.status)
+
+
+def http_error(e: web.HTTPException) -> web.Response:
+    if isinstance(e, web.HTTPMethodNotAllowed):
+        return web.json_response({"code": "50115", "data": [], "msg": "Invalid request method."}, status=405)
+    return web.json_response({"code": str(e.status), "msg": e.reason}, status=e.status)
+
+
+def internal_error(server: OkxServer) -> web.Response:
+    return web.json_response({"code": "50026", "data": [], "msg": "System error. Try again later."}, status=500)
+
+
+def log_rejected_orders(server: OkxServer, request: web.Request, body: str, code: str) -> None:
+    """Record the order(s) of a placement refused before the engine (auth, rate limit) in the order log."""
     try:
-        if f.take_rate_limit_burst():
-            raise RATE_LIMITED
-        if f.chance(f.rest_timeout_rate):
-            await asyncio.sleep(f.rest_timeout_ms / 1000)
-        if f.chance(f.rest_5xx_rate):
-            raise OkxError(503, "50001", "Service temporarily unavailable. Please try again later.")
-        resp = await handler(request)
-    except OkxError as e:
-        resp = web.json_response(e.body(), status=e.status)
-    except web.HTTPMethodNotAllowed:
-        resp = web.json_response({"code": "50115", "data": [], "msg": "Invalid request method."}, status=405)
-    except web.HTTPException as e:
-        resp = web.json_response({"code": str(e.status), "msg": e.reason}, status=e.status)
-    except Exception:
-        log.exception("sim.okx.rest_error path=%s", request.path)
-        resp = web.json_response({"code": "50026", "data": [], "msg": "System error. Try again later."}, status=500)
-    server.log_request(
-        ts_ms=server.now_ms(),
-        method=request.method,
-        path=request.path_qs,
-        status=resp.status,
-        ms=round((time.monotonic() - started) * 1000, 3),
-    )
-    return resp
+        parsed = json.loads(body) if body else []
+    except ValueError:
+        parsed = []
+    items = parsed if isinstance(parsed, list) else [parsed]
+    for p in items or [{}]:
+        p = p if isinstance(p, dict) else {}
+        server.engine.log_reject(
+            server.now_ms(),
+            request.headers.get("OK-ACCESS-KEY", ""),
+            str(p.get("clOrdId", "")),
+            str(p.get("instId", "")),
+            code,
+            side=p.get("side", ""),
+            type=p.get("ordType", ""),
+        )
+
+
+PLACEMENTS = frozenset({("POST", P + "/trade/order"), ("POST", P + "/trade/batch-orders")})
+DIALECT = RestDialect(
+    name="okx",
+    ws_prefixes=("/ws/",),
+    errors=OkxError,
+    error_response=error_response,
+    internal_error=internal_error,
+    rate_limited=RATE_LIMITED,
+    no_permission=NO_PERMISSION,
+    placements=PLACEMENTS,
+    log_rejected=log_rejected_orders,
+    http_error=http_error,
+    unavailable=lambda: web.json_response(UNAVAILABLE.body(), status=UNAVAILABLE.status),
+)
+okx_middleware = rest_middleware(DIALECT)
 
 
 def public(endpoint: str) -> Callable[[Handler], Handler]:
@@ -102,49 +113,22 @@ def private(endpoint: str, permission: str) -> Callable[[Handler], Handler]:
             server = server_of(request)
             body = await request.text()
             request[BODY] = body
-            try:
-                key = authenticate_rest(
-                    server.keys,
-                    request.headers,
-                    request.method,
-                    request.raw_path,
-                    body,
-                    request.remote,
-                    server.now_ms(),
-                )
-                if permission not in key.permissions:
-                    raise NO_PERMISSION
-                if not server.limiter.allow(f"key:{key.key}", endpoint, server.now_ms()):
-                    raise RATE_LIMITED
-            except OkxError as e:
-                if endpoint in ("trade/order", "trade/batch-orders"):
-                    log_rejected_orders(server, request.headers.get("OK-ACCESS-KEY", ""), body, e.code)
-                raise
-            request[KEY] = key
+            authenticate = partial(
+                authenticate_rest,
+                server.keys,
+                request.headers,
+                request.method,
+                request.raw_path,
+                body,
+                request.remote,
+                server.now_ms(),
+            )
+            authorize(DIALECT, request, body, authenticate, permission, endpoint)
             return await fn(request)
 
         return wrapper
 
     return deco
-
-
-def log_rejected_orders(server: OkxServer, key: str, body: str, code: str) -> None:
-    try:
-        parsed = json.loads(body) if body else []
-    except ValueError:
-        parsed = []
-    items = parsed if isinstance(parsed, list) else [parsed]
-    for p in items or [{}]:
-        p = p if isinstance(p, dict) else {}
-        server.engine.log_reject(
-            server.now_ms(),
-            key,
-            str(p.get("clOrdId", "")),
-            str(p.get("instId", "")),
-            code,
-            side=p.get("side", ""),
-            type=p.get("ordType", ""),
-        )
 
 
 def json_body(request: web.Request) -> Any:
@@ -170,6 +154,23 @@ def symbol_of(server: OkxServer, inst: str | None, *, required: bool = True) -> 
     return symbol
 
 
+def query_symbol(request: web.Request) -> str:
+    """The symbol of the required ``instId`` query parameter."""
+    symbol = symbol_of(server_of(request), request.query.get("instId"))
+    assert symbol is not None
+    return symbol
+
+
+def inst_type_of(query: Any, *, known_only: bool = True) -> str:
+    """The required ``instType``; ``known_only``: one of OKX's types, else 51000."""
+    inst_type = query.get("instType")
+    if not inst_type:
+        raise missing_param("instType")
+    if known_only and inst_type not in INST_TYPES:
+        raise bad_param("instType")
+    return str(inst_type)
+
+
 # ------------------------------------------------------------------------------- public
 @routes.get(P + "/public/time")
 @public("public/time")
@@ -187,12 +188,7 @@ async def system_status(request: web.Request) -> web.Response:
 @public("public/instruments")
 async def instruments(request: web.Request) -> web.Response:
     server = server_of(request)
-    inst_type = request.query.get("instType")
-    if not inst_type:
-        raise missing_param("instType")
-    if inst_type not in ("SPOT", "MARGIN", "SWAP", "FUTURES", "OPTION"):
-        raise bad_param("instType")
-    if inst_type != "SPOT":
+    if inst_type_of(request.query) != "SPOT":
         return reply([])
     only = symbol_of(server, request.query.get("instId"), required=False)
     specs = [server.market.spec(server.venue, s) for s in server.market.symbols if only in (None, s)]
@@ -202,20 +198,14 @@ async def instruments(request: web.Request) -> web.Response:
 @routes.get(P + "/market/ticker")
 @public("market/ticker")
 async def ticker(request: web.Request) -> web.Response:
-    server = server_of(request)
-    symbol = symbol_of(server, request.query.get("instId"))
-    assert symbol is not None
-    return reply([server.ticker(symbol)])
+    return reply([server_of(request).ticker(query_symbol(request))])
 
 
 @routes.get(P + "/market/tickers")
 @public("market/tickers")
 async def tickers(request: web.Request) -> web.Response:
     server = server_of(request)
-    inst_type = request.query.get("instType")
-    if not inst_type:
-        raise missing_param("instType")
-    if inst_type != "SPOT":
+    if inst_type_of(request.query, known_only=False) != "SPOT":
         return reply([])
     return reply([server.ticker(s) for s in server.market.symbols])
 
@@ -223,9 +213,7 @@ async def tickers(request: web.Request) -> web.Response:
 @routes.get(P + "/market/books")
 @public("market/books")
 async def books(request: web.Request) -> web.Response:
-    server = server_of(request)
-    symbol = symbol_of(server, request.query.get("instId"))
-    assert symbol is not None
+    server, symbol = server_of(request), query_symbol(request)
     try:
         depth = int(request.query.get("sz", "1"))
     except ValueError:
@@ -249,11 +237,7 @@ async def account_balance(request: web.Request) -> web.Response:
 @private("account/trade-fee", "read")
 async def account_trade_fee(request: web.Request) -> web.Response:
     server = server_of(request)
-    inst_type = request.query.get("instType")
-    if not inst_type:
-        raise missing_param("instType")
-    if inst_type not in ("SPOT", "MARGIN", "SWAP", "FUTURES", "OPTION"):
-        raise bad_param("instType")
+    inst_type_of(request.query)
     symbol_of(server, request.query.get("instId"), required=False)
     return reply([fmt.trade_fee(server.engine.maker_fee, server.engine.taker_fee, server.now_ms())])
 

@@ -13,7 +13,7 @@ from exchanges.sim.base import ApiKey
 from exchanges.sim.matching import Order, Reject
 from exchanges.sim.okx import format as fmt
 from exchanges.sim.okx.auth import REJECT_CODES, OkxError, bad_param, missing_param
-from exchanges.sim.okx.rest import KEY, P, json_body, private, reply, server_of, symbol_of
+from exchanges.sim.okx.rest import KEY, P, json_body, private, query_symbol, reply, server_of, symbol_of
 
 if TYPE_CHECKING:
     from exchanges.sim.okx.app import OkxServer
@@ -193,8 +193,7 @@ async def trade_cancel_batch(request: web.Request) -> web.Response:
 @routes.get(P + "/trade/order")
 @private("trade/order:get", "read")
 async def trade_get_order(request: web.Request) -> web.Response:
-    server, key = server_of(request), request[KEY]
-    symbol = symbol_of(server, request.query.get("instId"))
+    server, key, symbol = server_of(request), request[KEY], query_symbol(request)
     ord_id, cl = request.query.get("ordId"), request.query.get("clOrdId")
     if not ord_id and not cl:
         raise OkxError(200, "51003", "Either client order ID or order ID is required.")

@@ -11,6 +11,7 @@ from collections import defaultdict
 from typing import Any
 
 from exchanges.sim.base import VenueServer, WsSession
+from exchanges.sim.dialect_util import dumps
 from exchanges.sim.market import BookUpdate
 from exchanges.sim.matching import Fill, Order
 from exchanges.sim.okx import format as fmt
@@ -19,10 +20,6 @@ from exchanges.sim.okx.auth import login_error
 PUBLIC_BOOK_CHANNELS = {"books": 400, "books5": 5, "bbo-tbt": 1}
 PRIVATE_CHANNELS = {"orders"}
 INST_TYPES = {"ANY", "SPOT", "MARGIN", "SWAP", "FUTURES", "OPTION"}
-
-
-def dumps(obj: Any) -> str:
-    return json.dumps(obj, separators=(",", ":"))
 
 
 class OkxWs(VenueServer):
