@@ -170,7 +170,7 @@ class VenueServer:
         self.books_published = 0
         self.send_stamps: list[tuple[str, int, int]] | None = None  # set by the harness for benchmarks
         # rate_limit_burst 429s on order placements also go to the order log (reason: the venue's code)
-        self.log_rate_limited_orders = False
+        self.log_rate_limited_orders = True  # 429-refused placements appear in the order log as rejected
         self._fill_ratio_seen = 0.0
         engine.listeners.append(self._on_order)
 

@@ -10,9 +10,9 @@
 market (its own book noise, keys ``okx2-trader-key``..., engine and order log entries with
 ``venue="okx2"``); ``sim.ccxt_config("okx2")`` is an okx config pointing at it, ``sim.dialect_of``
 names the ccxt class to use.
-``log_rate_limited_orders=True`` also puts order placements refused by a ``rate_limit_burst`` 429
+``log_rate_limited_orders`` (default True) puts order placements refused by a ``rate_limit_burst`` 429
 into ``order_log`` (status ``rejected``, the venue's code as ``reject_reason``; per venue at run time:
-``sim.venue(v).log_rate_limited_orders``). Off by default: such orders never reached the engine.
+``sim.venue(v).log_rate_limited_orders``). On by default (as rejected, never matched); pass False to omit them.
 """
 
 from __future__ import annotations
@@ -92,7 +92,7 @@ class LoopbackExchanges:
         extra_keys: dict[str, list[ApiKey]] | None = None,
         ports: dict[str, int] | None = None,
         aliases: dict[str, str] | None = None,
-        log_rate_limited_orders: bool = False,
+        log_rate_limited_orders: bool = True,
         **param_overrides: Any,
     ) -> None:
         self.aliases = dict(aliases or {})

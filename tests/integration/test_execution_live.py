@@ -184,7 +184,9 @@ async def test_429_on_send_is_not_resent(setup: Setup) -> None:
     await run.stop()
     sell = out.legs[1]
     assert sell.state == "rejected" and "RateLimitExceeded" in (sell.reason or "")
-    assert not [e for e in sim.order_log if e["client_id"] == sell.client_id]  # refused before the engine
+    logged = [e for e in sim.order_log if e["client_id"] == sell.client_id]  # refused before the engine:
+    assert len(logged) == 1 and logged[0]["status"] == "rejected" and "50011" in str(logged[0]["reject_reason"])
+    assert not logged[0]["filled"]
     assert out.exposure == 0 and [h.venue for h in out.legs[2:]] == ["okx2"]  # hedged on the rich venue
     no_duplicate_client_ids(sim)
 

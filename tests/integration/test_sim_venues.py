@@ -151,9 +151,10 @@ async def test_rate_limited_placements_in_the_order_log(
         with pytest.raises(error, match=code):
             await ex.create_order(SYM, "limit", "buy", 0.001, px, {"clientOrderId": client_id})
 
+    server.log_rate_limited_orders = False  # the switch: omitted entirely when off
     await refused("rl0")
-    assert fault_sim.order_log == []  # off by default: the order never reached the engine
-    server.log_rate_limited_orders = True
+    assert fault_sim.order_log == []
+    server.log_rate_limited_orders = True  # the default
     server.faults.rate_limit_burst = 1
     with pytest.raises(error, match=code):
         await ex.fetch_balance()
