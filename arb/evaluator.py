@@ -51,6 +51,7 @@ from arb.model import (
     Limits,
     MarketSpec,
     Opportunity,
+    Side,
 )
 
 SCAN_CAP: int | None = None  # lots per segment, once a feasible size is known, before settling for a bounded shortfall
@@ -576,32 +577,21 @@ def _reject(why: list[str] | None, reason: str) -> None:
     return None
 
 
+def _leg(venue: str, side: Side, amount: Decimal, value: Decimal, ladder: Ladder, level: int, limit: Decimal,
+         fee_quote: Decimal) -> Leg:
+    """One leg as sent: ``value`` is the walked sum of price × amount over ``level + 1`` levels."""
+    return Leg(venue=venue, side=side, amount=amount, vwap=value / amount, worst_price=ladder.prices[level],
+               limit_price=limit, fee_quote=fee_quote, levels=level + 1)
+
+
 def _opportunity(
     p: _Problem, pt: _Point, symbol: str, buy_venue: str, sell_venue: str, missed: Decimal | None, steps: int
 ) -> Opportunity:
     fee_buy = pt.cost_raw * (ONE + p.s) * (p.phi + p.psi)
     fee_sell = pt.proceeds_raw * (ONE - p.s) * p.fs
     fees = fee_buy + fee_sell
-    buy = Leg(
-        venue=buy_venue,
-        side="buy",
-        amount=pt.buy_amount,
-        vwap=pt.cost_raw / pt.buy_amount,
-        worst_price=p.asks.prices[pt.buy_level],
-        limit_price=pt.buy_limit,
-        fee_quote=fee_buy,
-        levels=pt.buy_level + 1,
-    )
-    sell = Leg(
-        venue=sell_venue,
-        side="sell",
-        amount=pt.sell_amount,
-        vwap=pt.proceeds_raw / pt.sell_amount,
-        worst_price=p.bids.prices[pt.sell_level],
-        limit_price=pt.sell_limit,
-        fee_quote=fee_sell,
-        levels=pt.sell_level + 1,
-    )
+    buy = _leg(buy_venue, "buy", pt.buy_amount, pt.cost_raw, p.asks, pt.buy_level, pt.buy_limit, fee_buy)
+    sell = _leg(sell_venue, "sell", pt.sell_amount, pt.proceeds_raw, p.bids, pt.sell_level, pt.sell_limit, fee_sell)
     return Opportunity(
         symbol=symbol,
         buy=buy,

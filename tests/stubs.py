@@ -60,3 +60,38 @@ def ccxt_market(
 
 def fee(rate: str = "0.001", currency: str = "received") -> Fee:
     return Fee(taker=D(rate), currency=currency)  # type: ignore[arg-type]
+
+
+def toml_value(v: Any) -> str:
+    """A TOML value (booleans, numbers, Decimals, strings, lists, inline tables)."""
+    import json
+
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int | float | Decimal):
+        return str(v)
+    if isinstance(v, str):
+        return json.dumps(v)
+    if isinstance(v, list | tuple):
+        return "[" + ", ".join(toml_value(x) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{json.dumps(str(k))} = {toml_value(x)}" for k, x in v.items()) + "}"
+    if v is None:
+        raise TypeError("TOML has no null")
+    raise TypeError(type(v))
+
+
+def toml_text(d: dict[str, Any]) -> str:
+    """A tiny TOML writer for the configs subprocess tests use: top-level tables, [venues.NAME] tables."""
+    lines: list[str] = []
+    for section, body in d.items():
+        if section == "venues":
+            for name, table in body.items():
+                lines.append(f"[venues.{name}]")
+                lines += [f"{k} = {toml_value(v)}" for k, v in table.items()]
+            continue
+        if not body:
+            continue
+        lines.append(f"[{section}]")
+        lines += [f"{k} = {toml_value(v)}" for k, v in body.items()]
+    return "\n".join(lines) + "\n"

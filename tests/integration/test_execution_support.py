@@ -20,6 +20,7 @@ from arb.config import Config
 from exchanges.sim.harness import DEMO_PASSPHRASE, LoopbackExchanges
 from exchanges.sim.market import Dislocation
 from exchanges.sim.registry import available_venues
+from tests.stubs import toml_text  # re-exported: the doctor and restart tests import it from here
 
 SYM = "BTC/USDT"
 
@@ -114,37 +115,6 @@ def make_config(sim: AliasedLoopback, venues: tuple[str, ...], tmp: Path, *, env
     return Config.from_dict(d, env=env)
 
 
-def toml_text(d: dict[str, Any]) -> str:
-    """A tiny TOML writer for the configs the subprocess tests use (tables, strings, numbers, lists)."""
-    import json
-
-    def val(v: Any) -> str:
-        if isinstance(v, bool):
-            return "true" if v else "false"
-        if isinstance(v, int | float | Decimal):
-            return str(v)
-        if isinstance(v, str):
-            return json.dumps(v)
-        if isinstance(v, list | tuple):
-            return "[" + ", ".join(val(x) for x in v) + "]"
-        if isinstance(v, dict):
-            return "{" + ", ".join(f"{json.dumps(k)} = {val(x)}" for k, x in v.items()) + "}"
-        if v is None:
-            raise TypeError("TOML has no null")
-        raise TypeError(type(v))
-
-    lines: list[str] = []
-    for section, body in d.items():
-        if section == "venues":
-            for name, table in body.items():
-                lines.append(f"[venues.{name}]")
-                lines += [f"{k} = {val(v)}" for k, v in table.items()]
-            continue
-        if not body:
-            continue
-        lines.append(f"[{section}]")
-        lines += [f"{k} = {val(v)}" for k, v in body.items()]
-    return "\n".join(lines) + "\n"
 
 
 class Run:
@@ -243,4 +213,4 @@ async def wait_until(check: Callable[[], Any], timeout_s: float = 10.0, interval
             await asyncio.sleep(interval_s)
 
 
-__all__ = ["DEMO_PASSPHRASE", "SYM"]
+__all__ = ["DEMO_PASSPHRASE", "SYM", "toml_text"]

@@ -16,32 +16,18 @@ import pytest
 
 from exchanges.sim.harness import LoopbackExchanges
 from exchanges.sim.registry import available_venues
+from tests.stubs import toml_text
 
 ARB = [sys.executable, "-m", "arb.cli"]
 ENV = {**os.environ, "PYTHONUNBUFFERED": "1"}
 
 
-def toml_value(v: Any) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, int | float):
-        return repr(v)
-    if isinstance(v, str):
-        return json.dumps(v)
-    if isinstance(v, list | tuple):
-        return "[" + ", ".join(toml_value(x) for x in v) + "]"
-    if isinstance(v, dict):
-        return "{" + ", ".join(f"{json.dumps(str(k))} = {toml_value(x)}" for k, x in v.items()) + "}"
-    raise TypeError(type(v))
-
-
 def write_config(path: Path, venues: dict[str, dict[str, Any]], symbols: list[str], db: Path) -> Path:
-    lines = ["[scanner]", f"symbols = {toml_value(symbols)}", f"venues = {toml_value(list(venues))}",
-             "max_book_age_ms = 2000", ""]
-    for name, opts in venues.items():
-        lines += [f"[venues.{name}]", 'ccxt_id = "okx"', f"options = {toml_value(opts)}", ""]
-    lines += ["[store]", f"path = {toml_value(str(db))}", f"paper_path = {toml_value(str(db) + '.paper')}"]
-    path.write_text("\n".join(lines) + "\n")
+    path.write_text(toml_text({
+        "scanner": {"symbols": symbols, "venues": list(venues), "max_book_age_ms": 2000},
+        "venues": {name: {"ccxt_id": "okx", "options": opts} for name, opts in venues.items()},
+        "store": {"path": str(db), "paper_path": str(db) + ".paper"},
+    }))  # fmt: skip
     return path
 
 
