@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import uuid
 from collections import deque
@@ -77,8 +78,6 @@ class ScanSink:
     def _snap(self, ep: Episode, kind: str, inputs: dict[str, Any]) -> None:
         if self.writer is None:
             return
-        import json
-
         self.writer.submit(
             "snapshot",
             {
