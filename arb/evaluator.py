@@ -284,49 +284,36 @@ class _Problem:
         """Exact boundary of a monotone predicate over B = n·lb, n in [lo, hi], found by galloping
         from ``guess``: the largest n with pred true (``last_true``: true…true false…false) or the
         smallest n with pred true (false…false true…true). None if there is none."""
+        if last_true:
+            return self._last_true(pred, guess, lo, hi)
+        # the smallest true is one past the largest false
+        last_false = self._last_true(lambda b: not pred(b), guess, lo, hi)
+        if last_false is None:
+            return lo if lo <= hi else None
+        return last_false + 1 if last_false < hi else None
+
+    def _last_true(self, pred: Any, guess: Decimal, lo: int, hi: int) -> int | None:
+        """Largest n in [lo, hi] with pred(n·lb) for a true…true false…false predicate, or None."""
         if hi < lo:
             return None
         lb = self.lb
         n = min(hi, max(lo, int((guess / lb).to_integral_value(ROUND_FLOOR))))
-        ok = pred(n * lb)
-        # Find an interval (good, bad) with pred(good) is the wanted side and bad beyond it.
-        if last_true:
-            if ok:
-                good, step = n, 1
-                while good + step <= hi and pred((good + step) * lb):
-                    good += step
-                    step *= 2
-                bad = min(good + step, hi + 1)
-            else:
-                bad, step = n, 1
-                while bad - step >= lo and not pred((bad - step) * lb):
-                    bad -= step
-                    step *= 2
-                if bad - step < lo and not pred(lo * lb):
-                    return None
-                good = max(bad - step, lo)
-            while bad - good > 1:
-                mid = (good + bad) // 2
-                if pred(mid * lb):
-                    good = mid
-                else:
-                    bad = mid
-            return good
-        if ok:
+        # Gallop from the guess to an interval (good, bad) with pred(good) and not pred(bad).
+        if pred(n * lb):
             good, step = n, 1
-            while good - step >= lo and pred((good - step) * lb):
-                good -= step
+            while good + step <= hi and pred((good + step) * lb):
+                good += step
                 step *= 2
-            bad = max(good - step, lo - 1)
+            bad = min(good + step, hi + 1)
         else:
             bad, step = n, 1
-            while bad + step <= hi and not pred((bad + step) * lb):
-                bad += step
+            while bad - step >= lo and not pred((bad - step) * lb):
+                bad -= step
                 step *= 2
-            if bad + step > hi and not pred(hi * lb):
+            if bad - step < lo and not pred(lo * lb):
                 return None
-            good = min(bad + step, hi)
-        while good - bad > 1:
+            good = max(bad - step, lo)
+        while bad - good > 1:
             mid = (good + bad) // 2
             if pred(mid * lb):
                 good = mid
