@@ -38,6 +38,7 @@ MONEY: dict[str, frozenset[str]] = {
     "fills": frozenset({"amount", "price", "fee"}),
     "balances": frozenset({"free", "used", "total"}),
     "exposures": frozenset({"base_delta"}),
+    "halts": frozenset(),
 }
 # write_batch kinds → (table, how): "upsert" by id, "insert", "ignore" = insert unless duplicate.
 KINDS: dict[str, tuple[str, str]] = {
@@ -94,8 +95,39 @@ def _v1(db: Database) -> None:
         db.execute(statement)
 
 
+_V2 = [
+    # orders: which leg of its opportunity (buy | sell | hedge | retry) and attempt, so ids of later
+    # attempts are never reused after a restart; when it was sent; the instant after which the venue
+    # can no longer execute it (its own receive window / expTime), before which "not found" means "unknown".
+    "ALTER TABLE orders ADD COLUMN leg TEXT",
+    "ALTER TABLE orders ADD COLUMN attempt INTEGER",
+    "ALTER TABLE orders ADD COLUMN sent_ms INTEGER",
+    "ALTER TABLE orders ADD COLUMN expires_ms INTEGER",
+    # fills: a venue's trade id is unique per order, not per venue (Binance numbers trades per symbol;
+    # paper ids of earlier runs restarted at 1), so the key is (venue, client_id, trade_id).
+    """CREATE TABLE fills_v2 (id INTEGER PRIMARY KEY, client_id TEXT, venue TEXT NOT NULL,
+    trade_id TEXT NOT NULL, ts_ms INTEGER, amount TEXT, price TEXT, fee TEXT, fee_currency TEXT,
+    UNIQUE (venue, client_id, trade_id))""",
+    """INSERT INTO fills_v2 (id, client_id, venue, trade_id, ts_ms, amount, price, fee, fee_currency)
+    SELECT id, client_id, venue, trade_id, ts_ms, amount, price, fee, fee_currency FROM fills""",
+    "DROP TABLE fills",
+    "ALTER TABLE fills_v2 RENAME TO fills",
+    "CREATE INDEX fills_client ON fills (client_id)",
+    # halts survive restarts: a halt ends only by its rule (until_ms) or an operator's action (cleared_*).
+    """CREATE TABLE halts (id INTEGER PRIMARY KEY, run_id TEXT, reason TEXT NOT NULL, detail TEXT,
+    ts_ms INTEGER NOT NULL, until_ms INTEGER, cleared_ms INTEGER, cleared_by TEXT)""",
+    "CREATE INDEX halts_open ON halts (cleared_ms)",
+    "CREATE INDEX events_kind_ts ON events (kind, ts_ms)",
+]
+
+
+def _v2(db: Database) -> None:
+    for statement in _V2:
+        db.execute(statement)
+
+
 # Forward-only: append, never edit or reorder. Index i brings a journal from version i to i + 1.
-MIGRATIONS: list[Callable[[Database], None]] = [_v1]
+MIGRATIONS: list[Callable[[Database], None]] = [_v1, _v2]
 
 
 

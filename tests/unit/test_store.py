@@ -117,16 +117,16 @@ def test_reopening_does_not_migrate_again(path: Path, monkeypatch: pytest.Monkey
     Journal.open(path).close()
     calls: list[int] = []
 
-    def v2(db: Any) -> None:
+    def extra(db: Any) -> None:
         calls.append(1)
         db.execute("ALTER TABLE events ADD COLUMN seq INTEGER")
 
-    monkeypatch.setattr(store, "MIGRATIONS", [*MIGRATIONS, v2])
+    monkeypatch.setattr(store, "MIGRATIONS", [*MIGRATIONS, extra])
     with Journal.open(path) as j:
-        assert j.schema_version == 2
+        assert j.schema_version == len(MIGRATIONS) + 1
         j.write_batch([("event", {"ts_ms": 1, "kind": "stale", "seq": 7})])
     with Journal.open(path) as j:
-        assert j.schema_version == 2
+        assert j.schema_version == len(MIGRATIONS) + 1
         assert j.events()[0]["seq"] == 7
     assert calls == [1]
 
@@ -555,3 +555,28 @@ def test_sigkill_loses_at_most_the_last_flush_interval(path: Path) -> None:
         ts = [e["ts_ms"] for e in j.events()]
     assert len(ts) >= reported  # everything reported flushed is there
     assert ts == list(range(len(ts)))  # in order, no holes: whole batches or nothing
+
+
+def test_v1_journal_migrates_to_v2_keeping_fills(path: Path) -> None:
+    """A journal written by schema v1 (fills unique per venue) opens migrated: fills kept, new key per order."""
+    import sqlite3
+
+    from sqlite_utils import Database
+
+    from arb.store.schema import APPLICATION_ID, _v1
+
+    con = sqlite3.connect(path)
+    db = Database(con)
+    _v1(db)
+    con.execute("PRAGMA user_version = 1")
+    con.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    con.execute("INSERT INTO fills (client_id, venue, trade_id, amount) VALUES ('c1', 'paper', 'paper-okx-1-1', '0.1')")
+    con.commit()
+    con.close()
+    with Journal.open(path) as j:
+        assert j.schema_version == len(MIGRATIONS)
+        # the same paper trade id under another order (a second run) is a new fill, not a duplicate
+        fill = {"client_id": "c2", "venue": "paper", "trade_id": "paper-okx-1-1", "amount": D("0.2")}
+        j.write_batch([("fill", fill)])
+        j.write_batch([("fill", fill)])
+        assert [(f["client_id"], f["amount"]) for f in j.fills()] == [("c1", D("0.1")), ("c2", D("0.2"))]
