@@ -26,13 +26,15 @@ class Ladder:
     amount must be a finite positive number. Violations raise :class:`BookError` naming the level.
     """
 
-    __slots__ = ("_raw", "amounts", "cum_amount", "cum_cost", "label", "prices", "side")
+    __slots__ = ("_raw", "amounts", "cum_amount", "cum_cost", "label", "prices", "side", "symbol", "venue")
 
-    def __init__(self, levels: Sequence[Sequence[Any]] | None, side: BookSideName, label: str = "") -> None:
+    def __init__(self, levels: Sequence[Sequence[Any]] | None, side: BookSideName, label: str = "", *,
+                 venue: str | None = None, symbol: str | None = None) -> None:
+        self.venue, self.symbol = venue, symbol
         if levels is None:
             levels = ()
         if not isinstance(levels, Sequence) or isinstance(levels, str | bytes):
-            raise BookError(f"{label} {side}: expected a list of [price, amount] levels, got {type(levels).__name__}")
+            raise self._error(f"{label} {side}: expected a list of [price, amount] levels, got {type(levels).__name__}")
         self._raw = levels
         self.side = side
         self.label = label
@@ -49,6 +51,9 @@ class Ladder:
         """How many levels have been converted and validated so far."""
         return len(self.prices)
 
+    def _error(self, message: str) -> BookError:
+        return BookError(message, venue=self.venue, symbol=self.symbol)
+
     def _load_one(self) -> bool:
         i = len(self.prices)
         if i >= len(self._raw):
@@ -57,16 +62,16 @@ class Ladder:
         try:
             price, amount = dec(level[0]), dec(level[1])
         except (TypeError, ValueError, IndexError, InvalidOperation, KeyError) as e:
-            raise BookError(f"{self.label} {self.side}[{i}]: not a [price, amount] pair of numbers: {level!r}") from e
+            raise self._error(f"{self.label} {self.side}[{i}]: not a [price, amount] pair of numbers: {level!r}") from e
         if not price.is_finite() or price <= 0:
-            raise BookError(f"{self.label} {self.side}[{i}]: price must be a positive number, got {level[0]!r}")
+            raise self._error(f"{self.label} {self.side}[{i}]: price must be a positive number, got {level[0]!r}")
         if not amount.is_finite() or amount <= 0:
-            raise BookError(f"{self.label} {self.side}[{i}]: amount must be a positive number, got {level[1]!r}")
+            raise self._error(f"{self.label} {self.side}[{i}]: amount must be a positive number, got {level[1]!r}")
         if i:
             prev = self.prices[-1]
             if (self.side == "asks" and price <= prev) or (self.side == "bids" and price >= prev):
                 order = "ascending" if self.side == "asks" else "descending"
-                raise BookError(
+                raise self._error(
                     f"{self.label} {self.side}[{i}]: price {price} breaks strictly {order} order after {prev}"
                 )
         self.prices.append(price)
@@ -134,15 +139,20 @@ class Ladder:
         return [[str(p), str(a)] for p, a in zip(self.prices[:n], self.amounts[:n], strict=True)]
 
 
-def ladders(book: Any, label: str = "") -> tuple[Ladder, Ladder]:
-    """(bids, asks) ladders of a ccxt-shaped book, checking the top is not crossed."""
+def ladders(book: Any, label: str = "", *, venue: str | None = None,
+            symbol: str | None = None) -> tuple[Ladder, Ladder]:
+    """(bids, asks) ladders of a ccxt-shaped book, checking the top is not crossed.
+
+    ``venue``/``symbol`` ride on every :class:`BookError` these ladders raise, now or later in a walk.
+    """
     if not isinstance(book, dict):
-        raise BookError(f"{label}: expected a ccxt order book dict with 'bids' and 'asks', got {type(book).__name__}")
-    bids = Ladder(book.get("bids"), "bids", label)
-    asks = Ladder(book.get("asks"), "asks", label)
+        raise BookError(f"{label}: expected a ccxt order book dict with 'bids' and 'asks', got {type(book).__name__}",
+                        venue=venue, symbol=symbol)
+    bids = Ladder(book.get("bids"), "bids", label, venue=venue, symbol=symbol)
+    asks = Ladder(book.get("asks"), "asks", label, venue=venue, symbol=symbol)
     bid, ask = bids.best(), asks.best()
     if bid is not None and ask is not None and bid >= ask:
-        raise BookError(f"{label}: crossed book (best bid {bid} >= best ask {ask})")
+        raise BookError(f"{label}: crossed book (best bid {bid} >= best ask {ask})", venue=venue, symbol=symbol)
     return bids, asks
 
 

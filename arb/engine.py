@@ -221,8 +221,10 @@ class Engine:
             )
         except BookError as e:
             self.stats.near_miss["bad_book"] += 1
-            bad_venue = buy_v if buy_v in str(e).split(" ")[0] else sell_v
-            self._invalidate(bad_venue, symbol, now, "bad_book", str(e))
+            # the error names its book; one that does not (a caller's own BookError) spoils both
+            bad = [e.venue] if e.venue in (buy_v, sell_v) else [buy_v, sell_v]
+            for venue in bad:
+                self._invalidate(venue, symbol, now, "bad_book", str(e))
             return None
         if opp is None:
             self.stats.near_miss[why[0] if why else "below_threshold"] += 1

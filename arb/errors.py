@@ -16,7 +16,15 @@ class ConfigError(ArbError):
 
 
 class BookError(ArbError):
-    """An order book is malformed (non-numeric, negative, unsorted or crossed levels)."""
+    """An order book is malformed (non-numeric, negative, unsorted or crossed levels).
+
+    ``venue`` and ``symbol`` name the book when the raiser knows them, so callers never parse the text.
+    """
+
+    def __init__(self, message: str, *, venue: str | None = None, symbol: str | None = None) -> None:
+        super().__init__(message)
+        self.venue = venue
+        self.symbol = symbol
 
 
 class MarketError(ArbError):

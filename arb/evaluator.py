@@ -534,8 +534,8 @@ def evaluate(
     symbol = symbol or bm.symbol
     with localcontext() as ctx:
         ctx.prec = _PREC
-        _, asks = ladders(buy_book, f"{buy_venue} {symbol}")
-        bids, _ = ladders(sell_book, f"{sell_venue} {symbol}")
+        _, asks = ladders(buy_book, f"{buy_venue} {symbol}", venue=buy_venue, symbol=symbol)
+        bids, _ = ladders(sell_book, f"{sell_venue} {symbol}", venue=sell_venue, symbol=symbol)
         best_ask, best_bid = asks.best(), bids.best()
         if best_ask is None or best_bid is None:
             return _reject(why, "empty_book")
