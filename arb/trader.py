@@ -370,6 +370,7 @@ class Trader(Upkeep):
         h = self.risk.halted
         return {
             "mode": self.mode, "ready": self.ready, "halted": None if h is None else h.line(),
+            "halt": None if h is None else {"reason": h.reason, "detail": h.detail, "ts_ms": h.ts_ms},
             "in_flight": len(self.risk.in_flight), "stats": dict(self.stats),
             "pnl_today": {"realised": str(realised), "open_exposure_at_mid": str(unrealised)},
             "open_exposures": [{"id": e.id, "opportunity_id": e.opportunity_id, "venue": e.venue, "symbol": e.symbol,

@@ -2,7 +2,10 @@
 
 The view answers "is it working, and if nothing fires, why?": per symbol the best pair and its
 net edge, open episodes, venue health (status, updates/s, last update age, reconnects, errors),
-counts of near misses by reason, and the last episodes that ended.
+counts of near misses by reason, and the last episodes that ended. Trading runs (`arb run`,
+`arb demo --paper`) pass ``trading=trader.status`` and get a "Trading" panel right under the header:
+a halt with its reason, trades ok/failed, realised PnL today, in flight, open exposures, disabled
+directions and paused venues. Numbers are rounded for reading by :mod:`arb.display`.
 """
 
 from __future__ import annotations
@@ -12,14 +15,17 @@ import contextlib
 import json
 import sys
 import time
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, TextIO
 
 from rich.console import Console, Group
 from rich.live import Live
+from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
+from arb.display import amount, bps, money, price
 from arb.engine import REASONS
 from arb.feeds import monotonic_ms
 from arb.model import Episode
@@ -106,12 +112,48 @@ class JsonLines:
             self._emit(status_dict(self.scanner))
 
 
+def trading_table(st: dict[str, Any]) -> Table:
+    """The "Trading" panel from a :meth:`arb.trader.Trader.status` document."""
+    t = Table(title="Trading", show_header=False, expand=True)
+    t.add_column("what", style="bold", no_wrap=True)
+    t.add_column("value", overflow="fold")
+    halt = st.get("halt")
+    if halt:
+        t.add_row("[red]halted[/]", f"[bold red]HALTED {escape(halt['reason'])}: {escape(halt['detail'])}[/] "
+                                    "(alert-only until restart)")  # fmt: skip
+    elif st.get("halted"):
+        t.add_row("[red]halted[/]", f"[bold red]{escape(st['halted'])}[/]")
+    else:
+        t.add_row("state", f"[green]trading[/] ({st.get('mode', '?')})" if st.get("ready") else "starting")
+    stats = st.get("stats", {})
+    t.add_row("trades", f"ok {stats.get('trades_ok', 0)}  failed {stats.get('trades_failed', 0)}  "
+                        f"(accepted {stats.get('accepted', 0)})")  # fmt: skip
+    pnl = st.get("pnl_today", {})
+    line = money(pnl.get("realised"))
+    if Decimal(pnl.get("open_exposure_at_mid") or 0):
+        line += f"  (open exposure at mid {money(pnl['open_exposure_at_mid'])})"
+    t.add_row("realised PnL today", line)
+    t.add_row("in flight", str(st.get("in_flight", 0)))
+    exps = st.get("open_exposures", [])
+    t.add_row("open exposures", "\n".join(f"#{e['id']} {amount(e['base_delta'])} {escape(e['symbol'])} on "
+                                          f"{escape(e['venue'])}" for e in exps) or "none")  # fmt: skip
+    dirs = []
+    for key, why in st.get("disabled_directions", {}).items():
+        symbol, buy, sell = key.rsplit("/", 2)
+        dirs.append(f"{escape(symbol)} {escape(buy)} → {escape(sell)}: {escape(why)}")
+    t.add_row("disabled directions", "\n".join(dirs) or "none")
+    if st.get("paused_venues"):
+        t.add_row("paused venues", ", ".join(st["paused_venues"]))
+    return t
+
+
 class LiveView:
-    """Rich live view refreshed a few times a second."""
+    """Rich live view refreshed a few times a second; ``trading`` (a trader's ``status``) adds the Trading panel."""
 
     def __init__(self, scanner: Scanner, *, title: str = "arb scan", db_path: str | None = None,
-                 console: Console | None = None) -> None:
+                 console: Console | None = None, trading: Callable[[], dict[str, Any]] | None = None) -> None:
         self.scanner = scanner
+        self.trading = trading
         self.title = title
         self.db_path = db_path
         self.console = console or Console(stderr=False)
@@ -149,8 +191,8 @@ class LiveView:
             if o is None:
                 continue
             eps.add_row(
-                ep.symbol, f"{ep.buy_venue} → {ep.sell_venue}", str(o.buy.amount), str(o.buy.limit_price),
-                str(o.sell.limit_price), str(o.net_profit.quantize(_Q)), str(o.net_bps.quantize(_Q)),
+                ep.symbol, f"{ep.buy_venue} → {ep.sell_venue}", amount(o.buy.amount), price(o.buy.limit_price),
+                price(o.sell.limit_price), money(o.net_profit), bps(o.net_bps),
                 str(ep.evaluations), f"{(eng.wall() - ep.start_ms) / 1000:.1f}s",
             )
 
@@ -179,10 +221,13 @@ class LiveView:
         for ep in list(s.sink.recent)[-5:][::-1]:
             p = ep.peak
             recent.add_row(
-                ep.symbol, f"{ep.buy_venue} → {ep.sell_venue}", str(p.net_profit.quantize(_Q)) if p else "-",
-                str(p.net_bps.quantize(_Q)) if p else "-", f"{ep.duration_ms} ms", ep.end_reason or "",
+                ep.symbol, f"{ep.buy_venue} → {ep.sell_venue}", money(p.net_profit) if p else "-",
+                bps(p.net_bps) if p else "-", f"{ep.duration_ms} ms", ep.end_reason or "",
             )
-        return Group(Panel(head), sym, eps, health, why, recent)
+        parts: list[Any] = [Panel(head)]
+        if self.trading is not None:
+            parts.append(trading_table(self.trading()))
+        return Group(*parts, sym, eps, health, why, recent)
 
     async def run(self) -> None:
         with Live(self.render(), console=self.console, refresh_per_second=4, transient=False) as live:

@@ -1,0 +1,164 @@
+"""How numbers and tables look to a person: one place for display rounding and for fitting tables.
+
+Display only. Decisions, the journal and exports (CSV/JSON/Parquet) keep money exact; what a
+person reads is rounded here, the same way in every table (`arb opportunities`, `arb report`, the
+backtest sweep, the live views):
+
+- :func:`money` — quote amounts (PnL, net profit, fees): 2 decimals from 1 up, otherwise 4
+  significant digits (``0.002384``), never more than 8 decimals; trailing zeros trimmed to 2.
+- :func:`bps` — basis points with 2 decimals.
+- :func:`price` — 6 significant digits, at least 2 and at most 8 decimals.
+- :func:`amount` — base sizes exact up to 8 decimals (lots are coarser than that), no exponent.
+- :func:`quantize_bps` — the one rounding applied to stored and exported bps (0.0001 bps).
+
+:func:`fit_table` builds a rich table that fits the console width: key columns (time, symbol,
+venues, net) are never cut or wrapped; less important columns are dropped, least important first,
+and the caption names what was hidden.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from typing import Any
+
+from rich.cells import cell_len
+from rich.table import Table
+from rich.text import Text
+
+BPS_QUANTUM = Decimal("0.0001")
+_MAX_DP = 8
+
+
+def _dec(v: Any) -> Decimal | None:
+    if v is None or isinstance(v, bool):
+        return None
+    if isinstance(v, float) and v != v:
+        return None
+    try:
+        d = v if isinstance(v, Decimal) else Decimal(str(v))
+    except (InvalidOperation, ValueError):
+        return None
+    return d if d.is_finite() else None
+
+
+def _fixed(d: Decimal, dp: int) -> str:
+    q = d.quantize(Decimal(1).scaleb(-dp), rounding=ROUND_HALF_EVEN)
+    return f"{abs(q) if q == 0 else q:f}"  # no "-0.00"
+
+
+def _sig(d: Decimal, sig: int, min_dp: int, max_dp: int) -> str:
+    """``d`` with ``sig`` significant digits, clamped to [min_dp, max_dp] decimals, zeros trimmed to min_dp."""
+    if d == 0:
+        return _fixed(Decimal(0), min_dp)
+    exp = d.adjusted()  # position of the first significant digit
+    dp = max(min_dp, min(max_dp, sig - 1 - exp))
+    text = _fixed(d, dp)
+    if "." in text:
+        whole, frac = text.split(".")
+        frac = frac.rstrip("0").ljust(min_dp, "0")
+        text = f"{whole}.{frac}" if frac else whole
+    return text
+
+
+def money(v: Any, *, na: str = "n/a") -> str:
+    """A quote amount for reading: ``1234.57``, ``-709.10``, ``0.002384``, ``0.50``."""
+    d = _dec(v)
+    if d is None:
+        return na if v is None or not isinstance(v, str) else v
+    return _sig(d, 4, 2, _MAX_DP)
+
+
+def bps(v: Any, *, na: str = "n/a") -> str:
+    """Basis points with 2 decimals: ``12.35``."""
+    d = _dec(v)
+    if d is None:
+        return na if v is None or not isinstance(v, str) else v
+    return _fixed(d, 2)
+
+
+def price(v: Any, *, na: str = "n/a") -> str:
+    """A price: 6 significant digits, 2 to 8 decimals (``64000.12``, ``0.123457``)."""
+    d = _dec(v)
+    if d is None:
+        return na if v is None or not isinstance(v, str) else v
+    return _sig(d, 6, 2, _MAX_DP)
+
+
+def amount(v: Any, *, na: str = "n/a") -> str:
+    """A base amount, exact up to 8 decimals, without exponent or trailing zeros (``0.0123``)."""
+    d = _dec(v)
+    if d is None:
+        return na if v is None or not isinstance(v, str) else v
+    text = _fixed(d, _MAX_DP)
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def number(v: Any, digits: int = 4, *, na: str = "n/a") -> str:
+    """A statistic (float or Decimal) with ``digits`` significant digits: ``10.77``, ``0.07``."""
+    if v is None or (isinstance(v, float) and v != v):
+        return na
+    if isinstance(v, int) and not isinstance(v, bool):
+        return str(v)
+    d = _dec(v)
+    if d is None:
+        return str(v)
+    if abs(d) >= Decimal(10) ** digits:
+        return _fixed(d, 0)
+    return _sig(d, digits, 0, _MAX_DP)
+
+
+def quantize_bps(v: Decimal) -> Decimal:
+    """The stored/exported form of a bps ratio: 0.0001 bps (1e-8 relative), half-even. Exact money stays exact."""
+    return v.quantize(BPS_QUANTUM, rounding=ROUND_HALF_EVEN)
+
+
+def when(ms: int | None, *, na: str = "n/a") -> str:
+    """Epoch ms as ``2026-01-01 00:00:00`` UTC."""
+    if ms is None:
+        return na
+    return dt.datetime.fromtimestamp(int(ms) / 1000, dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+# ------------------------------------------------------------------------------------------ tables
+@dataclass(frozen=True, slots=True)
+class Col:
+    """A table column: ``key`` columns are always shown whole; others go, highest ``drop`` first."""
+
+    header: str
+    key: bool = False
+    justify: str = "left"
+    drop: int = 0  # among non-key columns: the higher, the sooner it is hidden when narrow
+
+
+def table_width(widths: Sequence[int]) -> int:
+    """Width of a rich table with the default box and padding: ``│ a │ b │``."""
+    return sum(widths) + 3 * len(widths) + 1
+
+
+def _width(cell: str) -> int:
+    return max((cell_len(line) for line in Text.from_markup(cell).plain.split("\n")), default=0)
+
+
+def fit_table(cols: Sequence[Col], rows: Sequence[Sequence[str]], width: int, *, title: str | None = None,
+              hint: str = "") -> Table:  # fmt: skip
+    """A rich table of ``rows`` no wider than ``width``: key columns whole, other columns dropped as needed."""
+    widths = [max([_width(c.header), *(_width(r[i]) for r in rows)]) for i, c in enumerate(cols)]
+    shown = list(range(len(cols)))
+    droppable = sorted((i for i, c in enumerate(cols) if not c.key), key=lambda i: (cols[i].drop, i))
+    while table_width([widths[i] for i in shown]) > width and droppable:
+        shown.remove(droppable.pop())
+    hidden = [cols[i].header for i in range(len(cols)) if i not in shown]
+    caption = None
+    if hidden:
+        caption = f"hidden at {width} columns: {', '.join(hidden)}" + (f" ({hint})" if hint else "")
+    t = Table(title=title, caption=caption, caption_justify="left")
+    for i in shown:
+        c = cols[i]
+        t.add_column(c.header, justify=c.justify, no_wrap=True, min_width=widths[i] if c.key else None,  # type: ignore[arg-type]
+                     overflow="fold" if c.key else "ellipsis")  # fmt: skip
+    for r in rows:
+        t.add_row(*(r[i] for i in shown))
+    return t
