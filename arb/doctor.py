@@ -8,27 +8,68 @@ read from the venue's key-info endpoint through ccxt's implicit API (OKX
 ``privateGetV5UserQueryApi``) — the current taker/maker fee (and tier where the venue says), and
 balances against ``risk.min_balances``. Status ``ok``, ``warn`` or ``fail``; any ``fail`` makes the
 command exit 1.
+
+Start-up calls of a run (:func:`startup_call`: the key check here, ``load_markets`` in the trader) are
+idempotent reads, so a transient failure (ccxt ``NetworkError``: HTTP 429, 5xx, request timeout; or a hung
+request past ``CALL_TIMEOUT_S``) is retried up to ``STARTUP_ATTEMPTS`` times with jittered exponential
+back-off (:func:`arb.orders.idempotent`), each retry logged as a ``startup.retry`` warning; only a
+persistent failure stops the run, as one line.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import asdict, dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import ccxt.pro as ccxtpro
 
 from arb.config import Config, VenueConfig
 from arb.errors import ArbError
 from arb.model import BPS, dec
-from arb.orders import brief
+from arb.orders import brief, idempotent
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 SKEW_WARN_MS = 500
 SKEW_FAIL_MS = 5000
 CALL_TIMEOUT_S = 10.0
+STARTUP_ATTEMPTS = 4  # tries of one start-up call before the run gives up
+STARTUP_BACKOFF_S = 0.5  # first back-off; doubles per retry, jittered x0.5..1.5 (at most ~5 s in all)
+
+
+async def startup_call(
+    venue: str,
+    what: str,
+    call: Callable[[], Awaitable[T]],
+    *,
+    timeout_s: float = CALL_TIMEOUT_S,
+    attempts: int = STARTUP_ATTEMPTS,
+    base_s: float = STARTUP_BACKOFF_S,
+) -> T:
+    """Run an idempotent start-up request; retry transient failures (429, 5xx, timeouts) with jittered
+    back-off, logging ``startup.retry`` for each; re-raise the last error once ``attempts`` are used up."""
+    tried = 0
+
+    async def once() -> T:
+        nonlocal tried
+        tried += 1
+        try:
+            async with asyncio.timeout(timeout_s):
+                return await call()
+        except (ccxtpro.NetworkError, TimeoutError) as e:
+            if tried < attempts:
+                log.warning("startup.retry venue=%s call=%s attempt=%d/%d error=%s", venue, what, tried, attempts,
+                            brief(e) if str(e) else f"no answer within {timeout_s:g} s")  # fmt: skip
+            raise
+
+    # idempotent's own timeout is only a backstop: once() times each attempt and says so
+    return await idempotent(once, timeout_s=timeout_s + 1, attempts=attempts, base_s=base_s)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,12 +141,18 @@ async def key_info(client: Any) -> KeyInfo | None:
 
 
 async def ensure_can_trade(venue: str, client: Any) -> KeyInfo | None:
-    """Raise a one-line ArbError unless the venue's key authenticates and may trade (live start-up)."""
+    """Raise a one-line ArbError unless the venue's key authenticates and may trade (live start-up).
+
+    Transient failures of the key check are retried (:func:`startup_call`); a refused key is not."""
     try:
-        info = await key_info(client)
+        info = await startup_call(venue, "key_check", lambda: key_info(client))
     except ccxtpro.AuthenticationError as e:
         raise ArbError(f"{venue}: the API key was refused ({brief(e)}); check the key, secret and passphrase") from e
-    except (ccxtpro.BaseError, TimeoutError) as e:
+    except (ccxtpro.NetworkError, TimeoutError) as e:
+        why = brief(e) if str(e) else "no answer"
+        raise ArbError(f"{venue}: cannot read the API key's permissions after {STARTUP_ATTEMPTS} attempts ({why}); "
+                       "check the venue's status, then run `arb doctor`") from e  # fmt: skip
+    except ccxtpro.BaseError as e:
         raise ArbError(f"{venue}: cannot read the API key's permissions ({brief(e)}); run `arb doctor`") from e
     if info is not None and info.can_trade is False:
         raise ArbError(

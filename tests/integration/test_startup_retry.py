@@ -1,0 +1,88 @@
+"""Issue 12 item 9 (first half): a transient 429/503/hung request during `arb run`'s start-up checks is
+retried with jittered back-off (and said so on stderr); only a persistent failure exits 1, with one line.
+
+`arb run` runs as a process in live mode against the loopback exchanges, which run in this test's event
+loop; the faults come from the simulators' own fault injection (exchanges/sim/faults.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tests.integration.sim_common import eventually
+from tests.integration.test_execution_support import AliasedLoopback, config_dict, key_env, plant, start_sim, toml_text
+
+VENUES = ("okx", "okx2")
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[AliasedLoopback]:
+    s = await start_sim(VENUES)
+    yield s
+    await s.stop()
+
+
+async def arb_run(sim: AliasedLoopback, tmp: Path, duration_s: str, timeout_s: float = 60) -> tuple[int, str, str]:
+    cfg = config_dict(sim, VENUES, tmp)
+    for v in VENUES:  # a hung request is given up by ccxt after 1 s (its `timeout` option), not 10 s
+        cfg["venues"][v]["options"]["timeout"] = 1000
+    path = tmp / "arb.toml"
+    path.write_text(toml_text(cfg), encoding="utf-8")
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "arb.cli", "run", "--config", str(path), "--live", "--yes", "--no-ui",
+        "--duration", duration_s, env={**os.environ, **key_env(sim, VENUES)},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(), timeout_s)
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
+        raise
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
+
+
+@pytest.mark.parametrize("fault", ["rate_limit_burst", "rest_5xx_rate", "rest_timeout_next"])
+async def test_one_transient_failure_at_start_is_retried_and_the_run_trades(
+    sim: AliasedLoopback, tmp_path: Path, fault: str
+) -> None:
+    server = sim.venue("okx")
+    faults = server.faults
+    if fault == "rest_5xx_rate":
+        faults.rest_5xx_rate = 1.0  # 503 until the first request was refused (then the venue is back)
+    else:
+        setattr(faults, fault, 1)  # only the very first REST request at okx: the start-up key check
+    plant(sim, "okx2", 60.0)
+    sim.step()
+    run = asyncio.ensure_future(arb_run(sim, tmp_path, "4"))
+    if fault == "rest_5xx_rate":
+        await eventually(lambda: any(r["status"] == 503 for r in server.request_log) or run.done(), timeout_s=30)
+        faults.rest_5xx_rate = 0.0
+    rc, out, err = await run
+    assert rc == 0, err
+    assert "Traceback" not in err
+    assert "startup.retry venue=okx" in err, err  # the retry is said, at the default log level
+    outcomes = [json.loads(x) for x in out.splitlines() if x.startswith("{") and '"outcome"' in x]
+    assert outcomes and outcomes[0]["ok"], out  # the run started and traded
+    assert sim.order_log
+
+
+async def test_persistent_rate_limit_at_start_exits_1_with_one_line(sim: AliasedLoopback, tmp_path: Path) -> None:
+    sim.venue("okx").faults.rate_limit_burst = 10_000
+    plant(sim, "okx2", 60.0)
+    sim.step()
+    rc, out, err = await arb_run(sim, tmp_path, "4")
+    assert rc == 1, err
+    lines = [x for x in err.splitlines() if x.strip() and "startup.retry" not in x]
+    assert len(lines) == 1, err
+    assert lines[0].startswith("arb: okx") and "attempts" in lines[0] and "Traceback" not in err
+    assert not sim.order_log and out == ""
