@@ -12,6 +12,7 @@ import click
 
 from arb import __version__
 from arb.errors import ArbError, ConfigError
+from arb.lock import JournalLocked
 
 EXIT_OK, EXIT_RUNTIME, EXIT_USAGE = 0, 1, 2
 
@@ -73,6 +74,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_RUNTIME
     except click.ClickException as e:
         e.show()
+        return EXIT_USAGE
+    except JournalLocked as e:  # another process holds the journal: a usage problem, one line
+        click.echo(f"arb: {e}", err=True)
         return EXIT_USAGE
     except ConfigError as e:
         for p in e.problems:

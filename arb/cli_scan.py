@@ -73,15 +73,32 @@ def _print_summary(doc: dict[str, Any], json_out: bool) -> None:
         click.echo(f"list them: arb opportunities --db {doc['journal']}")
 
 
-def _open_journal(path: str) -> Any:
-    """Open (or create) the journal; a path that cannot be used is a configuration problem (exit 2)."""
+def _open_journal(path: str, command: str = "arb scan") -> Any:
+    """Take the journal's single-writer lock (held until the process ends: `arb.lock`), then open (or
+    create) the journal; a path that cannot be used is a configuration problem (exit 2)."""
     from arb.errors import StoreError
+    from arb.lock import JournalLock
     from arb.store import Journal
 
+    lock = JournalLock(path, command).acquire()
     try:
-        return Journal.open(path)
+        journal = Journal.open(path)
     except StoreError as e:
+        lock.release()
         raise ConfigError(f"store.path = {path}: {e}") from e
+    _LOCKS[id(journal)] = lock
+    return journal
+
+
+def _close_journal(journal: Any) -> None:
+    """Close a journal from :func:`_open_journal` and release its lock."""
+    journal.close()
+    lock = _LOCKS.pop(id(journal), None)
+    if lock is not None:
+        lock.release()
+
+
+_LOCKS: dict[int, Any] = {}  # id(journal) → its lock (the OS releases them anyway if the process dies)
 
 
 @click.command("scan")
@@ -127,7 +144,7 @@ def scan_command(config_path: str | None, db_path: str | None, no_ui: bool, dura
         asyncio.run(run_scanner(scanner, ui="json" if no_ui else "rich", duration_s=duration or None,
                                 title="arb scan (alert-only)", db_path=db))
     finally:
-        journal.close()
+        _close_journal(journal)
     _print_summary(_summary(scanner, db), no_ui)
 
 
@@ -171,7 +188,7 @@ async def _demo(symbols: list[str], seed: int, db_path: str, duration_s: float |
     from arb.scanner import Scanner
     from exchanges.sim.harness import LoopbackExchanges
 
-    journal = _open_journal(db_path)
+    journal = _open_journal(db_path, "arb demo")
     try:
         async with LoopbackExchanges(venues=venues, symbols=symbols, seed=seed, update_interval_ms=100,
                                      dislocation_rate_per_min=6.0, dislocation_bps=(35.0, 90.0)) as sim:
@@ -187,7 +204,7 @@ async def _demo(symbols: list[str], seed: int, db_path: str, duration_s: float |
                               db_path=db_path)
             return scanner
     finally:
-        journal.close()
+        _close_journal(journal)
 
 
 async def _paper_demo(symbols: list[str], seed: int, db_path: str, duration_s: float | None, ui: str,
@@ -200,7 +217,7 @@ async def _paper_demo(symbols: list[str], seed: int, db_path: str, duration_s: f
     from arb.trader import Trader
     from exchanges.sim.harness import LoopbackExchanges
 
-    journal = _open_journal(db_path)
+    journal = _open_journal(db_path, "arb demo --paper")
     try:
         async with LoopbackExchanges(venues=venues, symbols=symbols, seed=seed, update_interval_ms=100,
                                      dislocation_rate_per_min=6.0, dislocation_bps=(35.0, 90.0)) as sim:
@@ -227,7 +244,7 @@ async def _paper_demo(symbols: list[str], seed: int, db_path: str, duration_s: f
             await _run(trader, duration_s=duration_s, ui=ui, confirm=False, db=db_path)
             return trader
     finally:
-        journal.close()
+        _close_journal(journal)
 
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smhd])$")

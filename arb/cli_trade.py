@@ -117,6 +117,7 @@ def run_command(config_path: str, live: bool, yes: bool, no_ui: bool, duration: 
     """
     from arb.cli_scan import make_exchanges
     from arb.config import load_config
+    from arb.lock import JournalLock
     from arb.notify import Notifier
     from arb.store import Journal
     from arb.trader import Trader
@@ -132,6 +133,7 @@ def run_command(config_path: str, live: bool, yes: bool, no_ui: bool, duration: 
     if live and mode != "live":
         raise ConfigError(f'--live needs execution.mode = "live" in {config_path} (it is "{mode}")')
     db = cfg.store.paper_path if mode == "paper" else cfg.store.path
+    lock = JournalLock(db, "arb run").acquire()  # one process per journal; the OS frees it on any exit
     journal = Journal.open(db)
     try:
         notifier = Notifier(list(cfg.notify.urls), min_interval_s=float(cfg.notify.min_interval_s))
@@ -147,6 +149,7 @@ def run_command(config_path: str, live: bool, yes: bool, no_ui: bool, duration: 
         raise _first(group) from None
     finally:
         journal.close()
+        lock.release()
     st = trader.status()
     ok, failed = trader.stats["trades_ok"], trader.stats["trades_failed"]
     pnl = st["pnl_today"]["realised"]
