@@ -15,6 +15,8 @@ Fill model, per order:
 * taker fee with the same model as the evaluator: rate and currency from the run's fee table
   (``received``: base on a buy, quote on a sell);
 * order and trade dicts carry exact ``Decimal`` numbers (ccxt's shape, arb's money rule);
+* order ids are ``paper-<venue>-<run>-<n>`` and trade ids ``<order id>-<m>``: ``<run>`` is the run id
+  (or a random nonce when none is given), so ids never repeat across runs journaled into one file;
 * amounts are truncated to the market's lot with ccxt's ``amount_to_precision``; below the
   market's minimum amount the order is refused (``ccxt.InvalidOrder``); without enough free
   balance it is refused (``ccxt.InsufficientFunds``). Balances start from
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import uuid
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
@@ -48,8 +51,10 @@ class PaperVenue:
         balances: Mapping[str, Decimal] | None = None,
         latency_ms: int = 50,
         clock: Callable[[], int] = wall_ms,
+        run_id: str | None = None,
     ) -> None:
         self.venue = venue
+        self.id_prefix = f"paper-{venue}-{run_id or uuid.uuid4().hex[:12]}"
         self.client = market_client
         self.id = getattr(market_client, "id", venue)
         self.fees = fees
@@ -126,7 +131,7 @@ class PaperVenue:
 
     def _fill(self, symbol: str, market: Mapping[str, Any], type: str, side: str, qty: Decimal,
               limit: Decimal | None, cid: str | None) -> dict[str, Any]:  # fmt: skip
-        oid = f"paper-{self.venue}-{next(self._ids)}"
+        oid = f"{self.id_prefix}-{next(self._ids)}"
         base, quote = market["base"], market["quote"]
         fee = self.fees.get((self.venue, symbol)) or Fee(Decimal("0.001"))
         fee_ccy = quote if side == "sell" or fee.currency == "quote" else base

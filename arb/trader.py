@@ -128,7 +128,7 @@ class Trader(Upkeep):
             pb, ex = self.cfg.execution.paper_balances, self.cfg.execution
             self.order_clients = {
                 v: PaperVenue(v, self.market_clients[v], fees=self.fees, balances=pb.get(v),
-                              latency_ms=ex.paper_latency_ms, clock=self.clock) for v in venues
+                              latency_ms=ex.paper_latency_ms, clock=self.clock, run_id=self.run_id) for v in venues
             }  # fmt: skip
         self.executor = Executor(
             self.order_clients, self.journal, run_id=self.run_id, markets=self.markets, fees=self.fees,

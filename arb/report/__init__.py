@@ -7,9 +7,10 @@ tables as CSV or Parquet.
 
 Definitions (also in the README "Review" section):
 
-* PnL series = realised PnL per opportunity (quote) from the journal's fills
-  (:mod:`arb.report.data`); daily PnL = sum per UTC day, idle days 0, over the reviewed span (first
-  run start, or ``--since``, to the last run end / last trade).
+* PnL series = realised PnL per opportunity (quote) from the journal's fills with the ledger's
+  :class:`arb.ledger.Position`, the run's own math (:mod:`arb.report.trades`); daily PnL = sum per
+  UTC day, idle days 0, over the reviewed span (first run start, or ``--since``, to the last run end
+  / last trade).
 * Capital = ``--capital`` if given, else the sum of the starting balances of the quote currencies
   traded (first journaled balance per venue), else the run's configured quote ``paper_balances``,
   else the configured total notional ``scanner.max_notional`` × venues; the source is printed.
@@ -17,22 +18,29 @@ Definitions (also in the README "Review" section):
   days → "n/a". Max drawdown on the cumulative PnL curve (quote and % of capital), its duration
   from the peak to recovery or to the end of the span. Win rate = opportunities with PnL > 0 ÷
   opportunities traded.
+* Executed / ok / failed = the executor's trade events (the counts of the run's outcome line);
+  failed trades with why, halts with reason and times, exposures: :mod:`arb.report.incidents`.
 * A journal without fills (alert-only) still gets episodes, capture and distributions; the
   summary says PnL is not available.
 """
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from arb.model import ZERO
-from arb.report import data, stats
+from arb.report import data, incidents, stats
+from arb.report import trades as trade_tables
 from arb.report.data import Filters
 from arb.store import Journal
+from arb.store.schema import APPLICATION_ID
 
 __all__ = ["Filters", "Report", "build", "open_journal"]
 
@@ -53,8 +61,29 @@ class Report:
 
 
 def open_journal(path: str) -> Journal:
-    """Open a journal read-only; a missing, corrupt or newer-schema file raises StoreError (one line)."""
+    """Open a journal read-only; a missing, corrupt or newer-schema file raises StoreError (one line).
+
+    A journal of an older schema is migrated first (forward-only, as any run would on open; v1 → v2
+    re-keys fills per order). Fills an older arb already dropped cannot come back: the report then
+    counts those orders with their order totals and says so.
+    """
+    if _needs_migration(Path(path)):
+        Journal.open(path, create=False).close()
     return Journal.open(path, create=False, readonly=True)
+
+
+def _needs_migration(path: Path) -> bool:
+    import arb.store
+
+    if not path.is_file():
+        return False
+    try:
+        with contextlib.closing(sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)) as conn:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+    except sqlite3.Error:
+        return False  # the read-only open below says what is wrong, in one line
+    return app_id == APPLICATION_ID and 0 < version < len(arb.store.MIGRATIONS)
 
 
 def _s(x: Decimal | None) -> str | None:
@@ -79,8 +108,12 @@ def build(journal: Journal, filters: Filters | None = None, *, capital: Decimal 
     f = filters or Filters()
     ld = data.load(journal, f)
     tables = data.episode_tables(ld.episodes)
-    trades, fills = data.trades(ld, f)
+    tt = trade_tables.trades(ld, f)
+    trades, fills = tt.trades, tt.fills
     tables["trades"], tables["fills"] = trades, fills
+    execution, tables["failed_trades"] = incidents.executed(ld, f)
+    tables["halts"] = incidents.halts(ld, f)
+    exposure_doc, tables["exposures"] = incidents.exposures(ld, f)
     traded = {e for e in trades["episode_id"] if e} if not trades.empty else set()
     cap_doc, tables["capture_reasons"] = data.capture(ld, traded)
     tables["fees_by_venue"] = data.fees_by_venue(fills)
@@ -110,7 +143,7 @@ def build(journal: Journal, filters: Filters | None = None, *, capital: Decimal 
     dd = stats.max_drawdown(ts, pnl, cap_f, start, end)
     sharpe = stats.sharpe(list(daily), cap_f) if ts else None
     slip = [x for x in trades["slippage_quote"] if x is not None] if ts else []
-    notes: list[str] = []
+    notes: list[str] = list(tt.notes)
     if not ts:
         notes.append("PnL is not available: the journal has no fills (alert-only or nothing traded)")
     if not ld.episodes and not ts:
@@ -142,6 +175,7 @@ def build(journal: Journal, filters: Filters | None = None, *, capital: Decimal 
             "fees_quote": _s(sum(trades["fees_quote"], ZERO)) if ts else None,
             "slippage_quote_mean": _s(sum(slip, ZERO) / len(slip)) if slip else None,
         },
+        "execution": execution | {"halts": len(tables["halts"]), "exposures": exposure_doc},
         "rebalance": {"target": target_source,
                       "transfers": [{k: str(v) if isinstance(v, Decimal) else v for k, v in r.items()}
                                     for r in tables["rebalance"].to_dict("records")]},

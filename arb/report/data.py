@@ -1,4 +1,4 @@
-"""Journal → pandas tables for the review: episodes, trades (PnL from fills), capture, fees, inventory.
+"""Journal → pandas tables for the review: episodes, capture, fees, inventory (trades: :mod:`arb.report.trades`).
 
 Money stays ``Decimal`` in every table (exports write it exactly); only the statistics and plots
 convert to float.
@@ -17,13 +17,9 @@ live, paper and ``arb backtest`` alike):
 * ``events`` of kind ``trade`` (the executor's outcome summary): ``{"opportunity_id",
   "planned_net", ...}``; ``expected_net``/``episode_id``/``expected_buy_vwap``/``expected_sell_vwap``
   are read too when present.
-* **Realised PnL of one opportunity** (quote) is :class:`arb.ledger.Position`'s ``quote_net`` over
-  all its legs (retries and hedges included): Σ sell amount·price − Σ buy amount·price − fees
-  charged in quote. Base left over (``residual_base`` = Σ bought − base fees − Σ sold) is dust or an
-  open exposure and counts as zero, as in the ledger and the evaluator; a fee charged in base
-  therefore costs through the smaller amount sold. Fees by venue value a base fee at its fill price.
-* Expected edge per trade = the trade event's ``planned_net`` (the evaluator's net profit for the
-  size sent); slippage = realised − expected.
+* Trades (PnL per opportunity, venues, slippage) are built in :mod:`arb.report.trades` with the
+  ledger's own :class:`arb.ledger.Position`; failed trades, halts and exposures in
+  :mod:`arb.report.incidents`.
 """
 
 from __future__ import annotations
@@ -31,7 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
@@ -98,6 +94,8 @@ class Loaded:
     fills: list[dict[str, Any]]
     balances: list[dict[str, Any]]
     events: list[dict[str, Any]]
+    exposures: list[dict[str, Any]] = field(default_factory=list)
+    halts: list[dict[str, Any]] = field(default_factory=list)
 
 
 def load(journal: Journal, f: Filters) -> Loaded:
@@ -107,7 +105,8 @@ def load(journal: Journal, f: Filters) -> Loaded:
     if f.symbol is not None:
         balances = [b for b in balances if b["asset"] in base_quote(f.symbol)]
     events = journal.events(since_ms=f.since_ms)
-    return Loaded(journal.runs(), episodes, orders, journal.fills(), balances, events)
+    return Loaded(journal.runs(), episodes, orders, journal.fills(), balances, events, journal.exposures(),
+                  journal.halts())
 
 
 def trade_events(events: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -133,77 +132,6 @@ def episode_of(opp_id: str, known: set[str], trade_event: dict[str, Any] | None 
         if head in known:
             return head
     return None
-
-
-TRADE_COLUMNS = [
-    "opportunity_id", "episode_id", "symbol", "buy_venue", "sell_venue", "ts_ms", "buy_amount", "buy_vwap",
-    "sell_amount", "sell_vwap", "fees_quote", "residual_base", "pnl", "expected_net", "slippage_quote",
-    "buy_slippage_bps", "sell_slippage_bps",
-]  # fmt: skip
-FILL_COLUMNS = ["venue", "symbol", "side", "ts_ms", "amount", "price", "fee", "fee_currency", "fee_quote",
-                "opportunity_id"]
-
-
-def _vwap(amount: Decimal, notional: Decimal) -> Decimal | None:
-    return notional / amount if amount else None
-
-
-def trades(ld: Loaded, f: Filters) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(one row per traded opportunity, one row per fill), both with Decimal money, oldest first."""
-    by_client = {o["client_id"]: o for o in ld.orders}
-    trade_ev = trade_events(ld.events)
-    known = {e["id"] for e in ld.episodes}
-    fill_rows: list[dict[str, Any]] = []
-    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for fl in ld.fills:
-        o = by_client.get(fl["client_id"])
-        if o is None or not o.get("opportunity_id"):
-            continue
-        base, quote = base_quote(o["symbol"])
-        amount, price, fee = fl["amount"] or ZERO, fl["price"] or ZERO, fl["fee"] or ZERO
-        cur = fl.get("fee_currency") or quote
-        fee_quote = fee if cur == quote else fee * price if cur == base else ZERO
-        row = {"venue": fl["venue"], "symbol": o["symbol"], "side": o["side"], "ts_ms": fl["ts_ms"] or o["updated_ms"],
-               "amount": amount, "price": price, "fee": fee, "fee_currency": cur, "fee_quote": fee_quote,
-               "opportunity_id": o["opportunity_id"]}
-        groups[o["opportunity_id"]].append(row | {"_base": base, "_quote": quote})
-        fill_rows.append(row)
-    out: list[dict[str, Any]] = []
-    for opp_id, rows in groups.items():
-        buys = [r for r in rows if r["side"] == "buy"]
-        sells = [r for r in rows if r["side"] == "sell"]
-        b_amt = sum((r["amount"] for r in buys), ZERO)
-        s_amt = sum((r["amount"] for r in sells), ZERO)
-        b_vwap = _vwap(b_amt, sum((r["amount"] * r["price"] for r in buys), ZERO))
-        s_vwap = _vwap(s_amt, sum((r["amount"] * r["price"] for r in sells), ZERO))
-        quote_flow = sum((r["amount"] * r["price"] for r in sells), ZERO) - sum(
-            (r["amount"] * r["price"] for r in buys), ZERO)
-        quote_fees = sum((r["fee"] for r in rows if r["fee_currency"] == r["_quote"]), ZERO)
-        base_fees = sum((r["fee"] for r in rows if r["fee_currency"] == r["_base"]), ZERO)
-        residual = b_amt - base_fees - s_amt
-        pnl = quote_flow - quote_fees
-        ev = trade_ev.get(opp_id) or {}
-        planned = ev.get("expected_net", ev.get("planned_net"))
-        expected = dec(planned) if planned is not None else None
-        eb = dec(ev["expected_buy_vwap"]) if ev.get("expected_buy_vwap") else None
-        es = dec(ev["expected_sell_vwap"]) if ev.get("expected_sell_vwap") else None
-        symbol = rows[0]["symbol"]
-        out.append({
-            "opportunity_id": opp_id, "episode_id": episode_of(opp_id, known, ev), "symbol": symbol,
-            "buy_venue": buys[0]["venue"] if buys else None, "sell_venue": sells[0]["venue"] if sells else None,
-            "ts_ms": max(r["ts_ms"] for r in rows), "buy_amount": b_amt, "buy_vwap": b_vwap, "sell_amount": s_amt,
-            "sell_vwap": s_vwap, "fees_quote": sum((r["fee_quote"] for r in rows), ZERO), "residual_base": residual,
-            "pnl": pnl, "expected_net": expected, "slippage_quote": None if expected is None else pnl - expected,
-            "buy_slippage_bps": (b_vwap - eb) / eb * 10_000 if eb and b_vwap else None,
-            "sell_slippage_bps": (es - s_vwap) / es * 10_000 if es and s_vwap else None,
-        })  # fmt: skip
-    out = [t for t in out if (f.since_ms is None or t["ts_ms"] >= f.since_ms)
-           and (f.venue is None or f.venue in (t["buy_venue"], t["sell_venue"]))]
-    keep = {t["opportunity_id"] for t in out}
-    fill_rows = [r for r in fill_rows if r["opportunity_id"] in keep]
-    out.sort(key=lambda t: (t["ts_ms"], t["opportunity_id"]))
-    fill_rows.sort(key=lambda r: (r["ts_ms"], r["venue"]))
-    return _frame(out, TRADE_COLUMNS), _frame(fill_rows, FILL_COLUMNS)
 
 
 def _not_traded_reason(e: dict[str, Any], decided: list[tuple[int, str]], accepted: dict[str, list[str]],

@@ -276,6 +276,10 @@ class Journal:
     def exposures(self, state: str | None = None) -> list[dict[str, Any]]:
         return self._select("exposures", ["state = ?"] if state else [], [state] if state else [], "id")
 
+    def halts(self) -> list[dict[str, Any]]:
+        """Every journaled halt (schema v2), oldest first."""
+        return self._select("halts", [], [], "ts_ms, id")
+
     # ---- orders and exposures (synchronous, fsynced) -----------------------------------------
     def record_order_intent(self, row: dict[str, Any]) -> dict[str, Any] | None:
         """Commit an order intent (fsynced) before it is sent.

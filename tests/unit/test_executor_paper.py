@@ -85,3 +85,16 @@ async def test_latency_fills_against_the_book_as_it_is_then_and_updates_stream()
     assert (o["filled"], o["average"]) == (D("0.4"), D(104))
     (update,) = await asyncio.wait_for(v.watch_orders(), 1)
     assert update["clientOrderId"] == "late" and update["status"] == "canceled"
+
+
+async def test_order_and_trade_ids_carry_the_run_so_they_never_repeat_across_runs() -> None:
+    """Issue 13.1: ids restarted at ``paper-okx-1`` every run, so a second run's fills collided."""
+    ids = []
+    for run_id in ("run-a", "run-b", None, None):
+        v = PaperVenue("okx", FakeMarket(), fees={("okx", SYM): Fee(D("0.001"))}, latency_ms=0,  # type: ignore[arg-type]
+                       run_id=run_id)  # fmt: skip
+        o = await v.create_order(SYM, "limit", "buy", 1.5, 101, {"clOrdId": "same"})
+        ids.append((o["id"], *(t["id"] for t in await v.fetch_order_trades(o["id"], SYM))))
+    assert ids[0][0].startswith("paper-okx-run-a-") and ids[1][0].startswith("paper-okx-run-b-")
+    every = [i for row in ids for i in row]
+    assert len(set(every)) == len(every)
