@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import csv
 import datetime as dt
+import difflib
 import json
 import re
 import signal
@@ -268,6 +269,24 @@ def parse_since(text: str, now_ms: int | None = None) -> int:
     return int(t.timestamp() * 1000)
 
 
+def match_symbol(journal: Any, symbol: str | None) -> str | None:
+    """``symbol`` as the journal spells it (ccxt symbols are upper-case: ``btc/usdt`` finds BTC/USDT). One the
+    journal has no episodes for is kept as given, with a hint on stderr naming the symbols it has."""
+    if symbol is None:
+        return None
+    known = journal.symbols()
+    if symbol in known:
+        return symbol
+    same = [s for s in known if s.casefold() == symbol.casefold()]
+    if len(same) == 1:
+        return same[0]
+    close = difflib.get_close_matches(symbol.upper(), known, n=1)
+    hint = f"; did you mean {close[0]}?" if close else ""
+    click.echo(f"no episodes for {symbol} in {journal.path}{hint} (symbols there: {', '.join(known) or 'none'})",
+               err=True)  # fmt: skip
+    return symbol
+
+
 def _decimal_option(text: str | None, name: str) -> Decimal | None:
     if text is None:
         return None
@@ -302,7 +321,8 @@ def _cell(v: Any) -> str:
 @click.option("--venue", default=None, help="Only episodes where this venue is the buy or sell venue.")
 @click.option("--since", default=None, help="Only episodes that started after this: 15m, 2h, 1d or an ISO time.")
 @click.option("--min-bps", default=None, help="Only episodes whose peak net bps is at least this (exact decimal).")
-@click.option("--limit", type=int, default=50, show_default=True, help="Newest N episodes (0 = all).")
+@click.option("--limit", type=click.IntRange(min=0), default=50, show_default=True,
+              help="Newest N episodes (0 = all).")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
 def opportunities_command(db_path: str | None, config_path: str | None, symbol: str | None, venue: str | None,
                           since: str | None, min_bps: str | None, limit: int, fmt: str) -> None:
@@ -320,6 +340,7 @@ def opportunities_command(db_path: str | None, config_path: str | None, symbol: 
         raise ConfigError(f"--db {db_path}: no journal there; run `arb scan` or `arb demo` first, or pass --db")
     journal = Journal.open(db_path, create=False, readonly=True)
     try:
+        symbol = match_symbol(journal, symbol)
         rows = journal.episodes(
             symbol=symbol, venue=venue, since_ms=parse_since(since) if since else None,
             min_bps=_decimal_option(min_bps, "--min-bps"),
@@ -329,29 +350,34 @@ def opportunities_command(db_path: str | None, config_path: str | None, symbol: 
     rows = sorted(rows, key=lambda r: r["start_ms"], reverse=True)
     if limit:
         rows = rows[:limit]
-    if fmt == "json":
-        click.echo(json.dumps([{k: _cell(r.get(k)) if isinstance(r.get(k), Decimal) else r.get(k)
-                                for k in r} for r in rows], separators=(",", ":")))
+    from arb.display import export
+
+    if fmt == "json":  # money exact as strings, bps to 0.0001 (arb.display.export)
+        click.echo(json.dumps([{k: export(k, v) for k, v in r.items()} for r in rows], separators=(",", ":")))
         return
     if fmt == "csv":
         w = csv.writer(sys.stdout)
         w.writerow(EPISODE_COLUMNS)
         for r in rows:
-            w.writerow([_cell(r.get(c)) for c in EPISODE_COLUMNS])
+            w.writerow([_cell(export(c, r.get(c))) for c in EPISODE_COLUMNS])
         return
-    from rich.console import Console
-    from rich.table import Table
+    _print_episodes(rows, db_path)
 
-    t = Table(title=f"{len(rows)} episode(s) in {db_path}")
-    for c in ("started (UTC)", "symbol", "buy → sell", "peak net", "peak bps", "amount", "duration", "evals", "end"):
-        t.add_column(c)
-    for r in rows:
-        started = dt.datetime.fromtimestamp(r["start_ms"] / 1000, dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
-        bps = r.get("peak_net_bps")
-        t.add_row(
-            started, r["symbol"], f"{r['buy_venue']} → {r['sell_venue']}", _cell(r.get("peak_net_profit")),
-            _cell(bps.quantize(Decimal("0.01")) if isinstance(bps, Decimal) else bps),
-            _cell(r.get("peak_buy_amount")), f"{r.get('duration_ms') or 0} ms", _cell(r.get("evaluations")),
-            _cell(r.get("end_reason")),
-        )
-    Console().print(t)
+
+def _print_episodes(rows: list[dict[str, Any]], db_path: str) -> None:
+    """The table: time, symbol, venues and peak net always whole; the rest as the terminal's width allows."""
+    from rich.console import Console
+
+    from arb.display import Col, amount, bps, fit_table, money, when
+
+    cols = [Col("started (UTC)", key=True), Col("symbol", key=True), Col("buy → sell", key=True),
+            Col("peak net", key=True, justify="right"), Col("peak bps", justify="right", drop=1),
+            Col("amount", justify="right", drop=3), Col("duration", justify="right", drop=4),
+            Col("evals", justify="right", drop=5), Col("end", drop=2)]  # fmt: skip
+    cells = [[when(r["start_ms"]), r["symbol"], f"{r['buy_venue']} → {r['sell_venue']}",
+              money(r.get("peak_net_profit")), bps(r.get("peak_net_bps")), amount(r.get("peak_buy_amount"), na=""),
+              f"{r.get('duration_ms') or 0} ms",
+              _cell(r.get("evaluations")), _cell(r.get("end_reason"))] for r in rows]  # fmt: skip
+    console = Console()
+    console.print(fit_table(cols, cells, console.width, title=f"{len(rows)} episode(s) in {db_path}",
+                            hint="widen the terminal or use --format csv"))  # fmt: skip

@@ -9,7 +9,9 @@ backtest sweep, the live views):
 - :func:`bps` — basis points with 2 decimals.
 - :func:`price` — 6 significant digits, at least 2 and at most 8 decimals.
 - :func:`amount` — base sizes exact up to 8 decimals (lots are coarser than that), no exponent.
-- :func:`quantize_bps` — the one rounding applied to stored and exported bps (0.0001 bps).
+- :func:`export` — a value for CSV/JSON: Decimals as exact strings, except bps ratios, which are
+  quantised to 0.0001 bps (:func:`arb.model.quantize_bps`, as the journal stores them since; older
+  journals hold 60 digits).
 
 :func:`fit_table` builds a rich table that fits the console width: key columns (time, symbol,
 venues, net) are never cut or wrapped; less important columns are dropped, least important first,
@@ -28,7 +30,8 @@ from rich.cells import cell_len
 from rich.table import Table
 from rich.text import Text
 
-BPS_QUANTUM = Decimal("0.0001")
+from arb.model import quantize_bps
+
 _MAX_DP = 8
 
 
@@ -110,9 +113,11 @@ def number(v: Any, digits: int = 4, *, na: str = "n/a") -> str:
     return _sig(d, digits, 0, _MAX_DP)
 
 
-def quantize_bps(v: Decimal) -> Decimal:
-    """The stored/exported form of a bps ratio: 0.0001 bps (1e-8 relative), half-even. Exact money stays exact."""
-    return v.quantize(BPS_QUANTUM, rounding=ROUND_HALF_EVEN)
+def export(column: str, v: Any) -> Any:
+    """A cell for CSV/JSON exports: money exact as a string, bps columns to 0.0001, others unchanged."""
+    if isinstance(v, Decimal):
+        return str(quantize_bps(v) if column.endswith("_bps") else v)
+    return v
 
 
 def when(ms: int | None, *, na: str = "n/a") -> str:

@@ -7,7 +7,7 @@ Money enters from ccxt as floats (or strings) and is converted with :func:`dec` 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any, Literal
 
 from arb.errors import MarketError
@@ -37,6 +37,16 @@ def dec(x: Any) -> Decimal:
     if isinstance(x, int):
         return Decimal(x)
     return Decimal(str(x))
+
+
+BPS_QUANTUM = Decimal("0.0001")
+
+
+def quantize_bps(x: Decimal) -> Decimal:
+    """A bps ratio as the journal stores it and exports show it: to 0.0001 bps (1e-8 of the notional), half-even.
+
+    Decisions use the exact ratio; net profit and cost, from which it derives, are stored exactly."""
+    return x.quantize(BPS_QUANTUM, rounding=ROUND_HALF_EVEN) if x.is_finite() else x
 
 
 def _step(value: Any, precision_mode: int, what: str, symbol: str) -> Decimal:

@@ -10,20 +10,22 @@ import json
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from arb.model import Opportunity, dec
+from arb.model import Opportunity, dec, quantize_bps
 from arb.store.errors import JournalDataError
 from arb.store.schema import MONEY
 
 
-def _money(v: Any, table: str, column: str) -> str:
-    """A money value as the exact Decimal string. Floats go through ``dec`` (their repr)."""
+def _money(v: Any, table: str, column: str, *, bps: bool = False) -> str:
+    """A money value as the exact Decimal string. Floats go through ``dec`` (their repr). A bps ratio
+    (``*net_bps``) is stored to 0.0001 bps (:func:`arb.model.quantize_bps`): the evaluator's 60-digit
+    context would otherwise store 60 digits of a ratio whose inputs (net profit, cost) are stored exactly."""
     try:
         d = dec(v)
     except (TypeError, InvalidOperation, ValueError):
         raise JournalDataError(f"{table}.{column} must be a number, got {v!r}") from None
     if not d.is_finite():
         raise JournalDataError(f"{table}.{column} must be finite, got {v!r}")
-    return str(d)
+    return str(quantize_bps(d) if bps else d)
 
 
 def _scalar(v: Any, table: str, column: str) -> Any:
@@ -57,7 +59,8 @@ def encode_row(table: str, row: dict[str, Any], columns: set[str]) -> dict[str, 
     if unknown:
         raise JournalDataError(f"{table} has no column {', '.join(sorted(unknown))}; fix the caller")
     money = MONEY[table]
-    return {k: (_money(v, table, k) if k in money and v is not None else _scalar(v, table, k)) for k, v in row.items()}
+    return {k: (_money(v, table, k, bps=k.endswith("net_bps")) if k in money and v is not None
+                else _scalar(v, table, k)) for k, v in row.items()}  # fmt: skip
 
 
 def decode_row(table: str, row: dict[str, Any]) -> dict[str, Any]:

@@ -244,6 +244,16 @@ class Journal:
             rows = rows[:limit] if limit is not None else rows
         return rows
 
+    def symbols(self) -> list[str]:
+        """The symbols that have episodes, sorted (for "did you mean" hints)."""
+        with self._lock:
+            if self._closed:
+                raise StoreError(f"journal {self.path} is closed; cannot read episodes")
+            try:
+                return sorted(r["symbol"] for r in self._db.query("SELECT DISTINCT symbol FROM episodes"))
+            except sqlite3.Error as e:
+                raise _error(e, self.path, "read episodes") from None
+
     def snapshots(self, episode_id: str | None = None) -> list[dict[str, Any]]:
         if episode_id is None:
             return self._select("snapshots", [], [], "id")
