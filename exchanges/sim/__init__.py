@@ -11,6 +11,9 @@ Layout
 ``matching.py`` MatchingEngine: limit GTC/IOC/FOK/post-only and market orders, partial fills, fees in
                 the "received" currency, balances per account, the order log.
 ``faults.py``   FaultConfig per venue + ``venue:key=value,...`` spec parser (seeded RNG).
+``placement.py`` an order's road to the engine: placement faults (delay, dropped answer, error after
+                acceptance) and the venue's request expiry checked at landing.
+``order_log.py`` the order log's entries (one per placement attempt, arrival and landing times).
 ``base.py``     ApiKey, RateLimiter, WsSession (fault-applying send queue), VenueServer base class.
 ``dialect_util.py`` what every dialect's REST side shares: ``rest_middleware(RestDialect(...))`` (faults,
                 error bodies, request log), ``loopback_urls``/``ccxt_config`` (ccxt's URL trees on
@@ -38,7 +41,10 @@ Using it
         sim.order_log                 # [{ts_ms, venue, key, client_id, order_id, status, filled, ...}]
         sim.book("okx", "BTC/USDT")   # BookView of the published book (Decimal levels, seq, ts_ms)
         venue = sim.venue("okx")      # VenueServer: .faults (mutable, e.g. .rate_limit_burst = 2,
-                                      #   .rest_timeout_next = 1), .engine, .clock_offset_ms,
+                                      #   .rest_timeout_next = 1, .order_delay_next = 1), .engine,
+                                      #   .clock_offset_ms,
+        sim.attempts("okx"); sim.fills("okx")          # venue truth: placements (arrival/landing), fills
+        sim.account_balances("okx"); sim.initial_balances["okx"]
         await venue.wait_for_seq("BTC/USDT")           # next publication (or a given seq)
         await venue.wait_for_subscription(lambda sub: sub[0] == "orders")
         venue.inject_crossed("BTC/USDT", 500); venue.stall(2000); await venue.disconnect_all()

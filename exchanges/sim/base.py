@@ -336,9 +336,17 @@ class VenueServer:
 
     # ------------------------------------------------------------------ background faults
     def spawn(self, coro: Any) -> None:
-        task = asyncio.ensure_future(coro)
+        self.track(asyncio.ensure_future(coro))
+
+    def track(self, task: asyncio.Future[Any]) -> None:
+        """Keep a background task alive until done (cancelled by ``aclose``); its exception is consumed."""
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Future[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled():
+            task.exception()
 
     async def run_faults(self) -> None:
         """Periodic faults (disconnects, stalls, crossed books); runs until cancelled."""

@@ -4,6 +4,15 @@ Spec grammar: ``venue:key=value,key=value[;venue:key=value...]``, durations take
 suffixes (bare numbers are milliseconds), rates are probabilities per message/request, e.g.
 ``okx:disconnect_every=5s,gap_rate=0.01,rate_limit_burst=3,rest_timeout_next=2``. Bursts
 (``rate_limit_burst``, ``rest_timeout_next``) count down: each hits the next N REST requests once.
+
+Order-placement faults (REST placements; a ``*_next`` burst hits the next N placements, a ``*_rate`` is a
+probability per placement):
+``order_delay_ms`` (with ``order_delay_rate`` / ``order_delay_next``) holds a placement that long before
+it reaches the matching engine; it lands later even when the client gave up or disconnected, and the
+venue's own expiry (Binance ``recvWindow``, OKX ``expTime``, Bybit ``X-BAPI-RECV-WINDOW``) is checked at
+landing. ``order_drop_rate`` / ``order_drop_next``: the placement is processed but never answered (the
+request hangs ``rest_timeout_ms``). ``order_error_after_accept_rate`` / ``order_error_next``: processed,
+then answered with the venue's 5xx / system-busy error.
 Every random decision comes from :meth:`FaultConfig.rng`, seeded from the simulator seed and the venue.
 """
 
@@ -38,6 +47,13 @@ class FaultConfig:
     # orders
     reject_rate: float = 0.0  # venue-side order rejects
     partial_fill_ratio: float = 0.0  # when > 0, every taker fill stops at this share of the order
+    order_delay_ms: int = 0  # a delayed placement reaches the matching engine this much later ...
+    order_delay_rate: float = 0.0  # ... with this probability per placement (1.0 = every one) ...
+    order_delay_next: int = 0  # ... or for the next N placements
+    order_drop_rate: float = 0.0  # placement processed, response never sent (hangs rest_timeout_ms)
+    order_drop_next: int = 0
+    order_error_after_accept_rate: float = 0.0  # placement processed, answered with the venue's 5xx error
+    order_error_next: int = 0
     seed: int = 0
     _rng: random.Random | None = field(default=None, repr=False)
 
@@ -56,6 +72,13 @@ class FaultConfig:
 
     def take_rest_timeout_next(self) -> bool:
         return self._take("rest_timeout_next")
+
+    def placement_plan(self) -> tuple[int, bool, bool]:
+        """Draw one placement's faults: (delay in ms, drop the response, error after accept)."""
+        delayed = self._take("order_delay_next") or self.chance(self.order_delay_rate)
+        drop = self._take("order_drop_next") or self.chance(self.order_drop_rate)
+        error = not drop and (self._take("order_error_next") or self.chance(self.order_error_after_accept_rate))
+        return (self.order_delay_ms if delayed else 0), drop, error
 
     def _take(self, burst: str) -> bool:
         """Count one request off the burst counter ``burst``; True while it was still positive."""
@@ -83,6 +106,7 @@ _ALIASES = {
     "crossed_every": "crossed_every_ms",
     "crossed": "crossed_ms",
     "rest_timeout": "rest_timeout_ms",
+    "order_delay": "order_delay_ms",
 }
 
 

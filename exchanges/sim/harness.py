@@ -118,6 +118,7 @@ class LoopbackExchanges:
         self.keys: dict[str, dict[str, ApiKey]] = {}
         self.base_urls: dict[str, str] = {}
         self.order_log: list[dict[str, Any]] = []
+        self.initial_balances: dict[str, dict[str, Decimal]] = {}  # per venue, account "main", at start
         self._runners: list[web.AppRunner] = []
         self._tasks: list[asyncio.Task[None]] = []
         self.market: MarketProcess
@@ -142,6 +143,7 @@ class LoopbackExchanges:
             dialect = get_dialect(self.dialect_of(venue))
             engine = MatchingEngine(venue, self.market, order_log=self.order_log, **dialect.engine_options)
             engine.fund("main", self.balances or default_balances(self.market))
+            self.initial_balances[venue] = dict(engine.account("main").balances)
             keys = demo_keys(venue)
             self.keys[venue] = {**keys, **{k.label or k.key: k for k in self.extra_keys.get(venue, [])}}
             named = {"venue": venue} if venue in self.aliases else {}
@@ -248,3 +250,35 @@ class LoopbackExchanges:
             b.seq,
             b.ts_ms,
         )
+
+    # ------------------------------------------------------------------ venue truth (audits)
+    def attempts(self, venue: str | None = None) -> list[dict[str, Any]]:
+        """Every placement attempt (copies of order-log entries): client id, ``arrival_ms``, ``landed_ms``,
+        ``status`` (``rejected`` + ``reject_reason``, or the accepted order's state), ``order_id``, ``filled``."""
+        return [dict(e) for e in self.order_log if venue is None or e["venue"] == venue]
+
+    def fills(self, venue: str, account: str = "main") -> list[dict[str, Any]]:
+        """Every fill on ``venue``: trade id, order and client id, symbol, side, amount, price, fee, fee currency."""
+        engine = self.venue(venue).engine
+        return [
+            {
+                "venue": venue,
+                "trade_id": f.trade_id,
+                "order_id": o.order_id,
+                "client_id": o.client_id,
+                "symbol": o.symbol,
+                "side": o.side,
+                "amount": f.amount,
+                "price": f.price,
+                "fee": f.fee,
+                "fee_currency": f.fee_currency,
+                "ts_ms": f.ts_ms,
+                "maker": f.maker,
+            }
+            for o in engine.account_orders(account)
+            for f in o.fills
+        ]
+
+    def account_balances(self, venue: str, account: str = "main") -> dict[str, Decimal]:
+        """Total balance per currency (free + frozen) of ``account`` on ``venue`` now."""
+        return dict(self.venue(venue).engine.account(account).balances)

@@ -14,6 +14,7 @@ import itertools
 from decimal import Decimal
 from typing import Any
 
+from exchanges.sim import order_log
 from exchanges.sim.book import Grid
 from exchanges.sim.market import MarketProcess
 from exchanges.sim.orders import ORDER_TYPES, TIFS, Account, Fill, Order, OrderListener, Reject
@@ -99,9 +100,12 @@ class MatchingEngine:
         quote_amount: bool = False,
         tag: str = "",
         fault_reject: bool = False,
+        arrival_ms: int | None = None,
     ) -> Order:
         """Validate, match and (GTC) rest an order. Raises Reject; every outcome goes to the order log."""
-        entry = self._log(now_ms, key, client_id, symbol, side, type, tif, amount, price)
+        entry = order_log.new_entry(
+            self.order_log, self.venue, now_ms, key, client_id, symbol, side, type, tif, amount, price, arrival_ms
+        )
         order = Order(
             order_id="",  # numbered once accepted
             client_id=client_id,
@@ -132,7 +136,7 @@ class MatchingEngine:
             self.by_client_id[(account, client_id)] = order
         self._match(order, limit_ticks, now_ms)
         order.log = entry
-        self._sync_log(order)
+        order_log.sync(order)
         return order
 
     def _validate(self, o: Order) -> int | None:
@@ -328,71 +332,19 @@ class MatchingEngine:
         order.status, order.updated_ms = status, now_ms
         if changed:
             self._emit(order, None)
-        self._sync_log(order)
+        order_log.sync(order)
         return order
 
     def _emit(self, order: Order, fill: Fill | None) -> None:
         for listener in self.listeners:
             listener(order, fill)
 
-    def _log(
-        self,
-        now_ms: int,
-        key: str,
-        client_id: str,
-        symbol: str,
-        side: str,
-        type: str,
-        tif: str,
-        amount: Decimal,
-        price: Decimal | None,
-    ) -> dict[str, Any]:
-        entry: dict[str, Any] = {
-            "ts_ms": now_ms,
-            "venue": self.venue,
-            "key": key,
-            "client_id": client_id,
-            "order_id": None,
-            "symbol": symbol,
-            "side": side,
-            "type": type,
-            "tif": tif,
-            "amount": amount,
-            "price": price,
-            "status": "received",
-            "filled": Decimal(0),
-            "avg_price": None,
-            "fee": Decimal(0),
-            "fee_currency": None,
-            "reject_reason": None,
-        }
-        self.order_log.append(entry)
-        return entry
-
-    def log_reject(self, now_ms: int, key: str, client_id: str, symbol: str, reason: str, **fields: Any) -> None:
-        """Record an order the venue refused before it reached the engine (auth, rate limit, bad input)."""
-        entry = self._log(
-            now_ms,
-            key,
-            client_id,
-            symbol,
-            str(fields.get("side", "")),
-            str(fields.get("type", "")),
-            str(fields.get("tif", "")),
-            fields.get("amount"),  # type: ignore[arg-type]
-            fields.get("price"),
-        )
+    def log_reject(
+        self, now_ms: int, key: str, client_id: str, symbol: str, reason: str, arrival_ms: int | None = None, **f: Any
+    ) -> None:
+        """Record an order the venue refused before it reached the engine (auth, rate limit, bad input, expiry)."""
+        entry = order_log.new_entry(
+            self.order_log, self.venue, now_ms, key, client_id, symbol, str(f.get("side", "")),
+            str(f.get("type", "")), str(f.get("tif", "")), f.get("amount"), f.get("price"), arrival_ms,
+        )  # fmt: skip
         entry.update(status="rejected", reject_reason=reason)
-
-    @staticmethod
-    def _sync_log(order: Order) -> None:
-        if order.log is None:
-            return
-        order.log.update(
-            order_id=order.order_id,
-            status=order.status,
-            filled=order.filled,
-            avg_price=order.avg_price,
-            fee=order.fee,
-            fee_currency=order.fee_currency,
-        )

@@ -67,6 +67,10 @@ TOO_MUCH_WEIGHT = BinanceError(
     "Too much request weight used; current limit is 6000 request weight per 1 MINUTE. "
     "Please use WebSocket Streams for live updates to avoid polling the API.",
 )
+# the answer of ``order_error_after_accept``: Binance's 5xx "execution status unknown" (the order may have executed)
+STATUS_UNKNOWN = BinanceError(
+    503, -1007, "Timeout waiting for response from backend server. Send status unknown; execution status unknown."
+)
 TOO_MANY_ORDERS = BinanceError(429, -1015, "Too many new orders; current limit is 100 orders per 10 SECOND.")
 
 

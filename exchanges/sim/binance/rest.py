@@ -53,14 +53,22 @@ def error_response(e: BinanceError) -> web.Response:
     return web.json_response(e.body(), status=e.status, headers=headers)
 
 
-def log_rejected_order(server: BinanceServer, key: str, params: dict[str, str], code: str) -> None:
-    """Record a new order refused before the engine (auth, rate limit, bad params) in the order log."""
+def log_rejected_order(
+    server: BinanceServer,
+    key: str,
+    params: dict[str, str],
+    code: str,
+    now: int | None = None,
+    arrival: int | None = None,
+) -> None:
+    """Record a new order refused before the engine (auth, rate limit, bad params, expiry) in the order log."""
     server.engine.log_reject(
-        server.now_ms(),
+        server.now_ms() if now is None else now,
         key,
         params.get("newClientOrderId", ""),
         server.symbol_or_id(params),
         code,
+        arrival,
         side=params.get("side", "").lower(),
         type=params.get("type", "").lower(),
     )

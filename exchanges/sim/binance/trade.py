@@ -23,10 +23,12 @@ from exchanges.sim.binance.auth import (
     NO_SUCH_ORDER,
     NOTIONAL,
     REJECT_CODES,
+    STATUS_UNKNOWN,
     TOO_MANY_ORDERS,
     UNKNOWN_ORDER,
     WOULD_TAKE,
     BinanceError,
+    check_timestamp,
     illegal,
     mandatory,
     not_required,
@@ -43,6 +45,7 @@ from exchanges.sim.binance.rest import (
     symbol_param,
 )
 from exchanges.sim.orders import Order, Reject
+from exchanges.sim.placement import submit
 
 if TYPE_CHECKING:
     from exchanges.sim.base import ApiKey
@@ -158,17 +161,30 @@ def check_filters(
         raise WOULD_TAKE
 
 
-def place(server: BinanceServer, key: ApiKey, kw: dict[str, Any]) -> Order:
-    now = server.now_ms()
+def place(server: BinanceServer, key: ApiKey, kw: dict[str, Any], now: int, arrival: int | None = None) -> Order:
     if not server.limiter.allow(f"acct:{key.account}", "ORDERS_10S", now):
         raise TOO_MANY_ORDERS
     engine_kw = {k: v for k, v in kw.items() if k != "resp_type"}
     try:
         return server.engine.place(
-            account=key.account, key=key.key, now_ms=now, fault_reject=server.order_faults(), **engine_kw
+            account=key.account,
+            key=key.key,
+            now_ms=now,
+            fault_reject=server.order_faults(),
+            arrival_ms=arrival,
+            **engine_kw,
         )
     except Reject as e:
         raise REJECT_CODES[e.reason] from None
+
+
+def expired(params: dict[str, str], now: int) -> BinanceError | None:
+    """The signed ``timestamp`` + ``recvWindow`` checked again when the order reaches the matching engine."""
+    try:
+        check_timestamp(params, now)
+    except BinanceError as e:
+        return e
+    return None
 
 
 @routes.post(API + "/order")
@@ -180,7 +196,17 @@ async def new_order(request: web.Request) -> web.Response:
     except BinanceError as e:
         log_rejected_order(server, key.key, params, str(e.code))
         raise
-    order = place(server, key, kw)
+
+    def reject_log(now: int, arrival: int, code: str) -> None:
+        log_rejected_order(server, key.key, params, code, now, arrival)
+
+    order = await submit(
+        server,
+        expired=lambda now: expired(params, now),
+        place=lambda now, arrival: place(server, key, kw, now, arrival),
+        reject_log=reject_log,
+        error_after_accept=lambda: STATUS_UNKNOWN,
+    )
     return reply(ofmt.order_result(order, kw["resp_type"], False, server.now_ms()))
 
 

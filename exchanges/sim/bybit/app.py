@@ -92,8 +92,10 @@ class BybitServer(BybitWs):
     def order_dict(self, order: Order) -> dict[str, Any]:
         return fmt.order_dict(order, self.market.spec(self.venue, order.symbol), order.order_id in self.user_canceled)
 
-    def log_rejected_order(self, key: str, body: str | dict[str, Any], code: str) -> None:
-        """Record an order refused before the engine (auth, rate limit, bad params) in the order log."""
+    def log_rejected_order(
+        self, key: str, body: str | dict[str, Any], code: str, now: int | None = None, arrival: int | None = None
+    ) -> None:
+        """Record an order refused before the engine (auth, rate limit, bad params, expiry) in the order log."""
         if isinstance(body, str):
             try:
                 body = json.loads(body) if body else {}
@@ -102,11 +104,12 @@ class BybitServer(BybitWs):
         p = body if isinstance(body, dict) else {}
         symbol = self._symbols_by_id.get(str(p.get("symbol", "")), str(p.get("symbol", "")))
         self.engine.log_reject(
-            self.now_ms(),
+            self.now_ms() if now is None else now,
             key,
             str(p.get("orderLinkId", "")),
             symbol,
             code,
+            arrival,
             side=str(p.get("side", "")).lower(),
             type=str(p.get("orderType", "")).lower(),
         )

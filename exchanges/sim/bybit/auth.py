@@ -48,6 +48,8 @@ INVALID_SYMBOL = BybitError(170121, "Invalid symbol.")
 ORDER_NOT_EXISTS = BybitError(170213, "Order does not exist.")
 MIN_VALUE = BybitError(170140, "Order value exceeded lower limit.")
 MALFORMED_JSON = BybitError(10001, "Request parameter error.")
+# the answer of ``order_error_after_accept``: Bybit's server error (the order may still have been processed)
+SYSTEM_ERROR = BybitError(10016, "System error. Please try again later.")
 
 # matching-engine reject reason -> Bybit's spot error
 REJECT_CODES: dict[str, BybitError] = {

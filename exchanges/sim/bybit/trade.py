@@ -15,16 +15,19 @@ from aiohttp import web
 
 from exchanges.sim.bybit import format as fmt
 from exchanges.sim.bybit.auth import (
+    DEFAULT_RECV_WINDOW,
     INVALID_SYMBOL,
     MIN_VALUE,
     ORDER_NOT_EXISTS,
     REJECT_CODES,
+    SYSTEM_ERROR,
     BybitError,
     invalid_value,
     param_error,
 )
 from exchanges.sim.bybit.rest import KEY, P, category_of, int_of, json_body, private, reply, server_of, symbol_of
 from exchanges.sim.orders import Order, Reject
+from exchanges.sim.placement import submit
 
 if TYPE_CHECKING:
     from exchanges.sim.base import ApiKey
@@ -132,13 +135,41 @@ async def order_create(request: web.Request) -> web.Response:
     except BybitError as e:
         server.log_rejected_order(key.key, p, str(e.code))
         raise
-    try:
-        order = server.engine.place(
-            account=key.account, key=key.key, now_ms=server.now_ms(), fault_reject=server.order_faults(), **kw
-        )
-    except Reject as e:
-        raise REJECT_CODES[e.reason] from None
+
+    def place(now: int, arrival: int) -> Order:
+        try:
+            return server.engine.place(
+                account=key.account,
+                key=key.key,
+                now_ms=now,
+                fault_reject=server.order_faults(),
+                arrival_ms=arrival,
+                **kw,
+            )
+        except Reject as e:
+            raise REJECT_CODES[e.reason] from None
+
+    order = await submit(
+        server,
+        expired=lambda now: expired(request.headers, now),
+        place=place,
+        reject_log=lambda now, arrival, code: server.log_rejected_order(key.key, p, code, now, arrival),
+        error_after_accept=lambda: SYSTEM_ERROR,
+    )
     return reply(server, {"orderId": order.order_id, "orderLinkId": order.client_id})
+
+
+def expired(headers: Any, now: int) -> BybitError | None:
+    """``X-BAPI-TIMESTAMP`` + ``X-BAPI-RECV-WINDOW`` checked again when the order reaches the matching engine."""
+    ts = int(headers.get("X-BAPI-TIMESTAMP", "0") or 0)
+    window = int(headers.get("X-BAPI-RECV-WINDOW", str(DEFAULT_RECV_WINDOW)) or DEFAULT_RECV_WINDOW)
+    if now - window <= ts:
+        return None
+    return BybitError(
+        10002,
+        "invalid request, please check your server timestamp or recv_window param. "
+        f"req_timestamp[{ts}],server_timestamp[{now}],recv_window[{window}]",
+    )
 
 
 def find(server: BybitServer, key: ApiKey, p: Any) -> Order:

@@ -40,6 +40,10 @@ def missing_param(name: str) -> OkxError:
 RATE_LIMITED = OkxError(429, "50011", "Too Many Requests")
 UNAVAILABLE = OkxError(503, "50001", "Service temporarily unavailable. Please try again later.")
 NO_PERMISSION = OkxError(401, "50120", "API key doesn't have permission")
+# an order request landing after its ``expTime`` header: per order, as OKX reports an expired request
+EXPIRED = ("50102", "Timestamp request expired")
+# the answer of ``order_error_after_accept``: OKX's system-busy error (the order may still have been processed)
+BUSY = OkxError(503, "50013", "Systems are busy. Please try again later.")
 
 # matching-engine reject reason -> (sCode, sMsg) as OKX reports them inside ``data``
 REJECT_CODES: dict[str, tuple[str, str]] = {

@@ -12,8 +12,9 @@ from aiohttp import web
 from exchanges.sim.base import ApiKey
 from exchanges.sim.matching import Order, Reject
 from exchanges.sim.okx import format as fmt
-from exchanges.sim.okx.auth import REJECT_CODES, OkxError, bad_param, missing_param
+from exchanges.sim.okx.auth import BUSY, EXPIRED, REJECT_CODES, OkxError, bad_param, missing_param
 from exchanges.sim.okx.rest import KEY, P, json_body, private, query_symbol, reply, server_of, symbol_of
+from exchanges.sim.placement import submit
 
 if TYPE_CHECKING:
     from exchanges.sim.okx.app import OkxServer
@@ -87,14 +88,14 @@ def _decimal(value: Any, name: str) -> Decimal:
     return d
 
 
-def place_one(server: OkxServer, key: ApiKey, p: Any) -> dict[str, Any]:
-    now = server.now_ms()
+def place_one(server: OkxServer, key: ApiKey, p: Any, now: int, arrival: int) -> dict[str, Any]:
     cl = str(p.get("clOrdId", "")) if isinstance(p, dict) else ""
     tag = str(p.get("tag", "")) if isinstance(p, dict) else ""
     try:
         kw = parse_order_params(server, p)
     except OkxError as e:
-        server.engine.log_reject(now, key.key, cl, str(p.get("instId", "")) if isinstance(p, dict) else "", e.code)
+        inst = str(p.get("instId", "")) if isinstance(p, dict) else ""
+        server.engine.log_reject(now, key.key, cl, inst, e.code, arrival)
         return {"clOrdId": cl, "ordId": "", "sCode": e.code, "sMsg": e.msg, "tag": tag, "ts": str(now)}
     try:
         order: Order = server.engine.place(
@@ -102,6 +103,7 @@ def place_one(server: OkxServer, key: ApiKey, p: Any) -> dict[str, Any]:
             key=key.key,
             now_ms=now,
             fault_reject=server.order_faults(),
+            arrival_ms=arrival,
             **kw,
         )
     except Reject as e:
@@ -129,20 +131,63 @@ def batch_reply(results: list[dict[str, Any]], in_us: int) -> web.Response:
     return reply(results, code=code, msg=msg, inTime=str(in_us), outTime=str(int(time.time() * 1e6)))
 
 
+def exp_time(request: web.Request) -> int | None:
+    """The ``expTime`` request header (ms): the placement is not processed after it."""
+    text = request.headers.get("expTime")
+    if text is None or text == "":
+        return None
+    if not text.isdigit():
+        raise bad_param("expTime")
+    return int(text)
+
+
+async def place_orders(request: web.Request, items: list[Any]) -> web.Response:
+    """Place ``items`` as one request (faults and ``expTime`` apply to the request, as on OKX)."""
+    in_us = int(time.time() * 1e6)
+    server, key = server_of(request), request[KEY]
+    deadline = exp_time(request)
+
+    def expired(now: int) -> OkxError | None:
+        if deadline is None or now <= deadline:
+            return None
+        data = [
+            {"clOrdId": str(p.get("clOrdId", "")) if isinstance(p, dict) else "", "ordId": "", "sCode": EXPIRED[0],
+             "sMsg": EXPIRED[1], "tag": str(p.get("tag", "")) if isinstance(p, dict) else "", "ts": str(now)}
+            for p in items
+        ]  # fmt: skip
+        return OkxError(200, "1", "All operations failed", data)
+
+    def reject_log(now: int, arrival: int, code: str) -> None:
+        for p in items:
+            p = p if isinstance(p, dict) else {}
+            inst = str(p.get("instId", ""))
+            server.engine.log_reject(
+                now, key.key, str(p.get("clOrdId", "")), inst, EXPIRED[0], arrival, side=p.get("side", "")
+            )
+
+    results = await submit(
+        server,
+        expired=expired,
+        place=lambda now, arrival: [place_one(server, key, p, now, arrival) for p in items],
+        reject_log=reject_log,
+        error_after_accept=lambda: BUSY,
+        accepted=lambda rs: any(r["sCode"] == "0" for r in rs),
+    )
+    return batch_reply(results, in_us)
+
+
 @routes.post(P + "/trade/order")
 @private("trade/order", "trade")
 async def trade_order(request: web.Request) -> web.Response:
-    in_us = int(time.time() * 1e6)
     p = json_body(request)
     if not isinstance(p, dict):
         raise OkxError(400, "50002", "Json data format error")
-    return batch_reply([place_one(server_of(request), request[KEY], p)], in_us)
+    return await place_orders(request, [p])
 
 
 @routes.post(P + "/trade/batch-orders")
 @private("trade/batch-orders", "trade")
 async def trade_batch_orders(request: web.Request) -> web.Response:
-    in_us = int(time.time() * 1e6)
     items = json_body(request)
     if not isinstance(items, list):
         items = [items]
@@ -150,8 +195,7 @@ async def trade_batch_orders(request: web.Request) -> web.Response:
         raise OkxError(400, "50000", "Body can not be empty.")
     if len(items) > 20:
         raise OkxError(400, "51111", "Maximum 20 orders can be placed in bulk.")
-    server, key = server_of(request), request[KEY]
-    return batch_reply([place_one(server, key, p) for p in items], in_us)
+    return await place_orders(request, items)
 
 
 def cancel_one(server: OkxServer, key: ApiKey, p: Any) -> dict[str, Any]:

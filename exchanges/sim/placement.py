@@ -1,0 +1,65 @@
+"""The road of one order placement from the HTTP handler to the matching engine, with placement faults.
+
+Every dialect's placement route calls :func:`submit` with two callables of the landing time:
+``expired(now_ms)`` (the venue's own request expiry: the dialect's error, or None) and
+``place(now_ms)`` (the engine call, raising the dialect's error on a reject). :func:`submit`
+
+1. draws the placement's faults (:meth:`~exchanges.sim.faults.FaultConfig.placement_plan`);
+2. runs the landing as its own task (a delayed order lands even when the client gave up or the
+   connection is gone): wait ``order_delay_ms``, then check the expiry AT LANDING (an expired order is
+   logged as rejected with the venue's code and never reaches the engine), then place;
+3. answers: normally the landing's result; with ``order_drop`` no answer at all (the request hangs
+   ``rest_timeout_ms``, past a client's timeout); with ``order_error_after_accept`` the venue's 5xx /
+   system-busy error although the order was processed.
+
+Every attempt is in the engine's order log with ``arrival_ms`` (request received) and ``landed_ms``
+(reached the engine, or was refused there).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
+
+if TYPE_CHECKING:
+    from exchanges.sim.base import VenueServer
+
+T = TypeVar("T")
+
+
+async def submit(
+    server: VenueServer,
+    *,
+    expired: Callable[[int], Exception | None],
+    place: Callable[[int, int], T],
+    reject_log: Callable[[int, int, str], None],
+    error_after_accept: Callable[[], Exception],
+    accepted: Callable[[T], bool] = lambda _: True,
+) -> T:
+    """Land one placement (see the module doc). ``place(now_ms, arrival_ms)`` and ``reject_log(now_ms,
+    arrival_ms, code)`` do the dialect's work; ``accepted(result)`` tells whether an answer means the venue
+    took the order (only then does ``order_error_after_accept`` replace the answer)."""
+    arrival = server.now_ms()
+    delay_ms, drop, error = server.faults.placement_plan()
+
+    async def land() -> T:
+        if delay_ms:
+            await asyncio.sleep(delay_ms / 1000)
+        now = server.now_ms()
+        too_late = expired(now)
+        if too_late is not None:
+            reject_log(now, arrival, str(getattr(too_late, "code", "expired")))
+            raise too_late
+        return place(now, arrival)
+
+    task: asyncio.Task[T] = asyncio.ensure_future(land())
+    server.track(task)
+    result = await asyncio.shield(task)
+    if drop:  # answer only after the client's timeout: nobody is listening any more
+        await asyncio.sleep(server.faults.rest_timeout_ms / 1000)
+    if error and accepted(result):
+        raise error_after_accept()
+    return result
+
+
