@@ -32,14 +32,21 @@ class InputError(click.ClickException):
 
 
 def _journal_path(db_path: str | None, config_path: str | None, paper: bool = False) -> str:
+    """--db, else store.path (store.paper_path with --paper) from --config, else from the default config."""
     if db_path is not None:
+        if paper:
+            raise InputError(f"--paper reviews store.paper_path; it cannot be combined with --db {db_path} "
+                             "(give the journal with --db alone)")  # fmt: skip
         return db_path
     if config_path is not None:
         from arb.config import load_config
 
         store = load_config(config_path).store
-        return store.paper_path if paper else store.path
-    return "arb.db"
+    else:
+        from arb.config.sections import StoreConfig
+
+        store = StoreConfig()
+    return store.paper_path if paper else store.path
 
 
 def _replay(rec: Any, settings: Any, path: Path, update: Any) -> Any:
@@ -64,10 +71,12 @@ def _recording(path: str, allow_truncated: bool = False) -> Any:
 
 # ------------------------------------------------------------------------------------------- report
 @click.command("report")
-@click.option("--db", "db_path", default=None, help="Journal to review (default: store.path from --config, or arb.db).")
+@click.option("--db", "db_path", default=None,
+              help="Journal to review (default: store.path from --config, or arb.db; see --paper).")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
               help="Config to take store.path from.")
-@click.option("--paper", is_flag=True, help="With --config: review store.paper_path instead of store.path.")
+@click.option("--paper", is_flag=True,
+              help="Review store.paper_path (from --config, or arb-paper.db) instead of store.path.")
 @click.option("--since", default=None, help="Only what happened after this: 15m, 2h, 1d or an ISO time (UTC).")
 @click.option("--symbol", default=None, help="Only this symbol, e.g. BTC/USDT.")
 @click.option("--venue", default=None, help="Only episodes and trades with this venue on either leg.")
@@ -85,7 +94,7 @@ def report_command(db_path: str | None, config_path: str | None, paper: bool, si
 
     Prints rich tables; --html writes a page with plots; --csv/--parquet export the tables.
     """
-    from arb.cli_scan import parse_since
+    from arb.cli_scan import match_symbol, parse_since
     from arb.report import Filters, build, open_journal, render
 
     path = _journal_path(db_path, config_path, paper)
@@ -98,6 +107,7 @@ def report_command(db_path: str | None, config_path: str | None, paper: bool, si
     except StoreError as e:
         raise InputError(str(e)) from None
     try:
+        symbol = match_symbol(journal, symbol)  # btc/usdt finds BTC/USDT; an unknown symbol gets a hint
         rep = build(journal, Filters(parse_since(since) if since else None, symbol, venue), capital=cap)
     except StoreError as e:
         raise InputError(str(e)) from None

@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 
 from arb.model import ZERO, dec
-from arb.report.data import Filters, Loaded, _detail, _frame, base_quote
+from arb.report.data import Filters, Loaded, _detail, base_quote
 from arb.report.trades import venues_of
 
 FAILED_COLUMNS = ["opportunity_id", "symbol", "buy_venue", "sell_venue", "ts_ms", "pnl", "exposure", "why"]
@@ -28,6 +28,11 @@ HALT_COLUMNS = ["run_id", "reason", "detail", "start_ms", "end_ms", "ended_by"]
 EXPOSURE_COLUMNS = ["id", "opportunity_id", "symbol", "venue", "base_delta", "state", "created_ms", "updated_ms",
                     "detail"]
 HALTED, LIFTED = "trading halted: ", "halt lifted: "
+
+
+def _frame(rows: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
+    """Object columns: times stay integers (or None), money stays Decimal, in every export."""
+    return pd.DataFrame(rows, columns=columns, dtype=object)
 
 
 def _keep(f: Filters, symbol: str | None, venues: tuple[str | None, ...], ts_ms: int | None) -> bool:

@@ -80,6 +80,10 @@ def summary_rows(r: Report) -> list[tuple[str, str]]:
         ("runs", ", ".join(f"{x['mode']}:{x['id'][:8]}" for x in s["runs"]) or "none"),
         ("episodes detected", str(e["detected"])),
         ("episodes traded", str(c["traded"])),
+        ("trades ok / failed", "{ok} / {failed}".format(**s["execution"])),
+        ("halts", str(s["execution"]["halts"])),
+        ("exposures open / flattened", "{open} / {flattened}".format(**s["execution"]["exposures"])
+         + "".join(f"; open {x} {a}" for a, x in s["execution"]["exposures"]["open_base"].items())),
         ("capture rate", pct(c["rate"])),
         ("net bps (peak) mean / median / p90", " / ".join(fmt(e["net_bps"][k]) for k in ("mean", "median", "p90"))),
         ("duration mean / median / p90", " / ".join(span(e["duration_ms"][k]) for k in ("mean", "median", "p90"))),
@@ -111,6 +115,9 @@ SECTIONS: list[tuple[str, str, list[str]]] = [
     ("Realised vs expected edge per trade (slippage)", "trades",
      ["symbol", "buy_venue", "sell_venue", "ts_ms", "buy_amount", "expected_net", "pnl", "slippage_quote",
       "buy_slippage_bps", "sell_slippage_bps"]),
+    ("Failed trades (and why)", "failed_trades", []),
+    ("Halts", "halts", []),
+    ("Exposures (open and flattened)", "exposures", []),
     ("Fees by venue", "fees_by_venue", []),
     ("Inventory (latest per venue and asset)", "inventory_latest", []),
     ("Rebalance suggestion", "rebalance", []),
@@ -128,8 +135,11 @@ def _view(r: Report, name: str, cols: list[str]) -> pd.DataFrame:
     return t[cols] if cols and not t.empty else t
 
 
+TIME_COLUMNS = frozenset({"ts_ms", "start_ms", "end_ms", "created_ms", "updated_ms"})
+
+
 def _cell(col: str, v: Any) -> str:
-    return when(v) if col == "ts_ms" and v is not None else fmt(v)
+    return when(v) if col in TIME_COLUMNS and v is not None and v == v else fmt(v)
 
 
 def terminal(r: Report, console: Console | None = None) -> None:

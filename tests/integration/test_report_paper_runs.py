@@ -94,3 +94,22 @@ def test_report_migrates_a_v1_journal_and_counts_orders_whose_fills_were_dropped
     assert any("lack fills" in n for n in doc["notes"])
     with sqlite3.connect(db) as c:
         assert c.execute("PRAGMA user_version").fetchone()[0] == 2
+
+
+def test_report_paper_without_config_reviews_the_default_paper_journal(tmp_path: Path) -> None:
+    """Issue 13.3: `arb report --paper` without --config silently reviewed arb.db."""
+    from arb.store import Journal
+    from tests.fixtures.journal_small import build as build_small
+
+    build_small(tmp_path / "arb-paper.db")  # the default store.paper_path, four trades
+    Journal.open(tmp_path / "arb.db").close()  # the default store.path, empty
+    p = subprocess.run([*ARB, "report", "--paper", "--json"], capture_output=True, text=True, env=ENV,
+                       cwd=tmp_path, timeout=120, check=False)  # fmt: skip
+    assert p.returncode == 0, p.stderr
+    summary = json.loads(p.stdout)["summary"]
+    assert summary["journal"].endswith("arb-paper.db") and summary["pnl"]["trades"] == 4
+    both = subprocess.run([*ARB, "report", "--paper", "--db", "arb.db"], capture_output=True, text=True, env=ENV,
+                          cwd=tmp_path, timeout=120, check=False)  # fmt: skip
+    assert both.returncode == 2 and both.stdout == ""
+    lines = both.stderr.strip().splitlines()
+    assert len(lines) == 1 and "--paper" in lines[0] and "--db" in lines[0], both.stderr
