@@ -404,16 +404,20 @@ def _print_single(doc: dict[str, Any]) -> None:
 
 def _print_sweep(rows: list[dict[str, Any]], keys: list[str], directory: Path) -> None:
     from rich.console import Console
-    from rich.table import Table
 
-    t = Table(title=f"sweep: {len(rows)} runs, best first (journals in {directory})")
-    for c in ("#", *keys, "PnL", "Sharpe", "max DD", "trades", "episodes", "win rate"):
-        t.add_column(c)
-    for i, r in enumerate(rows, 1):
-        t.add_row(str(i), *(r["params"][k] for k in keys), str(r["pnl"]), _fmt(r["sharpe"]),
-                  _fmt(r["max_drawdown"]), str(r["trades"]), str(r["episodes"]), _fmt(r["win_rate"], 3))
-    console = Console(width=max(100, Console().width))
-    console.print(t)
+    from arb.display import Col, fit_table, money
+
+    # the parameters and PnL stay whole at any width; the other columns go as the terminal's width needs
+    cols = [Col("#", key=True, justify="right"), *(Col(k, key=True) for k in keys),
+            Col("PnL", key=True, justify="right"), Col("Sharpe", justify="right", drop=2),
+            Col("max DD", justify="right", drop=3), Col("trades", justify="right", drop=1),
+            Col("episodes", justify="right", drop=5), Col("win rate", justify="right", drop=4)]  # fmt: skip
+    cells = [[str(i), *(str(r["params"][k]) for k in keys), money(r["pnl"]), _fmt(r["sharpe"]),
+              _fmt(r["max_drawdown"]), str(r["trades"]), str(r["episodes"]), _fmt(r["win_rate"], 3)]
+             for i, r in enumerate(rows, 1)]  # fmt: skip
+    console = Console()
+    console.print(fit_table(cols, cells, console.width, title=f"sweep: {len(rows)} runs, best first (journals in "
+                            f"{directory})", hint="widen the terminal or use --json"))  # fmt: skip
     if rows:
         console.print(f"capital for Sharpe/drawdown: {rows[0]['capital']} ({rows[0]['capital_source']})")
     console.print("reproduce a row with a single run:")

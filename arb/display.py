@@ -4,8 +4,8 @@ Display only. Decisions, the journal and exports (CSV/JSON/Parquet) keep money e
 person reads is rounded here, the same way in every table (`arb opportunities`, `arb report`, the
 backtest sweep, the live views):
 
-- :func:`money` — quote amounts (PnL, net profit, fees): 2 decimals from 1 up, otherwise 4
-  significant digits (``0.002384``), never more than 8 decimals; trailing zeros trimmed to 2.
+- :func:`money` — quote amounts (PnL, net profit, fees): 4 significant digits but at least 2 and
+  at most 8 decimals (``1234.57``, ``12.35``, ``1.561``, ``0.002384``); trailing zeros trimmed to 2.
 - :func:`bps` — basis points with 2 decimals.
 - :func:`price` — 6 significant digits, at least 2 and at most 8 decimals.
 - :func:`amount` — base sizes exact up to 8 decimals (lots are coarser than that), no exponent.
@@ -67,7 +67,7 @@ def _sig(d: Decimal, sig: int, min_dp: int, max_dp: int) -> str:
 
 
 def money(v: Any, *, na: str = "n/a") -> str:
-    """A quote amount for reading: ``1234.57``, ``-709.10``, ``0.002384``, ``0.50``."""
+    """A quote amount for reading: ``1234.57``, ``-709.10``, ``1.561``, ``0.002384``, ``0.50``."""
     d = _dec(v)
     if d is None:
         return na if v is None or not isinstance(v, str) else v

@@ -14,6 +14,8 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
+from arb import display
+from arb.model import quantize_bps
 from arb.report import Report
 
 MAX_ROWS = 30
@@ -21,13 +23,14 @@ _BARS = "▁▂▃▄▅▆▇█"
 
 
 def fmt(v: Any, digits: int = 4) -> str:
-    """A cell: Decimals quantised for reading (exports keep them exact), floats to ``digits`` significant."""
+    """A cell: Decimals as quote money for reading (:func:`arb.display.money`; exports keep them exact),
+    floats to ``digits`` significant."""
     if v is None or (isinstance(v, float) and v != v):
         return "n/a"
     if isinstance(v, Decimal):
-        return f"{v:.8f}".rstrip("0").rstrip(".") if v == v.quantize(Decimal("1e-8")) else f"{v:.8f}"
+        return display.money(v)
     if isinstance(v, float):
-        return f"{v:.{digits}g}"
+        return display.number(v, digits)
     return str(v)
 
 
@@ -139,7 +142,43 @@ TIME_COLUMNS = frozenset({"ts_ms", "start_ms", "end_ms", "created_ms", "updated_
 
 
 def _cell(col: str, v: Any) -> str:
-    return when(v) if col in TIME_COLUMNS and v is not None and v == v else fmt(v)
+    """A table cell rounded for reading by what the column holds (:mod:`arb.display`)."""
+    if v is None or (isinstance(v, float) and v != v):
+        return "n/a"
+    if col in TIME_COLUMNS:
+        return when(int(v))
+    if col.endswith("_bps"):
+        return display.bps(v)
+    if isinstance(v, Decimal):
+        if "amount" in col or col.endswith(("_base", "base_delta", "total", "free", "used")):
+            return display.amount(v)
+        return display.price(v) if "vwap" in col or "price" in col else display.money(v)
+    return fmt(v)
+
+
+# Short headers, and the columns kept whole at any width (time, symbol, venues, net); others go as needed.
+HEADERS = {"ts_ms": "time (UTC)", "buy_venue": "buy", "sell_venue": "sell", "buy_amount": "amount",
+           "expected_net": "expected", "slippage_quote": "slippage", "buy_slippage_bps": "buy slip bps",
+           "sell_slippage_bps": "sell slip bps", "median_duration_ms": "median ms", "mean_peak_bps": "mean bps",
+           "max_peak_bps": "max bps", "sum_peak_net_profit": "sum peak net", "fees_quote": "fees",
+           "fee_currencies": "fee ccy", "hour_utc": "hour (UTC)", "from_venue": "from", "to_venue": "to",
+           "start_ms": "start (UTC)", "end_ms": "end (UTC)", "created_ms": "created (UTC)",
+           "updated_ms": "updated (UTC)", "base_delta": "base"}  # fmt: skip
+KEY_COLUMNS = frozenset({*TIME_COLUMNS, "day", "hour_utc", "symbol", "buy_venue", "sell_venue", "venue", "from_venue",
+                         "to_venue", "asset", "pnl", "net", "reason", "episodes", "amount"})  # fmt: skip
+
+
+def fitted(title: str, t: pd.DataFrame, width: int) -> Table:
+    """``t`` as a rich table no wider than ``width`` (:func:`arb.display.fit_table`): key columns whole."""
+    cols = [display.Col(HEADERS.get(str(c), str(c).replace("_", " ")), key=str(c) in KEY_COLUMNS,
+                        justify="right" if _numeric(t[c]) and c not in TIME_COLUMNS else "left")
+            for c in t.columns]  # fmt: skip
+    rows = [[_cell(str(c), v) for c, v in zip(t.columns, row, strict=True)] for row in t.itertuples(index=False)]
+    return display.fit_table(cols, rows, width, title=title, hint="widen the terminal or export with --csv")
+
+
+def _numeric(col: pd.Series) -> bool:
+    return any(isinstance(v, Decimal | int | float) and not isinstance(v, bool) for v in col)
 
 
 def terminal(r: Report, console: Console | None = None) -> None:
@@ -166,12 +205,11 @@ def terminal(r: Report, console: Console | None = None) -> None:
             console.print(f"[dim]{title}: none[/dim]")
             continue
         shown = t.tail(MAX_ROWS) if name in ("trades", "episodes_by_hour", "daily_pnl") else t.head(MAX_ROWS)
-        table = Table(title=title + (f" (last {MAX_ROWS} of {len(t)})" if len(t) > MAX_ROWS else ""))
-        for c in shown.columns:
-            table.add_column(str(c))
-        for row in shown.itertuples(index=False):
-            table.add_row(*(_cell(c, v) for c, v in zip(shown.columns, row, strict=True)))
-        console.print(table)
+        why = list(shown["why"]) if name == "failed_trades" else []  # long text: one line per trade below
+        console.print(fitted(title + (f" (last {MAX_ROWS} of {len(t)})" if len(t) > MAX_ROWS else ""),
+                             shown.drop(columns=["why"]) if why else shown, console.width))  # fmt: skip
+        for opp_id, text in zip(shown["opportunity_id"] if why else [], why, strict=True):
+            console.print(f"  {opp_id}: {text}", soft_wrap=True, highlight=False, markup=False)
     if r.has_pnl:
         curve = [float(x) for x in r.tables["pnl_curve"]["cum_pnl"]]
         console.print(f"PnL curve (cumulative, {len(curve)} trades): {sparkline(curve)}  last {fmt(curve[-1])}")
@@ -211,6 +249,17 @@ def html_page(r: Report, images: dict[str, bytes]) -> str:
     return "\n".join(parts)
 
 
+def _exportable(t: pd.DataFrame) -> pd.DataFrame:
+    """Money stays exact; bps columns go to 0.0001 (journals written before bps were stored so hold 60 digits)."""
+    bps_cols = [c for c in t.columns if str(c).endswith("_bps")]
+    if not bps_cols or t.empty:
+        return t
+    t = t.copy()
+    for c in bps_cols:
+        t[c] = [quantize_bps(v) if isinstance(v, Decimal) else v for v in t[c]]
+    return t
+
+
 def _jsonable(v: Any) -> Any:
     if isinstance(v, Decimal):
         return str(v)
@@ -225,6 +274,7 @@ def export(r: Report, directory: Path, fmt_name: str) -> list[Path]:
     written = []
     for name, t in r.tables.items():
         path = directory / f"{name}.{fmt_name}"
+        t = _exportable(t)
         if fmt_name == "csv":
             t.to_csv(path, index=False)
         else:
@@ -239,6 +289,6 @@ def export(r: Report, directory: Path, fmt_name: str) -> list[Path]:
 
 def as_json(r: Report) -> dict[str, Any]:
     """The ``--json`` document: the summary plus every table as records (money as exact strings)."""
-    tables = {name: [{k: _jsonable(v) for k, v in row.items()} for row in t.to_dict("records")]
+    tables = {name: [{k: _jsonable(v) for k, v in row.items()} for row in _exportable(t).to_dict("records")]
               for name, t in r.tables.items()}
     return {"summary": r.summary, "notes": r.notes, "tables": tables}
