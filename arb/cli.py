@@ -5,7 +5,7 @@ Exit codes: 0 success, 1 runtime failure (ArbError), 2 usage or configuration er
 
 from __future__ import annotations
 
-import logging
+import contextlib
 import sys
 
 import click
@@ -13,6 +13,7 @@ import click
 from arb import __version__
 from arb.errors import ArbError, ConfigError
 from arb.lock import JournalLocked
+from arb.redaction import scrub
 
 EXIT_OK, EXIT_RUNTIME, EXIT_USAGE = 0, 1, 2
 
@@ -30,8 +31,9 @@ def cli(verbose: int) -> None:
       arb config check FILE    validate a configuration file
       arb sim                  run the loopback exchanges and print their ccxt configs
     """
-    level = logging.WARNING - 10 * min(verbose, 2)
-    logging.basicConfig(level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    from arb.logs import setup_logging
+
+    setup_logging(verbose)  # every line, from every library, is redacted (arb.redaction.scrub)
 
 
 def _register() -> None:
@@ -63,29 +65,98 @@ def _register() -> None:
 _register()
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point for the console script; maps errors to exit codes."""
-    try:
-        cli.main(args=argv, prog_name="arb", standalone_mode=False)
-    except click.exceptions.Exit as e:
+def _leaves(group: BaseExceptionGroup) -> list[BaseException]:
+    out: list[BaseException] = []
+    for e in group.exceptions:
+        out.extend(_leaves(e) if isinstance(e, BaseExceptionGroup) else [e])
+    return out
+
+
+def _one_line(e: BaseException) -> str:
+    return " ".join(str(e).split()) or type(e).__name__
+
+
+def _usage_line(e: click.UsageError) -> str:
+    """A usage error as one line naming the command and where help is (click prints three or four)."""
+    where = e.ctx.command_path if e.ctx is not None else "arb"
+    return f"{where}: {_one_line(Exception(e.format_message()))} (see `{where} --help`)"
+
+
+def _exit_code(e: BaseException, verbose: bool) -> int:
+    """Report ``e`` as one line on stderr and return README's exit code for it (0 ok, 1 runtime, 2 usage)."""
+    from arb.errors import StoreError
+
+    if isinstance(e, BaseExceptionGroup):  # a TaskGroup's errors: the first one arb raised on purpose speaks
+        leaves = _leaves(e)
+        known = (ArbError, click.ClickException, click.exceptions.Exit, click.Abort, BrokenPipeError)
+        return _exit_code(next((x for x in leaves if isinstance(x, known)), leaves[0]), verbose)
+    if isinstance(e, click.exceptions.Exit):
         return int(e.exit_code)
-    except click.Abort:
+    if isinstance(e, click.Abort | KeyboardInterrupt):
         click.echo("arb: aborted", err=True)
         return EXIT_RUNTIME
-    except click.ClickException as e:
+    if isinstance(e, click.UsageError):
+        click.echo(_usage_line(e), err=True)
+        return EXIT_USAGE
+    if isinstance(e, click.ClickException):
         e.show()
+        return EXIT_USAGE if e.exit_code == EXIT_USAGE or type(e) is click.ClickException else e.exit_code
+    if isinstance(e, JournalLocked | StoreError):  # journal locked, corrupt, newer, read-only: README says 2
+        click.echo(scrub(f"arb: {_one_line(e)}"), err=True)
         return EXIT_USAGE
-    except JournalLocked as e:  # another process holds the journal: a usage problem, one line
-        click.echo(f"arb: {e}", err=True)
-        return EXIT_USAGE
-    except ConfigError as e:
+    if isinstance(e, ConfigError):
         for p in e.problems:
-            click.echo(f"arb: config: {p}", err=True)
+            click.echo(scrub(f"arb: config: {p}"), err=True)
         return EXIT_USAGE
-    except ArbError as e:
-        click.echo(f"arb: {e}", err=True)
+    if isinstance(e, ArbError):
+        click.echo(scrub(f"arb: {_one_line(e)}"), err=True)
         return EXIT_RUNTIME
-    return EXIT_OK
+    if isinstance(e, BrokenPipeError):  # the reader went away (`arb ... | head`): stop quietly
+        _silence_stdout()
+        return EXIT_RUNTIME
+    if isinstance(e, OSError):  # a file or socket problem the command did not anticipate: still one line
+        click.echo(scrub(f"arb: {_one_line(e)}"), err=True)
+        return EXIT_RUNTIME
+    if verbose:
+        import traceback
+
+        sys.stderr.write(scrub("".join(traceback.format_exception(e))))
+    click.echo(scrub(f"arb: unexpected {type(e).__name__}: {_one_line(e)} (this is a bug; run with -v for the "
+                     "traceback and report it)"), err=True)  # fmt: skip
+    return EXIT_RUNTIME
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush of a closed pipe raises nothing."""
+    import os
+
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point for the console script; maps every outcome to README's exit codes (0, 1, 2), one line each.
+
+    With ``standalone_mode=False`` click returns a command's exit code (``click.exceptions.Exit``, e.g.
+    `arb doctor` on a failed check) instead of raising it: that value is the process's exit code.
+    """
+    args = sys.argv[1:] if argv is None else argv
+    verbose = any(a in ("-v", "-vv", "--verbose") for a in args)
+    try:
+        rv = cli.main(args=args, prog_name="arb", standalone_mode=False)
+    except BaseException as e:  # every outcome becomes one line and an exit code
+        if isinstance(e, SystemExit | GeneratorExit):
+            raise
+        code = _exit_code(e, verbose)
+    else:
+        code = rv if isinstance(rv, int) and not isinstance(rv, bool) else EXIT_OK
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _silence_stdout()
+        code = code or EXIT_RUNTIME
+    return code
 
 
 if __name__ == "__main__":

@@ -42,6 +42,7 @@ import apprise
 
 from arb.errors import ConfigError
 from arb.model import Episode, Opportunity
+from arb.redaction import add_url_secrets, scrub
 
 log = logging.getLogger(__name__)
 
@@ -143,6 +144,7 @@ class Notifier:
         self.backoff_s = backoff_s
         self.timeout_s = timeout_s
         self._clock = clock
+        add_url_secrets(*urls)  # the URLs carry tokens: never in a log line or an alert
         self._targets = [_Target(i, url, max_queue) for i, url in enumerate(urls)]
         self.stats: dict[str, int] = dict.fromkeys(
             ("queued", "sent", "failed", "retried", "throttled", "deduped", "dropped"), 0
@@ -198,6 +200,7 @@ class Notifier:
         return self._offer(Alert(title, body, kind), key=None if key is None else ("send", key))
 
     def _offer(self, alert: Alert, *, key: Hashable | None = None, dedupe: bool = True) -> bool:
+        alert = Alert(scrub(alert.title), scrub(alert.body), alert.kind)  # error texts may quote a credential
         if self._closed:
             self.stats["dropped"] += 1
             return False

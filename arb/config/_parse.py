@@ -14,22 +14,13 @@ from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Any
 
-# Key names (lower case, without "_" and "-") that hold secrets wherever they appear.
-SECRET_KEYS = frozenset(
-    {
-        "apikey",
-        "secret",
-        "secretkey",
-        "apisecret",
-        "password",
-        "passphrase",
-        "token",
-        "accesstoken",
-        "uid",
-        "privatekey",
-        "twofa",
-    }
-)
+from arb.redaction import _EXACT as _SECRET_EXACT
+from arb.redaction import is_secret_name
+from arb.redaction import norm as _norm
+
+# Key names (lower case, without "_" and "-") that hold secrets wherever they appear; the full rule
+# (suffixes such as *-KEY, *-SIGN, *APIKEY*) is arb.redaction.is_secret_name, used for every check here.
+SECRET_KEYS = _SECRET_EXACT
 _NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 _ENV_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SYMBOL_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -65,20 +56,19 @@ def _fail(path: str, v: Any, allowed: str) -> _Bad:
     return _Bad(f"{path} = {_show(v)}: {allowed}")
 
 
-def _norm(key: str) -> str:
-    return key.lower().replace("_", "").replace("-", "")
-
-
 def _suggest(word: str, choices: Any) -> str:
     match = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f' (did you mean "{match[0]}"?)' if match else ""
 
 
 def _secret_line(path: str, key: str, venue: str | None) -> str:
+    """One line refusing a credential-bearing key; never shows its value."""
     n = _norm(key)
-    kind = "API_KEY" if "key" in n else "PASSWORD" if n in ("password", "passphrase") else "SECRET"
+    kind = "PASSWORD" if n.endswith(("password", "passphrase")) else "API_KEY" if n.endswith("key") else "SECRET"
+    what = {"PASSWORD": "API passphrase", "API_KEY": "API key", "SECRET": "API secret (ccxt signs requests with it)"}
     where = f"the environment variable ARB_{venue.upper()}_{kind}" if venue else "an environment variable"
-    return f"{path}: literal secrets are not allowed in the config file: set {where} or use {_SECRETS_HINT}"
+    return (f"{path}: literal secrets are not allowed in the config file (credentials such as the {what[kind]} "
+            f"belong in {where}, or in {_SECRETS_HINT}); remove this key")
 
 
 # ---- value checks: each takes (key path, raw value) and returns the typed value or raises _Bad ----
@@ -225,12 +215,15 @@ def _urls(path: str, v: Any) -> tuple[str, ...]:
 
 
 def _secret_keys_in(path: str, v: Any, venue: str | None) -> list[str]:
-    if not isinstance(v, dict):
-        return []
-    lines = []
-    for k, x in v.items():
-        p = f"{path}.{k}"
-        lines += [_secret_line(p, k, venue)] if _norm(k) in SECRET_KEYS else _secret_keys_in(p, x, venue)
+    """A line per credential-named key anywhere in a table (nested tables and lists included)."""
+    lines: list[str] = []
+    if isinstance(v, dict):
+        for k, x in v.items():
+            p = f"{path}.{k}"
+            lines += [_secret_line(p, str(k), venue)] if is_secret_name(str(k)) else _secret_keys_in(p, x, venue)
+    elif isinstance(v, list | tuple):
+        for i, x in enumerate(v):
+            lines += _secret_keys_in(f"{path}[{i}]", x, venue)
     return lines
 
 

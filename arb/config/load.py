@@ -18,10 +18,8 @@ from typing import Any
 
 from arb.config._parse import (
     _SECRETS_HINT,
-    SECRET_KEYS,
     _Bad,
     _ccxt_ids,
-    _norm,
     _secret_line,
     _show,
     _suggest,
@@ -40,6 +38,7 @@ from arb.config.sections import (
 )
 from arb.errors import ConfigError
 from arb.model import Limits
+from arb.redaction import add_secrets, add_url_secrets, is_secret_name
 
 ENV_PREFIX = "ARB__"
 
@@ -66,6 +65,9 @@ class Config:
     def __post_init__(self) -> None:
         missing = {n: VenueConfig(name=n) for n in self.scanner.venues if n not in self.venues}
         object.__setattr__(self, "venues", {**self.venues, **missing})
+        # every credential this config holds is masked in logs, errors and dumps from now on
+        add_secrets(*(x for v in self.venues.values() for x in v.credentials.as_ccxt().values()))
+        add_url_secrets(*self.notify.urls)
         problems = _cross_problems(self.scanner, self.venues, self.execution, self.risk, self.store, set())
         if problems:
             raise ConfigError(problems)
@@ -186,7 +188,7 @@ def _apply_env(
 
 
 def _unknown(path: str, key: str, value: Any, allowed: list[str], venue: str | None = None) -> str:
-    if _norm(key) in SECRET_KEYS and isinstance(value, str):
+    if is_secret_name(key):
         return _secret_line(path, key, venue)
     hint = _suggest(key, allowed) or f" (allowed: {', '.join(allowed)})"
     return f"{path}: unknown key{hint}"

@@ -14,13 +14,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from arb.config._parse import SECRET_KEYS, _norm, _show, _suggest
+from arb.config._parse import _show, _suggest
+from arb.redaction import MASK, is_secret_name, scrub
 
 if TYPE_CHECKING:
     from arb.config.load import Config
     from arb.config.sections import VenueConfig
 
-REDACTED = "REDACTED"
+REDACTED = MASK
 CREDENTIAL_KEYS = ("apiKey", "secret", "password")  # ccxt constructor names, also the secrets_file keys
 
 
@@ -168,7 +169,7 @@ def _redact_tree(tree: Any, path: tuple[str, ...]) -> Any:
     if isinstance(tree, dict):
         out = {}
         for k, v in tree.items():
-            if _norm(k) in SECRET_KEYS and v is not None:
+            if is_secret_name(k) and v is not None:
                 out[k] = REDACTED
             elif path == ("notify",) and k == "urls" and isinstance(v, list):
                 out[k] = [_redact_url(u) for u in v]
@@ -177,7 +178,7 @@ def _redact_tree(tree: Any, path: tuple[str, ...]) -> Any:
         return out
     if isinstance(tree, list):
         return [_redact_tree(v, path) for v in tree]
-    return tree
+    return scrub(tree) if isinstance(tree, str) else tree  # registered credential values, secret=value pairs
 
 
 def redact(obj: Config | Mapping[str, Any] | Any, *, keep_decimals: bool = False) -> dict[str, Any]:

@@ -601,7 +601,7 @@ def test_show_toml_round_trips(tmp_path: Path, capsys: pytest.CaptureFixture[str
     path = tmp_path / "arb.toml"
     path.write_text(
         '[scanner]\nmin_net_profit = "0.12345678901234567890123"\nslippage_bps = 0.1\n'
-        '[venues.okx]\ntaker_fee_bps = 8\noptions = { timeout = 5000, "odd key" = { a = [1, 2] } }\n'
+        '[venues.okx]\ntaker_fee_bps = 8\noptions = { timeout = 5000, "odd name" = { a = [1, 2] } }\n'
         '[execution]\npaper_balances = { okx = { USDT = 10, BTC = "0.5" } }\n'
     )
     assert main(["config", "show", str(path)]) == 0
