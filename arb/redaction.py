@@ -113,7 +113,7 @@ def _forget_all() -> None:
 # path or a longer word (``venues.okx.options.headers.OK-ACCESS-KEY: …`` is a config path, not a header).
 _PAIR_RE = re.compile(
     r"""(?<![\w.-])(?P<name>[A-Za-z][\w-]*)(?P<q>['"]?)(?P<sep>\s*[:=]\s*)(?P<vq>['"]?)"""
-    r"""(?P<value>(?:(?:Bearer|Basic|Token)\s+)?[^\s'",;&}\]\)]+)"""
+    r"""(?P<value>(?:(?:Bearer|Basic|Token)\s+)?[^\s'",;&{}\[\]()]+)"""
 )
 _TOKEN_RE = re.compile(r"\b(?P<kind>Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{6,}")
 _USERINFO_RE = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)[^/@\s'\"]+@")

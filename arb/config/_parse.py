@@ -233,6 +233,9 @@ def _options(path: str, v: Any) -> dict[str, Any]:
             path, v, "must be a table merged into the ccxt constructor config, e.g. { timeout = 10000 }"
         )
     lines = _secret_keys_in(path, v, path.split(".")[1] if path.startswith("venues.") else None)
+    if v.get("verbose"):  # ccxt's verbose mode print()s every signed request, past arb's redacting log handler
+        lines.append(f"{path}.verbose = {_show(v['verbose'])}: ccxt's verbose mode prints request headers with "
+                     "credentials to stdout; use `arb -vv` instead (ccxt's requests at DEBUG, credentials redacted)")
     if lines:
         raise _Bad(*lines)
     return copy.deepcopy(v)

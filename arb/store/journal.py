@@ -26,9 +26,12 @@ from sqlite_utils.db import NotFoundError
 from arb import __version__
 from arb.errors import StoreError
 from arb.model import Episode, dec
+from arb.redaction import scrub
 from arb.store.codec import _opp_fields, decode_row, encode_row
 from arb.store.errors import JournalDataError, _error
 from arb.store.schema import KINDS, MONEY, TERMINAL_ORDER_STATES, check_version, migrate
+
+_FREE_TEXT = frozenset({"detail", "reason", "end_reason", "cleared_by"})  # columns scrubbed of credentials
 
 
 class Journal:
@@ -149,6 +152,8 @@ class Journal:
         return [self._decode(table, r) for r in rows]
 
     def _encode(self, table: str, row: dict[str, Any]) -> dict[str, Any]:
+        # free text (error messages) may quote a credential: arb.redaction masks it, as in the logs
+        row = {k: scrub(v) if k in _FREE_TEXT and isinstance(v, str) else v for k, v in row.items()}
         return encode_row(table, row, self._columns[table])
 
     _decode = staticmethod(decode_row)

@@ -56,6 +56,15 @@ def test_credential_options_refused_in_any_spelling(options: dict[str, Any], pat
     assert VALUE not in line and "12345678" not in line and "\n" not in line
 
 
+def test_ccxt_verbose_mode_refused() -> None:
+    """ccxt's verbose mode print()s signed requests to stdout, where no log handler can redact them."""
+    with pytest.raises(ConfigError) as info:
+        Config.from_dict(venue_with({"verbose": True}), env={})
+    (line,) = info.value.problems
+    assert line.startswith("venues.okx.options.verbose = true:") and "arb -vv" in line
+    Config.from_dict(venue_with({"verbose": False}), env={})
+
+
 def test_ordinary_ccxt_options_pass() -> None:
     options = {
         "timeout": 1000,
@@ -172,3 +181,18 @@ def test_ordinary_lines_untouched() -> None:
 def test_short_values_are_not_registered() -> None:
     add_secrets("", "1", "ab")  # not secrets: masking them would wreck every line
     assert scrub("a 1 ab b") == "a 1 ab b"
+
+
+def test_reprs_hold_no_credentials() -> None:
+    token = "tg-bot-token-91x7"
+    env = {"ARB_OKX_API_KEY": "repr-key-4b1", "ARB_OKX_SECRET": "repr-secret-7c2", "ARB_OKX_PASSWORD": "repr-pp-9d3"}
+    cfg = Config.from_dict({"execution": {"mode": "live"}, "scanner": {"venues": ["okx", "okx2"]},
+                            "venues": {"okx2": {"ccxt_id": "okx", "api_key_env": "ARB_OKX_API_KEY",
+                                                "secret_env": "ARB_OKX_SECRET", "password_env": "ARB_OKX_PASSWORD"}},
+                            "notify": {"urls": [f"tgram://{token}/1"]}}, env=env)  # fmt: skip
+    okx = cfg.venue("okx")
+    assert okx.credentials.as_ccxt()["apiKey"] == "repr-key-4b1"  # loaded, and yet:
+    for text in (repr(cfg), str(cfg), repr(okx), repr(okx.credentials), str(okx.credentials), repr(cfg.notify),
+                 json.dumps(redact(cfg))):  # fmt: skip
+        for value in (*env.values(), token):
+            assert value not in text, text
