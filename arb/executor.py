@@ -74,6 +74,7 @@ class Outcome:
     exposure_id: int | None = None
     planned_net: Decimal | None = None
     notes: list[str] = field(default_factory=list)
+    plan: dict[str, str] = field(default_factory=dict)  # the opportunity's venues, walked VWAPs and limits
 
     @property
     def ok(self) -> bool:
@@ -92,7 +93,7 @@ class Outcome:
                       "amount": str(x.amount), "price": str(x.price), "filled": str(x.filled),
                       "avg_price": None if x.avg_price is None else str(x.avg_price),
                       "fees": {c: str(f) for c, f in x.fees}, "reason": x.reason} for x in self.legs],
-            "notes": self.notes,
+            "notes": self.notes, **self.plan,
         }  # fmt: skip
 
 
@@ -160,6 +161,7 @@ class Executor:
                 legs.append(res)
         out = await self.settle(opp_id, opp.symbol, (opp.buy_venue, opp.sell_venue), legs, limits=opp)
         out.planned_net = opp.net_profit
+        out.plan = plan_of(opp)
         self.submit("event", self._event_row("trade", opp.symbol, json.dumps(out.summary(), separators=(",", ":"))))
         self._alert_outcome(opp, out)
         return out
@@ -440,6 +442,13 @@ class Executor:
         elif out.exposure_id is None:  # failed without leaving exposure (e.g. both legs refused)
             reasons = "; ".join(f"{x.side} {x.venue}: {x.reason}" for x in out.legs if x.reason)
             self.alert(f"arb failed {pair}", f"opportunity {out.opportunity_id}: {fills}; {reasons}", "warning")
+
+
+def plan_of(opp: Opportunity) -> dict[str, str]:
+    """What the trade event records of the plan: each leg's venue, walked VWAP (expected price) and limit."""
+    return {"buy_venue": opp.buy_venue, "sell_venue": opp.sell_venue,
+            "expected_buy_vwap": str(opp.buy.vwap), "expected_sell_vwap": str(opp.sell.vwap),
+            "buy_limit": str(opp.buy.limit_price), "sell_limit": str(opp.sell.limit_price)}  # fmt: skip
 
 
 def _leg_line(x: LegFill) -> str:

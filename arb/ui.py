@@ -25,7 +25,7 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
-from arb.display import amount, bps, money, price
+from arb.display import Col, amount, bps, fit_table, money, price
 from arb.engine import REASONS
 from arb.feeds import monotonic_ms
 from arb.model import Episode
@@ -182,19 +182,17 @@ class LiveView:
             pair = f"{v.pair[0]} → {v.pair[1]}" if v and v.pair else "-"
             sym.add_row(symbol, pair, (v.net_bps or "below threshold") if v and v.pair else "-", str(open_n))
 
-        eps = Table(title="Open episodes", expand=True)
-        for c in ("symbol", "buy → sell", "amount", "buy @", "sell @", "net", "bps", "evals", "age"):
-            eps.add_column(c)
-        for t in list(eng.tracker.open.values())[:10]:
-            ep = t.ep
-            o = ep.peak
-            if o is None:
-                continue
-            eps.add_row(
-                ep.symbol, f"{ep.buy_venue} → {ep.sell_venue}", amount(o.buy.amount), price(o.buy.limit_price),
-                price(o.sell.limit_price), money(o.net_profit), bps(o.net_bps),
-                str(ep.evaluations), f"{(eng.wall() - ep.start_ms) / 1000:.1f}s",
-            )
+        width = self.console.width  # symbol, venues and net stay whole; other columns go when narrow
+        cols = [Col("symbol", key=True), Col("buy → sell", key=True), Col("amount", justify="right", drop=2),
+                Col("buy @", justify="right", drop=4), Col("sell @", justify="right", drop=5),
+                Col("net", key=True, justify="right"), Col("bps", justify="right", drop=1),
+                Col("evals", justify="right", drop=6), Col("age", justify="right", drop=3)]  # fmt: skip
+        rows = [[ep.symbol, f"{ep.buy_venue} → {ep.sell_venue}", amount(o.buy.amount), price(o.buy.limit_price),
+                 price(o.sell.limit_price), money(o.net_profit), bps(o.net_bps), str(ep.evaluations),
+                 f"{(eng.wall() - ep.start_ms) / 1000:.1f}s"]
+                for ep in (t.ep for t in list(eng.tracker.open.values())[:10])
+                if (o := ep.peak) is not None]  # fmt: skip
+        eps = fit_table(cols, rows, width, title="Open episodes")
 
         health = Table(title="Venues", expand=True)
         for c in ("venue", "status", "upd/s", "last update", "reconnects", "errors", "skipped symbols"):
@@ -215,15 +213,13 @@ class LiveView:
         if not st.near_miss:
             why.add_row("(no crossing evaluated yet)", "0")
 
-        recent = Table(title="Recent episodes", expand=True)
-        for c in ("symbol", "buy → sell", "peak net", "peak bps", "duration", "ended"):
-            recent.add_column(c)
-        for ep in list(s.sink.recent)[-5:][::-1]:
-            p = ep.peak
-            recent.add_row(
-                ep.symbol, f"{ep.buy_venue} → {ep.sell_venue}", money(p.net_profit) if p else "-",
-                bps(p.net_bps) if p else "-", f"{ep.duration_ms} ms", ep.end_reason or "",
-            )
+        cols = [Col("symbol", key=True), Col("buy → sell", key=True), Col("peak net", key=True, justify="right"),
+                Col("peak bps", justify="right", drop=1), Col("duration", justify="right", drop=2),
+                Col("ended", drop=3)]  # fmt: skip
+        rows = [[ep.symbol, f"{ep.buy_venue} → {ep.sell_venue}", money(ep.peak.net_profit) if ep.peak else "-",
+                 bps(ep.peak.net_bps) if ep.peak else "-", f"{ep.duration_ms} ms", ep.end_reason or ""]
+                for ep in list(s.sink.recent)[-5:][::-1]]  # fmt: skip
+        recent = fit_table(cols, rows, width, title="Recent episodes")
         parts: list[Any] = [Panel(head)]
         if self.trading is not None:
             parts.append(trading_table(self.trading()))

@@ -24,6 +24,7 @@ live, paper and ``arb backtest`` alike):
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import json
 from collections import defaultdict
@@ -189,10 +190,41 @@ def fees_by_venue(fills: pd.DataFrame) -> pd.DataFrame:
     return _frame(rows, ["venue", "fills", "notional", "fees_quote", "fee_currencies"])
 
 
+INVENTORY_COLUMNS = ["ts_ms", "run_id", "venue", "asset", "total", "source"]
+
+
 def inventory(ld: Loaded) -> pd.DataFrame:
-    rows = [{"ts_ms": b["ts_ms"], "venue": b["venue"], "asset": b["asset"], "total": b["total"]}
-            for b in ld.balances if b["total"] is not None]
-    return _frame(rows, ["ts_ms", "venue", "asset", "total"])
+    """Every journaled balance row (start, after each settled opportunity, refreshes, stop), oldest first,
+    with the run it belongs to: the newest run started at or before it (balance rows carry no run id)."""
+    starts = sorted((r["started_ms"], r["id"]) for r in ld.runs)
+    keys = [t for t, _ in starts]
+    rows = []
+    for b in ld.balances:
+        if b["total"] is None:
+            continue
+        i = bisect.bisect_right(keys, b["ts_ms"]) - 1
+        rows.append({"ts_ms": b["ts_ms"], "run_id": starts[i][1] if i >= 0 else None, "venue": b["venue"],
+                     "asset": b["asset"], "total": b["total"], "source": b.get("source")})
+    rows.sort(key=lambda r: r["ts_ms"])
+    return _frame(rows, INVENTORY_COLUMNS)
+
+
+def _newest_run(inv: pd.DataFrame) -> pd.DataFrame:
+    """The rows of the run that journaled the latest balance: the inventory as it stands now. An older run's
+    venues are not carried over (a paper run restarts from its configured balances)."""
+    if inv.empty:
+        return inv
+    newest = inv["run_id"].iloc[-1]
+    return inv[inv["run_id"] == newest] if newest is not None else inv
+
+
+def inventory_latest(inv: pd.DataFrame) -> pd.DataFrame:
+    """The latest balance per venue and asset, from the newest run's rows."""
+    cur = _newest_run(inv)
+    if cur.empty:
+        return cur
+    return cur.sort_values("ts_ms", kind="stable").groupby(["venue", "asset"], sort=True).tail(1) \
+        .sort_values(["venue", "asset"], kind="stable").reset_index(drop=True)
 
 
 def _first_last(inv: pd.DataFrame) -> tuple[dict[tuple[str, str], Decimal], dict[tuple[str, str], Decimal]]:
@@ -245,13 +277,14 @@ def rebalance(inv: pd.DataFrame, target: dict[tuple[str, str], Decimal], min_fra
               ) -> tuple[pd.DataFrame, str]:
     """Transfers that restore each asset's target split across venues, and where the target came from.
 
-    Target = ``target`` (configured) or else the first journaled balance per venue and asset. Per
-    asset the current total is split in the target's proportions; venues above their share send
+    Current = the latest balance per venue and asset of the newest run (:func:`inventory_latest`);
+    target = ``target`` (configured) or else that run's first journaled balance per venue and asset.
+    Per asset the current total is split in the target's proportions; venues above their share send
     to venues below it, largest first. Transfers under ``min_fraction`` of the asset's total are
     omitted. Amounts round down to 1e-8.
     """
-    first, last = _first_last(inv)
-    source = "configured execution.paper_balances" if target else "starting balances in the journal"
+    first, last = _first_last(_newest_run(inv))
+    source = "configured execution.paper_balances" if target else "starting balances of the newest run"
     target = target or first
     rows: list[dict[str, Any]] = []
     for asset in sorted({a for _, a in target} | {a for _, a in last}):

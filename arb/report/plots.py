@@ -123,16 +123,35 @@ def fees_by_venue(t: pd.DataFrame, quote: str) -> bytes:
     return _png(draw)
 
 
+def inventory_segments(t: pd.DataFrame) -> dict[tuple[str, str], list[tuple[Any, list[int], list[Any]]]]:
+    """(asset, venue) → one (run id, times, totals) line per run, oldest first: a run's line never joins
+    the next run's (a paper run restarts from its configured balances)."""
+    out: dict[tuple[str, str], list[tuple[Any, list[int], list[Any]]]] = {}
+    for r in t.sort_values("ts_ms", kind="stable").itertuples() if not t.empty else []:
+        lines = out.setdefault((r.asset, r.venue), [])
+        run = getattr(r, "run_id", None)
+        if not lines or lines[-1][0] != run:
+            lines.append((run, [], []))
+        lines[-1][1].append(int(r.ts_ms))
+        lines[-1][2].append(r.total)
+    return out
+
+
 def inventory(t: pd.DataFrame) -> bytes:
     assets = sorted(set(t["asset"]))
+    segments = inventory_segments(t)
+    venues = sorted(set(t["venue"]))
 
     def draw(fig: Figure) -> None:
         for i, asset in enumerate(assets, 1):
             ax = fig.add_subplot(len(assets), 1, i)
             ax.set_title(f"Inventory: {asset} per venue", fontsize=9)
             ax.grid(True, alpha=0.3)
-            for venue, g in t[t["asset"] == asset].groupby("venue", sort=True):
-                ax.step(_times(g["ts_ms"]), [float(x) for x in g["total"]], where="post", label=venue)
+            for venue in venues:
+                color = f"C{venues.index(venue) % 10}"
+                for n, (_, ts, totals) in enumerate(segments.get((asset, venue), [])):
+                    ax.step(_times(ts), [float(x) for x in totals], where="post", color=color,
+                            label=venue if n == 0 else None, marker="." if len(ts) < 50 else None)  # fmt: skip
             ax.legend(loc="best", fontsize=7)
         fig.autofmt_xdate()
 

@@ -122,18 +122,13 @@ SECTIONS: list[tuple[str, str, list[str]]] = [
     ("Halts", "halts", []),
     ("Exposures (open and flattened)", "exposures", []),
     ("Fees by venue", "fees_by_venue", []),
-    ("Inventory (latest per venue and asset)", "inventory_latest", []),
+    ("Inventory (latest per venue and asset)", "inventory_latest", ["venue", "asset", "total", "ts_ms", "source"]),
     ("Rebalance suggestion", "rebalance", []),
     ("Daily PnL (UTC)", "daily_pnl", []),
 ]
 
 
 def _view(r: Report, name: str, cols: list[str]) -> pd.DataFrame:
-    if name == "inventory_latest":
-        inv = r.tables["inventory"]
-        if inv.empty:
-            return inv
-        return inv.sort_values("ts_ms", kind="stable").groupby(["venue", "asset"], sort=True).tail(1)
     t = r.tables[name]
     return t[cols] if cols and not t.empty else t
 

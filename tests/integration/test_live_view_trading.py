@@ -69,12 +69,13 @@ async def test_live_view_shows_trades_pnl_exposures_directions_and_halt(setup: S
     await wait_until(lambda: not trader.risk.in_flight)
     write_kill_file(Path(cfg.risk.kill_file), REASON)
     await run.next("halt")
+    await wait_until(lambda: not trader.risk.in_flight)  # one accepted just before the halt finishes
 
     st = trader.status()
     view = LiveView(trader.scanner, title="arb run (paper)", trading=trader.status)
     text = render(view, 160)
     ok, failed = st["stats"].get("trades_ok", 0), st["stats"].get("trades_failed", 0)
-    assert ok + failed == 1 and ok == int(out.ok)
+    assert ok + failed == len(trader.outcomes) >= 1 and out in trader.outcomes  # the dislocation may trade again
     assert f"ok {ok}" in text and f"failed {failed}" in text
     realised = Decimal(st["pnl_today"]["realised"])
     assert realised != 0 and re.search(rf"realised PnL today\s*│ {re.escape(money(realised))} ", text)

@@ -51,8 +51,12 @@ def test_two_paper_runs_into_one_journal_report_the_sum_of_both(tmp_path: Path) 
     assert orders_with_fills > 0 and filled_without_rows == 0  # every filled order has its fills journaled
     rep = run("report", "--db", str(db), "--json")
     assert rep.returncode == 0, rep.stderr
-    summary = json.loads(rep.stdout)["summary"]
+    doc = json.loads(rep.stdout)
+    summary = doc["summary"]
     ok, failed = sum(r[0] for r in runs), sum(r[1] for r in runs)
+    # issue 13.3: the trade events carry each leg's expected price, so per-leg slippage is known
+    assert doc["tables"]["trades"] and all(t["buy_slippage_bps"] is not None and t["sell_slippage_bps"] is not None
+                                           for t in doc["tables"]["trades"] if t["ok"])  # fmt: skip
     assert (summary["execution"]["ok"], summary["execution"]["failed"]) == (ok, failed)
     assert summary["pnl"]["trades"] <= ok + failed and summary["pnl"]["trades"] >= ok
     assert Decimal(summary["pnl"]["total"]) == sum((r[2] for r in runs), Decimal(0))

@@ -85,7 +85,7 @@ def test_slippage_fees_and_rebalance(small: Path) -> None:
     # end: a 997 USDT / 8.999 ETH, b 9018 USDT / 1.001 ETH; target = the 50/50 start split of the totals
     moves = {(t.asset, t.from_venue, t.to_venue): t.amount for t in r.tables["rebalance"].itertuples()}
     assert moves == {("USDT", "b", "a"): D("4010.5"), ("ETH", "a", "b"): D("3.999")}
-    assert r.summary["rebalance"]["target"] == "starting balances in the journal"
+    assert r.summary["rebalance"]["target"] == "starting balances of the newest run"
 
 
 def test_configured_target_and_explicit_capital(small: Path) -> None:
