@@ -35,7 +35,7 @@ from typing import Any
 from asyncio_throttle import Throttler
 
 from arb.config import Config, redact
-from arb.doctor import ensure_can_trade
+from arb.doctor import ensure_can_trade, startup_call
 from arb.engine import wall_ms
 from arb.errors import ArbError
 from arb.evaluator import evaluate
@@ -113,7 +113,7 @@ class Trader(Upkeep):
             await asyncio.gather(*(ensure_can_trade(v, self.order_clients[v]) for v in venues))
         for v in venues:
             try:
-                await idempotent(self.market_clients[v].load_markets, timeout_s=30)
+                await startup_call(v, "load_markets", self.market_clients[v].load_markets, timeout_s=30)
             except Exception as e:
                 raise ArbError(f"{v}: cannot load markets ({brief(e)}); run `arb doctor`") from e
             for sym in self.cfg.scanner.symbols:
