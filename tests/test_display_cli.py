@@ -126,3 +126,17 @@ def test_report_exports_keep_money_exact_and_bps_quantised(wide: Path, tmp_path:
 def test_report_symbol_is_matched_regardless_of_case(wide: Path) -> None:
     doc = json.loads(arb("report", "--db", str(wide), "--symbol", "doge/usdt", "--json").stdout)
     assert [r["id"] for r in doc["tables"]["episodes"]] == ["W1"]
+
+
+def test_backtest_sweep_table_fits_80_columns(tmp_path: Path) -> None:
+    rec = tmp_path / "books.arbrec.gz"
+    assert arb("record", "--loopback", "--duration", "2", "--symbols", "BTC/USDT", "-o", str(rec),
+               "--no-ui").returncode == 0  # fmt: skip
+    proc = arb("backtest", str(rec), "--no-ui", "--sweep", "scanner.min_net_bps=5,40", "--sweep",
+               "scanner.max_notional=300,1000", "--out", str(tmp_path / "sweep"))  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    table = [line for line in proc.stdout.splitlines() if line[:1] in "┃│┏┡└"]
+    assert len(table) == 4 + 4 and max(len(line) for line in table) <= 80  # 4 runs, nothing wider than 80
+    header = next(line for line in table if "PnL" in line)
+    assert "scanner.min_net_bps" in header and "scanner.max_notional" in header and "…" not in "".join(table)
+    assert not LONG.search(proc.stdout)
