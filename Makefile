@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean venv
+.PHONY: demo test lint bench chaos clean venv
 
 venv: $(STAMP)
 
@@ -27,6 +27,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# the chaos test scaled up: 24 SIGKILLs of a live arb run against faulty loopback venues, then the audit
+chaos: $(STAMP)
+	CHAOS_KILLS=$${CHAOS_KILLS:-24} CHAOS_SECONDS=$${CHAOS_SECONDS:-10} $(BIN)/python -m pytest -q -s -p no:cacheprovider tests/integration/test_chaos.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -172,6 +172,7 @@ class VenueServer:
         # rate_limit_burst 429s on order placements also go to the order log (reason: the venue's code)
         self.log_rate_limited_orders = True  # 429-refused placements appear in the order log as rejected
         self._fill_ratio_seen = 0.0
+        self.placements_in_flight = 0  # placements received but not yet at the matching engine (delayed)
         engine.listeners.append(self._on_order)
 
     # ------------------------------------------------------------------ dialect hooks

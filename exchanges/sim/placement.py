@@ -44,8 +44,12 @@ async def submit(
     delay_ms, drop, error = server.faults.placement_plan()
 
     async def land() -> T:
-        if delay_ms:
-            await asyncio.sleep(delay_ms / 1000)
+        server.placements_in_flight += 1
+        try:
+            if delay_ms:
+                await asyncio.sleep(delay_ms / 1000)
+        finally:
+            server.placements_in_flight -= 1
         now = server.now_ms()
         too_late = expired(now)
         if too_late is not None:
