@@ -19,7 +19,7 @@ from typing import Any
 
 import click
 
-from arb.errors import ConfigError, StoreError
+from arb.errors import ArbError, ConfigError, StoreError
 
 
 class InputError(click.ClickException):
@@ -49,15 +49,33 @@ def _journal_path(db_path: str | None, config_path: str | None, paper: bool = Fa
     return store.paper_path if paper else store.path
 
 
-def _replay(rec: Any, settings: Any, path: Path, update: Any) -> Any:
-    """Run one backtest; an unreadable recording (found mid-file) is bad input too."""
+class Interrupted(ArbError):
+    """Ctrl-C stopped a replay: the journal it was writing is partial (one line, exit 1)."""
+
+
+def _replay(rec: Any, settings: Any, path: Path, update: Any, what: str = "backtest") -> Any:
+    """Run one backtest; an unreadable recording (found mid-file) is bad input too.
+
+    Ctrl-C leaves the journal written so far; the error says so, with how far the replay got.
+    """
     from arb.backtest import backtest
     from arb.record import RecordingError
 
+    seen: list[Any] = []
+
+    def progress(p: Any) -> None:
+        seen[:] = [p]
+        if update is not None:
+            update(p)
+
     try:
-        return backtest(rec, settings, path, on_progress=update)
+        return backtest(rec, settings, path, on_progress=progress, progress_every=500)
     except RecordingError as e:
         raise InputError(str(e)) from None
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        done = f"after {seen[0].books} books ({seen[0].market_ms / 1000:.0f} s of market)" if seen else "at the start"
+        raise Interrupted(f"{what} interrupted {done}: {path} holds a partial replay; delete it, or run the same "
+                          "command again to replace it") from None
 
 
 def _recording(path: str, allow_truncated: bool = False) -> Any:
@@ -183,11 +201,11 @@ async def _record(out: str, config_path: str | None, loopback: bool, symbols: li
     async with contextlib.AsyncExitStack() as stack:
         kw: dict[str, Any] = {}
         if loopback:
-            from arb.cli_scan import DEMO_SYMBOLS
+            from arb.cli_scan import DEMO_SYMBOLS, sim_venues
             from exchanges.sim.harness import LoopbackExchanges
 
             syms = symbols or DEMO_SYMBOLS
-            vlist = [v.strip() for v in venues.split(",")] if venues else None
+            vlist = sim_venues(venues)
             sim = await stack.enter_async_context(LoopbackExchanges(
                 venues=vlist, symbols=syms, seed=seed, update_interval_ms=100, dislocation_rate_per_min=3.0,
                 dislocation_bps=(30.0, 90.0)))
@@ -357,7 +375,7 @@ def backtest_command(file: str, config_path: str | None, mode: str, sets: tuple[
             p.unlink(missing_ok=True)
         bar, update = _progress_bar(ui, f"run {i}/{len(runs)}")
         with bar:
-            res = _replay(rec, settings, path, update)
+            res = _replay(rec, settings, path, update, f"sweep run {i}/{len(runs)}")
         rows.append({"params": dict(combo), "journal": str(path), "run_id": res.run_id,
                      "speed": round(res.progress.speed, 1), **_metrics(path, cap),
                      "command": _command(file, config_path, base.mode, sets, combo)})

@@ -34,6 +34,21 @@ def make_exchanges(cfg: Any, *, credentials: bool = False, extra: dict[str, Any]
     }
 
 
+def sim_venues(text: str | None, hint: str = "--venues") -> list[str] | None:
+    """``--venues`` for the loopback exchanges: None (all bundled) or known simulator venues, checked up front."""
+    if text is None:
+        return None
+    from exchanges.sim.registry import available_venues
+
+    names = [v.strip() for v in text.split(",") if v.strip()]
+    known = available_venues()
+    unknown = [v for v in names if v not in known]
+    if unknown or not names:
+        raise click.BadParameter(f"{text!r}: unknown simulated venue(s) {', '.join(unknown) or '(none given)'}; "
+                                 f"available: {', '.join(known)}", param_hint=hint)
+    return list(dict.fromkeys(names))
+
+
 async def run_scanner(scanner: Any, *, ui: str, duration_s: float | None, title: str, db_path: str | None) -> None:
     """Run a Scanner with the chosen display until done, Ctrl-C or SIGTERM."""
     from arb.ui import JsonLines, LiveView
@@ -44,6 +59,8 @@ async def run_scanner(scanner: Any, *, ui: str, duration_s: float | None, title:
             loop.add_signal_handler(sig, scanner.stop)
     display = JsonLines(scanner) if ui == "json" else LiveView(scanner, title=title, db_path=db_path)
     view = asyncio.create_task(display.run(), name="view")
+    # a display that dies (its reader went away: `arb demo --no-ui | head`) stops the run, and its error is raised
+    view.add_done_callback(lambda t: t.cancelled() or t.exception() is None or scanner.stop())
     try:
         await scanner.run(duration_s=duration_s)
     finally:
@@ -170,7 +187,7 @@ def demo_command(duration: float, no_ui: bool, seed: int, symbols: str, db_path:
         raise click.BadParameter("give at least one symbol", param_hint="--symbols")
     if db_path is None:
         db_path = str(Path(tempfile.mkdtemp(prefix="arb-demo-")) / "arb-demo.db")
-    vlist = [v.strip() for v in venues.split(",")] if venues else None
+    vlist = sim_venues(venues)
     if paper:
         trader = asyncio.run(_paper_demo(syms, seed, db_path, duration or None, "json" if no_ui else "rich", vlist))
         st = trader.status()

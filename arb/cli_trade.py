@@ -65,6 +65,17 @@ async def _run(trader: Any, *, duration_s: float | None, ui: str, confirm: bool,
         click.echo(_summary(trader, db), err=True)
         if confirm and not await asyncio.to_thread(click.confirm, "Start live trading?", default=False, err=True):
             raise click.Abort()
+        reader_gone: list[BrokenPipeError] = []  # stdout's reader went away (`| head`): stop, then exit quietly
+
+        def write(line: str) -> None:
+            if reader_gone:
+                return
+            try:
+                click.echo(line)
+            except BrokenPipeError as e:
+                reader_gone.append(e)
+                trader.stop()
+
         if ui == "json":
 
             def emit(kind: str, payload: Any) -> None:
@@ -77,15 +88,15 @@ async def _run(trader: Any, *, duration_s: float | None, ui: str, confirm: bool,
                     doc |= payload
                 elif kind == "direction":
                     doc |= {"direction": "/".join(payload[0]), "change": payload[1]}
-                click.echo(json.dumps(doc, separators=(",", ":"), default=str))
+                write(json.dumps(doc, separators=(",", ":"), default=str))
 
             trader.listeners.append(emit)
 
             async def status() -> None:
                 while True:
                     await asyncio.sleep(STATUS_PERIOD_S)
-                    click.echo(json.dumps(status_dict(trader.scanner) | {"trader": trader.status()},
-                                          separators=(",", ":"), default=str))  # fmt: skip
+                    write(json.dumps(status_dict(trader.scanner) | {"trader": trader.status()},
+                                     separators=(",", ":"), default=str))  # fmt: skip
 
             view = asyncio.create_task(status())
         else:
@@ -97,6 +108,8 @@ async def _run(trader: Any, *, duration_s: float | None, ui: str, confirm: bool,
             view.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await view
+        if reader_gone:
+            raise reader_gone[0]
     finally:
         for c in (*trader.market_clients.values(), *trader.send_clients.values()):
             with contextlib.suppress(Exception):
