@@ -144,12 +144,14 @@ def table_width(widths: Sequence[int]) -> int:
 
 
 def _width(cell: str) -> int:
-    return max((cell_len(line) for line in Text.from_markup(cell).plain.split("\n")), default=0)
+    return max((cell_len(line) for line in cell.split("\n")), default=0)
 
 
 def fit_table(cols: Sequence[Col], rows: Sequence[Sequence[str]], width: int, *, title: str | None = None,
               hint: str = "") -> Table:  # fmt: skip
-    """A rich table of ``rows`` no wider than ``width``: key columns whole, other columns dropped as needed."""
+    """A rich table of ``rows`` no wider than ``width``: key columns whole, other columns dropped as needed.
+
+    Cells are plain text, never rich markup: a venue's error text such as ``[Errno 111]`` shows as written."""
     widths = [max([_width(c.header), *(_width(r[i]) for r in rows)]) for i, c in enumerate(cols)]
     shown = list(range(len(cols)))
     droppable = sorted((i for i, c in enumerate(cols) if not c.key), key=lambda i: (cols[i].drop, i))
@@ -165,5 +167,5 @@ def fit_table(cols: Sequence[Col], rows: Sequence[Sequence[str]], width: int, *,
         t.add_column(c.header, justify=c.justify, no_wrap=True, min_width=widths[i] if c.key else None,  # type: ignore[arg-type]
                      overflow="fold" if c.key else "ellipsis")  # fmt: skip
     for r in rows:
-        t.add_row(*(r[i] for i in shown))
+        t.add_row(*(Text(r[i]) for i in shown))
     return t

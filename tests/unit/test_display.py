@@ -84,3 +84,10 @@ def test_sweep_table_fits_80_columns_and_rounds_pnl(monkeypatch: pytest.MonkeyPa
     assert "scanner.min_net_bps" in out and "scanner.max_notional" in out and "PnL" in out
     assert "123.46" in out and "-0.001235" in out
     assert "123.4567890" not in out and "…" not in "".join(table)
+
+
+def test_fit_table_cells_are_plain_text_not_markup() -> None:
+    cols = [display.Col("reason", key=True)]
+    console = Console(record=True, width=80, file=io.StringIO(), color_system=None)
+    console.print(display.fit_table(cols, [["leg failed [Errno 111] x [/] y"]], 80))
+    assert "leg failed [Errno 111] x [/] y" in console.export_text()
