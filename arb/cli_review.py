@@ -410,7 +410,10 @@ def _print_single(doc: dict[str, Any]) -> None:
     click.echo(f"backtest {doc['run_id']} ({doc['mode']}): {doc['books']} books, {doc['market_s']:.0f} s of market "
                f"replayed at ×{doc['speed']:.0f}")
     if doc["trades"]:
-        click.echo(f"episodes {doc['episodes']}, trades {doc['trades']}, PnL {doc['pnl']}, Sharpe {_fmt(doc['sharpe'])}"
+        from arb.display import money
+
+        click.echo(f"episodes {doc['episodes']}, trades {doc['trades']}, PnL {money(doc['pnl'])}, "
+                   f"Sharpe {_fmt(doc['sharpe'])}"
                    f", max drawdown {_fmt(doc['max_drawdown'])} ({_fmt(doc['max_drawdown_pct'], 3)}% of capital "
                    f"{doc['capital']}: {doc['capital_source']}), win rate {_fmt(doc['win_rate'], 3)}")
     else:

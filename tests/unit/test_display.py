@@ -91,3 +91,14 @@ def test_fit_table_cells_are_plain_text_not_markup() -> None:
     console = Console(record=True, width=80, file=io.StringIO(), color_system=None)
     console.print(display.fit_table(cols, [["leg failed [Errno 111] x [/] y"]], 80))
     assert "leg failed [Errno 111] x [/] y" in console.export_text()
+
+
+def test_single_backtest_line_rounds_pnl(capsys: pytest.CaptureFixture[str]) -> None:
+    from arb.cli_review import _print_single
+
+    _print_single({"run_id": "r1", "mode": "paper", "books": 10, "market_s": 5.0, "speed": 50.0, "episodes": 3,
+                   "trades": 2, "pnl": D("12.345678901234567890"), "sharpe": None, "max_drawdown": 0.5,
+                   "max_drawdown_pct": 0.01, "capital": "900", "capital_source": "configured", "win_rate": 0.5,
+                   "truncated": False, "journal": "/tmp/x.db"})  # fmt: skip
+    out = capsys.readouterr().out
+    assert "PnL 12.35," in out and "12.3456789" not in out
