@@ -29,7 +29,8 @@ H = 3_600_000
 SYM = "ETH/USDT"
 
 
-def _leg(venue: str, side: str, state: str, filled: str, amount: str = "1", reason: str | None = None) -> dict[str, Any]:
+def _leg(venue: str, side: str, state: str, filled: str, amount: str = "1",
+         reason: str | None = None) -> dict[str, Any]:  # fmt: skip
     return {"venue": venue, "side": side, "client_id": f"{venue}-{side}", "state": state, "amount": amount,
             "filled": filled, "reason": reason}
 
