@@ -78,6 +78,15 @@ def _replay(rec: Any, settings: Any, path: Path, update: Any, what: str = "backt
                           "command again to replace it") from None
 
 
+def _has_books(rec: Any) -> bool:
+    from arb.record import RecordingError
+
+    try:
+        return bool(rec.has_books())
+    except RecordingError as e:
+        raise InputError(str(e)) from None
+
+
 def _recording(path: str, allow_truncated: bool = False) -> Any:
     from arb.record import Recording, RecordingError
 
@@ -179,6 +188,11 @@ def record_command(out_path: str, config_path: str | None, loopback: bool, symbo
     syms = [s.strip() for s in symbols.split(",") if s.strip()] if symbols else None
     ui = not no_ui and not json_out and sys.stderr.isatty()
     summary = asyncio.run(_record(out_path, config_path, loopback, syms, venues, seed, depth, duration or None, ui))
+    if not summary["books"]:  # an empty file would only invite a backtest of nothing
+        Path(out_path).unlink(missing_ok=True)
+        why = "; ".join(f"{v}: {d}" for v, d in summary["problems"].items()) or "no book arrived before the stop"
+        raise ArbError(f"nothing recorded from {', '.join(summary['venues'])} ({why}); {out_path} was not kept. "
+                       "Check the venues' urls and the network (`arb doctor --config ...`), or try --loopback")
     if json_out:
         click.echo(json.dumps(summary, separators=(",", ":")))
     else:
@@ -230,7 +244,8 @@ async def _record(out: str, config_path: str | None, loopback: bool, symbols: li
             raise InputError(str(e)) from None
         view = asyncio.create_task(_record_view(recorder, stop, out)) if ui else None
         try:
-            await record(exchanges, syms, recorder, duration_s=duration_s, stop=stop, **kw)
+            await record(exchanges, syms, recorder, duration_s=duration_s, stop=stop,
+                         notice=lambda line: click.echo(f"arb record: {line}", err=True), **kw)
         finally:
             if view is not None:
                 view.cancel()
@@ -238,6 +253,7 @@ async def _record(out: str, config_path: str | None, loopback: bool, symbols: li
                     await view
     return {"type": "summary", "file": out, "books": recorder.books, "events": recorder.events,
             "venues": list(exchanges), "symbols": syms, "books_by_venue": recorder.books_by_venue,
+            "problems": dict(recorder.problems),
             "bytes": Path(out).stat().st_size if Path(out).exists() else 0}
 
 
@@ -250,11 +266,12 @@ async def _record_view(recorder: Any, stop: asyncio.Event, out: str) -> None:
 
     def table() -> Table:
         t = Table(title=f"arb record: {time.monotonic() - t0:.0f} s (Ctrl-C stops)")
-        for c in ("venue", "books", "books/s"):
+        for c in ("venue", "books", "books/s", "status"):
             t.add_column(c)
         el = max(1e-9, time.monotonic() - t0)
         for v, n in recorder.books_by_venue.items():
-            t.add_row(v, str(n), f"{n / el:.1f}")
+            problem = recorder.problems.get(v)
+            t.add_row(v, str(n), f"{n / el:.1f}", f"[red]down[/]: {problem}" if problem else "ok" if n else "waiting")
         size = Path(out).stat().st_size if Path(out).exists() else 0
         t.caption = f"{out}: {size / 1024:.0f} KiB, {recorder.events} events"
         return t
@@ -329,6 +346,9 @@ def backtest_command(file: str, config_path: str | None, mode: str, sets: tuple[
     from arb.config import load_config
 
     rec = _recording(file, allow_truncated)
+    if not rec.header.get("markets") or not _has_books(rec):
+        raise InputError(f"recording {file} holds no order books (no venue was reachable while recording?); "
+                         "nothing to replay: record again, e.g. `arb record --loopback --out FILE --duration 60`")
     base = Settings.from_config(load_config(config_path) if config_path else None, mode)
     try:
         cap = Decimal(capital) if capital is not None else None

@@ -74,6 +74,15 @@ def recording(tmp: Path) -> Path:
     return p
 
 
+def empty_recording(tmp: Path) -> Path:
+    """What `arb record` used to leave when no venue was reachable: a header, no markets, no books."""
+    from arb.record import Recorder
+
+    p = tmp / "empty.arbrec.gz"
+    Recorder(p, venues=["okx"], symbols=["BTC/USDT"]).close()
+    return p
+
+
 def bad_toml(tmp: Path) -> Path:
     p = tmp / "bad.toml"
     p.write_text('[scanner]\nmin_net_bps = "lots"\n')
@@ -123,6 +132,7 @@ CASES: list[tuple[str, Args, int, str]] = [
     ("record-venues-unreachable", lambda t: ["record", "--config", str(dead_config(t)), "--out", str(t / "r.gz"),
                                              "--duration", "3", "--no-ui"], 1, "nothing recorded"),
     ("backtest-missing-file", lambda t: ["backtest", str(t / "nope.arbrec.gz")], 2, "nope.arbrec.gz"),
+    ("backtest-empty-recording", lambda t: ["backtest", str(empty_recording(t))], 2, "holds no order books"),
     ("backtest-bad-set", lambda t: ["backtest", str(recording(t)), "--set", "scanner.frob=1"], 2, "scanner.frob"),
     ("backtest-bad-config", lambda t: ["backtest", str(recording(t)), "--config", str(bad_toml(t))], 2,
      "scanner.min_net_bps"),

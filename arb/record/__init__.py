@@ -297,6 +297,10 @@ class Recording:
             raise RecordingError(f"recording {path} has a malformed header ({type(e).__name__}: {e})") from None
         return rec
 
+    def has_books(self) -> bool:
+        """True if the recording holds at least one delivered book (reads only up to the first one)."""
+        return any(isinstance(r, BookRecord) and r.delivered for r in self.records())
+
     def markets(self) -> dict[tuple[str, str], MarketSpec]:
         return {(v, s): market_from_json(m) for v, ms in self.header["markets"].items() for s, m in ms.items()}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,7 @@ class Recorder:
         self.wall = wall_clock or wall_ms
         self.writer = RecordingWriter(self.path, venues=self.venues, symbols=self.symbols, depth=depth)
         self.books_by_venue: dict[str, int] = {v: 0 for v in venues}
+        self.problems: dict[str, str] = {}  # venue -> the last reason it was down (cleared when it streams)
         self._objs: dict[tuple[str, str], Any] = {}  # the book object last delivered per (venue, symbol)
 
     def start(self, markets: dict[tuple[str, str], MarketSpec], fees: dict[tuple[str, str], Fee]) -> None:
@@ -71,14 +73,25 @@ class Recorder:
         self.writer.close()
 
 
+DOWN_KINDS = frozenset({"venue_down", "error", "disconnect", "resync"})
+
+
 async def record(exchanges: dict[str, Any], symbols: list[str], recorder: Recorder, *,
                  fee_overrides: dict[str, Fee] | None = None, fee_currency: dict[str, str] | None = None,
                  book_limits: dict[str, int | None] | None = None, duration_s: float | None = None,
-                 stop: Any = None, ready_timeout_s: float = 30.0) -> dict[str, list[str]]:
+                 stop: Any = None, ready_timeout_s: float = 30.0,
+                 notice: Callable[[str], None] | None = None) -> dict[str, list[str]]:
     """Watch ``symbols`` on ``exchanges`` with :class:`arb.feeds.Feeds` and record until ``duration_s``
-    or ``stop`` (an ``asyncio.Event``). Returns the symbols recorded per venue."""
+    or ``stop`` (an ``asyncio.Event``). Returns the symbols recorded per venue.
+
+    ``duration_s`` counts from when every venue streams; while some do not, the wait for them is part of
+    it (a recording of unreachable venues ends after ``duration_s``, not ``ready_timeout_s`` later).
+    ``notice`` gets one human line for what is awaited, each venue's first streaming and each new problem
+    (the reason a venue is down), so a recorder waiting on the network is never silent.
+    """
     import asyncio
     import contextlib
+    import time
 
     from arb.feeds import Backoff, Feeds, monotonic_ms
     from arb.scanner import market_fee
@@ -91,8 +104,13 @@ async def record(exchanges: dict[str, Any], symbols: list[str], recorder: Record
     ready: dict[str, list[str]] = {}
     all_ready = asyncio.Event()
 
+    say = notice or (lambda _line: None)
+
     def on_event(venue: str, symbol: str | None, kind: str, detail: str) -> None:
         recorder.on_event(venue, symbol, kind, detail, monotonic_ms())
+        if kind in DOWN_KINDS and recorder.problems.get(venue) != detail:
+            recorder.problems[venue] = detail
+            say(f"{venue}{' ' + symbol if symbol else ''}: {kind.replace('_', ' ')}: {detail}")
 
     def on_ready(venue: str, syms: list[str]) -> None:
         ex = exchanges[venue]
@@ -106,18 +124,36 @@ async def record(exchanges: dict[str, Any], symbols: list[str], recorder: Record
             fees[(venue, sym)] = market_fee(ex, venue, sym, (fee_overrides or {}).get(venue),
                                             (fee_currency or {}).get(venue))
         ready[venue] = syms
+        recorder.problems.pop(venue, None)
+        say(f"{venue}: streaming {', '.join(syms) or 'no symbol'}")
         if len(ready) == len(exchanges):
             all_ready.set()
 
     limits = {v: profile(getattr(ex, "id", v)).book_limit for v, ex in exchanges.items()} | (book_limits or {})
     feeds = Feeds(exchanges, symbols, recorder.on_book, on_event, book_limits=limits, backoff=Backoff())
     task = asyncio.create_task(feeds.run(on_ready), name="record-feeds")
+    say(f"waiting for markets and order books from {', '.join(exchanges)} ({', '.join(symbols)}); "
+        f"up to {ready_timeout_s:.0f} s")
+    t0 = time.monotonic()
     try:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(all_ready.wait(), ready_timeout_s)
+        first = min(ready_timeout_s, duration_s) if duration_s else ready_timeout_s
+        waits = [asyncio.ensure_future(all_ready.wait()), asyncio.ensure_future(stop.wait())]
+        try:
+            await asyncio.wait(waits, timeout=first, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for w in waits:
+                w.cancel()
         recorder.start(markets, fees)  # venues not ready by now are recorded without markets
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), duration_s)
+        missing = [v for v in exchanges if v not in ready]
+        remaining = duration_s - (time.monotonic() - t0) if duration_s and missing else duration_s
+        going_on = not stop.is_set() and (remaining is None or remaining > 0)
+        if missing and going_on:
+            why = "; ".join(f"{v}: {recorder.problems[v]}" for v in missing if v in recorder.problems)
+            say(f"no markets yet from {', '.join(missing)} after {time.monotonic() - t0:.0f} s"
+                f"{' (' + why + ')' if why else ''}; recording {', '.join(ready) or 'nothing yet'}, still retrying")
+        if going_on:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), remaining)
     finally:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
