@@ -19,28 +19,29 @@ semantics, pinned (README "Money semantics" says the same):
   ``net ≥ min_net_profit`` and ``net_bps ≥ min_net_bps``.
 * The chosen ``B`` maximises ``net`` over every feasible ``B``; ties go to the smaller size.
 
-The search is exact without enumerating every lot. Monotone constraints (depth, balances,
-notional, min/max amount, limit-price edge) bound ``B`` to ``[lo, hi]`` by galloping search.
-Within a segment where neither book changes level, net is linear in ``B`` except for lot rounding,
-and that line is a global upper bound on net (cost is convex, proceeds concave), so segments are
-taken outward from where the marginal edge changes sign and a direction stops once its bound
-cannot beat the best. Inside a segment the rounding loss is ``w·((i·a) mod q)/q`` for lot index
-``i`` — a linear congruence — so after the first feasible size the scan jumps straight to the next
-index whose loss is small enough to compete (:func:`first_k`, O(log q)), instead of stepping lot
-by lot. ``scan_cap`` optionally caps those evaluations per segment; then ``meta["approx"]`` may be
-True and ``meta["shortfall"]`` bounds what was missed (at most one lot's value).
+The search is exact without enumerating every lot, with a stated bound. Monotone constraints
+(depth, balances, notional, min/max amount, limit-price edge) bound ``B`` to ``[lo, hi]`` by
+galloping search (O(log N) exact point evaluations, N = lots up to the depth bound). Without a quote
+cap (no ``max_notional``, quote balance or market max cost), the depth bound is where the concave
+envelope — net with ``S = B·(1−φ)`` unrounded, an upper bound on net at every size — can no longer
+clear ``net > 0``, ``min_net_profit`` and ``min_net_bps``: lot rounding can make sizes well past the
+marginal level the best (a size that completes whole sell lots), so stopping where the marginal
+edge turns negative is not exact. Inside ``[lo, hi]``, :mod:`arb.evaluator_search` solves each
+piece where neither book changes level exactly as a linear function over a lattice path, in
+O(log(N·q)) integer operations (q = denominator of ``lb·(1−φ)/ls``), times O(log N) more when
+``min_net_bps`` binds inside the piece. One evaluation therefore costs
+O(L + P·log N·log(N·q)) for L levels read and P ≤ L pieces solved, whatever the plateaus or
+sawtooth runs: no lot is stepped. ``meta["steps"]`` counts the products and point evaluations.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, localcontext
-from fractions import Fraction
-from itertools import pairwise
 from typing import Any
 
 from arb.books import Ladder, ladders
+from arb.evaluator_search import search
 from arb.model import (
     BPS,
     ONE,
@@ -54,8 +55,7 @@ from arb.model import (
     Side,
 )
 
-SCAN_CAP: int | None = None  # lots per segment, once a feasible size is known, before settling for a bounded shortfall
-HARD_CAP = 1 << 20  # lots per segment in any case
+SCAN_CAP: int | None = None  # kept for callers passing scan_cap; the search is exact and bounded, caps nothing
 _PREC = 60
 
 
@@ -67,42 +67,6 @@ def floor_to(x: Decimal, step: Decimal) -> Decimal:
 def ceil_to(x: Decimal, step: Decimal) -> Decimal:
     """Smallest multiple of ``step`` ≥ ``x`` (buy limit prices round up)."""
     return (x / step).to_integral_value(ROUND_CEILING) * step
-
-
-def _min_k_in(a: int, m: int, lo: int, hi: int) -> int | None:
-    """Smallest k >= 0 with lo <= (a·k) mod m <= hi, for 0 <= lo <= hi < m (None if there is none).
-
-    The classic reduction (a, m) -> (m mod a, a), like Euclid's algorithm: O(log m) steps.
-    """
-    if lo == 0:
-        return 0
-    a %= m
-    if a == 0:
-        return None
-    k = (lo + a - 1) // a
-    if a * k <= hi:
-        return k
-    y = _min_k_in(m % a, a, (a - hi % a) % a, (a - lo % a) % a)
-    if y is None:
-        return None
-    k = (m * y + lo + a - 1) // a
-    return k if a * k - m * y <= hi else None
-
-
-def first_k(a: int, m: int, lo: int, hi: int) -> int | None:
-    """Smallest k >= 1 with (a·k) mod m in the cyclic interval [lo, hi] (lo > hi wraps past m-1)."""
-    if lo > hi:
-        found = [k for k in (first_k(a, m, lo, m - 1), first_k(a, m, 0, hi)) if k is not None]
-        return min(found) if found else None
-    out: list[int] = []
-    if lo == 0:
-        out.append(m // math.gcd(a % m, m) if a % m else 1)  # first k >= 1 with a·k ≡ 0
-        lo = 1
-    if lo <= hi:
-        k = _min_k_in(a, m, lo, hi)
-        if k is not None:
-            out.append(k)
-    return min(out) if out else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,13 +191,22 @@ class _Problem:
             caps.append(self.balances.quote_on_buy / (ONE + self.psi))
         if caps:
             self.asks.ensure_cost(min(caps))
+            b = self.asks.cum_amount[-1] if self.asks.loaded else ZERO
         else:
-            # No cap: load asks only while a marginal lot could still pay against the best bid, then
-            # enough beyond it that one more sell lot's worth is covered (lot rounding can make the
-            # first lots of an unprofitable level worth buying when they complete a sell lot).
-            limit = self.bids.prices[0] * self.sell_mult * self.keep / self.buy_mult
-            self.asks.load_while(lambda price: price <= limit, extra=self.ls / self.keep + self.lb)
-        b = self.asks.cum_amount[-1] if self.asks.loaded else ZERO
+            # A feasible size near the envelope's peak is a lower bound on the best net: sizes whose
+            # envelope falls below it cannot win, so the walk past the peak stays short.
+            floor_net = ZERO
+            b1 = floor_to(self.envelope_peak(), self.lb)
+            if b1 > 0 and self.upper_ok(b1) and self.lower_ok(b1):
+                pt = self.point(b1)
+                floor_net = pt.net if pt is not None else ZERO
+            env = self.envelope_bound(floor_net)
+            if env is None:  # no size clears the thresholds; bound as before so the reason codes stay
+                limit = self.bids.prices[0] * self.sell_mult * self.keep / self.buy_mult
+                self.asks.load_while(lambda price: price <= limit, extra=self.ls / self.keep + self.lb)
+                b = self.asks.cum_amount[-1]
+            else:
+                b = env + self.lb  # the crossing point is a rounded quotient: keep a lot of slack
         if self.bm.max_amount is not None:
             b = min(b, self.bm.max_amount)
         s_caps = [c for c in (self.balances.base_on_sell, self.sm.max_amount) if c is not None]
@@ -241,6 +214,68 @@ class _Problem:
         self.bids.ensure_amount(s_need)
         s_depth = self.bids.cum_amount[-1] if self.bids.loaded else ZERO
         return min(b, (min(s_depth, s_need) + self.ls) / self.keep)
+
+    def envelope_peak(self) -> Decimal:
+        """The B where the envelope's slope turns negative (or the depth ends), loading levels to it."""
+        asks, bids, keep = self.asks, self.bids, self.keep
+        b, k, j = ZERO, 0, 0
+        while _has_level(asks, k) and _has_level(bids, j):
+            if bids.prices[j] * self.sell_mult * keep < asks.prices[k] * self.buy_mult:
+                break
+            b = min(asks.cum_amount[k], bids.cum_amount[j] / keep)
+            if b == asks.cum_amount[k]:
+                k += 1
+            if b == bids.cum_amount[j] / keep:
+                j += 1
+        return b
+
+    def envelope_bound(self, floor_net: Decimal = ZERO) -> Decimal | None:
+        """Without a quote cap: the right end of the sizes whose envelope — net with ``S = B·(1−φ)``
+        unrounded, concave and ≥ net — clears ``net > 0``, ``min_net_profit``, ``min_net_bps`` and
+        ``floor_net`` (the net of a feasible size; None if no size does). Walks both books level by
+        level, loading only what it reads."""
+        asks, bids, keep = self.asks, self.bids, self.keep
+        mnp, t = max(self.limits.min_net_profit, floor_net), self.t
+        b = e = et = ZERO  # B, envelope net, envelope net − t·cost
+        k = j = 0
+        started = False
+        while True:
+            if not _has_level(asks, k):
+                return b if started else None
+            if not _has_level(bids, j):  # S = floor(B·keep) stays within the bids a little further
+                return (bids.cum_amount[-1] + self.ls) / keep if started else None
+            x1 = min(asks.cum_amount[k], bids.cum_amount[j] / keep)
+            gamma = asks.prices[k] * self.buy_mult
+            s_e = bids.prices[j] * self.sell_mult * keep - gamma
+            s_t = s_e - t * gamma
+            # Each condition h0 + s·(x − b) >= θ holds on a sub-interval of [b, x1]; intersect them.
+            lo_x, hi_x, dead = b, x1, False
+            for h0, slope, theta, strict in ((e, s_e, mnp, not mnp), (et, s_t, ZERO, False)):
+                if slope > 0:
+                    lo_x = max(lo_x, b + (theta - h0) / slope)
+                else:
+                    if slope < 0:
+                        hi_x = min(hi_x, b + (h0 - theta) / -slope)
+                    elif h0 < theta:
+                        hi_x = b - 1
+                    # past its peak (concave) and failing at x1: it never holds again
+                    end = h0 + slope * (x1 - b)
+                    dead = dead or end < theta or (strict and end <= theta)
+            if lo_x <= hi_x and hi_x > 0:
+                started = True
+                if hi_x < x1:
+                    return hi_x
+            elif started:
+                return b
+            elif dead:
+                return None
+            e += s_e * (x1 - b)
+            et += s_t * (x1 - b)
+            b = x1
+            if b == asks.cum_amount[k]:
+                k += 1
+            if b == bids.cum_amount[j] / keep:
+                j += 1
 
     def estimate_hi(self, b_cap: Decimal) -> Decimal:
         """A close guess of the largest feasible B (only speeds up the exact search): the notional
@@ -322,185 +357,15 @@ class _Problem:
         return good
 
 
+def _has_level(ladder: Ladder, k: int) -> bool:
+    """Whether level ``k`` exists, loading (and validating) levels up to it."""
+    if k >= ladder.loaded:
+        ladder.load_while(lambda _price: ladder.loaded <= k)
+    return k < ladder.loaded
+
+
 def _as_market(m: MarketSpec | dict[str, Any]) -> MarketSpec:
     return m if isinstance(m, MarketSpec) else MarketSpec.from_ccxt(m)
-
-
-class _Segment:
-    """Linear economics of B while neither book changes level: net = c0 + beta·S − gamma·B."""
-
-    __slots__ = ("b_before", "beta", "c0", "cost0", "gamma", "s_before", "s_end", "sell_limit")
-
-    def __init__(self, p: _Problem, k: int, j: int) -> None:
-        asks, bids = p.asks, p.bids
-        self.b_before = asks.cum_amount[k - 1] if k else ZERO
-        self.s_before = bids.cum_amount[j - 1] if j else ZERO
-        self.s_end = bids.cum_amount[j]
-        a_before_cost = asks.cum_cost[k - 1] if k else ZERO
-        b_before_cost = bids.cum_cost[j - 1] if j else ZERO
-        self.gamma = asks.prices[k] * p.buy_mult
-        self.beta = bids.prices[j] * p.sell_mult
-        self.cost0 = (a_before_cost - self.b_before * asks.prices[k]) * p.buy_mult  # cost = cost0 + gamma·B
-        self.c0 = (b_before_cost - self.s_before * bids.prices[j]) * p.sell_mult - self.cost0
-        self.sell_limit = p.sell_limit(j)
-
-
-def _search(
-    p: _Problem, b_lo: Decimal, b_hi: Decimal, cap: int | None
-) -> tuple[_Point | None, Decimal | None, int]:
-    """The feasible B in [b_lo, b_hi] with the largest net (ties: smaller B); see module docstring.
-
-    Returns (best point, bound on the net a capped scan may have missed (None if every scan
-    proved optimality), steps).
-    """
-    by_buy_lot = p.lb * p.keep >= p.ls  # parameterise by the coarser lattice
-    lim, t = p.limits, p.t
-
-    def index(x: Decimal) -> Decimal:
-        return x / p.lb if by_buy_lot else x * p.keep / p.ls
-
-    def at(i: int) -> tuple[Decimal, Decimal, Decimal]:
-        """(B, S, c) for parameter index i; c is the unrounded S (by buy lot) or unrounded B (by sell lot)."""
-        if by_buy_lot:
-            b = i * p.lb
-            return b, floor_to(b * p.keep, p.ls), b * p.keep
-        s = i * p.ls
-        return ceil_to(s / p.keep, p.lb), s, s / p.keep
-
-    breaks = {b_lo, b_hi}
-    breaks.update(ca for ca in p.asks.cum_amount if b_lo < ca < b_hi)
-    breaks.update(x for x in (cb / p.keep for cb in p.bids.cum_amount) if b_lo < x < b_hi)
-    points = sorted(breaks)
-    lo_i = math.floor(index(b_lo))
-    hi_i = math.ceil(index(b_hi))
-    best: _Point | None = None
-    missed: Decimal | None = None  # the highest envelope left unscanned by a capped scan
-    steps = 0
-
-    def consider(pt: _Point | None) -> None:
-        nonlocal best
-        if pt is not None and (
-            best is None or pt.net > best.net or (pt.net == best.net and pt.buy_amount < best.buy_amount)
-        ):
-            best = pt
-
-    consider(p.point(b_lo))
-    consider(p.point(b_hi))
-    # Lot rounding in a segment: net = line(i) - w·((i·a) mod q)/q, a linear congruence in the lot
-    # index i (S rounded down by buy lot, or B rounded up by sell lot). Once a best is known, the
-    # next index that can still match it is the nearest one whose residue is small enough — found
-    # directly (first_k), instead of stepping lot by lot. Exact, and O(log q) per jump.
-    ratio = Fraction(p.lb) * Fraction(p.keep) / Fraction(p.ls) if by_buy_lot else (
-        Fraction(p.ls) / (Fraction(p.keep) * Fraction(p.lb)))
-    q = ratio.denominator
-    a_res = ratio.numerator % q if by_buy_lot else (-ratio.numerator) % q
-
-    def jump(i: int, step: int, envelope: Decimal, w: Decimal) -> int | None:
-        if best is None or w <= 0:
-            return i + step
-        room = envelope - best.net  # a later index needs loss <= room (its line is lower still)
-        if room < 0:
-            return None
-        rmax = int((room * q / w).to_integral_value(ROUND_FLOOR))
-        if rmax >= q - 1:
-            return i + step
-        r = (i * a_res) % q
-        if step < 0:  # residue of i-k is (r - k·a) mod q
-            k = first_k(a_res, q, (r - rmax) % q, r)
-        else:  # residue of i+k is (r + k·a) mod q
-            lo = (q - r) % q
-            k = first_k(a_res, q, lo, (lo + rmax) % q)
-        return None if k is None else i + step * k
-
-    def self_eval(i: int, b: Decimal, s: Decimal, seg: _Segment) -> None:
-        if not (seg.b_before < b and seg.s_before < s <= seg.s_end):
-            consider(p.point(b))  # next to a level boundary: evaluate exactly the slow way
-            return
-        net = seg.c0 + seg.beta * s - seg.gamma * b
-        if net <= 0 or net < lim.min_net_profit or net < t * (seg.cost0 + seg.gamma * b):
-            return
-        sell_value = s * seg.sell_limit
-        if (p.sm.min_cost is not None and sell_value < p.sm.min_cost) or (
-            p.sm.max_cost is not None and sell_value > p.sm.max_cost
-        ):
-            return
-        if best is None or net > best.net or (net == best.net and b < best.buy_amount):
-            consider(p.point(b))
-
-    def scan(x0: Decimal, x1: Decimal, seg: _Segment) -> None:
-        nonlocal missed, steps
-        # Slopes per unit of B of the envelopes (S taken as B·keep, no rounding) and their values.
-        slope_net = seg.beta * p.keep - seg.gamma
-        # Upper envelopes (value at B=0, slope per B): a feasible B needs value + slope·B >= 0.
-        cons: list[tuple[Decimal, Decimal]] = [(seg.c0, slope_net)]
-        if lim.min_net_profit > 0:
-            cons.append((seg.c0 - lim.min_net_profit, slope_net))
-        if t > 0:
-            cons.append((seg.c0 - t * seg.cost0, slope_net - t * seg.gamma))
-        if p.sm.min_cost is not None:
-            cons.append((-p.sm.min_cost, seg.sell_limit * p.keep))
-        if p.sm.max_cost is not None:
-            # rounding lowers S by < one lot, so this one's envelope sits one lot's value higher
-            cons.append((p.sm.max_cost + seg.sell_limit * p.ls, -seg.sell_limit * p.keep))
-        u = max(lo_i, math.floor(index(x0)) - 1)
-        v = min(hi_i, math.ceil(index(x1)) + 1)
-        for c0, sl in cons:
-            if sl == 0:
-                if c0 < 0:  # the envelope is negative across the segment: nothing here is feasible
-                    u, v = 1, 0
-                continue
-            z = math.floor(index(-c0 / sl))
-            if sl < 0:
-                v = min(v, z + 1)
-            else:
-                u = max(u, z - 1)
-        if u > v:
-            return
-        step = -1 if slope_net >= 0 else 1
-        w = seg.beta * p.ls if by_buy_lot else seg.gamma * p.lb  # net lost per unit of residue / q
-        i = v if step < 0 else u
-        scanned = budget = 0
-        while u <= i <= v:
-            b, s, c = at(i)
-            # The segment's line is a global upper bound on net (cost convex, proceeds concave).
-            envelope = seg.c0 + seg.beta * c - seg.gamma * b if by_buy_lot else seg.c0 + seg.beta * s - seg.gamma * c
-            if best is not None and envelope < best.net:
-                break  # nothing further in this direction can beat the best
-            if b_lo <= b <= b_hi:
-                scanned += 1
-                if best is not None and cap is not None:
-                    budget += 1
-                if (cap is not None and budget > cap) or scanned > HARD_CAP:
-                    missed = envelope if missed is None else max(missed, envelope)
-                    break
-                self_eval(i, b, s, seg)
-            nxt = jump(i, step, envelope, w)
-            if nxt is None:
-                break
-            i = nxt
-        steps += scanned
-    # Net is concave in B (cost convex, proceeds concave), so each segment's line bound falls
-    # monotonically away from the segment where the marginal edge changes sign: scan outward
-    # from there and stop a direction once its bound cannot beat the best found.
-    s_depth = p.bids.cum_amount[-1]
-    segs: list[tuple[Decimal, Decimal, int, int]] = []
-    for x0, x1 in pairwise(points):
-        xm = (x0 + x1) / 2
-        segs.append((x0, x1, p.asks.level_index(xm), p.bids.level_index(min(xm * p.keep, s_depth))))
-    slopes = [p.bids.prices[j] * p.sell_mult * p.keep - p.asks.prices[k] * p.buy_mult for _, _, k, j in segs]
-    peak = max((i for i, sl in enumerate(slopes) if sl >= 0), default=0)
-    for direction in (range(peak, len(segs)), range(peak - 1, -1, -1)):
-        for i in direction:
-            x0, x1, k, j = segs[i]
-            seg = _Segment(p, k, j)
-            line_slope = seg.beta * p.keep - seg.gamma
-            bound = seg.c0 + line_slope * (x0 if line_slope < 0 else x1)
-            if best is not None and bound < best.net:
-                break
-            scan(x0, x1, seg)
-    if missed is not None:
-        missed = max(ZERO, missed - best.net) if best is not None else None
-    return best, missed, steps
 
 
 def evaluate(
@@ -527,7 +392,9 @@ def evaluate(
     is a list, one reason code is appended: ``empty_book``, ``no_cross_after_fees``, ``capped``
     (balance, notional, max size or limit-price edge leave no lot), ``too_thin`` (min amount or
     min notional unreachable) or ``below_threshold`` (no size clears net > 0, min profit, min bps).
+    ``scan_cap`` is accepted for compatibility and ignored: the search is always exact and bounded.
     """
+    del scan_cap
     limits = limits or Limits()
     balances = balances or Balances()
     bm, sm = _as_market(buy_market), _as_market(sell_market)
@@ -551,11 +418,10 @@ def evaluate(
         lo = p.boundary(p.lower_ok, p.estimate_lo(), 1, hi, last_true=False)
         if lo is None:
             return _reject(why, "too_thin")
-        b_lo, b_hi = lo * p.lb, hi * p.lb
-        best, missed, steps = _search(p, b_lo, b_hi, scan_cap)
+        best, steps = search(p, lo, hi)
         if best is None:
             return _reject(why, "below_threshold")
-        return _opportunity(p, best, symbol, buy_venue, sell_venue, missed, steps)
+        return _opportunity(p, best, symbol, buy_venue, sell_venue, steps)
 
 
 def _reject(why: list[str] | None, reason: str) -> None:
@@ -572,7 +438,7 @@ def _leg(venue: str, side: Side, amount: Decimal, value: Decimal, ladder: Ladder
 
 
 def _opportunity(
-    p: _Problem, pt: _Point, symbol: str, buy_venue: str, sell_venue: str, missed: Decimal | None, steps: int
+    p: _Problem, pt: _Point, symbol: str, buy_venue: str, sell_venue: str, steps: int
 ) -> Opportunity:
     fee_buy = pt.cost_raw * (ONE + p.s) * (p.phi + p.psi)
     fee_sell = pt.proceeds_raw * (ONE - p.s) * p.fs
@@ -591,8 +457,8 @@ def _opportunity(
         net_bps=pt.net * BPS / pt.cost,
         dust=pt.buy_amount * p.keep - pt.sell_amount,
         meta={
-            "approx": missed is not None and missed > 0,
-            "shortfall": str(missed or ZERO),
+            "approx": False,  # always exact; kept for readers of meta
+            "shortfall": "0",
             "steps": steps,
             "buy_levels_loaded": p.asks.loaded,
             "sell_levels_loaded": p.bids.loaded,

@@ -53,7 +53,34 @@ def measure(levels_list: tuple[int, ...] = (5, 20, 50, 400), repeat: int = 300) 
     return out
 
 
+def plateau(lots: int, sell_lot: str = "0.7") -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """A worst case: ``lots`` buy lots of exactly equal net (level 2 pays exactly its fee), no cap.
+    With sell lot 0.7 every 7th lot completes whole sell lots (the answer is B=7); with 1, every
+    lot ties (B=1)."""
+    buy = {"bids": [["89", "1"]], "asks": [["90", "0.3"], ["99.9", str(lots)]]}
+    sell = {"bids": [["100", str(lots + 1)]], "asks": [["101", "1"]]}
+    kw = {"buy_market": MarketSpec("X/USDT", "X", "USDT", Decimal("1"), Decimal("0.01")),
+          "sell_market": MarketSpec("X/USDT", "X", "USDT", Decimal(sell_lot), Decimal("0.01")),
+          "buy_fee": Fee(Decimal("0")), "sell_fee": Fee(Decimal("0.001"), "quote")}
+    return buy, sell, kw
+
+
+def measure_worst(lots_list: tuple[int, ...] = (200_000, 1_200_000)) -> list[dict[str, Any]]:
+    """Single-evaluation time on equal-net plateaus of ``lots`` lots (exactness's worst case)."""
+    out = []
+    for lots, sell_lot in [(n, lot) for lot in ("1", "0.7") for n in lots_list]:
+        buy, sell, kw = plateau(lots, sell_lot)
+        t0 = time.perf_counter_ns()
+        opp = evaluate(buy, sell, **kw)
+        ms = (time.perf_counter_ns() - t0) / 1e6
+        out.append({"plateau_lots": lots, "sell_lot": sell_lot, "ms_per_call": round(ms, 2),
+                    "buy_amount": str(opp.buy.amount) if opp else None,
+                    "net_profit": str(opp.net_profit) if opp else None,
+                    "steps": opp.meta["steps"] if opp else None})
+    return out
+
+
 if __name__ == "__main__":
     import json
 
-    print(json.dumps(measure(), indent=1))
+    print(json.dumps({"crossing": measure(), "worst": measure_worst()}, indent=1))

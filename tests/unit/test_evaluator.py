@@ -354,6 +354,65 @@ def test_evaluator_equals_brute_force_oracle(sc) -> None:
     assert got.net_bps * got.cost / 10000 == pytest.approx(got.net_profit, rel=D("1e-20"))
 
 
+@st.composite
+def uncapped_scenarios(draw):
+    """No max_notional, no balances, no buy max cost: only depth and thresholds bound the size. Sell
+    lots coarser (or finer, not a divisor) than buy lots, fees in either currency, and ask levels
+    around the break-even price, where lot rounding decides which size is best."""
+    lb = D(draw(st.sampled_from(["0.001", "0.01", "0.1", "1"])))
+    ls = lb * D(draw(st.sampled_from(["0.7", "1", "1.3", "2", "3.7", "7", "13"])))
+    tick = D(draw(st.sampled_from(["0.01", "0.05"])))
+    rates = st.sampled_from(["0", "0.0005", "0.001", "0.002"])
+    bf = Fee(D(draw(rates)), draw(st.sampled_from(["received", "quote"])))
+    sf = Fee(D(draw(rates)), draw(st.sampled_from(["received", "quote"])))
+    bid = (D(draw(st.integers(50, 150))) / tick).to_integral_value() * tick
+    phi = bf.taker if bf.currency == "received" else D(0)
+    psi = bf.taker if bf.currency == "quote" else D(0)
+    even = bid * (1 - sf.taker) * (1 - phi) / (1 + psi)  # ask price at which a level just pays
+    max_lots = 600
+    asks, total = [], D(0)
+    price = ((even - tick * draw(st.integers(1, 400))) / tick).to_integral_value(ROUND_FLOOR) * tick
+    for n in range(draw(st.integers(1, 4))):
+        amt = lb * draw(st.integers(1, 150)) * draw(st.sampled_from([D(1), D("0.3"), D("0.77")]))
+        if total + amt > lb * max_lots or price <= 0:
+            break
+        asks.append((price, amt))
+        total += amt
+        if n == 0:  # later levels sit a few ticks either side of break-even
+            near = (even / tick).to_integral_value(ROUND_FLOOR) + draw(st.integers(-3, 3))
+            price = max(price + tick, near * tick)
+        else:
+            price += tick * draw(st.integers(1, 3))
+    bids, bid_price = [], bid
+    for _ in range(draw(st.integers(1, 3))):
+        bids.append((bid_price, ls * draw(st.integers(1, 120))))
+        bid_price -= tick * draw(st.integers(1, 3))
+    bm = MarketSpec("X/USDT", "X", "USDT", lb, tick, min_amount=draw(st.sampled_from([None, lb * 3])))
+    sm = MarketSpec("X/USDT", "X", "USDT", ls, tick, min_cost=draw(st.sampled_from([None, D("5")])),
+                    max_cost=draw(st.sampled_from([None, D("3000")])))
+    lim = Limits(min_net_bps=D(draw(st.sampled_from(["0", "0", "0.5", "3"]))),
+                 min_net_profit=D(draw(st.sampled_from(["0", "0", "0.001", "0.5"]))),
+                 slippage_bps=D(draw(st.sampled_from(["0", "0", "1"]))))
+    return asks, bids, bm, sm, bf, sf, lim, Balances(), draw(st.booleans())
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(uncapped_scenarios())
+def test_uncapped_evaluator_equals_brute_force_oracle(sc) -> None:
+    asks, bids, bm, sm, bf, sf, lim, bal, floats = sc
+    buy_book = make_book(bids=[(asks[0][0] - bm.price_step, 1)], asks=asks, floats=floats)
+    sell_book = make_book(bids=bids, asks=[(bids[0][0] + sm.price_step, 1)], floats=floats)
+    with localcontext() as ctx:
+        ctx.prec = 60
+        want = oracle(asks, bids, bm, sm, bf, sf, lim, bal)
+    got = evaluate(buy_book, sell_book, buy_market=bm, sell_market=sm, buy_fee=bf, sell_fee=sf, limits=lim)
+    if want is None:
+        assert got is None, f"evaluator found {got} where every size is infeasible or unprofitable"
+        return
+    assert got is not None, f"oracle found net {want[0]} at B={want[1]}"
+    assert (got.net_profit, got.buy.amount, got.sell.amount) == want
+
+
 def test_same_lot_grid_sawtooth_is_solved_exactly() -> None:
     # Equal lot grids with a base fee: S = floor(B*0.999) loses up to a lot to rounding, so the best
     # B is not the largest one. Brute force over 25,000 lots agrees with the scan.
@@ -369,17 +428,60 @@ def test_same_lot_grid_sawtooth_is_solved_exactly() -> None:
     assert got is not None and (got.net_profit, got.buy.amount) == (want[0], want[1])
 
 
-@settings(max_examples=300, deadline=None)
-@given(st.integers(1, 10**6), st.integers(2, 10**6), st.integers(0, 10**6), st.integers(0, 10**6))
-def test_first_k_matches_brute_force(a: int, m: int, lo: int, hi: int) -> None:
-    from arb.evaluator import first_k
+@settings(max_examples=400, deadline=None)
+@given(st.integers(-50, 50), st.integers(-50, 50), st.integers(0, 3000), st.integers(1, 3000), st.integers(-5000, 5000),
+       st.integers(0, 400))
+def test_floor_max_matches_brute_force(al: int, pl: int, a: int, q: int, r: int, n: int) -> None:
+    # The lattice-path maximiser behind the search: max of al·x + pl·floor((a·x + r)/q) over
+    # 0 <= x <= n and its smallest argmax, against trying every x.
+    from arb.evaluator_search import floor_max
 
-    lo, hi = lo % m, hi % m
-    m_small = min(m, 3000)  # brute force over one full period of a small modulus
-    a, lo, hi = a % m_small, lo % m_small, hi % m_small
+    values = [al * x + pl * ((a * x + r) // q) for x in range(n + 1)]
+    best, arg, _ = floor_max(al, pl, a, q, r, n)
+    assert (best, arg) == (max(values), values.index(max(values)))
 
-    def inside(x: int) -> bool:
-        return lo <= x <= hi if lo <= hi else (x >= lo or x <= hi)
 
-    want = next((k for k in range(1, m_small + 1) if inside(a * k % m_small)), None)
-    assert first_k(a, m_small, lo, hi) == want
+# --------------------------------------------------------------------------- uncapped exactness (issue 13 item 4)
+def test_uncapped_search_reads_past_the_marginal_level_for_lot_rounding() -> None:
+    # Level 2 loses 0.001 a unit, but B=7 completes ten sell lots of 0.7 (no rounding loss) while
+    # B=5 sells only 4.9: no cap exists, so the depth bound must not stop at the marginal level.
+    asks = [(D("50"), D("0.3")), (D("100.9"), D("5")), (D("100.91"), D("2.1"))]
+    bids = [(D("101"), D("7"))]
+    bm, sm = market("X/USDT", lot="1", tick="0.01"), market("X/USDT", lot="0.7", tick="0.01")
+    bf, sf = fee("0"), fee("0.001", "quote")
+    o = evaluate(make_book(bids=[(49, 1)], asks=asks), make_book(bids=bids, asks=[(102, 1)]),
+                 buy_market=bm, sell_market=sm, buy_fee=bf, sell_fee=sf)
+    assert o is not None
+    assert (o.buy.amount, o.sell.amount, o.net_profit) == (D("7"), D("7.0"), D("15.24600"))
+    with localcontext() as ctx:
+        ctx.prec = 60
+        assert oracle(asks, bids, bm, sm, bf, sf, Limits(), Balances())[:2] == (o.net_profit, o.buy.amount)
+
+
+def test_uncapped_search_finds_the_only_profitable_size_deep_in_the_book() -> None:
+    # Only B=1.3 (ten sell lots of 0.13, the whole bid) clears fees; every smaller size loses.
+    asks = [(D("100.74"), D("0.1")), (D("100.95"), D("0.3")), (D("100.97"), D("0.95"))]
+    bids = [(D("101"), D("1.3"))]
+    bm, sm = market("X/USDT", lot="0.1", tick="0.01"), market("X/USDT", lot="0.13", tick="0.01")
+    bf, sf = fee("0.0005", "quote"), fee("0")
+    why: list[str] = []
+    o = evaluate(make_book(bids=[(100, 1)], asks=asks), make_book(bids=bids, asks=[(102, 1)]),
+                 buy_market=bm, sell_market=sm, buy_fee=bf, sell_fee=sf, why=why)
+    assert why == [] and o is not None
+    assert (o.buy.amount, o.sell.amount, o.net_profit) == (D("1.3"), D("1.30"), D("0.0023840"))
+
+
+def test_million_lot_plateau_resolves_ties_to_the_smallest_size_in_few_steps() -> None:
+    # Level 2 pays exactly its fee (100 x 0.999 = 99.9): net is flat along it, except that only
+    # every 7th buy lot completes a whole number of 0.7 sell lots. 2,000,000 lots tie at 2.97;
+    # the pinned rule picks the smallest, B=7, and the search must not visit the lots one by one.
+    asks = [(D("90"), D("0.3")), (D("99.9"), D("2000000"))]
+    bids = [(D("100"), D("3000000"))]
+    o = evaluate(make_book(bids=[(89, 1)], asks=asks), make_book(bids=bids, asks=[(101, 1)]),
+                 buy_market=market("X/USDT", lot="1", tick="0.01"),
+                 sell_market=market("X/USDT", lot="0.7", tick="0.01"),
+                 buy_fee=fee("0"), sell_fee=fee("0.001", "quote"))
+    assert o is not None
+    assert (o.buy.amount, o.sell.amount, o.net_profit) == (D("7"), D("7.0"), D("2.9700"))
+    assert not o.meta["approx"]
+    assert o.meta["steps"] <= 400  # O(levels · log(lots)) products, not ~285,000 jumps of 7 lots
