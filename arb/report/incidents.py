@@ -5,7 +5,8 @@
   the run's outcome line prints ("trades ok N, failed M").
 * **Failed trades**: each failed ``trade`` event with its opportunity's own venues, realised PnL
   (hedges included), the base left exposed and why: every main leg that did not fill completely
-  (state, filled/amount, the venue's reason), every hedge or retry leg, and the executor's notes.
+  (state, filled/amount, the venue's reason), every hedge or retry leg (named by the order's ``leg``
+  when journaled), and the executor's notes.
 * **Halts**: the journal's ``halts`` table; for runs that journaled none there, the ``halt`` events
   ("trading halted: <reason>: <detail>") ended by the run's next ``resume`` event for that reason
   ("halt lifted: <reason>") or by the end of the run.
@@ -47,10 +48,10 @@ def _same(a: Any, b: Any) -> bool:
         return False
 
 
-def _why(ev: dict[str, Any]) -> str:
+def _why(ev: dict[str, Any], roles: dict[str, str]) -> str:
     parts = []
     for i, leg in enumerate(x for x in ev.get("legs") or [] if isinstance(x, dict)):
-        role = ("buy", "sell")[i] if i < 2 else "hedge/retry"
+        role = ("buy", "sell")[i] if i < 2 else roles.get(str(leg.get("client_id")), "hedge/retry")
         complete = leg.get("state") == "closed" and _same(leg.get("filled"), leg.get("amount"))
         if i < 2 and complete:
             continue
@@ -68,6 +69,7 @@ def executed(ld: Loaded, f: Filters) -> tuple[dict[str, int], pd.DataFrame]:
     for o in ld.orders:
         if o.get("opportunity_id"):
             orders[o["opportunity_id"]].append(o)
+    roles = {o["client_id"]: str(o["leg"]) for o in ld.orders if o.get("leg")}  # schema v2: hedge | retry
     counts = {"executed": 0, "ok": 0, "failed": 0}
     failed: list[dict[str, Any]] = []
     for e in ld.events:
@@ -85,7 +87,7 @@ def executed(ld: Loaded, f: Filters) -> tuple[dict[str, int], pd.DataFrame]:
         counts["failed"] += 1
         failed.append({"opportunity_id": opp_id, "symbol": symbol, "buy_venue": buy, "sell_venue": sell,
                        "ts_ms": e["ts_ms"], "pnl": dec(ev["pnl_quote"]) if ev.get("pnl_quote") else ZERO,
-                       "exposure": dec(ev["exposure"]) if ev.get("exposure") else ZERO, "why": _why(ev)})
+                       "exposure": dec(ev["exposure"]) if ev.get("exposure") else ZERO, "why": _why(ev, roles)})
     return counts, _frame(failed, FAILED_COLUMNS)
 
 

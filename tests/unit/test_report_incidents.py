@@ -36,10 +36,10 @@ def _leg(venue: str, side: str, state: str, filled: str, amount: str = "1",
 
 
 def _order(j: Journal, cid: str, opp: str, venue: str, side: str, ts: int, state: str, filled: str = "0",
-           price: str | None = None, fee: str = "0") -> None:  # fmt: skip
+           price: str | None = None, fee: str = "0", leg: str | None = None) -> None:  # fmt: skip
     j.record_order_intent({"client_id": cid, "run_id": "r1", "opportunity_id": opp, "venue": venue, "symbol": SYM,
                            "side": side, "type": "limit", "tif": "IOC", "amount": D(1), "price": D(1000),
-                           "created_ms": ts})
+                           "created_ms": ts, "leg": leg})
     j.update_order(cid, state=state, filled=D(filled), avg_price=D(price) if price else None, fee=D(fee),
                    fee_currency="USDT", updated_ms=ts + 10)
 
@@ -76,13 +76,13 @@ def build_journal(path: Path) -> Path:
         t = T0 + 4 * H + 100  # H1.1: buy refused, sell filled, hedged by a buy on the sell venue
         _order(j, "h1b", "H1.1", "a", "buy", t, "rejected")
         _order(j, "h1s", "H1.1", "b", "sell", t, "closed", "1", "1000", "1")
-        _order(j, "h1h", "H1.1", "b", "buy", t + 50, "closed", "1", "1002", "1")
+        _order(j, "h1h", "H1.1", "b", "buy", t + 50, "closed", "1", "1002", "1", leg="hedge")
         rows += [_fill("h1s", "b", t + 10, "1000", "1"), _fill("h1h", "b", t + 60, "1002", "1")]
         rows.append(_event(t + 70, "trade", {
             "opportunity_id": "H1.1", "symbol": SYM, "ok": False, "planned_net": "5", "pnl_quote": "-4",
             "exposure": "0", "notes": ["exposure -1 flattened by hedge"],
             "legs": [_leg("a", "buy", "rejected", "0", reason="InsufficientFunds: USDT free 5 < 1000 needed"),
-                     _leg("b", "sell", "closed", "1"), _leg("b", "buy", "closed", "1")]}))
+                     _leg("b", "sell", "closed", "1"), _leg("b", "buy", "closed", "1") | {"client_id": "h1h"}]}))
         hx = j.record_exposure({"opportunity_id": "H1.1", "venue": "b", "symbol": SYM, "base_delta": D(-1),
                                 "state": "open", "created_ms": t + 15, "updated_ms": t + 15})
         j.update_exposure(hx, state="flattened", updated_ms=t + 60, detail="by hedge")
@@ -150,7 +150,7 @@ def test_failed_trades_section_says_why(journal: Path) -> None:
     assert list(failed.index) == ["H1.1", "X.1"]
     why = failed.loc["H1.1", "why"]
     assert "buy a rejected 0/1 (InsufficientFunds: USDT free 5 < 1000 needed)" in why
-    assert "hedge/retry buy b closed 1/1" in why and "flattened by hedge" in why
+    assert "hedge buy b closed 1/1" in why and "flattened by hedge" in why  # the order's leg names it
     assert "sell b canceled 0/1" in failed.loc["X.1", "why"]
     assert (failed.loc["H1.1", "buy_venue"], failed.loc["H1.1", "sell_venue"]) == ("a", "b")
     assert failed.loc["X.1", "exposure"] == D(1)
