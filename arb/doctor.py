@@ -51,6 +51,7 @@ async def startup_call(
     timeout_s: float = CALL_TIMEOUT_S,
     attempts: int = STARTUP_ATTEMPTS,
     base_s: float = STARTUP_BACKOFF_S,
+    throttle: Any | None = None,
 ) -> T:
     """Run an idempotent start-up request; retry transient failures (429, 5xx, timeouts) with jittered
     back-off, logging ``startup.retry`` for each; re-raise the last error once ``attempts`` are used up."""
@@ -69,7 +70,7 @@ async def startup_call(
             raise
 
     # idempotent's own timeout is only a backstop: once() times each attempt and says so
-    return await idempotent(once, timeout_s=timeout_s + 1, attempts=attempts, base_s=base_s)
+    return await idempotent(once, timeout_s=timeout_s + 1, attempts=attempts, base_s=base_s, throttle=throttle)
 
 
 @dataclass(frozen=True, slots=True)

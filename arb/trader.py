@@ -43,7 +43,7 @@ from arb.executor import Executor, Outcome
 from arb.ledger import flows
 from arb.model import ZERO, Balances, Episode, Fee, Limits, MarketSpec, Opportunity, dec
 from arb.notify import Notifier
-from arb.orders import OrderRouter, brief, client_id_of, idempotent
+from arb.orders import OrderRouter, brief, client_id_of
 from arb.paper import PaperVenue
 from arb.reconcile import Finding, reconcile_orders
 from arb.risk import BalanceBook, ExposureEntry, Halt, RiskGate
@@ -150,7 +150,8 @@ class Trader(Upkeep):
         client = self.order_clients.get(venue)
         if fee is None and client is not None and getattr(client, "apiKey", None):
             try:
-                got = await idempotent(lambda: client.fetch_trading_fee(symbol), timeout_s=10, throttle=self.throttle)
+                got = await startup_call(venue, "fetch_trading_fee", lambda: client.fetch_trading_fee(symbol),
+                                         timeout_s=10, throttle=self.throttle)  # fmt: skip
                 fee = Fee(dec(got["taker"]), vc.fee_currency, "account")
             except Exception as e:
                 log.warning("fee.account_failed venue=%s symbol=%s error=%s", venue, symbol, brief(e))

@@ -21,6 +21,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from arb.doctor import startup_call
 from arb.model import ZERO, dec
 from arb.orders import brief, client_id_of, idempotent
 from arb.paper import PaperVenue
@@ -126,7 +127,9 @@ class Upkeep(_Base):
             if isinstance(client, PaperVenue) and not client.limited:
                 continue
             try:
-                bal = await idempotent(client.fetch_balance, timeout_s=10, throttle=self.throttle)
+                bal = await (startup_call(venue, "fetch_balance", client.fetch_balance, throttle=self.throttle)
+                             if source == "start"  # start-up: retried with back-off, each retry logged
+                             else idempotent(client.fetch_balance, timeout_s=10, throttle=self.throttle))
             except Exception as e:
                 log.warning("balance.fetch_failed venue=%s error=%s", venue, brief(e))
                 continue

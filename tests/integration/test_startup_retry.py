@@ -11,7 +11,7 @@ import asyncio
 import json
 import os
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
@@ -30,7 +30,9 @@ async def sim() -> AsyncIterator[AliasedLoopback]:
     await s.stop()
 
 
-async def arb_run(sim: AliasedLoopback, tmp: Path, duration_s: str, timeout_s: float = 60) -> tuple[int, str, str]:
+async def arb_run(sim: AliasedLoopback, tmp: Path, duration_s: str, timeout_s: float = 60,
+                  ready_hook: Callable[[], None] | None = None) -> tuple[int, str, str]:  # fmt: skip
+    """`arb run` in live mode (JSON lines); ``ready_hook`` runs when the run reports it is ready to trade."""
     cfg = config_dict(sim, VENUES, tmp)
     for v in VENUES:  # a hung request is given up by ccxt after 1 s (its `timeout` option), not 10 s
         cfg["venues"][v]["options"]["timeout"] = 1000
@@ -41,14 +43,28 @@ async def arb_run(sim: AliasedLoopback, tmp: Path, duration_s: str, timeout_s: f
         "--duration", duration_s, env={**os.environ, **key_env(sim, VENUES)},
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
+    assert proc.stdout is not None and proc.stderr is not None
+
+    async def lines() -> str:
+        assert proc.stdout is not None
+        out = []
+        async for raw in proc.stdout:
+            line = raw.decode()
+            out.append(line)
+            if ready_hook is not None and line.startswith('{"type":"ready"'):
+                ready_hook()
+        return "".join(out)
+
     try:
-        out, err = await asyncio.wait_for(proc.communicate(), timeout_s)
+        async with asyncio.timeout(timeout_s):
+            out, err = await asyncio.gather(lines(), proc.stderr.read())
+            await proc.wait()
     except TimeoutError:
         proc.kill()
         await proc.wait()
         raise
     assert proc.returncode is not None
-    return proc.returncode, out.decode(), err.decode()
+    return proc.returncode, out, err.decode()
 
 
 @pytest.mark.parametrize("fault", ["rate_limit_burst", "rest_5xx_rate", "rest_timeout_next"])
@@ -86,3 +102,26 @@ async def test_persistent_rate_limit_at_start_exits_1_with_one_line(sim: Aliased
     assert len(lines) == 1, err
     assert lines[0].startswith("arb: okx") and "attempts" in lines[0] and "Traceback" not in err
     assert not sim.order_log and out == ""
+
+
+async def test_every_start_up_call_survives_a_flaky_venue(sim: AliasedLoopback, tmp_path: Path) -> None:
+    """A third of all REST requests answer 503 during the whole start-up (key check, markets, fees, balances,
+    reconcile): each is retried; once the run says it is ready the venues recover and it trades."""
+    for v in VENUES:
+        sim.venue(v).faults.rest_5xx_rate = 0.3
+    run = asyncio.ensure_future(arb_run(sim, tmp_path, "6", ready_hook=lambda: recover(sim)))
+    rc, out, err = await run
+    assert rc == 0, err
+    assert "Traceback" not in err
+    refused = [r for v in VENUES for r in sim.venue(v).request_log if r["status"] == 503]
+    assert refused, "the fault never fired"
+    assert err.count("startup.retry") >= len(refused) - 1, err  # every refusal before `ready` was retried, and said
+    outcomes = [json.loads(x) for x in out.splitlines() if x.startswith("{") and '"outcome"' in x]
+    assert outcomes and outcomes[0]["ok"], out
+
+
+def recover(sim: AliasedLoopback) -> None:
+    for v in VENUES:
+        sim.venue(v).faults.rest_5xx_rate = 0.0
+    plant(sim, "okx2", 60.0)
+    sim.step()
