@@ -25,9 +25,10 @@ from arb.report.data import Filters, Loaded, _detail, base_quote
 from arb.report.trades import venues_of
 
 FAILED_COLUMNS = ["opportunity_id", "symbol", "buy_venue", "sell_venue", "ts_ms", "pnl", "exposure", "why"]
-HALT_COLUMNS = ["run_id", "reason", "detail", "start_ms", "end_ms", "ended_by"]
-EXPOSURE_COLUMNS = ["id", "opportunity_id", "symbol", "venue", "base_delta", "state", "created_ms", "updated_ms",
-                    "detail"]
+# most telling first: a narrow terminal drops columns from the right
+HALT_COLUMNS = ["reason", "start_ms", "end_ms", "ended_by", "detail", "run_id"]
+EXPOSURE_COLUMNS = ["id", "symbol", "venue", "base_delta", "state", "updated_ms", "opportunity_id", "detail",
+                    "created_ms"]
 HALTED, LIFTED = "trading halted: ", "halt lifted: "
 
 

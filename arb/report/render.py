@@ -120,7 +120,8 @@ SECTIONS: list[tuple[str, str, list[str]]] = [
       "buy_slippage_bps", "sell_slippage_bps"]),
     ("Failed trades (and why)", "failed_trades", []),
     ("Halts", "halts", []),
-    ("Exposures (open and flattened)", "exposures", []),
+    ("Exposures (open and flattened)", "exposures",
+     ["id", "symbol", "venue", "base_delta", "state", "updated_ms", "opportunity_id"]),  # detail: in exports
     ("Fees by venue", "fees_by_venue", []),
     ("Inventory (latest per venue and asset)", "inventory_latest", ["venue", "asset", "total", "ts_ms", "source"]),
     ("Rebalance suggestion", "rebalance", []),
@@ -160,7 +161,7 @@ HEADERS = {"ts_ms": "time (UTC)", "buy_venue": "buy", "sell_venue": "sell", "buy
            "start_ms": "start (UTC)", "end_ms": "end (UTC)", "created_ms": "created (UTC)",
            "updated_ms": "updated (UTC)", "base_delta": "base"}  # fmt: skip
 KEY_COLUMNS = frozenset({*TIME_COLUMNS, "day", "hour_utc", "symbol", "buy_venue", "sell_venue", "venue", "from_venue",
-                         "to_venue", "asset", "pnl", "net", "reason", "episodes", "amount"})  # fmt: skip
+                         "to_venue", "asset", "pnl", "net", "reason", "episodes", "amount", "state"})  # fmt: skip
 
 
 def fitted(title: str, t: pd.DataFrame, width: int) -> Table:
