@@ -130,12 +130,17 @@ def when(ms: int | None, *, na: str = "n/a") -> str:
 # ------------------------------------------------------------------------------------------ tables
 @dataclass(frozen=True, slots=True)
 class Col:
-    """A table column: ``key`` columns are always shown whole; others go, highest ``drop`` first."""
+    """A table column: ``key`` columns are always shown whole; ``wrap`` columns (free text such as why a
+    trade failed) are always shown and wrap into the width left; others go, highest ``drop`` first."""
 
     header: str
     key: bool = False
     justify: str = "left"
-    drop: int = 0  # among non-key columns: the higher, the sooner it is hidden when narrow
+    drop: int = 0  # among the other columns: the higher, the sooner it is hidden when narrow
+    wrap: bool = False
+
+
+WRAP_MIN = 16  # a wrap column keeps at least this many cells of width (or its whole text, if shorter)
 
 
 def table_width(widths: Sequence[int]) -> int:
@@ -153,19 +158,25 @@ def fit_table(cols: Sequence[Col], rows: Sequence[Sequence[str]], width: int, *,
 
     Cells are plain text, never rich markup: a venue's error text such as ``[Errno 111]`` shows as written."""
     widths = [max([_width(c.header), *(_width(r[i]) for r in rows)]) for i, c in enumerate(cols)]
+    widths = [min(w, max(WRAP_MIN, _width(c.header))) if c.wrap else w for w, c in zip(widths, cols, strict=True)]
     shown = list(range(len(cols)))
-    droppable = sorted((i for i, c in enumerate(cols) if not c.key), key=lambda i: (cols[i].drop, i))
+    droppable = sorted((i for i, c in enumerate(cols) if not (c.key or c.wrap)), key=lambda i: (cols[i].drop, i))
     while table_width([widths[i] for i in shown]) > width and droppable:
         shown.remove(droppable.pop())
+    for i in (i for i in shown if cols[i].wrap):  # still too wide: wrap columns give up width, down to 6 cells
+        excess = table_width([widths[j] for j in shown]) - width
+        widths[i] -= max(0, min(excess, widths[i] - 6))
     hidden = [cols[i].header for i in range(len(cols)) if i not in shown]
     caption = None
     if hidden:
         caption = f"hidden at {width} columns: {', '.join(hidden)}" + (f" ({hint})" if hint else "")
+    tight = table_width([widths[i] for i in shown]) > width  # key columns alone overflow: let them fold
     t = Table(title=title, caption=caption, caption_justify="left")
     for i in shown:
         c = cols[i]
-        t.add_column(c.header, justify=c.justify, no_wrap=True, min_width=widths[i] if c.key else None,  # type: ignore[arg-type]
-                     overflow="fold" if c.key else "ellipsis")  # fmt: skip
+        t.add_column(c.header, justify=c.justify, no_wrap=not (c.wrap or tight),  # type: ignore[arg-type]
+                     min_width=widths[i] if (c.key or c.wrap) and not tight else None,
+                     overflow="fold" if c.key or c.wrap else "ellipsis")  # fmt: skip
     for r in rows:
         t.add_row(*(Text(r[i]) for i in shown))
     return t

@@ -160,6 +160,7 @@ HEADERS = {"ts_ms": "time (UTC)", "buy_venue": "buy", "sell_venue": "sell", "buy
            "fee_currencies": "fee ccy", "hour_utc": "hour (UTC)", "from_venue": "from", "to_venue": "to",
            "start_ms": "start (UTC)", "end_ms": "end (UTC)", "created_ms": "created (UTC)",
            "updated_ms": "updated (UTC)", "base_delta": "base"}  # fmt: skip
+WRAP_COLUMNS = frozenset({"why", "detail", "notes"})  # free text: always shown, wrapped to the width left
 KEY_COLUMNS = frozenset({*TIME_COLUMNS, "day", "hour_utc", "symbol", "buy_venue", "sell_venue", "venue", "from_venue",
                          "to_venue", "asset", "pnl", "net", "reason", "episodes", "amount", "state"})  # fmt: skip
 
@@ -167,6 +168,7 @@ KEY_COLUMNS = frozenset({*TIME_COLUMNS, "day", "hour_utc", "symbol", "buy_venue"
 def fitted(title: str, t: pd.DataFrame, width: int) -> Table:
     """``t`` as a rich table no wider than ``width`` (:func:`arb.display.fit_table`): key columns whole."""
     cols = [display.Col(HEADERS.get(str(c), str(c).replace("_", " ")), key=str(c) in KEY_COLUMNS,
+                        wrap=str(c) in WRAP_COLUMNS,
                         justify="right" if _numeric(t[c]) and c not in TIME_COLUMNS else "left")
             for c in t.columns]  # fmt: skip
     rows = [[_cell(str(c), v) for c, v in zip(t.columns, row, strict=True)] for row in t.itertuples(index=False)]

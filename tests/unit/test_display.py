@@ -102,3 +102,24 @@ def test_single_backtest_line_rounds_pnl(capsys: pytest.CaptureFixture[str]) -> 
                    "truncated": False, "journal": "/tmp/x.db"})  # fmt: skip
     out = capsys.readouterr().out
     assert "PnL 12.35," in out and "12.3456789" not in out
+
+
+def test_report_free_text_columns_wrap_instead_of_disappearing_at_80_columns() -> None:
+    import pandas as pd
+
+    from arb.report.render import fitted
+
+    why = "buy leg on binance: InsufficientFunds USDT free 427.19 < 1000.2 needed; hedged on okx at -2.01 USDT"
+    t = pd.DataFrame([{"opportunity_id": "6011f2328a02-18.87", "symbol": "DOGE/USDT", "buy_venue": "binance",
+                       "sell_venue": "bybit", "ts_ms": 1_767_225_601_000, "pnl": D("-2.0123456789"),
+                       "exposure": D("0"), "why": why}], dtype=object)  # fmt: skip
+    console = Console(record=True, width=80, file=io.StringIO(), color_system=None)
+    console.print(fitted("Failed trades (and why)", t, 80))
+    text = console.export_text()
+    assert max(len(line) for line in text.splitlines()) <= 80
+    assert "DOGE/USDT" in text and "binance" in text and "2026-01-01 00:00:01" in text and "-2.012" in text
+    rows = [line for line in text.splitlines() if line.startswith("│")]
+    assert rows and all(line.endswith("│") for line in rows)  # the whole table, right border included
+    why_cells = "".join(line.rsplit("│", 2)[1].strip() for line in rows)
+    assert why_cells.replace(" ", "") == why.replace(" ", "")  # the whole text, wrapped
+    assert "…" not in text
