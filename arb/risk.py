@@ -24,8 +24,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from arb.balances import BalanceBook, leg_need
 from arb.config import RiskConfig
-from arb.model import ZERO, Opportunity
+from arb.ledger import LegFill
+from arb.model import ZERO, Fee, Opportunity
 
 DAY_MS = 86_400_000
 ERROR_WINDOW = 20  # last order outcomes per venue the error-rate breaker looks at
@@ -94,67 +96,6 @@ class VenueErrors:
         return self.paused_until.get(venue, 0) > now_ms
 
 
-class BalanceBook:
-    """Balances per venue and asset: last fetched totals, fills since, reservations of in-flight trades.
-
-    ``known`` is False when balances are not tracked (paper without ``paper_balances``): then every
-    spendable amount is ``None`` (unbounded) and drift is never reported.
-    """
-
-    def __init__(self, min_balances: Mapping[str, Mapping[str, Decimal]] | None = None, known: bool = True) -> None:
-        self.min = {v: dict(a) for v, a in (min_balances or {}).items()}
-        self.known = known
-        self.free: dict[str, dict[str, Decimal]] = {}
-        self.expected: dict[str, dict[str, Decimal]] = {}  # totals: fetched + fills since
-        self.reserved: dict[str, dict[tuple[str, str], Decimal]] = {}  # token → (venue, asset) → amount
-
-    def set_fetched(self, venue: str, totals: Mapping[str, Decimal], free: Mapping[str, Decimal]) -> None:
-        self.expected[venue] = dict(totals)
-        self.free[venue] = dict(free)
-
-    def apply(self, venue: str, asset: str, delta: Decimal) -> None:
-        for book in (self.expected, self.free):
-            v = book.setdefault(venue, {})
-            v[asset] = v.get(asset, ZERO) + delta
-
-    def reserve(self, token: str, items: list[tuple[str, str, Decimal]]) -> None:
-        r = self.reserved.setdefault(token, {})
-        for venue, asset, amount in items:
-            r[(venue, asset)] = r.get((venue, asset), ZERO) + amount
-
-    def release(self, token: str) -> None:
-        self.reserved.pop(token, None)
-
-    def spendable(self, venue: str, asset: str) -> Decimal | None:
-        """Free minus the configured minimum minus in-flight reservations (None = unbounded)."""
-        if not self.known or venue not in self.free:
-            return None
-        held = sum((r.get((venue, asset), ZERO) for r in self.reserved.values()), ZERO)
-        floor = self.min.get(venue, {}).get(asset, ZERO)
-        return max(ZERO, self.free[venue].get(asset, ZERO) - floor - held)
-
-    def below_minimum(self, venue: str) -> list[str]:
-        """Assets whose free balance is below the configured minimum."""
-        free = self.free.get(venue, {})
-        return [a for a, m in self.min.get(venue, {}).items() if free.get(a, ZERO) < m]
-
-    def drift(
-        self, venue: str, totals: Mapping[str, Decimal], tolerance: Decimal
-    ) -> list[tuple[str, Decimal, Decimal]]:
-        """Assets whose fetched total differs from the expected one by more than ``tolerance`` (a fraction)."""
-        out = []
-        exp = self.expected.get(venue)
-        if not self.known or exp is None:
-            return out
-        for asset in sorted(set(exp) | set(totals)):
-            e, a = exp.get(asset, ZERO), totals.get(asset, ZERO)
-            if e == a:
-                continue
-            if e == ZERO or abs(a - e) / abs(e) > tolerance:
-                out.append((asset, e, a))
-        return out
-
-
 @dataclass(slots=True)
 class RiskGate:
     """Limits and halts for one run. The trader feeds it outcomes, balances and marks."""
@@ -167,6 +108,7 @@ class RiskGate:
     realised: dict[int, Decimal] = field(default_factory=dict)  # UTC day → Σ quote_net of trades that day
     failures_in_row: int = 0
     disabled: dict[tuple[str, str, str], str] = field(default_factory=dict)  # direction → why
+    fees: Mapping[tuple[str, str], Fee] = field(default_factory=dict)  # (venue, symbol) → taker fee, for holds
     errors: VenueErrors = field(init=False)
 
     def __post_init__(self) -> None:
@@ -214,21 +156,36 @@ class RiskGate:
         for v in (opp.buy_venue, opp.sell_venue):
             if self.venue_exposure(v, marks or {}) + opp.notional > self.cfg.max_exposure_per_venue:
                 return "exposure_venue"
-        b = self.balances
-        quote = opp.symbol.split("/")[1]
-        need_q = opp.buy.amount * opp.buy.limit_price * Decimal("1.01")  # limit reserve + fee headroom
-        have_q, have_b = b.spendable(opp.buy_venue, quote), b.spendable(opp.sell_venue, asset)
-        if (have_q is not None and have_q < need_q) or (have_b is not None and have_b < opp.sell.amount):
-            return "min_balance"
+        for venue, _side, need in self._needs(opp):
+            for a, amount in need.items():
+                have = self.balances.spendable(venue, a)
+                if have is not None and have < amount:
+                    return "min_balance"
         return None
 
+    def _needs(self, opp: Opportunity) -> list[tuple[str, str, dict[str, Decimal]]]:
+        """What each leg's order can consume on its venue (:func:`arb.balances.leg_need`)."""
+        base, quote = opp.symbol.split("/")[0], opp.symbol.split("/")[1]
+        return [(leg.venue, side, leg_need(side, leg.amount, leg.limit_price, base, quote,
+                                           self.fees.get((leg.venue, opp.symbol))))
+                for leg, side in ((opp.buy, "buy"), (opp.sell, "sell"))]  # fmt: skip
+
     def begin(self, opp_id: str, opp: Opportunity) -> None:
+        """Accepted: both legs hold what their orders can consume before any other opportunity is checked."""
         self.in_flight[opp_id] = _InFlight(opp.symbol, (opp.buy_venue, opp.sell_venue), opp.notional)
-        quote = opp.symbol.split("/")[1]
-        self.balances.reserve(opp_id, [
-            (opp.buy_venue, quote, opp.buy.amount * opp.buy.limit_price * Decimal("1.01")),
-            (opp.sell_venue, opp.symbol.split("/")[0], opp.sell.amount),
-        ])  # fmt: skip
+        for venue, side, need in self._needs(opp):
+            self.balances.reserve(opp_id, venue, side, need)
+
+    def leg_sent(self, opp_id: str, leg: LegFill, *, fresh: bool = True) -> None:
+        """An order is going out (or being looked up: ``fresh`` False): it holds what it can consume."""
+        base, quote = leg.symbol.split("/")[0], leg.symbol.split("/")[1]
+        price = leg.price if leg.price is not None else ZERO
+        need = leg_need(leg.side, leg.amount, price, base, quote, self.fees.get((leg.venue, leg.symbol)))
+        self.balances.sent(opp_id, leg, need, fresh=fresh)
+
+    def leg_final(self, leg: LegFill) -> None:
+        """An order came back: its flows replace its hold when final; unknown keeps it held."""
+        self.balances.settle(leg)
 
     def end(self, opp_id: str, *, ok: bool, quote_net: Decimal, now_ms: int) -> Halt | None:
         """An arbitrage finished; returns a new Halt when the failure breaker trips."""

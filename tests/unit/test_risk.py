@@ -103,7 +103,7 @@ def test_balances_spendable_minimums_reservations_and_drift() -> None:
     assert b.spendable("okx", "USDT") is None  # unknown until fetched
     b.set_fetched("okx", {"USDT": D(1000), "BTC": D(1)}, {"USDT": D(900), "BTC": D(1)})
     assert b.spendable("okx", "USDT") == D(800)  # free − minimum
-    b.reserve("t", [("okx", "USDT", D(300))])
+    b.reserve("t", "okx", "buy", {"USDT": D(300)})
     assert b.spendable("okx", "USDT") == D(500)
     b.release("t")
     b.apply("okx", "BTC", D("0.5"))
