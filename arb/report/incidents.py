@@ -7,9 +7,10 @@
   (hedges included), the base left exposed and why: every main leg that did not fill completely
   (state, filled/amount, the venue's reason), every hedge or retry leg (named by the order's ``leg``
   when journaled), and the executor's notes.
-* **Halts**: the journal's ``halts`` table; for runs that journaled none there, the ``halt`` events
-  ("trading halted: <reason>: <detail>") ended by the run's next ``resume`` event for that reason
-  ("halt lifted: <reason>") or by the end of the run.
+* **Halts**: the journal's ``halts`` table, plus the ``halt`` events ("trading halted: <reason>:
+  <detail>") of reasons a run did not journal there (older journals; the kill switch, whose file is its
+  state), each ended by the run's next ``resume`` event for that reason ("halt lifted: <reason>") or
+  by the end of the run.
 * **Exposures**: every row of the ``exposures`` table, open or flattened.
 """
 
@@ -101,14 +102,14 @@ def halts(ld: Loaded, f: Filters) -> pd.DataFrame:
                           else "its rule (until)" if h.get("until_ms") else "end of run" if ends.get(h.get("run_id"))
                           else None)}
             for h in ld.halts]  # fmt: skip
-    tabled = {h.get("run_id") for h in ld.halts}
+    tabled = {(h.get("run_id"), h["reason"]) for h in ld.halts}
     open_: dict[tuple[Any, str], dict[str, Any]] = {}
     for e in ld.events:
         text = e.get("detail") or ""
-        if e["run_id"] in tabled:
-            continue
         if e["kind"] == "halt" and text.startswith(HALTED):
             reason, _, detail = text[len(HALTED):].partition(": ")
+            if (e["run_id"], reason) in tabled:
+                continue
             row = {"run_id": e["run_id"], "reason": reason, "detail": detail, "start_ms": e["ts_ms"],
                    "end_ms": ends.get(e["run_id"]), "ended_by": "end of run" if ends.get(e["run_id"]) else None}
             rows.append(row)

@@ -9,7 +9,7 @@ Journal (run r1, paper, ETH/USDT, venues a and b, times from T0):
 * ``X.1`` failed, no episode: buy 1 @ 1000 on a (fee 1), sell on b cancelled unfilled, exposure 1 ETH held open;
   the trade event names the venues.
 * Halts: consecutive_failures at +2 h lifted at +3 h; kill at +5 h never lifted (ends with the run at +10 h);
-  run r2 journaled its halt in the halts table (daily_loss, cleared by an operator).
+  run r2 journaled its daily_loss halt in the halts table (cleared by an operator), then a kill (event only).
 """
 
 from __future__ import annotations
@@ -107,7 +107,8 @@ def build_journal(path: Path) -> Path:
             db.table("halts").insert({"run_id": "r2", "reason": "daily_loss", "detail": "today's PnL -120 <= -100",
                                       "ts_ms": T0 + 11 * H + 5, "cleared_ms": T0 + 11 * H + 900,
                                       "cleared_by": "arb resume"})
-        j.write_batch([_event(T0 + 11 * H + 5, "halt", "trading halted: daily_loss: today's PnL -120 <= -100", "r2")])
+        j.write_batch([_event(T0 + 11 * H + 5, "halt", "trading halted: daily_loss: today's PnL -120 <= -100", "r2"),
+                       _event(T0 + 11 * H + 950, "halt", "trading halted: kill: arb kill", "r2")])  # not in the table
     finally:
         j.close()
     return path
@@ -165,6 +166,7 @@ def test_halts_section_has_reason_and_times(journal: Path) -> None:
         ("r1", "consecutive_failures", T0 + 2 * H, T0 + 3 * H, "lifted"),
         ("r1", "kill", T0 + 5 * H, T0 + 10 * H, "end of run"),
         ("r2", "daily_loss", T0 + 11 * H + 5, T0 + 11 * H + 900, "cleared by arb resume"),  # table, not the event
+        ("r2", "kill", T0 + 11 * H + 950, T0 + 12 * H, "end of run"),  # the kill switch is only an event
     ]
     assert halts["detail"].iloc[1] == "kill file present (/tmp/arb.kill)"
 
@@ -193,5 +195,5 @@ def test_sections_show_in_every_output(journal: Path, tmp_path: Path) -> None:
     assert doc["tables"]["exposures"][1]["base_delta"] == "1"  # money as exact strings
     assert doc["tables"]["failed_trades"][0]["pnl"] == "-4"
     render.export(r, tmp_path / "csv", "csv")
-    assert (tmp_path / "csv" / "halts.csv").read_text().count("\n") == 4
+    assert (tmp_path / "csv" / "halts.csv").read_text().count("\n") == 5
     assert "X.1,ETH/USDT,a,b," in (tmp_path / "csv" / "failed_trades.csv").read_text()
