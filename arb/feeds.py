@@ -59,6 +59,11 @@ class VenueHealth:
             self.rate = self._window_updates * 1000.0 / elapsed
             self._window_start_ms, self._window_updates = now_ms, 0
 
+    @property
+    def reason(self) -> str:
+        """Why the venue is not up (its last error), '' while it streams: shown beside "down" in views."""
+        return "" if self.status == "up" else self.last_error
+
     def age_ms(self, now_ms: int) -> int | None:
         return None if self.last_update_ms is None else now_ms - self.last_update_ms
 

@@ -51,9 +51,22 @@ class RedactingFormatter(logging.Formatter):
         return scrub(super().format(record))
 
 
+class CurrentStderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is when a line is logged, not what it was at set-up: rich's live
+    view swaps in a proxy that prints each line above the view, so log lines never scramble it."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> IO[str]:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: IO[str]) -> None:
+        pass
+
+
 def make_handler(stream: IO[str] | None = None) -> logging.Handler:
-    """A stream handler (stderr by default) that never writes a credential."""
-    handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
+    """A stream handler (the current stderr by default) that never writes a credential."""
+    handler = logging.StreamHandler(stream) if stream is not None else CurrentStderrHandler()
     handler.addFilter(RedactingFilter())
     handler.setFormatter(RedactingFormatter(FORMAT))
     return handler

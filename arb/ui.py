@@ -76,6 +76,7 @@ def status_dict(scanner: Scanner) -> dict[str, Any]:
         "venues": {
             v: {
                 "status": h.status,
+                "reason": h.reason,
                 "updates_per_s": round(h.rate, 1),
                 "age_ms": h.age_ms(now),
                 "reconnects": h.reconnects,
@@ -204,6 +205,10 @@ class LiveView:
                 venue, f"[{color}]{h.status}[/]", f"{h.rate:.0f}", "-" if age is None else f"{age} ms ago",
                 str(h.reconnects), str(h.errors), ", ".join(h.skipped) or "-",
             )
+        down = [f"{venue} {h.status}: {h.reason}" for venue, h in s.feeds.health.items() if h.reason]
+        if down:  # why a venue is not streaming, full width under the table
+            health.caption = "\n".join(down)
+            health.caption_justify = "left"
 
         why = Table(title="Why nothing fired (near misses)", expand=True)
         why.add_column("reason")
