@@ -124,31 +124,41 @@ async def test_no_credential_in_any_output_of_any_command(
     (tmp_path / "bad.toml").write_text(toml_text(bad), encoding="utf-8")
     plant(sim, "binance", 60.0)
 
-    runs: list[tuple[str, tuple[str, ...], set[int]]] = [
-        ("--help", ("--help",), {0}),
-        ("config check", ("config", "check", "live.toml"), {0}),
-        ("config check", ("config", "check", "bad.toml"), {2}),
-        ("config show", ("config", "show", "live.toml"), {0}),
-        ("config show", ("config", "show", "--json", "live.toml"), {0}),
-        ("doctor", ("doctor", "--config", "live.toml"), {0, 1}),
-        ("doctor", ("doctor", "--config", "live.toml", "--json"), {0, 1}),
-        ("run", ("run", "--config", "live.toml", "--live", "--yes", "--no-ui", "--duration", "4"), {0}),
-        ("scan", ("scan", "--config", "alert.toml", "--db", "scan.db", "--no-ui", "--duration", "2"), {0}),
-        ("opportunities", ("opportunities", "--config", "live.toml", "--format", "json"), {0}),
-        ("opportunities", ("opportunities", "--db", "scan.db"), {0}),
-        ("report", ("report", "--config", "live.toml", "--json", "--html", "report.html", "--csv", "csv"), {0}),
-        ("record", ("record", "-o", "rec.arbrec.gz", "--config", "alert.toml", "--duration", "2", "--no-ui"), {0}),
-        ("backtest", ("backtest", "rec.arbrec.gz", "--config", "alert.toml", "--db", "bt.db", "--no-ui"), {0}),
-        ("demo", ("demo", "--duration", "2", "--no-ui", "--db", "demo.db", "--venues", "okx,binance"), {0}),
-        ("sim", ("sim", "--venues", "okx", "--duration", "1"), {0}),
-        ("kill", ("kill", "--config", "live.toml", "--reason", "leak check"), {0}),
-    ]
-    missing = all_commands() - {label for label, _, _ in runs}
+    # phases run one after the other (the run before the commands that read its journal, record before
+    # backtest, kill last); the commands of a phase run side by side
+    phases: list[list[tuple[str, tuple[str, ...], set[int]]]] = [
+        [
+            ("--help", ("--help",), {0}),
+            ("config check", ("config", "check", "live.toml"), {0}),
+            ("config check", ("config", "check", "bad.toml"), {2}),
+            ("config show", ("config", "show", "live.toml"), {0}),
+            ("config show", ("config", "show", "--json", "live.toml"), {0}),
+            ("doctor", ("doctor", "--config", "live.toml"), {0, 1}),
+            ("doctor", ("doctor", "--config", "live.toml", "--json"), {0, 1}),
+            ("scan", ("scan", "--config", "alert.toml", "--db", "scan.db", "--no-ui", "--duration", "2"), {0}),
+            ("record", ("record", "-o", "rec.arbrec.gz", "--config", "alert.toml", "--duration", "2", "--no-ui"),
+             {0}),
+            ("demo", ("demo", "--duration", "2", "--no-ui", "--db", "demo.db", "--venues", "okx,binance"), {0}),
+            ("sim", ("sim", "--venues", "okx", "--duration", "1"), {0}),
+        ],
+        [("run", ("run", "--config", "live.toml", "--live", "--yes", "--no-ui", "--duration", "4"), {0})],
+        [
+            ("opportunities", ("opportunities", "--config", "live.toml", "--format", "json"), {0}),
+            ("opportunities", ("opportunities", "--db", "scan.db"), {0}),
+            ("report", ("report", "--config", "live.toml", "--json", "--html", "report.html", "--csv", "csv"), {0}),
+            ("backtest", ("backtest", "rec.arbrec.gz", "--config", "alert.toml", "--db", "bt.db", "--no-ui"), {0}),
+        ],
+        [("kill", ("kill", "--config", "live.toml", "--reason", "leak check"), {0})],
+    ]  # fmt: skip
+    missing = all_commands() - {label for phase in phases for label, _, _ in phase}
     assert not missing, f"commands not covered by the secrets test: {sorted(missing)}"
 
     texts: dict[str, str] = {}
-    for label, args, codes in runs:
-        rc, out, err = await arb(*args, env=env, cwd=tmp_path)
+    slots = asyncio.Semaphore(4)
+
+    async def one(label: str, args: tuple[str, ...], codes: set[int]) -> None:
+        async with slots:
+            rc, out, err = await arb(*args, env=env, cwd=tmp_path)
         assert rc in codes, f"arb {' '.join(args)} -> {rc}\n{err[-3000:]}"
         assert "Traceback" not in err, err[-3000:]
         texts[f"arb {' '.join(args)}: stdout"] = out
@@ -157,6 +167,9 @@ async def test_no_credential_in_any_output_of_any_command(
             assert "OK-ACCESS-KEY" in err and "X-MBX-APIKEY" in err and "X-BAPI-API-KEY" in err  # -vv: headers
             assert sim.order_log, err[-3000:]  # it traded, with the keys
             await receiver.wait_for(1, timeout=10)
+
+    for phase in phases:
+        await asyncio.gather(*(one(*cmd) for cmd in phase))
 
     for name in ("arb.db", "scan.db", "bt.db", "demo.db", "report.html", "csv", "rec.arbrec.gz", "arb.kill"):
         path = tmp_path / name
