@@ -32,7 +32,7 @@ _EXACT = frozenset(
         "sign", "mnemonic", "jwt", "bearer", "credentials", "listenkey",
     }
 )  # fmt: skip
-_SUFFIXES = ("key", "sign", "signature", "secret", "password", "passphrase", "token")
+_SUFFIXES = ("key", "sign", "signature", "secret", "password", "passphrase", "token", "cookie")
 _NOT_SECRET_SUFFIXES = ("env", "file", "path")  # where a secret lives, not the secret
 
 
@@ -117,6 +117,15 @@ _PAIR_RE = re.compile(
 )
 _TOKEN_RE = re.compile(r"\b(?P<kind>Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{6,}")
 _USERINFO_RE = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)[^/@\s'\"]+@")
+
+
+def url_has_credentials(text: str) -> bool:
+    """True if ``text`` holds a URL with user-info (``scheme://user:pass@host``) or a credential-named query
+    parameter (``?apiKey=…``, ``&signature=…``)."""
+    if _USERINFO_RE.search(text):
+        return True
+    _, q, query = text.partition("?")
+    return bool(q) and any(is_secret_name(p.partition("=")[0]) for p in re.split(r"[&;]", query))
 
 
 def _pair(m: re.Match[str]) -> str:

@@ -15,7 +15,7 @@ from functools import cache
 from typing import Any
 
 from arb.redaction import _EXACT as _SECRET_EXACT
-from arb.redaction import is_secret_name
+from arb.redaction import is_secret_name, url_has_credentials
 from arb.redaction import norm as _norm
 
 # Key names (lower case, without "_" and "-") that hold secrets wherever they appear; the full rule
@@ -224,6 +224,10 @@ def _secret_keys_in(path: str, v: Any, venue: str | None) -> list[str]:
     elif isinstance(v, list | tuple):
         for i, x in enumerate(v):
             lines += _secret_keys_in(f"{path}[{i}]", x, venue)
+    elif isinstance(v, str) and "://" in v and url_has_credentials(v):
+        lines.append(_secret_line(path, "url", venue).replace(
+            "literal secrets are not allowed", "a URL with credentials (user:password@ or a key/signature "
+            "query parameter) is not allowed", 1))  # fmt: skip
     return lines
 
 

@@ -45,6 +45,9 @@ def venue_with(options: dict[str, Any]) -> dict[str, Any]:
         ({"token": VALUE}, "venues.okx.options.token"),
         ({"headers": [{"X-MBX-APIKEY": VALUE}]}, "venues.okx.options.headers[0].X-MBX-APIKEY"),
         ({"apiKey": 12345678}, "venues.okx.options.apiKey"),  # whatever the value's type
+        ({"headers": {"Set-Cookie": VALUE}}, "venues.okx.options.headers.Set-Cookie"),
+        ({"urls": {"api": {"rest": f"https://user:{VALUE}@127.0.0.1:1"}}}, "venues.okx.options.urls.api.rest"),
+        ({"urls": {"api": {"rest": f"http://127.0.0.1:1/api?apiKey={VALUE}"}}}, "venues.okx.options.urls.api.rest"),
     ],
 )
 def test_credential_options_refused_in_any_spelling(options: dict[str, Any], path: str) -> None:
