@@ -40,7 +40,7 @@ def _register() -> None:
     # Command families live in their own modules; cli.py only wires them.
     from arb.cli_config import config_group
     from arb.cli_scan import demo_command, opportunities_command, scan_command
-    from arb.cli_trade import doctor_command, kill_command, run_command
+    from arb.cli_trade import doctor_command, kill_command, resume_command, run_command
 
     cli.add_command(config_group)
     cli.add_command(scan_command)
@@ -48,6 +48,7 @@ def _register() -> None:
     cli.add_command(opportunities_command)
     cli.add_command(run_command)
     cli.add_command(kill_command)
+    cli.add_command(resume_command)
     cli.add_command(doctor_command)
     from arb.cli_review import backtest_command, record_command, report_command
 
@@ -63,6 +64,27 @@ def _register() -> None:
 
 
 _register()
+
+
+def prog() -> str:
+    """How to run arb again, for the hints commands print: ``arb`` when that is on PATH and is this arb,
+    else the script as the user typed it (README's ``.venv/bin/arb``), relative to the current directory."""
+    import os
+    import shlex
+    import shutil
+
+    argv0 = sys.argv[0] if sys.argv else ""
+    if os.path.basename(argv0) != "arb":  # python -m arb.cli, an embedding program: the console script's name
+        return "arb"
+    found = shutil.which("arb")
+    if found and os.path.realpath(found) == os.path.realpath(argv0):
+        return "arb"
+    path = os.path.relpath(argv0) if os.path.isabs(argv0) else argv0
+    if path.startswith(".."):
+        path = os.path.abspath(argv0)
+    elif os.sep not in path:
+        path = f".{os.sep}{path}"
+    return shlex.quote(path)
 
 
 def _leaves(group: BaseExceptionGroup) -> list[BaseException]:

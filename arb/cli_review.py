@@ -198,7 +198,9 @@ def record_command(out_path: str, config_path: str | None, loopback: bool, symbo
     else:
         click.echo(f"recorded {summary['books']} books and {summary['events']} events from "
                    f"{', '.join(summary['venues'])} to {out_path} ({summary['bytes']} bytes)")
-        click.echo(f"replay it: arb backtest {out_path}")
+        from arb.cli import prog
+
+        click.echo(f"replay it: {prog()} backtest {out_path}")
 
 
 async def _record(out: str, config_path: str | None, loopback: bool, symbols: list[str] | None, venues: str | None,
@@ -410,6 +412,8 @@ def backtest_command(file: str, config_path: str | None, mode: str, sets: tuple[
 def _command(file: str, config_path: str | None, mode: str, sets: tuple[str, ...], combo: list[tuple[str, str]]) -> str:
     import shlex
 
+    from arb.cli import prog
+
     parts = ["arb", "backtest", file, "--mode", mode]
     if config_path:
         parts += ["--config", config_path]
@@ -417,7 +421,7 @@ def _command(file: str, config_path: str | None, mode: str, sets: tuple[str, ...
         parts += ["--set", s]
     for k, v in combo:
         parts += ["--set", f"{k}={v}"]
-    return shlex.join(parts)
+    return f"{prog()} {shlex.join(parts[1:])}"
 
 
 def _fmt(v: Any, digits: int = 4) -> str:
@@ -440,7 +444,9 @@ def _print_single(doc: dict[str, Any]) -> None:
         click.echo(f"episodes {doc['episodes']}, no trades")
     if doc["truncated"]:
         click.echo("note: the recording was cut short; replayed up to its last whole record")
-    click.echo(f"journal: {doc['journal']}\nreview it: arb report --db {doc['journal']}")
+    from arb.cli import prog
+
+    click.echo(f"journal: {doc['journal']}\nreview it: {prog()} report --db {doc['journal']}")
 
 
 def _print_sweep(rows: list[dict[str, Any]], keys: list[str], directory: Path) -> None:

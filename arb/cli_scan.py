@@ -88,7 +88,9 @@ def _print_summary(doc: dict[str, Any], json_out: bool) -> None:
     )
     if doc.get("journal"):
         click.echo(f"journal: {doc['journal']}")
-        click.echo(f"list them: arb opportunities --db {doc['journal']}")
+        from arb.cli import prog
+
+        click.echo(f"list them: {prog()} opportunities --db {doc['journal']}")
 
 
 def _open_journal(path: str, command: str = "arb scan") -> Any:
@@ -188,12 +190,14 @@ def demo_command(duration: float, no_ui: bool, seed: int, symbols: str, db_path:
     if db_path is None:
         db_path = str(Path(tempfile.mkdtemp(prefix="arb-demo-")) / "arb-demo.db")
     vlist = sim_venues(venues)
+    from arb.cli import prog
+
     if paper:
         trader = asyncio.run(_paper_demo(syms, seed, db_path, duration or None, "json" if no_ui else "rich", vlist))
         st = trader.status()
         click.echo(f"run {trader.run_id} (paper): trades ok {trader.stats['trades_ok']}, failed "
                    f"{trader.stats['trades_failed']}; realised PnL today {st['pnl_today']['realised']}; "
-                   f"journal {db_path}\nreview it: arb report --db {db_path}", err=True)
+                   f"journal {db_path}\nreview it: {prog()} report --db {db_path}", err=True)
         return
     scanner = asyncio.run(_demo(syms, seed, db_path, duration or None, "json" if no_ui else "rich", vlist))
     _print_summary(_summary(scanner, db_path), no_ui)
