@@ -4,24 +4,27 @@ For one opportunity (:meth:`Executor.execute`):
 
 1. Each leg gets a deterministic client order id (``VenueProfile.client_order_id(opportunity_id,
    leg, attempt)``) and its intent is committed to the journal, fsynced, **before** anything is
-   sent (the one disk wait on the hot path). An id already journaled is looked up, not sent.
-2. Both legs go out together (``asyncio.gather(..., return_exceptions=True)``) as limit IOC at the
-   evaluated worst prices, with the venue's client-id parameter.
-3. Outcomes come from ``watch_orders`` (:class:`arb.orders.OrderRouter`); after
-   ``order_timeout_ms`` without a final state, REST ``fetch_order`` is the fall-back. After a timeout,
-   5xx, 429 or unreadable answer on send the order is looked up by client id; it is never re-sent.
-   A venue's refusal (min size, precision, funds, permission) is journaled with its reason and
-   never retried.
-4. Fills (the venue's trades when it gives them) and fees in the currency charged are journaled;
-   the opportunity's :class:`arb.ledger.Position` gives realised PnL in quote.
-5. A base imbalance beyond dust is an **exposure**: journaled (``exposures``), alerted, then handled
-   by ``execution.on_partial``: ``hedge`` (IOC on the better of the two venues, guarded at
-   ``HEDGE_BAND_BPS`` beyond the walked price), ``retry`` (the missing leg again at its original
-   limit, up to ``RETRY_ATTEMPTS`` times) or ``hold``. A leg whose state is unknown (sent, never
-   confirmed) is always held: acting on it could double the position; reconcile settles it later.
-
-Test-only hook: ``ARB_TEST_CRASH_AFTER=first_send`` in the environment makes :meth:`execute` send
-the buy leg alone and then ``os._exit(137)`` (a crash between the two sends, for the restart test).
+   sent (the one disk wait on the hot path), with its leg and attempt, ``sent_ms`` (the timestamp
+   the venue sees) and ``expires_ms`` (``sent_ms + execution.order_expiry_ms + EXPIRY_SKEW_MS``: after
+   it the venue can no longer execute the order). An id already journaled is looked up, not sent.
+2. Right before each send the trader's ``may_send`` hook is asked (the kill file, a cheap stat):
+   an intent not sent for that reason is journaled ``rejected`` saying so.
+3. Both legs go out together (``asyncio.gather(..., return_exceptions=True)``) as limit IOC at the
+   evaluated worst prices, with the venue's client-id parameter and the venue's own expiry
+   (:mod:`exchanges.profiles.calls`).
+4. Outcomes come from ``watch_orders`` (:class:`arb.orders.OrderRouter`); after
+   ``order_timeout_ms`` without a final state, REST is the fall-back. After a timeout, 5xx, 429,
+   unreadable or unexpected answer on send the order is looked up by client id (the venue's own
+   look-up, :func:`exchanges.profiles.calls.find_order`); it is never re-sent. Not found is not
+   "never sent": the look-ups go on until ``expires_ms`` has passed, and only a look-up after it
+   that still finds nothing journals the order as never executed (a 429 is answered before the
+   order is processed: one look-up). A venue's refusal (min size, precision, funds, permission,
+   expiry) is journaled with its reason and never retried.
+5. Fills: when the venue's update lacks them, the order's trades are fetched until they add up to
+   the filled amount. The terminal state is journaled together with the fills, in one fsynced
+   transaction (``Journal.record_leg``); an order whose fills are still incomplete stays ``sent``
+   (not terminal) so reconcile keeps recovering them.
+6. Imbalances are settled by :class:`arb.settle.Settlement` (exposure, hedge/retry/hold).
 """
 
 from __future__ import annotations
@@ -29,23 +32,21 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import partial
 from typing import Any
 
 import ccxt.pro as ccxtpro
 
-from arb.books import ladders
 from arb.engine import wall_ms
-from arb.evaluator import ceil_to, floor_to
-from arb.ledger import LegFill, MalformedOrder, Position
-from arb.model import BPS, ONE, ZERO, Fee, MarketSpec, Opportunity
+from arb.ledger import LegFill, MalformedOrder
+from arb.model import ZERO, Fee, MarketSpec, Opportunity
 from arb.orders import OrderRouter, brief, idempotent
+from arb.settle import HEDGE_BAND_BPS, RETRY_ATTEMPTS, Outcome, Settlement
 from arb.store import Journal
 from exchanges.profiles import profile
+from exchanges.profiles.calls import arm, expiring, find_order, has_expiry
 
 log = logging.getLogger(__name__)
 
@@ -57,47 +58,30 @@ log = logging.getLogger(__name__)
 # which lets a burst through after idle time and still holds the sustained rate.
 SEND_CLIENT_OPTIONS: dict[str, Any] = {"enableRateLimit": False}
 
-HEDGE_BAND_BPS = Decimal(50)  # a hedge is IOC at the walked worst price widened by this (a guarded market order)
-RETRY_ATTEMPTS = 2
-CRASH_ENV = "ARB_TEST_CRASH_AFTER"  # test-only, see the module docstring
+# Margin for the venue's clock running behind ours: expires_ms = sent_ms + window + this. A venue whose clock
+# lags more than this would still accept an order after arb journaled it as never executed; `arb doctor`
+# reports the venue's clock offset.
+EXPIRY_SKEW_MS = 1000
+# Venues without a known order expiry (and intents journaled before schema v2): the longest window any
+# venue allows (Binance's recvWindow maximum) bounds how late an order can still land.
+FALLBACK_EXPIRY_MS = 60_000
+FILL_FETCHES = 4  # trade look-ups per order before its fills are left to reconcile
+# A refusal the venue gives before taking the order: final, never looked up. Everything else raised by
+# create_order (network errors, 5xx, "system busy", a duplicate id) may hide an accepted order.
+REFUSED = (ccxtpro.InsufficientFunds, ccxtpro.AuthenticationError, ccxtpro.BadRequest, ccxtpro.BadSymbol,
+           ccxtpro.AccountSuspended, ccxtpro.NotSupported, ccxtpro.ArgumentsRequired, ccxtpro.OrderImmediatelyFillable,
+           ccxtpro.InvalidOrder)  # fmt: skip
+__all__ = ["HEDGE_BAND_BPS", "RETRY_ATTEMPTS", "SEND_CLIENT_OPTIONS", "Executor", "Outcome"]
 
 
-@dataclass(slots=True)
-class Outcome:
-    """What one opportunity did."""
-
-    opportunity_id: str
-    symbol: str
-    legs: list[LegFill]
-    position: Position
-    exposure: Decimal = ZERO  # base still unmatched after the policy ran
-    exposure_id: int | None = None
-    planned_net: Decimal | None = None
-    notes: list[str] = field(default_factory=list)
-    plan: dict[str, str] = field(default_factory=dict)  # the opportunity's venues, walked VWAPs and limits
-
-    @property
-    def ok(self) -> bool:
-        """Both legs filled completely and nothing is left exposed."""
-        main = self.legs[:2]
-        return self.exposure == ZERO and all(leg.state == "closed" and leg.filled == leg.amount for leg in main)
-
-    def summary(self) -> dict[str, Any]:
-        return {
-            "opportunity_id": self.opportunity_id, "symbol": self.symbol, "ok": self.ok,
-            "base_net": str(self.position.base_net), "quote_net": str(self.position.quote_net),
-            "pnl_quote": str(self.position.pnl_quote), "exposure": str(self.exposure),
-            "exposure_id": self.exposure_id, "planned_net": None if self.planned_net is None else str(self.planned_net),
-            "fees": {c: str(f) for c, f in self.position.fees},
-            "legs": [{"venue": x.venue, "side": x.side, "client_id": x.client_id, "state": x.state,
-                      "amount": str(x.amount), "price": str(x.price), "filled": str(x.filled),
-                      "avg_price": None if x.avg_price is None else str(x.avg_price),
-                      "fees": {c: str(f) for c, f in x.fees}, "reason": x.reason} for x in self.legs],
-            "notes": self.notes, **self.plan,
-        }  # fmt: skip
+def expiry_of(row: Mapping[str, Any]) -> int:
+    """The instant (ms) after which the venue can no longer execute a journaled order."""
+    if row.get("expires_ms") is not None:
+        return int(row["expires_ms"])
+    return int(row.get("sent_ms") or row["created_ms"]) + FALLBACK_EXPIRY_MS + EXPIRY_SKEW_MS
 
 
-class Executor:
+class Executor(Settlement):
     """Sends, tracks and settles legs for one run. I/O through ``venues`` (ccxt-shaped clients)."""
 
     def __init__(
@@ -110,11 +94,14 @@ class Executor:
         fees: Mapping[tuple[str, str], Fee],
         on_partial: str = "hedge",
         order_timeout_ms: int = 3000,
+        order_expiry_ms: int = 5000,
         router: OrderRouter | None = None,
         submit: Callable[[str, dict[str, Any]], Any] | None = None,
         alert: Callable[[str, str, str], Any] | None = None,
         books: Callable[[str, str], Any] | None = None,
         on_order_result: Callable[[str, bool], Any] | None = None,
+        on_leg: Callable[[str, LegFill], Any] | None = None,
+        may_send: Callable[[], str | None] | None = None,
         throttle: Any | None = None,
         clock: Callable[[], int] = wall_ms,
         send_venues: Mapping[str, Any] | None = None,
@@ -130,25 +117,25 @@ class Executor:
             for v, c in send_venues.items():
                 count, period = profile(getattr(c, "id", v)).order_rate
                 self.send_pace[v] = Throttler(rate_limit=count, period=period)
+        for c in self.send.values():
+            arm(c)
         self.markets, self.fees = markets, fees
-        self.on_partial, self.timeout_s = on_partial, order_timeout_ms / 1000
+        self.on_partial, self.timeout_s, self.expiry_ms = on_partial, order_timeout_ms / 1000, order_expiry_ms
         self.router = router or OrderRouter()
         self.submit = submit or (lambda kind, row: journal.write_batch([(kind, row)]))
         self.alert = alert or (lambda title, body, kind: None)
         self.books = books or (lambda venue, symbol: None)
         self.on_order_result = on_order_result or (lambda venue, ok: None)
+        self.on_leg = on_leg or (lambda event, leg: None)
+        self.may_send = may_send or (lambda: None)
         self.throttle, self.clock = throttle, clock
         self.active: set[str] = set()  # client ids this executor is handling right now
-        self.crash_after = os.environ.get(CRASH_ENV)
+        self._windows: dict[str, tuple[int, int]] = {}  # client id -> (sent_ms, expires_ms) of legs in hand
 
     # -- one opportunity ---------------------------------------------------------------------------
     async def execute(self, opp_id: str, opp: Opportunity) -> Outcome:
         buy = self._intent(opp_id, opp.symbol, opp.buy_venue, "buy", opp.buy.amount, opp.buy.limit_price, "buy")
         sell = self._intent(opp_id, opp.symbol, opp.sell_venue, "sell", opp.sell.amount, opp.sell.limit_price, "sell")
-        if self.crash_after == "first_send":  # test-only: crash between the two sends
-            await self._send(buy)
-            log.error("test.crash after=first_send client_id=%s", buy.client_id)
-            os._exit(137)
         results = await asyncio.gather(self.run_leg(buy), self.run_leg(sell), return_exceptions=True)
         legs: list[LegFill] = []
         for leg, res in zip((buy, sell), results, strict=True):
@@ -166,91 +153,148 @@ class Executor:
         self._alert_outcome(opp, out)
         return out
 
+    def next_attempt(self, opp_id: str, venue: str, leg: str) -> int:
+        """The first attempt number of ``leg`` (hedge | retry) not yet journaled for this opportunity."""
+        rows = self.journal.orders(opportunity_id=opp_id)
+        used = {r["client_id"] for r in rows}
+        n = 1 + max((r.get("attempt") or 0 for r in rows if r.get("leg") == leg), default=0)
+        prof = profile(getattr(self.venues[venue], "id", venue))
+        while prof.client_order_id(opp_id, leg, n) in used:  # ids of journals from before the leg column
+            n += 1
+        return n
+
     def _intent(self, opp_id: str, symbol: str, venue: str, side: str, amount: Decimal, price: Decimal,
                 leg: str, attempt: int = 0) -> LegFill:  # fmt: skip
-        client = self.venues[venue]
-        cid = profile(getattr(client, "id", venue)).client_order_id(opp_id, leg, attempt)
+        cid = profile(getattr(self.venues[venue], "id", venue)).client_order_id(opp_id, leg, attempt)
         now = self.clock()
+        window = self.expiry_ms if has_expiry(self.send[venue]) else FALLBACK_EXPIRY_MS
         row = {
             "client_id": cid, "run_id": self.run_id, "opportunity_id": opp_id, "venue": venue, "symbol": symbol,
             "side": side, "type": "limit", "tif": "IOC", "amount": amount, "price": price, "created_ms": now,
+            "leg": leg, "attempt": attempt, "sent_ms": now, "expires_ms": now + window + EXPIRY_SKEW_MS,
         }  # fmt: skip
         existing = self.journal.record_order_intent(row)
         fill = LegFill(venue, symbol, side, cid, amount, price)
         if existing is not None:  # same id already journaled: it may be at the venue; look it up, never resend
             log.warning("order.duplicate_intent client_id=%s state=%s", cid, existing["state"])
+            self._windows[cid] = (int(existing.get("sent_ms") or existing["created_ms"]), expiry_of(existing))
             return fill.with_state("unknown", "duplicate intent: looked up, not sent")
+        self._windows[cid] = (now, int(row["expires_ms"]))
         return fill
 
     # -- one leg -----------------------------------------------------------------------------------------
     async def run_leg(self, leg: LegFill) -> LegFill:
+        """:meth:`_run_leg` between the ``on_leg`` hooks: the risk gate holds what the order can consume from
+        "send" on, and on "final" replaces the hold by the leg's flows (or keeps it if the state is unknown)."""
+        self.on_leg("send", leg)
+        done = leg
+        try:
+            done = await self._run_leg(leg)
+            return done
+        finally:
+            self.on_leg("final", done)
+
+    async def _run_leg(self, leg: LegFill) -> LegFill:
         """Send (unless already journaled), wait for the final state, fetch trades, journal everything."""
         self.active.add(leg.client_id)
         self.router.expect(leg.venue, leg.client_id)
         try:
             if leg.state == "unknown":
-                found = await self.lookup(leg, self.timeout_s)
-                leg = leg.with_order(found) if found is not None else leg
+                found, absent = await self.lookup(leg, self._windows[leg.client_id][1])
+                if found is not None:
+                    leg = leg.with_order(found)
+                elif absent:
+                    leg = leg.with_state("rejected", "never executed: not at the venue after its expiry")
             else:
+                blocked = self.may_send()
+                if blocked is not None:
+                    reason = f"not sent: {blocked}"
+                    log.warning("order.not_sent venue=%s client_id=%s reason=%s", leg.venue, leg.client_id, blocked)
+                    self.journal.update_order(leg.client_id, state="rejected", reason=reason, updated_ms=self.clock())
+                    return leg.with_state("rejected", reason)
                 leg = await self._send(leg)
             return await self.finish(leg)
         finally:
             self.active.discard(leg.client_id)
             self.router.forget(leg.venue, leg.client_id)
+            self._windows.pop(leg.client_id, None)
 
     async def _send(self, leg: LegFill) -> LegFill:
         client = self.send[leg.venue]
         params = profile(getattr(client, "id", leg.venue)).order_params(leg.client_id)
         assert leg.price is not None
+        sent_ms, expires_ms = self._windows[leg.client_id]
         pace = self.send_pace.get(leg.venue)
         try:
             async with asyncio.timeout(self.timeout_s):
                 if pace is not None:
                     async with pace:
                         pass  # a slot in this venue's order-rate window
-                placed = await client.create_order(leg.symbol, "limit", leg.side, float(leg.amount),
-                                                   float(leg.price), params)  # fmt: skip
+                with expiring(sent_ms, self.expiry_ms):
+                    placed = await client.create_order(leg.symbol, "limit", leg.side, float(leg.amount),
+                                                       float(leg.price), params)  # fmt: skip
             leg = leg.with_order(placed)
-        except ccxtpro.ExchangeError as e:  # the venue (or ccxt's checks) refused it: final, never retried
-            self.on_order_result(leg.venue, False)
-            log.warning("order.rejected venue=%s client_id=%s reason=%s", leg.venue, leg.client_id, brief(e))
-            return leg.with_state("rejected", brief(e))
-        except Exception as e:  # timeout, 5xx, 429, unreadable answer: the venue may have it; look it up
-            self.on_order_result(leg.venue, False)
-            why = brief(e)
-            log.warning("order.send_unconfirmed venue=%s client_id=%s error=%s", leg.venue, leg.client_id, why)
-            self.journal.update_order(leg.client_id, state="unknown", reason=f"send unconfirmed: {why}",
-                                      updated_ms=self.clock())  # fmt: skip
-            rate_limited = isinstance(e, ccxtpro.RateLimitExceeded | ccxtpro.DDoSProtection)
-            found = await self.lookup(leg, 0 if rate_limited else self.timeout_s)
-            if found is not None:
-                return leg.with_order(found)
-            if rate_limited:  # a 429 is answered before the order is processed: confirmed absent
-                return leg.with_state("rejected", f"{why}; not at the venue")
-            return leg.with_state("unknown", f"{why}; not found at the venue by client id")
+        except REFUSED as e:  # the venue (or ccxt's checks) refused it: final, never retried
+            if not isinstance(e, ccxtpro.DuplicateOrderId):
+                self.on_order_result(leg.venue, False)
+                log.warning("order.rejected venue=%s client_id=%s reason=%s", leg.venue, leg.client_id, brief(e))
+                return leg.with_state("rejected", brief(e))
+            return await self._unconfirmed(leg, e, expires_ms)
+        except Exception as e:  # timeout, 5xx, 429, busy, unreadable answer: the venue may have it; look it up
+            return await self._unconfirmed(leg, e, expires_ms)
         self.on_order_result(leg.venue, True)
-        self.journal.update_order(leg.client_id, state=leg.state, venue_order_id=leg.order_id, updated_ms=self.clock())
+        # never a terminal state here: that is journaled with the fills (finish)
+        self.journal.update_order(leg.client_id, state="open" if leg.state == "open" else "sent",
+                                  venue_order_id=leg.order_id, updated_ms=self.clock())  # fmt: skip
         return leg
 
-    async def lookup(self, leg: LegFill, window_s: float) -> dict[str, Any] | None:
-        """Find an order by client id (idempotent, throttled), retrying until found or ``window_s`` passed."""
+    async def _unconfirmed(self, leg: LegFill, e: BaseException, expires_ms: int) -> LegFill:
+        self.on_order_result(leg.venue, False)
+        why = brief(e)
+        log.warning("order.send_unconfirmed venue=%s client_id=%s error=%s", leg.venue, leg.client_id, why)
+        self.journal.update_order(leg.client_id, state="unknown", reason=f"send unconfirmed: {why}",
+                                  updated_ms=self.clock())  # fmt: skip
+        rate_limited = isinstance(e, ccxtpro.RateLimitExceeded | ccxtpro.DDoSProtection)
+        found, absent = await self.lookup(leg, None if rate_limited else expires_ms)
+        if found is not None:
+            return leg.with_order(found)
+        if absent and rate_limited:  # a 429 is answered before the order is processed: confirmed absent
+            return leg.with_state("rejected", f"{why}; not at the venue")
+        if absent:
+            return leg.with_state("rejected", f"{why}; never executed: not at the venue after its expiry")
+        return leg.with_state("unknown", f"{why}; the venue could not be asked")
+
+    async def look(self, leg: LegFill) -> dict[str, Any] | None:
+        """One look-up by client id (idempotent, throttled): the order, or None when the venue has none.
+
+        Errors other than "not found" propagate: not being able to ask is not an answer.
+        """
         client = self.venues[leg.venue]
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + window_s
+        return await idempotent(lambda: find_order(client, leg.symbol, leg.client_id), timeout_s=self.timeout_s,
+                                throttle=self.throttle)  # fmt: skip
+
+    async def lookup(self, leg: LegFill, until_ms: int | None) -> tuple[dict[str, Any] | None, bool]:
+        """Look an order up until found or ``until_ms`` (its expiry) has passed, with one look-up after it.
+
+        Returns (order, False) when found, (None, True) when the venue answered "not found" on a look-up
+        made after ``until_ms`` (``None``: one look-up), (None, False) when it could not be asked then.
+        """
         delay = 0.05
         while True:
+            after = until_ms is None or self.clock() > until_ms
             try:
-                return await idempotent(
-                    lambda: client.fetch_order(None, leg.symbol, {"clientOrderId": leg.client_id}),
-                    timeout_s=self.timeout_s, throttle=self.throttle,
-                )  # fmt: skip
-            except ccxtpro.OrderNotFound:
-                pass
+                found = await self.look(leg)
+                if found is not None:
+                    return found, False
+                if after:
+                    return None, True
             except Exception as e:
                 log.warning("order.lookup_failed venue=%s client_id=%s error=%s", leg.venue, leg.client_id, brief(e))
-            if loop.time() + delay > deadline:
-                return None
-            await asyncio.sleep(delay)
+                if after:
+                    return None, False
+            assert until_ms is not None
+            wait_s = min(delay, max(0.0, (until_ms - self.clock()) / 1000) + 0.01)
+            await asyncio.sleep(wait_s)
             delay = min(delay * 2, 0.5)
 
     async def finish(self, leg: LegFill) -> LegFill:
@@ -274,158 +318,57 @@ class Executor:
             if leg.terminal:
                 break
             try:  # REST fall-back; an IOC still open after that is cancelled
-                leg = leg.with_order(await self._fetch(client, leg))
+                found = await self._fetch(client, leg)
+                if found is not None:
+                    leg = leg.with_order(found)
                 if not leg.terminal and leg.order_id:
                     cancel = self.send[leg.venue].cancel_order
                     await idempotent(partial(cancel, leg.order_id, leg.symbol), timeout_s=self.timeout_s)
             except Exception as e:
                 log.warning("order.fetch_failed venue=%s client_id=%s error=%s", leg.venue, leg.client_id, brief(e))
-        if leg.filled and leg.order_id and client.has.get("fetchOrderTrades"):
+        return await self._trades(client, leg)
+
+    async def _trades(self, client: Any, leg: LegFill) -> LegFill:
+        """The order's trades until they add up to its filled amount (``FILL_FETCHES`` tries)."""
+        if not leg.filled or not leg.order_id or not client.has.get("fetchOrderTrades") or fills_complete(leg):
+            return leg
+        delay = 0.05
+        fetch = partial(client.fetch_order_trades, leg.order_id, leg.symbol)
+        for i in range(FILL_FETCHES):
             try:
-                trades = await idempotent(lambda: client.fetch_order_trades(leg.order_id, leg.symbol),
-                                          timeout_s=self.timeout_s, throttle=self.throttle)  # fmt: skip
+                trades = await idempotent(fetch, timeout_s=self.timeout_s, throttle=self.throttle)
                 leg = leg.with_trades(trades)
-            except Exception as e:  # the order's aggregate stays the record
+                if fills_complete(leg):
+                    return leg
+            except Exception as e:  # reconcile keeps recovering them
                 log.warning("order.trades_failed venue=%s client_id=%s error=%s", leg.venue, leg.client_id, brief(e))
+            if i < FILL_FETCHES - 1:
+                await asyncio.sleep(delay)
+                delay *= 2
         return leg
 
-    async def _fetch(self, client: Any, leg: LegFill) -> dict[str, Any]:
-        params = {} if leg.order_id else {"clientOrderId": leg.client_id}
-        return await idempotent(lambda: client.fetch_order(leg.order_id, leg.symbol, params),
-                                timeout_s=self.timeout_s, throttle=self.throttle)  # fmt: skip
+    async def _fetch(self, client: Any, leg: LegFill) -> dict[str, Any] | None:
+        if leg.order_id:
+            return await idempotent(lambda: client.fetch_order(leg.order_id, leg.symbol),
+                                    timeout_s=self.timeout_s, throttle=self.throttle)  # fmt: skip
+        return await self.look(leg)
 
     def _journal_leg(self, leg: LegFill) -> None:
+        """The leg's outcome and fills in one fsynced transaction; not terminal while its fills are incomplete."""
         now = self.clock()
-        self.journal.update_order(
-            leg.client_id, state=leg.state, venue_order_id=leg.order_id, filled=leg.filled, avg_price=leg.avg_price,
-            fee=leg.fee, fee_currency=leg.fee_currency, reason=leg.reason, updated_ms=now,
-        )  # fmt: skip
-        for t in leg.trade_rows():
-            self.submit("fill", {"client_id": leg.client_id, "venue": leg.venue, "trade_id": t.trade_id,
-                                 "ts_ms": t.ts_ms or now, "amount": t.amount, "price": t.price, "fee": t.fee,
-                                 "fee_currency": t.fee_currency})  # fmt: skip
-
-    # -- imbalance ------------------------------------------------------------------------------------------
-    async def settle(self, opp_id: str, symbol: str, venues: tuple[str, str], legs: list[LegFill], *,
-                     limits: Opportunity | None = None, policy: str | None = None,
-                     exposure_id: int | None = None) -> Outcome:  # fmt: skip
-        """Measure the position; record, alert and handle any exposure with the policy.
-
-        ``exposure_id``: the exposure already journaled for this opportunity (reconcile), updated in place.
-        """
-        policy = policy or self.on_partial
-        lot = self.markets[(venues[1], symbol)].amount_step
-        pos = Position.of(symbol, legs)
-        out = Outcome(opp_id, symbol, legs, pos, pos.exposure(lot), exposure_id)
-        if out.exposure == ZERO:
-            if exposure_id is not None:
-                self.journal.update_exposure(exposure_id, state="flattened", updated_ms=self.clock(),
-                                             detail="settled: no exposure left")  # fmt: skip
-            return out
-        before = out.exposure
-        if exposure_id is None:
-            out.exposure_id = self._record_exposure(opp_id, symbol, venues, out.exposure, legs)
-        if any(leg.state == "unknown" for leg in legs):
-            out.notes.append("a leg's state is unknown: holding until reconcile settles it")
-        elif policy == "retry" and limits is not None:
-            legs += await self._retry(opp_id, limits, out.exposure)
-        elif policy in ("hedge", "retry"):
-            legs += await self._hedge(opp_id, symbol, venues, out.exposure)
-        out.position, out.legs = Position.of(symbol, legs), legs
-        out.exposure = left = out.position.exposure(lot)
-        eid = out.exposure_id
-        assert eid is not None
-        if left == ZERO:
-            self.journal.update_exposure(eid, state="flattened", updated_ms=self.clock(), detail=f"by {policy}")
-            out.notes.append(f"exposure {before} flattened by {policy}")
-            return out
-        if exposure_id is not None or left != before:
-            self.journal.update_exposure(eid, base_delta=left, updated_ms=self.clock())
-        out.notes.append(f"open exposure {left} {symbol.split('/')[0]} (policy {policy})")
-        if exposure_id is None or left != before:
-            self.alert(f"arb open exposure {symbol} {left}",
-                       f"opportunity {opp_id}: {left} {symbol.split('/')[0]} unmatched after {policy}; "
-                       f"exposure #{eid} stays open in the journal", "warning")  # fmt: skip
-        return out
-
-    def _record_exposure(self, opp_id: str, symbol: str, venues: tuple[str, str], base: Decimal,
-                         legs: list[LegFill]) -> int:  # fmt: skip
-        venue = venues[0] if base > 0 else venues[1]
-        detail = "; ".join(_leg_line(x) for x in legs)
-        now = self.clock()
-        eid = self.journal.record_exposure({"opportunity_id": opp_id, "venue": venue, "symbol": symbol,
-                                            "base_delta": base, "state": "open", "created_ms": now,
-                                            "updated_ms": now, "detail": detail[:1000]})  # fmt: skip
-        log.warning("exposure.open id=%d opportunity=%s base=%s venue=%s", eid, opp_id, base, venue)
-        asset = symbol.split("/")[0]
-        self.alert(f"arb failed leg {symbol}", f"opportunity {opp_id}: {detail}; unmatched {base} {asset} "
-                   f"recorded as exposure #{eid}; policy {self.on_partial}", "failure")  # fmt: skip
-        return eid
-
-    def _flatten_order(self, venue: str, symbol: str, base: Decimal) -> tuple[str, Decimal]:
-        """(side, amount on the venue's lot grid) that brings ``base`` back to zero on ``venue``."""
-        m, fee = self.markets[(venue, symbol)], self.fees.get((venue, symbol))
-        if base > 0:
-            return "sell", floor_to(base, m.amount_step)
-        phi = fee.taker if fee is not None and fee.currency == "received" else ZERO
-        return "buy", ceil_to(-base / (ONE - phi), m.amount_step)
-
-    async def _retry(self, opp_id: str, opp: Opportunity, base: Decimal) -> list[LegFill]:
-        """The missing leg again on its own venue, at its original limit (the price limit)."""
-        venue = opp.sell_venue if base > 0 else opp.buy_venue
-        limit = opp.sell.limit_price if base > 0 else opp.buy.limit_price
-        plan = [(venue, limit, "sell" if base > 0 else "buy", n) for n in range(1, RETRY_ATTEMPTS + 1)]
-        return await self._flatten(opp_id, opp.symbol, base, plan, lot_venue=opp.sell_venue)
-
-    async def _hedge(self, opp_id: str, symbol: str, venues: tuple[str, str], base: Decimal) -> list[LegFill]:
-        """IOC on the venue with the better price for the imbalance (then the other one)."""
-        priced = [(p, v) for v in venues if (p := self._hedge_price(v, symbol, base)) is not None]
-        priced.sort(key=lambda pv: -pv[0] if base > 0 else pv[0])
-        plan = [(v, p, "hedge", n) for n, (p, v) in enumerate(priced, start=1)]
-        return await self._flatten(opp_id, symbol, base, plan, lot_venue=venues[1])
-
-    async def _flatten(self, opp_id: str, symbol: str, base: Decimal, plan: list[tuple[str, Decimal, str, int]],
-                       *, lot_venue: str) -> list[LegFill]:  # fmt: skip
-        lot = self.markets[(lot_venue, symbol)].amount_step
-        legs: list[LegFill] = []
-        for venue, price, name, attempt in plan:
-            side, amount = self._flatten_order(venue, symbol, base)
-            if not self._tradable(venue, symbol, amount, price):
-                continue
-            leg = await self.run_leg(self._intent(opp_id, symbol, venue, side, amount, price, name, attempt))
-            legs.append(leg)
-            base += Position.of(symbol, [leg]).base_net
-            if leg.state == "unknown" or Position(symbol, base).exposure(lot) == ZERO:
-                break
-        return legs
-
-    def _hedge_price(self, venue: str, symbol: str, base: Decimal) -> Decimal | None:
-        """The limit for a hedge on ``venue``: walked worst price for the amount, widened by the band."""
-        book = self.books(venue, symbol)
-        if book is None:
-            return None
-        m = self.markets[(venue, symbol)]
-        try:
-            asks, bids = ladders(book, venue)
-            side = bids if base > 0 else asks
-            amount = abs(base)
-            if not side.ensure_amount(amount):
-                amount = side.depth()
-            if amount <= 0:
-                return None
-            _, k = side.walk(amount)
-            worst = side.prices[k]
-        except Exception as e:
-            log.warning("hedge.no_price venue=%s symbol=%s error=%s", venue, symbol, brief(e))
-            return None
-        band = HEDGE_BAND_BPS / BPS
-        return floor_to(worst * (ONE - band), m.price_step) if base > 0 else ceil_to(worst * (ONE + band), m.price_step)
-
-    def _tradable(self, venue: str, symbol: str, amount: Decimal, price: Decimal) -> bool:
-        m = self.markets[(venue, symbol)]
-        if amount <= 0 or (m.min_amount is not None and amount < m.min_amount):
-            return False
-        return m.min_cost is None or amount * price >= m.min_cost
+        client = self.venues.get(leg.venue)
+        has_trades = bool(client is not None and client.has.get("fetchOrderTrades"))
+        complete = not leg.filled or fills_complete(leg) or not has_trades
+        state, reason = leg.state, leg.reason
+        if leg.terminal and not complete:
+            state, reason = "sent", f"venue says {leg.state}; fills incomplete, recovered by reconcile"
+        trades = leg.trades if has_trades else tuple(leg.trade_rows())
+        fills = [{"venue": leg.venue, "trade_id": t.trade_id, "ts_ms": t.ts_ms or now, "amount": t.amount,
+                  "price": t.price, "fee": t.fee, "fee_currency": t.fee_currency} for t in trades]  # fmt: skip
+        fields = {"state": state, "venue_order_id": leg.order_id, "filled": leg.filled, "avg_price": leg.avg_price,
+                  "fee": leg.fee if leg.fees else None, "fee_currency": leg.fee_currency, "reason": reason,
+                  "updated_ms": now}  # fmt: skip
+        self.journal.record_leg(leg.client_id, fields, fills)
 
     # -- plumbing ------------------------------------------------------------------------------------------
     def _event_row(self, kind: str, symbol: str | None, detail: str, venue: str | None = None) -> dict[str, Any]:
@@ -444,6 +387,11 @@ class Executor:
             self.alert(f"arb failed {pair}", f"opportunity {out.opportunity_id}: {fills}; {reasons}", "warning")
 
 
+def fills_complete(leg: LegFill) -> bool:
+    """The leg's venue trades add up to its filled amount."""
+    return bool(leg.trades) and sum((t.amount for t in leg.trades), ZERO) == leg.filled
+
+
 def plan_of(opp: Opportunity) -> dict[str, str]:
     """What the trade event records of the plan: each leg's venue, walked VWAP (expected price) and limit."""
     return {"buy_venue": opp.buy_venue, "sell_venue": opp.sell_venue,
@@ -451,5 +399,3 @@ def plan_of(opp: Opportunity) -> dict[str, str]:
             "buy_limit": str(opp.buy.limit_price), "sell_limit": str(opp.sell.limit_price)}  # fmt: skip
 
 
-def _leg_line(x: LegFill) -> str:
-    return f"{x.side} {x.venue} {x.state} {x.filled}/{x.amount}" + (f" ({x.reason})" if x.reason else "")

@@ -40,7 +40,8 @@ from arb.engine import wall_ms
 from arb.errors import ArbError
 from arb.evaluator import evaluate
 from arb.executor import Executor, Outcome
-from arb.ledger import flows
+from arb.halts import DurableHalts
+from arb.ledger import LegFill
 from arb.model import ZERO, Balances, Episode, Fee, Limits, MarketSpec, Opportunity, dec
 from arb.notify import Notifier
 from arb.orders import OrderRouter, brief, client_id_of
@@ -55,7 +56,7 @@ log = logging.getLogger(__name__)
 Pair = tuple[str, str, str]  # (symbol, venue a, venue b), venues sorted
 
 
-class Trader(Upkeep):
+class Trader(Upkeep, DurableHalts):
     def __init__(self, cfg: Config, *, market_clients: dict[str, Any], journal: Journal,
                  order_clients: dict[str, Any] | None = None, send_clients: dict[str, Any] | None = None,
                  notifier: Notifier | None = None,
@@ -88,6 +89,7 @@ class Trader(Upkeep):
         self.throttle = Throttler(rate_limit=10, period=1.0)  # arb's own bursts; order sends never wait on it
         self.markets: dict[tuple[str, str], MarketSpec] = {}
         self.fees: dict[tuple[str, str], Fee] = {}
+        self.risk.fees = self.fees  # holds reserve the fee where it is charged (arb.balances.leg_need)
         self.executor: Executor | None = None
         self.ready = self.stopping = False
         self.stats: Counter[str] = Counter()
@@ -134,15 +136,18 @@ class Trader(Upkeep):
             self.order_clients, self.journal, run_id=self.run_id, markets=self.markets, fees=self.fees,
             send_venues=self.send_clients or None,
             on_partial=self.cfg.execution.on_partial, order_timeout_ms=self.cfg.execution.order_timeout_ms,
+            order_expiry_ms=self.cfg.execution.order_expiry_ms, may_send=self.may_send,
             router=self.router, submit=self._submit, alert=self._alert, books=self.book,
-            on_order_result=self._order_result, throttle=self.throttle, clock=self.clock,
+            on_order_result=self._order_result, throttle=self.throttle, clock=self.clock, on_leg=self._on_leg,
         )  # fmt: skip
         await self.refresh_balances("start", check_drift=False)
         self._load_exposures()
         findings = await reconcile_orders(self.journal, self.executor, now_ms=self.clock(), source="start")
         self._report(findings)
-        self.restart_exposures = [f.exposure_id for f in findings if f.kind == "exposure" and f.exposure_id]
+        # every open exposure gets the configured policy once books are there (also after a policy change)
+        self.restart_exposures = [e["id"] for e in self.journal.exposures("open")]
         self._poll_kill()
+        self._restore_risk()
 
     async def _fee(self, venue: str, symbol: str) -> Fee:
         vc = self.cfg.venue(venue)
@@ -161,7 +166,8 @@ class Trader(Upkeep):
 
     # -- running -------------------------------------------------------------------------------------------
     async def run(self, duration_s: float | None = None) -> None:
-        await self.prepare()
+        if self.executor is None:  # `arb run` prepares first (to print the summary): never twice
+            await self.prepare()
         async with asyncio.TaskGroup() as tg:
             self._tg = tg
             scan = tg.create_task(self.scanner.run(), name="scanner")
@@ -174,6 +180,7 @@ class Trader(Upkeep):
                     await self._stop.wait()
             self.stopping = True
             await self._drain()
+            await self.refresh_balances("stop", check_drift=False)  # the venues' balances at stop, journaled
             self._shutdown_report()
             self._stop.set()
             for t in side:
@@ -326,22 +333,41 @@ class Trader(Upkeep):
             self.outcomes.append(out)
             self._emit("outcome", out)
             self.stats["trades_ok" if out.ok else "trades_failed"] += 1
-            self._apply_balances(out)
+            self._journal_balances("trade", {leg.venue for leg in out.legs})
             if out.exposure_id is not None:
                 v = opp.buy_venue if out.exposure > 0 else opp.sell_venue
-                self.risk.set_exposure(ExposureEntry(out.exposure_id, opp_id, v, opp.symbol, out.exposure))
+                self.risk.set_exposure(ExposureEntry(out.exposure_id, opp_id, v, opp.symbol, out.exposure, now))
         halt = self.risk.end(opp_id, ok=out is not None and out.ok,
                              quote_net=out.position.quote_net if out else ZERO, now_ms=now)  # fmt: skip
         self._on_halt(halt)
         self._on_halt(self.risk.check_daily_loss(now, self.marks()))
 
-    def _apply_balances(self, out: Outcome) -> None:
-        base, quote = out.symbol.split("/")
-        for leg in out.legs:
-            db, dq, other = flows(leg, base, quote)
-            for asset, d in ((base, db), (quote, dq), *((c, -f) for c, f in other.items())):
-                if d and leg.venue in self.risk.balances.free:
-                    self.risk.balances.apply(leg.venue, asset, d)
+    def _journal_balances(self, source: str, venues: set[str]) -> None:
+        """The gate's balances (last quiet snapshot + settled flows) of ``venues``, one row per traded asset."""
+        book = self.risk.balances
+        assets = {a for s in self.cfg.scanner.symbols for a in s.split("/")}
+        now = self.clock()
+        for venue in sorted(venues & set(book.expected)):
+            totals, free = book.expected[venue], book.free.get(venue, {})
+            for a in sorted(assets & set(totals)):
+                self._submit("balance", {"ts_ms": now, "venue": venue, "asset": a, "free": free.get(a),
+                                         "total": totals[a], "source": source})  # fmt: skip
+
+    def _on_leg(self, event: str, leg: LegFill) -> None:
+        """Executor hook around every order (:mod:`arb.balances`): hold on send, settle on the final state."""
+        if event == "send":
+            row = self.journal.get_order(leg.client_id) or {}
+            self.risk.leg_sent(row.get("opportunity_id") or leg.client_id, leg, fresh=leg.state != "unknown")
+        else:
+            self.risk.leg_final(leg)
+
+    def _resolve_holds(self) -> None:
+        """Holds of legs whose state was unknown: once reconcile journaled a final state, the next balance
+        snapshot (not our flows) brings their effect in."""
+        for cid in self.risk.balances.unknown_ids():
+            row = self.journal.get_order(cid)
+            if row is None or row["state"] in ("closed", "canceled", "rejected"):
+                self.risk.balances.resolve(cid)
 
     # -- hooks and views ---------------------------------------------------------------------------------------
     def balances_for(self, symbol: str, buy_venue: str, sell_venue: str) -> Balances:
@@ -386,7 +412,7 @@ class Trader(Upkeep):
         self.risk.exposures.clear()
         for e in self.journal.exposures("open"):
             self.risk.set_exposure(ExposureEntry(e["id"], e.get("opportunity_id") or "", e["venue"], e["symbol"],
-                                                 e["base_delta"]))  # fmt: skip
+                                                 e["base_delta"], e.get("created_ms")))  # fmt: skip
 
     def _report(self, findings: list[Finding]) -> None:
         for f in findings:
@@ -397,6 +423,7 @@ class Trader(Upkeep):
     def _on_halt(self, halt: Halt | None) -> None:
         if halt is None:
             return
+        self._journal_halt(halt)
         log.error("risk.halt reason=%s detail=%s", halt.reason, halt.detail)
         self._event("halt", None, None, halt.line())
         self._emit("halt", halt)

@@ -3,12 +3,14 @@
 * Kill switch: the kill file (``risk.kill_file``, written by ``arb kill``) is polled every
   ``KILL_POLL_S``; when it appears trading halts (reason ``kill``, sticky), our open orders are
   cancelled (journal view and the venue's open orders with arb's client-id prefix) and the run
-  continues in alert-only mode.
+  continues in alert-only mode. Between polls the executor asks :meth:`Upkeep.may_send` right before
+  each order leaves (a stat of the kill file), so nothing reaches a venue after the file was written.
 * Housekeeping (every 0.25 s, or at once when an unknown order of ours shows up): lift a daily-loss
   halt at UTC midnight, check the daily loss with current marks, refresh balances every
   ``balance_refresh_s`` (drift beyond ``risk.balance_drift_tolerance`` halts; directions a venue
   can no longer trade are disabled, and enabled again when balances return), reconcile unconfirmed
-  orders every ``sweep_s``, heartbeat (``notify.heartbeat_s``) and the daily PnL summary alert.
+  orders and recover incomplete fills every ``sweep_s`` (exposures found get the configured policy,
+  ``retry`` holding), heartbeat (``notify.heartbeat_s``) and the daily PnL summary alert.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import os
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,7 +28,7 @@ from arb.doctor import startup_call
 from arb.model import ZERO, dec
 from arb.orders import brief, client_id_of, idempotent
 from arb.paper import PaperVenue
-from arb.reconcile import opportunity_legs, reconcile_orders
+from arb.reconcile import opportunity_legs, reconcile_orders, reconcile_policy
 from arb.risk import direction_blocker, utc_day
 
 if TYPE_CHECKING:
@@ -59,6 +62,19 @@ class Upkeep(_Base):
         self.risk.halted = None  # kill overrides any other halt
         self._on_halt(self.risk.halt("kill", f"{why or 'kill file present'} ({path})", self.clock()))
         return True
+
+    def may_send(self) -> str | None:
+        """Asked by the executor right before each order leaves: why not (the kill state), or None.
+
+        A stat of the kill file, so an opportunity accepted inside the polling gap never reaches a venue
+        after `arb kill` wrote the file.
+        """
+        h = self.risk.halted
+        if h is not None and h.reason == "kill":
+            return f"trading halted by kill ({h.detail})"
+        if os.path.exists(self.cfg.risk.kill_file):
+            return f"kill file {self.cfg.risk.kill_file} present"
+        return None
 
     async def cancel_open_orders(self) -> int:
         """Cancel every open order of ours (journal and venue view); returns how many were cancelled."""
@@ -95,11 +111,15 @@ class Upkeep(_Base):
             lifted = self.risk.lift_expired(now)
             if lifted is not None:
                 self._event("resume", None, None, f"halt lifted: {lifted.reason}")
+            self._poll_resume()  # `arb resume` cleared the halt in the journal (arb.halts)
             self._on_halt(self.risk.check_daily_loss(now, self.marks()))
             self._directions()
             if t >= next_bal:
                 next_bal = t + self.balance_refresh_s
                 await self.refresh_balances("refresh", check_drift=True)
+            elif self.risk.balances.pending:  # the last answer was ambiguous (orders in flight): ask again
+                await self.refresh_balances("refresh", check_drift=True, venues=set(self.risk.balances.pending))
+            self._resolve_holds()
             if t >= next_sweep or self._sweep_now.is_set():
                 self._sweep_now.clear()
                 next_sweep = t + self.sweep_s
@@ -121,11 +141,14 @@ class Upkeep(_Base):
                 f"PnL today {pnl['realised']} (+ exposure at mid {pnl['open_exposure_at_mid']}); "
                 f"open exposures {len(st['open_exposures'])}; halted: {st['halted'] or 'no'}")  # fmt: skip
 
-    async def refresh_balances(self, source: str, *, check_drift: bool) -> None:
-        before = self._trades_done
+    async def refresh_balances(self, source: str, *, check_drift: bool, venues: set[str] | None = None) -> None:
+        """Fetch balances; each venue's answer is applied only if no order there could have moved it while
+        the request ran (:mod:`arb.balances`), else that venue is fetched again at the next tick."""
+        book = self.risk.balances
         for venue, client in self.order_clients.items():
-            if isinstance(client, PaperVenue) and not client.limited:
+            if (isinstance(client, PaperVenue) and not client.limited) or (venues is not None and venue not in venues):
                 continue
+            ticket = book.fetch_started(venue)
             try:
                 bal = await (startup_call(venue, "fetch_balance", client.fetch_balance, throttle=self.throttle)
                              if source == "start"  # start-up: retried with back-off, each retry logged
@@ -135,12 +158,12 @@ class Upkeep(_Base):
                 continue
             totals = {a: dec(x) for a, x in (bal.get("total") or {}).items() if x is not None}
             free = {a: dec(x) for a, x in (bal.get("free") or {}).items() if x is not None}
-            if check_drift and not self.risk.in_flight and self._trades_done == before:
-                drift = self.risk.balances.drift(venue, totals, self.cfg.risk.balance_drift_tolerance)
+            if check_drift and book.quiet(ticket) and book.exact(venue):
+                drift = book.drift(venue, totals, self.cfg.risk.balance_drift_tolerance)
                 if drift:
                     text = ", ".join(f"{a} journal {e} venue {x}" for a, e, x in drift)
                     self._on_halt(self.risk.halt("balance_drift", f"{venue}: {text}", self.clock()))
-            self.risk.balances.set_fetched(venue, totals, free)
+            book.set_fetched(venue, totals, free, ticket)
             assets = {a for s in self.cfg.scanner.symbols for a in s.split("/")}
             for a in sorted(assets & set(totals)):
                 self._submit("balance", {"ts_ms": self.clock(), "venue": venue, "asset": a, "free": free.get(a),
@@ -168,18 +191,19 @@ class Upkeep(_Base):
                                             if r.get("opportunity_id") in self.risk.in_flight}  # fmt: skip
         timeout = self.cfg.execution.order_timeout_ms
         findings = await reconcile_orders(
-            self.journal, self.executor, now_ms=self.clock(), skip=skip, min_age_ms=2 * timeout,
-            unknown_grace_ms=10 * timeout, source="sweep",
+            self.journal, self.executor, now_ms=self.clock(), skip=skip, min_age_ms=2 * timeout, source="sweep",
+            policy=reconcile_policy(self.cfg.execution.on_partial),
         )  # fmt: skip
         if findings:
             self._report(findings)
             self._load_exposures()
 
     async def _hedge_restart_exposures(self) -> None:
+        """``hedge`` for every exposure open at start (earlier runs may have held it under another policy)."""
         assert self.executor is not None
         for row in [e for e in self.journal.exposures("open") if e["id"] in self.restart_exposures]:
-            legs, venues = opportunity_legs(self.journal, row["opportunity_id"])
-            if venues is None:
+            legs, venues = opportunity_legs(self.journal, row["opportunity_id"] or "")
+            if venues is None or any((v, row["symbol"]) not in self.markets for v in venues):
                 continue
             for _ in range(200):  # wait (≤ 2 s) for both books; hedging needs a price
                 if all(self.book(v, row["symbol"]) is not None for v in venues):

@@ -221,6 +221,12 @@ class ExecutionConfig(_Section):
         "how long to wait for an order's final state before reconciling it, milliseconds (> 0)",
         _num(gt=0, integer=True),
     )
+    order_expiry_ms: int = _key(
+        5000,
+        "the venue's own expiry sent with every order (Binance recvWindow, OKX expTime, Bybit receive window), "
+        "milliseconds (1000..60000); an order not found is unknown until this has passed",
+        _num(ge=1000, le=60000, integer=True),
+    )
     confirm_updates: int = _key(
         1,
         "book updates in a row an opportunity must survive before it is acted on (>= 1)",

@@ -295,6 +295,32 @@ class Journal:
         """Every journaled halt (schema v2), oldest first."""
         return self._select("halts", [], [], "ts_ms, id")
 
+    # ---- halts (synchronous, fsynced: a halt must survive a crash) ------------------------------
+    def record_halt(self, row: dict[str, Any]) -> int:
+        """Commit a halt (run_id, reason, detail, ts_ms, until_ms); returns its id."""
+        with self._write_tx("record a halt", full=True) as db:
+            table = db.table("halts")
+            table.insert(self._encode("halts", row))
+            return int(table.last_pk)
+
+    def open_halts(self, now_ms: int) -> list[dict[str, Any]]:
+        """Halts not cleared by an operator and not lifted by their rule (``until_ms``) at ``now_ms``."""
+        where = ["cleared_ms IS NULL", "(until_ms IS NULL OR until_ms > ?)"]
+        return self._select("halts", where, [now_ms], "ts_ms, id")
+
+    def get_halt(self, halt_id: int) -> dict[str, Any] | None:
+        rows = self._select("halts", ["id = ?"], [halt_id], "id")
+        return rows[0] if rows else None
+
+    def clear_halts(self, now_ms: int, cleared_by: str) -> list[dict[str, Any]]:
+        """An operator ends every open halt (``arb resume``); returns the rows cleared (fsynced)."""
+        rows = self.open_halts(now_ms)
+        if rows:
+            with self._write_tx("clear halts", full=True) as db:
+                for r in rows:
+                    db.table("halts").update(r["id"], {"cleared_ms": now_ms, "cleared_by": cleared_by})
+        return rows
+
     # ---- orders and exposures (synchronous, fsynced) -----------------------------------------
     def record_order_intent(self, row: dict[str, Any]) -> dict[str, Any] | None:
         """Commit an order intent (fsynced) before it is sent.
@@ -322,12 +348,49 @@ class Journal:
             except NotFoundError:
                 raise StoreError(f"journal {self.path} has no order {client_id}") from None
 
+    def record_leg(self, client_id: str, fields: dict[str, Any], fills: list[dict[str, Any]]) -> None:
+        """An order's update and its fills in ONE fsynced transaction (fills are money: never batched).
+
+        Fills already journaled (same venue, client id, trade id) are kept; when real venue trades are
+        given, an aggregate row of this order (trade id ``order:…``, written when the venue gave no
+        trades) is replaced by them so nothing is counted twice.
+        """
+        encoded = self._encode("orders", fields)
+        rows = [self._encode("fills", {"client_id": client_id, **f}) for f in fills]
+        with self._write_tx("record an order's outcome", full=True) as db:
+            try:
+                db.table("orders").update(client_id, encoded)
+            except NotFoundError:
+                raise StoreError(f"journal {self.path} has no order {client_id}") from None
+            if any(not str(r["trade_id"]).startswith("order:") for r in rows):
+                db.execute("DELETE FROM fills WHERE client_id = ? AND trade_id LIKE 'order:%'", [client_id])
+            if rows:
+                db.table("fills").insert_all(rows, ignore=True)
+
+    def orders_missing_fills(self) -> list[dict[str, Any]]:
+        """Terminal orders whose journaled fills do not add up to their filled amount (or, closed, filled unknown).
+
+        SQL narrows by a float comparison; the exact check is in Decimal here.
+        """
+        marks = ", ".join("?" * len(TERMINAL_ORDER_STATES))
+        where = [f"state IN ({marks})",
+                 "((filled IS NULL AND state = 'closed') OR ABS(COALESCE(CAST(filled AS REAL), 0) - COALESCE("
+                 "(SELECT SUM(CAST(f.amount AS REAL)) FROM fills f WHERE f.client_id = orders.client_id), 0))"
+                 " > 1e-15)"]  # fmt: skip
+        out = []
+        for r in self._select("orders", where, list(TERMINAL_ORDER_STATES), "created_ms, client_id"):
+            got = sum((f["amount"] or Decimal(0) for f in self.fills(r["client_id"])), Decimal(0))
+            if r.get("filled") is None or got != r["filled"]:
+                out.append(r)
+        return out
+
     def get_order(self, client_id: str) -> dict[str, Any] | None:
         rows = self._select("orders", ["client_id = ?"], [client_id], "client_id")
         return rows[0] if rows else None
 
-    def orders(self, *, run_id: str | None = None, state: str | None = None) -> list[dict[str, Any]]:
-        filters = {"run_id": run_id, "state": state}
+    def orders(self, *, run_id: str | None = None, state: str | None = None,
+               opportunity_id: str | None = None) -> list[dict[str, Any]]:  # fmt: skip
+        filters = {"run_id": run_id, "state": state, "opportunity_id": opportunity_id}
         where = [f"{k} = ?" for k, v in filters.items() if v is not None]
         return self._select("orders", where, [v for v in filters.values() if v is not None], "created_ms, client_id")
 

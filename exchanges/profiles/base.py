@@ -24,7 +24,20 @@ class VenueProfile:
     needs_password: bool = False  # OKX: API passphrase
     order_rate: tuple[int, float] = (10, 1.0)  # orders per period (s) the venue allows; arb paces sends by it
     ioc_params: dict[str, Any] = field(default_factory=lambda: {"timeInForce": "IOC"})
+    # Look-up by client id (exchanges/profiles/calls.py): "fetch_order" = ccxt fetch_order(None, symbol,
+    # {lookup_param: cid}); "order_lists" = the open-order list, then the closed-order list, filtered by
+    # {lookup_param: cid} (Bybit: ccxt's fetch_order sends orderId=None and needs options it cannot verify).
+    lookup: str = "fetch_order"
+    lookup_param: str = "clientOrderId"
+    # How the venue's own order expiry travels (calls.py, while the order is signed): "recv_window"
+    # (ccxt options.recvWindow, relative to the signed timestamp), "exp_time_header" (OKX's absolute
+    # ``expTime`` request header, which ccxt does not send itself) or "none" (no venue expiry known).
+    expiry: str = "none"
     notes: str = ""
+
+    def lookup_params(self, client_id: str) -> dict[str, Any]:
+        """ccxt params that name our client order id in this venue's order look-up."""
+        return {self.lookup_param: client_id}
 
     def client_order_id(self, opportunity_id: str, leg: str, attempt: int = 0) -> str:
         """Deterministic client order id for one leg of one opportunity (same inputs → same id).

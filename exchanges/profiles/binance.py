@@ -14,5 +14,7 @@ PROFILE = VenueProfile(
     book_limit=None,  # ccxt: diff depth stream synchronised with a REST snapshot (1000 levels)
     book_channel="depth@100ms diff + REST snapshot",
     order_rate=(50, 10.0),  # 50 orders / 10 s per account
+    lookup_param="origClientOrderId",
+    expiry="recv_window",
     notes="newClientOrderId unique among open orders",
 )

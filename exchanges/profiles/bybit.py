@@ -14,5 +14,8 @@ PROFILE = VenueProfile(
     book_limit=50,  # orderbook.50 snapshot + delta with u/seq
     book_channel="orderbook.50",
     order_rate=(10, 1.0),  # 10 orders / s per symbol (spot)
+    lookup="order_lists",
+    lookup_param="orderLinkId",
+    expiry="recv_window",
     notes="orderLinkId must be unique per account",
 )

@@ -15,5 +15,7 @@ PROFILE = VenueProfile(
     book_channel="books (400 levels, incremental)",
     needs_password=True,
     order_rate=(60, 2.0),  # 60 orders / 2 s per instrument
+    lookup_param="clOrdId",
+    expiry="exp_time_header",
     notes="clOrdId unique among pending orders; ccxt checks prevSeqId but not the crc32 checksum",
 )

@@ -1,9 +1,10 @@
-"""`arb run` as a process against the loopback exchanges: a crash between the two legs, then a restart;
+"""`arb run` as a process against the loopback exchanges: SIGKILLed between the two legs, then a restart;
 a read-only key refused at start-up. The simulators run in this test's event loop; the CLI connects to
 them over 127.0.0.1 like any ccxt client.
 
-``ARB_TEST_CRASH_AFTER=first_send`` is a test-only hook (arb/executor.py): the executor sends the buy
-leg, then ``os._exit(137)`` before the sell leg is sent, as a SIGKILL at the worst moment would.
+The kill is observed from outside: the sell venue holds the sell placement (a delayed landing, longer
+than the order's expiry window), and the process is SIGKILLed the moment the buy reaches its venue's
+matching engine, before arb has its answer.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 import pytest
 
 from arb.cli import main
+from arb.engine import wall_ms
 from arb.store import Journal
 from tests.integration.test_execution_support import (
     AliasedLoopback,
@@ -29,6 +31,7 @@ from tests.integration.test_execution_support import (
     start_sim,
     toml_text,
     unplant,
+    wait_until,
 )
 
 VENUES = ("okx", "okx2")
@@ -65,33 +68,40 @@ def write_config(sim: AliasedLoopback, tmp: Path, **kwargs: Any) -> str:
 
 async def test_crash_between_legs_then_restart_reconciles_without_resending(sim: AliasedLoopback,
                                                                             tmp_path: Path) -> None:  # fmt: skip
-    cfg = write_config(sim, tmp_path, execution={"on_partial": "hold"})
-    env = key_env(sim, VENUES) | {"ARB_TEST_CRASH_AFTER": "first_send"}
+    cfg = write_config(sim, tmp_path, execution={"on_partial": "hold", "order_expiry_ms": 1000})
+    env = key_env(sim, VENUES)
+    faults = sim.venue("okx2").faults
+    faults.order_delay_next, faults.order_delay_ms = 1, 2500  # the sell lands after its 1 s window: refused
     plant(sim, "okx2", 60.0)
     sim.step()
-    rc, _, err = await arb("run", "--config", cfg, "--live", "--yes", "--no-ui", "--duration", "30", env=env)
-    assert rc == 137, err
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "arb.cli", "run", "--config", cfg, "--live", "--yes", "--no-ui", "--duration", "30",
+        env={**os.environ, **env}, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    sim.venue("okx").engine.listeners.append(lambda o, f: proc.returncode is None and proc.kill())
+    _, err_bytes = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == -9, err_bytes.decode()  # SIGKILLed when the buy landed
     with Journal.open(tmp_path / "arb.db") as j:
         before = {o["side"]: o for o in j.orders()}
     assert set(before) == {"buy", "sell"}  # both intents were committed before anything was sent
     buy_id, sell_id = before["buy"]["client_id"], before["sell"]["client_id"]
-    assert before["sell"]["state"] == "intent"
-    sent = [e["client_id"] for e in sim.order_log]
-    assert sent == [buy_id]  # the buy leg reached the venue, the sell leg never did
+    assert all(o["state"] not in ("closed", "canceled", "rejected") for o in before.values())
+    assert before["sell"]["expires_ms"] == before["sell"]["sent_ms"] + 2000  # 1 s window + 1 s skew margin
+    # the held sell (if it left before the kill) lands after its window: the venue refuses it, as real venues do
+    await wait_until(lambda: wall_ms() > before["sell"]["expires_ms"], timeout_s=10)
     unplant(sim)  # no new opportunity: the restart only reconciles
     sim.step()
-    env.pop("ARB_TEST_CRASH_AFTER")
     rc, _, err = await arb("run", "--config", cfg, "--live", "--yes", "--no-ui", "--duration", "1", env=env)
     assert rc == 0, err
     assert "open exposure" in err  # stopping with open exposure says so
-    assert [e["client_id"] for e in sim.order_log] == [buy_id]  # nothing re-sent, no duplicate client id
+    assert [e["client_id"] for e in sim.order_log if e["status"] != "rejected"] == [buy_id]  # nothing re-sent
     no_duplicate_client_ids(sim)
     with Journal.open(tmp_path / "arb.db") as j:
         after = {o["client_id"]: o for o in j.orders()}
-        buy_entry = sim.order_log[0]
+        buy_entry = next(e for e in sim.order_log if e["client_id"] == buy_id)
         assert after[buy_id]["state"] == "closed" and after[buy_id]["filled"] == buy_entry["filled"]
         assert after[buy_id]["fee"] == buy_entry["fee"] and after[buy_id]["fee_currency"] == "BTC"
-        assert after[sell_id]["state"] == "rejected" and "never sent" in after[sell_id]["reason"]
+        assert after[sell_id]["state"] == "rejected" and "never executed" in after[sell_id]["reason"]
         assert not j.open_intents()
         assert {f["client_id"] for f in j.fills()} == {buy_id}
         (exp,) = j.exposures()

@@ -1,0 +1,203 @@
+"""Imbalance handling of an opportunity (a mixin of :class:`arb.executor.Executor`): measure, record, flatten.
+
+A base imbalance beyond dust is an **exposure**: journaled (``exposures``, fsynced), alerted, then handled
+by a policy: ``hedge`` (IOC on the better of the two venues, guarded at ``HEDGE_BAND_BPS`` beyond the walked
+price), ``retry`` (the missing leg again at its original limit, up to ``RETRY_ATTEMPTS`` times; only while the
+opportunity itself runs — reconcile passes ``hold`` instead, so a missing second leg is never sent after a
+restart) or ``hold``. While any leg's outcome is not final (unknown, or not yet confirmed sent/expired) the
+exposure is held: acting on it could double the position; reconcile settles it once the venue has answered
+or the order's expiry has passed.
+
+Every hedge or retry order gets a fresh attempt number from the journal (``orders.leg``/``attempt`` and the
+ids already used), so an earlier run's hedge is never taken for a duplicate and counted twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from arb.books import ladders
+from arb.evaluator import ceil_to, floor_to
+from arb.ledger import LegFill, Position
+from arb.model import BPS, ONE, ZERO, Opportunity
+from arb.orders import brief
+
+if TYPE_CHECKING:
+    from arb.executor import Executor
+
+    _Base = Executor
+else:
+    _Base = object
+
+log = logging.getLogger(__name__)
+
+HEDGE_BAND_BPS = Decimal(50)  # a hedge is IOC at the walked worst price widened by this (a guarded market order)
+RETRY_ATTEMPTS = 2
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What one opportunity did."""
+
+    opportunity_id: str
+    symbol: str
+    legs: list[LegFill]
+    position: Position
+    exposure: Decimal = ZERO  # base still unmatched after the policy ran
+    exposure_id: int | None = None
+    planned_net: Decimal | None = None
+    notes: list[str] = field(default_factory=list)
+    plan: dict[str, str] | None = None  # the evaluated plan (executor.plan_of): venues, expected VWAPs, limits
+
+    @property
+    def ok(self) -> bool:
+        """Both legs filled completely and nothing is left exposed."""
+        main = self.legs[:2]
+        return self.exposure == ZERO and all(leg.state == "closed" and leg.filled == leg.amount for leg in main)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "opportunity_id": self.opportunity_id, "symbol": self.symbol, "ok": self.ok,
+            "base_net": str(self.position.base_net), "quote_net": str(self.position.quote_net),
+            "pnl_quote": str(self.position.pnl_quote), "exposure": str(self.exposure),
+            "exposure_id": self.exposure_id, "planned_net": None if self.planned_net is None else str(self.planned_net),
+            "fees": {c: str(f) for c, f in self.position.fees},
+            "legs": [{"venue": x.venue, "side": x.side, "client_id": x.client_id, "state": x.state,
+                      "amount": str(x.amount), "price": str(x.price), "filled": str(x.filled),
+                      "avg_price": None if x.avg_price is None else str(x.avg_price),
+                      "fees": {c: str(f) for c, f in x.fees}, "reason": x.reason} for x in self.legs],
+            "notes": self.notes, **(self.plan or {}),
+        }  # fmt: skip
+
+
+class Settlement(_Base):
+    """settle / hedge / retry; state (journal, markets, books, alert) lives on the Executor."""
+
+    async def settle(self, opp_id: str, symbol: str, venues: tuple[str, str], legs: list[LegFill], *,
+                     limits: Opportunity | None = None, policy: str | None = None,
+                     exposure_id: int | None = None) -> Outcome:  # fmt: skip
+        """Measure the position; record, alert and handle any exposure with the policy.
+
+        ``exposure_id``: the exposure already journaled for this opportunity (reconcile), updated in place.
+        """
+        policy = policy or self.on_partial
+        lot = self.markets[(venues[1], symbol)].amount_step
+        pos = Position.of(symbol, legs)
+        out = Outcome(opp_id, symbol, legs, pos, pos.exposure(lot), exposure_id)
+        if out.exposure == ZERO:
+            if exposure_id is not None:
+                self.journal.update_exposure(exposure_id, state="flattened", updated_ms=self.clock(),
+                                             detail="settled: no exposure left")  # fmt: skip
+            return out
+        before = out.exposure
+        if exposure_id is None:
+            out.exposure_id = self._record_exposure(opp_id, symbol, venues, out.exposure, legs, policy)
+        if any(not leg.terminal for leg in legs):
+            out.notes.append("a leg's outcome is not final yet: holding until reconcile settles it")
+        elif policy == "retry" and limits is not None:
+            legs += await self._retry(opp_id, limits, out.exposure)
+        elif policy in ("hedge", "retry"):
+            legs += await self._hedge(opp_id, symbol, venues, out.exposure)
+        out.position, out.legs = Position.of(symbol, legs), legs
+        out.exposure = left = out.position.exposure(lot)
+        eid = out.exposure_id
+        assert eid is not None
+        if left == ZERO:
+            self.journal.update_exposure(eid, state="flattened", updated_ms=self.clock(), detail=f"by {policy}")
+            out.notes.append(f"exposure {before} flattened by {policy}")
+            return out
+        if exposure_id is not None or left != before:
+            self.journal.update_exposure(eid, base_delta=left, updated_ms=self.clock())
+        out.notes.append(f"open exposure {left} {symbol.split('/')[0]} (policy {policy})")
+        if exposure_id is None or left != before:
+            self.alert(f"arb open exposure {symbol} {left}",
+                       f"opportunity {opp_id}: {left} {symbol.split('/')[0]} unmatched after {policy}; "
+                       f"exposure #{eid} stays open in the journal", "warning")  # fmt: skip
+        return out
+
+    def _record_exposure(self, opp_id: str, symbol: str, venues: tuple[str, str], base: Decimal,
+                         legs: list[LegFill], policy: str) -> int:  # fmt: skip
+        venue = venues[0] if base > 0 else venues[1]
+        detail = "; ".join(leg_line(x) for x in legs)
+        now = self.clock()
+        eid = self.journal.record_exposure({"opportunity_id": opp_id, "venue": venue, "symbol": symbol,
+                                            "base_delta": base, "state": "open", "created_ms": now,
+                                            "updated_ms": now, "detail": detail[:1000]})  # fmt: skip
+        log.warning("exposure.open id=%d opportunity=%s base=%s venue=%s", eid, opp_id, base, venue)
+        asset = symbol.split("/")[0]
+        self.alert(f"arb failed leg {symbol}", f"opportunity {opp_id}: {detail}; unmatched {base} {asset} "
+                   f"recorded as exposure #{eid}; policy {policy}", "failure")  # fmt: skip
+        return eid
+
+    def _flatten_order(self, venue: str, symbol: str, base: Decimal) -> tuple[str, Decimal]:
+        """(side, amount on the venue's lot grid) that brings ``base`` back to zero on ``venue``."""
+        m, fee = self.markets[(venue, symbol)], self.fees.get((venue, symbol))
+        if base > 0:
+            return "sell", floor_to(base, m.amount_step)
+        phi = fee.taker if fee is not None and fee.currency == "received" else ZERO
+        return "buy", ceil_to(-base / (ONE - phi), m.amount_step)
+
+    async def _retry(self, opp_id: str, opp: Opportunity, base: Decimal) -> list[LegFill]:
+        """The missing leg again on its own venue, at its original limit (the price limit)."""
+        venue = opp.sell_venue if base > 0 else opp.buy_venue
+        limit = opp.sell.limit_price if base > 0 else opp.buy.limit_price
+        plan = [(venue, limit, "retry")] * RETRY_ATTEMPTS
+        return await self._flatten(opp_id, opp.symbol, base, plan, lot_venue=opp.sell_venue)
+
+    async def _hedge(self, opp_id: str, symbol: str, venues: tuple[str, str], base: Decimal) -> list[LegFill]:
+        """IOC on the venue with the better price for the imbalance (then the other one)."""
+        priced = [(p, v) for v in venues if (p := self._hedge_price(v, symbol, base)) is not None]
+        priced.sort(key=lambda pv: -pv[0] if base > 0 else pv[0])
+        plan = [(v, p, "hedge") for p, v in priced]
+        return await self._flatten(opp_id, symbol, base, plan, lot_venue=venues[1])
+
+    async def _flatten(self, opp_id: str, symbol: str, base: Decimal, plan: list[tuple[str, Decimal, str]],
+                       *, lot_venue: str) -> list[LegFill]:  # fmt: skip
+        lot = self.markets[(lot_venue, symbol)].amount_step
+        legs: list[LegFill] = []
+        for venue, price, name in plan:
+            side, amount = self._flatten_order(venue, symbol, base)
+            if not self._tradable(venue, symbol, amount, price):
+                continue
+            attempt = self.next_attempt(opp_id, venue, name)
+            leg = await self.run_leg(self._intent(opp_id, symbol, venue, side, amount, price, name, attempt))
+            legs.append(leg)
+            base += Position.of(symbol, [leg]).base_net
+            if not leg.terminal or Position(symbol, base).exposure(lot) == ZERO:
+                break
+        return legs
+
+    def _hedge_price(self, venue: str, symbol: str, base: Decimal) -> Decimal | None:
+        """The limit for a hedge on ``venue``: walked worst price for the amount, widened by the band."""
+        book = self.books(venue, symbol)
+        if book is None:
+            return None
+        m = self.markets[(venue, symbol)]
+        try:
+            asks, bids = ladders(book, venue)
+            side = bids if base > 0 else asks
+            amount = abs(base)
+            if not side.ensure_amount(amount):
+                amount = side.depth()
+            if amount <= 0:
+                return None
+            _, k = side.walk(amount)
+            worst = side.prices[k]
+        except Exception as e:
+            log.warning("hedge.no_price venue=%s symbol=%s error=%s", venue, symbol, brief(e))
+            return None
+        band = HEDGE_BAND_BPS / BPS
+        return floor_to(worst * (ONE - band), m.price_step) if base > 0 else ceil_to(worst * (ONE + band), m.price_step)
+
+    def _tradable(self, venue: str, symbol: str, amount: Decimal, price: Decimal) -> bool:
+        m = self.markets[(venue, symbol)]
+        if amount <= 0 or (m.min_amount is not None and amount < m.min_amount):
+            return False
+        return m.min_cost is None or amount * price >= m.min_cost
+
+
+def leg_line(x: LegFill) -> str:
+    return f"{x.side} {x.venue} {x.state} {x.filled}/{x.amount}" + (f" ({x.reason})" if x.reason else "")
