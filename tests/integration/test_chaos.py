@@ -5,11 +5,12 @@ placement faults — delayed landings inside and past the venue's expiry, respon
 order was processed, 5xx after acceptance, rejects — and WebSocket disconnects). ``arb run --live`` runs
 as a real subprocess; it is SIGKILLed several times, most of them right after an ``accept`` decision line
 (intents in flight), the others at a random moment (start-up reconcile included), and restarted on the
-same journal. A last run ends with SIGINT once reconcile has settled every order and no placement is
-still on its way. Then :func:`tests.kit.audit.audit` compares the venues' order logs, fills and balances
-with the journal: any disagreement fails the test, listed line by line.
+same journal. A last run trades for a while, then the market calms (no new dislocations) and the run
+ends with SIGINT once reconcile has settled every order and no placement is still on its way. Then
+:func:`tests.kit.audit.audit` compares the venues' order logs, fills and balances with the journal: any
+disagreement fails the test, listed line by line.
 
-Scale: ``CHAOS_KILLS`` (default 4), ``CHAOS_SECONDS`` (longest life of one killed process, default 8),
+Scale: ``CHAOS_KILLS`` (default 4), ``CHAOS_SECONDS`` (longest life of one killed process, default 10),
 ``CHAOS_SEED`` (default 12), ``CHAOS_POLICY`` (``hedge`` or ``hold``; default hedge). ``make chaos``
 runs a long version.
 """
@@ -24,7 +25,7 @@ import signal
 import sys
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -39,9 +40,9 @@ from tests.kit.audit import audit
 pytestmark = pytest.mark.slow
 
 VENUES = ("okx", "binance", "bybit")
-SYM = "BTC/USDT"
+SYMBOLS = ["BTC/USDT", "ETH/USDT"]
 KILLS = int(os.environ.get("CHAOS_KILLS", "4"))
-LIFE_S = float(os.environ.get("CHAOS_SECONDS", "8"))
+LIFE_S = float(os.environ.get("CHAOS_SECONDS", "10"))
 SEED = int(os.environ.get("CHAOS_SEED", "12"))
 POLICY = os.environ.get("CHAOS_POLICY", "hedge")
 EXPIRY_MS = 4000  # execution.order_expiry_ms: the venue expiry arb sends with every order
@@ -50,8 +51,8 @@ SETTLE_S = 40.0  # the last run's deadline to settle every order
 
 def faults() -> dict[str, FaultConfig]:
     """Moderate placement faults everywhere; OKX delays past the expiry, the others inside it."""
-    common = {"order_delay_rate": 0.15, "order_drop_rate": 0.08, "order_error_after_accept_rate": 0.08,
-              "reject_rate": 0.04, "rest_timeout_ms": 4000}  # fmt: skip
+    common = {"order_delay_rate": 0.2, "order_drop_rate": 0.1, "order_error_after_accept_rate": 0.1,
+              "reject_rate": 0.05, "rest_timeout_ms": 4000}  # fmt: skip
     return {
         "okx": FaultConfig(order_delay_ms=EXPIRY_MS + 2000, disconnect_every_ms=9000, **common),
         "binance": FaultConfig(order_delay_ms=EXPIRY_MS // 2, disconnect_every_ms=11_000, **common),
@@ -82,9 +83,10 @@ class Chaos:
         return proc
 
     async def life(self, n: int) -> None:
-        """One process: SIGKILL right after an accept decision (2 of 3 lives) or at a random moment."""
+        """One process: SIGKILL right after its 1st-3rd accept decision (2 of 3 lives) or at a random moment."""
         proc = await self.spawn(n)
         on_decision = self.rng.random() < 0.67
+        accepts_left = self.rng.randint(1, 3)
         deadline = self.rng.uniform(1.0, LIFE_S) if not on_decision else LIFE_S
         why = "timer"
         assert proc.stdout is not None
@@ -94,7 +96,8 @@ class Chaos:
                     doc = _json(raw)
                     if doc.get("type") == "decision" and doc.get("verdict") == "accept":
                         self.decisions += 1
-                        if on_decision:
+                        accepts_left -= 1
+                        if on_decision and accepts_left == 0:
                             await asyncio.sleep(self.rng.choice((0, 0, 0.005, 0.02, 0.08)))
                             why = "decision"
                             break
@@ -112,12 +115,22 @@ class Chaos:
         drain = asyncio.create_task(_drain(proc))
         db = self.tmp / "arb.db"
         begun = time.monotonic()
+        pending: str | None = "not started"
+        calm = False
         while time.monotonic() - begun < SETTLE_S and proc.returncode is None:
             await asyncio.sleep(0.5)
-            settled = time.monotonic() - begun > EXPIRY_MS / 1000 + 4 and _settled(db)
-            if settled and not any(s.placements_in_flight for s in self.sim.servers.values()):
+            if not calm and time.monotonic() - begun > LIFE_S / 2:
+                calm = True  # no new dislocations from here on: trading stops, reconcile settles
+                self.sim.market.params = replace(self.sim.market.params, dislocation_rate_per_min=0.0)
+                now = self.sim.market.now_ms
+                self.sim.market.schedule[:] = [d for d in self.sim.market.schedule if d.start_ms <= now]
+            in_flight = sum(s.placements_in_flight for s in self.sim.servers.values())
+            pending = _unsettled(db) or (f"{in_flight} placements in flight" if in_flight else None)
+            if pending is None and calm and time.monotonic() - begun > LIFE_S / 2 + EXPIRY_MS / 1000 + 4:
                 break
-        self.log.append(f"process {n}: last run, settled after {time.monotonic() - begun:.1f} s")
+        took = f"{time.monotonic() - begun:.1f} s"
+        self.log.append(f"process {n}: last run, " + (f"NOT settled after {took}: {pending}" if pending else
+                                                     f"settled after {took}"))  # fmt: skip
         if proc.returncode is None:
             proc.send_signal(signal.SIGINT)
         rc = await asyncio.wait_for(proc.wait(), 30)
@@ -139,17 +152,19 @@ async def _drain(proc: asyncio.subprocess.Process) -> None:
         pass
 
 
-def _settled(db: Path) -> bool:
+def _unsettled(db: Path) -> str | None:
+    """None when no journaled order is still unresolved, else what is."""
     try:
         with Journal.open(db, readonly=True) as j:
-            return not j.open_intents()
-    except Exception:  # the journal is being written: ask again
-        return False
+            left = j.open_intents()
+    except Exception as e:  # the journal is being written or locked: ask again
+        return f"journal unreadable ({type(e).__name__}: {e})"
+    return "; ".join(f"{o['venue']} {o['client_id']} {o['state']} ({o.get('reason')})" for o in left) or None
 
 
 @pytest.fixture
 async def sim() -> AsyncIterator[LoopbackExchanges]:
-    s = LoopbackExchanges(venues=list(VENUES), symbols=[SYM], seed=SEED, faults=faults(), update_interval_ms=50,
+    s = LoopbackExchanges(venues=list(VENUES), symbols=SYMBOLS, seed=SEED, faults=faults(), update_interval_ms=50,
                           dislocation_rate_per_min=40.0, dislocation_bps=(25.0, 60.0), dislocation_ms=(1500, 4000))
     await s.start()
     yield s
@@ -160,7 +175,7 @@ async def test_kills_faults_and_restarts_leave_venues_and_journal_in_agreement(s
                                                                                tmp_path: Path) -> None:  # fmt: skip
     doc = config_dict(sim, VENUES, tmp_path, execution={"on_partial": POLICY, "order_expiry_ms": EXPIRY_MS,
                                                         "order_timeout_ms": 2000},
-                      scanner={"max_notional": 200})  # fmt: skip
+                      scanner={"max_notional": 200, "symbols": SYMBOLS})  # fmt: skip
     config = tmp_path / "arb.toml"
     config.write_text(toml_text(doc), encoding="utf-8")
     chaos = Chaos(sim, tmp_path, str(config), key_env(sim, VENUES), random.Random(SEED))
