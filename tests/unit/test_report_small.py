@@ -18,7 +18,7 @@ import pytest
 from arb.report import Filters, build, open_journal, render
 from arb.report.data import BALANCE, LATENCY, STALE
 from arb.store import Journal
-from tests.fixtures.journal_small import DAY, T0, trade_ts
+from tests.fixtures.journal_small import DAY, HOUR, RUN, SYMBOL, T0, trade_ts
 from tests.fixtures.journal_small import build as build_fixture
 
 D = Decimal
@@ -109,8 +109,21 @@ def test_filters(small: Path) -> None:
     assert report(small, filters=Filters(symbol="BTC/USDT")).summary["episodes"]["detected"] == 0
     late = report(small, filters=Filters(since_ms=T0 + 2 * DAY))
     assert late.summary["episodes"]["detected"] == 3 and late.summary["pnl"]["total"] == "12.000"
-    only_b_a = report(small, filters=Filters(venue="a"))
-    assert only_b_a.summary["capture"]["detected"] == 7
+    everything = report(small)
+    # a third venue: an episode c → b that a venue filter for "a" must leave out and one for "c" must keep
+    j = Journal.open(small)
+    j.write_batch([("episode", {"id": "E8", "run_id": RUN, "symbol": SYMBOL, "buy_venue": "c", "sell_venue": "b",
+                                "start_ms": T0 + 2 * HOUR, "end_ms": T0 + 2 * HOUR + 500, "duration_ms": 500,
+                                "status": "closed", "peak_net_bps": D("9"), "peak_net_profit": D("0.9")})])
+    j.close()
+    assert report(small).summary["episodes"]["detected"] == 8
+    only_a = report(small, filters=Filters(venue="a"))
+    assert only_a.summary["episodes"]["detected"] == 7 and only_a.summary["capture"]["detected"] == 7
+    assert only_a.summary["pnl"]["total"] == everything.summary["pnl"]["total"]  # every trade was a → b
+    only_c = report(small, filters=Filters(venue="c"))
+    assert only_c.summary["episodes"]["detected"] == 1 and only_c.summary["pnl"]["trades"] == 0
+    pairs = {(t.buy_venue, t.sell_venue) for t in only_c.tables["episodes_by_pair"].itertuples()}
+    assert pairs == {("c", "b")}
 
 
 def test_empty_journal_is_an_empty_report(tmp_path: Path) -> None:

@@ -148,9 +148,14 @@ def test_daily_pnl_is_realised_plus_exposure_at_its_venue_mid(exposures: list[tu
     assert u == sum((b * (okx if v == "okx" else bybit) for b, v in exposures if b != 0), D(0))
     halt = g.check_daily_loss(T0, marks)
     assert (halt is not None) == (r + u <= -g.cfg.daily_loss_limit)
-    # exposure in quote is never negative and is linear in the mark
+    # each exposure is marked at its own venue's mid, and a venue's exposure is linear in that mark:
+    # doubling every mid adds exactly the venue's open exposure at the old mids (in-flight notional is fixed)
     for e in g.exposures.values():
-        assert abs(e.base_delta) * mark_of(e, marks) >= 0
+        assert mark_of(e, marks) == (okx if e.venue == "okx" else bybit)
+    doubled = {k: 2 * m for k, m in marks.items()}
+    for venue, mid in (("okx", okx), ("bybit", bybit)):
+        open_q = sum((abs(b) * mid for b, v in exposures if v == venue and b != 0), D(0))
+        assert g.venue_exposure(venue, doubled) - g.venue_exposure(venue, marks) == open_q
     assert g.asset_exposure("BTC", marks) == sum((abs(b) * (okx if v == "okx" else bybit)
                                                   for b, v in exposures if b != 0), D(0)) + sum(
         (f.notional for f in g.in_flight.values()), D(0))  # fmt: skip
