@@ -195,9 +195,13 @@ def demo_command(duration: float, no_ui: bool, seed: int, symbols: str, db_path:
     if paper:
         trader = asyncio.run(_paper_demo(syms, seed, db_path, duration or None, "json" if no_ui else "rich", vlist))
         st = trader.status()
+        run_pnl = sum((o.position.pnl_quote for o in trader.outcomes), Decimal(0))  # this run's (ledger Position)
         click.echo(f"run {trader.run_id} (paper): trades ok {trader.stats['trades_ok']}, failed "
-                   f"{trader.stats['trades_failed']}; realised PnL today {st['pnl_today']['realised']}; "
+                   f"{trader.stats['trades_failed']}; PnL this run {run_pnl}; "
+                   f"realised PnL today {st['pnl_today']['realised']}; "
                    f"journal {db_path}\nreview it: {prog()} report --db {db_path}", err=True)
+        if st["halted"]:  # the halt and its reason, last (as `arb run` ends)
+            click.echo(st["halted"], err=True)
         return
     scanner = asyncio.run(_demo(syms, seed, db_path, duration or None, "json" if no_ui else "rich", vlist))
     _print_summary(_summary(scanner, db_path), no_ui)

@@ -82,7 +82,7 @@ async def _run(trader: Any, *, duration_s: float | None, ui: str, confirm: bool,
                 doc: dict[str, Any] = {"type": kind}
                 if kind in ("outcome", "restart_hedge"):
                     doc |= payload.summary()
-                elif kind == "halt":
+                elif kind in ("halt", "resume"):
                     doc |= {"reason": payload.reason, "detail": payload.detail}
                 elif kind == "decision":
                     doc |= payload
@@ -166,8 +166,11 @@ def run_command(config_path: str, live: bool, yes: bool, no_ui: bool, duration: 
     st = trader.status()
     ok, failed = trader.stats["trades_ok"], trader.stats["trades_failed"]
     pnl = st["pnl_today"]["realised"]
-    click.echo(f"run {trader.run_id} ({mode}): trades ok {ok}, failed {failed}; PnL today {pnl}; journal {db}",
-               err=True)  # fmt: skip
+    from arb.model import ZERO
+
+    run_pnl = sum((o.position.pnl_quote for o in trader.outcomes), ZERO)  # this run's outcomes (ledger Position)
+    click.echo(f"run {trader.run_id} ({mode}): trades ok {ok}, failed {failed}; PnL this run {run_pnl}; "
+               f"PnL today {pnl}; journal {db}", err=True)  # fmt: skip
     for note in trader.shutdown_notes:
         click.echo(f"WARNING: {note}", err=True)
     if st["halted"]:
@@ -207,6 +210,45 @@ def kill_command(config_path: str | None, reason: str) -> None:
     write_kill_file(path, reason)
     click.echo(f"kill file written: {path.resolve()}; a running arb stops trading within a second, cancels its "
                "open orders and continues in alert-only mode. Remove the file before the next start.")  # fmt: skip
+
+
+@click.command("resume")
+@click.option("--config", "config_path", required=True, type=click.Path(dir_okay=False),
+              help="Config whose journal holds the halt (store.paper_path in paper mode, else store.path).")
+@click.option("--reason", default="operator resume", show_default=True, help="Why; journaled with who and when.")
+def resume_command(config_path: str, reason: str) -> None:
+    """End the halts in force (daily loss, failures in a row, balance drift) after checking what tripped them.
+
+    Halts are kept in the journal, so a restart stays halted; this clears them (with who, when and why). A
+    running `arb run` resumes within a second; the next start trades. After a daily-loss halt the day's
+    loss counts from the resume. The kill switch is separate: remove its file (risk.kill_file).
+    """
+    import getpass
+    import tomllib
+
+    from arb.config import load_config
+    from arb.store import Journal
+
+    # only the journal paths matter here: never require the live keys to resume
+    cfg = load_config(config_path, env={**os.environ, "ARB__EXECUTION__MODE": '"alert"'})
+    raw = tomllib.loads(Path(config_path).read_text(encoding="utf-8")).get("execution", {}).get("mode", "alert")
+    mode = str(os.environ.get("ARB__EXECUTION__MODE", raw)).strip('"')
+    db = cfg.store.paper_path if mode == "paper" else cfg.store.path
+    if not Path(db).exists():
+        raise ConfigError(f"{config_path}: journal {db} does not exist; nothing to resume")
+    who = f"{getpass.getuser()}@{socket.gethostname()} pid {os.getpid()}: {reason.strip() or 'operator resume'}"
+    from arb.engine import wall_ms
+
+    with Journal.open(db, create=False) as journal:
+        cleared = journal.clear_halts(wall_ms(), who)
+    if not cleared:
+        click.echo(f"no halt in force in {db}")
+    for h in cleared:
+        click.echo(f"cleared halt #{h['id']} ({h['reason']}: {h['detail']}) in {db}; a running arb resumes within "
+                   "a second")  # fmt: skip
+    kill = Path(cfg.risk.kill_file)
+    if kill.exists():
+        click.echo(f"the kill file {kill} is still there: remove it to trade again")
 
 
 @click.command("doctor")

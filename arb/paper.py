@@ -209,10 +209,9 @@ class PaperVenue:
 
     async def fetch_balance(self, params: dict[str, Any] | None = None) -> dict[str, Any]:
         out: dict[str, Any] = {"info": {"paper": True}, "free": {}, "used": {}, "total": {}}
-        for ccy, amt in self.balances.items():
-            v = float(amt)
-            out[ccy] = {"free": v, "used": 0.0, "total": v}
-            out["free"][ccy], out["used"][ccy], out["total"][ccy] = v, 0.0, v
+        for ccy, v in self.balances.items():  # exact Decimals, like the order dicts (a float would round)
+            out[ccy] = {"free": v, "used": ZERO, "total": v}
+            out["free"][ccy], out["used"][ccy], out["total"][ccy] = v, ZERO, v
         return out
 
     async def watch_orders(self, symbol: str | None = None, since: int | None = None, limit: int | None = None,

@@ -28,6 +28,7 @@ from arb.balances import BalanceBook, leg_need
 from arb.config import RiskConfig
 from arb.ledger import LegFill
 from arb.model import ZERO, Fee, Opportunity
+from arb.riskstate import RiskState
 
 DAY_MS = 86_400_000
 ERROR_WINDOW = 20  # last order outcomes per venue the error-rate breaker looks at
@@ -45,7 +46,8 @@ class Halt:
     reason: str  # kill | daily_loss | consecutive_failures | balance_drift
     detail: str
     ts_ms: int
-    until_ms: int | None = None  # None = until restart
+    until_ms: int | None = None  # None = until an operator clears it (`arb resume`)
+    id: int | None = None  # its row in the journal's ``halts`` table (kill halts are not journaled)
 
     def line(self) -> str:
         return f"trading halted: {self.reason}: {self.detail}"
@@ -58,6 +60,7 @@ class ExposureEntry:
     venue: str
     symbol: str
     base_delta: Decimal
+    created_ms: int | None = None
 
     @property
     def asset(self) -> str:
@@ -109,6 +112,7 @@ class RiskGate:
     failures_in_row: int = 0
     disabled: dict[tuple[str, str, str], str] = field(default_factory=dict)  # direction → why
     fees: Mapping[tuple[str, str], Fee] = field(default_factory=dict)  # (venue, symbol) → taker fee, for holds
+    resumed_ms: int = 0  # an operator resumed a daily-loss halt then: exposures opened before it no longer count
     errors: VenueErrors = field(init=False)
 
     def __post_init__(self) -> None:
@@ -123,6 +127,26 @@ class RiskGate:
         until = (utc_day(now_ms) + 1) * DAY_MS if reason == "daily_loss" else None
         self.halted = Halt(reason, detail, now_ms, until)
         return self.halted
+
+    def restore(self, state: RiskState, now_ms: int) -> None:
+        """Start from what the journal says (:mod:`arb.riskstate`): the halt in force, today's realised PnL
+        since the window start, the failures in a row."""
+        h = state.halt
+        if h is not None and (self.halted is None or self.halted.reason != "kill"):
+            self.halted = Halt(h["reason"], h.get("detail") or "", h["ts_ms"], h.get("until_ms"), h["id"])
+        self.realised[utc_day(now_ms)] = state.realised
+        self.failures_in_row = state.failures_in_row
+        self.resumed_ms = state.resumed_ms
+
+    def resume(self, now_ms: int) -> Halt | None:
+        """An operator ended the halt (`arb resume`): trading resumes, the failure count restarts, and after a
+        daily-loss halt the day's loss counts from now. Returns the halt lifted."""
+        h, self.halted = self.halted, None
+        self.failures_in_row = 0
+        if h is not None and h.reason == "daily_loss":
+            self.realised[utc_day(now_ms)] = ZERO
+            self.resumed_ms = now_ms
+        return h
 
     def lift_expired(self, now_ms: int) -> Halt | None:
         """Lift a halt whose time is up (daily loss at UTC midnight); returns the lifted one."""
@@ -228,7 +252,8 @@ class RiskGate:
 
     def day_pnl(self, now_ms: int, marks: Mapping[str, Decimal]) -> tuple[Decimal, Decimal]:
         """(realised today, open exposure marked to mid) in quote."""
-        unrealised = sum((e.base_delta * mark_of(e, marks) for e in self.exposures.values()), ZERO)
+        unrealised = sum((e.base_delta * mark_of(e, marks) for e in self.exposures.values()
+                          if e.created_ms is None or e.created_ms >= self.resumed_ms), ZERO)  # fmt: skip
         return self.realised.get(utc_day(now_ms), ZERO), unrealised
 
     def check_daily_loss(self, now_ms: int, marks: Mapping[str, Decimal]) -> Halt | None:

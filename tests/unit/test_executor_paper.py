@@ -65,7 +65,7 @@ async def test_fee_in_quote_and_balances_and_refusals() -> None:
     o = await v.create_order(SYM, "limit", "buy", 1, 100, {"clOrdId": "a"})
     assert o["fee"] == {"cost": D("0.1"), "currency": "USDT"}
     bal = await v.fetch_balance()
-    assert bal["USDT"]["free"] == 49.9 and bal["BTC"]["free"] == 1.0
+    assert bal["USDT"]["free"] == D("49.9") and bal["BTC"]["free"] == D(1)  # exact Decimals, as orders
     with pytest.raises(ccxtpro.InsufficientFunds):
         await v.create_order(SYM, "limit", "buy", 1, 100, {"clOrdId": "b"})  # 100 USDT needed, 49.9 free
     with pytest.raises(ccxtpro.InsufficientFunds):

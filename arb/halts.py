@@ -1,0 +1,89 @@
+"""Halts that survive restarts (a mixin of :class:`arb.trader.Trader`; state lives on the Trader).
+
+* A halt is journaled (table ``halts``, fsynced) the moment it trips, except ``kill``: the kill file is
+  its own durable state.
+* On start the gate is restored from the journal (:func:`arb.riskstate.rebuild`): the halt in force,
+  today's realised PnL and the failures in a row, over every run journaled in the file.
+* A halt ends only by its rule (a daily-loss halt at the next UTC midnight) or by an operator:
+  ``arb resume`` marks it cleared in the journal, and a running arb picks that up within
+  ``RESUME_POLL_S`` (journal event ``resume``, an alert, the ``resume`` listener event).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+from typing import TYPE_CHECKING
+
+from arb.errors import StoreError
+from arb.riskstate import rebuild
+
+if TYPE_CHECKING:
+    from arb.risk import Halt
+    from arb.trader import Trader
+
+    _Base = Trader
+else:
+    _Base = object
+
+log = logging.getLogger(__name__)
+RESUME_POLL_S = 0.5
+
+
+def when(ts_ms: int) -> str:
+    return dt.datetime.fromtimestamp(ts_ms / 1000, dt.UTC).isoformat(timespec="seconds")
+
+
+class DurableHalts(_Base):
+    """Journal halts as they trip, restore them on start, pick up an operator's `arb resume`."""
+
+    _resume_checked_ms: int = 0
+
+    def _journal_halt(self, halt: Halt) -> None:
+        if halt.reason == "kill" or halt.id is not None:
+            return
+        try:
+            hid = self.journal.record_halt({"run_id": self.run_id, "reason": halt.reason, "detail": halt.detail,
+                                            "ts_ms": halt.ts_ms, "until_ms": halt.until_ms})  # fmt: skip
+        except StoreError as e:  # trading stays halted in this run either way
+            log.error("halt.journal_failed reason=%s error=%s", halt.reason, e)
+            return
+        if self.risk.halted is halt:
+            self.risk.halted = dataclasses.replace(halt, id=hid)
+
+    def _restore_risk(self) -> None:
+        now = self.clock()
+        state = rebuild(self.journal, now)
+        self.risk.restore(state, now)
+        h = self.risk.halted
+        if h is not None and h.id is not None:
+            line = (f"{h.line()} (halt #{h.id} since {when(h.ts_ms)}, from the journal; "
+                    f"`arb resume` ends it{'' if h.until_ms is None else ', or 00:00 UTC'})")  # fmt: skip
+            log.error("risk.halt_restored id=%s reason=%s", h.id, h.reason)
+            self._event("halt", None, None, line)
+            self._emit("halt", h)
+        if state.failures_in_row or state.realised:
+            self._event("risk_restored", None, None, f"today's realised PnL {state.realised} since "
+                        f"{when(state.since_ms)}; failures in a row {state.failures_in_row}")  # fmt: skip
+
+    def _poll_resume(self) -> None:
+        """A halt cleared in the journal by `arb resume` ends here too (checked every ``RESUME_POLL_S``)."""
+        h = self.risk.halted
+        now = self.clock()
+        if h is None or h.id is None or now - self._resume_checked_ms < RESUME_POLL_S * 1000:
+            return
+        self._resume_checked_ms = now
+        try:
+            row = self.journal.get_halt(h.id)
+        except StoreError as e:
+            log.warning("halt.poll_failed error=%s", e)
+            return
+        if row is None or row.get("cleared_ms") is None:
+            return
+        self.risk.resume(now)
+        text = f"halt #{h.id} ({h.reason}) cleared by {row.get('cleared_by') or 'an operator'}; trading resumes"
+        log.warning("risk.resume id=%s reason=%s", h.id, h.reason)
+        self._event("resume", None, None, text)
+        self._emit("resume", h)
+        self._alert("arb resumed", text, "info")
