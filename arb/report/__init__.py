@@ -165,6 +165,7 @@ def build(journal: Journal, filters: Filters | None = None, *, capital: Decimal 
             "available": bool(ts),
             "trades": len(ts),
             "total": _s(sum(pnl, ZERO)) if ts else None,
+            "by_run": {str(k): str(sum(g["pnl"], ZERO)) for k, g in trades.groupby("run_id", sort=False)} if ts else {},
             "daily": {str(d): str(v) for d, v in daily.items()},
             "days": len(daily),
             "mean_daily": _s(sum(daily, ZERO) / len(daily)) if len(daily) else None,

@@ -27,7 +27,7 @@ from arb.model import ZERO, dec
 from arb.report.data import Filters, Loaded, _frame, base_quote, episode_of, trade_events
 
 TRADE_COLUMNS = [
-    "opportunity_id", "episode_id", "symbol", "buy_venue", "sell_venue", "ts_ms", "ok", "extra_legs",
+    "opportunity_id", "episode_id", "run_id", "symbol", "buy_venue", "sell_venue", "ts_ms", "ok", "extra_legs",
     "buy_amount", "buy_vwap", "sell_amount", "sell_vwap", "fees_quote", "residual_base", "pnl", "expected_net",
     "slippage_quote", "expected_buy_vwap", "expected_sell_vwap", "buy_slippage_bps", "sell_slippage_bps",
 ]  # fmt: skip
@@ -157,7 +157,8 @@ def trades(ld: Loaded, f: Filters) -> Trades:
         b_vwap = lb.avg_price if lb else None
         s_vwap = ls.avg_price if ls else None
         out.append({
-            "opportunity_id": opp_id, "episode_id": episode_of(opp_id, set(episodes), ev), "symbol": symbol,
+            "opportunity_id": opp_id, "episode_id": episode_of(opp_id, set(episodes), ev),
+            "run_id": min(orders, key=lambda o: (o["created_ms"], o["client_id"])).get("run_id"), "symbol": symbol,
             "buy_venue": buy_venue, "sell_venue": sell_venue, "ts_ms": max(r["ts_ms"] for r in rows),
             "ok": bool(ev["ok"]) if "ok" in ev else None,
             "extra_legs": len([c for c in legs if c not in {mb and mb["client_id"], ms and ms["client_id"]}]),

@@ -19,18 +19,20 @@ from pathlib import Path
 
 ARB = [sys.executable, "-m", "arb.cli"]
 ENV = {**os.environ, "PYTHONUNBUFFERED": "1"}
-OUTCOME = re.compile(r"trades ok (\d+), failed (\d+); (?:realised )?PnL today (\S+?); journal")
+OUTCOME = re.compile(r"run (\S+) \(paper\): trades ok (\d+), failed (\d+); PnL this run (\S+?);")
 
 
 def run(*args: str, timeout_s: float = 120) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*ARB, *args], capture_output=True, text=True, env=ENV, timeout=timeout_s, check=False)
 
 
-def outcome(stderr: str) -> tuple[int, int, Decimal]:
+def outcome(stderr: str) -> tuple[int, int, Decimal, str]:
+    """(trades ok, failed, realised PnL of this run, run id) from a run's last line. "PnL today" is not summed:
+    after a restart it includes the day's earlier runs in the journal (the durable daily loss)."""
     lines = [m for m in OUTCOME.finditer(stderr)]
     assert lines, stderr[-2000:]
-    ok, failed, pnl = lines[-1].groups()
-    return int(ok), int(failed), Decimal(pnl)
+    run_id, ok, failed, pnl = lines[-1].groups()
+    return int(ok), int(failed), Decimal(pnl), run_id
 
 
 def test_two_paper_runs_into_one_journal_report_the_sum_of_both(tmp_path: Path) -> None:
@@ -40,7 +42,7 @@ def test_two_paper_runs_into_one_journal_report_the_sum_of_both(tmp_path: Path) 
         p = run("demo", "--paper", "--no-ui", "--duration", "6", "--seed", seed, "--db", str(db))
         assert p.returncode == 0 and "Traceback" not in p.stderr, p.stderr[-2000:]
         runs.append(outcome(p.stderr))
-    assert all(ok > 0 for ok, _, _ in runs), runs  # both runs traded
+    assert all(r[0] > 0 for r in runs), runs  # both runs traded
     with sqlite3.connect(db) as c:
         fills = c.execute("SELECT venue, trade_id FROM fills").fetchall()
         orders_with_fills = c.execute("SELECT COUNT(*) FROM orders WHERE CAST(filled AS REAL) > 0").fetchone()[0]
@@ -60,6 +62,7 @@ def test_two_paper_runs_into_one_journal_report_the_sum_of_both(tmp_path: Path) 
     assert (summary["execution"]["ok"], summary["execution"]["failed"]) == (ok, failed)
     assert summary["pnl"]["trades"] <= ok + failed and summary["pnl"]["trades"] >= ok
     assert Decimal(summary["pnl"]["total"]) == sum((r[2] for r in runs), Decimal(0))
+    assert {k: Decimal(v) for k, v in summary["pnl"]["by_run"].items()} == {r[3]: r[2] for r in runs}
     assert len(summary["runs"]) == 2
 
 
@@ -117,3 +120,40 @@ def test_report_paper_without_config_reviews_the_default_paper_journal(tmp_path:
     assert both.returncode == 2 and both.stdout == ""
     lines = both.stderr.strip().splitlines()
     assert len(lines) == 1 and "--paper" in lines[0] and "--db" in lines[0], both.stderr
+
+
+async def test_two_arb_run_paper_runs_report_the_sum_of_both(tmp_path: Path) -> None:
+    """The same with `arb run` in paper mode (config's store.paper_path, reviewed with --paper --config)."""
+    import asyncio
+
+    from tests.integration.test_execution_support import config_dict, plant, start_sim
+    from tests.stubs import toml_text
+
+    async def arb(*args: str) -> tuple[int, str, str]:
+        proc = await asyncio.create_subprocess_exec(*ARB, *args, env=ENV, stdout=asyncio.subprocess.PIPE,
+                                                    stderr=asyncio.subprocess.PIPE)  # fmt: skip
+        out, err = await asyncio.wait_for(proc.communicate(), 120)
+        return int(proc.returncode or 0), out.decode(), err.decode()
+
+    venues = ("okx", "okx2")
+    sim = await start_sim(venues, update_interval_ms=50)
+    try:
+        plant(sim, "okx2", 60)  # okx2 rich for the whole test: the trader keeps taking it
+        doc = config_dict(sim, venues, tmp_path, mode="paper",
+                          execution={"paper_balances": {v: {"USDT": "100000", "BTC": "2"} for v in venues}})
+        (tmp_path / "arb.toml").write_text(toml_text(doc))
+        runs = []
+        for _ in range(2):
+            code, _, err = await arb("run", "--config", str(tmp_path / "arb.toml"), "--no-ui", "--duration", "4")
+            assert code == 0 and "Traceback" not in err, err[-2000:]
+            runs.append(outcome(err))
+        code, out, err = await arb("report", "--paper", "--config", str(tmp_path / "arb.toml"), "--json")
+    finally:
+        await sim.stop()
+    assert code == 0, err
+    summary = json.loads(out)["summary"]
+    assert all(r[0] > 0 for r in runs), runs
+    assert (summary["execution"]["ok"], summary["execution"]["failed"]) == (sum(r[0] for r in runs),
+                                                                            sum(r[1] for r in runs))
+    assert Decimal(summary["pnl"]["total"]) == sum((r[2] for r in runs), Decimal(0))
+    assert {k: Decimal(v) for k, v in summary["pnl"]["by_run"].items()} == {r[3]: r[2] for r in runs}
