@@ -107,3 +107,41 @@ async def test_paper_run_journals_balances_after_each_trade_and_the_paper_venue_
         after_last_trade = {r["asset"]: r["total"] for r in trade_rows if r["venue"] == v}
         assert after_last_trade == last  # nothing moved after the last trade: the book agreed with the venue
     assert rows[-1]["source"] == "stop"
+
+
+async def test_concurrent_opportunities_share_one_venue_balance_without_a_refusal(setup: Setup) -> None:
+    syms = ["BTC/USDT", "ETH/USDT"]
+    sim = await setup.sim(VENUES, symbols=syms, balances={"USDT": D(1500), "BTC": D(1), "ETH": D(20)})
+    eth = D(str(sim.market.spec("okx", "ETH/USDT").mid))
+    # okx: 200 USDT and ~1500 USDT of BTC and of ETH; okx2 (every placement 0.7 s late): plenty
+    sim.venue("okx").engine.fund("main", {"USDT": D(-1300), "BTC": D("-0.977"),
+                                          "ETH": -(D(20) - (D(1500) / eth).quantize(D("0.001")))})  # fmt: skip
+    sim.venue("okx2").engine.fund("main", {"USDT": D(8500)})
+    sim.venue("okx2").faults.order_delay_ms = 700
+    sim.venue("okx2").faults.order_delay_rate = 1.0
+    cfg = make_config(sim, VENUES, setup.tmp, scanner={"max_notional": 2000, "symbols": syms},
+                      execution={"on_partial": "hold", "order_timeout_ms": 3000, "confirm_updates": 1},
+                      risk={"max_notional_per_trade": 2000, "max_in_flight": 4, "balance_drift_tolerance": 10**9,
+                            "max_consecutive_failures": 100})  # fmt: skip
+    trader = setup.trader(cfg, setup.clients(sim, VENUES), balance_refresh_s=0.05)
+    outcomes: list = []
+    trader.listeners.append(lambda kind, payload: outcomes.append(payload) if kind == "outcome" else None)
+    run = Run(trader)
+    await run.next("ready")
+    # both symbols sell on okx at once, then both buy on okx at once: the two buys share okx's USDT
+    for k, bps in enumerate((70.0, -70.0)):
+        unplant(sim)
+        for s in syms:
+            plant(sim, "okx", bps, symbol=s)
+        for _ in range(40):
+            sim.step()
+            with contextlib.suppress(TimeoutError):
+                await wait_until(lambda n=2 * (k + 1): len(outcomes) >= n, timeout_s=0.5)
+                break
+    await run.stop()
+    refused = [e for e in sim.order_log if e["status"] not in ("filled", "partially_filled", "canceled")]
+    assert not refused, refused
+    assert not [o for o in trader.journal.orders() if o["state"] == "rejected"]
+    buys_on_okx = [x for o in outcomes for x in o.legs if x.venue == "okx" and x.side == "buy"]
+    assert {x.symbol for x in buys_on_okx} == set(syms)  # both traded, sized on what okx held
+    assert not trader.risk.balances.holds  # every hold settled
