@@ -26,12 +26,15 @@ cap (no ``max_notional``, quote balance or market max cost), the depth bound is 
 envelope — net with ``S = B·(1−φ)`` unrounded, an upper bound on net at every size — can no longer
 clear ``net > 0``, ``min_net_profit`` and ``min_net_bps``: lot rounding can make sizes well past the
 marginal level the best (a size that completes whole sell lots), so stopping where the marginal
-edge turns negative is not exact. Inside ``[lo, hi]``, :mod:`arb.evaluator_search` solves each
-piece where neither book changes level exactly as a linear function over a lattice path, in
-O(log(N·q)) integer operations (q = denominator of ``lb·(1−φ)/ls``), times O(log N) more when
-``min_net_bps`` binds inside the piece. One evaluation therefore costs
-O(L + P·log N·log(N·q)) for L levels read and P ≤ L pieces solved, whatever the plateaus or
-sawtooth runs: no lot is stepped. ``meta["steps"]`` counts the products and point evaluations.
+edge turns negative is not exact. Inside ``[lo, hi]``, :mod:`arb.evaluator_search` splits the
+lots into pieces where neither book changes level (P ≤ levels read) and solves each exactly as a
+linear function over a lattice path in O(log q) integer operations (q = denominator of
+``lb·(1−φ)/ls`` in lowest terms), times O(log N) when ``min_net_bps`` binds inside the piece.
+
+Time bound of one evaluation, for L levels read, P ≤ L pieces and N lots in ``[lo, hi]``:
+O(L·log L + log N·log L + P·log q·log N) arithmetic operations on numbers of O(60 digits + log N)
+— independent of how many sizes tie or of how long a rounding sawtooth runs: no lot is stepped.
+``meta["steps"]`` counts the search's monoid products and exact point evaluations.
 """
 
 from __future__ import annotations

@@ -11,15 +11,16 @@ so the best size in a piece is the maximum of ``α·x + P·floor((A·x + r)/q)``
 interval — a linear function over the lattice path under a line. :func:`floor_max` computes it, and
 the smallest maximiser (ties go to the smaller size), with the "universal Euclidean" recursion: the
 path is the word ``U^(Δy) R`` per ``x``, its summary (steps, best value, first argmax) is a monoid,
-and the word is built with O(log max(A, q, n)) products, the way Euclid's algorithm reduces
-``(A, q)``. Plateaus of equal net and long sawtooth runs cost the same as a single lot.
+and the word is built the way Euclid's algorithm reduces ``(A, q)``: O(log q) levels of a constant
+number of products each (a word repeated ``e`` times is summarised in O(1): its best copy is the
+first or the last). Plateaus of equal net and long sawtooth runs cost the same as a single lot.
 
 Per-piece constraints: the sell leg's min/max cost bound ``ns(i)``, which is monotone in ``i``, so
 they cut the piece to a sub-interval exactly; ``net > 0`` and ``min_net_profit`` are tested on the
 piece's maximum. ``min_net_bps`` (``net ≥ t·cost``, cost increasing in ``i``): if the maximiser fails
 it, every feasible index lies at or before the *largest* feasible one ``x_max`` (found by a binary
 search over suffix maxima, O(log n) solves), and the maximiser over ``[u, x_max]`` is then feasible
-and optimal: its net is ≥ net(x_max) ≥ t·cost(x_max) ≥ t·cost of any earlier index.
+and optimal: its net is ≥ net(x_max) ≥ t·cost(x_max) ≥ t·cost at its own (smaller) index.
 
 Pieces are solved in order of their line bound (net with ``S = B·(1−φ)`` unrounded, a valid upper
 bound) and the search stops once a bound is below the best net found. ``steps`` counts monoid
@@ -64,14 +65,17 @@ class _Path:
         return cx1 + cx2, cy1 + cy2, bv1, bx1
 
     def pow(self, n: Node, e: int) -> Node:
-        out = _IDENTITY
-        while e:
-            if e & 1:
-                out = self.mul(out, n)
-            e >>= 1
-            if e:
-                n = self.mul(n, n)
-        return out
+        """n repeated e times, in O(1): copy k's best is the first copy's plus k·(al·cx + pl·cy), so the
+        best copy is the last if that step is positive, else the first (ties keep the first)."""
+        if e <= 0:
+            return _IDENTITY
+        self.products += 1
+        cx, cy, bv, bx = n
+        if bv is not None and e > 1:
+            d = self.al * cx + self.pl * cy
+            if d > 0:
+                bv, bx = bv + (e - 1) * d, bx + (e - 1) * cx
+        return cx * e, cy * e, bv, bx
 
     def word(self, p: int, q: int, r: int, n: int, u: Node, rr: Node) -> Node:
         """The word over x = 1..n of ``u^(y(x) − y(x−1)) rr`` with y(x) = floor((p·x + r)/q), 0 <= r < q."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, localcontext
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import arb
@@ -357,47 +357,52 @@ def test_evaluator_equals_brute_force_oracle(sc) -> None:
 @st.composite
 def uncapped_scenarios(draw):
     """No max_notional, no balances, no buy max cost: only depth and thresholds bound the size. Sell
-    lots coarser (or finer, not a divisor) than buy lots, fees in either currency, and ask levels
-    around the break-even price, where lot rounding decides which size is best."""
-    lb = D(draw(st.sampled_from(["0.001", "0.01", "0.1", "1"])))
-    ls = lb * D(draw(st.sampled_from(["0.7", "1", "1.3", "2", "3.7", "7", "13"])))
+    lots coarser (or finer, not a divisor) than buy lots, fees in either currency, a profitable top
+    ask level and then levels within a tick or two of break-even, where completing whole sell lots
+    can make a size deep in the marginal levels the best one."""
+    lb = D(draw(st.sampled_from(["1", "0.1", "0.01", "0.001"])))
+    ls = lb * D(draw(st.sampled_from(["7", "1.3", "0.7", "13", "3.7", "2", "1"])))
     tick = D(draw(st.sampled_from(["0.01", "0.05"])))
-    rates = st.sampled_from(["0", "0.0005", "0.001", "0.002"])
-    bf = Fee(D(draw(rates)), draw(st.sampled_from(["received", "quote"])))
-    sf = Fee(D(draw(rates)), draw(st.sampled_from(["received", "quote"])))
+    rates = st.sampled_from(["0.001", "0.0005", "0", "0.002"])
+    bf = Fee(D(draw(rates)), draw(st.sampled_from(["quote", "received"])))
+    sf = Fee(D(draw(rates)), draw(st.sampled_from(["quote", "received"])))
     bid = (D(draw(st.integers(50, 150))) / tick).to_integral_value() * tick
     phi = bf.taker if bf.currency == "received" else D(0)
     psi = bf.taker if bf.currency == "quote" else D(0)
     even = bid * (1 - sf.taker) * (1 - phi) / (1 + psi)  # ask price at which a level just pays
-    max_lots = 600
-    asks, total = [], D(0)
-    price = ((even - tick * draw(st.integers(1, 400))) / tick).to_integral_value(ROUND_FLOOR) * tick
-    for n in range(draw(st.integers(1, 4))):
-        amt = lb * draw(st.integers(1, 150)) * draw(st.sampled_from([D(1), D("0.3"), D("0.77")]))
-        if total + amt > lb * max_lots or price <= 0:
-            break
-        asks.append((price, amt))
-        total += amt
-        if n == 0:  # later levels sit a few ticks either side of break-even
-            near = (even / tick).to_integral_value(ROUND_FLOOR) + draw(st.integers(-3, 3))
-            price = max(price + tick, near * tick)
-        else:
-            price += tick * draw(st.integers(1, 3))
+    top = ((even - tick * draw(st.integers(1, 400))) / tick).to_integral_value(ROUND_FLOOR) * tick
+    asks = [(top, lb * draw(st.integers(1, 30)) * draw(st.sampled_from([D("0.3"), D("0.77"), D(1)])))]
+    price = max(top + tick, ((even / tick).to_integral_value(ROUND_FLOOR) + draw(st.integers(-2, 1))) * tick)
+    for _ in range(draw(st.integers(0, 3))):  # marginal levels, a tick apart
+        asks.append((price, lb * draw(st.integers(1, 40)) * draw(st.sampled_from([D(1), D("0.3"), D("2.1")]))))
+        price += tick * draw(st.integers(1, 2))
+    total = sum(a for _, a in asks)
     bids, bid_price = [], bid
-    for _ in range(draw(st.integers(1, 3))):
-        bids.append((bid_price, ls * draw(st.integers(1, 120))))
+    for _ in range(draw(st.integers(1, 2))):
+        n = draw(st.one_of(st.just(int(total / ls) + 1), st.integers(1, 60)))
+        bids.append((bid_price, ls * n))
         bid_price -= tick * draw(st.integers(1, 3))
     bm = MarketSpec("X/USDT", "X", "USDT", lb, tick, min_amount=draw(st.sampled_from([None, lb * 3])))
     sm = MarketSpec("X/USDT", "X", "USDT", ls, tick, min_cost=draw(st.sampled_from([None, D("5")])),
                     max_cost=draw(st.sampled_from([None, D("3000")])))
-    lim = Limits(min_net_bps=D(draw(st.sampled_from(["0", "0", "0.5", "3"]))),
-                 min_net_profit=D(draw(st.sampled_from(["0", "0", "0.001", "0.5"]))),
-                 slippage_bps=D(draw(st.sampled_from(["0", "0", "1"]))))
+    lim = Limits(min_net_bps=D(draw(st.sampled_from(["0", "0.5", "3"]))),
+                 min_net_profit=D(draw(st.sampled_from(["0", "0.001", "0.5"]))),
+                 slippage_bps=D(draw(st.sampled_from(["0", "1"]))))
     return asks, bids, bm, sm, bf, sf, lim, Balances(), draw(st.booleans())
 
 
-@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+_REPRO_A = ([(D("50"), D("0.3")), (D("100.9"), D("5")), (D("100.91"), D("2.1"))], [(D("101"), D("7"))],
+            market("X/USDT", lot="1", tick="0.01"), market("X/USDT", lot="0.7", tick="0.01"),
+            Fee(D("0")), Fee(D("0.001"), "quote"), Limits(), Balances(), True)
+_REPRO_B = ([(D("100.74"), D("0.1")), (D("100.95"), D("0.3")), (D("100.97"), D("0.95"))], [(D("101"), D("1.3"))],
+            market("X/USDT", lot="0.1", tick="0.01"), market("X/USDT", lot="0.13", tick="0.01"),
+            Fee(D("0.0005"), "quote"), Fee(D("0")), Limits(), Balances(), True)
+
+
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(uncapped_scenarios())
+@example(_REPRO_A)
+@example(_REPRO_B)
 def test_uncapped_evaluator_equals_brute_force_oracle(sc) -> None:
     asks, bids, bm, sm, bf, sf, lim, bal, floats = sc
     buy_book = make_book(bids=[(asks[0][0] - bm.price_step, 1)], asks=asks, floats=floats)
@@ -474,14 +479,19 @@ def test_uncapped_search_finds_the_only_profitable_size_deep_in_the_book() -> No
 def test_million_lot_plateau_resolves_ties_to_the_smallest_size_in_few_steps() -> None:
     # Level 2 pays exactly its fee (100 x 0.999 = 99.9): net is flat along it, except that only
     # every 7th buy lot completes a whole number of 0.7 sell lots. 2,000,000 lots tie at 2.97;
-    # the pinned rule picks the smallest, B=7, and the search must not visit the lots one by one.
-    asks = [(D("90"), D("0.3")), (D("99.9"), D("2000000"))]
-    bids = [(D("100"), D("3000000"))]
-    o = evaluate(make_book(bids=[(89, 1)], asks=asks), make_book(bids=bids, asks=[(101, 1)]),
-                 buy_market=market("X/USDT", lot="1", tick="0.01"),
-                 sell_market=market("X/USDT", lot="0.7", tick="0.01"),
-                 buy_fee=fee("0"), sell_fee=fee("0.001", "quote"))
-    assert o is not None
+    # the pinned rule picks the smallest, B=7, and the search must not visit the lots one by one:
+    # its steps (monoid products and exact point evaluations) do not grow with the plateau.
+    def run(lots: int):
+        asks = [(D("90"), D("0.3")), (D("99.9"), D(lots))]
+        bids = [(D("100"), D(lots + 1))]
+        return evaluate(make_book(bids=[(89, 1)], asks=asks), make_book(bids=bids, asks=[(101, 1)]),
+                        buy_market=market("X/USDT", lot="1", tick="0.01"),
+                        sell_market=market("X/USDT", lot="0.7", tick="0.01"),
+                        buy_fee=fee("0"), sell_fee=fee("0.001", "quote"))
+
+    o, small = run(2_000_000), run(2_000)
+    assert o is not None and small is not None
     assert (o.buy.amount, o.sell.amount, o.net_profit) == (D("7"), D("7.0"), D("2.9700"))
     assert not o.meta["approx"]
-    assert o.meta["steps"] <= 400  # O(levels · log(lots)) products, not ~285,000 jumps of 7 lots
+    assert o.meta["steps"] <= 40  # was 285,716 jumps of 7 lots
+    assert o.meta["steps"] == small.meta["steps"]
