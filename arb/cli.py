@@ -21,7 +21,8 @@ EXIT_OK, EXIT_RUNTIME, EXIT_USAGE = 0, 1, 2
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="arb")
 @click.option("-v", "--verbose", count=True, help="More log output on stderr (-v info, -vv debug).")
-def cli(verbose: int) -> None:
+@click.pass_context
+def cli(ctx: click.Context, verbose: int) -> None:
     """Cross-exchange arbitrage scanner and executor for ccxt.
 
     \b
@@ -33,7 +34,9 @@ def cli(verbose: int) -> None:
     """
     from arb.logs import setup_logging
 
-    setup_logging(verbose)  # every line, from every library, is redacted (arb.redaction.scrub)
+    # every log line, from every library, is redacted (arb.redaction.scrub); so is stdout/stderr, except for
+    # `arb sim`, whose job is to print the loopback venues' own demo keys
+    setup_logging(verbose, wrap_streams=ctx.invoked_subcommand != "sim")
 
 
 def _register() -> None:

@@ -5,10 +5,11 @@ logger, so it sees arb's own loggers and every library's (ccxt logs each request
 headers at DEBUG; aiohttp; apprise, which prints full notification URLs at DEBUG). A
 :class:`RedactingFilter` masks the message, its arguments, the exception text and the stack of each
 record before any formatter sees it; :class:`RedactingFormatter` scrubs the finished line once more.
-Uncaught exceptions (``sys.excepthook``) and warnings go through the same path. Credentials are
-registered when the config is built; values of environment variables named like credentials
-(``ARB_OKX_API_KEY``, ``…_SECRET``, ``…_PASSWORD``, …) are registered here as well, so commands that
-never load a config still cannot print them.
+Uncaught exceptions (``sys.excepthook``) and warnings go through the same path, and ``sys.stdout`` /
+``sys.stderr`` are wrapped in a :class:`ScrubbingStream`, so whatever else prints (click, rich) is
+scrubbed too. Credentials are registered when the config is built; values of environment variables
+named like credentials (``ARB_OKX_API_KEY``, ``…_SECRET``, ``…_PASSWORD``, …) are registered here as
+well, so commands that never load a config still cannot print them.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ import logging
 import os
 import sys
 import traceback
+from collections.abc import Iterable
 from types import TracebackType
-from typing import IO
+from typing import IO, Any
 
 from arb.redaction import add_secrets, is_secret_name, scrub
 
@@ -64,6 +66,24 @@ class CurrentStderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
         pass
 
 
+class ScrubbingStream:
+    """A text stream whose ``write`` scrubs credentials; everything else is the wrapped stream's."""
+
+    def __init__(self, inner: IO[str]) -> None:
+        self._inner = inner
+
+    def write(self, text: str) -> int:
+        self._inner.write(scrub(text) if isinstance(text, str) else text)
+        return len(text)
+
+    def writelines(self, lines: Iterable[str]) -> None:
+        for line in lines:
+            self.write(line)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
 def make_handler(stream: IO[str] | None = None) -> logging.Handler:
     """A stream handler (the current stderr by default) that never writes a credential."""
     handler = logging.StreamHandler(stream) if stream is not None else CurrentStderrHandler()
@@ -82,9 +102,12 @@ def _excepthook(kind: type[BaseException], value: BaseException, tb: TracebackTy
     sys.stderr.write(scrub("".join(traceback.format_exception(kind, value, tb))))
 
 
-def setup_logging(verbose: int = 0, stream: IO[str] | None = None) -> logging.Handler | None:
+def setup_logging(
+    verbose: int = 0, stream: IO[str] | None = None, *, wrap_streams: bool = True
+) -> logging.Handler | None:
     """Root logging for one `arb` process: WARNING, INFO at -v, DEBUG at -vv; every line redacted.
 
+    With ``wrap_streams``, ``sys.stdout`` and ``sys.stderr`` become :class:`ScrubbingStream` s.
     Returns the handler installed. Like :func:`logging.basicConfig`, it leaves a root logger that already
     has someone else's handlers (an embedding application, pytest) alone, except that those handlers get
     the :class:`RedactingFilter` too; then it returns None.
@@ -107,4 +130,8 @@ def setup_logging(verbose: int = 0, stream: IO[str] | None = None) -> logging.Ha
     logging.getLogger("apprise").setLevel(max(level, logging.INFO))  # apprise prints whole URLs at DEBUG
     logging.captureWarnings(True)
     sys.excepthook = _excepthook
+    for name in ("stdout", "stderr") if wrap_streams else ():  # whatever else prints (click, rich) is scrubbed
+        current = getattr(sys, name)
+        if current is not None and not isinstance(current, ScrubbingStream):
+            setattr(sys, name, ScrubbingStream(current))
     return handler

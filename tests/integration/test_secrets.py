@@ -148,7 +148,8 @@ async def test_no_credential_in_any_output_of_any_command(
             ("report", ("report", "--config", "live.toml", "--json", "--html", "report.html", "--csv", "csv"), {0}),
             ("backtest", ("backtest", "rec.arbrec.gz", "--config", "alert.toml", "--db", "bt.db", "--no-ui"), {0}),
         ],
-        [("kill", ("kill", "--config", "live.toml", "--reason", "leak check"), {0})],
+        [("kill", ("kill", "--config", "live.toml", "--reason", "leak check"), {0}),
+         ("resume", ("resume", "--config", "live.toml", "--reason", "leak check"), {0})],
     ]  # fmt: skip
     missing = all_commands() - {label for phase in phases for label, _, _ in phase}
     assert not missing, f"commands not covered by the secrets test: {sorted(missing)}"

@@ -199,3 +199,15 @@ def test_reprs_hold_no_credentials() -> None:
                  json.dumps(redact(cfg))):  # fmt: skip
         for value in (*env.values(), token):
             assert value not in text, text
+
+
+def test_scrubbing_stream_masks_what_is_printed() -> None:
+    from arb.logs import ScrubbingStream
+
+    add_secrets("printed-secret-5e6f")
+    inner = io.StringIO()
+    out = ScrubbingStream(inner)
+    assert out.write("x printed-secret-5e6f y\n") == len("x printed-secret-5e6f y\n")
+    out.writelines(["apiKey=abc\n"])
+    assert inner.getvalue() == f"x {MASK} y\napiKey={MASK}\n"
+    assert out.getvalue() == inner.getvalue()  # everything else is the wrapped stream's
