@@ -157,3 +157,13 @@ def test_exit_code_and_one_line(tmp_path: Path, args: Args, code: int, needle: s
         assert needle in problem[-1], err
         if code == 2:
             assert len(lines) == 1, err
+
+
+def test_paths_under_the_working_directory_are_shown_not_redacted(tmp_path: Path) -> None:
+    """The shell's PWD is not a credential ("pwd" as a key name is): error lines keep the user's paths."""
+    missing = tmp_path / "nope.db"
+    done = subprocess.run([*ARB, "opportunities", "--db", str(missing)], cwd=tmp_path,
+                          env=ENV | {"PWD": str(tmp_path), "OLDPWD": str(tmp_path.parent)}, capture_output=True,
+                          text=True, timeout=60, check=False)
+    assert done.returncode == 2 and str(missing) in done.stderr, done.stderr
+    assert "REDACTED" not in done.stderr
