@@ -83,18 +83,18 @@ def _leg(o: dict[str, Any], fills: list[dict[str, Any]]) -> LegFill:
 
 
 def _main(orders: list[dict[str, Any]], ev: dict[str, Any], side: str, venue: str | None) -> dict[str, Any] | None:
-    """The opportunity's own ``side`` leg: named in the trade event, else by the order's leg, else the first
-    order of that side on the opportunity's venue for it."""
-    by_cid = {o["client_id"]: o for o in orders}
+    """The opportunity's own ``side`` leg among all its orders (filled or not): the one the trade event names,
+    else the order journaled with that ``leg``, else the first order of that side on its venue. Never a hedge
+    or retry leg on the same venue and side."""
     legs = ev.get("legs") or []
     idx = 0 if side == "buy" else 1
     if len(legs) > idx and isinstance(legs[idx], dict) and legs[idx].get("side") == side:
-        found = by_cid.get(str(legs[idx].get("client_id")))
+        cid = str(legs[idx].get("client_id"))
+        found = next((o for o in orders if o["client_id"] == cid), None)
         if found is not None:
             return found
-    named = [o for o in orders if o.get("leg") == side]
-    if named:
-        return named[0]
+    if any(o.get("leg") for o in orders):
+        return next((o for o in orders if o.get("leg") == side), None)
     same = [o for o in orders if o["side"] == side and (venue is None or o["venue"] == venue)]
     return min(same, key=lambda o: (o["created_ms"], o["client_id"])) if same else None
 
@@ -125,17 +125,19 @@ def trades(ld: Loaded, f: Filters) -> Trades:
     trade_ev = trade_events(ld.events)
     episodes = {e["id"]: e for e in ld.episodes}
     fills_by_client, fallback = _fill_rows(ld)
-    by_opp: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    by_opp: dict[str, list[dict[str, Any]]] = defaultdict(list)  # every order of an opportunity, filled or not
     for o in ld.orders:
-        if o.get("opportunity_id") and fills_by_client.get(o["client_id"]):
+        if o.get("opportunity_id"):
             by_opp[o["opportunity_id"]].append(o)
     out: list[dict[str, Any]] = []
     fill_rows: list[dict[str, Any]] = []
     for opp_id, orders in by_opp.items():
+        if not any(fills_by_client.get(o["client_id"]) for o in orders):
+            continue  # nothing filled: not a trade (the capture table says why)
         symbol = orders[0]["symbol"]
         base, quote = base_quote(symbol)
         ev = trade_ev.get(opp_id) or {}
-        legs = {o["client_id"]: _leg(o, fills_by_client[o["client_id"]]) for o in orders}
+        legs = {o["client_id"]: _leg(o, fills_by_client.get(o["client_id"], [])) for o in orders}
         pos = Position.of(symbol, legs.values())
         buy_venue, sell_venue = venues_of(opp_id, ev, episodes, orders)
         mb, ms = _main(orders, ev, "buy", buy_venue), _main(orders, ev, "sell", sell_venue)
@@ -143,7 +145,7 @@ def trades(ld: Loaded, f: Filters) -> Trades:
         ls = legs[ms["client_id"]] if ms else None
         rows = []
         for o in orders:
-            for fl in fills_by_client[o["client_id"]]:
+            for fl in fills_by_client.get(o["client_id"], []):
                 amount, price, fee = fl["amount"] or ZERO, fl["price"] or ZERO, fl["fee"] or ZERO
                 cur = fl.get("fee_currency") or quote
                 rows.append({"venue": fl["venue"], "symbol": symbol, "side": o["side"],

@@ -81,8 +81,9 @@ def build_journal(path: Path) -> Path:
         rows.append(_event(t + 70, "trade", {
             "opportunity_id": "H1.1", "symbol": SYM, "ok": False, "planned_net": "5", "pnl_quote": "-4",
             "exposure": "0", "notes": ["exposure -1 flattened by hedge"],
-            "legs": [_leg("a", "buy", "rejected", "0", reason="InsufficientFunds: USDT free 5 < 1000 needed"),
-                     _leg("b", "sell", "closed", "1"), _leg("b", "buy", "closed", "1") | {"client_id": "h1h"}]}))
+            "legs": [_leg("a", "buy", "rejected", "0", reason="InsufficientFunds: USDT free 5 < 1000 needed")
+                     | {"client_id": "h1b"}, _leg("b", "sell", "closed", "1") | {"client_id": "h1s"},
+                     _leg("b", "buy", "closed", "1") | {"client_id": "h1h"}]}))
         hx = j.record_exposure({"opportunity_id": "H1.1", "venue": "b", "symbol": SYM, "base_delta": D(-1),
                                 "state": "open", "created_ms": t + 15, "updated_ms": t + 15})
         j.update_exposure(hx, state="flattened", updated_ms=t + 60, detail="by hedge")
@@ -197,3 +198,30 @@ def test_sections_show_in_every_output(journal: Path, tmp_path: Path) -> None:
     render.export(r, tmp_path / "csv", "csv")
     assert (tmp_path / "csv" / "halts.csv").read_text().count("\n") == 5
     assert "X.1,ETH/USDT,a,b," in (tmp_path / "csv" / "failed_trades.csv").read_text()
+
+
+@pytest.mark.parametrize("named", [True, False], ids=["event-names-legs", "older-journal"])
+def test_a_hedge_on_the_buy_venue_is_not_taken_for_the_buy_leg(tmp_path: Path, named: bool) -> None:
+    """Buy on a refused, sell on b filled, hedged by buying on a: the buy leg is the refused order (nothing
+    bought at the planned price), not the hedge, whether or not the trade event names the legs."""
+    j = Journal.open(tmp_path / "h.db")
+    try:
+        j.start_run("paper", {}, now_ms=T0, run_id="r1")
+        t = T0 + H
+        _order(j, "mb", "Z.1", "a", "buy", t, "rejected")
+        _order(j, "ms", "Z.1", "b", "sell", t, "closed", "1", "1000")
+        _order(j, "hb", "Z.1", "a", "buy", t + 50, "closed", "1", "1001")
+        legs = [_leg("a", "buy", "rejected", "0") | {"client_id": "mb"}, _leg("b", "sell", "closed", "1") | {
+            "client_id": "ms"}, _leg("a", "buy", "closed", "1") | {"client_id": "hb"}]
+        j.write_batch([_fill("ms", "b", t + 10, "1000", "0"), _fill("hb", "a", t + 60, "1001", "0"),
+                       _event(t + 70, "trade", {"opportunity_id": "Z.1", "symbol": SYM, "ok": False,
+                                                "expected_buy_vwap": "999", "expected_sell_vwap": "1000",
+                                                **({"legs": legs, "buy_venue": "a", "sell_venue": "b"} if named
+                                                   else {})})])  # fmt: skip
+        j.end_run("r1", now_ms=T0 + 2 * H, status="ok")
+    finally:
+        j.close()
+    row = report(tmp_path / "h.db").tables["trades"].iloc[0]
+    assert (row["buy_venue"], row["sell_venue"]) == ("a", "b")
+    assert row["buy_amount"] == 0 and row["buy_vwap"] is None and row["buy_slippage_bps"] is None
+    assert row["sell_slippage_bps"] == 0 and row["extra_legs"] == 1 and row["pnl"] == D(-1)
