@@ -24,6 +24,7 @@ import random
 import signal
 import sys
 import time
+from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -70,6 +71,7 @@ class Chaos:
     starts: list[int] = field(default_factory=list)  # each process's start, wall ms (the venues' clock)
     kills_in_flight: int = 0
     decisions: int = 0
+    verdicts: Counter[str] = field(default_factory=Counter)
     log: list[str] = field(default_factory=list)
 
     async def spawn(self, n: int) -> asyncio.subprocess.Process:
@@ -94,6 +96,8 @@ class Chaos:
             async with asyncio.timeout(deadline):
                 async for raw in proc.stdout:
                     doc = _json(raw)
+                    if doc.get("type") == "decision":
+                        self.verdicts[str(doc.get("verdict"))] += 1
                     if doc.get("type") == "decision" and doc.get("verdict") == "accept":
                         self.decisions += 1
                         accepts_left -= 1
@@ -186,7 +190,10 @@ async def test_kills_faults_and_restarts_leave_venues_and_journal_in_agreement(s
     lines = audit(tmp_path / "arb.db", sim, policy=POLICY, process_starts=chaos.starts)
     attempts = sim.attempts()
     accepted = sum(a["order_id"] is not None for a in attempts)
-    summary = f"{len(attempts)} placements, {accepted} accepted; {chaos.decisions} accept decisions"
+    with Journal.open(tmp_path / "arb.db", readonly=True) as j:
+        halts = [f"{h['reason']} ({h.get('detail')})" for h in j.halts()]
+    summary = (f"{len(attempts)} placements, {accepted} accepted; decisions of killed runs {dict(chaos.verdicts)}; "
+               f"halts: {halts or 'none'}")  # fmt: skip
     story = "\n".join([*chaos.log, summary])
     print(story)
     assert rc == 0 and "Traceback" not in err, f"last run rc {rc}:\n{err[-3000:]}\n{story}"
