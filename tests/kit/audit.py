@@ -10,7 +10,7 @@
 - per venue and currency, the balance change since the start equals the journal's fill flows and fees;
 - no client id reached a venue twice;
 - per opportunity, the open exposures in the journal equal the real base imbalance computed from the
-  venue fills (dust: ``0 <= imbalance < lot``), and no imbalance is left without an exposure;
+  venue fills (dust: ``0 <= imbalance <`` the sell venue's lot), and no imbalance is left without an exposure;
 - under the ``hedge`` policy no opportunity is left unhedged beyond dust;
 - an opportunity's two legs (``leg`` buy/sell) reached the venues from one process, never one from a later
   one (given the processes' start times).
@@ -216,11 +216,16 @@ def exposure_checks(truth: VenueTruth, view: JournalView) -> list[str]:
     base_net: dict[str, Decimal] = defaultdict(Decimal)
     lot: dict[str, Decimal] = defaultdict(Decimal)
     symbol_of: dict[str, str] = {}
+    sell_lot: dict[str, Decimal] = {}
     for o in view.orders.values():
         opp = o.get("opportunity_id")
         if opp:
             symbol_of[opp] = o["symbol"]
-            lot[opp] = max(lot[opp], truth.lots.get((o["venue"], o["symbol"]), ZERO))
+            venue_lot = truth.lots.get((o["venue"], o["symbol"]), ZERO)
+            lot[opp] = max(lot[opp], venue_lot)
+            if (o.get("leg") or o["side"]) == "sell":
+                sell_lot[opp] = venue_lot
+    lot.update(sell_lot)  # dust is measured in the sell venue's lot, as arb does (fallback: the largest lot)
     for f in truth.fills:
         o = view.orders.get(f["client_id"])
         if o is None or not o.get("opportunity_id"):
