@@ -26,7 +26,9 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import itertools
 import json
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
@@ -193,18 +195,28 @@ def fees_by_venue(fills: pd.DataFrame) -> pd.DataFrame:
 INVENTORY_COLUMNS = ["ts_ms", "run_id", "venue", "asset", "total", "source"]
 
 
+def _run_of(runs: list[dict[str, Any]]) -> Any:
+    """ts → the run a balance row belongs to (rows carry no run id): the first run, by start, that had not
+    ended by then. A run journals its starting balances just before its run row, so a row between two runs
+    is the next run's; a run that never ended (a crash) ends where the next one starts."""
+    runs = sorted(runs, key=lambda r: (r["started_ms"], r["id"]))
+    ends = [r["ended_ms"] if r["ended_ms"] is not None else (runs[i + 1]["started_ms"] - 1 if i + 1 < len(runs)
+            else None) for i, r in enumerate(runs)]  # fmt: skip
+    bounds = list(itertools.accumulate((math.inf if e is None else e for e in ends), max))
+
+    def of(ts_ms: int) -> Any:
+        i = bisect.bisect_left(bounds, ts_ms)
+        return runs[min(i, len(runs) - 1)]["id"] if runs else None
+
+    return of
+
+
 def inventory(ld: Loaded) -> pd.DataFrame:
     """Every journaled balance row (start, after each settled opportunity, refreshes, stop), oldest first,
-    with the run it belongs to: the newest run started at or before it (balance rows carry no run id)."""
-    starts = sorted((r["started_ms"], r["id"]) for r in ld.runs)
-    keys = [t for t, _ in starts]
-    rows = []
-    for b in ld.balances:
-        if b["total"] is None:
-            continue
-        i = bisect.bisect_right(keys, b["ts_ms"]) - 1
-        rows.append({"ts_ms": b["ts_ms"], "run_id": starts[i][1] if i >= 0 else None, "venue": b["venue"],
-                     "asset": b["asset"], "total": b["total"], "source": b.get("source")})
+    with the run it belongs to (:func:`_run_of`)."""
+    run_of = _run_of(ld.runs)
+    rows = [{"ts_ms": b["ts_ms"], "run_id": run_of(b["ts_ms"]), "venue": b["venue"], "asset": b["asset"],
+             "total": b["total"], "source": b.get("source")} for b in ld.balances if b["total"] is not None]
     rows.sort(key=lambda r: r["ts_ms"])
     return _frame(rows, INVENTORY_COLUMNS)
 

@@ -1,6 +1,7 @@
 """`arb report` inventory from frequent balance rows (issue 13.3): two paper runs into one journal.
 
-Run p1 (from T0) journals a, b and c at start (USDT 5000, 5000, 1000) and after trades a 4000, b 6000.
+As a trader does, each run journals its starting balances just before its run row. Run p1 (from T0)
+journals a, b and c at start (USDT 5000, 5000, 1000) and after trades a 4000, b 6000.
 Run p2 (from T0 + 2 h) trades a and b only: start 5000/5000, then a 4500 / b 5500 after a trade, the same
 at stop. The current inventory is p2's last rows (not p1's c, a world that ended with p1); the
 rebalance restores p2's starting split (a 5000 / b 5000: 500 USDT from b to a); the plot draws each
@@ -28,11 +29,11 @@ def build_journal(path: Path) -> Path:
     j = Journal.open(path)
     try:
         j.start_run("paper", {}, now_ms=T0, run_id="p1")
-        j.write_batch(_rows(T0 + 1, "start", {"a": 5000, "b": 5000, "c": 1000})
+        j.write_batch(_rows(T0 - 2, "start", {"a": 5000, "b": 5000, "c": 1000})  # journaled just before the run row
                       + _rows(T0 + H, "trade", {"a": 4000, "b": 6000}))
         j.end_run("p1", now_ms=T0 + H + 10, status="ok")
         j.start_run("paper", {}, now_ms=T0 + 2 * H, run_id="p2")
-        j.write_batch(_rows(T0 + 2 * H + 1, "start", {"a": 5000, "b": 5000})
+        j.write_batch(_rows(T0 + 2 * H - 2, "start", {"a": 5000, "b": 5000})
                       + _rows(T0 + 3 * H, "trade", {"a": 4500, "b": 5500})
                       + _rows(T0 + 3 * H + 5, "stop", {"a": 4500, "b": 5500}))
         j.end_run("p2", now_ms=T0 + 3 * H + 10, status="ok")
