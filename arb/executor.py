@@ -41,7 +41,7 @@ import ccxt.pro as ccxtpro
 
 from arb.engine import wall_ms
 from arb.ledger import LegFill, MalformedOrder
-from arb.model import ZERO, Fee, MarketSpec, Opportunity
+from arb.model import Fee, MarketSpec, Opportunity
 from arb.orders import OrderRouter, brief, idempotent
 from arb.settle import HEDGE_BAND_BPS, RETRY_ATTEMPTS, Outcome, Settlement
 from arb.store import Journal
@@ -233,7 +233,7 @@ class Executor(Settlement):
                 with expiring(sent_ms, self.expiry_ms):
                     placed = await client.create_order(leg.symbol, "limit", leg.side, float(leg.amount),
                                                        float(leg.price), params)  # fmt: skip
-            leg = leg.with_order(placed)
+            leg = leg.with_update(placed)
         except REFUSED as e:  # the venue (or ccxt's checks) refused it: final, never retried
             if not isinstance(e, ccxtpro.DuplicateOrderId):
                 self.on_order_result(leg.venue, False)
@@ -310,7 +310,7 @@ class Executor(Settlement):
             update = await self.router.wait(leg.venue, leg.client_id, self.timeout_s)
             if update is not None:
                 try:
-                    leg = leg.with_order(update)
+                    leg = leg.with_update(update)
                 except MalformedOrder as e:
                     log.warning("order.malformed_update venue=%s client_id=%s error=%s", leg.venue, leg.client_id, e)
         client = self.venues[leg.venue]
@@ -330,7 +330,7 @@ class Executor(Settlement):
 
     async def _trades(self, client: Any, leg: LegFill) -> LegFill:
         """The order's trades until they add up to its filled amount (``FILL_FETCHES`` tries)."""
-        if not leg.filled or not leg.order_id or not client.has.get("fetchOrderTrades") or fills_complete(leg):
+        if not leg.filled or not leg.order_id or not client.has.get("fetchOrderTrades") or leg.fills_complete:
             return leg
         delay = 0.05
         fetch = partial(client.fetch_order_trades, leg.order_id, leg.symbol)
@@ -338,7 +338,7 @@ class Executor(Settlement):
             try:
                 trades = await idempotent(fetch, timeout_s=self.timeout_s, throttle=self.throttle)
                 leg = leg.with_trades(trades)
-                if fills_complete(leg):
+                if leg.fills_complete:
                     return leg
             except Exception as e:  # reconcile keeps recovering them
                 log.warning("order.trades_failed venue=%s client_id=%s error=%s", leg.venue, leg.client_id, brief(e))
@@ -358,7 +358,7 @@ class Executor(Settlement):
         now = self.clock()
         client = self.venues.get(leg.venue)
         has_trades = bool(client is not None and client.has.get("fetchOrderTrades"))
-        complete = not leg.filled or fills_complete(leg) or not has_trades
+        complete = not leg.filled or leg.fills_complete or not has_trades
         state, reason = leg.state, leg.reason
         if leg.terminal and not complete:
             state, reason = "sent", f"venue says {leg.state}; fills incomplete, recovered by reconcile"
@@ -385,11 +385,6 @@ class Executor(Settlement):
         elif out.exposure_id is None:  # failed without leaving exposure (e.g. both legs refused)
             reasons = "; ".join(f"{x.side} {x.venue}: {x.reason}" for x in out.legs if x.reason)
             self.alert(f"arb failed {pair}", f"opportunity {out.opportunity_id}: {fills}; {reasons}", "warning")
-
-
-def fills_complete(leg: LegFill) -> bool:
-    """The leg's venue trades add up to its filled amount."""
-    return bool(leg.trades) and sum((t.amount for t in leg.trades), ZERO) == leg.filled
 
 
 def plan_of(opp: Opportunity) -> dict[str, str]:

@@ -138,6 +138,19 @@ class LegFill:
             filled=filled, cost=cost or ZERO, fees=fees, reason=self.reason, trades=self.trades,
         )  # fmt: skip
 
+    def with_update(self, order: Mapping[str, Any]) -> LegFill:
+        """:meth:`with_order` for a venue's update; a final status without the filled amount is not final
+        yet (state ``sent``: the caller asks for the whole order)."""
+        leg = self.with_order(order)
+        if leg.terminal and order.get("filled") is None and leg.state != "rejected":
+            return leg.with_state("sent")
+        return leg
+
+    @property
+    def fills_complete(self) -> bool:
+        """The venue's trades of this leg are known and add up to its filled amount."""
+        return bool(self.trades) and sum((t.amount for t in self.trades), ZERO) == self.filled
+
     def with_trades(self, trades: Iterable[Mapping[str, Any]]) -> LegFill:
         """Exact amounts, prices and fees from the venue's trades of this order (when they add up)."""
         parsed = tuple(Trade.from_ccxt(t) for t in trades)
