@@ -211,3 +211,14 @@ def test_scrubbing_stream_masks_what_is_printed() -> None:
     out.writelines(["apiKey=abc\n"])
     assert inner.getvalue() == f"x {MASK} y\napiKey={MASK}\n"
     assert out.getvalue() == inner.getvalue()  # everything else is the wrapped stream's
+
+
+def test_credentials_from_a_secrets_file_are_masked_too(tmp_path: Any) -> None:
+    secrets = tmp_path / "outside" / "okx.toml"
+    secrets.parent.mkdir()
+    secrets.write_text('apiKey = "file-key-31ab"\nsecret = "file-secret-8c0d"\npassword = "file-pass-77e1"\n')
+    secrets.chmod(0o600)
+    cfg = Config.from_dict({"venues": {"okx": {"secrets_file": str(secrets)}}}, env={}, base_dir=tmp_path / "cfg")
+    assert cfg.venue("okx").credentials.source == "secrets_file"
+    line = "signed with file-key-31ab / file-secret-8c0d / file-pass-77e1"
+    assert scrub(line) == f"signed with {MASK} / {MASK} / {MASK}"
