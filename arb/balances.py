@@ -148,7 +148,8 @@ class BalanceBook:
         if h is None or not h.fresh:  # its fills may be in a snapshot already: wait for the next one
             if h is not None:
                 h.state, h.stale_gen = "stale", self._bump(h.venue)
-            self.pending.add(leg.venue)
+            if leg.venue in self.free:  # tracked: fetch it again
+                self.pending.add(leg.venue)
             return False
         self.holds.remove(h)
         base, quote = leg.symbol.split("/")[0], leg.symbol.split("/")[1].split(":")[0]

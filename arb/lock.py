@@ -14,7 +14,6 @@ import datetime as dt
 import fcntl
 import os
 import socket
-import sys
 from pathlib import Path
 from typing import IO
 
@@ -85,8 +84,3 @@ class JournalLock:
     def __exit__(self, *exc: object) -> None:
         self.release()
 
-
-def command_name() -> str:
-    """``arb <subcommand>`` of this process, for the lock file."""
-    args = [a for a in sys.argv[1:] if not a.startswith("-")]
-    return "arb " + (args[0] if args else "?")

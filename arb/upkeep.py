@@ -117,8 +117,9 @@ class Upkeep(_Base):
             if t >= next_bal:
                 next_bal = t + self.balance_refresh_s
                 await self.refresh_balances("refresh", check_drift=True)
-            elif self.risk.balances.pending:  # the last answer was ambiguous (orders in flight): ask again
-                await self.refresh_balances("refresh", check_drift=True, venues=set(self.risk.balances.pending))
+            elif retry := {v for v in self.risk.balances.pending if not self.risk.balances.fetch_started(v).busy}:
+                # the last answer was ambiguous (orders were in flight): ask again once the venue is quiet
+                await self.refresh_balances("refresh", check_drift=True, venues=retry)
             self._resolve_holds()
             if t >= next_sweep or self._sweep_now.is_set():
                 self._sweep_now.clear()
