@@ -121,6 +121,8 @@ CASES: list[tuple[str, Args, int, str]] = [
      2, "corrupt"),
     ("run-venues-unreachable", lambda t: ["run", "--config", str(dead_config(t, mode="paper")), "--no-ui",
                                           "--duration", "5"], 1, "okx"),
+    ("resume-no-journal", lambda t: ["resume", "--config", str(dead_config(t))], 2, "nothing to resume"),
+    ("resume-bad-config", lambda t: ["resume", "--config", str(bad_toml(t))], 2, "scanner.min_net_bps"),
     ("kill-bad-config", lambda t: ["kill", "--config", str(bad_toml(t))], 2, "scanner.min_net_bps"),
     ("doctor-check-fails", lambda t: ["doctor", "--config", str(dead_config(t))], 1, "stdout:FAIL okx"),
     ("report-corrupt-db", lambda t: ["report", "--db", str(corrupt_db(t))], 2, "corrupt"),
