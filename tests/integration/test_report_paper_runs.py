@@ -17,6 +17,8 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
+
 ARB = [sys.executable, "-m", "arb.cli"]
 ENV = {**os.environ, "PYTHONUNBUFFERED": "1"}
 OUTCOME = re.compile(r"run (\S+) \(paper\): trades ok (\d+), failed (\d+); PnL this run (\S+?);")
@@ -35,11 +37,12 @@ def outcome(stderr: str) -> tuple[int, int, Decimal, str]:
     return int(ok), int(failed), Decimal(pnl), run_id
 
 
+@pytest.mark.slow
 def test_two_paper_runs_into_one_journal_report_the_sum_of_both(tmp_path: Path) -> None:
     db = tmp_path / "paper.db"
     runs = []
     for seed in ("7", "11"):
-        p = run("demo", "--paper", "--no-ui", "--duration", "6", "--seed", seed, "--db", str(db))
+        p = run("demo", "--paper", "--no-ui", "--duration", "4", "--seed", seed, "--db", str(db))
         assert p.returncode == 0 and "Traceback" not in p.stderr, p.stderr[-2000:]
         runs.append(outcome(p.stderr))
     assert all(r[0] > 0 for r in runs), runs  # both runs traded
@@ -122,6 +125,7 @@ def test_report_paper_without_config_reviews_the_default_paper_journal(tmp_path:
     assert len(lines) == 1 and "--paper" in lines[0] and "--db" in lines[0], both.stderr
 
 
+@pytest.mark.slow
 async def test_two_arb_run_paper_runs_report_the_sum_of_both(tmp_path: Path) -> None:
     """The same with `arb run` in paper mode (config's store.paper_path, reviewed with --paper --config)."""
     import asyncio
