@@ -4,11 +4,15 @@
 turns outcomes into halts. A halt stops all new trading and says why (the trader journals an event
 of kind ``halt``, alerts and shows it in status):
 
-* ``kill`` — the kill file appeared (``arb kill``); sticky for the run.
+* ``kill`` — the kill file appeared (``arb kill``); sticky for the run (the file is its durable state).
 * ``daily_loss`` — today's (UTC) realised PnL plus open exposure marked to mid fell to
   ``-daily_loss_limit``; lifted at the next UTC midnight.
 * ``consecutive_failures`` — ``max_consecutive_failures`` arbitrages in a row failed; sticky.
 * ``balance_drift`` — venue balances differ from the journal beyond tolerance; sticky.
+
+Every halt but ``kill`` is journaled and survives restarts (:mod:`arb.halts`, :mod:`arb.riskstate`:
+:meth:`RiskGate.restore` on start); "sticky" means until an operator's :meth:`RiskGate.resume`
+(``arb resume``). Balances and the holds of orders in flight live in :mod:`arb.balances`.
 
 Per-opportunity refusals (not halts): ``in_flight`` (``max_in_flight`` reached), ``notional``
 (B·VWAP_buy above ``max_notional_per_trade``, the same notional the evaluator caps),
