@@ -68,9 +68,10 @@ FALLBACK_EXPIRY_MS = 60_000
 FILL_FETCHES = 4  # trade look-ups per order before its fills are left to reconcile
 # A refusal the venue gives before taking the order: final, never looked up. Everything else raised by
 # create_order (network errors, 5xx, "system busy", a duplicate id) may hide an accepted order.
-REFUSED = (ccxtpro.InsufficientFunds, ccxtpro.AuthenticationError, ccxtpro.BadRequest, ccxtpro.BadSymbol,
-           ccxtpro.AccountSuspended, ccxtpro.NotSupported, ccxtpro.ArgumentsRequired, ccxtpro.OrderImmediatelyFillable,
-           ccxtpro.InvalidOrder)  # fmt: skip
+# InvalidNonce (a NetworkError in ccxt) is each venue's expiry refusal (-1021, 50102, 10002): never executed.
+REFUSED = (ccxtpro.InvalidNonce, ccxtpro.InsufficientFunds, ccxtpro.AuthenticationError, ccxtpro.BadRequest,
+           ccxtpro.BadSymbol, ccxtpro.AccountSuspended, ccxtpro.NotSupported, ccxtpro.ArgumentsRequired,
+           ccxtpro.OrderImmediatelyFillable, ccxtpro.InvalidOrder)  # fmt: skip
 __all__ = ["HEDGE_BAND_BPS", "RETRY_ATTEMPTS", "SEND_CLIENT_OPTIONS", "Executor", "Outcome"]
 
 

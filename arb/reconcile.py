@@ -140,7 +140,7 @@ async def reconcile_orders(
                                         row.get("opportunity_id"), cid))  # fmt: skip
         else:
             try:
-                leg = await executor.finish(leg.with_order(found))
+                leg = await executor.finish(leg.with_update(found))
             except MalformedOrder as e:
                 findings.append(Finding("malformed", venue, symbol, f"{cid}: {e}", row.get("opportunity_id"), cid))
                 continue
