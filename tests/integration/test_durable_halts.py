@@ -68,7 +68,7 @@ async def test_a_halt_survives_restarts_until_arb_resume(sim: AliasedLoopback, t
     sim.venue("okx2").faults.reject_rate = 0.0  # the venue is fine again, the edge is still there
     sim.step()
     for _ in range(2):  # each restart: still halted, nothing sent, and the exit line says so
-        rc, _, err = await arb(*run, "3", env=env)
+        rc, _, err = await arb(*run, "2", env=env)
         assert rc == 0, err
         assert len(sim.order_log) == sent
         assert last_line(err).startswith("trading halted: consecutive_failures"), err
