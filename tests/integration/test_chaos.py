@@ -27,6 +27,7 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,7 @@ from arb.store import Journal
 from exchanges.sim.faults import FaultConfig
 from exchanges.sim.harness import LoopbackExchanges
 from tests.integration.test_execution_support import config_dict, key_env, toml_text
-from tests.kit.audit import audit
+from tests.kit.audit import audit, fill_flows
 
 pytestmark = pytest.mark.slow
 
@@ -48,6 +49,7 @@ SEED = int(os.environ.get("CHAOS_SEED", "12"))
 POLICY = os.environ.get("CHAOS_POLICY", "hedge")
 EXPIRY_MS = 4000  # execution.order_expiry_ms: the venue expiry arb sends with every order
 SETTLE_S = 40.0  # the last run's deadline to settle every order
+DAILY_LOSS_LIMIT = Decimal(100)  # risk.daily_loss_limit (arb's default)
 
 
 def faults() -> dict[str, FaultConfig]:
@@ -166,6 +168,26 @@ def _unsettled(db: Path) -> str | None:
     return "; ".join(f"{o['venue']} {o['client_id']} {o['state']} ({o.get('reason')})" for o in left) or None
 
 
+def unfounded_loss_halts(sim: LoopbackExchanges, halts: list[dict[str, Any]], limit: Decimal) -> list[str]:
+    """A daily-loss halt needs a real loss: the venues' PnL from the fills up to the halt (quote flows and fees,
+    base marked at the current mid, with 2% slack on the base) must have reached ``-limit``."""
+    out = []
+    for h in halts:
+        if h["reason"] != "daily_loss":
+            continue
+        flows: Counter[str] = Counter()
+        for v in VENUES:
+            for f in (f for f in sim.fills(v) if f["ts_ms"] <= h["ts_ms"]):
+                flows.update(fill_flows(f["side"], f["symbol"], f["amount"], f["price"], f["fee"], f["fee_currency"]))
+        mids = {s.split("/")[0]: Decimal(str(sim.market.mids[s])) for s in SYMBOLS}
+        pnl = flows["USDT"] + sum((flows[b] * m for b, m in mids.items()), Decimal(0))
+        slack = sum((abs(flows[b]) * m for b, m in mids.items()), Decimal(0)) * Decimal("0.02")
+        if pnl - slack > -limit:
+            out.append(f"halted for daily loss at {h['ts_ms']} ({h.get('detail')}) but the venues' PnL then was "
+                       f"{pnl:.4f} USDT (limit -{limit})")  # fmt: skip
+    return out
+
+
 @pytest.fixture
 async def sim() -> AsyncIterator[LoopbackExchanges]:
     s = LoopbackExchanges(venues=list(VENUES), symbols=SYMBOLS, seed=SEED, faults=faults(), update_interval_ms=50,
@@ -179,7 +201,8 @@ async def test_kills_faults_and_restarts_leave_venues_and_journal_in_agreement(s
                                                                                tmp_path: Path) -> None:  # fmt: skip
     doc = config_dict(sim, VENUES, tmp_path, execution={"on_partial": POLICY, "order_expiry_ms": EXPIRY_MS,
                                                         "order_timeout_ms": 2000},
-                      scanner={"max_notional": 200, "symbols": SYMBOLS})  # fmt: skip
+                      scanner={"max_notional": 200, "symbols": SYMBOLS},
+                      risk={"daily_loss_limit": int(DAILY_LOSS_LIMIT)})  # fmt: skip
     config = tmp_path / "arb.toml"
     config.write_text(toml_text(doc), encoding="utf-8")
     chaos = Chaos(sim, tmp_path, str(config), key_env(sim, VENUES), random.Random(SEED))
@@ -191,9 +214,15 @@ async def test_kills_faults_and_restarts_leave_venues_and_journal_in_agreement(s
     attempts = sim.attempts()
     accepted = sum(a["order_id"] is not None for a in attempts)
     with Journal.open(tmp_path / "arb.db", readonly=True) as j:
-        halts = [f"{h['reason']} ({h.get('detail')})" for h in j.halts()]
+        halt_rows = j.halts()
+    halts = [f"{h['reason']} ({h.get('detail')})" for h in halt_rows]
+    lines += unfounded_loss_halts(sim, halt_rows, DAILY_LOSS_LIMIT)
+    moved: Counter[str] = Counter()
+    for v in VENUES:
+        for ccy, amount in sim.account_balances(v).items():
+            moved[ccy] += amount - sim.initial_balances[v].get(ccy, 0)
     summary = (f"{len(attempts)} placements, {accepted} accepted; decisions of killed runs {dict(chaos.verdicts)}; "
-               f"halts: {halts or 'none'}")  # fmt: skip
+               f"halts: {halts or 'none'}; all venues moved {dict(moved)}")  # fmt: skip
     story = "\n".join([*chaos.log, summary])
     print(story)
     assert rc == 0 and "Traceback" not in err, f"last run rc {rc}:\n{err[-3000:]}\n{story}"
