@@ -29,6 +29,7 @@ from aiohttp import web
 
 from exchanges.sim.base import ApiKey, VenueServer
 from exchanges.sim.faults import FaultConfig, parse_fault_spec
+from exchanges.sim.instruments import venue_specs
 from exchanges.sim.market import DEFAULT_SYMBOLS, Dislocation, MarketParams, MarketProcess, VenueProfile
 from exchanges.sim.matching import MatchingEngine
 from exchanges.sim.registry import available_venues, get_dialect
@@ -136,8 +137,9 @@ class LoopbackExchanges:
         await self.stop()
 
     async def start(self) -> None:
+        specs = venue_specs({v: self.dialect_of(v) for v in self.venues}, self.symbols)  # each venue's real specs
         self.market = MarketProcess(
-            self.symbols, self.venues, self.seed, self.params, self.profiles, start_ms=int(time.time() * 1000)
+            self.symbols, self.venues, self.seed, self.params, self.profiles, specs, start_ms=int(time.time() * 1000)
         )
         for venue in self.venues:
             dialect = get_dialect(self.dialect_of(venue))

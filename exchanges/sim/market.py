@@ -42,6 +42,17 @@ class SymbolSpec:
     tick: Decimal
     lot: Decimal
     min_size: Decimal
+    # the venue's other order filters (None / 0: not checked); see exchanges/sim/filters.py
+    max_size: Decimal | None = None  # limit orders (and market orders without max_market_size)
+    max_market_size: Decimal | None = None
+    min_notional: Decimal = Decimal(0)  # price x amount, market orders valued at the best opposite price
+    max_notional: Decimal | None = None  # limit orders
+    max_market_notional: Decimal | None = None
+    min_price: Decimal | None = None
+    max_price: Decimal | None = None
+    # limit price band as multipliers of the venue's reference price (its mid):
+    # (buy above, buy below, sell above, sell below); None = that side is not checked
+    band: tuple[Decimal | None, Decimal | None, Decimal | None, Decimal | None] = (None, None, None, None)
 
     @property
     def base(self) -> str:

@@ -14,7 +14,7 @@ import itertools
 from decimal import Decimal
 from typing import Any
 
-from exchanges.sim import order_log
+from exchanges.sim import filters, order_log
 from exchanges.sim.book import Grid
 from exchanges.sim.market import MarketProcess
 from exchanges.sim.orders import ORDER_TYPES, TIFS, Account, Fill, Order, OrderListener, Reject
@@ -162,6 +162,9 @@ class MatchingEngine:
                 raise Reject("min_size", f"{o.amount} < {spec.min_size}")
             if grid.lots_of(o.amount) is None:
                 raise Reject("lot_size", f"{o.amount} is not a multiple of {spec.lot}")
+        opposite = self._levels(o)[:1]
+        best = grid.price(opposite[0][0]) if opposite else None
+        filters.check(spec, o, Decimal(str(self.market.venue_mid(self.venue, o.symbol))), best)
         if o.client_id:
             self._check_client_id(o.account, o.client_id)
         self._check_funds(o, spec.base, spec.quote, grid)

@@ -24,6 +24,11 @@ class Reject(Exception):
         "min_size",
         "lot_size",
         "tick_size",
+        "max_size",
+        "min_notional",
+        "max_notional",
+        "price_range",
+        "price_limit",
         "insufficient_balance",
         "duplicate_client_id",
         "bad_client_id",
@@ -33,9 +38,10 @@ class Reject(Exception):
         "fault_reject",
     )
 
-    def __init__(self, reason: str, detail: str = "") -> None:
+    def __init__(self, reason: str, detail: str = "", *, bound: Decimal | None = None, side: str = "") -> None:
         assert reason in self.REASONS, reason
         self.reason, self.detail = reason, detail
+        self.bound, self.side = bound, side  # price_limit: the limit price the order broke, and the order's side
         super().__init__(f"{reason}: {detail}" if detail else reason)
 
 

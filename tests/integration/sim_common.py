@@ -200,7 +200,8 @@ async def buy_half_the_best_ask(ex: Any, sim: LoopbackExchanges, venue: str) -> 
     Returns (create_order result, fetch_order result, fee)."""
     await ex.load_markets()
     best_px, best_sz = sim.book(venue, SYM).asks[0]
-    amount = (best_sz / 2).quantize(Decimal("0.00000001"))
+    lot = sim.market.spec(venue, SYM).lot
+    amount = (best_sz / 2) // lot * lot  # on the venue's own lot grid
     before = sim.venue(venue).engine.account("main").balances["BTC"]
     order = await ex.create_order(
         SYM, "limit", "buy", float(amount), float(best_px), {"timeInForce": "IOC", "clientOrderId": "arbLeg1"}

@@ -35,7 +35,7 @@ async def test_load_markets_uses_exchange_info_only(sim: LoopbackExchanges, clie
     assert set(markets) == {SYM, "ETH/USDT"}
     m = markets[SYM]
     assert m["id"] == "BTCUSDT" and m["spot"] and m["active"] and m["info"]["status"] == "TRADING"
-    assert m["precision"]["amount"] == 1e-8 and m["precision"]["price"] == 0.1
+    assert m["precision"]["amount"] == 1e-5 and m["precision"]["price"] == 0.01  # Binance's real BTCUSDT
     assert m["limits"]["amount"]["min"] == 0.00001 and m["limits"]["cost"]["min"] == 5.0
     assert [r["path"] for r in sim.venue(V).request_log] == ["/api/v3/exchangeInfo"]
 

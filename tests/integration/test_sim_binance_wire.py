@@ -56,7 +56,7 @@ async def test_rest_key_sets_match_recorded_binance_responses(sim: LoopbackExcha
     _, acct = await call(http, sim, "GET", "/api/v3/account")
     assert set(acct) == set(recorded(V, "account.json"))
     assert set(acct["balances"][0]) == set(recorded(V, "account.json")["balances"][0])
-    wire1 = {**GTC, "quantity": "0.001", "price": "10000", "newClientOrderId": "wire1", "newOrderRespType": "FULL"}
+    wire1 = {**GTC, "quantity": "0.001", "price": "20000", "newClientOrderId": "wire1", "newOrderRespType": "FULL"}
     status, placed = await call(http, sim, "POST", "/api/v3/order", wire1)
     assert status == 200 and set(placed) == set(recorded(V, "create_order.json")) - {"icebergQty"}
     assert (placed["status"], placed["clientOrderId"], placed["fills"]) == ("NEW", "wire1", [])
@@ -159,12 +159,12 @@ BAD_ORDERS: list[tuple[Any, ...]] = [
     ({"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": "abc"}, 400, -1100),
     ({"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET"}, 400, -1102),
     ({"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": "1", "price": "1"}, 400, -1106),
-    ({**GTC, "quantity": "0.01", "price": "1000.05"}, 400, -1013, "PRICE_FILTER"),
+    ({**GTC, "quantity": "0.01", "price": "20000.005"}, 400, -1013, "PRICE_FILTER"),
     ({**GTC, "side": "SELL", "quantity": "0.000009", "price": "600000"}, 400, -1013, "LOT_SIZE"),  # below minQty
     ({**GTC, "quantity": "0.00002", "price": "60000"}, 400, -1013, "NOTIONAL"),
     ({**GTC, "quantity": "100", "price": "60000"}, 400, -2010, "insufficient balance"),
-    ({**GTC, "quantity": "0.001", "price": "10000", "newClientOrderId": "bad id!"}, 400, -1100),
-    ({**GTC, "quantity": "0.001", "price": "10000", "recvWindow": "70000"}, 400, -1131),
+    ({**GTC, "quantity": "0.001", "price": "20000", "newClientOrderId": "bad id!"}, 400, -1100),
+    ({**GTC, "quantity": "0.001", "price": "20000", "recvWindow": "70000"}, 400, -1131),
 ]
 
 

@@ -33,8 +33,8 @@ async def test_load_markets_uses_instruments_info_only(sim: LoopbackExchanges, c
     assert set(markets) == {SYM, "ETH/USDT"}
     m = markets[SYM]
     assert m["id"] == "BTCUSDT" and m["spot"] and m["active"]
-    assert m["precision"] == {"amount": 1e-8, "price": 0.1}
-    assert m["limits"]["amount"]["min"] == 0.00001 and m["limits"]["cost"]["min"] == 5.0
+    assert m["precision"] == {"amount": 1e-6, "price": 0.1}  # Bybit's real BTCUSDT
+    assert m["limits"]["amount"]["min"] == 0.000011 and m["limits"]["cost"]["min"] == 5.0
     assert [r["path"] for r in sim.venue(V).request_log] == ["/v5/market/instruments-info?category=spot"]
 
 

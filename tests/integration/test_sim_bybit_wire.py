@@ -195,7 +195,7 @@ BAD_ORDERS: list[tuple[dict[str, Any], int]] = [
     ({**ORDER, "qty": "0.0010000001"}, 170137),  # finer than basePrecision
     ({**ORDER, "price": "10000.05"}, 170134),  # finer than tickSize
     ({**ORDER, "qty": "0.0001"}, 170140),  # 1 USDT < minOrderAmt
-    ({**ORDER, "qty": "100", "price": "60000"}, 170131),  # insufficient balance
+    ({**ORDER, "qty": "50", "price": "60000"}, 170131),  # insufficient balance
     ({**ORDER, "orderLinkId": "bad id!"}, 10001),
     ({**ORDER, "triggerPrice": "9000"}, 170130),
     ({k: v for k, v in ORDER.items() if k != "qty"}, 10001),

@@ -50,10 +50,11 @@ async def find_by_client_id(ex: Any, venue: str, symbol: str, client_id: str, di
 
 
 async def marketable_buy(ex: Any, sim: LoopbackExchanges, venue: str, symbol: str, client_id: str) -> Any:
-    """An IOC buy of one minimum lot-multiple well above the best ask (fills at once when it lands)."""
+    """An IOC buy of one minimum lot-multiple 0.5% above the best ask (fills at once when it lands; inside
+    every venue's price limit, e.g. Bybit BTC/USDT's 1%)."""
     await ex.load_markets()
     ask = sim.book(venue, symbol).asks[0][0]
-    price = float(ex.price_to_precision(symbol, float(ask * Decimal("1.01"))))
+    price = float(ex.price_to_precision(symbol, float(ask * Decimal("1.005"))))
     amount = float(ex.amount_to_precision(symbol, 0.001))
     expiring(ex, sim, venue)
     params = {"timeInForce": "IOC", "clientOrderId": client_id}

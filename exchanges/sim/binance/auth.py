@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from exchanges.sim.base import ApiKey
+from exchanges.sim.orders import Reject
 
 MAX_RECV_WINDOW = 60_000
 DEFAULT_RECV_WINDOW = 5_000
@@ -100,7 +101,20 @@ REJECT_CODES: dict[str, BinanceError] = {
     "already_canceled": UNKNOWN_ORDER,
     "already_filled": UNKNOWN_ORDER,
     "fault_reject": BinanceError(400, -2010, "New order rejected."),
+    "max_size": BinanceError(400, -1013, "Filter failure: LOT_SIZE"),
+    "min_notional": NOTIONAL,
+    "max_notional": NOTIONAL,
+    "price_range": BinanceError(400, -1013, "Filter failure: PRICE_FILTER"),
+    "price_limit": BinanceError(400, -1013, "Filter failure: PERCENT_PRICE_BY_SIDE"),
 }
+MARKET_LOT_SIZE = BinanceError(400, -1013, "Filter failure: MARKET_LOT_SIZE")
+
+
+def reject_error(e: Reject) -> BinanceError:
+    """The Binance error for an engine reject (a market order over MARKET_LOT_SIZE's maxQty names that filter)."""
+    if e.reason == "max_size" and e.detail.startswith("market"):
+        return MARKET_LOT_SIZE
+    return REJECT_CODES[e.reason]
 
 
 def sign(secret: str, payload: str) -> str:

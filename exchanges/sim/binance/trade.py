@@ -21,7 +21,6 @@ from exchanges.sim.binance.auth import (
     INVALID_TIF,
     INVALID_TYPE,
     NO_SUCH_ORDER,
-    NOTIONAL,
     REJECT_CODES,
     STATUS_UNKNOWN,
     TOO_MANY_ORDERS,
@@ -32,6 +31,7 @@ from exchanges.sim.binance.auth import (
     illegal,
     mandatory,
     not_required,
+    reject_error,
 )
 from exchanges.sim.binance.rest import (
     API,
@@ -145,18 +145,10 @@ def check_filters(
     price: Decimal | None,
     quote_amount: bool,
 ) -> None:
-    """NOTIONAL (applies to market orders too) and LIMIT_MAKER's no-take rule; LOT/PRICE filters are the engine's."""
-    spec = server.market.spec(server.venue, symbol)
+    """LIMIT_MAKER's no-take rule; PRICE/LOT/NOTIONAL/PERCENT_PRICE_BY_SIDE filters are the engine's."""
     book = server.market.book(server.venue, symbol)
     opposite = book.sorted_levels("ask" if side == "buy" else "bid", published=False)[:1]
     best = book.grid.price(opposite[0][0]) if opposite else None
-    if quote_amount:
-        notional = amount
-    else:
-        ref = price if price is not None else best
-        notional = amount * ref if ref is not None else Decimal(0)
-    if notional < fmt.min_notional(spec):
-        raise NOTIONAL
     if tif == "PO" and best is not None and price is not None and (price >= best if side == "buy" else price <= best):
         raise WOULD_TAKE
 
@@ -175,7 +167,7 @@ def place(server: BinanceServer, key: ApiKey, kw: dict[str, Any], now: int, arri
             **engine_kw,
         )
     except Reject as e:
-        raise REJECT_CODES[e.reason] from None
+        raise reject_error(e) from None
 
 
 def expired(params: dict[str, str], now: int) -> BinanceError | None:

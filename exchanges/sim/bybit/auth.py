@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from exchanges.sim.base import ApiKey
+from exchanges.sim.orders import Reject
 
 DEFAULT_RECV_WINDOW = 5_000
 AHEAD_TOLERANCE_MS = 1_000
@@ -68,7 +69,22 @@ REJECT_CODES: dict[str, BybitError] = {
     "already_canceled": ORDER_NOT_EXISTS,
     "already_filled": ORDER_NOT_EXISTS,
     "fault_reject": BybitError(170210, "New order rejected."),
+    "max_size": BybitError(170135, "Order quantity exceeded upper limit."),
+    "min_notional": MIN_VALUE,
+    "max_notional": BybitError(170124, "Order amount exceeded upper limit."),
+    "price_range": BybitError(170133, "Order price lower than the minimum."),
+    "price_limit": BybitError(170193, "Buy order price cannot be higher than 0."),
 }
+
+
+def reject_error(e: Reject) -> BybitError:
+    """The Bybit error for an engine reject; a price-limit breach names the limit as Bybit does."""
+    if e.reason == "price_limit" and e.bound is not None:
+        bound = f"{e.bound:.4f}"
+        if e.side == "buy":
+            return BybitError(170193, f"Buy order price cannot be higher than {bound}.")
+        return BybitError(170194, f"Sell order price cannot be lower than {bound}.")
+    return REJECT_CODES[e.reason]
 
 
 def sign(secret: str, payload: str) -> str:

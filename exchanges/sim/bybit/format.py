@@ -12,6 +12,7 @@ from typing import Any
 from exchanges.sim.base import ApiKey
 from exchanges.sim.book import VenueBook
 from exchanges.sim.dialect_util import dec
+from exchanges.sim.instruments import recorded
 from exchanges.sim.market import SymbolSpec
 from exchanges.sim.orders import Account, Fill, Order
 
@@ -39,6 +40,11 @@ def min_order_amt(spec: SymbolSpec) -> Decimal:
 
 # ---------------------------------------------------------------------- market data
 def instrument(spec: SymbolSpec, status: str = "Trading") -> dict[str, Any]:
+    """An instruments-info entry rendered from the venue's spec (recorded quotePrecision/ratio Y when known)."""
+    rec = recorded("bybit", spec.symbol)
+    quote_precision = rec["lotSizeFilter"]["quotePrecision"] if rec else dec(QUOTE_PRECISION)
+    ratio_x = (spec.band[0] - 1) if spec.band[0] is not None else Decimal("0.05")
+    ratio_y = rec["riskParameters"]["priceLimitRatioY"] if rec else dec(ratio_x * 2)
     return {
         "symbol": symbol_id(spec.symbol),
         "baseCoin": spec.base,
@@ -49,14 +55,14 @@ def instrument(spec: SymbolSpec, status: str = "Trading") -> dict[str, Any]:
         "stTag": "0",
         "lotSizeFilter": {
             "basePrecision": dec(spec.lot),
-            "quotePrecision": dec(QUOTE_PRECISION),
+            "quotePrecision": quote_precision,
             "minOrderQty": dec(spec.min_size),
-            "maxOrderQty": "9000000",
-            "minOrderAmt": dec(min_order_amt(spec)),
-            "maxOrderAmt": "8000000",
+            "maxOrderQty": dec(spec.max_size) or "9000000",
+            "minOrderAmt": dec(spec.min_notional),
+            "maxOrderAmt": dec(spec.max_notional) or "8000000",
         },
         "priceFilter": {"tickSize": dec(spec.tick)},
-        "riskParameters": {"priceLimitRatioX": "0.05", "priceLimitRatioY": "0.1"},
+        "riskParameters": {"priceLimitRatioX": dec(ratio_x), "priceLimitRatioY": ratio_y},
     }
 
 

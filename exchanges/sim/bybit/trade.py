@@ -17,13 +17,12 @@ from exchanges.sim.bybit import format as fmt
 from exchanges.sim.bybit.auth import (
     DEFAULT_RECV_WINDOW,
     INVALID_SYMBOL,
-    MIN_VALUE,
     ORDER_NOT_EXISTS,
-    REJECT_CODES,
     SYSTEM_ERROR,
     BybitError,
     invalid_value,
     param_error,
+    reject_error,
 )
 from exchanges.sim.bybit.rest import KEY, P, category_of, int_of, json_body, private, reply, server_of, symbol_of
 from exchanges.sim.orders import Order, Reject
@@ -97,7 +96,6 @@ def parse_create(server: BybitServer, p: dict[str, Any]) -> dict[str, Any]:
         quote_amount, tif = unit == "quoteCoin", "IOC"
         if quote_amount and s == "sell":
             amount, quote_amount = server.base_for_quote(symbol, amount), False
-    check_min_value(server, symbol, s, amount, price, quote_amount)
     return {
         "symbol": symbol,
         "side": s,
@@ -108,21 +106,6 @@ def parse_create(server: BybitServer, p: dict[str, Any]) -> dict[str, Any]:
         "client_id": link_id,
         "quote_amount": quote_amount,
     }
-
-
-def check_min_value(
-    server: BybitServer, symbol: str, side: str, amount: Decimal, price: Decimal | None, quote_amount: bool
-) -> None:
-    spec = server.market.spec(server.venue, symbol)
-    if quote_amount:
-        value = amount
-    else:
-        book = server.market.book(server.venue, symbol)
-        best = book.sorted_levels("ask" if side == "buy" else "bid", published=False)[:1]
-        ref = price if price is not None else (book.grid.price(best[0][0]) if best else Decimal(0))
-        value = amount * ref
-    if value < fmt.min_order_amt(spec):
-        raise MIN_VALUE
 
 
 @routes.post(P + "/order/create")
@@ -147,7 +130,7 @@ async def order_create(request: web.Request) -> web.Response:
                 **kw,
             )
         except Reject as e:
-            raise REJECT_CODES[e.reason] from None
+            raise reject_error(e) from None
 
     order = await submit(
         server,

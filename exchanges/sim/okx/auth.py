@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from exchanges.sim.base import ApiKey
+from exchanges.sim.orders import Reject
 
 TIMESTAMP_WINDOW_MS = 30_000
 
@@ -62,7 +63,21 @@ REJECT_CODES: dict[str, tuple[str, str]] = {
     "already_canceled": ("51401", "Order cancellation failed as the order has been canceled."),
     "already_filled": ("51402", "Order cancellation failed as the order has been completed."),
     "fault_reject": ("51006", "Order price is not within the price limit (max buy price: 0 min sell price: 0)"),
+    "max_size": ("51203", "Order amount exceeds the limit."),
+    "min_notional": ("51020", "Your order should meet or exceed the minimum order amount."),
+    "max_notional": ("51203", "Order amount exceeds the limit."),
+    "price_range": ("51000", "Parameter px error"),
+    "price_limit": ("51006", "Order price is not within the price limit"),
 }
+
+
+def reject_code(e: Reject) -> tuple[str, str]:
+    """(sCode, sMsg) for an engine reject; market orders over maxMktSz / maxMktAmt get OKX's market codes."""
+    if e.detail.startswith("market") and e.reason == "max_size":
+        return "51202", "Market order amount exceeds the maximum amount."
+    if e.detail.startswith("market") and e.reason == "max_notional":
+        return "51201", "Value of per market order cannot exceed 1,000,000 USDT."
+    return REJECT_CODES[e.reason]
 
 
 def sign(secret: str, prehash: str) -> str:

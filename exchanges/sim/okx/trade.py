@@ -12,7 +12,7 @@ from aiohttp import web
 from exchanges.sim.base import ApiKey
 from exchanges.sim.matching import Order, Reject
 from exchanges.sim.okx import format as fmt
-from exchanges.sim.okx.auth import BUSY, EXPIRED, REJECT_CODES, OkxError, bad_param, missing_param
+from exchanges.sim.okx.auth import BUSY, EXPIRED, OkxError, bad_param, missing_param, reject_code
 from exchanges.sim.okx.rest import KEY, P, json_body, private, query_symbol, reply, server_of, symbol_of
 from exchanges.sim.placement import submit
 
@@ -107,7 +107,7 @@ def place_one(server: OkxServer, key: ApiKey, p: Any, now: int, arrival: int) ->
             **kw,
         )
     except Reject as e:
-        code, msg = REJECT_CODES[e.reason]
+        code, msg = reject_code(e)
         return {"clOrdId": cl, "ordId": "", "sCode": code, "sMsg": msg, "tag": tag, "ts": str(now)}
     return {
         "clOrdId": order.client_id,
@@ -212,7 +212,7 @@ def cancel_one(server: OkxServer, key: ApiKey, p: Any) -> dict[str, Any]:
             raise Reject("not_found", ord_id or cl)
         server.engine.cancel(key.account, order_id=order.order_id, client_id=None, now_ms=now)
     except Reject as e:
-        code, msg = REJECT_CODES[e.reason]
+        code, msg = reject_code(e)
         return {"clOrdId": cl, "ordId": ord_id, "sCode": code, "sMsg": msg, "ts": str(now)}
     return {"clOrdId": order.client_id, "ordId": order.order_id, "sCode": "0", "sMsg": "", "ts": str(now)}
 
