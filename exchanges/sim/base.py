@@ -22,6 +22,8 @@ from aiohttp import WSMsgType, web
 from exchanges.sim.faults import FaultConfig
 from exchanges.sim.market import BookUpdate, MarketProcess
 from exchanges.sim.matching import Fill, MatchingEngine, Order
+from exchanges.sim.tape import PublicTrade, Stats
+from exchanges.sim.wallets import Wallets
 
 log = logging.getLogger(__name__)
 
@@ -174,6 +176,8 @@ class VenueServer:
         self._fill_ratio_seen = 0.0
         self.placements_in_flight = 0  # placements received but not yet at the matching engine (delayed)
         engine.listeners.append(self._on_order)
+        engine.tape.listeners.append(self._on_trade)
+        self.wallets = Wallets([c for s in market.symbols for c in s.split("/")])  # currencies and networks
 
     # ------------------------------------------------------------------ dialect hooks
     def make_app(self) -> web.Application:
@@ -193,6 +197,9 @@ class VenueServer:
 
     def on_session_closed(self, session: WsSession) -> None:
         """Drop the session from any dialect-side subscription index."""
+
+    def publish_trade(self, trade: PublicTrade) -> None:
+        """Push one public trade to the dialect's trade channel subscribers."""
 
     # ------------------------------------------------------------------ clock & keys
     def now_ms(self) -> int:
@@ -263,6 +270,10 @@ class VenueServer:
                 stamps.append((upd.symbol, upd.seq, time.time_ns()))
         for symbol in {o.symbol for o in self.engine.resting.values()}:
             self.engine.match_resting(symbol, self.market.now_ms)
+        tape, now = self.engine.tape, self.market.now_ms
+        for upd in updates:
+            if tape.mid_due(upd.symbol, now):  # once a second per symbol: the 24 h open/high/low
+                tape.note_mid(upd.symbol, now, self.mid(upd.symbol))
         if self._seq_waiters:
             self._wake_seq_waiters()
 
@@ -300,6 +311,25 @@ class VenueServer:
 
     def subscriptions_changed(self) -> None:
         self._sub_changed.set()
+
+    def _on_trade(self, trade: PublicTrade) -> None:
+        try:
+            self.publish_trade(trade)
+        except Exception:  # a push failure must never break matching
+            log.exception("sim.trade_push_failed venue=%s", self.venue)
+
+    def mid(self, symbol: str) -> Decimal:
+        """The published book's mid on the tick grid (rounded down), or the latent mid when a side is empty."""
+        book = self.market.book(self.venue, symbol)
+        bids, asks = book.sorted_levels("bid")[:1], book.sorted_levels("ask")[:1]
+        if bids and asks:
+            return book.grid.price((bids[0][0] + asks[0][0]) // 2)
+        tick = book.grid.tick
+        return Decimal(str(self.market.venue_mid(self.venue, symbol))) // tick * tick
+
+    def ticker_stats(self, symbol: str) -> Stats:
+        """24 h ticker values from the trade tape and the mid history (last = last trade, else the mid)."""
+        return self.engine.tape.stats(symbol, self.now_ms(), self.mid(symbol))
 
     def _on_order(self, order: Order, fill: Fill | None) -> None:
         try:

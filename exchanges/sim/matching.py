@@ -18,6 +18,7 @@ from exchanges.sim import filters, order_log
 from exchanges.sim.book import Grid
 from exchanges.sim.market import MarketProcess
 from exchanges.sim.orders import ORDER_TYPES, TIFS, Account, Fill, Order, OrderListener, Reject
+from exchanges.sim.tape import PublicTrade, TradeTape
 
 MAX_QUANTITY = Decimal("1e15")  # larger amounts/prices are rejected as bad parameters
 
@@ -52,6 +53,7 @@ class MatchingEngine:
         self._trade_ids = itertools.count(100_000_001)
         self.listeners: list[OrderListener] = []
         self.forced_fill_ratio: Decimal | None = None  # fault: fill at most this share of an order
+        self.tape = TradeTape()  # every fill of every account: the venue's public trades
 
     # ------------------------------------------------------------------ accounts
     def account(self, name: str) -> Account:
@@ -298,6 +300,8 @@ class MatchingEngine:
             order.updated_ms = now_ms
             fill = Fill(str(next(self._trade_ids)), order.order_id, px, qty, fee, order.fee_currency, now_ms, maker)
             order.fills.append(fill)
+            taker_side = order.side if not maker else ("sell" if order.side == "buy" else "buy")
+            self.tape.record(PublicTrade(fill.trade_id, order.symbol, now_ms, px, qty, taker_side))
             done = order.cost >= order.amount if order.quote_amount else order.filled >= order.amount
             order.status = "filled" if done else "partially_filled"
             self._emit(order, fill)

@@ -12,7 +12,7 @@ from aiohttp import web
 
 from exchanges.sim.base import ApiKey, DialectSpec
 from exchanges.sim.binance import format as fmt
-from exchanges.sim.binance import rest, trade
+from exchanges.sim.binance import market_data, rest, trade, wallet
 from exchanges.sim.binance.ws import WS_API_PATH, BinanceWs
 from exchanges.sim.dialect_util import ccxt_config, loopback_urls, ws_base
 from exchanges.sim.matching import MatchingEngine
@@ -55,6 +55,8 @@ class BinanceServer(BinanceWs):
         app[rest.SERVER_KEY] = self
         app.add_routes(rest.routes)
         app.add_routes(trade.routes)
+        app.add_routes(market_data.routes)
+        app.add_routes(wallet.routes)
         self.add_ws_routes(app)
         return app
 
@@ -66,7 +68,7 @@ class BinanceServer(BinanceWs):
             "fetchMarkets": {"types": ["spot"]},  # else also /fapi and /dapi exchangeInfo
             "fetchMargins": False,  # else, with keys, /sapi/v1/margin/allPairs and isolated pairs
             "defaultType": "spot",
-            "fetchCurrencies": False,
+            "fetchCurrencies": True,  # fetch_currencies works (load_markets skips it: has.fetchCurrencies is off)
         }
         return ccxt_config(urls, options, key)
 

@@ -132,34 +132,6 @@ def top(book: VenueBook, fmt: LevelFormatter) -> tuple[list[str], list[str]]:
     return bid, ask
 
 
-def ticker_24hr(book: VenueBook, fmt: LevelFormatter, now_ms: int) -> dict[str, Any]:
-    bid, ask = top(book, fmt)
-    last = bid[0]
-    return {
-        "symbol": symbol_id(book.symbol),
-        "priceChange": ZERO8,
-        "priceChangePercent": "0.000",
-        "weightedAvgPrice": last,
-        "prevClosePrice": last,
-        "lastPrice": last,
-        "lastQty": ZERO8,
-        "bidPrice": bid[0],
-        "bidQty": bid[1],
-        "askPrice": ask[0],
-        "askQty": ask[1],
-        "openPrice": last,
-        "highPrice": last,
-        "lowPrice": last,
-        "volume": ZERO8,
-        "quoteVolume": ZERO8,
-        "openTime": now_ms - 86_400_000,
-        "closeTime": now_ms,
-        "firstId": -1,
-        "lastId": -1,
-        "count": 0,
-    }
-
-
 def book_ticker(book: VenueBook, fmt: LevelFormatter) -> dict[str, Any]:
     bid, ask = top(book, fmt)
     return {

@@ -244,15 +244,6 @@ def per_symbol_reply(request: web.Request, item: Callable[[BinanceServer, str], 
     return reply(out[0] if params.get("symbol") else out)
 
 
-@routes.get(API + "/ticker/24hr")
-@endpoint(per_symbol(2, 80))
-async def ticker_24hr(request: web.Request) -> web.Response:
-    now = server_of(request).now_ms()
-    return per_symbol_reply(
-        request, lambda server, s: fmt.ticker_24hr(server.market.book(server.venue, s), server.level_fmt(s), now)
-    )
-
-
 def _book_ticker(server: BinanceServer, symbol: str) -> dict[str, Any]:
     return fmt.book_ticker(server.market.book(server.venue, symbol), server.level_fmt(symbol))
 
@@ -261,14 +252,6 @@ def _book_ticker(server: BinanceServer, symbol: str) -> dict[str, Any]:
 @endpoint(per_symbol(2, 4))
 async def book_ticker(request: web.Request) -> web.Response:
     return per_symbol_reply(request, _book_ticker)
-
-
-@routes.get(API + "/ticker/price")
-@endpoint(per_symbol(2, 4))
-async def ticker_price(request: web.Request) -> web.Response:
-    return per_symbol_reply(
-        request, lambda server, s: {"symbol": fmt.symbol_id(s), "price": _book_ticker(server, s)["bidPrice"]}
-    )
 
 
 @routes.get(SAPI + "/system/status")

@@ -26,13 +26,15 @@ from aiohttp import web
 
 from exchanges.sim.base import VenueServer, WsSession
 from exchanges.sim.binance import format as fmt
+from exchanges.sim.binance import market_data
 from exchanges.sim.binance import order_format as ofmt
 from exchanges.sim.binance.auth import BinanceError, authenticate_ws
 from exchanges.sim.book import BookUpdate
 from exchanges.sim.dialect_util import dumps
 from exchanges.sim.orders import Fill, Order
+from exchanges.sim.tape import PublicTrade
 
-STREAM_RE = re.compile(r"^([a-z0-9]+)@(depth(?:5|10|20)?)(?:@(100|1000)ms)?$")
+STREAM_RE = re.compile(r"^([a-z0-9]+)@(depth(?:5|10|20)?|trade)(?:@(100|1000)ms)?$")
 WS_API_PATH = "/ws-api/v3"
 
 
@@ -81,6 +83,15 @@ class BinanceWs(VenueServer):
         text = dumps(event)
         for s in list(subs):
             s.send(text, book_update=True)
+
+    def publish_trade(self, trade: PublicTrade) -> None:
+        if len(self._opened) != len(self.sessions):
+            self._open_new_sessions()
+        subs = self.sub_index.get(("trade", fmt.symbol_id(trade.symbol)))
+        if subs:
+            text = dumps(market_data.trade_event(trade, self.now_ms()))
+            for s in list(subs):
+                s.send(text)
 
     def on_order_event(self, order: Order, fill: Fill | None) -> None:
         targets = [
@@ -171,7 +182,7 @@ class BinanceWs(VenueServer):
             self.subscriptions_changed()
             session.send(dumps({"result": None, "id": req_id}))
         elif method == "LIST_SUBSCRIPTIONS":
-            names = sorted(f"{sid.lower()}@depth" for kind, sid in session.subscriptions if kind == "depth")
+            names = sorted(f"{sid.lower()}@{kind}" for kind, sid in session.subscriptions if kind in ("depth", "trade"))
             session.send(dumps({"result": names, "id": req_id}))
         elif method in ("SET_PROPERTY", "GET_PROPERTY"):
             session.send(dumps({"result": None if method == "SET_PROPERTY" else False, "id": req_id}))
@@ -188,14 +199,14 @@ class BinanceWs(VenueServer):
             )
 
     def _subscribe(self, session: WsSession, name: str, on: bool) -> None:
-        """Unknown but well-formed streams are accepted silently (as Binance does); only depth diffs flow."""
+        """Unknown but well-formed streams are accepted silently (as Binance does); depth diffs and trades flow."""
         m = STREAM_RE.match(name)
-        if not m or m.group(2) != "depth":
+        if not m or m.group(2) not in ("depth", "trade"):
             return
         sid = m.group(1).upper()
         if sid not in self.symbols_by_id:
             return
-        key = ("depth", sid)
+        key = (m.group(2), sid)
         if on:
             session.subscriptions.add(key)
             self.sub_index[key].add(session)

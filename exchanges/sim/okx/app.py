@@ -11,6 +11,7 @@ from exchanges.sim.base import ApiKey, DialectSpec
 from exchanges.sim.dialect_util import ccxt_config, loopback_urls, rate_limits
 from exchanges.sim.matching import MatchingEngine, Order
 from exchanges.sim.okx import format as fmt
+from exchanges.sim.okx import market_data, wallet
 from exchanges.sim.okx.rest import SERVER_KEY, okx_middleware, routes
 from exchanges.sim.okx.trade import routes as trade_routes
 from exchanges.sim.okx.ws import OkxWs
@@ -26,7 +27,10 @@ OKX_RATE_LIMITS: dict[str, tuple[int, int]] = {
             "market/ticker": 20,
             "market/tickers": 20,
             "market/books": 40,
+            "market/trades": 100,
+            "market/history-trades": 20,
             "account/balance": 10,
+            "asset/currencies": 6,
             "account/trade-fee": 5,
             "account/config": 5,
             "trade/order": 60,
@@ -63,6 +67,8 @@ class OkxServer(OkxWs):
         app[SERVER_KEY] = self
         app.add_routes(routes)
         app.add_routes(trade_routes)
+        app.add_routes(market_data.routes)
+        app.add_routes(wallet.routes)
         for channel in ("public", "private", "business"):
             app.router.add_get(f"/ws/v5/{channel}", self.ws_endpoint)
         return app
@@ -76,10 +82,7 @@ class OkxServer(OkxWs):
         return fmt.order_dict(order, self.market.spec(self.venue, order.symbol))
 
     def ticker(self, symbol: str) -> dict[str, Any]:
-        book = self.market.book(self.venue, symbol)
-        bids = book.sorted_levels("bid")
-        last = book.grid.price_str(bids[0][0]) if bids else ""
-        return fmt.ticker(book, last, self.now_ms())
+        return market_data.ticker(self.market.book(self.venue, symbol), self.ticker_stats(symbol), self.now_ms())
 
 
 def make_app(market: Any, engine: MatchingEngine, keys: Any = (), faults: Any = None) -> web.Application:

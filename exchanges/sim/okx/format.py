@@ -62,31 +62,6 @@ def instrument(spec: SymbolSpec, state: str = "live") -> dict[str, Any]:
     }
 
 
-def ticker(book: VenueBook, last: str, ts_ms: int) -> dict[str, Any]:
-    bids, asks = book.sorted_levels("bid")[:1], book.sorted_levels("ask")[:1]
-    g = book.grid
-    bid = (g.price_str(bids[0][0]), g.size_str(bids[0][1])) if bids else ("", "")
-    ask = (g.price_str(asks[0][0]), g.size_str(asks[0][1])) if asks else ("", "")
-    return {
-        "instType": "SPOT",
-        "instId": inst_id(book.symbol),
-        "last": last,
-        "lastSz": "0",
-        "askPx": ask[0],
-        "askSz": ask[1],
-        "bidPx": bid[0],
-        "bidSz": bid[1],
-        "open24h": last,
-        "high24h": last,
-        "low24h": last,
-        "volCcy24h": "0",
-        "vol24h": "0",
-        "ts": str(ts_ms),
-        "sodUtc0": last,
-        "sodUtc8": last,
-    }
-
-
 # ---------------------------------------------------------------------- books
 def level(grid: Grid, tick: int, lots: int) -> list[str]:
     if lots == 0:

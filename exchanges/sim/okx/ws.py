@@ -15,10 +15,13 @@ from exchanges.sim.dialect_util import dumps
 from exchanges.sim.market import BookUpdate
 from exchanges.sim.matching import Fill, Order
 from exchanges.sim.okx import format as fmt
+from exchanges.sim.okx import market_data
 from exchanges.sim.okx.auth import login_error
+from exchanges.sim.tape import PublicTrade
 
 PUBLIC_BOOK_CHANNELS = {"books": 400, "books5": 5, "bbo-tbt": 1}
-PRIVATE_CHANNELS = {"orders"}
+PUBLIC_CHANNELS = {*PUBLIC_BOOK_CHANNELS, "trades"}
+PRIVATE_CHANNELS = {"orders", "account"}
 INST_TYPES = {"ANY", "SPOT", "MARGIN", "SWAP", "FUTURES", "OPTION"}
 
 
@@ -49,7 +52,29 @@ class OkxWs(VenueServer):
                 for s in list(subs):
                     s.send(text)
 
+    def publish_trade(self, trade: PublicTrade) -> None:
+        subs = self.sub_index.get(("trades", fmt.inst_id(trade.symbol)))
+        if subs:
+            text = dumps(market_data.trades_push(trade))
+            for s in list(subs):
+                s.send(text)
+
+    def push_account(self, account: str, only: WsSession | None = None) -> None:
+        """The ``account`` channel: the account's balances, on subscribe and after every balance change."""
+        for session in [only] if only is not None else list(self.sessions):
+            if session.key is None or session.key.account != account:
+                continue
+            for sub in session.subscriptions:
+                if sub[0] != "account":
+                    continue
+                ccys = {sub[1]} if sub[1] else None
+                data = fmt.balance(self.engine.account(account), self.usd_prices(), self.now_ms(), ccys)
+                arg = {"channel": "account", "uid": fmt.UID, **({"ccy": sub[1]} if sub[1] else {})}
+                session.send(dumps({"arg": arg, "eventType": "event_update", "curPage": 1, "lastPage": True,
+                                    "data": [data]}))  # fmt: skip
+
     def on_order_event(self, order: Order, fill: Fill | None) -> None:
+        self.push_account(order.account)
         inst = fmt.inst_id(order.symbol)
         spec = self.market.spec(self.venue, order.symbol)
         data: list[dict[str, Any]] | None = None
@@ -125,7 +150,7 @@ class OkxWs(VenueServer):
         private = session.path.endswith("/private")
         public = session.path.endswith("/public")
         key: tuple[str, ...]
-        if channel in PUBLIC_BOOK_CHANNELS and public:
+        if channel in PUBLIC_CHANNELS and public:
             if not isinstance(inst, str) or inst.replace("-", "/") not in self.market.symbols:
                 self._no_channel(session, channel, inst)
                 return
@@ -135,7 +160,13 @@ class OkxWs(VenueServer):
                 self._error(session, "60011", "Please log in")
                 return
             inst_type = arg.get("instType")
-            if (
+            if channel == "account":
+                ccy = arg.get("ccy")
+                if ccy is not None and not isinstance(ccy, str):
+                    self._no_channel(session, channel, inst)
+                    return
+                key = ("account", ccy or "")
+            elif (
                 not isinstance(inst_type, str)
                 or inst_type not in INST_TYPES
                 or (
@@ -145,7 +176,8 @@ class OkxWs(VenueServer):
             ):
                 self._no_channel(session, channel, inst)
                 return
-            key = (channel, inst_type, inst or "")
+            else:
+                key = (channel, inst_type, inst or "")
         else:
             self._no_channel(session, channel, inst)
             return
@@ -156,6 +188,8 @@ class OkxWs(VenueServer):
             return
         session.subscriptions.add(key)
         self.sub_index[key].add(session)
+        if channel == "account" and session.key is not None:
+            self.push_account(session.key.account, only=session)
         if channel in PUBLIC_BOOK_CHANNELS:
             book = self.market.book(self.venue, inst.replace("-", "/"))
             if channel == "books":

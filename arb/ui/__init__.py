@@ -1,0 +1,1 @@
+"""Terminal views (live view) and display rounding."""
