@@ -10,8 +10,8 @@ from typing import Any
 from aiohttp import web
 
 from exchanges.sim.base import ApiKey, DialectSpec
+from exchanges.sim.bybit import batch, market_data, rest, trade
 from exchanges.sim.bybit import format as fmt
-from exchanges.sim.bybit import rest, trade
 from exchanges.sim.bybit.ws import PRIVATE_PATH, PUBLIC_SPOT_PATH, BybitWs
 from exchanges.sim.dialect_util import ccxt_config, loopback_urls, rate_limits, ws_base
 from exchanges.sim.matching import MatchingEngine
@@ -24,6 +24,8 @@ BYBIT_RATE_LIMITS: dict[str, tuple[int, int]] = {
         1_000,
         {
             "order/create": 20,
+            "order/create-batch": 20,
+            "asset/coin/query-info": 5,
             "order/cancel": 20,
             "order/cancel-all": 20,
             "order/realtime": 50,
@@ -62,6 +64,8 @@ class BybitServer(BybitWs):
         app[rest.SERVER_KEY] = self
         app.add_routes(rest.routes)
         app.add_routes(trade.routes)
+        app.add_routes(market_data.routes)
+        app.add_routes(batch.routes)
         for kind in ("spot", "linear", "inverse", "option"):
             app.router.add_get(f"/v5/public/{kind}", self.ws_endpoint)
         app.router.add_get(PRIVATE_PATH, self.ws_endpoint)

@@ -82,28 +82,6 @@ def rest_orderbook(book: VenueBook, depth: int, ts: int, u: int) -> dict[str, An
     }
 
 
-def ticker(book: VenueBook) -> dict[str, str]:
-    bids, asks = levels(book, "bid", 1), levels(book, "ask", 1)
-    bid = bids[0] if bids else ["", ""]
-    ask = asks[0] if asks else ["", ""]
-    last = bid[0]
-    return {
-        "symbol": symbol_id(book.symbol),
-        "bid1Price": bid[0],
-        "bid1Size": bid[1],
-        "ask1Price": ask[0],
-        "ask1Size": ask[1],
-        "lastPrice": last,
-        "prevPrice24h": last,
-        "price24hPcnt": "0",
-        "highPrice24h": last,
-        "lowPrice24h": last,
-        "turnover24h": "0",
-        "volume24h": "0",
-        "usdIndexPrice": last,
-    }
-
-
 def book_message(
     topic: str, kind: str, sid: str, bids: list[list[str]], asks: list[list[str]], u: int, seq: int, ts: int, cts: int
 ) -> dict[str, Any]:

@@ -192,18 +192,6 @@ async def orderbook(request: web.Request) -> web.Response:
     return reply(server, fmt.rest_orderbook(book, depth, server.now_ms(), server.update_id(symbol)))
 
 
-@routes.get(P + "/market/tickers")
-@public("market/tickers")
-async def tickers(request: web.Request) -> web.Response:
-    server = server_of(request)
-    category = category_of(request.query)
-    if category != "spot":
-        return reply(server, {"category": category, "list": []})
-    only = symbol_of(server, request.query, required=False)
-    items = [fmt.ticker(server.market.book(server.venue, s)) for s in server.market.symbols if only in (None, s)]
-    return reply(server, {"category": "spot", "list": items})
-
-
 # ------------------------------------------------------------------------------- account
 @routes.get(P + "/account/wallet-balance")
 @private("account/wallet-balance", "read")

@@ -22,11 +22,14 @@ from typing import Any
 from exchanges.sim.base import VenueServer, WsSession
 from exchanges.sim.book import BookUpdate, VenueBook
 from exchanges.sim.bybit import format as fmt
+from exchanges.sim.bybit import market_data
 from exchanges.sim.bybit.auth import ws_auth_error
 from exchanges.sim.dialect_util import dumps
 from exchanges.sim.orders import Fill, Order
+from exchanges.sim.tape import PublicTrade
 
 BOOK_TOPIC_RE = re.compile(r"^orderbook\.(\d+)\.([A-Z0-9]+)$")
+TRADE_TOPIC_RE = re.compile(r"^publicTrade\.([A-Z0-9]+)$")
 SPOT_DEPTHS = (1, 50, 200, 1000)
 PRIVATE_TOPICS = ("order", "execution", "wallet")
 MAX_ARGS = 10
@@ -156,6 +159,13 @@ class BybitWs(VenueServer):
             )
         )
 
+    def publish_trade(self, trade: PublicTrade) -> None:
+        subs = self.sub_index.get(f"publicTrade.{fmt.symbol_id(trade.symbol)}")
+        if subs:
+            text = dumps(market_data.trade_message(trade, self.now_ms()))
+            for s in list(subs):
+                s.send(text)
+
     def on_order_event(self, order: Order, fill: Fill | None) -> None:
         sessions = [
             s
@@ -245,6 +255,9 @@ class BybitWs(VenueServer):
     def _topic_ok(self, topic: str, private: bool, path: str) -> bool:
         if private:
             return topic in PRIVATE_TOPICS
+        t = TRADE_TOPIC_RE.match(topic)
+        if t is not None:
+            return path == PUBLIC_SPOT_PATH and t.group(1) in self.symbols_by_id
         m = BOOK_TOPIC_RE.match(topic)
         return (
             path == PUBLIC_SPOT_PATH
