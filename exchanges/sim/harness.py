@@ -281,6 +281,19 @@ class LoopbackExchanges:
             for f in o.fills
         ]
 
+    def set_transfers(
+        self,
+        venue: str,
+        currency: str,
+        network: str | None = None,
+        *,
+        deposit: bool | None = None,
+        withdraw: bool | None = None,
+    ) -> None:
+        """Suspend (False) / resume (True) deposits or withdrawals of ``currency`` on ``network`` (every network
+        when None) on ``venue``: its currencies endpoint shows the flags at once (see exchanges/sim/wallets.py)."""
+        self.venue(venue).wallets.set_enabled(currency, network, deposit=deposit, withdraw=withdraw)
+
     def account_balances(self, venue: str, account: str = "main") -> dict[str, Decimal]:
         """Total balance per currency (free + frozen) of ``account`` on ``venue`` now."""
         return dict(self.venue(venue).engine.account(account).balances)
