@@ -19,6 +19,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from exchanges.sim import keepalive
 from exchanges.sim.faults import FaultConfig
 from exchanges.sim.market import BookUpdate, MarketProcess
 from exchanges.sim.matching import Fill, MatchingEngine, Order
@@ -84,6 +85,7 @@ class WsSession:
         self.sent = 0
         self.dropped = 0
         self.pings = 0
+        self.opened = self.last_recv = time.monotonic()  # connection age and idleness (keepalive.py)
 
     def send(self, text: str, *, book_update: bool = False) -> None:
         """Queue a frame. Book updates are subject to gap/duplicate/reorder faults."""
@@ -147,6 +149,10 @@ class VenueServer:
 
     venue: str = ""
     rate_limits: dict[str, tuple[int, int]] = {}  # noqa: RUF012 - overridden per dialect
+    # connection upkeep as the venue does it (see keepalive.py); per instance too, e.g. shorter in tests
+    ws_idle_timeout_ms: int | None = None  # close a connection that sent nothing for this long
+    ws_ping_interval_ms: int | None = None  # server pings (WS ping frames); no pong in half of it: closed
+    ws_max_lifetime_ms: int | None = None  # close (rotate) every connection this old
 
     def __init__(
         self,
@@ -339,13 +345,15 @@ class VenueServer:
 
     # ------------------------------------------------------------------ websocket plumbing
     async def ws_endpoint(self, request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse(autoping=True, heartbeat=None, max_msg_size=1 << 20)
+        heartbeat = self.ws_ping_interval_ms / 1000 if self.ws_ping_interval_ms else None
+        ws = web.WebSocketResponse(autoping=True, heartbeat=heartbeat, max_msg_size=1 << 20)
         await ws.prepare(request)
         session = WsSession(self, ws, request.path, request.remote)
         self.sessions.add(session)
         sender = asyncio.create_task(session.sender())
         try:
             async for msg in ws:
+                session.last_recv = time.monotonic()
                 if msg.type == WSMsgType.TEXT:
                     if self.stalled():
                         continue
@@ -386,6 +394,7 @@ class VenueServer:
         start = time.monotonic()
         while True:
             await asyncio.sleep(0.05)
+            keepalive.tick(self, time.monotonic())
             elapsed_ms = (time.monotonic() - start) * 1000
             if f.disconnect_every_ms and elapsed_ms - clocks["disconnect"] >= f.disconnect_every_ms:
                 clocks["disconnect"] = elapsed_ms

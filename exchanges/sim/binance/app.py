@@ -37,6 +37,8 @@ BAN_AFTER_429S = 3  # 429s within a minute before the IP is banned (HTTP 418)
 class BinanceServer(BinanceWs):
     venue = "binance"
     rate_limits = BINANCE_RATE_LIMITS
+    ws_ping_interval_ms = 20_000  # Binance pings every 20 s
+    ws_max_lifetime_ms = 86_400_000  # and rotates connections after 24 h
     ban_ms = 120_000
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -51,6 +51,7 @@ ENGINE_OPTIONS: dict[str, Any] = {
 class BybitServer(BybitWs):
     venue = "bybit"
     rate_limits = BYBIT_RATE_LIMITS
+    ws_idle_timeout_ms = 600_000  # Bybit: ping every 20 s recommended; silent for 10 min -> disconnected
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -57,6 +57,7 @@ ENGINE_OPTIONS: dict[str, Any] = {
 class OkxServer(OkxWs):
     venue = "okx"
     rate_limits = OKX_RATE_LIMITS
+    ws_idle_timeout_ms = 30_000  # OKX: no message for 30 s -> disconnected
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
