@@ -6,6 +6,11 @@ markets, streams books and places, fetches and cancels orders over real HTTP/Web
 Layout
 ------
 ``market.py``   MarketProcess: latent mid per symbol, per-venue noise/spread/depth, dislocation schedule.
+``instruments.py`` each venue's real spec per symbol (tick, lot, min/max size and notional, price filters)
+                from ``instrument_data.py`` (recorded venue entries, origins noted); ``filters.py`` enforces them.
+``tape.py``     the venue's public trade tape (every fill of every account) and 24 h ticker statistics.
+``wallets.py``  currencies and networks (withdraw fee/min, confirmations) with the deposit/withdraw switch.
+``keepalive.py`` idle disconnects, server pings and connection rotation as each venue does them.
 ``book.py``     integer-tick books (live + published), BookUpdate diffs, tick/lot <-> string Grid.
 ``orders.py``   Order, Fill, Account, Reject (venue-neutral reject reasons).
 ``matching.py`` MatchingEngine: limit GTC/IOC/FOK/post-only and market orders, partial fills, fees in
@@ -45,6 +50,8 @@ Using it
                                       #   .clock_offset_ms,
         sim.attempts("okx"); sim.fills("okx")          # venue truth: placements (arrival/landing), fills
         sim.account_balances("okx"); sim.initial_balances["okx"]
+        sim.set_transfers("okx", "USDT", "TRC20", withdraw=False)   # suspend (True resumes) a network
+        venue.engine.tape.trades("BTC/USDT")                        # public trades, newest first
         await venue.wait_for_seq("BTC/USDT")           # next publication (or a given seq)
         await venue.wait_for_subscription(lambda sub: sub[0] == "orders")
         venue.inject_crossed("BTC/USDT", 500); venue.stall(2000); await venue.disconnect_all()
