@@ -40,8 +40,8 @@ from typing import Any
 
 import apprise
 
-from arb.errors import ConfigError
-from arb.model import Episode, Opportunity
+from arb.core.errors import ConfigError
+from arb.core.model import Episode, Opportunity
 from arb.redaction import add_url_secrets, scrub
 
 log = logging.getLogger(__name__)

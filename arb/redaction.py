@@ -10,7 +10,7 @@
   secrets, passphrases, notification URL tokens) are registered when the config is built.
 * :func:`scrub` — a text with every registered value (also URL-encoded) and every
   ``<secret name>: value`` / ``<secret name>=value`` pair, ``Bearer``/``Basic`` token and URL user-info
-  replaced by :data:`MASK`. The log handlers (:mod:`arb.logs`), error lines, alerts and config dumps use it.
+  replaced by :data:`MASK`. The log handlers (:mod:`arb.cli.logs`), error lines, alerts and config dumps use it.
 
 Values shorter than :data:`MIN_SECRET_LEN` are not registered: they are not credentials, and masking
 them would mask every number in every line.

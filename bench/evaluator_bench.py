@@ -13,8 +13,8 @@ import time
 from decimal import Decimal
 from typing import Any
 
-from arb.evaluator import evaluate
-from arb.model import Fee, Limits, MarketSpec
+from arb.core.evaluator import evaluate
+from arb.core.model import Fee, Limits, MarketSpec
 
 BUY = MarketSpec("BTC/USDT", "BTC", "USDT", Decimal("0.00000001"), Decimal("0.1"), Decimal("0.00001"), None,
                  Decimal("1"))

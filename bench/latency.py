@@ -34,8 +34,8 @@ def _pct(xs: list[float], p: float) -> float:
 async def _run(seconds: float, update_ms: int, min_updates: int) -> dict[str, Any]:
     import ccxt.pro as ccxtpro
 
-    from arb.model import Limits
-    from arb.scanner import Scanner
+    from arb.core.model import Limits
+    from arb.scan.scanner import Scanner
     from arb.store import Journal
 
     tmp = Path(tempfile.mkdtemp(prefix="arb-bench-lat-"))

@@ -35,7 +35,7 @@ async def _run(seconds: float, min_trades: int) -> dict[str, Any]:
 
     from arb.config import Config
     from arb.store import Journal
-    from arb.trader import Trader
+    from arb.trade.trader import Trader
     from exchanges.profiles import profile
     from exchanges.sim.harness import LoopbackExchanges
 
@@ -69,7 +69,7 @@ async def _run(seconds: float, min_trades: int) -> dict[str, Any]:
                      "max_consecutive_failures": 1000},
             "store": {"path": str(tmp / "arb.db"), "paper_path": str(tmp / "p.db")},
         }, env=env)
-        from arb.executor import SEND_CLIENT_OPTIONS
+        from arb.trade.executor import SEND_CLIENT_OPTIONS
 
         def make(v: str, **extra: Any) -> Any:
             return getattr(ccxtpro, v)(sim.ccxt_config(v, "trader") | {"enableRateLimit": RATE_LIMIT} | extra)

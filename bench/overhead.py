@@ -19,9 +19,9 @@ from typing import Any
 
 import ccxt.pro as ccxtpro
 
-from arb.engine import Engine
-from arb.model import Fee, Limits, MarketSpec
-from arb.scanner import ScanSink
+from arb.core.model import Fee, Limits, MarketSpec
+from arb.scan.engine import Engine
+from arb.scan.scanner import ScanSink
 from arb.store import Journal, JournalWriter
 from bench.frames import OkxBookGen, okx_instruments
 

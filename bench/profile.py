@@ -16,10 +16,10 @@ import pstats
 import time
 from decimal import Decimal
 
-from arb.engine import Engine
-from arb.evaluator import evaluate
-from arb.model import Fee, Limits, MarketSpec
-from arb.scanner import ScanSink
+from arb.core.evaluator import evaluate
+from arb.core.model import Fee, Limits, MarketSpec
+from arb.scan.engine import Engine
+from arb.scan.scanner import ScanSink
 from bench.evaluator_bench import BUY, FEE, SELL, books
 
 N = 200_000

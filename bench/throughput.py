@@ -35,10 +35,10 @@ def _exchange(port: int) -> Any:
 
 
 async def _consume(ports: list[int], with_arb: bool, seconds: float) -> tuple[list[int], int, int, float]:
-    from arb.engine import Engine
-    from arb.feeds import Feeds
-    from arb.model import Fee, Limits, MarketSpec
-    from arb.scanner import ScanSink
+    from arb.core.model import Fee, Limits, MarketSpec
+    from arb.scan.engine import Engine
+    from arb.scan.feeds import Feeds
+    from arb.scan.scanner import ScanSink
 
     exchanges = {f"v{i}": _exchange(p) for i, p in enumerate(ports)}
     processed = [0]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from arb.model import Fee, MarketSpec
+from arb.core.model import Fee, MarketSpec
 
 D = Decimal
 

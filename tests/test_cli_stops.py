@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from arb.record import RecordingWriter
+from arb.review.record import RecordingWriter
 from tests.test_exit_codes import ARB, ENV
 from tests.unit.test_backtest_units import book, header
 

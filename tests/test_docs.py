@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 import pytest
 
-from arb.cli_config import config_group
+from arb.cli.config import config_group
 from arb.config import SECTIONS, Config, load_config
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "config.example.toml"

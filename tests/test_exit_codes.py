@@ -76,7 +76,7 @@ def recording(tmp: Path) -> Path:
 
 def empty_recording(tmp: Path) -> Path:
     """What `arb record` used to leave when no venue was reachable: a header, no markets, no books."""
-    from arb.record import Recorder
+    from arb.review.record import Recorder
 
     p = tmp / "empty.arbrec.gz"
     Recorder(p, venues=["okx"], symbols=["BTC/USDT"]).close()

@@ -11,9 +11,9 @@ import sys
 import click
 
 from arb import __version__
-from arb.errors import ArbError, ConfigError
-from arb.lock import JournalLocked
+from arb.core.errors import ArbError, ConfigError
 from arb.redaction import scrub
+from arb.store.lock import JournalLocked
 
 EXIT_OK, EXIT_RUNTIME, EXIT_USAGE = 0, 1, 2
 
@@ -32,7 +32,7 @@ def cli(ctx: click.Context, verbose: int) -> None:
       arb config check FILE    validate a configuration file
       arb sim                  run the loopback exchanges and print their ccxt configs
     """
-    from arb.logs import setup_logging
+    from arb.cli.logs import setup_logging
 
     # every log line, from every library, is redacted (arb.redaction.scrub); so is stdout/stderr, except for
     # `arb sim`, whose job is to print the loopback venues' own demo keys
@@ -41,9 +41,9 @@ def cli(ctx: click.Context, verbose: int) -> None:
 
 def _register() -> None:
     # Command families live in their own modules; cli.py only wires them.
-    from arb.cli_config import config_group
-    from arb.cli_scan import demo_command, opportunities_command, scan_command
-    from arb.cli_trade import doctor_command, kill_command, resume_command, run_command
+    from arb.cli.config import config_group
+    from arb.cli.scan import demo_command, opportunities_command, scan_command
+    from arb.cli.trade import doctor_command, kill_command, resume_command, run_command
 
     cli.add_command(config_group)
     cli.add_command(scan_command)
@@ -53,7 +53,7 @@ def _register() -> None:
     cli.add_command(kill_command)
     cli.add_command(resume_command)
     cli.add_command(doctor_command)
-    from arb.cli_review import backtest_command, record_command, report_command
+    from arb.cli.review import backtest_command, record_command, report_command
 
     cli.add_command(report_command)
     cli.add_command(record_command)
@@ -109,7 +109,7 @@ def _usage_line(e: click.UsageError) -> str:
 
 def _exit_code(e: BaseException, verbose: bool) -> int:
     """Report ``e`` as one line on stderr and return README's exit code for it (0 ok, 1 runtime, 2 usage)."""
-    from arb.errors import StoreError
+    from arb.core.errors import StoreError
 
     if isinstance(e, BaseExceptionGroup):  # a TaskGroup's errors: the first one arb raised on purpose speaks
         leaves = _leaves(e)
@@ -182,7 +182,3 @@ def main(argv: list[str] | None = None) -> int:
         _silence_stdout()
         code = code or EXIT_RUNTIME
     return code
-
-
-if __name__ == "__main__":
-    sys.exit(main())

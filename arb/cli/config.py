@@ -1,6 +1,6 @@
 """`arb config check|show`: validate a configuration file and print the effective config, redacted.
 
-Problems surface as :class:`arb.errors.ConfigError`; ``arb.cli.main`` prints each one as
+Problems surface as :class:`arb.core.errors.ConfigError`; ``arb.cli.main`` prints each one as
 ``arb: config: <problem>`` on stderr and exits 2.
 """
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import click
 
-from arb.errors import ArbError, ConfigError, StoreError
+from arb.core.errors import ArbError, ConfigError, StoreError
 
 
 class InputError(click.ClickException):
@@ -58,8 +58,8 @@ def _replay(rec: Any, settings: Any, path: Path, update: Any, what: str = "backt
 
     Ctrl-C leaves the journal written so far; the error says so, with how far the replay got.
     """
-    from arb.backtest import backtest
-    from arb.record import RecordingError
+    from arb.review.backtest import backtest
+    from arb.review.record import RecordingError
 
     seen: list[Any] = []
 
@@ -79,7 +79,7 @@ def _replay(rec: Any, settings: Any, path: Path, update: Any, what: str = "backt
 
 
 def _has_books(rec: Any) -> bool:
-    from arb.record import RecordingError
+    from arb.review.record import RecordingError
 
     try:
         return bool(rec.has_books())
@@ -88,7 +88,7 @@ def _has_books(rec: Any) -> bool:
 
 
 def _recording(path: str, allow_truncated: bool = False) -> Any:
-    from arb.record import Recording, RecordingError
+    from arb.review.record import Recording, RecordingError
 
     try:
         return Recording.open(path, allow_truncated=allow_truncated)
@@ -121,8 +121,8 @@ def report_command(db_path: str | None, config_path: str | None, paper: bool, si
 
     Prints rich tables; --html writes a page with plots; --csv/--parquet export the tables.
     """
-    from arb.cli_scan import match_symbol, parse_since
-    from arb.report import Filters, build, open_journal, render
+    from arb.cli.scan import match_symbol, parse_since
+    from arb.review.report import Filters, build, open_journal, render
 
     path = _journal_path(db_path, config_path, paper)
     try:
@@ -141,7 +141,7 @@ def report_command(db_path: str | None, config_path: str | None, paper: bool, si
     finally:
         journal.close()
     if html_path:
-        from arb.report import plots
+        from arb.review.report import plots
 
         Path(html_path).write_text(render.html_page(rep, plots.render_all(rep)), encoding="utf-8")
     for directory, kind in ((csv_dir, "csv"), (parquet_dir, "parquet")):
@@ -207,7 +207,7 @@ async def _record(out: str, config_path: str | None, loopback: bool, symbols: li
                   seed: int, depth: int, duration_s: float | None, ui: bool) -> dict[str, Any]:
     import ccxt.pro as ccxtpro
 
-    from arb.record import Recorder, RecordingError, record
+    from arb.review.record import Recorder, RecordingError, record
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -217,7 +217,7 @@ async def _record(out: str, config_path: str | None, loopback: bool, symbols: li
     async with contextlib.AsyncExitStack() as stack:
         kw: dict[str, Any] = {}
         if loopback:
-            from arb.cli_scan import DEMO_SYMBOLS, sim_venues
+            from arb.cli.scan import DEMO_SYMBOLS, sim_venues
             from exchanges.sim.harness import LoopbackExchanges
 
             syms = symbols or DEMO_SYMBOLS
@@ -228,7 +228,7 @@ async def _record(out: str, config_path: str | None, loopback: bool, symbols: li
             exchanges = {v: getattr(ccxtpro, v)(sim.ccxt_config(v, key=None)) for v in sim.venues}
             source, config = "loopback", {"seed": seed}
         else:
-            from arb.cli_scan import make_exchanges
+            from arb.cli.scan import make_exchanges
             from arb.config import load_config, redact
 
             cfg = load_config(config_path)
@@ -286,7 +286,7 @@ async def _record_view(recorder: Any, stop: asyncio.Event, out: str) -> None:
 
 # ----------------------------------------------------------------------------------------- backtest
 def _metrics(journal_path: Path, capital: Decimal | None = None) -> dict[str, Any]:
-    from arb.report import build, open_journal
+    from arb.review.report import build, open_journal
 
     j = open_journal(str(journal_path))
     try:
@@ -344,8 +344,8 @@ def backtest_command(file: str, config_path: str | None, mode: str, sets: tuple[
 
     Writes a journal that `arb report` reads; the same file and settings give the same result.
     """
-    from arb.backtest import Settings, apply, grid, parse_assignment
     from arb.config import load_config
+    from arb.review.backtest import Settings, apply, grid, parse_assignment
 
     rec = _recording(file, allow_truncated)
     if not rec.header.get("markets") or not _has_books(rec):
@@ -372,7 +372,7 @@ def backtest_command(file: str, config_path: str | None, mode: str, sets: tuple[
         path = Path(db_path) if db_path else None
         settings = runs[0][1]
         if path is None:
-            from arb.backtest import run_id_for
+            from arb.review.backtest import run_id_for
 
             path = Path(f"{file}.{run_id_for(rec, settings)}.db")
             for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
@@ -434,7 +434,7 @@ def _print_single(doc: dict[str, Any]) -> None:
     click.echo(f"backtest {doc['run_id']} ({doc['mode']}): {doc['books']} books, {doc['market_s']:.0f} s of market "
                f"replayed at ×{doc['speed']:.0f}")
     if doc["trades"]:
-        from arb.display import money
+        from arb.ui.display import money
 
         click.echo(f"episodes {doc['episodes']}, trades {doc['trades']}, PnL {money(doc['pnl'])}, "
                    f"Sharpe {_fmt(doc['sharpe'])}"
@@ -452,7 +452,7 @@ def _print_single(doc: dict[str, Any]) -> None:
 def _print_sweep(rows: list[dict[str, Any]], keys: list[str], directory: Path) -> None:
     from rich.console import Console
 
-    from arb.display import Col, fit_table, money
+    from arb.ui.display import Col, fit_table, money
 
     # the parameters and PnL stay whole at any width; the other columns go as the terminal's width needs
     cols = [Col("#", key=True, justify="right"), *(Col(k, key=True) for k in keys),

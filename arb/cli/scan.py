@@ -18,8 +18,8 @@ from typing import Any
 
 import click
 
-from arb.errors import ConfigError
-from arb.model import Limits
+from arb.core.errors import ConfigError
+from arb.core.model import Limits
 
 DEMO_SYMBOLS = ["BTC/USDT", "ETH/USDT", "SOL/USDT", "XRP/USDT", "DOGE/USDT"]
 
@@ -51,7 +51,7 @@ def sim_venues(text: str | None, hint: str = "--venues") -> list[str] | None:
 
 async def run_scanner(scanner: Any, *, ui: str, duration_s: float | None, title: str, db_path: str | None) -> None:
     """Run a Scanner with the chosen display until done, Ctrl-C or SIGTERM."""
-    from arb.ui import JsonLines, LiveView
+    from arb.ui.live import JsonLines, LiveView
 
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -70,7 +70,7 @@ async def run_scanner(scanner: Any, *, ui: str, duration_s: float | None, title:
 
 
 def _summary(scanner: Any, db_path: str | None) -> dict[str, Any]:
-    from arb.ui import status_dict
+    from arb.ui.live import status_dict
 
     doc = status_dict(scanner)
     doc["type"] = "summary"
@@ -94,11 +94,11 @@ def _print_summary(doc: dict[str, Any], json_out: bool) -> None:
 
 
 def _open_journal(path: str, command: str = "arb scan") -> Any:
-    """Take the journal's single-writer lock (held until the process ends: `arb.lock`), then open (or
+    """Take the journal's single-writer lock (held until the process ends: `arb.store.lock`), then open (or
     create) the journal; a path that cannot be used is a configuration problem (exit 2)."""
-    from arb.errors import StoreError
-    from arb.lock import JournalLock
+    from arb.core.errors import StoreError
     from arb.store import Journal
+    from arb.store.lock import JournalLock
 
     lock = JournalLock(path, command).acquire()
     try:
@@ -135,7 +135,7 @@ def scan_command(config_path: str | None, db_path: str | None, no_ui: bool, dura
     """
     from arb.config import load_config, redact
     from arb.notify import Notifier
-    from arb.scanner import Scanner
+    from arb.scan.scanner import Scanner
 
     cfg = load_config(config_path)
     db = db_path or cfg.store.path
@@ -211,7 +211,7 @@ async def _demo(symbols: list[str], seed: int, db_path: str, duration_s: float |
                 venues: list[str] | None) -> Any:
     import ccxt.pro as ccxtpro
 
-    from arb.scanner import Scanner
+    from arb.scan.scanner import Scanner
     from exchanges.sim.harness import LoopbackExchanges
 
     journal = _open_journal(db_path, "arb demo")
@@ -238,9 +238,9 @@ async def _paper_demo(symbols: list[str], seed: int, db_path: str, duration_s: f
     """The paper trader (same code as `arb run` in paper mode) on the loopback exchanges."""
     import ccxt.pro as ccxtpro
 
-    from arb.cli_trade import _run
+    from arb.cli.trade import _run
     from arb.config import Config
-    from arb.trader import Trader
+    from arb.trade.trader import Trader
     from exchanges.sim.harness import LoopbackExchanges
 
     journal = _open_journal(db_path, "arb demo --paper")
@@ -375,9 +375,9 @@ def opportunities_command(db_path: str | None, config_path: str | None, symbol: 
     rows = sorted(rows, key=lambda r: r["start_ms"], reverse=True)
     if limit:
         rows = rows[:limit]
-    from arb.display import export
+    from arb.ui.display import export
 
-    if fmt == "json":  # money exact as strings, bps to 0.0001 (arb.display.export)
+    if fmt == "json":  # money exact as strings, bps to 0.0001 (arb.ui.display.export)
         click.echo(json.dumps([{k: export(k, v) for k, v in r.items()} for r in rows], separators=(",", ":")))
         return
     if fmt == "csv":
@@ -393,7 +393,7 @@ def _print_episodes(rows: list[dict[str, Any]], db_path: str) -> None:
     """The table: time, symbol, venues and peak net always whole; the rest as the terminal's width allows."""
     from rich.console import Console
 
-    from arb.display import Col, amount, bps, fit_table, money, when
+    from arb.ui.display import Col, amount, bps, fit_table, money, when
 
     cols = [Col("started (UTC)", key=True), Col("symbol", key=True), Col("buy → sell", key=True),
             Col("peak net", key=True, justify="right"), Col("peak bps", justify="right", drop=1),

@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from arb.errors import ConfigError
+from arb.core.errors import ConfigError
 
 STATUS_PERIOD_S = 5.0
 
@@ -54,7 +54,7 @@ def _summary(trader: Any, db: str) -> str:
 
 
 async def _run(trader: Any, *, duration_s: float | None, ui: str, confirm: bool, db: str) -> None:
-    from arb.ui import LiveView, status_dict
+    from arb.ui.live import LiveView, status_dict
 
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -128,12 +128,12 @@ def run_command(config_path: str, live: bool, yes: bool, no_ui: bool, duration: 
     The mode comes from execution.mode; live needs both mode = "live" and --live, API keys with
     trade permission in the environment, and a confirmation of the start-up summary (or --yes).
     """
-    from arb.cli_scan import make_exchanges
+    from arb.cli.scan import make_exchanges
     from arb.config import load_config
-    from arb.lock import JournalLock
     from arb.notify import Notifier
     from arb.store import Journal
-    from arb.trader import Trader
+    from arb.store.lock import JournalLock
+    from arb.trade.trader import Trader
 
     cfg = load_config(config_path)
     mode = cfg.execution.mode
@@ -151,7 +151,7 @@ def run_command(config_path: str, live: bool, yes: bool, no_ui: bool, duration: 
     try:
         notifier = Notifier(list(cfg.notify.urls), min_interval_s=float(cfg.notify.min_interval_s))
         clients = make_exchanges(cfg, credentials=mode == "live")
-        from arb.executor import SEND_CLIENT_OPTIONS
+        from arb.trade.executor import SEND_CLIENT_OPTIONS
 
         # orders only: they never queue behind look-ups in ccxt's limiter, and may burst a little
         send = make_exchanges(cfg, credentials=True, extra=SEND_CLIENT_OPTIONS) if mode == "live" else None
@@ -166,7 +166,7 @@ def run_command(config_path: str, live: bool, yes: bool, no_ui: bool, duration: 
     st = trader.status()
     ok, failed = trader.stats["trades_ok"], trader.stats["trades_failed"]
     pnl = st["pnl_today"]["realised"]
-    from arb.model import ZERO
+    from arb.core.model import ZERO
 
     run_pnl = sum((o.position.pnl_quote for o in trader.outcomes), ZERO)  # this run's outcomes (ledger Position)
     click.echo(f"run {trader.run_id} ({mode}): trades ok {ok}, failed {failed}; PnL this run {run_pnl}; "
@@ -178,7 +178,7 @@ def run_command(config_path: str, live: bool, yes: bool, no_ui: bool, duration: 
 
 
 def _first(group: BaseExceptionGroup) -> BaseException:
-    from arb.errors import ArbError
+    from arb.core.errors import ArbError
 
     leaves: list[BaseException] = []
 
@@ -237,7 +237,7 @@ def resume_command(config_path: str, reason: str) -> None:
     if not Path(db).exists():
         raise ConfigError(f"{config_path}: journal {db} does not exist; nothing to resume")
     who = f"{getpass.getuser()}@{socket.gethostname()} pid {os.getpid()}: {reason.strip() or 'operator resume'}"
-    from arb.engine import wall_ms
+    from arb.scan.engine import wall_ms
 
     with Journal.open(db, create=False) as journal:
         cleared = journal.clear_halts(wall_ms(), who)
@@ -260,7 +260,7 @@ def doctor_command(config_path: str, json_out: bool) -> None:
     One line per check; exits 1 if any check fails.
     """
     from arb.config import load_config
-    from arb.doctor import as_json, run_doctor
+    from arb.trade.doctor import as_json, run_doctor
 
     cfg = load_config(config_path)
     checks = asyncio.run(run_doctor(cfg))

@@ -3,7 +3,7 @@
 Each field declares its documentation (``metadata["doc"]``) and its check (``metadata["parse"]``) where
 it is defined, so ``config.example.toml`` and ``tests/test_docs.py`` stay in step with the code.
 Every problem is one line naming the key path, the bad value and what is allowed; all problems
-are collected and raised together as :class:`arb.errors.ConfigError`.
+are collected and raised together as :class:`arb.core.errors.ConfigError`.
 
 Any key can be overridden from the environment as ``ARB__SECTION__KEY`` (e.g.
 ``ARB__SCANNER__MIN_NET_BPS=3``, ``ARB__VENUES__OKX__TAKER_FEE_BPS=8``); the value is read as a TOML

@@ -3,7 +3,7 @@
 Any key can be overridden from the environment as ``ARB__SECTION__KEY`` (e.g.
 ``ARB__SCANNER__MIN_NET_BPS=3``, ``ARB__VENUES__OKX__TAKER_FEE_BPS=8``); the value is read as a TOML
 value when it parses, else as a string. Every problem is one line naming the key path, the bad value
-and what is allowed; all problems are collected and raised together as :class:`arb.errors.ConfigError`.
+and what is allowed; all problems are collected and raised together as :class:`arb.core.errors.ConfigError`.
 """
 
 from __future__ import annotations
@@ -36,8 +36,8 @@ from arb.config.sections import (
     VenueConfig,
     _md,
 )
-from arb.errors import ConfigError
-from arb.model import Limits
+from arb.core.errors import ConfigError
+from arb.core.model import Limits
 from arb.redaction import add_secrets, add_url_secrets, is_secret_name
 
 ENV_PREFIX = "ARB__"

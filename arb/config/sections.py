@@ -34,8 +34,8 @@ from arb.config._parse import (
     _venues,
 )
 from arb.config.secrets import Credentials, _redact_url
-from arb.errors import ConfigError
-from arb.model import BPS, Fee, FeeCurrency
+from arb.core.errors import ConfigError
+from arb.core.model import BPS, Fee, FeeCurrency
 
 MODES = ("alert", "paper", "live")
 ON_PARTIAL = ("hedge", "retry", "hold")

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
-from arb.errors import BookError
-from arb.model import ZERO, dec
+from arb.core.errors import BookError
+from arb.core.model import ZERO, dec
 
 BookSideName = Literal["bids", "asks"]
 

@@ -7,14 +7,14 @@ rounding can never hide a cross; every candidate is confirmed on exact Decimals 
 
 A pair is ``(buy_venue, sell_venue)``: buy on the first venue's ask, sell on the second's bid.
 It crosses after taker fees when ``bid_sell·(1−f_sell)·(1−φ_buy) > ask_buy·(1+ψ_buy)`` (φ/ψ: the
-buy fee when charged in base/quote, as in :mod:`arb.evaluator`).
+buy fee when charged in base/quote, as in :mod:`arb.core.evaluator`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from arb.model import Fee
+from arb.core.model import Fee
 
 Pair = tuple[str, str]
 _ONE_EPS = 1.0 + 1e-12

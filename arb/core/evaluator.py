@@ -26,7 +26,7 @@ cap (no ``max_notional``, quote balance or market max cost), the depth bound is 
 envelope — net with ``S = B·(1−φ)`` unrounded, an upper bound on net at every size — can no longer
 clear ``net > 0``, ``min_net_profit`` and ``min_net_bps``: lot rounding can make sizes well past the
 marginal level the best (a size that completes whole sell lots), so stopping where the marginal
-edge turns negative is not exact. Inside ``[lo, hi]``, :mod:`arb.evaluator_search` splits the
+edge turns negative is not exact. Inside ``[lo, hi]``, :mod:`arb.core.search` splits the
 lots into pieces where neither book changes level (P ≤ levels read) and solves each exactly as a
 linear function over a lattice path in O(log q) integer operations (q = denominator of
 ``lb·(1−φ)/ls`` in lowest terms), times O(log N) when ``min_net_bps`` binds inside the piece.
@@ -43,9 +43,8 @@ from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, localcontext
 from typing import Any
 
-from arb.books import Ladder, ladders
-from arb.evaluator_search import search
-from arb.model import (
+from arb.core.books import Ladder, ladders
+from arb.core.model import (
     BPS,
     ONE,
     ZERO,
@@ -57,6 +56,7 @@ from arb.model import (
     Opportunity,
     Side,
 )
+from arb.core.search import search
 
 SCAN_CAP: int | None = None  # kept for callers passing scan_cap; the search is exact and bounded, caps nothing
 _PREC = 60
@@ -390,8 +390,8 @@ def evaluate(
     """Buy on ``buy_book``'s asks, sell on ``sell_book``'s bids: the net-profit-maximising size, or None.
 
     Books are ccxt-shaped dicts (floats are read through ``str``); markets are ccxt market dicts or
-    :class:`MarketSpec`. Raises :class:`arb.errors.BookError` for malformed or crossed books and
-    :class:`arb.errors.MarketError` for markets without precision. When nothing qualifies and ``why``
+    :class:`MarketSpec`. Raises :class:`arb.core.errors.BookError` for malformed or crossed books and
+    :class:`arb.core.errors.MarketError` for markets without precision. When nothing qualifies and ``why``
     is a list, one reason code is appended: ``empty_book``, ``no_cross_after_fees``, ``capped``
     (balance, notional, max size or limit-price edge leave no lot), ``too_thin`` (min amount or
     min notional unreachable) or ``below_threshold`` (no size clears net > 0, min profit, min bps).

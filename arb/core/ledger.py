@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from arb.errors import ArbError
-from arb.model import ZERO, dec
+from arb.core.errors import ArbError
+from arb.core.model import ZERO, dec
 
 TERMINAL = ("closed", "canceled", "rejected")
 _STATUS = {"open": "open", "closed": "closed", "canceled": "canceled", "cancelled": "canceled",

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any, Literal
 
-from arb.errors import MarketError
+from arb.core.errors import MarketError
 
 Side = Literal["buy", "sell"]
 # Where a venue charges its taker fee: "received" = in the currency the order receives

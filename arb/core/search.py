@@ -34,10 +34,10 @@ from decimal import ROUND_FLOOR, Decimal
 from math import gcd
 from typing import TYPE_CHECKING
 
-from arb.model import ZERO
+from arb.core.model import ZERO
 
 if TYPE_CHECKING:
-    from arb.evaluator import _Point, _Problem
+    from arb.core.evaluator import _Point, _Problem
 
 _SLACK = Decimal("1e-40")  # relative: Decimal line bounds are rounded at 60 digits; never prune a tie
 

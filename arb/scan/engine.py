@@ -21,11 +21,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Protocol
 
-from arb.detector import Detector
-from arb.episodes import EpisodeTracker, Key, snapshot
-from arb.errors import BookError
-from arb.evaluator import evaluate
-from arb.model import Balances, Episode, Fee, Limits, MarketSpec, Opportunity
+from arb.core.detector import Detector
+from arb.core.errors import BookError
+from arb.core.evaluator import evaluate
+from arb.core.model import Balances, Episode, Fee, Limits, MarketSpec, Opportunity
+from arb.scan.episodes import EpisodeTracker, Key, snapshot
 
 log = logging.getLogger(__name__)
 _Q2 = Decimal("0.01")

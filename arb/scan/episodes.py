@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from arb.evaluator import evaluate
-from arb.model import Balances, Episode, EpisodeEnd, Fee, Limits, MarketSpec, Opportunity
+from arb.core.evaluator import evaluate
+from arb.core.model import Balances, Episode, EpisodeEnd, Fee, Limits, MarketSpec, Opportunity
 
 Key = tuple[str, str, str]
 

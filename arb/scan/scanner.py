@@ -3,7 +3,7 @@
 Library use (bring your own ccxt.pro instances)::
 
     import ccxt.pro as ccxtpro
-    from arb.scanner import Scanner
+    from arb.scan.scanner import Scanner
 
     exchanges = {"okx": ccxtpro.okx(), "binance": ccxtpro.binance()}
     async with Scanner(exchanges, ["BTC/USDT", "ETH/USDT"]) as scanner:
@@ -27,10 +27,10 @@ from collections.abc import AsyncIterator, Callable
 from decimal import Decimal
 from typing import Any
 
-from arb.engine import Engine, wall_ms
-from arb.feeds import Backoff, Feeds, monotonic_ms
-from arb.model import Balances, Episode, Fee, Limits, MarketSpec, Opportunity, dec
+from arb.core.model import Balances, Episode, Fee, Limits, MarketSpec, Opportunity, dec
 from arb.notify import Notifier
+from arb.scan.engine import Engine, wall_ms
+from arb.scan.feeds import Backoff, Feeds, monotonic_ms
 from arb.store import Journal, JournalWriter
 from exchanges.profiles import profile
 

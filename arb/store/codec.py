@@ -10,14 +10,14 @@ import json
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from arb.model import Opportunity, dec, quantize_bps
+from arb.core.model import Opportunity, dec, quantize_bps
 from arb.store.errors import JournalDataError
 from arb.store.schema import MONEY
 
 
 def _money(v: Any, table: str, column: str, *, bps: bool = False) -> str:
     """A money value as the exact Decimal string. Floats go through ``dec`` (their repr). A bps ratio
-    (``*net_bps``) is stored to 0.0001 bps (:func:`arb.model.quantize_bps`): the evaluator's 60-digit
+    (``*net_bps``) is stored to 0.0001 bps (:func:`arb.core.model.quantize_bps`): the evaluator's 60-digit
     context would otherwise store 60 digits of a ratio whose inputs (net profit, cost) are stored exactly."""
     try:
         d = dec(v)

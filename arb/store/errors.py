@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from arb.errors import StoreError
+from arb.core.errors import StoreError
 
 
 class JournalDataError(StoreError):

@@ -24,8 +24,8 @@ from sqlite_utils import Database
 from sqlite_utils.db import NotFoundError
 
 from arb import __version__
-from arb.errors import StoreError
-from arb.model import Episode, dec
+from arb.core.errors import StoreError
+from arb.core.model import Episode, dec
 from arb.redaction import scrub
 from arb.store.codec import _opp_fields, decode_row, encode_row
 from arb.store.errors import JournalDataError, _error

@@ -17,7 +17,7 @@ import socket
 from pathlib import Path
 from typing import IO
 
-from arb.errors import StoreError
+from arb.core.errors import StoreError
 
 
 class JournalLocked(StoreError):

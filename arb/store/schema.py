@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from arb.errors import StoreError
+from arb.core.errors import StoreError
 
 log = logging.getLogger(__package__)  # "arb.store", the logger name from before the split
 

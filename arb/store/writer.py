@@ -9,7 +9,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from arb.errors import StoreError
+from arb.core.errors import StoreError
 from arb.store.errors import JournalDataError
 from arb.store.journal import Journal
 from arb.store.schema import KINDS

@@ -7,7 +7,7 @@ The rule: the gate never believes in money the venue does not have.
   quote, else ``amount × limit``; a sell ``amount`` base). The two legs of an accepted opportunity are
   reserved at acceptance (before any other opportunity is checked); a hedge or retry leg when it is sent.
 * **Settle on the final state.** When a leg's order reaches a final state, its hold is replaced by the
-  leg's actual flows (:func:`arb.ledger.flows`: base, quote and fees in any currency) and the rest is
+  leg's actual flows (:func:`arb.core.ledger.flows`: base, quote and fees in any currency) and the rest is
   released. A leg whose state is unknown keeps its hold (the order may still execute) until reconcile
   decides it (:meth:`BalanceBook.resolve`); the hold then stays until a snapshot taken after that.
 * **Snapshots only when quiet.** A ``fetch_balance`` answer says what the venue held at some instant
@@ -27,8 +27,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
-from arb.ledger import TERMINAL, LegFill, flows
-from arb.model import ONE, ZERO, Fee
+from arb.core.ledger import TERMINAL, LegFill, flows
+from arb.core.model import ONE, ZERO, Fee
 
 
 def leg_need(side: str, amount: Decimal, limit: Decimal, base: str, quote: str, fee: Fee | None) -> dict[str, Decimal]:

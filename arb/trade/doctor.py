@@ -12,7 +12,7 @@ command exit 1.
 Start-up calls of a run (:func:`startup_call`: the key check here, ``load_markets`` in the trader) are
 idempotent reads, so a transient failure (ccxt ``NetworkError``: HTTP 429, 5xx, request timeout; or a hung
 request past ``CALL_TIMEOUT_S``) is retried up to ``STARTUP_ATTEMPTS`` times with jittered exponential
-back-off (:func:`arb.orders.idempotent`), each retry logged as a ``startup.retry`` warning; only a
+back-off (:func:`arb.trade.orders.idempotent`), each retry logged as a ``startup.retry`` warning; only a
 persistent failure stops the run, as one line.
 """
 
@@ -29,9 +29,9 @@ from typing import Any, TypeVar
 import ccxt.pro as ccxtpro
 
 from arb.config import Config, VenueConfig
-from arb.errors import ArbError
-from arb.model import BPS, dec
-from arb.orders import brief, idempotent
+from arb.core.errors import ArbError
+from arb.core.model import BPS, dec
+from arb.trade.orders import brief, idempotent
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

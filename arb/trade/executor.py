@@ -12,7 +12,7 @@ For one opportunity (:meth:`Executor.execute`):
 3. Both legs go out together (``asyncio.gather(..., return_exceptions=True)``) as limit IOC at the
    evaluated worst prices, with the venue's client-id parameter and the venue's own expiry
    (:mod:`exchanges.profiles.calls`).
-4. Outcomes come from ``watch_orders`` (:class:`arb.orders.OrderRouter`); after
+4. Outcomes come from ``watch_orders`` (:class:`arb.trade.orders.OrderRouter`); after
    ``order_timeout_ms`` without a final state, REST is the fall-back. After a timeout, 5xx, 429,
    unreadable or unexpected answer on send the order is looked up by client id (the venue's own
    look-up, :func:`exchanges.profiles.calls.find_order`); it is never re-sent. Not found is not
@@ -24,7 +24,7 @@ For one opportunity (:meth:`Executor.execute`):
    the filled amount. The terminal state is journaled together with the fills, in one fsynced
    transaction (``Journal.record_leg``); an order whose fills are still incomplete stays ``sent``
    (not terminal) so reconcile keeps recovering them.
-6. Imbalances are settled by :class:`arb.settle.Settlement` (exposure, hedge/retry/hold).
+6. Imbalances are settled by :class:`arb.trade.settle.Settlement` (exposure, hedge/retry/hold).
 """
 
 from __future__ import annotations
@@ -39,12 +39,12 @@ from typing import Any
 
 import ccxt.pro as ccxtpro
 
-from arb.engine import wall_ms
-from arb.ledger import LegFill, MalformedOrder
-from arb.model import Fee, MarketSpec, Opportunity
-from arb.orders import OrderRouter, brief, idempotent
-from arb.settle import HEDGE_BAND_BPS, RETRY_ATTEMPTS, Outcome, Settlement
+from arb.core.ledger import LegFill, MalformedOrder
+from arb.core.model import Fee, MarketSpec, Opportunity
+from arb.scan.engine import wall_ms
 from arb.store import Journal
+from arb.trade.orders import OrderRouter, brief, idempotent
+from arb.trade.settle import HEDGE_BAND_BPS, RETRY_ATTEMPTS, Outcome, Settlement
 from exchanges.profiles import profile
 from exchanges.profiles.calls import arm, expiring, find_order, has_expiry
 

@@ -1,8 +1,8 @@
-"""Halts that survive restarts (a mixin of :class:`arb.trader.Trader`; state lives on the Trader).
+"""Halts that survive restarts (a mixin of :class:`arb.trade.trader.Trader`; state lives on the Trader).
 
 * A halt is journaled (table ``halts``, fsynced) the moment it trips, except ``kill``: the kill file is
   its own durable state.
-* On start the gate is restored from the journal (:func:`arb.riskstate.rebuild`): the halt in force,
+* On start the gate is restored from the journal (:func:`arb.trade.riskstate.rebuild`): the halt in force,
   today's realised PnL and the failures in a row, over every run journaled in the file.
 * A halt ends only by its rule (a daily-loss halt at the next UTC midnight) or by an operator:
   ``arb resume`` marks it cleared in the journal, and a running arb picks that up within
@@ -16,12 +16,12 @@ import datetime as dt
 import logging
 from typing import TYPE_CHECKING
 
-from arb.errors import StoreError
-from arb.riskstate import rebuild
+from arb.core.errors import StoreError
+from arb.trade.riskstate import rebuild
 
 if TYPE_CHECKING:
-    from arb.risk import Halt
-    from arb.trader import Trader
+    from arb.trade.risk import Halt
+    from arb.trade.trader import Trader
 
     _Base = Trader
 else:

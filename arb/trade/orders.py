@@ -21,7 +21,7 @@ from typing import Any, Protocol, TypeVar
 
 import ccxt.pro as ccxtpro
 
-from arb.ledger import TERMINAL, journal_state
+from arb.core.ledger import TERMINAL, journal_state
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -32,7 +32,7 @@ CLIENT_ID_KEYS = ("clientOrderId", "clOrdId", "newClientOrderId", "orderLinkId",
 
 
 class VenueClient(Protocol):
-    """The ccxt-shaped calls the executor uses; a ccxt.pro exchange or a :class:`arb.paper.PaperVenue`."""
+    """The ccxt-shaped calls the executor uses; a ccxt.pro exchange or a :class:`arb.trade.paper.PaperVenue`."""
 
     id: str
     has: Mapping[str, Any]

@@ -34,9 +34,9 @@ from typing import Any
 
 import ccxt.pro as ccxtpro
 
-from arb.engine import wall_ms
-from arb.model import ONE, ZERO, Fee, dec
-from arb.orders import CLIENT_ID_KEYS
+from arb.core.model import ONE, ZERO, Fee, dec
+from arb.scan.engine import wall_ms
+from arb.trade.orders import CLIENT_ID_KEYS
 
 
 class PaperVenue:

@@ -29,11 +29,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from arb.executor import Executor, expiry_of
-from arb.ledger import TERMINAL, LegFill, MalformedOrder, Position
-from arb.model import ZERO
-from arb.orders import brief
+from arb.core.ledger import TERMINAL, LegFill, MalformedOrder, Position
+from arb.core.model import ZERO
 from arb.store import Journal
+from arb.trade.executor import Executor, expiry_of
+from arb.trade.orders import brief
 
 log = logging.getLogger(__name__)
 

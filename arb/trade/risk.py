@@ -10,9 +10,9 @@ of kind ``halt``, alerts and shows it in status):
 * ``consecutive_failures`` — ``max_consecutive_failures`` arbitrages in a row failed; sticky.
 * ``balance_drift`` — venue balances differ from the journal beyond tolerance; sticky.
 
-Every halt but ``kill`` is journaled and survives restarts (:mod:`arb.halts`, :mod:`arb.riskstate`:
+Every halt but ``kill`` is journaled and survives restarts (:mod:`arb.trade.halts`, :mod:`arb.trade.riskstate`:
 :meth:`RiskGate.restore` on start); "sticky" means until an operator's :meth:`RiskGate.resume`
-(``arb resume``). Balances and the holds of orders in flight live in :mod:`arb.balances`.
+(``arb resume``). Balances and the holds of orders in flight live in :mod:`arb.trade.balances`.
 
 Per-opportunity refusals (not halts): ``in_flight`` (``max_in_flight`` reached), ``notional``
 (B·VWAP_buy above ``max_notional_per_trade``, the same notional the evaluator caps),
@@ -28,11 +28,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from arb.balances import BalanceBook, leg_need
 from arb.config import RiskConfig
-from arb.ledger import LegFill
-from arb.model import ZERO, Fee, Opportunity
-from arb.riskstate import RiskState
+from arb.core.ledger import LegFill
+from arb.core.model import ZERO, Fee, Opportunity
+from arb.trade.balances import BalanceBook, leg_need
+from arb.trade.riskstate import RiskState
 
 DAY_MS = 86_400_000
 ERROR_WINDOW = 20  # last order outcomes per venue the error-rate breaker looks at
@@ -133,7 +133,7 @@ class RiskGate:
         return self.halted
 
     def restore(self, state: RiskState, now_ms: int) -> None:
-        """Start from what the journal says (:mod:`arb.riskstate`): the halt in force, today's realised PnL
+        """Start from what the journal says (:mod:`arb.trade.riskstate`): the halt in force, today's realised PnL
         since the window start, the failures in a row."""
         h = state.halt
         if h is not None and (self.halted is None or self.halted.reason != "kill"):
@@ -192,7 +192,7 @@ class RiskGate:
         return None
 
     def _needs(self, opp: Opportunity) -> list[tuple[str, str, dict[str, Decimal]]]:
-        """What each leg's order can consume on its venue (:func:`arb.balances.leg_need`)."""
+        """What each leg's order can consume on its venue (:func:`arb.trade.balances.leg_need`)."""
         base, quote = opp.symbol.split("/")[0], opp.symbol.split("/")[1]
         return [(leg.venue, side, leg_need(side, leg.amount, leg.limit_price, base, quote,
                                            self.fees.get((leg.venue, opp.symbol))))

@@ -6,7 +6,7 @@ A restart must not re-arm what tripped (issue 12 item 6). From every run journal
   (``arb resume``) and not lifted by its rule (``until_ms``: a daily-loss halt ends at the next UTC
   midnight) is still in force. The kill switch is not journaled: its file is its state.
 * **Today's realised PnL** (UTC day): each opportunity's legs rebuilt from its orders and fills
-  (:class:`arb.ledger.Position`, the same formula as the trader's), counted on the day it was accepted
+  (:class:`arb.core.ledger.Position`, the same formula as the trader's), counted on the day it was accepted
   (its first order). After an operator resumed a daily-loss halt, the day counts from that moment.
 * **Failures in a row**: the trailing failed outcomes (``trade`` events) since the last successful one
   or the last operator resume.
@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from arb.ledger import LegFill, Position
-from arb.model import ZERO
+from arb.core.ledger import LegFill, Position
+from arb.core.model import ZERO
 
 DAY_MS = 86_400_000
 

@@ -1,4 +1,4 @@
-"""Imbalance handling of an opportunity (a mixin of :class:`arb.executor.Executor`): measure, record, flatten.
+"""Imbalance handling of an opportunity (a mixin of :class:`arb.trade.executor.Executor`): measure, record, flatten.
 
 A base imbalance beyond dust is an **exposure**: journaled (``exposures``, fsynced), alerted, then handled
 by a policy: ``hedge`` (IOC on the better of the two venues, guarded at ``HEDGE_BAND_BPS`` beyond the walked
@@ -19,14 +19,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from arb.books import ladders
-from arb.evaluator import ceil_to, floor_to
-from arb.ledger import LegFill, Position
-from arb.model import BPS, ONE, ZERO, Opportunity
-from arb.orders import brief
+from arb.core.books import ladders
+from arb.core.evaluator import ceil_to, floor_to
+from arb.core.ledger import LegFill, Position
+from arb.core.model import BPS, ONE, ZERO, Opportunity
+from arb.trade.orders import brief
 
 if TYPE_CHECKING:
-    from arb.executor import Executor
+    from arb.trade.executor import Executor
 
     _Base = Executor
 else:

@@ -6,7 +6,7 @@
    anything is sent); markets; fees per symbol (config override, else the account's rate from
    ``fetch_trading_fee`` with keys, else ccxt's market default; the source is journaled); balances
    from ``fetch_balance``; open exposures of earlier runs; reconcile of every unfinished order
-   intent (:mod:`arb.reconcile`); a kill file present at start halts trading at once.
+   intent (:mod:`arb.trade.reconcile`); a kill file present at start halts trading at once.
 2. The scanner runs with two hooks: ``balances`` (spendable = free − ``risk.min_balances`` −
    in-flight reservations) and ``on_opportunity`` (sync): confirmation (the edge held for
    ``execution.confirm_updates`` consecutive updates), cool-down (a pair that just traded waits
@@ -35,22 +35,22 @@ from typing import Any
 from asyncio_throttle import Throttler
 
 from arb.config import Config, redact
-from arb.doctor import ensure_can_trade, startup_call
-from arb.engine import wall_ms
-from arb.errors import ArbError
-from arb.evaluator import evaluate
-from arb.executor import Executor, Outcome
-from arb.halts import DurableHalts
-from arb.ledger import LegFill
-from arb.model import ZERO, Balances, Episode, Fee, Limits, MarketSpec, Opportunity, dec
+from arb.core.errors import ArbError
+from arb.core.evaluator import evaluate
+from arb.core.ledger import LegFill
+from arb.core.model import ZERO, Balances, Episode, Fee, Limits, MarketSpec, Opportunity, dec
 from arb.notify import Notifier
-from arb.orders import OrderRouter, brief, client_id_of
-from arb.paper import PaperVenue
-from arb.reconcile import Finding, reconcile_orders
-from arb.risk import BalanceBook, ExposureEntry, Halt, RiskGate
-from arb.scanner import Scanner, market_fee
+from arb.scan.engine import wall_ms
+from arb.scan.scanner import Scanner, market_fee
 from arb.store import Journal
-from arb.upkeep import Upkeep
+from arb.trade.doctor import ensure_can_trade, startup_call
+from arb.trade.executor import Executor, Outcome
+from arb.trade.halts import DurableHalts
+from arb.trade.orders import OrderRouter, brief, client_id_of
+from arb.trade.paper import PaperVenue
+from arb.trade.reconcile import Finding, reconcile_orders
+from arb.trade.risk import BalanceBook, ExposureEntry, Halt, RiskGate
+from arb.trade.upkeep import Upkeep
 
 log = logging.getLogger(__name__)
 Pair = tuple[str, str, str]  # (symbol, venue a, venue b), venues sorted
@@ -89,7 +89,7 @@ class Trader(Upkeep, DurableHalts):
         self.throttle = Throttler(rate_limit=10, period=1.0)  # arb's own bursts; order sends never wait on it
         self.markets: dict[tuple[str, str], MarketSpec] = {}
         self.fees: dict[tuple[str, str], Fee] = {}
-        self.risk.fees = self.fees  # holds reserve the fee where it is charged (arb.balances.leg_need)
+        self.risk.fees = self.fees  # holds reserve the fee where it is charged (arb.trade.balances.leg_need)
         self.executor: Executor | None = None
         self.ready = self.stopping = False
         self.stats: Counter[str] = Counter()
@@ -354,7 +354,7 @@ class Trader(Upkeep, DurableHalts):
                                          "total": totals[a], "source": source})  # fmt: skip
 
     def _on_leg(self, event: str, leg: LegFill) -> None:
-        """Executor hook around every order (:mod:`arb.balances`): hold on send, settle on the final state."""
+        """Executor hook around every order (:mod:`arb.trade.balances`): hold on send, settle on the final state."""
         if event == "send":
             row = self.journal.get_order(leg.client_id) or {}
             self.risk.leg_sent(row.get("opportunity_id") or leg.client_id, leg, fresh=leg.state != "unknown")

@@ -1,4 +1,4 @@
-"""The trader's background work (a mixin of :class:`arb.trader.Trader`): kill switch, housekeeping.
+"""The trader's background work (a mixin of :class:`arb.trade.trader.Trader`): kill switch, housekeeping.
 
 * Kill switch: the kill file (``risk.kill_file``, written by ``arb kill``) is polled every
   ``KILL_POLL_S``; when it appears trading halts (reason ``kill``, sticky), our open orders are
@@ -24,15 +24,15 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from arb.doctor import startup_call
-from arb.model import ZERO, dec
-from arb.orders import brief, client_id_of, idempotent
-from arb.paper import PaperVenue
-from arb.reconcile import opportunity_legs, reconcile_orders, reconcile_policy
-from arb.risk import direction_blocker, utc_day
+from arb.core.model import ZERO, dec
+from arb.trade.doctor import startup_call
+from arb.trade.orders import brief, client_id_of, idempotent
+from arb.trade.paper import PaperVenue
+from arb.trade.reconcile import opportunity_legs, reconcile_orders, reconcile_policy
+from arb.trade.risk import direction_blocker, utc_day
 
 if TYPE_CHECKING:
-    from arb.trader import Trader
+    from arb.trade.trader import Trader
 
     _Base = Trader
 else:
@@ -111,7 +111,7 @@ class Upkeep(_Base):
             lifted = self.risk.lift_expired(now)
             if lifted is not None:
                 self._event("resume", None, None, f"halt lifted: {lifted.reason}")
-            self._poll_resume()  # `arb resume` cleared the halt in the journal (arb.halts)
+            self._poll_resume()  # `arb resume` cleared the halt in the journal (arb.trade.halts)
             self._on_halt(self.risk.check_daily_loss(now, self.marks()))
             self._directions()
             if t >= next_bal:
@@ -144,7 +144,7 @@ class Upkeep(_Base):
 
     async def refresh_balances(self, source: str, *, check_drift: bool, venues: set[str] | None = None) -> None:
         """Fetch balances; each venue's answer is applied only if no order there could have moved it while
-        the request ran (:mod:`arb.balances`), else that venue is fetched again at the next tick."""
+        the request ran (:mod:`arb.trade.balances`), else that venue is fetched again at the next tick."""
         book = self.risk.balances
         for venue, client in self.order_clients.items():
             if (isinstance(client, PaperVenue) and not client.limited) or (venues is not None and venue not in venues):

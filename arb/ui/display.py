@@ -10,7 +10,7 @@ backtest sweep, the live views):
 - :func:`price` — 6 significant digits, at least 2 and at most 8 decimals.
 - :func:`amount` — base sizes exact up to 8 decimals (lots are coarser than that), no exponent.
 - :func:`export` — a value for CSV/JSON: Decimals as exact strings, except bps ratios, which are
-  quantised to 0.0001 bps (:func:`arb.model.quantize_bps`, as the journal stores them since; older
+  quantised to 0.0001 bps (:func:`arb.core.model.quantize_bps`, as the journal stores them since; older
   journals hold 60 digits).
 
 :func:`fit_table` builds a rich table that fits the console width: key columns (time, symbol,
@@ -30,7 +30,7 @@ from rich.cells import cell_len
 from rich.table import Table
 from rich.text import Text
 
-from arb.model import quantize_bps
+from arb.core.model import quantize_bps
 
 _MAX_DP = 8
 

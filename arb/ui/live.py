@@ -5,7 +5,7 @@ net edge, open episodes, venue health (status, updates/s, last update age, recon
 counts of near misses by reason, and the last episodes that ended. Trading runs (`arb run`,
 `arb demo --paper`) pass ``trading=trader.status`` and get a "Trading" panel right under the header:
 a halt with its reason, trades ok/failed, realised PnL today, in flight, open exposures, disabled
-directions and paused venues. Numbers are rounded for reading by :mod:`arb.display`.
+directions and paused venues. Numbers are rounded for reading by :mod:`arb.ui.display`.
 """
 
 from __future__ import annotations
@@ -25,11 +25,11 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
-from arb.display import Col, amount, bps, fit_table, money, price
-from arb.engine import REASONS
-from arb.feeds import monotonic_ms
-from arb.model import Episode
-from arb.scanner import Scanner
+from arb.core.model import Episode
+from arb.scan.engine import REASONS
+from arb.scan.feeds import monotonic_ms
+from arb.scan.scanner import Scanner
+from arb.ui.display import Col, amount, bps, fit_table, money, price
 
 _Q = Decimal("0.01")
 
@@ -114,7 +114,7 @@ class JsonLines:
 
 
 def trading_table(st: dict[str, Any]) -> Table:
-    """The "Trading" panel from a :meth:`arb.trader.Trader.status` document."""
+    """The "Trading" panel from a :meth:`arb.trade.trader.Trader.status` document."""
     t = Table(title="Trading", show_header=False, expand=True)
     t.add_column("what", style="bold", no_wrap=True)
     t.add_column("value", overflow="fold")

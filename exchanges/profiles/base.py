@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from arb.model import FeeCurrency
+from arb.core.model import FeeCurrency
 
 
 @dataclass(frozen=True, slots=True)

@@ -108,7 +108,7 @@ def has_expiry(client: Any) -> bool:
 
 
 def _cid(order: Mapping[str, Any]) -> str | None:
-    from arb.orders import client_id_of
+    from arb.trade.orders import client_id_of
 
     return client_id_of(order)
 

@@ -1,8 +1,8 @@
 """Record what a live paper run watched, replay it with `arb backtest`, get the same episodes.
 
-The module fixture runs the real paper trader (:class:`arb.trader.Trader`, real ccxt.pro clients,
+The module fixture runs the real paper trader (:class:`arb.trade.trader.Trader`, real ccxt.pro clients,
 two loopback OKX venues on one market) with planted dislocations, and tees the books and feed
-events its engine receives into an :class:`arb.record.Recorder`. The recording is then replayed.
+events its engine receives into an :class:`arb.review.record.Recorder`. The recording is then replayed.
 
 Timing tolerance: an episode's start and end in the replay are within 60 ms of the live ones (the
 recorder stamps the receive time a moment before the live engine reads its clock, so they differ by
@@ -27,12 +27,12 @@ from typing import Any
 
 import pytest
 
-from arb.backtest import Settings, backtest
 from arb.cli import main
 from arb.config import Config
-from arb.engine import wall_ms
-from arb.feeds import monotonic_ms
-from arb.record import Recorder, Recording
+from arb.review.backtest import Settings, backtest
+from arb.review.record import Recorder, Recording
+from arb.scan.engine import wall_ms
+from arb.scan.feeds import monotonic_ms
 from arb.store import Journal
 from exchanges.sim.market import Dislocation
 from tests.integration.test_execution_support import Setup, make_config

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from arb.cli import cli
 from arb.config import Config
-from arb.doctor import Check, as_json, run_doctor
+from arb.trade.doctor import Check, as_json, run_doctor
 from exchanges.sim.base import ApiKey
 from exchanges.sim.harness import DEMO_PASSPHRASE
 from exchanges.sim.registry import available_venues

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from arb.executor import Executor
-from arb.model import Fee, Leg, MarketSpec, Opportunity
-from arb.orders import OrderRouter
+from arb.core.model import Fee, Leg, MarketSpec, Opportunity
 from arb.store import Journal
+from arb.trade.executor import Executor
+from arb.trade.orders import OrderRouter
 from tests.integration.test_execution_support import (
     SYM,
     Run,

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from arb.paper import PaperVenue
+from arb.trade.paper import PaperVenue
 from exchanges.sim.harness import default_balances
 from tests.integration.test_execution_support import SYM, Run, Setup, make_config, plant, wait_until
 
@@ -81,7 +81,7 @@ async def test_paper_holds_back_taken_liquidity_until_the_book_changes(setup: Se
     (client,) = setup.clients(sim, ("okx",), key=None).values()
     await client.load_markets()
     book = await client.watch_order_book(SYM)
-    from arb.model import Fee
+    from arb.core.model import Fee
 
     venue = PaperVenue("okx", client, fees={("okx", SYM): Fee(Decimal("0.001"))}, latency_ms=0)
     px, size = Decimal(str(book["asks"][0][0])), Decimal(str(book["asks"][0][1]))

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from arb.cli import main
-from arb.engine import wall_ms
+from arb.scan.engine import wall_ms
 from arb.store import Journal
 from tests.integration.test_execution_support import (
     AliasedLoopback,

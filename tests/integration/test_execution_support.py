@@ -169,7 +169,7 @@ class Setup:
 
     def trader(self, cfg: Config, clients: dict[str, Any], **kwargs: Any) -> Any:
         from arb.store import Journal
-        from arb.trader import Trader
+        from arb.trade.trader import Trader
 
         journal = Journal.open(cfg.store.paper_path if cfg.execution.mode == "paper" else cfg.store.path)
         self.closers.append(journal.close)

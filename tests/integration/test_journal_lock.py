@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from arb.errors import StoreError
+from arb.core.errors import StoreError
 from arb.store import Journal
 from tests.integration.sim_common import eventually
 from tests.stubs import toml_text

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from arb.cli_trade import write_kill_file
-from arb.engine import wall_ms
+from arb.cli.trade import write_kill_file
+from arb.scan.engine import wall_ms
 from tests.integration.test_execution_support import SYM, Run, Setup, make_config, plant
 
 

@@ -21,9 +21,9 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from arb.cli_trade import write_kill_file
-from arb.display import money
-from arb.ui import LiveView
+from arb.cli.trade import write_kill_file
+from arb.ui.display import money
+from arb.ui.live import LiveView
 from exchanges.sim.harness import default_balances
 from tests.integration.test_execution_support import SYM, Run, Setup, make_config, plant, wait_until
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from arb.errors import ConfigError
-from arb.model import Episode, Leg, Opportunity
+from arb.core.errors import ConfigError
+from arb.core.model import Episode, Leg, Opportunity
 from arb.notify import Notifier, end_message, start_message
 from tests.receiver import Receiver, closed_port_url
 

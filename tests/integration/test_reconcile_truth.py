@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from arb.cli_trade import write_kill_file
-from arb.ledger import TERMINAL
+from arb.cli.trade import write_kill_file
+from arb.core.ledger import TERMINAL
 from exchanges.profiles import profile
 from exchanges.profiles.calls import find_order
 from tests.integration.test_execution_support import (
@@ -224,9 +224,9 @@ async def test_restart_hedge_uses_a_fresh_client_id(setup: Setup) -> None:
 
 # -- item 9b: the kill state at send time ------------------------------------------------------------------
 async def test_kill_inside_the_polling_gap_sends_nothing(setup: Setup, monkeypatch: pytest.MonkeyPatch) -> None:
-    import arb.upkeep
+    import arb.trade.upkeep
 
-    monkeypatch.setattr(arb.upkeep, "KILL_POLL_S", 3600.0)  # the watcher will not look again in time
+    monkeypatch.setattr(arb.trade.upkeep, "KILL_POLL_S", 3600.0)  # the watcher will not look again in time
     venues = ("okx", "okx2")
     sim = await setup.sim(venues)
     cfg = make_config(sim, venues, setup.tmp)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from arb.cli import main
-from arb.record import BookRecord, Recording
+from arb.review.record import BookRecord, Recording
 
 ARB = [sys.executable, "-m", "arb.cli"]
 ENV = {**os.environ, "PYTHONUNBUFFERED": "1"}

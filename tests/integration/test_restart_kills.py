@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from arb.ledger import TERMINAL
+from arb.core.ledger import TERMINAL
 from arb.store import Journal
 from tests.integration.test_execution_restart import arb
 from tests.integration.test_execution_support import (

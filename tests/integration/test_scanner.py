@@ -13,9 +13,9 @@ from typing import Any
 import ccxt.pro as ccxtpro
 import pytest
 
-from arb.episodes import reevaluate
-from arb.model import Limits
-from arb.scanner import Scanner
+from arb.core.model import Limits
+from arb.scan.episodes import reevaluate
+from arb.scan.scanner import Scanner
 from arb.store import Journal
 from exchanges.sim.harness import LoopbackExchanges
 from exchanges.sim.market import Dislocation

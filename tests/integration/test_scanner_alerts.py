@@ -15,9 +15,9 @@ from pathlib import Path
 import ccxt.pro as ccxtpro
 import pytest
 
-from arb.model import Limits
+from arb.core.model import Limits
 from arb.notify import Notifier
-from arb.scanner import Scanner
+from arb.scan.scanner import Scanner
 from exchanges.sim.harness import LoopbackExchanges
 from exchanges.sim.market import Dislocation
 from exchanges.sim.registry import available_venues

@@ -110,6 +110,7 @@ async def test_binance_filters_reject_with_1013(sim: LoopbackExchanges, client_f
         (ex.private_post_order({**raw, "quantity": "0.001", "price": f"{round(mid, 2)}5"}), "PRICE_FILTER"),
         (ex.private_post_order({**raw, "quantity": "0.001005", "price": str(round(mid, 2))}), "LOT_SIZE"),
         (ex.create_order("BTC/USDT", "limit", "buy", 9001, px), "LOT_SIZE"),  # over maxQty 9000
+        (ex.create_order("BTC/USDT", "market", "buy", 129), "MARKET_LOT_SIZE"),  # over maxQty 128.52621715
         (ex.create_order("BTC/USDT", "limit", "buy", 0.00005, px), "NOTIONAL"),  # ~3 USDT < 5
         (ex.create_order("BTC/USDT", "limit", "buy", 0.001, float(round(mid * 6, 2))), "PERCENT_PRICE_BY_SIDE"),
         (ex.create_order("BTC/USDT", "limit", "sell", 0.001, float(round(mid / 6, 2))), "PERCENT_PRICE_BY_SIDE"),
@@ -117,7 +118,7 @@ async def test_binance_filters_reject_with_1013(sim: LoopbackExchanges, client_f
     # what ccxt maps each -1013 to: PRICE_FILTER/LOT_SIZE by their message, NOTIONAL by the code, and
     # PERCENT_PRICE_BY_SIDE by a broad message match (whose text is the message alone, without the code)
     mapped = {"PRICE_FILTER": ccxtpro.InvalidOrder, "LOT_SIZE": ccxtpro.InvalidOrder, "NOTIONAL": ccxtpro.BadRequest,
-              "PERCENT_PRICE_BY_SIDE": ccxtpro.InvalidOrder}  # fmt: skip
+              "PERCENT_PRICE_BY_SIDE": ccxtpro.InvalidOrder, "MARKET_LOT_SIZE": ccxtpro.InvalidOrder}  # fmt: skip
     for call, name in cases:
         with pytest.raises(mapped[name], match=f"Filter failure: {name}") as info:
             await call
@@ -129,6 +130,7 @@ async def test_bybit_filters_reject_with_real_codes(sim: LoopbackExchanges, clie
     await ex.load_markets()
     mid = _mid(sim, "bybit", "BTC/USDT")
     px = float(round(mid, 1))
+    eth_px = float(round(_mid(sim, "bybit", "ETH/USDT"), 2))
     raw = {"category": "spot", "symbol": "BTCUSDT", "side": "Buy", "orderType": "Limit"}
     cases = [
         (ex.create_order("BTC/USDT", "limit", "buy", 0.00001, px), "170136"),  # < minOrderQty 0.000011
@@ -136,6 +138,7 @@ async def test_bybit_filters_reject_with_real_codes(sim: LoopbackExchanges, clie
         (ex.private_post_v5_order_create({**raw, "qty": "0.001", "price": f"{round(mid, 1)}5"}), "170134"),  # tickSize
         (ex.create_order("BTC/USDT", "limit", "buy", 84, px), "170135"),  # > maxOrderQty 83
         (ex.create_order("BTC/USDT", "limit", "buy", 0.00005, px), "170140"),  # ~3 USDT < minOrderAmt 5
+        (ex.create_order("ETH/USDT", "limit", "buy", 2500, eth_px), "170124"),  # ~8M USDT > maxOrderAmt 7M
         (ex.create_order("BTC/USDT", "limit", "buy", 0.001, float(round(mid * D("1.02"), 1))), "170193"),
         (ex.create_order("BTC/USDT", "limit", "sell", 0.001, float(round(mid * D("0.98"), 1))), "170194"),
     ]
@@ -151,12 +154,14 @@ async def test_okx_filters_reject_with_real_scodes(sim: LoopbackExchanges, clien
     await ex.load_markets()
     mid = _mid(sim, "okx", "ETH/USDT")
     px = float(round(mid, 2))
+    btc_px = float(round(_mid(sim, "okx", "BTC/USDT"), 1))  # 400 BTC: ~26M USDT > maxLmtAmt 20M
     raw = {"instId": "ETH-USDT", "tdMode": "cash", "side": "buy", "ordType": "limit"}
     cases = [
         (ex.create_order("ETH/USDT", "limit", "buy", 0.00005, px), ccxtpro.InvalidOrder, "51020"),  # < minSz
         (ex.private_post_trade_order({**raw, "sz": "0.0010005", "px": str(px)}), ccxtpro.InvalidOrder, "51121"),
         (ex.private_post_trade_order({**raw, "sz": "0.001", "px": f"{round(mid, 2)}5"}), ccxtpro.BadRequest, "51000"),
         (ex.create_order("DOGE/USDT", "market", "sell", 1_000_001), ccxtpro.InvalidOrder, "51202"),  # > maxMktSz
+        (ex.create_order("BTC/USDT", "limit", "buy", 400, btc_px), ccxtpro.InvalidOrder, "51203"),  # > maxLmtAmt
     ]
     for call, error, code in cases:
         await _rejects(call, error, code)

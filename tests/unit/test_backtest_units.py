@@ -12,11 +12,20 @@ from typing import Any
 
 import pytest
 
-from arb import record as rec_mod
-from arb.backtest import ReplayMarket, Settings, apply, grid, override, parse_assignment, parse_value, run_virtual
-from arb.errors import ConfigError
-from arb.model import Fee, MarketSpec
-from arb.record import BookRecord, EventRecord, Recording, RecordingError, RecordingWriter, make_header
+from arb.core.errors import ConfigError
+from arb.core.model import Fee, MarketSpec
+from arb.review import record as rec_mod
+from arb.review.backtest import (
+    ReplayMarket,
+    Settings,
+    apply,
+    grid,
+    override,
+    parse_assignment,
+    parse_value,
+    run_virtual,
+)
+from arb.review.record import BookRecord, EventRecord, Recording, RecordingError, RecordingWriter, make_header
 
 D = Decimal
 BTC = MarketSpec("BTC/USDT", "BTC", "USDT", D("0.00001"), D("0.1"), min_amount=D("0.0001"))

@@ -11,9 +11,9 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from arb.balances import BalanceBook, leg_need
-from arb.ledger import LegFill
-from arb.model import Fee
+from arb.core.ledger import LegFill
+from arb.core.model import Fee
+from arb.trade.balances import BalanceBook, leg_need
 
 D = Decimal
 V, SYM, BASE, QUOTE = "bybit", "BTC/USDT", "BTC", "USDT"

@@ -16,8 +16,8 @@ import pytest
 
 from arb.cli import main
 from arb.config import Config, Credentials, default_config, load_config, redact
-from arb.errors import ConfigError
-from arb.model import Fee, Limits
+from arb.core.errors import ConfigError
+from arb.core.model import Fee, Limits
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "config.example.toml"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from arb.detector import Detector
-from arb.model import Fee
+from arb.core.detector import Detector
+from arb.core.model import Fee
 
 
 def _det(rate: str = "0.001") -> Detector:

@@ -1,4 +1,4 @@
-"""arb.display: rounding for reading (never for deciding or storing) and tables fitted to the width."""
+"""arb.ui.display: rounding for reading (never for deciding or storing) and tables fitted to the width."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from rich.console import Console
 
-from arb import display
-from arb.model import quantize_bps
+from arb.core.model import quantize_bps
+from arb.ui import display
 
 MONEY = st.decimals(min_value=D("-1e9"), max_value=D("1e9"), allow_nan=False, allow_infinity=False, places=20)
 
@@ -67,7 +67,7 @@ def test_fit_table_keeps_key_columns_whole_and_names_hidden_ones() -> None:
 
 def test_sweep_table_fits_80_columns_and_rounds_pnl(monkeypatch: pytest.MonkeyPatch,
                                                     capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
-    from arb.cli_review import _print_sweep
+    from arb.cli.review import _print_sweep
 
     monkeypatch.setenv("COLUMNS", "80")
     rows = [{"params": {"scanner.min_net_bps": "5", "scanner.max_notional": "1000"}, "pnl": D("123.45678901234567890"),
@@ -94,7 +94,7 @@ def test_fit_table_cells_are_plain_text_not_markup() -> None:
 
 
 def test_single_backtest_line_rounds_pnl(capsys: pytest.CaptureFixture[str]) -> None:
-    from arb.cli_review import _print_single
+    from arb.cli.review import _print_single
 
     _print_single({"run_id": "r1", "mode": "paper", "books": 10, "market_s": 5.0, "speed": 50.0, "episodes": 3,
                    "trades": 2, "pnl": D("12.345678901234567890"), "sharpe": None, "max_drawdown": 0.5,
@@ -107,7 +107,7 @@ def test_single_backtest_line_rounds_pnl(capsys: pytest.CaptureFixture[str]) -> 
 def test_report_free_text_columns_wrap_instead_of_disappearing_at_80_columns() -> None:
     import pandas as pd
 
-    from arb.report.render import fitted
+    from arb.review.report.render import fitted
 
     why = "buy leg on binance: InsufficientFunds USDT free 427.19 < 1000.2 needed; hedged on okx at -2.01 USDT"
     t = pd.DataFrame([{"opportunity_id": "6011f2328a02-18.87", "symbol": "DOGE/USDT", "buy_venue": "binance",

@@ -5,9 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from arb.engine import Engine
-from arb.episodes import reevaluate
-from arb.model import Episode, Fee, Limits, Opportunity
+from arb.core.model import Episode, Fee, Limits, Opportunity
+from arb.scan.engine import Engine
+from arb.scan.episodes import reevaluate
 from tests.stubs import make_book, market
 
 D = Decimal

@@ -6,10 +6,10 @@ from decimal import Decimal
 
 import pytest
 
-from arb.books import ladders
-from arb.engine import Engine
-from arb.errors import BookError
-from arb.model import Fee, Limits
+from arb.core.books import ladders
+from arb.core.errors import BookError
+from arb.core.model import Fee, Limits
+from arb.scan.engine import Engine
 from tests.stubs import make_book, market
 from tests.unit.test_engine import Clock, RecordingSink
 

@@ -9,9 +9,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import arb
-from arb.errors import BookError, MarketError
-from arb.evaluator import evaluate
-from arb.model import Balances, Fee, Limits, MarketSpec
+from arb.core.errors import BookError, MarketError
+from arb.core.evaluator import evaluate
+from arb.core.model import Balances, Fee, Limits, MarketSpec
 from tests.stubs import ccxt_market, fee, make_book, market
 
 D = Decimal
@@ -439,7 +439,7 @@ def test_same_lot_grid_sawtooth_is_solved_exactly() -> None:
 def test_floor_max_matches_brute_force(al: int, pl: int, a: int, q: int, r: int, n: int) -> None:
     # The lattice-path maximiser behind the search: max of al·x + pl·floor((a·x + r)/q) over
     # 0 <= x <= n and its smallest argmax, against trying every x.
-    from arb.evaluator_search import floor_max
+    from arb.core.search import floor_max
 
     values = [al * x + pl * ((a * x + r) // q) for x in range(n + 1)]
     best, arg, _ = floor_max(al, pl, a, q, r, n)

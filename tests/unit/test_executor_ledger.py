@@ -1,4 +1,4 @@
-"""Money of executed legs (arb.ledger): parsing venue orders, flows, PnL, dust vs exposure.
+"""Money of executed legs (arb.core.ledger): parsing venue orders, flows, PnL, dust vs exposure.
 
 Properties: the realised PnL of two legs filled exactly as evaluated equals the evaluator's net profit;
 a full fill is base-neutral up to dust; flows add up; malformed venue data is refused, never guessed.
@@ -12,9 +12,9 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from arb.evaluator import evaluate
-from arb.ledger import LegFill, MalformedOrder, Position, flows, is_dust, journal_state
-from arb.model import Fee, Limits
+from arb.core.evaluator import evaluate
+from arb.core.ledger import LegFill, MalformedOrder, Position, flows, is_dust, journal_state
+from arb.core.model import Fee, Limits
 from tests.stubs import make_book, market
 
 D = Decimal

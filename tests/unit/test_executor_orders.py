@@ -8,7 +8,7 @@ from typing import Any
 import ccxt.pro as ccxtpro
 import pytest
 
-from arb.orders import OrderRouter, client_id_of, idempotent
+from arb.trade.orders import OrderRouter, client_id_of, idempotent
 
 
 async def test_idempotent_retries_network_errors_only() -> None:

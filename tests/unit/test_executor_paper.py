@@ -9,8 +9,8 @@ from typing import Any
 import ccxt.pro as ccxtpro
 import pytest
 
-from arb.model import Fee
-from arb.paper import PaperVenue
+from arb.core.model import Fee
+from arb.trade.paper import PaperVenue
 
 D = Decimal
 SYM = "BTC/USDT"

@@ -8,7 +8,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from arb.ledger import LegFill
+from arb.core.ledger import LegFill
 from arb.store import Journal
 
 D = Decimal

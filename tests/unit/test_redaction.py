@@ -12,9 +12,9 @@ from urllib.parse import quote, quote_plus
 
 import pytest
 
+from arb.cli.logs import make_handler
 from arb.config import Config, redact
-from arb.errors import ConfigError
-from arb.logs import make_handler
+from arb.core.errors import ConfigError
 from arb.redaction import MASK, add_secrets, add_url_secrets, is_secret_name, scrub
 
 VALUE = "Zq9-literal-credential-77"  # never allowed to show up anywhere
@@ -202,7 +202,7 @@ def test_reprs_hold_no_credentials() -> None:
 
 
 def test_scrubbing_stream_masks_what_is_printed() -> None:
-    from arb.logs import ScrubbingStream
+    from arb.cli.logs import ScrubbingStream
 
     add_secrets("printed-secret-5e6f")
     inner = io.StringIO()

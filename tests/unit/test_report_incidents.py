@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from arb.report import Filters, build, open_journal, render
+from arb.review.report import Filters, build, open_journal, render
 from arb.store import Journal
 
 T0 = 1_767_225_600_000

@@ -13,7 +13,7 @@ from __future__ import annotations
 from decimal import Decimal as D
 from pathlib import Path
 
-from arb.report import build, open_journal, plots
+from arb.review.report import build, open_journal, plots
 from arb.store import Journal
 
 T0 = 1_767_225_600_000

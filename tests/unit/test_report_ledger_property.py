@@ -1,7 +1,7 @@
-"""Property: the report's PnL of an opportunity is the run's own :class:`arb.ledger.Position` of its legs,
+"""Property: the report's PnL of an opportunity is the run's own :class:`arb.core.ledger.Position` of its legs,
 read back from the journal exactly (issue 13.1), also when some fill rows are missing (older journals).
 
-Legs are journaled the way the executor does (:meth:`arb.executor.Executor._journal_leg`: the order row
+Legs are journaled the way the executor does (:meth:`arb.trade.executor.Executor._journal_leg`: the order row
 with its totals, then one fill row per venue trade); the report must give ``quote_net`` as PnL and
 ``base_net`` as the residual, to the last digit.
 """
@@ -15,8 +15,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from arb.ledger import LegFill, Position, Trade
-from arb.report import build, open_journal
+from arb.core.ledger import LegFill, Position, Trade
+from arb.review.report import build, open_journal
 from arb.store import Journal
 
 SYM = "BTC/USDT"

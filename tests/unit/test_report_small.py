@@ -15,8 +15,8 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from arb.report import Filters, build, open_journal, render
-from arb.report.data import BALANCE, LATENCY, STALE
+from arb.review.report import Filters, build, open_journal, render
+from arb.review.report.data import BALANCE, LATENCY, STALE
 from arb.store import Journal
 from tests.fixtures.journal_small import DAY, HOUR, RUN, SYMBOL, T0, trade_ts
 from tests.fixtures.journal_small import build as build_fixture

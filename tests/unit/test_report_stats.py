@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from arb.report import stats
+from arb.review.report import stats
 
 DAY = 86_400_000
 T0 = 1_767_225_600_000  # 2026-01-01T00:00:00Z

@@ -8,8 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from arb.config import RiskConfig
-from arb.model import Leg, Opportunity
-from arb.risk import DAY_MS, BalanceBook, ExposureEntry, RiskGate, VenueErrors, direction_blocker, mark_of
+from arb.core.model import Leg, Opportunity
+from arb.trade.risk import DAY_MS, BalanceBook, ExposureEntry, RiskGate, VenueErrors, direction_blocker, mark_of
 
 D = Decimal
 T0 = 1_800_000_000_000  # a fixed "now"
@@ -164,9 +164,9 @@ def test_daily_pnl_is_realised_plus_exposure_at_its_venue_mid(exposures: list[tu
 def test_full_size_trade_at_default_limits_is_not_refused_as_notional() -> None:
     """The evaluator caps B·VWAP_buy at scanner.max_notional; the risk gate must use the same
     notional (not cost, which adds the slippage buffer and fees), or every full-size trade fails."""
-    from arb.evaluator import evaluate
-    from arb.model import Fee, Limits
-    from arb.risk import RiskGate
+    from arb.core.evaluator import evaluate
+    from arb.core.model import Fee, Limits
+    from arb.trade.risk import RiskGate
     from tests.stubs import make_book, market
 
     opp = evaluate(

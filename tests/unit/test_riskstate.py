@@ -9,9 +9,9 @@ from decimal import Decimal
 from pathlib import Path
 
 from arb.config import RiskConfig
-from arb.risk import DAY_MS, ExposureEntry, RiskGate
-from arb.riskstate import rebuild
 from arb.store import Journal
+from arb.trade.risk import DAY_MS, ExposureEntry, RiskGate
+from arb.trade.riskstate import rebuild
 from tests.unit.test_risk import opp
 
 D = Decimal

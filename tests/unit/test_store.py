@@ -22,8 +22,8 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from arb import store
-from arb.errors import StoreError
-from arb.model import Episode, Leg, Opportunity
+from arb.core.errors import StoreError
+from arb.core.model import Episode, Leg, Opportunity
 from arb.store import MIGRATIONS, MONEY, Journal, JournalDataError, JournalWriter
 
 D = Decimal
@@ -162,7 +162,7 @@ def test_other_sqlite_database_is_not_taken_for_a_journal(path: Path) -> None:
 
 _OPEN_AS_NOBODY = """
 import os, sys
-from arb.errors import StoreError
+from arb.core.errors import StoreError
 from arb.store import Journal
 os.setgid(65534); os.setuid(65534)
 try:

@@ -2,18 +2,18 @@
 
 How a replay runs
 -----------------
-* Books and feed events from the recording (:mod:`arb.record`) drive :meth:`Engine.on_book` /
+* Books and feed events from the recording (:mod:`arb.review.record`) drive :meth:`Engine.on_book` /
   :meth:`Engine.on_event` in file order, with the recorded monotonic receive time as ``recv_ms``
   and the recorded wall-clock receive time as the engine's injected ``wall_clock``. The sweeper
-  (staleness, episode ends) runs every :data:`arb.scanner.SWEEP_MS` of recorded time, as live.
+  (staleness, episode ends) runs every :data:`arb.scan.scanner.SWEEP_MS` of recorded time, as live.
 * Everything runs on a :class:`VirtualTimeLoop`: an asyncio loop whose clock is the recorded
   monotonic time and which jumps to the next timer instead of waiting. The paper executor's
   latency (``execution.paper_latency_ms``, the latency model: orders reach the venue that much
   later and fill against the book the recording shows *then*), timeouts and sleeps keep their
   durations in market time, and a replay runs as fast as the CPU allows.
-* Paper execution (``--mode paper``) reuses :class:`arb.paper.PaperVenue` over a
+* Paper execution (``--mode paper``) reuses :class:`arb.trade.paper.PaperVenue` over a
   :class:`ReplayMarket` per venue (the recorded books, markets and fees), with the same
-  executor and risk code as ``arb scan`` in paper mode (:mod:`arb.backtest.market`).
+  executor and risk code as ``arb scan`` in paper mode (:mod:`arb.review.backtest.market`).
 * Output is an ordinary journal (episodes, snapshots, events, orders, fills, balances) that
   ``arb report`` reads. The run id is derived from the recording and the settings, so the same
   file and config give the same journal contents (apart from the run's host and times).
@@ -29,14 +29,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from arb.backtest.clock import ReplayClock, VirtualTimeLoop, run_virtual
-from arb.backtest.market import PaperExecution, ReplayMarket, trader_config
-from arb.backtest.settings import Settings, apply, grid, override, parse_assignment, parse_value
-from arb.backtest.sink import BacktestSink
-from arb.engine import Engine
-from arb.errors import ArbError, ConfigError
-from arb.record import BookRecord, Recording
-from arb.scanner import SWEEP_MS
+from arb.core.errors import ArbError, ConfigError
+from arb.review.backtest.clock import ReplayClock, VirtualTimeLoop, run_virtual
+from arb.review.backtest.market import PaperExecution, ReplayMarket, trader_config
+from arb.review.backtest.settings import Settings, apply, grid, override, parse_assignment, parse_value
+from arb.review.backtest.sink import BacktestSink
+from arb.review.record import BookRecord, Recording
+from arb.scan.engine import Engine
+from arb.scan.scanner import SWEEP_MS
 from arb.store import Journal
 
 __all__ = [

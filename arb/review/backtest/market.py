@@ -9,13 +9,13 @@ from typing import Any
 
 import ccxt.pro as ccxtpro
 
-from arb.backtest.clock import ReplayClock
-from arb.backtest.settings import Settings
 from arb.config import Config, redact
-from arb.engine import Engine
-from arb.evaluator import floor_to
-from arb.model import Fee, Limits, MarketSpec
-from arb.record import Recording
+from arb.core.evaluator import floor_to
+from arb.core.model import Fee, Limits, MarketSpec
+from arb.review.backtest.clock import ReplayClock
+from arb.review.backtest.settings import Settings
+from arb.review.record import Recording
+from arb.scan.engine import Engine
 from arb.store import Journal
 
 
@@ -83,16 +83,16 @@ def trader_config(settings: Settings, rec: Recording) -> Config:
 
 
 class PaperExecution:
-    """The live paper trader (:class:`arb.trader.Trader`: confirmation, cool-down, depth, risk gate,
-    executor, :class:`arb.paper.PaperVenue`) fed by the replay's engine instead of its own scanner.
+    """The live paper trader (:class:`arb.trade.trader.Trader`: confirmation, cool-down, depth, risk gate,
+    executor, :class:`arb.trade.paper.PaperVenue`) fed by the replay's engine instead of its own scanner.
 
-    Seam: :meth:`arb.trader.Trader.attach` — the trader's own scanner is never run; the replay's
+    Seam: :meth:`arb.trade.trader.Trader.attach` — the trader's own scanner is never run; the replay's
     engine feeds it, writes go straight to the journal and asyncio-throttle (real-time pacing) is off.
     """
 
     def __init__(self, settings: Settings, rec: Recording, journal: Journal, run_id: str, clock: ReplayClock,
                  markets: dict[str, ReplayMarket]) -> None:
-        from arb.trader import Trader
+        from arb.trade.trader import Trader
 
         self.trader = Trader(trader_config(settings, rec), market_clients=markets, journal=journal,
                              run_id=run_id, clock=clock.wall)

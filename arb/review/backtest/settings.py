@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from arb.config import Config, ExecutionConfig, RiskConfig, ScannerConfig, redact
-from arb.errors import ConfigError
-from arb.model import Limits
+from arb.core.errors import ConfigError
+from arb.core.model import Limits
 
 SECTIONS = {"scanner": ScannerConfig, "execution": ExecutionConfig, "risk": RiskConfig}
 

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from arb.backtest.clock import ReplayClock
-from arb.model import Episode, Opportunity
+from arb.core.model import Episode, Opportunity
+from arb.review.backtest.clock import ReplayClock
 from arb.store import Journal
 
 FLUSH_ROWS = 500

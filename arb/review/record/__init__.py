@@ -53,8 +53,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from arb import __version__
-from arb.errors import ArbError
-from arb.model import Fee, MarketSpec
+from arb.core.errors import ArbError
+from arb.core.model import Fee, MarketSpec
 
 FORMAT = "arb-recording"
 VERSION = 1
@@ -370,7 +370,7 @@ class Recording:
         self.truncated = self.trailer is None
 
 
-from arb.record.recorder import Recorder, record  # noqa: E402 - re-exported; it builds on the format above
+from arb.review.record.recorder import Recorder, record  # noqa: E402 - re-exported; it builds on the format above
 
 __all__ = ["BookRecord", "EventRecord", "Recorder", "Recording", "RecordingError", "RecordingWriter", "make_header",
            "record"]

@@ -6,13 +6,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from arb.errors import ArbError
-from arb.model import Fee, MarketSpec
-from arb.record import RecordingError, RecordingWriter, make_header
+from arb.core.errors import ArbError
+from arb.core.model import Fee, MarketSpec
+from arb.review.record import RecordingError, RecordingWriter, make_header
 
 
 class Recorder:
-    """Feed callbacks that write a recording: ``on_book``/``on_event`` have :class:`arb.feeds.Feeds`' shapes.
+    """Feed callbacks that write a recording: ``on_book``/``on_event`` have :class:`arb.scan.feeds.Feeds`' shapes.
 
     What the engine reads is recorded, not only what is delivered: ccxt updates its book objects in
     place as messages arrive, and the engine keeps a reference to each book, so when venue A's book
@@ -27,7 +27,7 @@ class Recorder:
     def __init__(self, path: str | Path, *, venues: list[str], symbols: list[str], depth: int = 20,
                  source: str = "venues", ccxt_ids: dict[str, str] | None = None,
                  config: dict[str, Any] | None = None, wall_clock: Any = None) -> None:
-        from arb.engine import wall_ms
+        from arb.scan.engine import wall_ms
 
         self.path, self.venues, self.symbols, self.depth = Path(path), list(venues), list(symbols), depth
         if not self.path.parent.is_dir():
@@ -81,7 +81,7 @@ async def record(exchanges: dict[str, Any], symbols: list[str], recorder: Record
                  book_limits: dict[str, int | None] | None = None, duration_s: float | None = None,
                  stop: Any = None, ready_timeout_s: float = 30.0,
                  notice: Callable[[str], None] | None = None) -> dict[str, list[str]]:
-    """Watch ``symbols`` on ``exchanges`` with :class:`arb.feeds.Feeds` and record until ``duration_s``
+    """Watch ``symbols`` on ``exchanges`` with :class:`arb.scan.feeds.Feeds` and record until ``duration_s``
     or ``stop`` (an ``asyncio.Event``). Returns the symbols recorded per venue.
 
     ``duration_s`` counts from when every venue streams; while some do not, the wait for them is part of
@@ -93,8 +93,8 @@ async def record(exchanges: dict[str, Any], symbols: list[str], recorder: Record
     import contextlib
     import time
 
-    from arb.feeds import Backoff, Feeds, monotonic_ms
-    from arb.scanner import market_fee
+    from arb.scan.feeds import Backoff, Feeds, monotonic_ms
+    from arb.scan.scanner import market_fee
     from exchanges.profiles import profile
 
     stop = stop or asyncio.Event()

@@ -1,14 +1,14 @@
 """``arb report``: look back at what the scanner saw and what the executor did.
 
 :func:`build` reads one journal (read-only) into a :class:`Report`: named pandas tables (money as
-``Decimal``) and a JSON-able ``summary``. :mod:`arb.report.render` prints it with rich, writes a
-self-contained HTML page (plots from :mod:`arb.report.plots` embedded as base64 PNG) and exports the
+``Decimal``) and a JSON-able ``summary``. :mod:`arb.review.report.render` prints it with rich, writes a
+self-contained HTML page (plots from :mod:`arb.review.report.plots` embedded as base64 PNG) and exports the
 tables as CSV or Parquet.
 
 Definitions (also in the README "Review" section):
 
 * PnL series = realised PnL per opportunity (quote) from the journal's fills with the ledger's
-  :class:`arb.ledger.Position`, the run's own math (:mod:`arb.report.trades`); daily PnL = sum per
+  :class:`arb.core.ledger.Position`, the run's own math (:mod:`arb.review.report.trades`); daily PnL = sum per
   UTC day, idle days 0, over the reviewed span (first run start, or ``--since``, to the last run end
   / last trade).
 * Capital = ``--capital`` if given, else the sum of the starting balances of the quote currencies
@@ -19,7 +19,7 @@ Definitions (also in the README "Review" section):
   from the peak to recovery or to the end of the span. Win rate = opportunities with PnL > 0 ÷
   opportunities traded.
 * Executed / ok / failed = the executor's trade events (the counts of the run's outcome line);
-  failed trades with why, halts with reason and times, exposures: :mod:`arb.report.incidents`.
+  failed trades with why, halts with reason and times, exposures: :mod:`arb.review.report.incidents`.
 * A journal without fills (alert-only) still gets episodes, capture and distributions; the
   summary says PnL is not available.
 """
@@ -35,10 +35,10 @@ from typing import Any
 
 import pandas as pd
 
-from arb.model import ZERO
-from arb.report import data, incidents, stats
-from arb.report import trades as trade_tables
-from arb.report.data import Filters
+from arb.core.model import ZERO
+from arb.review.report import data, incidents, stats
+from arb.review.report import trades as trade_tables
+from arb.review.report.data import Filters
 from arb.store import Journal
 from arb.store.schema import APPLICATION_ID
 

@@ -1,9 +1,9 @@
-"""Journal → pandas tables for the review: episodes, capture, fees, inventory (trades: :mod:`arb.report.trades`).
+"""Journal → pandas tables for the review: episodes, capture, fees, inventory (trades: :mod:`arb.review.report.trades`).
 
 Money stays ``Decimal`` in every table (exports write it exactly); only the statistics and plots
 convert to float.
 
-Conventions the report reads from the journal (written by :mod:`arb.trader` / :mod:`arb.executor`,
+Conventions the report reads from the journal (written by :mod:`arb.trade.trader` / :mod:`arb.trade.executor`,
 live, paper and ``arb backtest`` alike):
 
 * An order belongs to an opportunity through ``orders.opportunity_id``; the trader names it
@@ -17,9 +17,9 @@ live, paper and ``arb backtest`` alike):
 * ``events`` of kind ``trade`` (the executor's outcome summary): ``{"opportunity_id",
   "planned_net", ...}``; ``expected_net``/``episode_id``/``expected_buy_vwap``/``expected_sell_vwap``
   are read too when present.
-* Trades (PnL per opportunity, venues, slippage) are built in :mod:`arb.report.trades` with the
-  ledger's own :class:`arb.ledger.Position`; failed trades, halts and exposures in
-  :mod:`arb.report.incidents`.
+* Trades (PnL per opportunity, venues, slippage) are built in :mod:`arb.review.report.trades` with the
+  ledger's own :class:`arb.core.ledger.Position`; failed trades, halts and exposures in
+  :mod:`arb.review.report.incidents`.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from typing import Any
 
 import pandas as pd
 
-from arb.model import ZERO, dec
+from arb.core.model import ZERO, dec
 from arb.store import Journal
 
 BELOW = "below threshold after sizing"

@@ -21,9 +21,9 @@ from typing import Any
 
 import pandas as pd
 
-from arb.model import ZERO, dec
-from arb.report.data import Filters, Loaded, _detail, base_quote
-from arb.report.trades import venues_of
+from arb.core.model import ZERO, dec
+from arb.review.report.data import Filters, Loaded, _detail, base_quote
+from arb.review.report.trades import venues_of
 
 FAILED_COLUMNS = ["opportunity_id", "symbol", "buy_venue", "sell_venue", "ts_ms", "pnl", "exposure", "why"]
 # most telling first: a narrow terminal drops columns from the right

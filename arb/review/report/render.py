@@ -1,4 +1,4 @@
-"""Show a :class:`~arb.report.Report`: rich terminal tables, one self-contained HTML page, CSV/Parquet/JSON."""
+"""Show a :class:`~arb.review.report.Report`: rich terminal tables, one self-contained HTML page, CSV/Parquet/JSON."""
 
 from __future__ import annotations
 
@@ -14,16 +14,16 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from arb import display
-from arb.model import quantize_bps
-from arb.report import Report
+from arb.core.model import quantize_bps
+from arb.review.report import Report
+from arb.ui import display
 
 MAX_ROWS = 30
 _BARS = "▁▂▃▄▅▆▇█"
 
 
 def fmt(v: Any, digits: int = 4) -> str:
-    """A cell: Decimals as quote money for reading (:func:`arb.display.money`; exports keep them exact),
+    """A cell: Decimals as quote money for reading (:func:`arb.ui.display.money`; exports keep them exact),
     floats to ``digits`` significant."""
     if v is None or (isinstance(v, float) and v != v):
         return "n/a"
@@ -138,7 +138,7 @@ TIME_COLUMNS = frozenset({"ts_ms", "start_ms", "end_ms", "created_ms", "updated_
 
 
 def _cell(col: str, v: Any) -> str:
-    """A table cell rounded for reading by what the column holds (:mod:`arb.display`)."""
+    """A table cell rounded for reading by what the column holds (:mod:`arb.ui.display`)."""
     if v is None or (isinstance(v, float) and v != v):
         return "n/a"
     if col in TIME_COLUMNS:
@@ -166,7 +166,7 @@ KEY_COLUMNS = frozenset({*TIME_COLUMNS, "day", "hour_utc", "symbol", "buy_venue"
 
 
 def fitted(title: str, t: pd.DataFrame, width: int) -> Table:
-    """``t`` as a rich table no wider than ``width`` (:func:`arb.display.fit_table`): key columns whole."""
+    """``t`` as a rich table no wider than ``width`` (:func:`arb.ui.display.fit_table`): key columns whole."""
     cols = [display.Col(HEADERS.get(str(c), str(c).replace("_", " ")), key=str(c) in KEY_COLUMNS,
                         wrap=str(c) in WRAP_COLUMNS,
                         justify="right" if _numeric(t[c]) and c not in TIME_COLUMNS else "left")

@@ -3,7 +3,7 @@
 Pure functions of their inputs (no journal, no clock). Definitions, pinned (README "Review"):
 
 * **PnL series**: realised PnL per opportunity, in quote, from the journal's fills (see
-  :func:`arb.report.data.trades`), each stamped with its last fill's time.
+  :func:`arb.review.report.data.trades`), each stamped with its last fill's time.
 * **Daily PnL**: the sum per UTC calendar day, over every day from the first to the last day of
   the reviewed span; a day without trades counts as 0.
 * **Sharpe ratio**: ``mean(r) / std(r) × sqrt(365)`` with ``r`` = daily PnL ÷ capital and ``std``

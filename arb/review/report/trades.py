@@ -1,6 +1,6 @@
 """Journal rows → one row per traded opportunity and one per fill, with the run's own ledger math.
 
-* **Realised PnL** of an opportunity is :class:`arb.ledger.Position` over all its legs (main legs,
+* **Realised PnL** of an opportunity is :class:`arb.core.ledger.Position` over all its legs (main legs,
   retries and hedges): the same code that gives the run's outcome lines ("trades ok …; PnL …") and
   the risk gate's daily PnL, fed here from the journal's fills. An order whose journaled fills do
   not add up to the filled amount on its row (older journals lost fills: they were once keyed by
@@ -22,9 +22,9 @@ from typing import Any
 
 import pandas as pd
 
-from arb.ledger import LegFill, Position
-from arb.model import ZERO, dec
-from arb.report.data import Filters, Loaded, _frame, base_quote, episode_of, trade_events
+from arb.core.ledger import LegFill, Position
+from arb.core.model import ZERO, dec
+from arb.review.report.data import Filters, Loaded, _frame, base_quote, episode_of, trade_events
 
 TRADE_COLUMNS = [
     "opportunity_id", "episode_id", "run_id", "symbol", "buy_venue", "sell_venue", "ts_ms", "ok", "extra_legs",
