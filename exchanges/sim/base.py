@@ -23,7 +23,8 @@ from exchanges.sim import keepalive
 from exchanges.sim.faults import FaultConfig
 from exchanges.sim.market import BookUpdate, MarketProcess
 from exchanges.sim.matching import Fill, MatchingEngine, Order
-from exchanges.sim.tape import PublicTrade, Stats
+from exchanges.sim.tape import PublicTrade
+from exchanges.sim.venue_market import MarketViews
 from exchanges.sim.wallets import Wallets
 
 log = logging.getLogger(__name__)
@@ -144,7 +145,7 @@ class WsSession:
             await self.ws.close(code=code)
 
 
-class VenueServer:
+class VenueServer(MarketViews):
     """Base of a simulated venue: state shared by REST and WS handlers of one dialect."""
 
     venue: str = ""
@@ -242,29 +243,6 @@ class VenueServer:
     def log_request(self, **entry: Any) -> None:
         self.request_log.append(entry)
 
-    # ------------------------------------------------------------------ market helpers for handlers
-    def usd_prices(self) -> dict[str, float]:
-        """USD value of one unit per currency: stablecoins 1, bases at their latent mid."""
-        prices = {"USDT": 1.0, "USDC": 1.0}
-        for symbol in self.market.symbols:
-            base, quote = symbol.split("/")
-            if quote in ("USDT", "USDC"):
-                prices[base] = self.market.mids[symbol]
-        return prices
-
-    def base_for_quote(self, symbol: str, quote: Decimal) -> Decimal:
-        """Base amount a market sell must sell to raise ``quote`` (walking the live bids, floored to the lot)."""
-        book = self.market.book(self.venue, symbol)
-        g = book.grid
-        base, left = Decimal(0), quote
-        for tick, lots in book.sorted_levels("bid", published=False):
-            px, size = g.price(tick), g.size(lots)
-            take = min(size, left / px)
-            base, left = base + take, left - take * px
-            if left <= 0:
-                break
-        return (base // g.lot) * g.lot
-
     # ------------------------------------------------------------------ publishing
     def after_step(self, updates: list[BookUpdate]) -> None:
         """Called by the market driver with this venue's updates of one step."""
@@ -323,19 +301,6 @@ class VenueServer:
             self.publish_trade(trade)
         except Exception:  # a push failure must never break matching
             log.exception("sim.trade_push_failed venue=%s", self.venue)
-
-    def mid(self, symbol: str) -> Decimal:
-        """The published book's mid on the tick grid (rounded down), or the latent mid when a side is empty."""
-        book = self.market.book(self.venue, symbol)
-        bids, asks = book.sorted_levels("bid")[:1], book.sorted_levels("ask")[:1]
-        if bids and asks:
-            return book.grid.price((bids[0][0] + asks[0][0]) // 2)
-        tick = book.grid.tick
-        return Decimal(str(self.market.venue_mid(self.venue, symbol))) // tick * tick
-
-    def ticker_stats(self, symbol: str) -> Stats:
-        """24 h ticker values from the trade tape and the mid history (last = last trade, else the mid)."""
-        return self.engine.tape.stats(symbol, self.now_ms(), self.mid(symbol))
 
     def _on_order(self, order: Order, fill: Fill | None) -> None:
         try:

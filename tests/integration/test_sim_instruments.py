@@ -117,8 +117,13 @@ async def test_binance_filters_reject_with_1013(sim: LoopbackExchanges, client_f
     ]
     # what ccxt maps each -1013 to: PRICE_FILTER/LOT_SIZE by their message, NOTIONAL by the code, and
     # PERCENT_PRICE_BY_SIDE by a broad message match (whose text is the message alone, without the code)
-    mapped = {"PRICE_FILTER": ccxtpro.InvalidOrder, "LOT_SIZE": ccxtpro.InvalidOrder, "NOTIONAL": ccxtpro.BadRequest,
-              "PERCENT_PRICE_BY_SIDE": ccxtpro.InvalidOrder, "MARKET_LOT_SIZE": ccxtpro.InvalidOrder}  # fmt: skip
+    mapped = {
+        "PRICE_FILTER": ccxtpro.InvalidOrder,
+        "LOT_SIZE": ccxtpro.InvalidOrder,
+        "NOTIONAL": ccxtpro.BadRequest,
+        "PERCENT_PRICE_BY_SIDE": ccxtpro.InvalidOrder,
+        "MARKET_LOT_SIZE": ccxtpro.InvalidOrder,
+    }
     for call, name in cases:
         with pytest.raises(mapped[name], match=f"Filter failure: {name}") as info:
             await call
