@@ -27,11 +27,32 @@ MIN_SECRET_LEN = 4
 
 _EXACT = frozenset(
     {
-        "apikey", "secret", "secretkey", "apisecret", "password", "passphrase", "passwd", "pwd", "token",
-        "accesstoken", "uid", "privatekey", "twofa", "login", "authorization", "auth", "cookie", "signature",
-        "sign", "mnemonic", "jwt", "bearer", "credentials", "listenkey",
+        "apikey",
+        "secret",
+        "secretkey",
+        "apisecret",
+        "password",
+        "passphrase",
+        "passwd",
+        "pwd",
+        "token",
+        "accesstoken",
+        "uid",
+        "privatekey",
+        "twofa",
+        "login",
+        "authorization",
+        "auth",
+        "cookie",
+        "signature",
+        "sign",
+        "mnemonic",
+        "jwt",
+        "bearer",
+        "credentials",
+        "listenkey",
     }
-)  # fmt: skip
+)
 _SUFFIXES = ("key", "sign", "signature", "secret", "password", "passphrase", "token", "cookie")
 _NOT_SECRET_SUFFIXES = ("env", "file", "path")  # where a secret lives, not the secret
 
@@ -144,4 +165,3 @@ def scrub(text: str) -> str:
     text = _PAIR_RE.sub(_pair, text)
     text = _TOKEN_RE.sub(lambda m: f"{m['kind']} {MASK}", text)
     return _USERINFO_RE.sub(lambda m: f"{m['scheme']}{MASK}@", text)
-

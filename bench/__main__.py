@@ -39,17 +39,23 @@ def main(argv: list[str]) -> int:
     print("1. overhead per book update (OKX books frames, 3 venues x 10 symbols, ~1% crossing before fees)")
     mix = overhead.measure(updates=n)
     out["overhead_mix"] = mix
-    print(f"   ccxt {mix['ccxt_us_per_msg']} us/msg | arb {mix['arb_us_per_update']} us/update "
-          f"(plain {mix['arb_us_per_plain_update']}, per evaluation {mix['arb_us_per_evaluation']}) "
-          f"| ratio {mix['ratio']:.1%} | crossing before fees {mix['crossing_before_fees_pct']}%")
+    print(
+        f"   ccxt {mix['ccxt_us_per_msg']} us/msg | arb {mix['arb_us_per_update']} us/update "
+        f"(plain {mix['arb_us_per_plain_update']}, per evaluation {mix['arb_us_per_evaluation']}) "
+        f"| ratio {mix['ratio']:.1%} | crossing before fees {mix['crossing_before_fees_pct']}%"
+    )
     plain = overhead.measure(updates=n, cross_every=0)
     out["overhead_no_cross"] = plain
-    print(f"   no crossing: ccxt {plain['ccxt_us_per_msg']} us | arb {plain['arb_us_per_update']} us "
-          f"| ratio {plain['ratio']:.1%}")
+    print(
+        f"   no crossing: ccxt {plain['ccxt_us_per_msg']} us | arb {plain['arb_us_per_update']} us "
+        f"| ratio {plain['ratio']:.1%}"
+    )
     big = overhead.measure(updates=n, changes=20, cross_every=0)
     out["overhead_20_changes"] = big
-    print(f"   20 level changes: ccxt {big['ccxt_us_per_msg']} us | arb {big['arb_us_per_update']} us "
-          f"| ratio {big['ratio']:.1%}")
+    print(
+        f"   20 level changes: ccxt {big['ccxt_us_per_msg']} us | arb {big['arb_us_per_update']} us "
+        f"| ratio {big['ratio']:.1%}"
+    )
     print("4. evaluator per call (crossing books, profit-maximising walk)")
     ev = evaluator_bench.measure(repeat=50 if quick else 200)
     out["evaluator"] = ev
@@ -59,8 +65,10 @@ def main(argv: list[str]) -> int:
     sc = overhead.scaling(updates=n // 2)
     out["scaling"] = sc
     for r in sc:
-        print(f"   {r['books']:>4} books: arb {r['arb_us_per_update']} us vs ccxt {r['ccxt_us_per_msg']} us "
-              f"| ratio {r['ratio']:.1%}")
+        print(
+            f"   {r['books']:>4} books: arb {r['arb_us_per_update']} us vs ccxt {r['ccxt_us_per_msg']} us "
+            f"| ratio {r['ratio']:.1%}"
+        )
     print("2. latency on loopback: simulator send -> arb decision (simulator in its own process, OKX+Binance timed)")
     lat = latency.measure(seconds=4 if quick else 8, update_ms=20, min_updates=3_000 if quick else 10_500)
     out["latency"] = lat
@@ -69,8 +77,10 @@ def main(argv: list[str]) -> int:
     else:
         d, c, a = lat["send_to_decision_ms"], lat["send_to_ccxt_delivery_ms"], lat["arb_decision_ms"]
         print(f"   {lat['updates_timed']} updates: send->decision p50 {d['p50']} / p99 {d['p99']} / max {d['max']} ms")
-        print(f"   of which send->ccxt delivery p50 {c['p50']} / p99 {c['p99']} ms; "
-              f"arb's decision p50 {a['p50']} / p99 {a['p99']} / max {a['max']} ms")
+        print(
+            f"   of which send->ccxt delivery p50 {c['p50']} / p99 {c['p99']} ms; "
+            f"arb's decision p50 {a['p50']} / p99 {a['p99']} / max {a['max']} ms"
+        )
     print("2b. decision -> both orders received by the simulators (live mode, intents fsynced first)")
     ol = order_latency.measure(seconds=8 if quick else 15, min_trades=20 if quick else 50)
     out["order_latency"] = ol
@@ -78,18 +88,26 @@ def main(argv: list[str]) -> int:
         print(f"   {ol['error']}")
     else:
         d, g = ol["decision_to_both_orders_ms"], ol["gap_between_legs_ms"]
-        print(f"   {ol['trades']} trades: p50 {d['p50']} / p99 {d['p99']} / max {d['max']} ms; "
-              f"gap between the legs p50 {g['p50']} / p99 {g['p99']} ms ({ol['simulators']})")
+        print(
+            f"   {ol['trades']} trades: p50 {d['p50']} / p99 {d['p99']} / max {d['max']} ms; "
+            f"gap between the legs p50 {g['p50']} / p99 {g['p99']} ms ({ol['simulators']})"
+        )
     print("3. throughput: 3 venues x 20 symbols replayed from a separate process at rising rates")
-    tp = throughput.measure(rates=(4000, 15000, 25000, 35000) if quick else (4000, 8000, 15000, 25000, 35000, 50000),
-                            seconds=2.0 if quick else 3.0)
+    tp = throughput.measure(
+        rates=(4000, 15000, 25000, 35000) if quick else (4000, 8000, 15000, 25000, 35000, 50000),
+        seconds=2.0 if quick else 3.0,
+    )
     out["throughput"] = tp
     for r in tp["runs"]:
         who = "ccxt+arb " if r["with_arb"] else "ccxt alone"
-        print(f"   {r['rate']:>6.0f}/s {who}: processed {r['processed']}, book age p90 {r['age_p90_ms']} ms, "
-              f"{'sustained' if r['sustained'] else 'FELL BEHIND'}")
-    print(f"   sustained: ccxt alone {tp['sustained_ccxt_alone']:.0f}/s, with arb {tp['sustained_with_arb']:.0f}/s "
-          f"-> ratio {tp['ratio']}")
+        print(
+            f"   {r['rate']:>6.0f}/s {who}: processed {r['processed']}, book age p90 {r['age_p90_ms']} ms, "
+            f"{'sustained' if r['sustained'] else 'FELL BEHIND'}"
+        )
+    print(
+        f"   sustained: ccxt alone {tp['sustained_ccxt_alone']:.0f}/s, with arb {tp['sustained_with_arb']:.0f}/s "
+        f"-> ratio {tp['ratio']}"
+    )
     out["seconds"] = round(time.monotonic() - t0, 1)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(out, indent=1) + "\n")

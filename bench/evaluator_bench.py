@@ -16,10 +16,12 @@ from typing import Any
 from arb.core.evaluator import evaluate
 from arb.core.model import Fee, Limits, MarketSpec
 
-BUY = MarketSpec("BTC/USDT", "BTC", "USDT", Decimal("0.00000001"), Decimal("0.1"), Decimal("0.00001"), None,
-                 Decimal("1"))
-SELL = MarketSpec("BTC/USDT", "BTC", "USDT", Decimal("0.00001"), Decimal("0.01"), Decimal("0.00001"), None,
-                  Decimal("5"))
+BUY = MarketSpec(
+    "BTC/USDT", "BTC", "USDT", Decimal("0.00000001"), Decimal("0.1"), Decimal("0.00001"), None, Decimal("1")
+)
+SELL = MarketSpec(
+    "BTC/USDT", "BTC", "USDT", Decimal("0.00001"), Decimal("0.01"), Decimal("0.00001"), None, Decimal("5")
+)
 FEE = Fee(Decimal("0.001"))
 
 
@@ -43,13 +45,15 @@ def measure(levels_list: tuple[int, ...] = (5, 20, 50, 400), repeat: int = 300) 
         for _ in range(repeat):
             evaluate(buy, sell, buy_market=BUY, sell_market=SELL, buy_fee=FEE, sell_fee=FEE, limits=lim)
         us = (time.perf_counter_ns() - t0) / repeat / 1000
-        out.append({
-            "levels": levels,
-            "us_per_call": round(us, 1),
-            "levels_walked": [opp.buy.levels, opp.sell.levels] if opp else None,
-            "net_profit": str(opp.net_profit) if opp else None,
-            "approx": opp.meta["approx"] if opp else None,
-        })
+        out.append(
+            {
+                "levels": levels,
+                "us_per_call": round(us, 1),
+                "levels_walked": [opp.buy.levels, opp.sell.levels] if opp else None,
+                "net_profit": str(opp.net_profit) if opp else None,
+                "approx": opp.meta["approx"] if opp else None,
+            }
+        )
     return out
 
 
@@ -59,9 +63,12 @@ def plateau(lots: int, sell_lot: str = "0.7") -> tuple[dict[str, Any], dict[str,
     lot ties (B=1)."""
     buy = {"bids": [["89", "1"]], "asks": [["90", "0.3"], ["99.9", str(lots)]]}
     sell = {"bids": [["100", str(lots + 1)]], "asks": [["101", "1"]]}
-    kw = {"buy_market": MarketSpec("X/USDT", "X", "USDT", Decimal("1"), Decimal("0.01")),
-          "sell_market": MarketSpec("X/USDT", "X", "USDT", Decimal(sell_lot), Decimal("0.01")),
-          "buy_fee": Fee(Decimal("0")), "sell_fee": Fee(Decimal("0.001"), "quote")}
+    kw = {
+        "buy_market": MarketSpec("X/USDT", "X", "USDT", Decimal("1"), Decimal("0.01")),
+        "sell_market": MarketSpec("X/USDT", "X", "USDT", Decimal(sell_lot), Decimal("0.01")),
+        "buy_fee": Fee(Decimal("0")),
+        "sell_fee": Fee(Decimal("0.001"), "quote"),
+    }
     return buy, sell, kw
 
 
@@ -73,10 +80,16 @@ def measure_worst(lots_list: tuple[int, ...] = (200_000, 1_200_000)) -> list[dic
         t0 = time.perf_counter_ns()
         opp = evaluate(buy, sell, **kw)
         ms = (time.perf_counter_ns() - t0) / 1e6
-        out.append({"plateau_lots": lots, "sell_lot": sell_lot, "ms_per_call": round(ms, 2),
-                    "buy_amount": str(opp.buy.amount) if opp else None,
-                    "net_profit": str(opp.net_profit) if opp else None,
-                    "steps": opp.meta["steps"] if opp else None})
+        out.append(
+            {
+                "plateau_lots": lots,
+                "sell_lot": sell_lot,
+                "ms_per_call": round(ms, 2),
+                "buy_amount": str(opp.buy.amount) if opp else None,
+                "net_profit": str(opp.net_profit) if opp else None,
+                "steps": opp.meta["steps"] if opp else None,
+            }
+        )
     return out
 
 

@@ -39,8 +39,9 @@ async def serve(venues: int, symbols: list[str], rate: float, seconds: float, se
     for v in range(venues):
         snaps, frames = build(symbols, max(1000, int(per_venue_rate * seconds) + 100), seed + 100 * v)
 
-        async def ws_handler(request: web.Request, snaps: dict[str, str] = snaps, frames: list[str] = frames
-                             ) -> web.WebSocketResponse:
+        async def ws_handler(
+            request: web.Request, snaps: dict[str, str] = snaps, frames: list[str] = frames
+        ) -> web.WebSocketResponse:
             nonlocal sent
             ws = web.WebSocketResponse(autoping=True)
             await ws.prepare(request)
@@ -73,7 +74,7 @@ async def serve(venues: int, symbols: list[str], rate: float, seconds: float, se
                     if delay > 0:
                         await asyncio.sleep(delay)
                     now = time.time_ns() // 1_000_000
-                    for f in frames[i:i + batch]:
+                    for f in frames[i : i + batch]:
                         await ws.send_str(f % now)
                     sent += min(batch, len(frames) - i)
                     i += batch

@@ -39,8 +39,10 @@ class OkxBookGen:
     def _frame(self, action: str, bids: list[list[str]], asks: list[list[str]], prev: int) -> str:
         self.ts += 1
         data = {"asks": asks, "bids": bids, "ts": str(self.ts), "checksum": 0, "prevSeqId": prev, "seqId": self.seq}
-        return json.dumps({"arg": {"channel": "books", "instId": inst_id(self.symbol)}, "action": action,
-                           "data": [data]}, separators=(",", ":"))
+        return json.dumps(
+            {"arg": {"channel": "books", "instId": inst_id(self.symbol)}, "action": action, "data": [data]},
+            separators=(",", ":"),
+        )
 
     def snapshot(self) -> str:
         bids = [[f"{p:.1f}", s, "0", "1"] for p, s in sorted(self.bids.items(), reverse=True)]
@@ -77,11 +79,34 @@ def okx_instruments(symbols: list[str]) -> list[dict]:
     out = []
     for s in symbols:
         base, quote = s.split("/")
-        out.append({
-            "instType": "SPOT", "instId": inst_id(s), "baseCcy": base, "quoteCcy": quote, "tickSz": "0.1",
-            "lotSz": "0.00000001", "minSz": "0.00001", "state": "live", "ctVal": "", "ctMult": "", "ctValCcy": "",
-            "settleCcy": "", "listTime": "1611916800000", "maxLmtSz": "9999999999", "maxMktSz": "1000000",
-            "uly": "", "instFamily": "", "category": "1", "lever": "10", "alias": "", "optType": "", "stk": "",
-            "ruleType": "normal", "expTime": "", "maxLmtAmt": "20000000", "maxMktAmt": "1000000",
-        })
+        out.append(
+            {
+                "instType": "SPOT",
+                "instId": inst_id(s),
+                "baseCcy": base,
+                "quoteCcy": quote,
+                "tickSz": "0.1",
+                "lotSz": "0.00000001",
+                "minSz": "0.00001",
+                "state": "live",
+                "ctVal": "",
+                "ctMult": "",
+                "ctValCcy": "",
+                "settleCcy": "",
+                "listTime": "1611916800000",
+                "maxLmtSz": "9999999999",
+                "maxMktSz": "1000000",
+                "uly": "",
+                "instFamily": "",
+                "category": "1",
+                "lever": "10",
+                "alias": "",
+                "optType": "",
+                "stk": "",
+                "ruleType": "normal",
+                "expTime": "",
+                "maxLmtAmt": "20000000",
+                "maxMktAmt": "1000000",
+            }
+        )
     return out

@@ -42,9 +42,23 @@ async def _run(seconds: float, update_ms: int, min_updates: int) -> dict[str, An
     stamps = tmp / "stamps.tsv"
     env = {**os.environ, "ARB_SIM_STAMPS": str(stamps), "PYTHONUNBUFFERED": "1"}
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "arb.cli", "sim", "--symbols", ",".join(SYMBOLS), "--update-ms", str(update_ms),
-        "--dislocation-rate", "6", "--dislocation-bps", "30:80", "--dislocation-ms", "500:1500",
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL, env=env,
+        sys.executable,
+        "-m",
+        "arb.cli",
+        "sim",
+        "--symbols",
+        ",".join(SYMBOLS),
+        "--update-ms",
+        str(update_ms),
+        "--dislocation-rate",
+        "6",
+        "--dislocation-bps",
+        "30:80",
+        "--dislocation-ms",
+        "500:1500",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+        env=env,
     )
     assert proc.stdout is not None
     configs: dict[str, dict[str, Any]] = {}
@@ -54,8 +68,13 @@ async def _run(seconds: float, update_ms: int, min_updates: int) -> dict[str, An
         configs[line["venue"]] = cfg
     exchanges = {v: getattr(ccxtpro, v)(c) for v, c in configs.items()}
     journal = Journal.open(tmp / "j.db")
-    scanner = Scanner(exchanges, SYMBOLS, journal=journal, own_exchanges=True,
-                      limits=Limits(min_net_bps=Decimal("5"), max_notional=Decimal("1000")))
+    scanner = Scanner(
+        exchanges,
+        SYMBOLS,
+        journal=journal,
+        own_exchanges=True,
+        limits=Limits(min_net_bps=Decimal("5"), max_notional=Decimal("1000")),
+    )
     seen: list[tuple[str, str, int, int, int]] = []
     inner = scanner.engine.on_book
 
@@ -82,7 +101,7 @@ async def _run(seconds: float, update_ms: int, min_updates: int) -> dict[str, An
         venue, symbol, seq, ns = row.split("\t")
         sent[(venue, symbol, int(seq))] = int(ns)
     delivered, decided = [], []
-    for venue, symbol, nonce, t0, t1 in seen[len(seen) // 20:]:  # skip warm-up (snapshots, connects)
+    for venue, symbol, nonce, t0, t1 in seen[len(seen) // 20 :]:  # skip warm-up (snapshots, connects)
         ns = sent.get((venue, symbol, nonce))
         if ns is not None:
             delivered.append((t0 - ns) / 1e6)
@@ -94,12 +113,22 @@ async def _run(seconds: float, update_ms: int, min_updates: int) -> dict[str, An
         "updates_timed": len(decided),
         "books": len(SYMBOLS) * 3,
         "update_ms": update_ms,
-        "send_to_ccxt_delivery_ms": {"p50": round(_pct(delivered, 50), 3), "p99": round(_pct(delivered, 99), 3),
-                                     "max": round(max(delivered), 3)},
-        "send_to_decision_ms": {"p50": round(_pct(decided, 50), 3), "p99": round(_pct(decided, 99), 3),
-                                "max": round(max(decided), 3)},
-        "arb_decision_ms": {"p50": round(_pct(arb_only, 50), 4), "p99": round(_pct(arb_only, 99), 4),
-                            "max": round(max(arb_only), 3), "mean": round(statistics.fmean(arb_only), 4)},
+        "send_to_ccxt_delivery_ms": {
+            "p50": round(_pct(delivered, 50), 3),
+            "p99": round(_pct(delivered, 99), 3),
+            "max": round(max(delivered), 3),
+        },
+        "send_to_decision_ms": {
+            "p50": round(_pct(decided, 50), 3),
+            "p99": round(_pct(decided, 99), 3),
+            "max": round(max(decided), 3),
+        },
+        "arb_decision_ms": {
+            "p50": round(_pct(arb_only, 50), 4),
+            "p99": round(_pct(arb_only, 99), 4),
+            "max": round(max(arb_only), 3),
+            "mean": round(statistics.fmean(arb_only), 4),
+        },
         "episodes": scanner.engine.stats.episodes_started,
     }
 

@@ -42,9 +42,15 @@ async def _run(seconds: float, min_trades: int) -> dict[str, Any]:
     tmp = Path(tempfile.mkdtemp(prefix="arb-bench-orders-"))
     received: dict[str, int] = {}
     decided: dict[str, int] = {}
-    async with LoopbackExchanges(venues=list(VENUES), symbols=SYMBOLS, seed=5, update_interval_ms=50,
-                                 dislocation_rate_per_min=20.0, dislocation_bps=(40.0, 90.0),
-                                 dislocation_ms=(300, 900)) as sim:
+    async with LoopbackExchanges(
+        venues=list(VENUES),
+        symbols=SYMBOLS,
+        seed=5,
+        update_interval_ms=50,
+        dislocation_rate_per_min=20.0,
+        dislocation_bps=(40.0, 90.0),
+        dislocation_ms=(300, 900),
+    ) as sim:
         for server in sim.servers.values():
             inner = server.engine._log
 
@@ -57,18 +63,36 @@ async def _run(seconds: float, min_trades: int) -> dict[str, Any]:
         env: dict[str, str] = {}
         for v in VENUES:
             k = sim.keys[v]["trader"]
-            env |= {f"ARB_{v.upper()}_API_KEY": k.key, f"ARB_{v.upper()}_SECRET": k.secret,
-                    f"ARB_{v.upper()}_PASSWORD": k.passphrase}
-        cfg = Config.from_dict({
-            "scanner": {"symbols": SYMBOLS, "venues": list(VENUES), "min_net_bps": 5, "min_net_profit": "0.01",
-                        "max_notional": 200, "slippage_bps": 2},
-            "venues": {v: {"options": {k: x for k, x in sim.ccxt_config(v, None).items()
-                                       if k != "enableRateLimit"}} for v in VENUES},
-            "execution": {"mode": "live", "on_partial": "hold", "order_timeout_ms": 2000},
-            "risk": {"kill_file": str(tmp / "arb.kill"), "max_in_flight": 3, "daily_loss_limit": 10_000,
-                     "max_consecutive_failures": 1000},
-            "store": {"path": str(tmp / "arb.db"), "paper_path": str(tmp / "p.db")},
-        }, env=env)
+            env |= {
+                f"ARB_{v.upper()}_API_KEY": k.key,
+                f"ARB_{v.upper()}_SECRET": k.secret,
+                f"ARB_{v.upper()}_PASSWORD": k.passphrase,
+            }
+        cfg = Config.from_dict(
+            {
+                "scanner": {
+                    "symbols": SYMBOLS,
+                    "venues": list(VENUES),
+                    "min_net_bps": 5,
+                    "min_net_profit": "0.01",
+                    "max_notional": 200,
+                    "slippage_bps": 2,
+                },
+                "venues": {
+                    v: {"options": {k: x for k, x in sim.ccxt_config(v, None).items() if k != "enableRateLimit"}}
+                    for v in VENUES
+                },
+                "execution": {"mode": "live", "on_partial": "hold", "order_timeout_ms": 2000},
+                "risk": {
+                    "kill_file": str(tmp / "arb.kill"),
+                    "max_in_flight": 3,
+                    "daily_loss_limit": 10_000,
+                    "max_consecutive_failures": 1000,
+                },
+                "store": {"path": str(tmp / "arb.db"), "paper_path": str(tmp / "p.db")},
+            },
+            env=env,
+        )
         from arb.trade.executor import SEND_CLIENT_OPTIONS
 
         def make(v: str, **extra: Any) -> Any:
@@ -111,8 +135,11 @@ async def _run(seconds: float, min_trades: int) -> dict[str, Any]:
         return {"error": "no trades matched", "decisions": len(decided)}
     return {
         "trades": len(lat),
-        "decision_to_both_orders_ms": {"p50": round(_pct(lat, 50), 3), "p99": round(_pct(lat, 99), 3),
-                                       "max": round(max(lat), 3)},
+        "decision_to_both_orders_ms": {
+            "p50": round(_pct(lat, 50), 3),
+            "p99": round(_pct(lat, 99), 3),
+            "max": round(max(lat), 3),
+        },
         "gap_between_legs_ms": {"p50": round(_pct(legs, 50), 3), "p99": round(_pct(legs, 99), 3)},
         "simulators": "in-process (shared event loop)",
     }

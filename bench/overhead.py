@@ -43,8 +43,15 @@ def measure(**kw: Any) -> dict[str, Any]:
 
 
 async def _measure(
-    symbols: int = 10, venues: int = 3, updates: int = 20_000, changes: int = 2, cross_every: int = 100, seed: int = 1,
-    rate: float = 3000.0, before_fees_bps: float = 15.0, after_fees_bps: float = 35.0,
+    symbols: int = 10,
+    venues: int = 3,
+    updates: int = 20_000,
+    changes: int = 2,
+    cross_every: int = 100,
+    seed: int = 1,
+    rate: float = 3000.0,
+    before_fees_bps: float = 15.0,
+    after_fees_bps: float = 35.0,
 ) -> dict[str, Any]:
     syms = [f"C{i:03d}/USDT" for i in range(symbols)]
     names = [f"v{i}" for i in range(venues)]
@@ -55,19 +62,34 @@ async def _measure(
     clock_ms = 1_790_000_000_000
     step_ms = 1000 / rate
     gens = {(v, s): OkxBookGen(s, seed=hash((seed, v, s)) & 0xFFFF) for v in names for s in syms}
-    spec = MarketSpec(symbol="", base="C", quote="USDT", amount_step=Decimal("0.00000001"),
-                      price_step=Decimal("0.1"), min_amount=Decimal("0.00001"), min_cost=Decimal("5"))
+    spec = MarketSpec(
+        symbol="",
+        base="C",
+        quote="USDT",
+        amount_step=Decimal("0.00000001"),
+        price_step=Decimal("0.1"),
+        min_amount=Decimal("0.00001"),
+        min_cost=Decimal("5"),
+    )
     tmp = Path(tempfile.mkdtemp(prefix="arb-bench-"))
     journal = Journal.open(tmp / "bench.db")
     writer = JournalWriter(journal, maxsize=10_000_000)
     sink = ScanSink("bench", writer, None)
     engine = Engine(
         run_id="bench",
-        markets={(v, s): MarketSpec(s, s.split("/")[0], "USDT", spec.amount_step, spec.price_step,
-                                    spec.min_amount, None, spec.min_cost) for v in names for s in syms},
+        markets={
+            (v, s): MarketSpec(
+                s, s.split("/")[0], "USDT", spec.amount_step, spec.price_step, spec.min_amount, None, spec.min_cost
+            )
+            for v in names
+            for s in syms
+        },
         fees={(v, s): Fee(Decimal("0.001")) for v in names for s in syms},
         limits=Limits(min_net_bps=Decimal("2"), max_notional=Decimal("1000"), slippage_bps=Decimal("1")),
-        sink=sink, max_book_age_ms=10**12, episode_gap_ms=500, wall_clock=lambda: clock_ms,
+        sink=sink,
+        max_book_age_ms=10**12,
+        episode_gap_ms=500,
+        wall_clock=lambda: clock_ms,
     )
     # snapshots first (not timed)
     for (v, s), g in gens.items():
@@ -132,8 +154,14 @@ def scaling(book_counts: tuple[int, ...] = (10, 30, 60, 120, 200), updates: int 
     out = []
     for books in book_counts:
         r = measure(symbols=max(1, books // 3), venues=3, updates=updates, cross_every=0)
-        out.append({"books": r["books"], "ccxt_us_per_msg": r["ccxt_us_per_msg"],
-                    "arb_us_per_update": r["arb_us_per_update"], "ratio": r["ratio"]})
+        out.append(
+            {
+                "books": r["books"],
+                "ccxt_us_per_msg": r["ccxt_us_per_msg"],
+                "arb_us_per_update": r["arb_us_per_update"],
+                "ratio": r["ratio"],
+            }
+        )
     return out
 
 

@@ -29,12 +29,20 @@ def _engine() -> tuple[Engine, list[tuple[str, str]], dict[tuple[str, str], dict
     syms = [f"C{i}/USDT" for i in range(10)]
     venues = ["a", "b", "c"]
     spec = MarketSpec("X/USDT", "X", "USDT", Decimal("0.00001"), Decimal("0.1"))
-    e = Engine(run_id="p", markets={(v, s): spec for v in venues for s in syms},
-               fees={(v, s): Fee(Decimal("0.001")) for v in venues for s in syms},
-               limits=Limits(max_notional=Decimal(1000)), sink=ScanSink("p", None, None), max_book_age_ms=10**12)
+    e = Engine(
+        run_id="p",
+        markets={(v, s): spec for v in venues for s in syms},
+        fees={(v, s): Fee(Decimal("0.001")) for v in venues for s in syms},
+        limits=Limits(max_notional=Decimal(1000)),
+        sink=ScanSink("p", None, None),
+        max_book_age_ms=10**12,
+    )
     now = int(time.time() * 1000)
-    bks = {(v, s): {"bids": [[65000.0 - 0.1 * j, 1.0]], "asks": [[65000.2 + 0.1 * j, 1.0]], "timestamp": now}
-           for j, v in enumerate(venues) for s in syms}
+    bks = {
+        (v, s): {"bids": [[65000.0 - 0.1 * j, 1.0]], "asks": [[65000.2 + 0.1 * j, 1.0]], "timestamp": now}
+        for j, v in enumerate(venues)
+        for s in syms
+    }
     for (v, s), b in bks.items():
         e.on_book(v, s, b, 0)
     return e, list(bks), bks
@@ -46,7 +54,7 @@ def _show(prof: cProfile.Profile, title: str, per: int, top: int = 8) -> None:
     st.sort_stats("tottime").print_stats(top)
     print(f"== {title}: {st.total_calls / per:.1f} Python calls per operation (profiled)")  # type: ignore[attr-defined]
     body = out.getvalue()
-    print(body[body.index("ncalls"):].rstrip())
+    print(body[body.index("ncalls") :].rstrip())
 
 
 def main() -> None:

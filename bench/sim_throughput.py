@@ -37,8 +37,20 @@ Check = Callable[[dict[str, Any], dict[str, int]], tuple[bool, bool]]  # frame, 
 
 async def start_sim(venues: list[str], symbols: list[str], update_ms: int) -> tuple[Any, dict[str, Any]]:
     """``arb sim`` for ``venues``; returns the process and each venue's ccxt config (its stdout lines)."""
-    cmd = [sys.executable, "-m", "arb.cli", "sim", "--venues", ",".join(venues), "--symbols", ",".join(symbols),
-           "--update-ms", str(update_ms), "--seed", "1"]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "arb.cli",
+        "sim",
+        "--venues",
+        ",".join(venues),
+        "--symbols",
+        ",".join(symbols),
+        "--update-ms",
+        str(update_ms),
+        "--seed",
+        "1",
+    ]
     proc = await asyncio.create_subprocess_exec(
         *cmd,
         cwd=ROOT,
@@ -121,8 +133,13 @@ async def count_raw(venue: str, config: dict[str, Any], symbols: list[str], seco
             updates += is_update
             gaps += not in_order
             if now - start >= seconds:
-                return {"venue": venue, "updates": updates, "seconds": round(now - start, 3),
-                        "per_s": round(updates / (now - start), 1), "gaps": gaps}  # fmt: skip
+                return {
+                    "venue": venue,
+                    "updates": updates,
+                    "seconds": round(now - start, 3),
+                    "per_s": round(updates / (now - start), 1),
+                    "gaps": gaps,
+                }
 
 
 async def count_ccxt(venue: str, config: dict[str, Any], symbols: list[str], seconds: float) -> dict[str, Any]:

@@ -28,8 +28,13 @@ SYMS = [f"C{i:03d}/USDT" for i in range(SYMBOLS)]
 
 
 def _exchange(port: int) -> Any:
-    ex = ccxtpro.okx({"urls": {"api": {"ws": f"ws://127.0.0.1:{port}/ws/v5"}},
-                      "options": {"fetchMarkets": {"types": ["spot"]}}, "streaming": {"keepAlive": 10_000}})
+    ex = ccxtpro.okx(
+        {
+            "urls": {"api": {"ws": f"ws://127.0.0.1:{port}/ws/v5"}},
+            "options": {"fetchMarkets": {"types": ["spot"]}},
+            "streaming": {"keepAlive": 10_000},
+        }
+    )
     ex.set_markets(ex.parse_markets(okx_instruments(SYMS)))
     return ex
 
@@ -55,10 +60,18 @@ async def _consume(ports: list[int], with_arb: bool, seconds: float) -> tuple[li
     stop = time.monotonic() + seconds
     if with_arb:
         sink = ScanSink("tp", None, None)
-        engine = Engine(run_id="tp", markets={}, fees={}, limits=Limits(max_notional=Decimal("1000")), sink=sink,
-                        max_book_age_ms=10_000)
-        spec = {s: MarketSpec(s, s.split("/")[0], "USDT", Decimal("0.00000001"), Decimal("0.1"), None, None, None)
-                for s in SYMS}
+        engine = Engine(
+            run_id="tp",
+            markets={},
+            fees={},
+            limits=Limits(max_notional=Decimal("1000")),
+            sink=sink,
+            max_book_age_ms=10_000,
+        )
+        spec = {
+            s: MarketSpec(s, s.split("/")[0], "USDT", Decimal("0.00000001"), Decimal("0.1"), None, None, None)
+            for s in SYMS
+        }
         for v in exchanges:
             for s in SYMS:
                 engine.add_market(v, s, spec[s], Fee(Decimal("0.001")))
@@ -76,6 +89,7 @@ async def _consume(ports: list[int], with_arb: bool, seconds: float) -> tuple[li
 
         tasks = [asyncio.create_task(run_venue(v)) for v in exchanges]
     else:
+
         async def loop(ex: Any) -> None:
             nonlocal wakes
             while True:
@@ -100,24 +114,41 @@ async def _consume(ports: list[int], with_arb: bool, seconds: float) -> tuple[li
 
 async def _one(rate: float, with_arb: bool, seconds: float) -> dict[str, Any]:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bench.frame_server", "--venues", str(VENUES), "--symbols", str(SYMBOLS),
-        "--rate", str(rate), "--seconds", str(seconds), stdout=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "bench.frame_server",
+        "--venues",
+        str(VENUES),
+        "--symbols",
+        str(SYMBOLS),
+        "--rate",
+        str(rate),
+        "--seconds",
+        str(seconds),
+        stdout=asyncio.subprocess.PIPE,
     )
     assert proc.stdout is not None
     ports = json.loads(await proc.stdout.readline())["ports"]
     ages, wakes, processed, cpu = await _consume(ports, with_arb, seconds)
     sent = json.loads(await proc.stdout.readline())["sent"]
     await proc.wait()
-    ages = sorted(ages[len(ages) // 10:]) or [10**9]
+    ages = sorted(ages[len(ages) // 10 :]) or [10**9]
     p90 = ages[int(0.9 * (len(ages) - 1))]
     expected = rate * (seconds - 0.5)
-    return {"rate": rate, "sent": sent, "processed": processed, "wakes": wakes, "age_p90_ms": p90,
-            "sustained": p90 < 250 and processed >= 0.9 * expected,
-            "cpu_us_per_msg": round(cpu / max(1, processed) * 1e6, 2)}
+    return {
+        "rate": rate,
+        "sent": sent,
+        "processed": processed,
+        "wakes": wakes,
+        "age_p90_ms": p90,
+        "sustained": p90 < 250 and processed >= 0.9 * expected,
+        "cpu_us_per_msg": round(cpu / max(1, processed) * 1e6, 2),
+    }
 
 
-def measure(rates: tuple[float, ...] = (4000, 8000, 15000, 25000, 35000, 50000), seconds: float = 3.0
-            ) -> dict[str, Any]:
+def measure(
+    rates: tuple[float, ...] = (4000, 8000, 15000, 25000, 35000, 50000), seconds: float = 3.0
+) -> dict[str, Any]:
     out: dict[str, Any] = {"venues": VENUES, "symbols": SYMBOLS, "runs": []}
     best = {False: 0.0, True: 0.0}
     cpu = {False: [], True: []}

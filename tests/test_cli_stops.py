@@ -17,10 +17,22 @@ from tests.unit.test_backtest_units import book, header
 
 @pytest.mark.parametrize("paper", [False, True], ids=["scanner", "paper"])
 def test_demo_into_a_closed_pipe_stops_without_a_traceback(tmp_path: Path, paper: bool) -> None:
-    args = ["demo", "--no-ui", "--duration", "60", "--venues", "okx,binance", "--symbols", "BTC/USDT",
-            "--db", str(tmp_path / "d.db"), *(["--paper"] if paper else [])]
-    proc = subprocess.Popen([*ARB, *args], cwd=tmp_path, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    args = [
+        "demo",
+        "--no-ui",
+        "--duration",
+        "60",
+        "--venues",
+        "okx,binance",
+        "--symbols",
+        "BTC/USDT",
+        "--db",
+        str(tmp_path / "d.db"),
+        *(["--paper"] if paper else []),
+    ]
+    proc = subprocess.Popen(
+        [*ARB, *args], cwd=tmp_path, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     assert proc.stdout is not None and proc.stderr is not None
     lines = [proc.stdout.readline() for _ in range(3)]  # what `head -3` reads ...
     assert all(line.startswith("{") for line in lines), lines
@@ -40,16 +52,21 @@ def long_recording(path: Path, pairs: int) -> None:
     for i in range(pairs):
         d = (i % 7) * 0.05
         w.book("okx", "BTC/USDT", book([(100.0 + d, 1.0)], [(100.1 + d, 1.0)], 10 + i), 1000 + i * 10, 50 + i * 10)
-        w.book("bybit", "BTC/USDT", book([(100.3 - d, 1.0)], [(100.4 - d, 1.0)], 10 + i), 1005 + i * 10,
-               55 + i * 10)
+        w.book("bybit", "BTC/USDT", book([(100.3 - d, 1.0)], [(100.4 - d, 1.0)], 10 + i), 1005 + i * 10, 55 + i * 10)
     w.close()
 
 
 def test_ctrl_c_in_backtest_says_the_journal_is_partial(tmp_path: Path) -> None:
     rec, db = tmp_path / "long.arbrec.gz", tmp_path / "bt.db"
     long_recording(rec, 40_000)
-    proc = subprocess.Popen([*ARB, "backtest", str(rec), "--no-ui", "--db", str(db)], cwd=tmp_path, env=ENV,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [*ARB, "backtest", str(rec), "--no-ui", "--db", str(db)],
+        cwd=tmp_path,
+        env=ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 30
         while not db.exists():  # the journal is created when the replay starts

@@ -26,8 +26,9 @@ LONG = re.compile(r"\d\.\d{9,}")  # a number with more than 8 decimals
 
 def arb(*args: str, columns: int = 80) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "COLUMNS": str(columns), "NO_COLOR": "1"}
-    proc = subprocess.run([sys.executable, "-m", "arb.cli", *args], capture_output=True, text=True, env=env,
-                          timeout=120)  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "-m", "arb.cli", *args], capture_output=True, text=True, env=env, timeout=120
+    )
     assert "Traceback" not in proc.stdout + proc.stderr, proc.stderr
     return proc
 
@@ -130,10 +131,21 @@ def test_report_symbol_is_matched_regardless_of_case(wide: Path) -> None:
 
 def test_backtest_sweep_table_fits_80_columns(tmp_path: Path) -> None:
     rec = tmp_path / "books.arbrec.gz"
-    assert arb("record", "--loopback", "--duration", "2", "--symbols", "BTC/USDT", "-o", str(rec),
-               "--no-ui").returncode == 0  # fmt: skip
-    proc = arb("backtest", str(rec), "--no-ui", "--sweep", "scanner.min_net_bps=5,40", "--sweep",
-               "scanner.max_notional=300,1000", "--out", str(tmp_path / "sweep"))  # fmt: skip
+    assert (
+        arb("record", "--loopback", "--duration", "2", "--symbols", "BTC/USDT", "-o", str(rec), "--no-ui").returncode
+        == 0
+    )
+    proc = arb(
+        "backtest",
+        str(rec),
+        "--no-ui",
+        "--sweep",
+        "scanner.min_net_bps=5,40",
+        "--sweep",
+        "scanner.max_notional=300,1000",
+        "--out",
+        str(tmp_path / "sweep"),
+    )
     assert proc.returncode == 0, proc.stderr
     table = [line for line in proc.stdout.splitlines() if line[:1] in "┃│┏┡└"]
     assert len(table) == 4 + 4 and max(len(line) for line in table) <= 80  # 4 runs, nothing wider than 80

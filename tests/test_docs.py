@@ -34,10 +34,7 @@ def example_keys() -> dict[tuple[str, str], bool]:
 
 def config_fields() -> list[tuple[str, dataclasses.Field[object]]]:
     return [
-        (section, f)
-        for section, cls in SECTIONS.items()
-        for f in dataclasses.fields(cls)
-        if not f.metadata["derived"]
+        (section, f) for section, cls in SECTIONS.items() for f in dataclasses.fields(cls) if not f.metadata["derived"]
     ]
 
 
@@ -48,9 +45,7 @@ FIELDS = config_fields()
 def test_field_in_example_with_comment(section: str, field: dataclasses.Field[object]) -> None:
     keys = example_keys()
     assert (section, field.name) in keys, f"config.example.toml lacks `{field.name} =` under [{section}]"
-    assert keys[(section, field.name)], (
-        f"config.example.toml: [{section}] {field.name} needs a comment line above"
-    )
+    assert keys[(section, field.name)], f"config.example.toml: [{section}] {field.name} needs a comment line above"
 
 
 @pytest.mark.parametrize(

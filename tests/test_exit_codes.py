@@ -31,8 +31,13 @@ def dead_okx(port: int) -> dict[str, object]:
     """ccxt options for an OKX whose REST and WebSocket endpoints are a closed local port."""
     base = f"http://127.0.0.1:{port}"
     urls = {"rest": base, "ws": f"ws://127.0.0.1:{port}/ws/v5"}
-    return {"urls": {"api": urls, "test": urls}, "options": {"fetchMarkets": {"types": ["spot"]}},
-            "has": {"fetchCurrencies": False}, "enableRateLimit": True, "timeout": 3000}
+    return {
+        "urls": {"api": urls, "test": urls},
+        "options": {"fetchMarkets": {"types": ["spot"]}},
+        "has": {"fetchCurrencies": False},
+        "enableRateLimit": True,
+        "timeout": 3000,
+    }
 
 
 def dead_config(tmp: Path, *, mode: str = "alert", **store: str) -> Path:
@@ -98,29 +103,55 @@ CASES: list[tuple[str, Args, int, str]] = [
     ("config-check-bad-value", lambda t: ["config", "check", str(bad_toml(t))], 2, "scanner.min_net_bps"),
     ("config-show-bad-value", lambda t: ["config", "show", str(bad_toml(t))], 2, "scanner.min_net_bps"),
     ("scan-bad-config", lambda t: ["scan", "--config", str(bad_toml(t))], 2, "scanner.min_net_bps"),
-    ("scan-journal-unwritable", lambda t: ["scan", "--config", str(dead_config(t)), "--duration", "5", "--db",
-                                           str(corrupt_db(t) / "j.db")], 2, "j.db"),
-    ("scan-journal-corrupt", lambda t: ["scan", "--config", str(dead_config(t)), "--db", str(corrupt_db(t))],
-     2, "corrupt"),
+    (
+        "scan-journal-unwritable",
+        lambda t: ["scan", "--config", str(dead_config(t)), "--duration", "5", "--db", str(corrupt_db(t) / "j.db")],
+        2,
+        "j.db",
+    ),
+    (
+        "scan-journal-corrupt",
+        lambda t: ["scan", "--config", str(dead_config(t)), "--db", str(corrupt_db(t))],
+        2,
+        "corrupt",
+    ),
     ("demo-unknown-venue", lambda t: ["demo", "--venues", "kraken", "--duration", "1"], 2, "kraken"),
-    ("demo-paper-unknown-venue", lambda t: ["demo", "--paper", "--venues", "kraken", "--duration", "1"], 2,
-     "kraken"),
+    ("demo-paper-unknown-venue", lambda t: ["demo", "--paper", "--venues", "kraken", "--duration", "1"], 2, "kraken"),
     ("demo-no-symbols", lambda t: ["demo", "--symbols", ",", "--duration", "1"], 2, "--symbols"),
     ("demo-journal-corrupt", lambda t: ["demo", "--db", str(corrupt_db(t)), "--duration", "1"], 2, "corrupt"),
-    ("demo-paper-journal-corrupt", lambda t: ["demo", "--paper", "--db", str(corrupt_db(t)), "--duration", "1"],
-     2, "corrupt"),
+    (
+        "demo-paper-journal-corrupt",
+        lambda t: ["demo", "--paper", "--db", str(corrupt_db(t)), "--duration", "1"],
+        2,
+        "corrupt",
+    ),
     ("opportunities-missing-db", lambda t: ["opportunities", "--db", str(t / "nope.db")], 2, "nope.db"),
     ("opportunities-corrupt-db", lambda t: ["opportunities", "--db", str(corrupt_db(t))], 2, "corrupt"),
-    ("opportunities-bad-since", lambda t: ["opportunities", "--db", str(good_db(t)), "--since", "yesterday"], 2,
-     "--since"),
-    ("opportunities-bad-min-bps", lambda t: ["opportunities", "--db", str(good_db(t)), "--min-bps", "x"], 2,
-     "--min-bps"),
+    (
+        "opportunities-bad-since",
+        lambda t: ["opportunities", "--db", str(good_db(t)), "--since", "yesterday"],
+        2,
+        "--since",
+    ),
+    (
+        "opportunities-bad-min-bps",
+        lambda t: ["opportunities", "--db", str(good_db(t)), "--min-bps", "x"],
+        2,
+        "--min-bps",
+    ),
     ("run-alert-mode", lambda t: ["run", "--config", str(dead_config(t))], 2, "execution.mode"),
-    ("run-journal-corrupt", lambda t: ["run", "--config", str(dead_config(t, mode="paper",
-                                                                          paper_path=str(corrupt_db(t))))],
-     2, "corrupt"),
-    ("run-venues-unreachable", lambda t: ["run", "--config", str(dead_config(t, mode="paper")), "--no-ui",
-                                          "--duration", "5"], 1, "okx"),
+    (
+        "run-journal-corrupt",
+        lambda t: ["run", "--config", str(dead_config(t, mode="paper", paper_path=str(corrupt_db(t))))],
+        2,
+        "corrupt",
+    ),
+    (
+        "run-venues-unreachable",
+        lambda t: ["run", "--config", str(dead_config(t, mode="paper")), "--no-ui", "--duration", "5"],
+        1,
+        "okx",
+    ),
     ("resume-no-journal", lambda t: ["resume", "--config", str(dead_config(t))], 2, "nothing to resume"),
     ("resume-bad-config", lambda t: ["resume", "--config", str(bad_toml(t))], 2, "scanner.min_net_bps"),
     ("kill-bad-config", lambda t: ["kill", "--config", str(bad_toml(t))], 2, "scanner.min_net_bps"),
@@ -129,15 +160,27 @@ CASES: list[tuple[str, Args, int, str]] = [
     ("report-bad-capital", lambda t: ["report", "--db", str(good_db(t)), "--capital", "lots"], 2, "--capital"),
     ("report-bad-since", lambda t: ["report", "--db", str(good_db(t)), "--since", "soon"], 2, "--since"),
     ("record-out-exists", lambda t: ["record", "--loopback", "--out", str(recording(t))], 2, "already exists"),
-    ("record-unknown-venue", lambda t: ["record", "--loopback", "--venues", "kraken", "--out", str(t / "r.gz"),
-                                        "--duration", "1"], 2, "kraken"),
-    ("record-venues-unreachable", lambda t: ["record", "--config", str(dead_config(t)), "--out", str(t / "r.gz"),
-                                             "--duration", "3", "--no-ui"], 1, "nothing recorded"),
+    (
+        "record-unknown-venue",
+        lambda t: ["record", "--loopback", "--venues", "kraken", "--out", str(t / "r.gz"), "--duration", "1"],
+        2,
+        "kraken",
+    ),
+    (
+        "record-venues-unreachable",
+        lambda t: ["record", "--config", str(dead_config(t)), "--out", str(t / "r.gz"), "--duration", "3", "--no-ui"],
+        1,
+        "nothing recorded",
+    ),
     ("backtest-missing-file", lambda t: ["backtest", str(t / "nope.arbrec.gz")], 2, "nope.arbrec.gz"),
     ("backtest-empty-recording", lambda t: ["backtest", str(empty_recording(t))], 2, "holds no order books"),
     ("backtest-bad-set", lambda t: ["backtest", str(recording(t)), "--set", "scanner.frob=1"], 2, "scanner.frob"),
-    ("backtest-bad-config", lambda t: ["backtest", str(recording(t)), "--config", str(bad_toml(t))], 2,
-     "scanner.min_net_bps"),
+    (
+        "backtest-bad-config",
+        lambda t: ["backtest", str(recording(t)), "--config", str(bad_toml(t))],
+        2,
+        "scanner.min_net_bps",
+    ),
     ("sim-unknown-venue", lambda t: ["sim", "--venues", "kraken"], 2, "kraken"),
 ]
 
@@ -145,8 +188,7 @@ CASES: list[tuple[str, Args, int, str]] = [
 @pytest.mark.parametrize(("args", "code", "needle"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_exit_code_and_one_line(tmp_path: Path, args: Args, code: int, needle: str) -> None:
     argv = args(tmp_path)
-    done = subprocess.run([*ARB, *argv], cwd=tmp_path, env=ENV, capture_output=True, text=True, timeout=90,
-                          check=False)
+    done = subprocess.run([*ARB, *argv], cwd=tmp_path, env=ENV, capture_output=True, text=True, timeout=90, check=False)
     err = done.stderr
     assert "Traceback" not in err, err
     assert done.returncode == code, (done.returncode, err)
@@ -164,8 +206,14 @@ def test_exit_code_and_one_line(tmp_path: Path, args: Args, code: int, needle: s
 def test_paths_under_the_working_directory_are_shown_not_redacted(tmp_path: Path) -> None:
     """The shell's PWD is not a credential ("pwd" as a key name is): error lines keep the user's paths."""
     missing = tmp_path / "nope.db"
-    done = subprocess.run([*ARB, "opportunities", "--db", str(missing)], cwd=tmp_path,
-                          env=ENV | {"PWD": str(tmp_path), "OLDPWD": str(tmp_path.parent)}, capture_output=True,
-                          text=True, timeout=60, check=False)
+    done = subprocess.run(
+        [*ARB, "opportunities", "--db", str(missing)],
+        cwd=tmp_path,
+        env=ENV | {"PWD": str(tmp_path), "OLDPWD": str(tmp_path.parent)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 2 and str(missing) in done.stderr, done.stderr
     assert "REDACTED" not in done.stderr

@@ -16,8 +16,19 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 ARB_SCRIPT = ROOT / ".venv" / "bin" / "arb"
 
 # what the README tour writes into the repository root
-TOUR_FILES = ["arb.toml", "arb.db", "arb-paper.db", "arb.db.lock", "arb.kill", "books.arbrec.gz", "btc.csv",
-              "out/", "out/episodes.csv", "report.html", "books.arbrec.gz.bt-0123456789.db"]
+TOUR_FILES = [
+    "arb.toml",
+    "arb.db",
+    "arb-paper.db",
+    "arb.db.lock",
+    "arb.kill",
+    "books.arbrec.gz",
+    "btc.csv",
+    "out/",
+    "out/episodes.csv",
+    "report.html",
+    "books.arbrec.gz.bt-0123456789.db",
+]
 
 
 @pytest.mark.parametrize("name", TOUR_FILES)
@@ -30,13 +41,14 @@ def test_tour_outputs_are_ignored_by_git(name: str) -> None:
 
 def test_first_install_says_what_it_is_doing() -> None:
     """`make` echoes a line before creating the venv and before the minute-long pip install."""
-    recipe = subprocess.run(["make", "-n", "-B", "-f", "Makefile", ".venv/.installed"], cwd=ROOT, capture_output=True,
-                            text=True, check=True).stdout.splitlines()
+    recipe = subprocess.run(
+        ["make", "-n", "-B", "-f", "Makefile", ".venv/.installed"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.splitlines()
     pip = [i for i, line in enumerate(recipe) if "pip install" in line and "-e" in line]
     assert pip, recipe
     said = [line for line in recipe[: pip[0]] if line.startswith("echo")]
     assert any("install" in line and "minute" in line for line in said), recipe
-    assert any(line.startswith("echo") and ".venv/bin/arb" in line for line in recipe[pip[0]:]), recipe
+    assert any(line.startswith("echo") and ".venv/bin/arb" in line for line in recipe[pip[0] :]), recipe
 
 
 def test_readme_clone_directory_does_not_shadow_the_package() -> None:
@@ -63,9 +75,26 @@ def test_end_of_demo_hint_is_a_command_that_runs_as_typed(tmp_path: Path, path_h
     if not ARB_SCRIPT.exists():
         pytest.skip("no .venv/bin/arb (run `make venv`)")
     db = tmp_path / "demo.db"
-    done = subprocess.run([".venv/bin/arb", "demo", "--duration", "1", "--venues", "okx,binance", "--symbols",
-                           "BTC/USDT", "--db", str(db)], cwd=ROOT, env=_hint_env(path_has_arb),
-                          capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [
+            ".venv/bin/arb",
+            "demo",
+            "--duration",
+            "1",
+            "--venues",
+            "okx,binance",
+            "--symbols",
+            "BTC/USDT",
+            "--db",
+            str(db),
+        ],
+        cwd=ROOT,
+        env=_hint_env(path_has_arb),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     assert f"list them: {prog} opportunities --db {db}" in done.stdout, done.stdout[-600:]
     assert f"{prog} opportunities" in README or prog == "arb"

@@ -146,8 +146,13 @@ def _exit_code(e: BaseException, verbose: bool) -> int:
         import traceback
 
         sys.stderr.write(scrub("".join(traceback.format_exception(e))))
-    click.echo(scrub(f"arb: unexpected {type(e).__name__}: {_one_line(e)} (this is a bug; run with -v for the "
-                     "traceback and report it)"), err=True)  # fmt: skip
+    click.echo(
+        scrub(
+            f"arb: unexpected {type(e).__name__}: {_one_line(e)} (this is a bug; run with -v for the "
+            "traceback and report it)"
+        ),
+        err=True,
+    )
     return EXIT_RUNTIME
 
 

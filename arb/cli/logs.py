@@ -96,8 +96,9 @@ def make_handler(stream: IO[str] | None = None) -> logging.Handler:
 def register_environment_secrets(env: dict[str, str] | None = None) -> None:
     """Register the values of environment variables whose names say they hold credentials."""
     env = dict(os.environ) if env is None else env
-    add_secrets(*(v for k, v in env.items()
-                  if is_secret_name(k) and k not in _SHELL_NAMES and len(v) >= _MIN_ENV_SECRET_LEN))
+    add_secrets(
+        *(v for k, v in env.items() if is_secret_name(k) and k not in _SHELL_NAMES and len(v) >= _MIN_ENV_SECRET_LEN)
+    )
 
 
 def _excepthook(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:

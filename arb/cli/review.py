@@ -35,8 +35,10 @@ def _journal_path(db_path: str | None, config_path: str | None, paper: bool = Fa
     """--db, else store.path (store.paper_path with --paper) from --config, else from the default config."""
     if db_path is not None:
         if paper:
-            raise InputError(f"--paper reviews store.paper_path; it cannot be combined with --db {db_path} "
-                             "(give the journal with --db alone)")  # fmt: skip
+            raise InputError(
+                f"--paper reviews store.paper_path; it cannot be combined with --db {db_path} "
+                "(give the journal with --db alone)"
+            )
         return db_path
     if config_path is not None:
         from arb.config import load_config
@@ -74,8 +76,10 @@ def _replay(rec: Any, settings: Any, path: Path, update: Any, what: str = "backt
         raise InputError(str(e)) from None
     except (KeyboardInterrupt, asyncio.CancelledError):
         done = f"after {seen[0].books} books ({seen[0].market_ms / 1000:.0f} s of market)" if seen else "at the start"
-        raise Interrupted(f"{what} interrupted {done}: {path} holds a partial replay; delete it, or run the same "
-                          "command again to replace it") from None
+        raise Interrupted(
+            f"{what} interrupted {done}: {path} holds a partial replay; delete it, or run the same "
+            "command again to replace it"
+        ) from None
 
 
 def _has_books(rec: Any) -> bool:
@@ -98,25 +102,47 @@ def _recording(path: str, allow_truncated: bool = False) -> Any:
 
 # ------------------------------------------------------------------------------------------- report
 @click.command("report")
-@click.option("--db", "db_path", default=None,
-              help="Journal to review (default: store.path from --config, or arb.db; see --paper).")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
-              help="Config to take store.path from.")
-@click.option("--paper", is_flag=True,
-              help="Review store.paper_path (from --config, or arb-paper.db) instead of store.path.")
+@click.option(
+    "--db",
+    "db_path",
+    default=None,
+    help="Journal to review (default: store.path from --config, or arb.db; see --paper).",
+)
+@click.option(
+    "--config", "config_path", type=click.Path(dir_okay=False), default=None, help="Config to take store.path from."
+)
+@click.option(
+    "--paper", is_flag=True, help="Review store.paper_path (from --config, or arb-paper.db) instead of store.path."
+)
 @click.option("--since", default=None, help="Only what happened after this: 15m, 2h, 1d or an ISO time (UTC).")
 @click.option("--symbol", default=None, help="Only this symbol, e.g. BTC/USDT.")
 @click.option("--venue", default=None, help="Only episodes and trades with this venue on either leg.")
 @click.option("--capital", default=None, help="Capital for Sharpe and drawdown % (default: starting quote balances).")
-@click.option("--html", "html_path", type=click.Path(dir_okay=False), default=None,
-              help="Write one self-contained HTML page with the plots embedded.")
+@click.option(
+    "--html",
+    "html_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write one self-contained HTML page with the plots embedded.",
+)
 @click.option("--csv", "csv_dir", type=click.Path(file_okay=False), default=None, help="Export every table as CSV.")
-@click.option("--parquet", "parquet_dir", type=click.Path(file_okay=False), default=None,
-              help="Export every table as Parquet.")
+@click.option(
+    "--parquet", "parquet_dir", type=click.Path(file_okay=False), default=None, help="Export every table as Parquet."
+)
 @click.option("--json", "json_out", is_flag=True, help="Print one JSON document (summary and tables) on stdout.")
-def report_command(db_path: str | None, config_path: str | None, paper: bool, since: str | None, symbol: str | None,
-                   venue: str | None, capital: str | None, html_path: str | None, csv_dir: str | None,
-                   parquet_dir: str | None, json_out: bool) -> None:
+def report_command(
+    db_path: str | None,
+    config_path: str | None,
+    paper: bool,
+    since: str | None,
+    symbol: str | None,
+    venue: str | None,
+    capital: str | None,
+    html_path: str | None,
+    csv_dir: str | None,
+    parquet_dir: str | None,
+    json_out: bool,
+) -> None:
     """Review a journal: episodes, capture rate, slippage, fees, inventory, PnL, Sharpe, drawdown.
 
     Prints rich tables; --html writes a page with plots; --csv/--parquet export the tables.
@@ -161,10 +187,21 @@ def report_command(db_path: str | None, config_path: str | None, paper: bool, si
 
 # ------------------------------------------------------------------------------------------- record
 @click.command("record")
-@click.option("--out", "-o", "out_path", required=True, type=click.Path(dir_okay=False),
-              help="Recording to write (gzip'd JSON lines, e.g. books.arbrec.gz).")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
-              help="Venues, symbols and fees from this config (public data only, no keys).")
+@click.option(
+    "--out",
+    "-o",
+    "out_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Recording to write (gzip'd JSON lines, e.g. books.arbrec.gz).",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Venues, symbols and fees from this config (public data only, no keys).",
+)
 @click.option("--loopback", is_flag=True, help="Record the bundled loopback exchanges instead of real venues.")
 @click.option("--symbols", default=None, help="Comma-separated symbols (default: scanner.symbols / demo symbols).")
 @click.option("--venues", default=None, help="With --loopback: comma-separated simulated venues (default: all).")
@@ -173,8 +210,18 @@ def report_command(db_path: str | None, config_path: str | None, paper: bool, si
 @click.option("--duration", type=float, default=0, show_default=True, help="Seconds to record; 0 = until Ctrl-C.")
 @click.option("--no-ui", is_flag=True, help="No progress display (for pipes and servers).")
 @click.option("--json", "json_out", is_flag=True, help="Print the final summary as one JSON document.")
-def record_command(out_path: str, config_path: str | None, loopback: bool, symbols: str | None, venues: str | None,
-                   seed: int, depth: int, duration: float, no_ui: bool, json_out: bool) -> None:
+def record_command(
+    out_path: str,
+    config_path: str | None,
+    loopback: bool,
+    symbols: str | None,
+    venues: str | None,
+    seed: int,
+    depth: int,
+    duration: float,
+    no_ui: bool,
+    json_out: bool,
+) -> None:
     """Record the order-book stream of the configured venues (or the loopback ones) to a file.
 
     Each delivered book keeps its top --depth levels as exact strings with receive timestamps;
@@ -191,20 +238,33 @@ def record_command(out_path: str, config_path: str | None, loopback: bool, symbo
     if not summary["books"]:  # an empty file would only invite a backtest of nothing
         Path(out_path).unlink(missing_ok=True)
         why = "; ".join(f"{v}: {d}" for v, d in summary["problems"].items()) or "no book arrived before the stop"
-        raise ArbError(f"nothing recorded from {', '.join(summary['venues'])} ({why}); {out_path} was not kept. "
-                       "Check the venues' urls and the network (`arb doctor --config ...`), or try --loopback")
+        raise ArbError(
+            f"nothing recorded from {', '.join(summary['venues'])} ({why}); {out_path} was not kept. "
+            "Check the venues' urls and the network (`arb doctor --config ...`), or try --loopback"
+        )
     if json_out:
         click.echo(json.dumps(summary, separators=(",", ":")))
     else:
-        click.echo(f"recorded {summary['books']} books and {summary['events']} events from "
-                   f"{', '.join(summary['venues'])} to {out_path} ({summary['bytes']} bytes)")
+        click.echo(
+            f"recorded {summary['books']} books and {summary['events']} events from "
+            f"{', '.join(summary['venues'])} to {out_path} ({summary['bytes']} bytes)"
+        )
         from arb.cli import prog
 
         click.echo(f"replay it: {prog()} backtest {out_path}")
 
 
-async def _record(out: str, config_path: str | None, loopback: bool, symbols: list[str] | None, venues: str | None,
-                  seed: int, depth: int, duration_s: float | None, ui: bool) -> dict[str, Any]:
+async def _record(
+    out: str,
+    config_path: str | None,
+    loopback: bool,
+    symbols: list[str] | None,
+    venues: str | None,
+    seed: int,
+    depth: int,
+    duration_s: float | None,
+    ui: bool,
+) -> dict[str, Any]:
     import ccxt.pro as ccxtpro
 
     from arb.review.record import Recorder, RecordingError, record
@@ -222,9 +282,16 @@ async def _record(out: str, config_path: str | None, loopback: bool, symbols: li
 
             syms = symbols or DEMO_SYMBOLS
             vlist = sim_venues(venues)
-            sim = await stack.enter_async_context(LoopbackExchanges(
-                venues=vlist, symbols=syms, seed=seed, update_interval_ms=100, dislocation_rate_per_min=3.0,
-                dislocation_bps=(30.0, 90.0)))
+            sim = await stack.enter_async_context(
+                LoopbackExchanges(
+                    venues=vlist,
+                    symbols=syms,
+                    seed=seed,
+                    update_interval_ms=100,
+                    dislocation_rate_per_min=3.0,
+                    dislocation_bps=(30.0, 90.0),
+                )
+            )
             exchanges = {v: getattr(ccxtpro, v)(sim.ccxt_config(v, key=None)) for v in sim.venues}
             source, config = "loopback", {"seed": seed}
         else:
@@ -235,9 +302,11 @@ async def _record(out: str, config_path: str | None, loopback: bool, symbols: li
             syms = symbols or list(cfg.scanner.symbols)
             exchanges = make_exchanges(cfg)
             source, config = "venues", redact(cfg)["scanner"]
-            kw = {"fee_overrides": {v.name: f for v in cfg.active_venues() if (f := v.fee_override()) is not None},
-                  "fee_currency": {v.name: v.fee_currency for v in cfg.active_venues()},
-                  "book_limits": {v.name: v.book_depth for v in cfg.active_venues() if v.book_depth}}
+            kw = {
+                "fee_overrides": {v.name: f for v in cfg.active_venues() if (f := v.fee_override()) is not None},
+                "fee_currency": {v.name: v.fee_currency for v in cfg.active_venues()},
+                "book_limits": {v.name: v.book_depth for v in cfg.active_venues() if v.book_depth},
+            }
         for ex in exchanges.values():
             stack.push_async_callback(ex.close)
         try:
@@ -246,17 +315,31 @@ async def _record(out: str, config_path: str | None, loopback: bool, symbols: li
             raise InputError(str(e)) from None
         view = asyncio.create_task(_record_view(recorder, stop, out)) if ui else None
         try:
-            await record(exchanges, syms, recorder, duration_s=duration_s, stop=stop,
-                         notice=lambda line: click.echo(f"arb record: {line}", err=True), **kw)
+            await record(
+                exchanges,
+                syms,
+                recorder,
+                duration_s=duration_s,
+                stop=stop,
+                notice=lambda line: click.echo(f"arb record: {line}", err=True),
+                **kw,
+            )
         finally:
             if view is not None:
                 view.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await view
-    return {"type": "summary", "file": out, "books": recorder.books, "events": recorder.events,
-            "venues": list(exchanges), "symbols": syms, "books_by_venue": recorder.books_by_venue,
-            "problems": dict(recorder.problems),
-            "bytes": Path(out).stat().st_size if Path(out).exists() else 0}
+    return {
+        "type": "summary",
+        "file": out,
+        "books": recorder.books,
+        "events": recorder.events,
+        "venues": list(exchanges),
+        "symbols": syms,
+        "books_by_venue": recorder.books_by_venue,
+        "problems": dict(recorder.problems),
+        "bytes": Path(out).stat().st_size if Path(out).exists() else 0,
+    }
 
 
 async def _record_view(recorder: Any, stop: asyncio.Event, out: str) -> None:
@@ -295,10 +378,18 @@ def _metrics(journal_path: Path, capital: Decimal | None = None) -> dict[str, An
         j.close()
     p = rep.summary["pnl"]
     dd = p["max_drawdown"] or {}
-    return {"pnl": p["total"] or "0", "sharpe": p["sharpe"], "max_drawdown": dd.get("abs_quote", 0.0),
-            "max_drawdown_pct": dd.get("pct_of_capital"), "trades": p["trades"], "win_rate": p["win_rate"],
-            "episodes": rep.summary["episodes"]["detected"], "capture_rate": rep.summary["capture"]["rate"],
-            "capital": p["capital"], "capital_source": p["capital_source"]}
+    return {
+        "pnl": p["total"] or "0",
+        "sharpe": p["sharpe"],
+        "max_drawdown": dd.get("abs_quote", 0.0),
+        "max_drawdown_pct": dd.get("pct_of_capital"),
+        "trades": p["trades"],
+        "win_rate": p["win_rate"],
+        "episodes": rep.summary["episodes"]["detected"],
+        "capture_rate": rep.summary["capture"]["rate"],
+        "capital": p["capital"],
+        "capital_source": p["capital_source"],
+    }
 
 
 def _progress_bar(enabled: bool, label: str) -> tuple[Any, Any]:
@@ -308,38 +399,82 @@ def _progress_bar(enabled: bool, label: str) -> tuple[Any, Any]:
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    prog = Progress(TextColumn(label), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-                    TextColumn("{task.fields[info]}"), TimeElapsedColumn(), console=Console(stderr=True),
-                    transient=True)
+    prog = Progress(
+        TextColumn(label),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TextColumn("{task.fields[info]}"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
     task = prog.add_task(label, total=1.0, info="")
 
     def update(p: Any) -> None:
-        prog.update(task, completed=p.fraction, info=f"{p.books} books, {p.market_ms / 1000:.0f} s of market, "
-                                                     f"speed ×{p.speed:.0f}")
+        prog.update(
+            task,
+            completed=p.fraction,
+            info=f"{p.books} books, {p.market_ms / 1000:.0f} s of market, speed ×{p.speed:.0f}",
+        )
 
     return prog, update
 
 
 @click.command("backtest")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
-              help="Settings ([scanner], [execution], [risk]) to replay with (default: built-in defaults).")
-@click.option("--mode", type=click.Choice(["paper", "alert"]), default="paper", show_default=True,
-              help="paper: risk gate + paper executor fill against the recorded books; alert: detection only.")
-@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
-              help="Override one setting, e.g. --set scanner.min_net_bps=3 (repeatable).")
-@click.option("--sweep", "sweeps", multiple=True, metavar="KEY=V1,V2,...",
-              help="Run every combination of these values (repeatable) and print a table, best first.")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Settings ([scanner], [execution], [risk]) to replay with (default: built-in defaults).",
+)
+@click.option(
+    "--mode",
+    type=click.Choice(["paper", "alert"]),
+    default="paper",
+    show_default=True,
+    help="paper: risk gate + paper executor fill against the recorded books; alert: detection only.",
+)
+@click.option(
+    "--set",
+    "sets",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Override one setting, e.g. --set scanner.min_net_bps=3 (repeatable).",
+)
+@click.option(
+    "--sweep",
+    "sweeps",
+    multiple=True,
+    metavar="KEY=V1,V2,...",
+    help="Run every combination of these values (repeatable) and print a table, best first.",
+)
 @click.option("--db", "db_path", default=None, help="Journal to write (default: FILE.<run id>.db).")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
-              help="With --sweep: directory for the journals of every run (default: a temporary directory).")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="With --sweep: directory for the journals of every run (default: a temporary directory).",
+)
 @click.option("--capital", default=None, help="Capital for Sharpe and drawdown % (default: see arb report).")
 @click.option("--allow-truncated", is_flag=True, help="Replay a recording whose recorder was killed.")
 @click.option("--no-ui", is_flag=True, help="No progress bar.")
 @click.option("--json", "json_out", is_flag=True, help="Print the result (or the sweep table) as one JSON document.")
-def backtest_command(file: str, config_path: str | None, mode: str, sets: tuple[str, ...], sweeps: tuple[str, ...],
-                     db_path: str | None, out_dir: str | None, capital: str | None, allow_truncated: bool,
-                     no_ui: bool, json_out: bool) -> None:
+def backtest_command(
+    file: str,
+    config_path: str | None,
+    mode: str,
+    sets: tuple[str, ...],
+    sweeps: tuple[str, ...],
+    db_path: str | None,
+    out_dir: str | None,
+    capital: str | None,
+    allow_truncated: bool,
+    no_ui: bool,
+    json_out: bool,
+) -> None:
     """Replay a recording through the detector, evaluator, risk gate and paper executor.
 
     Writes a journal that `arb report` reads; the same file and settings give the same result.
@@ -349,8 +484,10 @@ def backtest_command(file: str, config_path: str | None, mode: str, sets: tuple[
 
     rec = _recording(file, allow_truncated)
     if not rec.header.get("markets") or not _has_books(rec):
-        raise InputError(f"recording {file} holds no order books (no venue was reachable while recording?); "
-                         "nothing to replay: record again, e.g. `arb record --loopback --out FILE --duration 60`")
+        raise InputError(
+            f"recording {file} holds no order books (no venue was reachable while recording?); "
+            "nothing to replay: record again, e.g. `arb record --loopback --out FILE --duration 60`"
+        )
     base = Settings.from_config(load_config(config_path) if config_path else None, mode)
     try:
         cap = Decimal(capital) if capital is not None else None
@@ -380,9 +517,17 @@ def backtest_command(file: str, config_path: str | None, mode: str, sets: tuple[
         bar, update = _progress_bar(ui, "replaying")
         with bar:
             res = _replay(rec, settings, path, update)
-        doc = {"type": "backtest", "run_id": res.run_id, "journal": str(path), "mode": settings.mode,
-               "books": res.progress.books, "market_s": res.progress.market_ms / 1000,
-               "speed": round(res.progress.speed, 1), **_metrics(path, cap), "truncated": res.truncated}
+        doc = {
+            "type": "backtest",
+            "run_id": res.run_id,
+            "journal": str(path),
+            "mode": settings.mode,
+            "books": res.progress.books,
+            "market_s": res.progress.market_ms / 1000,
+            "speed": round(res.progress.speed, 1),
+            **_metrics(path, cap),
+            "truncated": res.truncated,
+        }
         if json_out:
             click.echo(json.dumps(doc, default=str, separators=(",", ":")))
         else:
@@ -398,11 +543,24 @@ def backtest_command(file: str, config_path: str | None, mode: str, sets: tuple[
         bar, update = _progress_bar(ui, f"run {i}/{len(runs)}")
         with bar:
             res = _replay(rec, settings, path, update, f"sweep run {i}/{len(runs)}")
-        rows.append({"params": dict(combo), "journal": str(path), "run_id": res.run_id,
-                     "speed": round(res.progress.speed, 1), **_metrics(path, cap),
-                     "command": _command(file, config_path, base.mode, sets, combo)})
-    rows.sort(key=lambda r: (-Decimal(r["pnl"]), -(r["sharpe"] if r["sharpe"] is not None else float("-inf")),
-                             r["max_drawdown"], r["journal"]))
+        rows.append(
+            {
+                "params": dict(combo),
+                "journal": str(path),
+                "run_id": res.run_id,
+                "speed": round(res.progress.speed, 1),
+                **_metrics(path, cap),
+                "command": _command(file, config_path, base.mode, sets, combo),
+            }
+        )
+    rows.sort(
+        key=lambda r: (
+            -Decimal(r["pnl"]),
+            -(r["sharpe"] if r["sharpe"] is not None else float("-inf")),
+            r["max_drawdown"],
+            r["journal"],
+        )
+    )
     if json_out:
         click.echo(json.dumps({"type": "sweep", "runs": rows}, default=str, separators=(",", ":")))
     else:
@@ -431,15 +589,19 @@ def _fmt(v: Any, digits: int = 4) -> str:
 
 
 def _print_single(doc: dict[str, Any]) -> None:
-    click.echo(f"backtest {doc['run_id']} ({doc['mode']}): {doc['books']} books, {doc['market_s']:.0f} s of market "
-               f"replayed at ×{doc['speed']:.0f}")
+    click.echo(
+        f"backtest {doc['run_id']} ({doc['mode']}): {doc['books']} books, {doc['market_s']:.0f} s of market "
+        f"replayed at ×{doc['speed']:.0f}"
+    )
     if doc["trades"]:
         from arb.ui.display import money
 
-        click.echo(f"episodes {doc['episodes']}, trades {doc['trades']}, PnL {money(doc['pnl'])}, "
-                   f"Sharpe {_fmt(doc['sharpe'])}"
-                   f", max drawdown {_fmt(doc['max_drawdown'])} ({_fmt(doc['max_drawdown_pct'], 3)}% of capital "
-                   f"{doc['capital']}: {doc['capital_source']}), win rate {_fmt(doc['win_rate'], 3)}")
+        click.echo(
+            f"episodes {doc['episodes']}, trades {doc['trades']}, PnL {money(doc['pnl'])}, "
+            f"Sharpe {_fmt(doc['sharpe'])}"
+            f", max drawdown {_fmt(doc['max_drawdown'])} ({_fmt(doc['max_drawdown_pct'], 3)}% of capital "
+            f"{doc['capital']}: {doc['capital_source']}), win rate {_fmt(doc['win_rate'], 3)}"
+        )
     else:
         click.echo(f"episodes {doc['episodes']}, no trades")
     if doc["truncated"]:
@@ -455,16 +617,39 @@ def _print_sweep(rows: list[dict[str, Any]], keys: list[str], directory: Path) -
     from arb.ui.display import Col, fit_table, money
 
     # the parameters and PnL stay whole at any width; the other columns go as the terminal's width needs
-    cols = [Col("#", key=True, justify="right"), *(Col(k, key=True) for k in keys),
-            Col("PnL", key=True, justify="right"), Col("Sharpe", justify="right", drop=2),
-            Col("max DD", justify="right", drop=3), Col("trades", justify="right", drop=1),
-            Col("episodes", justify="right", drop=5), Col("win rate", justify="right", drop=4)]  # fmt: skip
-    cells = [[str(i), *(str(r["params"][k]) for k in keys), money(r["pnl"]), _fmt(r["sharpe"]),
-              _fmt(r["max_drawdown"]), str(r["trades"]), str(r["episodes"]), _fmt(r["win_rate"], 3)]
-             for i, r in enumerate(rows, 1)]  # fmt: skip
+    cols = [
+        Col("#", key=True, justify="right"),
+        *(Col(k, key=True) for k in keys),
+        Col("PnL", key=True, justify="right"),
+        Col("Sharpe", justify="right", drop=2),
+        Col("max DD", justify="right", drop=3),
+        Col("trades", justify="right", drop=1),
+        Col("episodes", justify="right", drop=5),
+        Col("win rate", justify="right", drop=4),
+    ]
+    cells = [
+        [
+            str(i),
+            *(str(r["params"][k]) for k in keys),
+            money(r["pnl"]),
+            _fmt(r["sharpe"]),
+            _fmt(r["max_drawdown"]),
+            str(r["trades"]),
+            str(r["episodes"]),
+            _fmt(r["win_rate"], 3),
+        ]
+        for i, r in enumerate(rows, 1)
+    ]
     console = Console()
-    console.print(fit_table(cols, cells, console.width, title=f"sweep: {len(rows)} runs, best first (journals in "
-                            f"{directory})", hint="widen the terminal or use --json"))  # fmt: skip
+    console.print(
+        fit_table(
+            cols,
+            cells,
+            console.width,
+            title=f"sweep: {len(rows)} runs, best first (journals in {directory})",
+            hint="widen the terminal or use --json",
+        )
+    )
     if rows:
         console.print(f"capital for Sharpe/drawdown: {rows[0]['capital']} ({rows[0]['capital_source']})")
     console.print("reproduce a row with a single run:")

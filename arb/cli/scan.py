@@ -44,8 +44,11 @@ def sim_venues(text: str | None, hint: str = "--venues") -> list[str] | None:
     known = available_venues()
     unknown = [v for v in names if v not in known]
     if unknown or not names:
-        raise click.BadParameter(f"{text!r}: unknown simulated venue(s) {', '.join(unknown) or '(none given)'}; "
-                                 f"available: {', '.join(known)}", param_hint=hint)
+        raise click.BadParameter(
+            f"{text!r}: unknown simulated venue(s) {', '.join(unknown) or '(none given)'}; "
+            f"available: {', '.join(known)}",
+            param_hint=hint,
+        )
     return list(dict.fromkeys(names))
 
 
@@ -122,11 +125,17 @@ _LOCKS: dict[int, Any] = {}  # id(journal) → its lock (the OS releases them an
 
 
 @click.command("scan")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
-              help="TOML config (default: built-in defaults + ARB__* environment overrides).")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="TOML config (default: built-in defaults + ARB__* environment overrides).",
+)
 @click.option("--db", "db_path", default=None, help="Journal path (default: store.path from the config).")
-@click.option("--no-ui", is_flag=True,
-              help="Print JSON lines (episodes, events, status every 5 s) instead of the live view.")
+@click.option(
+    "--no-ui", is_flag=True, help="Print JSON lines (episodes, events, status every 5 s) instead of the live view."
+)
 @click.option("--duration", type=float, default=0, show_default=True, help="Seconds to run; 0 = until Ctrl-C.")
 def scan_command(config_path: str | None, db_path: str | None, no_ui: bool, duration: float) -> None:
     """Alert-only scan of real venues: public order books, no keys, no orders.
@@ -161,8 +170,15 @@ def scan_command(config_path: str | None, db_path: str | None, no_ui: bool, dura
         health_stale_ms=cfg.notify.health_stale_s * 1000,
     )
     try:
-        asyncio.run(run_scanner(scanner, ui="json" if no_ui else "rich", duration_s=duration or None,
-                                title="arb scan (alert-only)", db_path=db))
+        asyncio.run(
+            run_scanner(
+                scanner,
+                ui="json" if no_ui else "rich",
+                duration_s=duration or None,
+                title="arb scan (alert-only)",
+                db_path=db,
+            )
+        )
     finally:
         _close_journal(journal)
     _print_summary(_summary(scanner, db), no_ui)
@@ -175,10 +191,14 @@ def scan_command(config_path: str | None, db_path: str | None, no_ui: bool, dura
 @click.option("--symbols", default=",".join(DEMO_SYMBOLS), show_default=True, help="Comma-separated symbols.")
 @click.option("--db", "db_path", default=None, help="Journal path (default: a new temporary directory).")
 @click.option("--venues", default=None, help="Comma-separated simulated venues (default: all bundled).")
-@click.option("--paper", is_flag=True,
-              help="Paper-trade the opportunities too (risk gate, executor, simulated fills), not just alert.")
-def demo_command(duration: float, no_ui: bool, seed: int, symbols: str, db_path: str | None,
-                 venues: str | None, paper: bool) -> None:
+@click.option(
+    "--paper",
+    is_flag=True,
+    help="Paper-trade the opportunities too (risk gate, executor, simulated fills), not just alert.",
+)
+def demo_command(
+    duration: float, no_ui: bool, seed: int, symbols: str, db_path: str | None, venues: str | None, paper: bool
+) -> None:
     """Scanner against the bundled loopback exchanges (no keys, no network).
 
     Starts simulated OKX/Binance/Bybit on 127.0.0.1 with dislocations, a fresh journal, and the
@@ -196,10 +216,13 @@ def demo_command(duration: float, no_ui: bool, seed: int, symbols: str, db_path:
         trader = asyncio.run(_paper_demo(syms, seed, db_path, duration or None, "json" if no_ui else "rich", vlist))
         st = trader.status()
         run_pnl = sum((o.position.pnl_quote for o in trader.outcomes), Decimal(0))  # this run's (ledger Position)
-        click.echo(f"run {trader.run_id} (paper): trades ok {trader.stats['trades_ok']}, failed "
-                   f"{trader.stats['trades_failed']}; PnL this run {run_pnl}; "
-                   f"realised PnL today {st['pnl_today']['realised']}; "
-                   f"journal {db_path}\nreview it: {prog()} report --db {db_path}", err=True)
+        click.echo(
+            f"run {trader.run_id} (paper): trades ok {trader.stats['trades_ok']}, failed "
+            f"{trader.stats['trades_failed']}; PnL this run {run_pnl}; "
+            f"realised PnL today {st['pnl_today']['realised']}; "
+            f"journal {db_path}\nreview it: {prog()} report --db {db_path}",
+            err=True,
+        )
         if st["halted"]:  # the halt and its reason, last (as `arb run` ends)
             click.echo(st["halted"], err=True)
         return
@@ -207,8 +230,9 @@ def demo_command(duration: float, no_ui: bool, seed: int, symbols: str, db_path:
     _print_summary(_summary(scanner, db_path), no_ui)
 
 
-async def _demo(symbols: list[str], seed: int, db_path: str, duration_s: float | None, ui: str,
-                venues: list[str] | None) -> Any:
+async def _demo(
+    symbols: list[str], seed: int, db_path: str, duration_s: float | None, ui: str, venues: list[str] | None
+) -> Any:
     import ccxt.pro as ccxtpro
 
     from arb.scan.scanner import Scanner
@@ -216,25 +240,40 @@ async def _demo(symbols: list[str], seed: int, db_path: str, duration_s: float |
 
     journal = _open_journal(db_path, "arb demo")
     try:
-        async with LoopbackExchanges(venues=venues, symbols=symbols, seed=seed, update_interval_ms=100,
-                                     dislocation_rate_per_min=6.0, dislocation_bps=(35.0, 90.0)) as sim:
+        async with LoopbackExchanges(
+            venues=venues,
+            symbols=symbols,
+            seed=seed,
+            update_interval_ms=100,
+            dislocation_rate_per_min=6.0,
+            dislocation_bps=(35.0, 90.0),
+        ) as sim:
             exchanges = {v: getattr(ccxtpro, v)(sim.ccxt_config(v, key=None)) for v in sim.venues}
             scanner = Scanner(
-                exchanges, symbols,
-                limits=Limits(min_net_bps=Decimal("5"), min_net_profit=Decimal("0.5"),
-                              max_notional=Decimal("1000"), slippage_bps=Decimal("2")),
-                journal=journal, mode="alert", own_exchanges=True,
+                exchanges,
+                symbols,
+                limits=Limits(
+                    min_net_bps=Decimal("5"),
+                    min_net_profit=Decimal("0.5"),
+                    max_notional=Decimal("1000"),
+                    slippage_bps=Decimal("2"),
+                ),
+                journal=journal,
+                mode="alert",
+                own_exchanges=True,
                 run_config={"demo": True, "seed": seed, "symbols": symbols, "venues": sim.venues},
             )
-            await run_scanner(scanner, ui=ui, duration_s=duration_s, title="arb demo (loopback exchanges)",
-                              db_path=db_path)
+            await run_scanner(
+                scanner, ui=ui, duration_s=duration_s, title="arb demo (loopback exchanges)", db_path=db_path
+            )
             return scanner
     finally:
         _close_journal(journal)
 
 
-async def _paper_demo(symbols: list[str], seed: int, db_path: str, duration_s: float | None, ui: str,
-                      venues: list[str] | None) -> Any:
+async def _paper_demo(
+    symbols: list[str], seed: int, db_path: str, duration_s: float | None, ui: str, venues: list[str] | None
+) -> Any:
     """The paper trader (same code as `arb run` in paper mode) on the loopback exchanges."""
     import ccxt.pro as ccxtpro
 
@@ -245,10 +284,18 @@ async def _paper_demo(symbols: list[str], seed: int, db_path: str, duration_s: f
 
     journal = _open_journal(db_path, "arb demo --paper")
     try:
-        async with LoopbackExchanges(venues=venues, symbols=symbols, seed=seed, update_interval_ms=100,
-                                     dislocation_rate_per_min=6.0, dislocation_bps=(35.0, 90.0)) as sim:
-            options = {v: {k: x for k, x in sim.ccxt_config(v, key=None).items()
-                           if k not in ("apiKey", "secret", "password")} for v in sim.venues}
+        async with LoopbackExchanges(
+            venues=venues,
+            symbols=symbols,
+            seed=seed,
+            update_interval_ms=100,
+            dislocation_rate_per_min=6.0,
+            dislocation_bps=(35.0, 90.0),
+        ) as sim:
+            options = {
+                v: {k: x for k, x in sim.ccxt_config(v, key=None).items() if k not in ("apiKey", "secret", "password")}
+                for v in sim.venues
+            }
             balances: dict[str, dict[str, str]] = {}
             for v in sim.venues:
                 bal = {"USDT": "20000"}
@@ -256,15 +303,28 @@ async def _paper_demo(symbols: list[str], seed: int, db_path: str, duration_s: f
                     spec = sim.market.spec(v, sym)
                     bal[spec.base] = str((Decimal("20000") / Decimal(str(spec.mid))).quantize(spec.lot))
                 balances[v] = bal
-            cfg = Config.from_dict({
-                "scanner": {"symbols": symbols, "venues": list(sim.venues), "min_net_bps": "5",
-                            "min_net_profit": "0.5", "max_notional": "1000", "slippage_bps": "2"},
-                "venues": {v: {"options": options[v]} for v in sim.venues},
-                "execution": {"mode": "paper", "paper_balances": balances, "confirm_updates": 2},
-                "risk": {"max_notional_per_trade": "1000", "daily_loss_limit": "100",
-                         "kill_file": str(Path(db_path).with_suffix(".kill"))},
-                "store": {"path": db_path + ".live-unused", "paper_path": db_path},
-            }, env={}, source="<demo --paper>")
+            cfg = Config.from_dict(
+                {
+                    "scanner": {
+                        "symbols": symbols,
+                        "venues": list(sim.venues),
+                        "min_net_bps": "5",
+                        "min_net_profit": "0.5",
+                        "max_notional": "1000",
+                        "slippage_bps": "2",
+                    },
+                    "venues": {v: {"options": options[v]} for v in sim.venues},
+                    "execution": {"mode": "paper", "paper_balances": balances, "confirm_updates": 2},
+                    "risk": {
+                        "max_notional_per_trade": "1000",
+                        "daily_loss_limit": "100",
+                        "kill_file": str(Path(db_path).with_suffix(".kill")),
+                    },
+                    "store": {"path": db_path + ".live-unused", "paper_path": db_path},
+                },
+                env={},
+                source="<demo --paper>",
+            )
             clients = {v: getattr(ccxtpro, v)(options[v]) for v in sim.venues}
             trader = Trader(cfg, market_clients=clients, journal=journal)
             await _run(trader, duration_s=duration_s, ui=ui, confirm=False, db=db_path)
@@ -307,8 +367,9 @@ def match_symbol(journal: Any, symbol: str | None) -> str | None:
         return same[0]
     close = difflib.get_close_matches(symbol.upper(), known, n=1)
     hint = f"; did you mean {close[0]}?" if close else ""
-    click.echo(f"no episodes for {symbol} in {journal.path}{hint} (symbols there: {', '.join(known) or 'none'})",
-               err=True)  # fmt: skip
+    click.echo(
+        f"no episodes for {symbol} in {journal.path}{hint} (symbols there: {', '.join(known) or 'none'})", err=True
+    )
     return symbol
 
 
@@ -325,8 +386,19 @@ def _decimal_option(text: str | None, name: str) -> Decimal | None:
 
 
 EPISODE_COLUMNS = [
-    "id", "symbol", "buy_venue", "sell_venue", "start_ms", "duration_ms", "evaluations", "peak_net_profit",
-    "peak_net_bps", "peak_buy_amount", "peak_buy_vwap", "peak_sell_vwap", "end_reason",
+    "id",
+    "symbol",
+    "buy_venue",
+    "sell_venue",
+    "start_ms",
+    "duration_ms",
+    "evaluations",
+    "peak_net_profit",
+    "peak_net_bps",
+    "peak_buy_amount",
+    "peak_buy_vwap",
+    "peak_sell_vwap",
+    "end_reason",
 ]
 
 
@@ -340,17 +412,25 @@ def _cell(v: Any) -> str:
 
 @click.command("opportunities")
 @click.option("--db", "db_path", default=None, help="Journal path (default: store.path from --config or arb.db).")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
-              help="Config to take store.path from.")
+@click.option(
+    "--config", "config_path", type=click.Path(dir_okay=False), default=None, help="Config to take store.path from."
+)
 @click.option("--symbol", default=None, help="Only this symbol, e.g. BTC/USDT.")
 @click.option("--venue", default=None, help="Only episodes where this venue is the buy or sell venue.")
 @click.option("--since", default=None, help="Only episodes that started after this: 15m, 2h, 1d or an ISO time.")
 @click.option("--min-bps", default=None, help="Only episodes whose peak net bps is at least this (exact decimal).")
-@click.option("--limit", type=click.IntRange(min=0), default=50, show_default=True,
-              help="Newest N episodes (0 = all).")
+@click.option("--limit", type=click.IntRange(min=0), default=50, show_default=True, help="Newest N episodes (0 = all).")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
-def opportunities_command(db_path: str | None, config_path: str | None, symbol: str | None, venue: str | None,
-                          since: str | None, min_bps: str | None, limit: int, fmt: str) -> None:
+def opportunities_command(
+    db_path: str | None,
+    config_path: str | None,
+    symbol: str | None,
+    venue: str | None,
+    since: str | None,
+    min_bps: str | None,
+    limit: int,
+    fmt: str,
+) -> None:
     """List logged opportunity episodes (newest first) as a table, CSV or JSON."""
     from arb.store import Journal
 
@@ -367,7 +447,9 @@ def opportunities_command(db_path: str | None, config_path: str | None, symbol: 
     try:
         symbol = match_symbol(journal, symbol)
         rows = journal.episodes(
-            symbol=symbol, venue=venue, since_ms=parse_since(since) if since else None,
+            symbol=symbol,
+            venue=venue,
+            since_ms=parse_since(since) if since else None,
             min_bps=_decimal_option(min_bps, "--min-bps"),
         )
     finally:
@@ -395,14 +477,38 @@ def _print_episodes(rows: list[dict[str, Any]], db_path: str) -> None:
 
     from arb.ui.display import Col, amount, bps, fit_table, money, when
 
-    cols = [Col("started (UTC)", key=True), Col("symbol", key=True), Col("buy → sell", key=True),
-            Col("peak net", key=True, justify="right"), Col("peak bps", justify="right", drop=1),
-            Col("amount", justify="right", drop=3), Col("duration", justify="right", drop=4),
-            Col("evals", justify="right", drop=5), Col("end", drop=2)]  # fmt: skip
-    cells = [[when(r["start_ms"]), r["symbol"], f"{r['buy_venue']} → {r['sell_venue']}",
-              money(r.get("peak_net_profit")), bps(r.get("peak_net_bps")), amount(r.get("peak_buy_amount"), na=""),
-              f"{r.get('duration_ms') or 0} ms",
-              _cell(r.get("evaluations")), _cell(r.get("end_reason"))] for r in rows]  # fmt: skip
+    cols = [
+        Col("started (UTC)", key=True),
+        Col("symbol", key=True),
+        Col("buy → sell", key=True),
+        Col("peak net", key=True, justify="right"),
+        Col("peak bps", justify="right", drop=1),
+        Col("amount", justify="right", drop=3),
+        Col("duration", justify="right", drop=4),
+        Col("evals", justify="right", drop=5),
+        Col("end", drop=2),
+    ]
+    cells = [
+        [
+            when(r["start_ms"]),
+            r["symbol"],
+            f"{r['buy_venue']} → {r['sell_venue']}",
+            money(r.get("peak_net_profit")),
+            bps(r.get("peak_net_bps")),
+            amount(r.get("peak_buy_amount"), na=""),
+            f"{r.get('duration_ms') or 0} ms",
+            _cell(r.get("evaluations")),
+            _cell(r.get("end_reason")),
+        ]
+        for r in rows
+    ]
     console = Console()
-    console.print(fit_table(cols, cells, console.width, title=f"{len(rows)} episode(s) in {db_path}",
-                            hint="widen the terminal or use --format csv"))  # fmt: skip
+    console.print(
+        fit_table(
+            cols,
+            cells,
+            console.width,
+            title=f"{len(rows)} episode(s) in {db_path}",
+            hint="widen the terminal or use --format csv",
+        )
+    )

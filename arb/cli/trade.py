@@ -49,7 +49,7 @@ def _summary(trader: Any, db: str) -> str:
         f"exposure/venue {r.max_exposure_per_venue}, in flight {r.max_in_flight}, daily loss {r.daily_loss_limit}, "
         f"failures in a row {r.max_consecutive_failures}",
         f"  partial fills: {cfg.execution.on_partial}; journal {db}; kill: `arb kill` (writes {r.kill_file})",
-    ]  # fmt: skip
+    ]
     return "\n".join(lines)
 
 
@@ -95,13 +95,19 @@ async def _run(trader: Any, *, duration_s: float | None, ui: str, confirm: bool,
             async def status() -> None:
                 while True:
                     await asyncio.sleep(STATUS_PERIOD_S)
-                    write(json.dumps(status_dict(trader.scanner) | {"trader": trader.status()},
-                                     separators=(",", ":"), default=str))  # fmt: skip
+                    write(
+                        json.dumps(
+                            status_dict(trader.scanner) | {"trader": trader.status()},
+                            separators=(",", ":"),
+                            default=str,
+                        )
+                    )
 
             view = asyncio.create_task(status())
         else:
-            view = asyncio.create_task(LiveView(trader.scanner, title=f"arb run ({trader.mode})", db_path=db,
-                                                trading=trader.status).run())
+            view = asyncio.create_task(
+                LiveView(trader.scanner, title=f"arb run ({trader.mode})", db_path=db, trading=trader.status).run()
+            )
         try:
             await trader.run(duration_s)
         finally:
@@ -138,11 +144,14 @@ def run_command(config_path: str, live: bool, yes: bool, no_ui: bool, duration: 
     cfg = load_config(config_path)
     mode = cfg.execution.mode
     if mode == "alert":
-        raise ConfigError(f'{config_path}: execution.mode = "alert" does not trade; use `arb scan --config '
-                          f'{config_path}` for alerts, or set mode = "paper" (simulated) or "live"')  # fmt: skip
+        raise ConfigError(
+            f'{config_path}: execution.mode = "alert" does not trade; use `arb scan --config '
+            f'{config_path}` for alerts, or set mode = "paper" (simulated) or "live"'
+        )
     if mode == "live" and not live:
-        raise ConfigError(f'{config_path}: execution.mode = "live" sends real orders: add --live to confirm '
-                          "(nothing was sent)")  # fmt: skip
+        raise ConfigError(
+            f'{config_path}: execution.mode = "live" sends real orders: add --live to confirm (nothing was sent)'
+        )
     if live and mode != "live":
         raise ConfigError(f'--live needs execution.mode = "live" in {config_path} (it is "{mode}")')
     db = cfg.store.paper_path if mode == "paper" else cfg.store.path
@@ -156,8 +165,15 @@ def run_command(config_path: str, live: bool, yes: bool, no_ui: bool, duration: 
         # orders only: they never queue behind look-ups in ccxt's limiter, and may burst a little
         send = make_exchanges(cfg, credentials=True, extra=SEND_CLIENT_OPTIONS) if mode == "live" else None
         trader = Trader(cfg, market_clients=clients, send_clients=send, journal=journal, notifier=notifier)
-        asyncio.run(_run(trader, duration_s=duration or None, ui="json" if no_ui else "rich",
-                         confirm=mode == "live" and not yes, db=db))  # fmt: skip
+        asyncio.run(
+            _run(
+                trader,
+                duration_s=duration or None,
+                ui="json" if no_ui else "rich",
+                confirm=mode == "live" and not yes,
+                db=db,
+            )
+        )
     except ExceptionGroup as group:  # TaskGroup errors: show the first arb error as one line
         raise _first(group) from None
     finally:
@@ -169,8 +185,11 @@ def run_command(config_path: str, live: bool, yes: bool, no_ui: bool, duration: 
     from arb.core.model import ZERO
 
     run_pnl = sum((o.position.pnl_quote for o in trader.outcomes), ZERO)  # this run's outcomes (ledger Position)
-    click.echo(f"run {trader.run_id} ({mode}): trades ok {ok}, failed {failed}; PnL this run {run_pnl}; "
-               f"PnL today {pnl}; journal {db}", err=True)  # fmt: skip
+    click.echo(
+        f"run {trader.run_id} ({mode}): trades ok {ok}, failed {failed}; PnL this run {run_pnl}; "
+        f"PnL today {pnl}; journal {db}",
+        err=True,
+    )
     for note in trader.shutdown_notes:
         click.echo(f"WARNING: {note}", err=True)
     if st["halted"]:
@@ -194,8 +213,13 @@ def _first(group: BaseExceptionGroup) -> BaseException:
 
 
 @click.command("kill")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
-              help="Config to take risk.kill_file from (default: built-in defaults + ARB__* overrides).")  # fmt: skip
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Config to take risk.kill_file from (default: built-in defaults + ARB__* overrides).",
+)
 @click.option("--reason", default="arb kill", show_default=True, help="Why; shown in the halt event and alert.")
 def kill_command(config_path: str | None, reason: str) -> None:
     """Stop a running `arb run` from another terminal: it cancels its open orders and keeps alerting only.
@@ -208,13 +232,20 @@ def kill_command(config_path: str | None, reason: str) -> None:
     cfg = load_config(config_path, env={**os.environ, "ARB__EXECUTION__MODE": '"alert"'})
     path = Path(cfg.risk.kill_file)
     write_kill_file(path, reason)
-    click.echo(f"kill file written: {path.resolve()}; a running arb stops trading within a second, cancels its "
-               "open orders and continues in alert-only mode. Remove the file before the next start.")  # fmt: skip
+    click.echo(
+        f"kill file written: {path.resolve()}; a running arb stops trading within a second, cancels its "
+        "open orders and continues in alert-only mode. Remove the file before the next start."
+    )
 
 
 @click.command("resume")
-@click.option("--config", "config_path", required=True, type=click.Path(dir_okay=False),
-              help="Config whose journal holds the halt (store.paper_path in paper mode, else store.path).")
+@click.option(
+    "--config",
+    "config_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Config whose journal holds the halt (store.paper_path in paper mode, else store.path).",
+)
 @click.option("--reason", default="operator resume", show_default=True, help="Why; journaled with who and when.")
 def resume_command(config_path: str, reason: str) -> None:
     """End the halts in force (daily loss, failures in a row, balance drift) after checking what tripped them.
@@ -244,8 +275,9 @@ def resume_command(config_path: str, reason: str) -> None:
     if not cleared:
         click.echo(f"no halt in force in {db}")
     for h in cleared:
-        click.echo(f"cleared halt #{h['id']} ({h['reason']}: {h['detail']}) in {db}; a running arb resumes within "
-                   "a second")  # fmt: skip
+        click.echo(
+            f"cleared halt #{h['id']} ({h['reason']}: {h['detail']}) in {db}; a running arb resumes within a second"
+        )
     kill = Path(cfg.risk.kill_file)
     if kill.exists():
         click.echo(f"the kill file {kill} is still there: remove it to trade again")

@@ -67,8 +67,10 @@ def _secret_line(path: str, key: str, venue: str | None) -> str:
     kind = "PASSWORD" if n.endswith(("password", "passphrase")) else "API_KEY" if n.endswith("key") else "SECRET"
     what = {"PASSWORD": "API passphrase", "API_KEY": "API key", "SECRET": "API secret (ccxt signs requests with it)"}
     where = f"the environment variable ARB_{venue.upper()}_{kind}" if venue else "an environment variable"
-    return (f"{path}: literal secrets are not allowed in the config file (credentials such as the {what[kind]} "
-            f"belong in {where}, or in {_SECRETS_HINT}); remove this key")
+    return (
+        f"{path}: literal secrets are not allowed in the config file (credentials such as the {what[kind]} "
+        f"belong in {where}, or in {_SECRETS_HINT}); remove this key"
+    )
 
 
 # ---- value checks: each takes (key path, raw value) and returns the typed value or raises _Bad ----
@@ -146,15 +148,11 @@ def _env_name(path: str, v: Any) -> str:
     if v == "":  # filled in from the venue name by VenueConfig
         return v
     if not isinstance(v, str) or not _ENV_NAME_RE.fullmatch(v):
-        raise _fail(
-            path, v, 'must be an environment variable name (letters, digits, _), e.g. "ARB_OKX_API_KEY"'
-        )
+        raise _fail(path, v, 'must be an environment variable name (letters, digits, _), e.g. "ARB_OKX_API_KEY"')
     return v
 
 
-def _str_list(
-    path: str, v: Any, item: Callable[[str, Any], str | None], *, min_len: int, what: str
-) -> tuple[str, ...]:
+def _str_list(path: str, v: Any, item: Callable[[str, Any], str | None], *, min_len: int, what: str) -> tuple[str, ...]:
     if not isinstance(v, list | tuple) or len(v) < min_len:
         need = "a non-empty list" if min_len == 1 else f"a list of at least {min_len} {what}"
         raise _fail(path, v, f"must be {need}")
@@ -225,21 +223,25 @@ def _secret_keys_in(path: str, v: Any, venue: str | None) -> list[str]:
         for i, x in enumerate(v):
             lines += _secret_keys_in(f"{path}[{i}]", x, venue)
     elif isinstance(v, str) and "://" in v and url_has_credentials(v):
-        lines.append(_secret_line(path, "url", venue).replace(
-            "literal secrets are not allowed", "a URL with credentials (user:password@ or a key/signature "
-            "query parameter) is not allowed", 1))  # fmt: skip
+        lines.append(
+            _secret_line(path, "url", venue).replace(
+                "literal secrets are not allowed",
+                "a URL with credentials (user:password@ or a key/signature query parameter) is not allowed",
+                1,
+            )
+        )
     return lines
 
 
 def _options(path: str, v: Any) -> dict[str, Any]:
     if not isinstance(v, dict):
-        raise _fail(
-            path, v, "must be a table merged into the ccxt constructor config, e.g. { timeout = 10000 }"
-        )
+        raise _fail(path, v, "must be a table merged into the ccxt constructor config, e.g. { timeout = 10000 }")
     lines = _secret_keys_in(path, v, path.split(".")[1] if path.startswith("venues.") else None)
     if v.get("verbose"):  # ccxt's verbose mode print()s every signed request, past arb's redacting log handler
-        lines.append(f"{path}.verbose = {_show(v['verbose'])}: ccxt's verbose mode prints request headers with "
-                     "credentials to stdout; use `arb -vv` instead (ccxt's requests at DEBUG, credentials redacted)")
+        lines.append(
+            f"{path}.verbose = {_show(v['verbose'])}: ccxt's verbose mode prints request headers with "
+            "credentials to stdout; use `arb -vv` instead (ccxt's requests at DEBUG, credentials redacted)"
+        )
     if lines:
         raise _Bad(*lines)
     return copy.deepcopy(v)

@@ -101,9 +101,7 @@ class Config:
         try:
             return self.venues[name]
         except KeyError:
-            raise ConfigError(
-                f"venues.{name}: not configured (configured: {', '.join(self.venues)})"
-            ) from None
+            raise ConfigError(f"venues.{name}: not configured (configured: {', '.join(self.venues)})") from None
 
     def active_venues(self) -> tuple[VenueConfig, ...]:
         """The venues in ``scanner.venues``, in that order."""
@@ -153,15 +151,11 @@ def _env_key(prefix: list[str], part: str, node: Any) -> str:
     return part.lower()
 
 
-def _apply_env(
-    raw: dict[str, Any], env: Mapping[str, str], problems: list[str], origins: dict[str, str]
-) -> None:
+def _apply_env(raw: dict[str, Any], env: Mapping[str, str], problems: list[str], origins: dict[str, str]) -> None:
     for name in sorted(k for k in env if k.startswith(ENV_PREFIX)):
         parts = name[len(ENV_PREFIX) :].split("__")
         if not all(parts):
-            problems.append(
-                f"{name}: malformed override, use ARB__SECTION__KEY, e.g. ARB__SCANNER__MIN_NET_BPS=3"
-            )
+            problems.append(f"{name}: malformed override, use ARB__SECTION__KEY, e.g. ARB__SCANNER__MIN_NET_BPS=3")
             continue
         value = _env_value(env[name])
         keys: list[str] = []
@@ -239,9 +233,7 @@ def _cross_problems(
         ):
             listed = " (venues: " + ", ".join(known) + ")"
             lines += [
-                f"{path}.{n}: not a configured venue{_suggest(n, known) or listed}"
-                for n in table
-                if n not in venues
+                f"{path}.{n}: not a configured venue{_suggest(n, known) or listed}" for n in table if n not in venues
             ]
         if execution.mode == "live":
             for name in scanner.venues:
@@ -280,9 +272,7 @@ def _live_problems(v: VenueConfig) -> list[str]:
 
 
 def _annotate(line: str, origins: dict[str, str]) -> str:
-    hits = [
-        p for p in origins if line.startswith(p) and line[len(p) : len(p) + 1] in ("", " ", ".", "[", ":")
-    ]
+    hits = [p for p in origins if line.startswith(p) and line[len(p) : len(p) + 1] in ("", " ", ".", "[", ":")]
     return f"{line} (from environment {origins[max(hits, key=len)]})" if hits else line
 
 
@@ -295,9 +285,7 @@ def _build_config(d: Mapping[str, Any], env: Mapping[str, str], source: str, bas
     for k, v in raw.items():
         if k not in SECTIONS:
             problems.append(_unknown(k, k, v, list(SECTIONS)))
-    built = {
-        s: _build_section(SECTIONS[s], raw.get(s, {}), s, problems, bad) for s in SECTIONS if s != "venues"
-    }
+    built = {s: _build_section(SECTIONS[s], raw.get(s, {}), s, problems, bad) for s in SECTIONS if s != "venues"}
     scanner = built["scanner"] or ScannerConfig()
 
     from_file = not source.startswith("<")
@@ -349,5 +337,3 @@ def _build_config(d: Mapping[str, Any], env: Mapping[str, str], source: str, bas
         store=built["store"],
         source=source,
     )
-
-

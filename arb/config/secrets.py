@@ -58,7 +58,6 @@ def _repo_root(start: Path) -> Path | None:
     return None
 
 
-
 def _forbidden_roots(base: Path, from_file: bool) -> list[Path]:
     """Where a secrets_file may not live: the config file's directory (``base``) and the repository."""
     forbidden = [base.resolve()] if from_file else []
@@ -83,9 +82,7 @@ def _read_secrets_file(v: VenueConfig, base: Path, forbidden: list[Path]) -> tup
     ][:1]
     mode = p.stat().st_mode & 0o777
     if mode & 0o077:
-        lines.append(
-            f"{key}: mode {mode:04o} lets group or others read it, must be 0600 or stricter (chmod 600 {p})"
-        )
+        lines.append(f"{key}: mode {mode:04o} lets group or others read it, must be 0600 or stricter (chmod 600 {p})")
     if lines:
         return {}, lines
     try:
@@ -110,9 +107,7 @@ def _credentials(
     from_file, lines = _read_secrets_file(v, base, forbidden) if v.secrets_file else ({}, [])
     found: dict[str, str] = {}
     sources = set()
-    for ccxt_key, env_name in zip(
-        CREDENTIAL_KEYS, (v.api_key_env, v.secret_env, v.password_env), strict=True
-    ):
+    for ccxt_key, env_name in zip(CREDENTIAL_KEYS, (v.api_key_env, v.secret_env, v.password_env), strict=True):
         if env.get(env_name):
             found[ccxt_key] = env[env_name]
             sources.add("env")
@@ -127,7 +122,6 @@ def _credentials(
     )
     resolved = str((base / Path(v.secrets_file).expanduser()).resolve()) if v.secrets_file else None
     return dataclasses.replace(v, credentials=creds, secrets_file=resolved), lines
-
 
 
 # ---- redaction ----
@@ -146,9 +140,7 @@ def _plain(obj: Any, keep_decimals: bool) -> Any:
         return {k: (REDACTED if v else None) for k, v in obj._items()}
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         return {
-            f.name: _plain(getattr(obj, f.name), keep_decimals)
-            for f in fields(obj)
-            if not f.metadata.get("derived")
+            f.name: _plain(getattr(obj, f.name), keep_decimals) for f in fields(obj) if not f.metadata.get("derived")
         }
     if isinstance(obj, Mapping):
         return {str(k): _plain(v, keep_decimals) for k, v in obj.items()}

@@ -197,7 +197,6 @@ class VenueConfig:
         return cfg
 
 
-
 @dataclass(frozen=True, slots=True)
 class ExecutionConfig(_Section):
     """``[execution]``: whether and how opportunities become orders."""
@@ -287,9 +286,7 @@ class RiskConfig(_Section):
         "fraction by which venue balances may differ from the journal before trading stops (>= 0)",
         _num(ge=0),
     )
-    kill_file: str = _key(
-        "arb.kill", "while this file exists no new orders are sent (touch it to stop trading)", _text
-    )
+    kill_file: str = _key("arb.kill", "while this file exists no new orders are sent (touch it to stop trading)", _text)
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,8 +28,15 @@ class Ladder:
 
     __slots__ = ("_raw", "amounts", "cum_amount", "cum_cost", "label", "prices", "side", "symbol", "venue")
 
-    def __init__(self, levels: Sequence[Sequence[Any]] | None, side: BookSideName, label: str = "", *,
-                 venue: str | None = None, symbol: str | None = None) -> None:
+    def __init__(
+        self,
+        levels: Sequence[Sequence[Any]] | None,
+        side: BookSideName,
+        label: str = "",
+        *,
+        venue: str | None = None,
+        symbol: str | None = None,
+    ) -> None:
         self.venue, self.symbol = venue, symbol
         if levels is None:
             levels = ()
@@ -139,15 +146,19 @@ class Ladder:
         return [[str(p), str(a)] for p, a in zip(self.prices[:n], self.amounts[:n], strict=True)]
 
 
-def ladders(book: Any, label: str = "", *, venue: str | None = None,
-            symbol: str | None = None) -> tuple[Ladder, Ladder]:
+def ladders(
+    book: Any, label: str = "", *, venue: str | None = None, symbol: str | None = None
+) -> tuple[Ladder, Ladder]:
     """(bids, asks) ladders of a ccxt-shaped book, checking the top is not crossed.
 
     ``venue``/``symbol`` ride on every :class:`BookError` these ladders raise, now or later in a walk.
     """
     if not isinstance(book, dict):
-        raise BookError(f"{label}: expected a ccxt order book dict with 'bids' and 'asks', got {type(book).__name__}",
-                        venue=venue, symbol=symbol)
+        raise BookError(
+            f"{label}: expected a ccxt order book dict with 'bids' and 'asks', got {type(book).__name__}",
+            venue=venue,
+            symbol=symbol,
+        )
     bids = Ladder(book.get("bids"), "bids", label, venue=venue, symbol=symbol)
     asks = Ladder(book.get("asks"), "asks", label, venue=venue, symbol=symbol)
     bid, ask = bids.best(), asks.best()

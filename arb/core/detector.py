@@ -120,9 +120,11 @@ class Detector:
             if r[_BID] is None:
                 continue
             for u, o in venues.items():
-                if u != v and o[_BID] is not None and o[_BID] * o[_SELL_KEEP] * r[_BUY_KEEP] * _ONE_EPS > r[
-                    _ASK
-                ] * r[_BUY_COST]:
+                if (
+                    u != v
+                    and o[_BID] is not None
+                    and o[_BID] * o[_SELL_KEEP] * r[_BUY_KEEP] * _ONE_EPS > r[_ASK] * r[_BUY_COST]
+                ):
                     out.add((v, u))
         return out
 

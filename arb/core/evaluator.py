@@ -433,16 +433,30 @@ def _reject(why: list[str] | None, reason: str) -> None:
     return None
 
 
-def _leg(venue: str, side: Side, amount: Decimal, value: Decimal, ladder: Ladder, level: int, limit: Decimal,
-         fee_quote: Decimal) -> Leg:
+def _leg(
+    venue: str,
+    side: Side,
+    amount: Decimal,
+    value: Decimal,
+    ladder: Ladder,
+    level: int,
+    limit: Decimal,
+    fee_quote: Decimal,
+) -> Leg:
     """One leg as sent: ``value`` is the walked sum of price × amount over ``level + 1`` levels."""
-    return Leg(venue=venue, side=side, amount=amount, vwap=value / amount, worst_price=ladder.prices[level],
-               limit_price=limit, fee_quote=fee_quote, levels=level + 1)
+    return Leg(
+        venue=venue,
+        side=side,
+        amount=amount,
+        vwap=value / amount,
+        worst_price=ladder.prices[level],
+        limit_price=limit,
+        fee_quote=fee_quote,
+        levels=level + 1,
+    )
 
 
-def _opportunity(
-    p: _Problem, pt: _Point, symbol: str, buy_venue: str, sell_venue: str, steps: int
-) -> Opportunity:
+def _opportunity(p: _Problem, pt: _Point, symbol: str, buy_venue: str, sell_venue: str, steps: int) -> Opportunity:
     fee_buy = pt.cost_raw * (ONE + p.s) * (p.phi + p.psi)
     fee_sell = pt.proceeds_raw * (ONE - p.s) * p.fs
     fees = fee_buy + fee_sell

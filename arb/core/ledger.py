@@ -27,8 +27,14 @@ from arb.core.errors import ArbError
 from arb.core.model import ZERO, dec
 
 TERMINAL = ("closed", "canceled", "rejected")
-_STATUS = {"open": "open", "closed": "closed", "canceled": "canceled", "cancelled": "canceled",
-           "expired": "canceled", "rejected": "rejected"}  # fmt: skip
+_STATUS = {
+    "open": "open",
+    "closed": "closed",
+    "canceled": "canceled",
+    "cancelled": "canceled",
+    "expired": "canceled",
+    "rejected": "rejected",
+}
 
 
 class MalformedOrder(ArbError):
@@ -133,10 +139,20 @@ class LegFill:
         fees = _fees(order)
         oid = order.get("id")
         return LegFill(
-            self.venue, self.symbol, self.side, self.client_id, self.amount, self.price,
-            state=journal_state(order.get("status")), order_id=str(oid) if oid not in (None, "") else self.order_id,
-            filled=filled, cost=cost or ZERO, fees=fees, reason=self.reason, trades=self.trades,
-        )  # fmt: skip
+            self.venue,
+            self.symbol,
+            self.side,
+            self.client_id,
+            self.amount,
+            self.price,
+            state=journal_state(order.get("status")),
+            order_id=str(oid) if oid not in (None, "") else self.order_id,
+            filled=filled,
+            cost=cost or ZERO,
+            fees=fees,
+            reason=self.reason,
+            trades=self.trades,
+        )
 
     def with_update(self, order: Mapping[str, Any]) -> LegFill:
         """:meth:`with_order` for a venue's update; a final status without the filled amount is not final
@@ -164,17 +180,37 @@ class LegFill:
             if t.fee and t.fee_currency:
                 fees[t.fee_currency] = fees.get(t.fee_currency, ZERO) + t.fee
         return LegFill(
-            self.venue, self.symbol, self.side, self.client_id, self.amount, self.price, state=self.state,
-            order_id=self.order_id, filled=filled, cost=sum((t.amount * t.price for t in parsed), ZERO),
-            fees=tuple(fees.items()) or self.fees, reason=self.reason, trades=parsed,
-        )  # fmt: skip
+            self.venue,
+            self.symbol,
+            self.side,
+            self.client_id,
+            self.amount,
+            self.price,
+            state=self.state,
+            order_id=self.order_id,
+            filled=filled,
+            cost=sum((t.amount * t.price for t in parsed), ZERO),
+            fees=tuple(fees.items()) or self.fees,
+            reason=self.reason,
+            trades=parsed,
+        )
 
     def with_state(self, state: str, reason: str | None = None) -> LegFill:
         return LegFill(
-            self.venue, self.symbol, self.side, self.client_id, self.amount, self.price, state=state,
-            order_id=self.order_id, filled=self.filled, cost=self.cost, fees=self.fees,
-            reason=reason if reason is not None else self.reason, trades=self.trades,
-        )  # fmt: skip
+            self.venue,
+            self.symbol,
+            self.side,
+            self.client_id,
+            self.amount,
+            self.price,
+            state=state,
+            order_id=self.order_id,
+            filled=self.filled,
+            cost=self.cost,
+            fees=self.fees,
+            reason=reason if reason is not None else self.reason,
+            trades=self.trades,
+        )
 
     def trade_rows(self) -> list[Trade]:
         """Trades to journal: the venue's, or one aggregate row keyed by the order id."""
@@ -182,8 +218,15 @@ class LegFill:
             return list(self.trades)
         if not self.filled:
             return []
-        return [Trade(f"order:{self.order_id or self.client_id}", self.filled, self.cost / self.filled,
-                      self.fee, self.fee_currency)]  # fmt: skip
+        return [
+            Trade(
+                f"order:{self.order_id or self.client_id}",
+                self.filled,
+                self.cost / self.filled,
+                self.fee,
+                self.fee_currency,
+            )
+        ]
 
 
 def _fees(order: Mapping[str, Any]) -> tuple[tuple[str, Decimal], ...]:

@@ -216,8 +216,18 @@ class Engine:
         self.stats.evaluations += 1
         try:
             opp = evaluate(
-                b.book, s.book, buy_market=bm, sell_market=sm, buy_fee=bf, sell_fee=sf, limits=self.limits,
-                balances=bal, symbol=symbol, buy_venue=buy_v, sell_venue=sell_v, why=why,
+                b.book,
+                s.book,
+                buy_market=bm,
+                sell_market=sm,
+                buy_fee=bf,
+                sell_fee=sf,
+                limits=self.limits,
+                balances=bal,
+                symbol=symbol,
+                buy_venue=buy_v,
+                sell_venue=sell_v,
+                why=why,
             )
         except BookError as e:
             self.stats.near_miss["bad_book"] += 1
@@ -232,8 +242,16 @@ class Engine:
             return None
         self.stats.opportunities += 1
         inputs = snapshot(
-            opp, b.book, s.book, buy_market=bm, sell_market=sm, buy_fee=bf, sell_fee=sf, limits=self.limits,
-            balances=bal, book_age_ms=ages,
+            opp,
+            b.book,
+            s.book,
+            buy_market=bm,
+            sell_market=sm,
+            buy_fee=bf,
+            sell_fee=sf,
+            limits=self.limits,
+            balances=bal,
+            book_age_ms=ages,
         )
         started = self.tracker.observe(opp, inputs, now)
         ep = started or self.tracker.open[opp.key].ep
@@ -270,6 +288,3 @@ class Engine:
     def _ended(self, t: Any) -> None:
         self.stats.episodes_ended += 1
         self.sink.episode_ended(t.ep, t.peak_inputs, t.last_inputs)
-
-
-

@@ -189,7 +189,11 @@ class Scanner:
         limits_by_venue = {v: profile(getattr(ex, "id", v)).book_limit for v, ex in exchanges.items()}
         limits_by_venue.update(book_limits or {})
         self.feeds = Feeds(
-            exchanges, self.symbols, self.engine.on_book, self.engine.on_event, book_limits=limits_by_venue,
+            exchanges,
+            self.symbols,
+            self.engine.on_book,
+            self.engine.on_event,
+            book_limits=limits_by_venue,
             backoff=Backoff(),
         )
         self.health_stale_ms = health_stale_ms

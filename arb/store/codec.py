@@ -44,12 +44,16 @@ def _opp_fields(prefix: str, opp: Opportunity | None, full: bool) -> dict[str, A
     row: dict[str, Any] = {f"{prefix}_net_profit": opp.net_profit, f"{prefix}_net_bps": opp.net_bps}
     if full:
         row |= {
-            f"{prefix}_buy_amount": opp.buy.amount, f"{prefix}_sell_amount": opp.sell.amount,
-            f"{prefix}_buy_vwap": opp.buy.vwap, f"{prefix}_sell_vwap": opp.sell.vwap,
-            f"{prefix}_buy_limit": opp.buy.limit_price, f"{prefix}_sell_limit": opp.sell.limit_price,
-            f"{prefix}_cost": opp.cost, f"{prefix}_gross_profit": opp.gross_profit,
+            f"{prefix}_buy_amount": opp.buy.amount,
+            f"{prefix}_sell_amount": opp.sell.amount,
+            f"{prefix}_buy_vwap": opp.buy.vwap,
+            f"{prefix}_sell_vwap": opp.sell.vwap,
+            f"{prefix}_buy_limit": opp.buy.limit_price,
+            f"{prefix}_sell_limit": opp.sell.limit_price,
+            f"{prefix}_cost": opp.cost,
+            f"{prefix}_gross_profit": opp.gross_profit,
             f"{prefix}_fees_quote": opp.fees_quote,
-        }  # fmt: skip
+        }
     return row
 
 
@@ -59,8 +63,10 @@ def encode_row(table: str, row: dict[str, Any], columns: set[str]) -> dict[str, 
     if unknown:
         raise JournalDataError(f"{table} has no column {', '.join(sorted(unknown))}; fix the caller")
     money = MONEY[table]
-    return {k: (_money(v, table, k, bps=k.endswith("net_bps")) if k in money and v is not None
-                else _scalar(v, table, k)) for k, v in row.items()}  # fmt: skip
+    return {
+        k: (_money(v, table, k, bps=k.endswith("net_bps")) if k in money and v is not None else _scalar(v, table, k))
+        for k, v in row.items()
+    }
 
 
 def decode_row(table: str, row: dict[str, Any]) -> dict[str, Any]:

@@ -163,10 +163,14 @@ class Journal:
         """Record a run; ``config`` must already be redacted. Returns the run id."""
         run_id = run_id or uuid.uuid4().hex
         row = {
-            "id": run_id, "mode": mode, "started_ms": now_ms, "status": "running",
+            "id": run_id,
+            "mode": mode,
+            "started_ms": now_ms,
+            "status": "running",
             "config_json": json.dumps(config, sort_keys=True, default=str),
-            "arb_version": __version__, "host": socket.gethostname(),
-        }  # fmt: skip
+            "arb_version": __version__,
+            "host": socket.gethostname(),
+        }
         with self._write_tx("start a run") as db:
             db.table("runs").insert(row)
         return run_id
@@ -185,12 +189,21 @@ class Journal:
     def episode_row(ep: Episode, run_id: str) -> dict[str, Any]:
         """Episode → ``episodes`` row (Decimals kept; :meth:`write_batch` writes them as text)."""
         return {
-            "id": ep.id, "run_id": run_id, "symbol": ep.symbol, "buy_venue": ep.buy_venue,
-            "sell_venue": ep.sell_venue, "start_ms": ep.start_ms, "last_ms": ep.last_ms, "end_ms": ep.end_ms,
-            "duration_ms": ep.duration_ms, "evaluations": ep.evaluations, "end_reason": ep.end_reason,
+            "id": ep.id,
+            "run_id": run_id,
+            "symbol": ep.symbol,
+            "buy_venue": ep.buy_venue,
+            "sell_venue": ep.sell_venue,
+            "start_ms": ep.start_ms,
+            "last_ms": ep.last_ms,
+            "end_ms": ep.end_ms,
+            "duration_ms": ep.duration_ms,
+            "evaluations": ep.evaluations,
+            "end_reason": ep.end_reason,
             "status": "open" if ep.end_ms is None else "closed",
-            **_opp_fields("peak", ep.peak, full=True), **_opp_fields("last", ep.last, full=False),
-        }  # fmt: skip
+            **_opp_fields("peak", ep.peak, full=True),
+            **_opp_fields("last", ep.last, full=False),
+        }
 
     def write_batch(self, items: list[tuple[str, dict[str, Any]]]) -> None:
         """Write observations in ONE transaction, in order; kinds are the keys of :data:`KINDS`.
@@ -373,10 +386,12 @@ class Journal:
         SQL narrows by a float comparison; the exact check is in Decimal here.
         """
         marks = ", ".join("?" * len(TERMINAL_ORDER_STATES))
-        where = [f"state IN ({marks})",
-                 "((filled IS NULL AND state = 'closed') OR ABS(COALESCE(CAST(filled AS REAL), 0) - COALESCE("
-                 "(SELECT SUM(CAST(f.amount AS REAL)) FROM fills f WHERE f.client_id = orders.client_id), 0))"
-                 " > 1e-15)"]  # fmt: skip
+        where = [
+            f"state IN ({marks})",
+            "((filled IS NULL AND state = 'closed') OR ABS(COALESCE(CAST(filled AS REAL), 0) - COALESCE("
+            "(SELECT SUM(CAST(f.amount AS REAL)) FROM fills f WHERE f.client_id = orders.client_id), 0))"
+            " > 1e-15)",
+        ]
         out = []
         for r in self._select("orders", where, list(TERMINAL_ORDER_STATES), "created_ms, client_id"):
             got = sum((f["amount"] or Decimal(0) for f in self.fills(r["client_id"])), Decimal(0))
@@ -388,8 +403,9 @@ class Journal:
         rows = self._select("orders", ["client_id = ?"], [client_id], "client_id")
         return rows[0] if rows else None
 
-    def orders(self, *, run_id: str | None = None, state: str | None = None,
-               opportunity_id: str | None = None) -> list[dict[str, Any]]:  # fmt: skip
+    def orders(
+        self, *, run_id: str | None = None, state: str | None = None, opportunity_id: str | None = None
+    ) -> list[dict[str, Any]]:
         filters = {"run_id": run_id, "state": state, "opportunity_id": opportunity_id}
         where = [f"{k} = ?" for k, v in filters.items() if v is not None]
         return self._select("orders", where, [v for v in filters.values() if v is not None], "created_ms, client_id")

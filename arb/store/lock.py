@@ -44,8 +44,10 @@ class JournalLock:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fh = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - held for the process lifetime
         except OSError as e:
-            raise StoreError(f"journal {self.journal}: cannot create lock file {self.path} ({e.strerror}); "
-                             "choose a writable store.path") from None  # fmt: skip
+            raise StoreError(
+                f"journal {self.journal}: cannot create lock file {self.path} ({e.strerror}); "
+                "choose a writable store.path"
+            ) from None
         try:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -83,4 +85,3 @@ class JournalLock:
 
     def __exit__(self, *exc: object) -> None:
         self.release()
-

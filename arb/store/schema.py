@@ -24,10 +24,20 @@ ORDER_STATES = ("intent", "sent", "open", "closed", "canceled", "rejected", "unk
 EVENT_KINDS = ("disconnect", "resync", "stale", "crossed", "error", "reconnect", "symbol_skipped", "halt")
 
 _EPISODE_MONEY = (
-    "peak_net_profit", "peak_net_bps", "peak_buy_amount", "peak_sell_amount", "peak_buy_vwap",
-    "peak_sell_vwap", "peak_buy_limit", "peak_sell_limit", "peak_cost", "peak_gross_profit",
-    "peak_fees_quote", "last_net_profit", "last_net_bps",
-)  # fmt: skip
+    "peak_net_profit",
+    "peak_net_bps",
+    "peak_buy_amount",
+    "peak_sell_amount",
+    "peak_buy_vwap",
+    "peak_sell_vwap",
+    "peak_buy_limit",
+    "peak_sell_limit",
+    "peak_cost",
+    "peak_gross_profit",
+    "peak_fees_quote",
+    "last_net_profit",
+    "last_net_bps",
+)
 # Money columns per table: written as str(Decimal), read back as Decimal.
 MONEY: dict[str, frozenset[str]] = {
     "runs": frozenset(),
@@ -128,7 +138,6 @@ def _v2(db: Database) -> None:
 
 # Forward-only: append, never edit or reorder. Index i brings a journal from version i to i + 1.
 MIGRATIONS: list[Callable[[Database], None]] = [_v1, _v2]
-
 
 
 def _migrations() -> list[Callable[[Database], None]]:

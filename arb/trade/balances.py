@@ -90,8 +90,9 @@ class BalanceBook:
         """No decided-but-unsettled order on the venue: expected totals are comparable with a snapshot."""
         return not any(h.venue == venue and h.state == "stale" for h in self.holds)
 
-    def set_fetched(self, venue: str, totals: Mapping[str, Decimal], free: Mapping[str, Decimal],
-                    ticket: Ticket | None = None) -> bool:  # fmt: skip
+    def set_fetched(
+        self, venue: str, totals: Mapping[str, Decimal], free: Mapping[str, Decimal], ticket: Ticket | None = None
+    ) -> bool:
         """Apply a fetched snapshot if it is unambiguous (see the module doc); returns whether it was applied.
 
         ``ticket`` None: no order can be in flight (start-up), applied as is.
@@ -111,8 +112,9 @@ class BalanceBook:
         self.gen[venue] = self.gen.get(venue, 0) + 1
         return self.gen[venue]
 
-    def reserve(self, token: str, venue: str, side: str, amounts: Mapping[str, Decimal],
-                client_id: str | None = None) -> Hold:  # fmt: skip
+    def reserve(
+        self, token: str, venue: str, side: str, amounts: Mapping[str, Decimal], client_id: str | None = None
+    ) -> Hold:
         h = Hold(token, venue, side, dict(amounts), client_id)
         self.holds.append(h)
         self._bump(venue)

@@ -65,8 +65,14 @@ async def startup_call(
                 return await call()
         except (ccxtpro.NetworkError, TimeoutError) as e:
             if tried < attempts:
-                log.warning("startup.retry venue=%s call=%s attempt=%d/%d error=%s", venue, what, tried, attempts,
-                            brief(e) if str(e) else f"no answer within {timeout_s:g} s")  # fmt: skip
+                log.warning(
+                    "startup.retry venue=%s call=%s attempt=%d/%d error=%s",
+                    venue,
+                    what,
+                    tried,
+                    attempts,
+                    brief(e) if str(e) else f"no answer within {timeout_s:g} s",
+                )
             raise
 
     # idempotent's own timeout is only a backstop: once() times each attempt and says so
@@ -100,14 +106,19 @@ def _okx(raw: Any) -> KeyInfo:
     d = (raw.get("data") or [{}])[0]
     perms = {p.strip() for p in str(d.get("perm", "")).split(",") if p.strip()}
     ip = str(d.get("ip") or "")
-    return KeyInfo("trade" in perms, "withdraw" in perms, bool(ip), ",".join(sorted(perms)) or "none", ip,
-                   d.get("level") or None)  # fmt: skip
+    return KeyInfo(
+        "trade" in perms, "withdraw" in perms, bool(ip), ",".join(sorted(perms)) or "none", ip, d.get("level") or None
+    )
 
 
 def _binance(raw: Any) -> KeyInfo:
     perms = [k for k in ("enableReading", "enableSpotAndMarginTrading", "enableWithdrawals") if raw.get(k)]
-    return KeyInfo(bool(raw.get("enableSpotAndMarginTrading")), bool(raw.get("enableWithdrawals")),
-                   bool(raw.get("ipRestrict")), ",".join(perms) or "none")  # fmt: skip
+    return KeyInfo(
+        bool(raw.get("enableSpotAndMarginTrading")),
+        bool(raw.get("enableWithdrawals")),
+        bool(raw.get("ipRestrict")),
+        ",".join(perms) or "none",
+    )
 
 
 def _bybit(raw: Any) -> KeyInfo:
@@ -119,8 +130,13 @@ def _bybit(raw: Any) -> KeyInfo:
     restricted = bool(ips) and ips != ["*"]
     read_only = str(r.get("readOnly", "0")) in ("1", "true", "True")
     summary = ";".join(f"{k}:{','.join(v)}" for k, v in perms.items() if v) or "none"
-    return KeyInfo(not read_only and "SpotTrade" in spot, "Withdraw" in wallet, restricted,
-                   ("readOnly;" if read_only else "") + summary, ",".join(ips))  # fmt: skip
+    return KeyInfo(
+        not read_only and "SpotTrade" in spot,
+        "Withdraw" in wallet,
+        restricted,
+        ("readOnly;" if read_only else "") + summary,
+        ",".join(ips),
+    )
 
 
 KEY_INFO = {
@@ -151,8 +167,10 @@ async def ensure_can_trade(venue: str, client: Any) -> KeyInfo | None:
         raise ArbError(f"{venue}: the API key was refused ({brief(e)}); check the key, secret and passphrase") from e
     except (ccxtpro.NetworkError, TimeoutError) as e:
         why = brief(e) if str(e) else "no answer"
-        raise ArbError(f"{venue}: cannot read the API key's permissions after {STARTUP_ATTEMPTS} attempts ({why}); "
-                       "check the venue's status, then run `arb doctor`") from e  # fmt: skip
+        raise ArbError(
+            f"{venue}: cannot read the API key's permissions after {STARTUP_ATTEMPTS} attempts ({why}); "
+            "check the venue's status, then run `arb doctor`"
+        ) from e
     except ccxtpro.BaseError as e:
         raise ArbError(f"{venue}: cannot read the API key's permissions ({brief(e)}); run `arb doctor`") from e
     if info is not None and info.can_trade is False:
@@ -214,11 +232,17 @@ async def _key_checks(name: str, client: Any, cfg: Config) -> list[Check]:
         trade_status = "ok" if info.can_trade else ("fail" if cfg.execution.mode == "live" else "warn")
         can = "can" if info.can_trade else "cannot"
         out.append(Check(name, "trade", trade_status, f"key {can} trade (permissions: {info.permissions})"))
-        withdraw = ("key CAN WITHDRAW: trading keys should not; create one without withdraw permission"
-                    if info.can_withdraw else "key cannot withdraw")  # fmt: skip
+        withdraw = (
+            "key CAN WITHDRAW: trading keys should not; create one without withdraw permission"
+            if info.can_withdraw
+            else "key cannot withdraw"
+        )
         out.append(Check(name, "withdraw", "warn" if info.can_withdraw else "ok", withdraw))
-        ip = (f"key restricted to {info.ips or 'whitelisted IPs'}" if info.ip_restricted
-              else "key is not restricted to whitelisted IPs: add this machine's IP on the venue")  # fmt: skip
+        ip = (
+            f"key restricted to {info.ips or 'whitelisted IPs'}"
+            if info.ip_restricted
+            else "key is not restricted to whitelisted IPs: add this machine's IP on the venue"
+        )
         out.append(Check(name, "ip", "ok" if info.ip_restricted else "warn", ip))
     out.append(await _fee_check(name, client, cfg, info))
     out.append(_balance_check(name, balance, cfg.risk.min_balances.get(name, {})))

@@ -69,9 +69,18 @@ FILL_FETCHES = 4  # trade look-ups per order before its fills are left to reconc
 # A refusal the venue gives before taking the order: final, never looked up. Everything else raised by
 # create_order (network errors, 5xx, "system busy", a duplicate id) may hide an accepted order.
 # InvalidNonce (a NetworkError in ccxt) is each venue's expiry refusal (-1021, 50102, 10002): never executed.
-REFUSED = (ccxtpro.InvalidNonce, ccxtpro.InsufficientFunds, ccxtpro.AuthenticationError, ccxtpro.BadRequest,
-           ccxtpro.BadSymbol, ccxtpro.AccountSuspended, ccxtpro.NotSupported, ccxtpro.ArgumentsRequired,
-           ccxtpro.OrderImmediatelyFillable, ccxtpro.InvalidOrder)  # fmt: skip
+REFUSED = (
+    ccxtpro.InvalidNonce,
+    ccxtpro.InsufficientFunds,
+    ccxtpro.AuthenticationError,
+    ccxtpro.BadRequest,
+    ccxtpro.BadSymbol,
+    ccxtpro.AccountSuspended,
+    ccxtpro.NotSupported,
+    ccxtpro.ArgumentsRequired,
+    ccxtpro.OrderImmediatelyFillable,
+    ccxtpro.InvalidOrder,
+)
 __all__ = ["HEDGE_BAND_BPS", "RETRY_ATTEMPTS", "SEND_CLIENT_OPTIONS", "Executor", "Outcome"]
 
 
@@ -164,16 +173,37 @@ class Executor(Settlement):
             n += 1
         return n
 
-    def _intent(self, opp_id: str, symbol: str, venue: str, side: str, amount: Decimal, price: Decimal,
-                leg: str, attempt: int = 0) -> LegFill:  # fmt: skip
+    def _intent(
+        self,
+        opp_id: str,
+        symbol: str,
+        venue: str,
+        side: str,
+        amount: Decimal,
+        price: Decimal,
+        leg: str,
+        attempt: int = 0,
+    ) -> LegFill:
         cid = profile(getattr(self.venues[venue], "id", venue)).client_order_id(opp_id, leg, attempt)
         now = self.clock()
         window = self.expiry_ms if has_expiry(self.send[venue]) else FALLBACK_EXPIRY_MS
         row = {
-            "client_id": cid, "run_id": self.run_id, "opportunity_id": opp_id, "venue": venue, "symbol": symbol,
-            "side": side, "type": "limit", "tif": "IOC", "amount": amount, "price": price, "created_ms": now,
-            "leg": leg, "attempt": attempt, "sent_ms": now, "expires_ms": now + window + EXPIRY_SKEW_MS,
-        }  # fmt: skip
+            "client_id": cid,
+            "run_id": self.run_id,
+            "opportunity_id": opp_id,
+            "venue": venue,
+            "symbol": symbol,
+            "side": side,
+            "type": "limit",
+            "tif": "IOC",
+            "amount": amount,
+            "price": price,
+            "created_ms": now,
+            "leg": leg,
+            "attempt": attempt,
+            "sent_ms": now,
+            "expires_ms": now + window + EXPIRY_SKEW_MS,
+        }
         existing = self.journal.record_order_intent(row)
         fill = LegFill(venue, symbol, side, cid, amount, price)
         if existing is not None:  # same id already journaled: it may be at the venue; look it up, never resend
@@ -232,8 +262,9 @@ class Executor(Settlement):
                     async with pace:
                         pass  # a slot in this venue's order-rate window
                 with expiring(sent_ms, self.expiry_ms):
-                    placed = await client.create_order(leg.symbol, "limit", leg.side, float(leg.amount),
-                                                       float(leg.price), params)  # fmt: skip
+                    placed = await client.create_order(
+                        leg.symbol, "limit", leg.side, float(leg.amount), float(leg.price), params
+                    )
             leg = leg.with_update(placed)
         except REFUSED as e:  # the venue (or ccxt's checks) refused it: final, never retried
             if not isinstance(e, ccxtpro.DuplicateOrderId):
@@ -245,16 +276,21 @@ class Executor(Settlement):
             return await self._unconfirmed(leg, e, expires_ms)
         self.on_order_result(leg.venue, True)
         # never a terminal state here: that is journaled with the fills (finish)
-        self.journal.update_order(leg.client_id, state="open" if leg.state == "open" else "sent",
-                                  venue_order_id=leg.order_id, updated_ms=self.clock())  # fmt: skip
+        self.journal.update_order(
+            leg.client_id,
+            state="open" if leg.state == "open" else "sent",
+            venue_order_id=leg.order_id,
+            updated_ms=self.clock(),
+        )
         return leg
 
     async def _unconfirmed(self, leg: LegFill, e: BaseException, expires_ms: int) -> LegFill:
         self.on_order_result(leg.venue, False)
         why = brief(e)
         log.warning("order.send_unconfirmed venue=%s client_id=%s error=%s", leg.venue, leg.client_id, why)
-        self.journal.update_order(leg.client_id, state="unknown", reason=f"send unconfirmed: {why}",
-                                  updated_ms=self.clock())  # fmt: skip
+        self.journal.update_order(
+            leg.client_id, state="unknown", reason=f"send unconfirmed: {why}", updated_ms=self.clock()
+        )
         rate_limited = isinstance(e, ccxtpro.RateLimitExceeded | ccxtpro.DDoSProtection)
         found, absent = await self.lookup(leg, None if rate_limited else expires_ms)
         if found is not None:
@@ -271,8 +307,9 @@ class Executor(Settlement):
         Errors other than "not found" propagate: not being able to ask is not an answer.
         """
         client = self.venues[leg.venue]
-        return await idempotent(lambda: find_order(client, leg.symbol, leg.client_id), timeout_s=self.timeout_s,
-                                throttle=self.throttle)  # fmt: skip
+        return await idempotent(
+            lambda: find_order(client, leg.symbol, leg.client_id), timeout_s=self.timeout_s, throttle=self.throttle
+        )
 
     async def lookup(self, leg: LegFill, until_ms: int | None) -> tuple[dict[str, Any] | None, bool]:
         """Look an order up until found or ``until_ms`` (its expiry) has passed, with one look-up after it.
@@ -350,8 +387,9 @@ class Executor(Settlement):
 
     async def _fetch(self, client: Any, leg: LegFill) -> dict[str, Any] | None:
         if leg.order_id:
-            return await idempotent(lambda: client.fetch_order(leg.order_id, leg.symbol),
-                                    timeout_s=self.timeout_s, throttle=self.throttle)  # fmt: skip
+            return await idempotent(
+                lambda: client.fetch_order(leg.order_id, leg.symbol), timeout_s=self.timeout_s, throttle=self.throttle
+            )
         return await self.look(leg)
 
     def _journal_leg(self, leg: LegFill) -> None:
@@ -364,17 +402,40 @@ class Executor(Settlement):
         if leg.terminal and not complete:
             state, reason = "sent", f"venue says {leg.state}; fills incomplete, recovered by reconcile"
         trades = leg.trades if has_trades else tuple(leg.trade_rows())
-        fills = [{"venue": leg.venue, "trade_id": t.trade_id, "ts_ms": t.ts_ms or now, "amount": t.amount,
-                  "price": t.price, "fee": t.fee, "fee_currency": t.fee_currency} for t in trades]  # fmt: skip
-        fields = {"state": state, "venue_order_id": leg.order_id, "filled": leg.filled, "avg_price": leg.avg_price,
-                  "fee": leg.fee if leg.fees else None, "fee_currency": leg.fee_currency, "reason": reason,
-                  "updated_ms": now}  # fmt: skip
+        fills = [
+            {
+                "venue": leg.venue,
+                "trade_id": t.trade_id,
+                "ts_ms": t.ts_ms or now,
+                "amount": t.amount,
+                "price": t.price,
+                "fee": t.fee,
+                "fee_currency": t.fee_currency,
+            }
+            for t in trades
+        ]
+        fields = {
+            "state": state,
+            "venue_order_id": leg.order_id,
+            "filled": leg.filled,
+            "avg_price": leg.avg_price,
+            "fee": leg.fee if leg.fees else None,
+            "fee_currency": leg.fee_currency,
+            "reason": reason,
+            "updated_ms": now,
+        }
         self.journal.record_leg(leg.client_id, fields, fills)
 
     # -- plumbing ------------------------------------------------------------------------------------------
     def _event_row(self, kind: str, symbol: str | None, detail: str, venue: str | None = None) -> dict[str, Any]:
-        return {"run_id": self.run_id, "ts_ms": self.clock(), "venue": venue, "symbol": symbol, "kind": kind,
-                "detail": detail}  # fmt: skip
+        return {
+            "run_id": self.run_id,
+            "ts_ms": self.clock(),
+            "venue": venue,
+            "symbol": symbol,
+            "kind": kind,
+            "detail": detail,
+        }
 
     def _alert_outcome(self, opp: Opportunity, out: Outcome) -> None:
         quote = opp.symbol.split("/")[1]
@@ -390,8 +451,11 @@ class Executor(Settlement):
 
 def plan_of(opp: Opportunity) -> dict[str, str]:
     """What the trade event records of the plan: each leg's venue, walked VWAP (expected price) and limit."""
-    return {"buy_venue": opp.buy_venue, "sell_venue": opp.sell_venue,
-            "expected_buy_vwap": str(opp.buy.vwap), "expected_sell_vwap": str(opp.sell.vwap),
-            "buy_limit": str(opp.buy.limit_price), "sell_limit": str(opp.sell.limit_price)}  # fmt: skip
-
-
+    return {
+        "buy_venue": opp.buy_venue,
+        "sell_venue": opp.sell_venue,
+        "expected_buy_vwap": str(opp.buy.vwap),
+        "expected_sell_vwap": str(opp.sell.vwap),
+        "buy_limit": str(opp.buy.limit_price),
+        "sell_limit": str(opp.sell.limit_price),
+    }

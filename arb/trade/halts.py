@@ -44,8 +44,15 @@ class DurableHalts(_Base):
         if halt.reason == "kill" or halt.id is not None:
             return
         try:
-            hid = self.journal.record_halt({"run_id": self.run_id, "reason": halt.reason, "detail": halt.detail,
-                                            "ts_ms": halt.ts_ms, "until_ms": halt.until_ms})  # fmt: skip
+            hid = self.journal.record_halt(
+                {
+                    "run_id": self.run_id,
+                    "reason": halt.reason,
+                    "detail": halt.detail,
+                    "ts_ms": halt.ts_ms,
+                    "until_ms": halt.until_ms,
+                }
+            )
         except StoreError as e:  # trading stays halted in this run either way
             log.error("halt.journal_failed reason=%s error=%s", halt.reason, e)
             return
@@ -58,14 +65,21 @@ class DurableHalts(_Base):
         self.risk.restore(state, now)
         h = self.risk.halted
         if h is not None and h.id is not None:
-            line = (f"{h.line()} (halt #{h.id} since {when(h.ts_ms)}, from the journal; "
-                    f"`arb resume` ends it{'' if h.until_ms is None else ', or 00:00 UTC'})")  # fmt: skip
+            line = (
+                f"{h.line()} (halt #{h.id} since {when(h.ts_ms)}, from the journal; "
+                f"`arb resume` ends it{'' if h.until_ms is None else ', or 00:00 UTC'})"
+            )
             log.error("risk.halt_restored id=%s reason=%s", h.id, h.reason)
             self._event("halt", None, None, line)
             self._emit("halt", h)
         if state.failures_in_row or state.realised:
-            self._event("risk_restored", None, None, f"today's realised PnL {state.realised} since "
-                        f"{when(state.since_ms)}; failures in a row {state.failures_in_row}")  # fmt: skip
+            self._event(
+                "risk_restored",
+                None,
+                None,
+                f"today's realised PnL {state.realised} since "
+                f"{when(state.since_ms)}; failures in a row {state.failures_in_row}",
+            )
 
     def _poll_resume(self) -> None:
         """A halt cleared in the journal by `arb resume` ends here too (checked every ``RESUME_POLL_S``)."""

@@ -37,15 +37,29 @@ class VenueClient(Protocol):
     id: str
     has: Mapping[str, Any]
 
-    async def create_order(self, symbol: str, type: str, side: str, amount: float, price: float | None = None,
-                           params: dict[str, Any] | None = None) -> dict[str, Any]: ...  # fmt: skip
-    async def fetch_order(self, id: str | None, symbol: str | None = None,
-                          params: dict[str, Any] | None = None) -> dict[str, Any]: ...  # fmt: skip
-    async def cancel_order(self, id: str, symbol: str | None = None,
-                           params: dict[str, Any] | None = None) -> dict[str, Any]: ...  # fmt: skip
+    async def create_order(
+        self,
+        symbol: str,
+        type: str,
+        side: str,
+        amount: float,
+        price: float | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> dict[str, Any]: ...
+    async def fetch_order(
+        self, id: str | None, symbol: str | None = None, params: dict[str, Any] | None = None
+    ) -> dict[str, Any]: ...
+    async def cancel_order(
+        self, id: str, symbol: str | None = None, params: dict[str, Any] | None = None
+    ) -> dict[str, Any]: ...
     async def fetch_balance(self, params: dict[str, Any] | None = None) -> dict[str, Any]: ...
-    async def watch_orders(self, symbol: str | None = None, since: int | None = None, limit: int | None = None,
-                           params: dict[str, Any] | None = None) -> list[dict[str, Any]]: ...  # fmt: skip
+    async def watch_orders(
+        self,
+        symbol: str | None = None,
+        since: int | None = None,
+        limit: int | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> list[dict[str, Any]]: ...
 
 
 def brief(e: BaseException) -> str:
@@ -127,8 +141,9 @@ class OrderRouter:
             return
         if event is None:
             self.unknown += 1
-            log.warning("order.unknown venue=%s client_id=%s id=%s status=%s", venue, cid, order.get("id"),
-                        order.get("status"))  # fmt: skip
+            log.warning(
+                "order.unknown venue=%s client_id=%s id=%s status=%s", venue, cid, order.get("id"), order.get("status")
+            )
             if self.on_unknown is not None:
                 try:
                     self.on_unknown(venue, order)

@@ -77,8 +77,15 @@ class PaperVenue:
         return self.client.markets or {}
 
     # -- orders ------------------------------------------------------------------------------------
-    async def create_order(self, symbol: str, type: str, side: str, amount: float, price: float | None = None,
-                           params: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
+    async def create_order(
+        self,
+        symbol: str,
+        type: str,
+        side: str,
+        amount: float,
+        price: float | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
         params = params or {}
         cid = next((str(params[k]) for k in CLIENT_ID_KEYS if params.get(k)), None)
         if cid is not None and cid in self.by_client_id:
@@ -129,8 +136,16 @@ class PaperVenue:
                 out.append((px, left))
         return out
 
-    def _fill(self, symbol: str, market: Mapping[str, Any], type: str, side: str, qty: Decimal,
-              limit: Decimal | None, cid: str | None) -> dict[str, Any]:  # fmt: skip
+    def _fill(
+        self,
+        symbol: str,
+        market: Mapping[str, Any],
+        type: str,
+        side: str,
+        qty: Decimal,
+        limit: Decimal | None,
+        cid: str | None,
+    ) -> dict[str, Any]:
         oid = f"{self.id_prefix}-{next(self._ids)}"
         base, quote = market["base"], market["quote"]
         fee = self.fees.get((self.venue, symbol)) or Fee(Decimal("0.001"))
@@ -154,17 +169,38 @@ class PaperVenue:
             if memo is not None:
                 memo[1][px] = memo[1].get(px, ZERO) + amt
             self._apply(base, quote, side, amt, amt * px, f, fee_ccy)
-            trades.append({"id": f"{oid}-{next(self._trade_ids)}", "order": oid, "symbol": symbol, "side": side,
-                           "amount": amt, "price": px, "cost": amt * px, "timestamp": now,
-                           "fee": {"cost": f, "currency": fee_ccy}})  # fmt: skip
+            trades.append(
+                {
+                    "id": f"{oid}-{next(self._trade_ids)}",
+                    "order": oid,
+                    "symbol": symbol,
+                    "side": side,
+                    "amount": amt,
+                    "price": px,
+                    "cost": amt * px,
+                    "timestamp": now,
+                    "fee": {"cost": f, "currency": fee_ccy},
+                }
+            )
         status = "closed" if filled == qty else "canceled"
         order = {
-            "id": oid, "clientOrderId": cid, "symbol": symbol, "type": type, "side": side, "timeInForce": "IOC",
-            "amount": qty, "price": limit, "filled": filled, "remaining": qty - filled, "cost": cost,
-            "status": status, "timestamp": now, "average": cost / filled if filled else None,
+            "id": oid,
+            "clientOrderId": cid,
+            "symbol": symbol,
+            "type": type,
+            "side": side,
+            "timeInForce": "IOC",
+            "amount": qty,
+            "price": limit,
+            "filled": filled,
+            "remaining": qty - filled,
+            "cost": cost,
+            "status": status,
+            "timestamp": now,
+            "average": cost / filled if filled else None,
             "fee": {"cost": fee_total, "currency": fee_ccy} if filled else None,
             "info": {"paper": True},
-        }  # fmt: skip
+        }
         self.orders[oid] = order
         self.trades[oid] = trades
         if cid is not None:
@@ -187,24 +223,35 @@ class PaperVenue:
             raise ccxtpro.OrderNotFound(f"{self.venue} paper: order {id or cid} not found")
         return self.orders[oid]
 
-    async def fetch_order(self, id: str | None, symbol: str | None = None,
-                          params: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
+    async def fetch_order(
+        self, id: str | None, symbol: str | None = None, params: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         return dict(self._find(id, params))
 
-    async def cancel_order(self, id: str, symbol: str | None = None,
-                           params: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
+    async def cancel_order(
+        self, id: str, symbol: str | None = None, params: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         self._find(id, params)
         raise ccxtpro.OrderNotFound(f"{self.venue} paper: order {id} is not open (IOC orders never rest)")
 
     async def fetch_order_trades(
-        self, id: str, symbol: str | None = None, since: int | None = None, limit: int | None = None,
+        self,
+        id: str,
+        symbol: str | None = None,
+        since: int | None = None,
+        limit: int | None = None,
         params: dict[str, Any] | None = None,
-    ) -> list[dict[str, Any]]:  # fmt: skip
+    ) -> list[dict[str, Any]]:
         self._find(id, None)
         return [dict(t) for t in self.trades.get(id, [])]
 
-    async def fetch_open_orders(self, symbol: str | None = None, since: int | None = None, limit: int | None = None,
-                                params: dict[str, Any] | None = None) -> list[dict[str, Any]]:  # fmt: skip
+    async def fetch_open_orders(
+        self,
+        symbol: str | None = None,
+        since: int | None = None,
+        limit: int | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> list[dict[str, Any]]:
         return []
 
     async def fetch_balance(self, params: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -214,8 +261,13 @@ class PaperVenue:
             out["free"][ccy], out["used"][ccy], out["total"][ccy] = v, ZERO, v
         return out
 
-    async def watch_orders(self, symbol: str | None = None, since: int | None = None, limit: int | None = None,
-                           params: dict[str, Any] | None = None) -> list[dict[str, Any]]:  # fmt: skip
+    async def watch_orders(
+        self,
+        symbol: str | None = None,
+        since: int | None = None,
+        limit: int | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> list[dict[str, Any]]:
         first = await self._updates.get()
         out = [first]
         while not self._updates.empty():

@@ -73,10 +73,19 @@ def leg_from_row(row: dict[str, Any], fills: Iterable[dict[str, Any]] = ()) -> L
         cost = filled * row["avg_price"] if row.get("avg_price") is not None else ZERO
         fee_items = ((row["fee_currency"], row["fee"]),) if row.get("fee") and row.get("fee_currency") else ()
     return LegFill(
-        row["venue"], row["symbol"], row["side"], row["client_id"], row["amount"], row.get("price"),
-        state=row["state"], order_id=row.get("venue_order_id"), filled=filled, cost=cost, fees=fee_items,
+        row["venue"],
+        row["symbol"],
+        row["side"],
+        row["client_id"],
+        row["amount"],
+        row.get("price"),
+        state=row["state"],
+        order_id=row.get("venue_order_id"),
+        filled=filled,
+        cost=cost,
+        fees=fee_items,
         reason=row.get("reason"),
-    )  # fmt: skip
+    )
 
 
 def opportunity_legs(journal: Journal, opp_id: str) -> tuple[list[LegFill], tuple[str, str] | None]:
@@ -108,8 +117,16 @@ async def reconcile_orders(
         if cid in skipped or now_ms - row["created_ms"] < min_age_ms:
             continue
         if venue not in executor.venues or (venue, symbol) not in executor.markets:
-            findings.append(Finding("venue_missing", venue, symbol, f"{cid}: venue {venue} / {symbol} not in this run",
-                                    row.get("opportunity_id"), cid))  # fmt: skip
+            findings.append(
+                Finding(
+                    "venue_missing",
+                    venue,
+                    symbol,
+                    f"{cid}: venue {venue} / {symbol} not in this run",
+                    row.get("opportunity_id"),
+                    cid,
+                )
+            )
             continue
         leg = leg_from_row(row)
         asked_ms = executor.clock()
@@ -118,35 +135,74 @@ async def reconcile_orders(
         except Exception as e:  # could not ask: decides nothing
             log.warning("reconcile.lookup_failed venue=%s client_id=%s error=%s", venue, cid, brief(e))
             if source == "start":
-                findings.append(Finding("still_unknown", venue, symbol, f"{cid}: look-up failed ({brief(e)})",
-                                        row.get("opportunity_id"), cid))  # fmt: skip
+                findings.append(
+                    Finding(
+                        "still_unknown",
+                        venue,
+                        symbol,
+                        f"{cid}: look-up failed ({brief(e)})",
+                        row.get("opportunity_id"),
+                        cid,
+                    )
+                )
             continue
         if found is None:
             expires = expiry_of(row)
             if row["state"] in TERMINAL:
-                findings.append(Finding("fills_missing", venue, symbol, f"{cid}: {row['state']} but the venue no "
-                                        "longer knows it; fills stay incomplete", row.get("opportunity_id"), cid))
-                continue  # fmt: skip
+                findings.append(
+                    Finding(
+                        "fills_missing",
+                        venue,
+                        symbol,
+                        f"{cid}: {row['state']} but the venue no longer knows it; fills stay incomplete",
+                        row.get("opportunity_id"),
+                        cid,
+                    )
+                )
+                continue
             if asked_ms <= expires:
                 reason = f"not found at the venue; unknown until its expiry at {expires} ms"
                 if row["state"] != "unknown" or row.get("reason") != reason or source == "start":
                     journal.update_order(cid, state="unknown", reason=reason, updated_ms=now_ms)
-                    findings.append(Finding("still_unknown", venue, symbol, f"{cid} ({row['side']} {row['amount']}): "
-                                            f"{reason}", row.get("opportunity_id"), cid))  # fmt: skip
+                    findings.append(
+                        Finding(
+                            "still_unknown",
+                            venue,
+                            symbol,
+                            f"{cid} ({row['side']} {row['amount']}): {reason}",
+                            row.get("opportunity_id"),
+                            cid,
+                        )
+                    )
             else:
                 reason = f"not at the venue after its expiry ({source}): never executed"
                 journal.update_order(cid, state="rejected", reason=reason, updated_ms=now_ms)
-                findings.append(Finding("not_sent", venue, symbol, f"{cid} ({row['side']} {row['amount']}): {reason}",
-                                        row.get("opportunity_id"), cid))  # fmt: skip
+                findings.append(
+                    Finding(
+                        "not_sent",
+                        venue,
+                        symbol,
+                        f"{cid} ({row['side']} {row['amount']}): {reason}",
+                        row.get("opportunity_id"),
+                        cid,
+                    )
+                )
         else:
             try:
                 leg = await executor.finish(leg.with_update(found))
             except MalformedOrder as e:
                 findings.append(Finding("malformed", venue, symbol, f"{cid}: {e}", row.get("opportunity_id"), cid))
                 continue
-            findings.append(Finding("order_found", venue, symbol,
-                                    f"{cid}: {leg.state}, filled {leg.filled}/{leg.amount} at {leg.avg_price}",
-                                    row.get("opportunity_id"), cid))  # fmt: skip
+            findings.append(
+                Finding(
+                    "order_found",
+                    venue,
+                    symbol,
+                    f"{cid}: {leg.state}, filled {leg.filled}/{leg.amount} at {leg.avg_price}",
+                    row.get("opportunity_id"),
+                    cid,
+                )
+            )
         if row.get("opportunity_id"):
             touched[row["opportunity_id"]] = symbol
     for opp_id, symbol in touched.items():
@@ -156,8 +212,9 @@ async def reconcile_orders(
     return findings
 
 
-async def settle_opportunity(journal: Journal, executor: Executor, opp_id: str, symbol: str,
-                             policy: str = "hold") -> list[Finding]:  # fmt: skip
+async def settle_opportunity(
+    journal: Journal, executor: Executor, opp_id: str, symbol: str, policy: str = "hold"
+) -> list[Finding]:
     """Recompute an opportunity's position from the journal; record, update or clear its exposure, apply ``policy``."""
     legs, venues = opportunity_legs(journal, opp_id)
     if venues is None:
@@ -173,12 +230,31 @@ async def settle_opportunity(journal: Journal, executor: Executor, opp_id: str, 
         return [Finding("malformed", None, symbol, f"{opp_id}: cannot settle: {brief(e)}", opp_id)]
     pos = Position.of(symbol, out.legs)
     if out.exposure == ZERO:
-        return [Finding("exposure_cleared", None, symbol, f"{opp_id}: no exposure left ({'; '.join(out.notes)})",
-                        opp_id, exposure_id=exp_id or out.exposure_id)] if exp_id or out.exposure_id else []
-    return [Finding("exposure", venues[0] if out.exposure > 0 else venues[1], symbol,
-                    f"{opp_id}: {out.exposure} {symbol.split('/')[0]} unmatched (quote flow {pos.quote_net}); "
-                    f"exposure #{out.exposure_id}: {'; '.join(out.notes)}", opp_id,
-                    exposure_id=out.exposure_id)]  # fmt: skip
+        return (
+            [
+                Finding(
+                    "exposure_cleared",
+                    None,
+                    symbol,
+                    f"{opp_id}: no exposure left ({'; '.join(out.notes)})",
+                    opp_id,
+                    exposure_id=exp_id or out.exposure_id,
+                )
+            ]
+            if exp_id or out.exposure_id
+            else []
+        )
+    return [
+        Finding(
+            "exposure",
+            venues[0] if out.exposure > 0 else venues[1],
+            symbol,
+            f"{opp_id}: {out.exposure} {symbol.split('/')[0]} unmatched (quote flow {pos.quote_net}); "
+            f"exposure #{out.exposure_id}: {'; '.join(out.notes)}",
+            opp_id,
+            exposure_id=out.exposure_id,
+        )
+    ]
 
 
 def open_exposures(journal: Journal, symbols: Callable[[str], bool] | None = None) -> list[dict[str, Any]]:

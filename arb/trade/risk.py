@@ -81,8 +81,13 @@ class _InFlight:
 class VenueErrors:
     """Per-venue error-rate breaker over the last ``ERROR_WINDOW`` order outcomes."""
 
-    def __init__(self, max_rate: Decimal, window: int = ERROR_WINDOW, min_samples: int = ERROR_MIN_SAMPLES,
-                 pause_ms: int = VENUE_PAUSE_MS) -> None:  # fmt: skip
+    def __init__(
+        self,
+        max_rate: Decimal,
+        window: int = ERROR_WINDOW,
+        min_samples: int = ERROR_MIN_SAMPLES,
+        pause_ms: int = VENUE_PAUSE_MS,
+    ) -> None:
         self.max_rate, self.window, self.min_samples, self.pause_ms = max_rate, window, min_samples, pause_ms
         self.outcomes: dict[str, deque[bool]] = {}
         self.paused_until: dict[str, int] = {}
@@ -194,9 +199,14 @@ class RiskGate:
     def _needs(self, opp: Opportunity) -> list[tuple[str, str, dict[str, Decimal]]]:
         """What each leg's order can consume on its venue (:func:`arb.trade.balances.leg_need`)."""
         base, quote = opp.symbol.split("/")[0], opp.symbol.split("/")[1]
-        return [(leg.venue, side, leg_need(side, leg.amount, leg.limit_price, base, quote,
-                                           self.fees.get((leg.venue, opp.symbol))))
-                for leg, side in ((opp.buy, "buy"), (opp.sell, "sell"))]  # fmt: skip
+        return [
+            (
+                leg.venue,
+                side,
+                leg_need(side, leg.amount, leg.limit_price, base, quote, self.fees.get((leg.venue, opp.symbol))),
+            )
+            for leg, side in ((opp.buy, "buy"), (opp.sell, "sell"))
+        ]
 
     def begin(self, opp_id: str, opp: Opportunity) -> None:
         """Accepted: both legs hold what their orders can consume before any other opportunity is checked."""
@@ -256,8 +266,14 @@ class RiskGate:
 
     def day_pnl(self, now_ms: int, marks: Mapping[str, Decimal]) -> tuple[Decimal, Decimal]:
         """(realised today, open exposure marked to mid) in quote."""
-        unrealised = sum((e.base_delta * mark_of(e, marks) for e in self.exposures.values()
-                          if e.created_ms is None or e.created_ms >= self.resumed_ms), ZERO)  # fmt: skip
+        unrealised = sum(
+            (
+                e.base_delta * mark_of(e, marks)
+                for e in self.exposures.values()
+                if e.created_ms is None or e.created_ms >= self.resumed_ms
+            ),
+            ZERO,
+        )
         return self.realised.get(utc_day(now_ms), ZERO), unrealised
 
     def check_daily_loss(self, now_ms: int, marks: Mapping[str, Decimal]) -> Halt | None:
@@ -289,9 +305,13 @@ def mark_of(e: ExposureEntry, marks: Mapping[str, Decimal]) -> Decimal:
 
 
 def direction_blocker(
-    symbol: str, buy_venue: str, sell_venue: str, spendable: Callable[[str, str], Decimal | None],
-    min_amount: Decimal, min_quote: Decimal,
-) -> str | None:  # fmt: skip
+    symbol: str,
+    buy_venue: str,
+    sell_venue: str,
+    spendable: Callable[[str, str], Decimal | None],
+    min_amount: Decimal,
+    min_quote: Decimal,
+) -> str | None:
     """Why (symbol, buy on ``buy_venue``, sell on ``sell_venue``) cannot trade now, or None."""
     base, quote = symbol.split("/")[0], symbol.split("/")[1]
     q, b = spendable(buy_venue, quote), spendable(sell_venue, base)

@@ -42,8 +42,9 @@ def leg_of(order: Mapping[str, Any], fills: Iterable[Mapping[str, Any]]) -> LegF
     rows = list(fills)
     filled = sum((f["amount"] or ZERO for f in rows), ZERO)
     amount, price = order["amount"], order.get("price")
-    base = LegFill(order["venue"], order["symbol"], order["side"], order["client_id"], amount, price,
-                   state=order["state"])  # fmt: skip
+    base = LegFill(
+        order["venue"], order["symbol"], order["side"], order["client_id"], amount, price, state=order["state"]
+    )
     total = order.get("filled")
     if rows and (total is None or filled == total):
         fees: dict[str, Decimal] = {}
@@ -51,17 +52,38 @@ def leg_of(order: Mapping[str, Any], fills: Iterable[Mapping[str, Any]]) -> LegF
             if f.get("fee") and f.get("fee_currency"):
                 fees[f["fee_currency"]] = fees.get(f["fee_currency"], ZERO) + f["fee"]
         cost = sum(((f["amount"] or ZERO) * (f["price"] or ZERO) for f in rows), ZERO)
-        return LegFill(base.venue, base.symbol, base.side, base.client_id, amount, price, state=base.state,
-                       filled=filled, cost=cost, fees=tuple(fees.items()))  # fmt: skip
+        return LegFill(
+            base.venue,
+            base.symbol,
+            base.side,
+            base.client_id,
+            amount,
+            price,
+            state=base.state,
+            filled=filled,
+            cost=cost,
+            fees=tuple(fees.items()),
+        )
     if total and order.get("avg_price") is not None:
         fee = ((order["fee_currency"], order["fee"]),) if order.get("fee") and order.get("fee_currency") else ()
-        return LegFill(base.venue, base.symbol, base.side, base.client_id, amount, price, state=base.state,
-                       filled=total, cost=total * order["avg_price"], fees=fee)  # fmt: skip
+        return LegFill(
+            base.venue,
+            base.symbol,
+            base.side,
+            base.client_id,
+            amount,
+            price,
+            state=base.state,
+            filled=total,
+            cost=total * order["avg_price"],
+            fees=fee,
+        )
     return base
 
 
-def realised_since(orders: Iterable[Mapping[str, Any]], fills_by_order: Mapping[str, list[Mapping[str, Any]]],
-                   since_ms: int) -> Decimal:  # fmt: skip
+def realised_since(
+    orders: Iterable[Mapping[str, Any]], fills_by_order: Mapping[str, list[Mapping[str, Any]]], since_ms: int
+) -> Decimal:
     """Σ quote_net of the opportunities whose first order was created at or after ``since_ms``."""
     by_opp: dict[str, list[Mapping[str, Any]]] = {}
     for o in orders:
@@ -98,8 +120,14 @@ def window_start(now_ms: int, halts: Iterable[Mapping[str, Any]]) -> int:
 
 def last_resume(halts: Iterable[Mapping[str, Any]], reason: str | None = None) -> int:
     """When an operator last cleared a halt (of ``reason``), 0 if never."""
-    return max((h["cleared_ms"] for h in halts if h.get("cleared_ms") is not None
-                and (reason is None or h["reason"] == reason)), default=0)  # fmt: skip
+    return max(
+        (
+            h["cleared_ms"]
+            for h in halts
+            if h.get("cleared_ms") is not None and (reason is None or h["reason"] == reason)
+        ),
+        default=0,
+    )
 
 
 def in_force(halts: Iterable[Mapping[str, Any]], now_ms: int) -> Mapping[str, Any] | None:
@@ -120,7 +148,9 @@ def rebuild(journal: Any, now_ms: int) -> RiskState:
         fills[o["client_id"]] = journal.fills(o["client_id"])
     last_clear = last_resume(halts)
     return RiskState(
-        halt=in_force(halts, now_ms), since_ms=since, realised=realised_since(orders, fills, since),
+        halt=in_force(halts, now_ms),
+        since_ms=since,
+        realised=realised_since(orders, fills, since),
         failures_in_row=failures_in_row(journal.events(kind="trade", since_ms=last_clear), last_clear),
         resumed_ms=last_resume(halts, "daily_loss"),
-    )  # fmt: skip
+    )

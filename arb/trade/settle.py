@@ -60,25 +60,50 @@ class Outcome:
 
     def summary(self) -> dict[str, Any]:
         return {
-            "opportunity_id": self.opportunity_id, "symbol": self.symbol, "ok": self.ok,
-            "base_net": str(self.position.base_net), "quote_net": str(self.position.quote_net),
-            "pnl_quote": str(self.position.pnl_quote), "exposure": str(self.exposure),
-            "exposure_id": self.exposure_id, "planned_net": None if self.planned_net is None else str(self.planned_net),
+            "opportunity_id": self.opportunity_id,
+            "symbol": self.symbol,
+            "ok": self.ok,
+            "base_net": str(self.position.base_net),
+            "quote_net": str(self.position.quote_net),
+            "pnl_quote": str(self.position.pnl_quote),
+            "exposure": str(self.exposure),
+            "exposure_id": self.exposure_id,
+            "planned_net": None if self.planned_net is None else str(self.planned_net),
             "fees": {c: str(f) for c, f in self.position.fees},
-            "legs": [{"venue": x.venue, "side": x.side, "client_id": x.client_id, "state": x.state,
-                      "amount": str(x.amount), "price": str(x.price), "filled": str(x.filled),
-                      "avg_price": None if x.avg_price is None else str(x.avg_price),
-                      "fees": {c: str(f) for c, f in x.fees}, "reason": x.reason} for x in self.legs],
-            "notes": self.notes, **(self.plan or {}),
-        }  # fmt: skip
+            "legs": [
+                {
+                    "venue": x.venue,
+                    "side": x.side,
+                    "client_id": x.client_id,
+                    "state": x.state,
+                    "amount": str(x.amount),
+                    "price": str(x.price),
+                    "filled": str(x.filled),
+                    "avg_price": None if x.avg_price is None else str(x.avg_price),
+                    "fees": {c: str(f) for c, f in x.fees},
+                    "reason": x.reason,
+                }
+                for x in self.legs
+            ],
+            "notes": self.notes,
+            **(self.plan or {}),
+        }
 
 
 class Settlement(_Base):
     """settle / hedge / retry; state (journal, markets, books, alert) lives on the Executor."""
 
-    async def settle(self, opp_id: str, symbol: str, venues: tuple[str, str], legs: list[LegFill], *,
-                     limits: Opportunity | None = None, policy: str | None = None,
-                     exposure_id: int | None = None) -> Outcome:  # fmt: skip
+    async def settle(
+        self,
+        opp_id: str,
+        symbol: str,
+        venues: tuple[str, str],
+        legs: list[LegFill],
+        *,
+        limits: Opportunity | None = None,
+        policy: str | None = None,
+        exposure_id: int | None = None,
+    ) -> Outcome:
         """Measure the position; record, alert and handle any exposure with the policy.
 
         ``exposure_id``: the exposure already journaled for this opportunity (reconcile), updated in place.
@@ -89,8 +114,9 @@ class Settlement(_Base):
         out = Outcome(opp_id, symbol, legs, pos, pos.exposure(lot), exposure_id)
         if out.exposure == ZERO:
             if exposure_id is not None:
-                self.journal.update_exposure(exposure_id, state="flattened", updated_ms=self.clock(),
-                                             detail="settled: no exposure left")  # fmt: skip
+                self.journal.update_exposure(
+                    exposure_id, state="flattened", updated_ms=self.clock(), detail="settled: no exposure left"
+                )
             return out
         before = out.exposure
         if exposure_id is None:
@@ -113,23 +139,39 @@ class Settlement(_Base):
             self.journal.update_exposure(eid, base_delta=left, updated_ms=self.clock())
         out.notes.append(f"open exposure {left} {symbol.split('/')[0]} (policy {policy})")
         if exposure_id is None or left != before:
-            self.alert(f"arb open exposure {symbol} {left}",
-                       f"opportunity {opp_id}: {left} {symbol.split('/')[0]} unmatched after {policy}; "
-                       f"exposure #{eid} stays open in the journal", "warning")  # fmt: skip
+            self.alert(
+                f"arb open exposure {symbol} {left}",
+                f"opportunity {opp_id}: {left} {symbol.split('/')[0]} unmatched after {policy}; "
+                f"exposure #{eid} stays open in the journal",
+                "warning",
+            )
         return out
 
-    def _record_exposure(self, opp_id: str, symbol: str, venues: tuple[str, str], base: Decimal,
-                         legs: list[LegFill], policy: str) -> int:  # fmt: skip
+    def _record_exposure(
+        self, opp_id: str, symbol: str, venues: tuple[str, str], base: Decimal, legs: list[LegFill], policy: str
+    ) -> int:
         venue = venues[0] if base > 0 else venues[1]
         detail = "; ".join(leg_line(x) for x in legs)
         now = self.clock()
-        eid = self.journal.record_exposure({"opportunity_id": opp_id, "venue": venue, "symbol": symbol,
-                                            "base_delta": base, "state": "open", "created_ms": now,
-                                            "updated_ms": now, "detail": detail[:1000]})  # fmt: skip
+        eid = self.journal.record_exposure(
+            {
+                "opportunity_id": opp_id,
+                "venue": venue,
+                "symbol": symbol,
+                "base_delta": base,
+                "state": "open",
+                "created_ms": now,
+                "updated_ms": now,
+                "detail": detail[:1000],
+            }
+        )
         log.warning("exposure.open id=%d opportunity=%s base=%s venue=%s", eid, opp_id, base, venue)
         asset = symbol.split("/")[0]
-        self.alert(f"arb failed leg {symbol}", f"opportunity {opp_id}: {detail}; unmatched {base} {asset} "
-                   f"recorded as exposure #{eid}; policy {policy}", "failure")  # fmt: skip
+        self.alert(
+            f"arb failed leg {symbol}",
+            f"opportunity {opp_id}: {detail}; unmatched {base} {asset} recorded as exposure #{eid}; policy {policy}",
+            "failure",
+        )
         return eid
 
     def _flatten_order(self, venue: str, symbol: str, base: Decimal) -> tuple[str, Decimal]:
@@ -154,8 +196,9 @@ class Settlement(_Base):
         plan = [(v, p, "hedge") for p, v in priced]
         return await self._flatten(opp_id, symbol, base, plan, lot_venue=venues[1])
 
-    async def _flatten(self, opp_id: str, symbol: str, base: Decimal, plan: list[tuple[str, Decimal, str]],
-                       *, lot_venue: str) -> list[LegFill]:  # fmt: skip
+    async def _flatten(
+        self, opp_id: str, symbol: str, base: Decimal, plan: list[tuple[str, Decimal, str]], *, lot_venue: str
+    ) -> list[LegFill]:
         lot = self.markets[(lot_venue, symbol)].amount_step
         legs: list[LegFill] = []
         for venue, price, name in plan:

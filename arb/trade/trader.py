@@ -57,11 +57,20 @@ Pair = tuple[str, str, str]  # (symbol, venue a, venue b), venues sorted
 
 
 class Trader(Upkeep, DurableHalts):
-    def __init__(self, cfg: Config, *, market_clients: dict[str, Any], journal: Journal,
-                 order_clients: dict[str, Any] | None = None, send_clients: dict[str, Any] | None = None,
-                 notifier: Notifier | None = None,
-                 run_id: str | None = None, balance_refresh_s: float = 30.0, sweep_s: float = 2.0,
-                 clock: Callable[[], int] = wall_ms) -> None:  # fmt: skip
+    def __init__(
+        self,
+        cfg: Config,
+        *,
+        market_clients: dict[str, Any],
+        journal: Journal,
+        order_clients: dict[str, Any] | None = None,
+        send_clients: dict[str, Any] | None = None,
+        notifier: Notifier | None = None,
+        run_id: str | None = None,
+        balance_refresh_s: float = 30.0,
+        sweep_s: float = 2.0,
+        clock: Callable[[], int] = wall_ms,
+    ) -> None:
         if cfg.execution.mode not in ("paper", "live"):
             raise ArbError(f'execution.mode = "{cfg.execution.mode}" does not trade; use `arb scan` for alerts')
         self.cfg, self.mode, self.journal, self.notifier, self.clock = cfg, cfg.execution.mode, journal, notifier, clock
@@ -75,14 +84,25 @@ class Trader(Upkeep, DurableHalts):
         s, r = cfg.scanner, cfg.risk
         limits = Limits(s.min_net_bps, s.min_net_profit, min(s.max_notional, r.max_notional_per_trade), s.slippage_bps)
         self.scanner = Scanner(
-            market_clients, list(s.symbols), limits=limits,
+            market_clients,
+            list(s.symbols),
+            limits=limits,
             fee_currency={v.name: v.fee_currency for v in cfg.active_venues()},
-            max_book_age_ms=s.max_book_age_ms, episode_gap_ms=s.episode_gap_ms, journal=journal, notifier=notifier,
+            max_book_age_ms=s.max_book_age_ms,
+            episode_gap_ms=s.episode_gap_ms,
+            journal=journal,
+            notifier=notifier,
             book_limits={v.name: v.book_depth for v in cfg.active_venues() if v.book_depth},
-            flush_ms=cfg.store.flush_ms, queue_size=cfg.store.queue_size, run_id=run_id, mode=self.mode,
-            run_config=redact(cfg), own_exchanges=False, notify_episode_end=cfg.notify.on_episode_end,
-            balances=self.balances_for, on_opportunity=self.on_opportunity,
-        )  # fmt: skip
+            flush_ms=cfg.store.flush_ms,
+            queue_size=cfg.store.queue_size,
+            run_id=run_id,
+            mode=self.mode,
+            run_config=redact(cfg),
+            own_exchanges=False,
+            notify_episode_end=cfg.notify.on_episode_end,
+            balances=self.balances_for,
+            on_opportunity=self.on_opportunity,
+        )
         self.run_id = self.scanner.run_id
         self.risk = RiskGate(r, BalanceBook(r.min_balances))
         self.router = OrderRouter(on_unknown=self._on_unknown_order)
@@ -129,17 +149,37 @@ class Trader(Upkeep, DurableHalts):
         if self.mode == "paper":
             pb, ex = self.cfg.execution.paper_balances, self.cfg.execution
             self.order_clients = {
-                v: PaperVenue(v, self.market_clients[v], fees=self.fees, balances=pb.get(v),
-                              latency_ms=ex.paper_latency_ms, clock=self.clock, run_id=self.run_id) for v in venues
-            }  # fmt: skip
+                v: PaperVenue(
+                    v,
+                    self.market_clients[v],
+                    fees=self.fees,
+                    balances=pb.get(v),
+                    latency_ms=ex.paper_latency_ms,
+                    clock=self.clock,
+                    run_id=self.run_id,
+                )
+                for v in venues
+            }
         self.executor = Executor(
-            self.order_clients, self.journal, run_id=self.run_id, markets=self.markets, fees=self.fees,
+            self.order_clients,
+            self.journal,
+            run_id=self.run_id,
+            markets=self.markets,
+            fees=self.fees,
             send_venues=self.send_clients or None,
-            on_partial=self.cfg.execution.on_partial, order_timeout_ms=self.cfg.execution.order_timeout_ms,
-            order_expiry_ms=self.cfg.execution.order_expiry_ms, may_send=self.may_send,
-            router=self.router, submit=self._submit, alert=self._alert, books=self.book,
-            on_order_result=self._order_result, throttle=self.throttle, clock=self.clock, on_leg=self._on_leg,
-        )  # fmt: skip
+            on_partial=self.cfg.execution.on_partial,
+            order_timeout_ms=self.cfg.execution.order_timeout_ms,
+            order_expiry_ms=self.cfg.execution.order_expiry_ms,
+            may_send=self.may_send,
+            router=self.router,
+            submit=self._submit,
+            alert=self._alert,
+            books=self.book,
+            on_order_result=self._order_result,
+            throttle=self.throttle,
+            clock=self.clock,
+            on_leg=self._on_leg,
+        )
         await self.refresh_balances("start", check_drift=False)
         self._load_exposures()
         findings = await reconcile_orders(self.journal, self.executor, now_ms=self.clock(), source="start")
@@ -155,8 +195,13 @@ class Trader(Upkeep, DurableHalts):
         client = self.order_clients.get(venue)
         if fee is None and client is not None and getattr(client, "apiKey", None):
             try:
-                got = await startup_call(venue, "fetch_trading_fee", lambda: client.fetch_trading_fee(symbol),
-                                         timeout_s=10, throttle=self.throttle)  # fmt: skip
+                got = await startup_call(
+                    venue,
+                    "fetch_trading_fee",
+                    lambda: client.fetch_trading_fee(symbol),
+                    timeout_s=10,
+                    throttle=self.throttle,
+                )
                 fee = Fee(dec(got["taker"]), vc.fee_currency, "account")
             except Exception as e:
                 log.warning("fee.account_failed venue=%s symbol=%s error=%s", venue, symbol, brief(e))
@@ -171,10 +216,15 @@ class Trader(Upkeep, DurableHalts):
         async with asyncio.TaskGroup() as tg:
             self._tg = tg
             scan = tg.create_task(self.scanner.run(), name="scanner")
-            side = [tg.create_task(self._go(), name="go"), tg.create_task(self._watch_kill(), name="kill"),
-                    tg.create_task(self._housekeeping(), name="housekeeping")]  # fmt: skip
-            side += [tg.create_task(self.router.watch(v, c, self._stop), name=f"orders-{v}")
-                     for v, c in self.order_clients.items()]  # fmt: skip
+            side = [
+                tg.create_task(self._go(), name="go"),
+                tg.create_task(self._watch_kill(), name="kill"),
+                tg.create_task(self._housekeeping(), name="housekeeping"),
+            ]
+            side += [
+                tg.create_task(self.router.watch(v, c, self._stop), name=f"orders-{v}")
+                for v, c in self.order_clients.items()
+            ]
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(duration_s):
                     await self._stop.wait()
@@ -204,8 +254,10 @@ class Trader(Upkeep, DurableHalts):
         self.fees.update(engine.fees)
         self.ready, self._tg = True, tg
         self._attached = [tg.create_task(self._housekeeping(), name="housekeeping")]
-        self._attached += [tg.create_task(self.router.watch(v, c, self._stop), name=f"orders-{v}")
-                           for v, c in self.order_clients.items()]  # fmt: skip
+        self._attached += [
+            tg.create_task(self.router.watch(v, c, self._stop), name=f"orders-{v}")
+            for v, c in self.order_clients.items()
+        ]
 
     async def detach(self) -> None:
         """Finish what is in flight, report open exposure, and stop the tasks :meth:`attach` started."""
@@ -262,8 +314,12 @@ class Trader(Upkeep, DurableHalts):
             self._decision(opp, reason or "depth", info)
             return
         opp_id = f"{ep.id}.{ep.evaluations}"
-        info |= {"opportunity_id": opp_id, "planned_net": str(trade.net_profit), "amount": str(trade.buy.amount),
-                 "evaluated_amount": str(opp.buy.amount)}  # fmt: skip
+        info |= {
+            "opportunity_id": opp_id,
+            "planned_net": str(trade.net_profit),
+            "amount": str(trade.buy.amount),
+            "evaluated_amount": str(opp.buy.amount),
+        }
         self._decision(trade, "accept", info)
         self.risk.begin(opp_id, trade)
         self._busy.add(pair)
@@ -280,10 +336,19 @@ class Trader(Upkeep, DurableHalts):
             return {side: [[dec(lv[0]), dec(lv[1]) / k] for lv in book[side]] for side in ("bids", "asks")}
 
         key_b, key_s = (opp.buy_venue, opp.symbol), (opp.sell_venue, opp.symbol)
-        return evaluate(scaled(b.book), scaled(s.book), buy_market=eng.markets[key_b], sell_market=eng.markets[key_s],
-                        buy_fee=eng.fees[key_b], sell_fee=eng.fees[key_s], limits=eng.limits,
-                        balances=self.balances_for(*opp.key), symbol=opp.symbol, buy_venue=opp.buy_venue,
-                        sell_venue=opp.sell_venue)  # fmt: skip
+        return evaluate(
+            scaled(b.book),
+            scaled(s.book),
+            buy_market=eng.markets[key_b],
+            sell_market=eng.markets[key_s],
+            buy_fee=eng.fees[key_b],
+            sell_fee=eng.fees[key_s],
+            limits=eng.limits,
+            balances=self.balances_for(*opp.key),
+            symbol=opp.symbol,
+            buy_venue=opp.buy_venue,
+            sell_venue=opp.sell_venue,
+        )
 
     def _decision(self, opp: Opportunity, verdict: str, info: dict[str, Any]) -> None:
         if verdict != "accept":
@@ -294,8 +359,14 @@ class Trader(Upkeep, DurableHalts):
         else:
             self._last_reason.pop(opp.key, None)
             self.stats["accepted"] += 1
-        doc = {"verdict": verdict, "buy": opp.buy_venue, "sell": opp.sell_venue, "net_profit": str(opp.net_profit),
-               "net_bps": str(round(opp.net_bps, 4)), **info}  # fmt: skip
+        doc = {
+            "verdict": verdict,
+            "buy": opp.buy_venue,
+            "sell": opp.sell_venue,
+            "net_profit": str(opp.net_profit),
+            "net_bps": str(round(opp.net_bps, 4)),
+            **info,
+        }
         self._event("decision", None, opp.symbol, json.dumps(doc, separators=(",", ":")))
         self._emit("decision", doc)
 
@@ -337,8 +408,9 @@ class Trader(Upkeep, DurableHalts):
             if out.exposure_id is not None:
                 v = opp.buy_venue if out.exposure > 0 else opp.sell_venue
                 self.risk.set_exposure(ExposureEntry(out.exposure_id, opp_id, v, opp.symbol, out.exposure, now))
-        halt = self.risk.end(opp_id, ok=out is not None and out.ok,
-                             quote_net=out.position.quote_net if out else ZERO, now_ms=now)  # fmt: skip
+        halt = self.risk.end(
+            opp_id, ok=out is not None and out.ok, quote_net=out.position.quote_net if out else ZERO, now_ms=now
+        )
         self._on_halt(halt)
         self._on_halt(self.risk.check_daily_loss(now, self.marks()))
 
@@ -350,8 +422,17 @@ class Trader(Upkeep, DurableHalts):
         for venue in sorted(venues & set(book.expected)):
             totals, free = book.expected[venue], book.free.get(venue, {})
             for a in sorted(assets & set(totals)):
-                self._submit("balance", {"ts_ms": now, "venue": venue, "asset": a, "free": free.get(a),
-                                         "total": totals[a], "source": source})  # fmt: skip
+                self._submit(
+                    "balance",
+                    {
+                        "ts_ms": now,
+                        "venue": venue,
+                        "asset": a,
+                        "free": free.get(a),
+                        "total": totals[a],
+                        "source": source,
+                    },
+                )
 
     def _on_leg(self, event: str, leg: LegFill) -> None:
         """Executor hook around every order (:mod:`arb.trade.balances`): hold on send, settle on the final state."""
@@ -396,23 +477,43 @@ class Trader(Upkeep, DurableHalts):
         realised, unrealised = self.risk.day_pnl(now, self.marks())
         h = self.risk.halted
         return {
-            "mode": self.mode, "ready": self.ready, "halted": None if h is None else h.line(),
+            "mode": self.mode,
+            "ready": self.ready,
+            "halted": None if h is None else h.line(),
             "halt": None if h is None else {"reason": h.reason, "detail": h.detail, "ts_ms": h.ts_ms},
-            "in_flight": len(self.risk.in_flight), "stats": dict(self.stats),
+            "in_flight": len(self.risk.in_flight),
+            "stats": dict(self.stats),
             "pnl_today": {"realised": str(realised), "open_exposure_at_mid": str(unrealised)},
-            "open_exposures": [{"id": e.id, "opportunity_id": e.opportunity_id, "venue": e.venue, "symbol": e.symbol,
-                                "base_delta": str(e.base_delta)} for e in self.risk.exposures.values()],
+            "open_exposures": [
+                {
+                    "id": e.id,
+                    "opportunity_id": e.opportunity_id,
+                    "venue": e.venue,
+                    "symbol": e.symbol,
+                    "base_delta": str(e.base_delta),
+                }
+                for e in self.risk.exposures.values()
+            ],
             "paused_venues": sorted(v for v in self.risk.errors.paused_until if self.risk.errors.paused(v, now)),
             "disabled_directions": {"/".join(k): why for k, why in self.risk.disabled.items()},
-            "orders_unknown_ids": self.router.unknown, "orders_malformed": self.router.malformed,
-        }  # fmt: skip
+            "orders_unknown_ids": self.router.unknown,
+            "orders_malformed": self.router.malformed,
+        }
 
     # -- journal, alerts, halts --------------------------------------------------------------------------------
     def _load_exposures(self) -> None:
         self.risk.exposures.clear()
         for e in self.journal.exposures("open"):
-            self.risk.set_exposure(ExposureEntry(e["id"], e.get("opportunity_id") or "", e["venue"], e["symbol"],
-                                                 e["base_delta"], e.get("created_ms")))  # fmt: skip
+            self.risk.set_exposure(
+                ExposureEntry(
+                    e["id"],
+                    e.get("opportunity_id") or "",
+                    e["venue"],
+                    e["symbol"],
+                    e["base_delta"],
+                    e.get("created_ms"),
+                )
+            )
 
     def _report(self, findings: list[Finding]) -> None:
         for f in findings:
@@ -458,8 +559,17 @@ class Trader(Upkeep, DurableHalts):
             self.journal.write_batch([(kind, row)])
 
     def _event(self, kind: str, venue: str | None, symbol: str | None, detail: str) -> None:
-        self._submit("event", {"run_id": self.run_id, "ts_ms": self.clock(), "venue": venue, "symbol": symbol,
-                               "kind": kind, "detail": detail})  # fmt: skip
+        self._submit(
+            "event",
+            {
+                "run_id": self.run_id,
+                "ts_ms": self.clock(),
+                "venue": venue,
+                "symbol": symbol,
+                "kind": kind,
+                "detail": detail,
+            },
+        )
 
     def _emit(self, kind: str, payload: Any) -> None:
         for f in self.listeners:
@@ -471,4 +581,3 @@ class Trader(Upkeep, DurableHalts):
     def _alert(self, title: str, body: str, kind: str = "info") -> None:
         if self.notifier is not None:
             self.notifier.send(title, body, kind=kind)
-

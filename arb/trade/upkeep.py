@@ -80,8 +80,11 @@ class Upkeep(_Base):
         """Cancel every open order of ours (journal and venue view); returns how many were cancelled."""
         n = 0
         for venue, client in self.order_clients.items():
-            ids = {r["venue_order_id"]: r["symbol"] for r in self.journal.open_intents()
-                   if r["venue"] == venue and r.get("venue_order_id")}  # fmt: skip
+            ids = {
+                r["venue_order_id"]: r["symbol"]
+                for r in self.journal.open_intents()
+                if r["venue"] == venue and r.get("venue_order_id")
+            }
             if client.has.get("fetchOpenOrders"):
                 for sym in self.cfg.scanner.symbols:
                     with contextlib.suppress(Exception):
@@ -100,8 +103,9 @@ class Upkeep(_Base):
 
     async def _housekeeping(self) -> None:
         loop = asyncio.get_running_loop()
-        next_bal, next_sweep, next_hb = (loop.time() + x for x in (self.balance_refresh_s, self.sweep_s,
-                                                                   self.cfg.notify.heartbeat_s or 1e18))  # fmt: skip
+        next_bal, next_sweep, next_hb = (
+            loop.time() + x for x in (self.balance_refresh_s, self.sweep_s, self.cfg.notify.heartbeat_s or 1e18)
+        )
         day = utc_day(self.clock())
         while True:
             with contextlib.suppress(TimeoutError):
@@ -138,9 +142,11 @@ class Upkeep(_Base):
     def _status_line(self) -> str:
         st = self.status()
         pnl = st["pnl_today"]
-        return (f"mode {self.mode}; trades ok {self.stats['trades_ok']} failed {self.stats['trades_failed']}; "
-                f"PnL today {pnl['realised']} (+ exposure at mid {pnl['open_exposure_at_mid']}); "
-                f"open exposures {len(st['open_exposures'])}; halted: {st['halted'] or 'no'}")  # fmt: skip
+        return (
+            f"mode {self.mode}; trades ok {self.stats['trades_ok']} failed {self.stats['trades_failed']}; "
+            f"PnL today {pnl['realised']} (+ exposure at mid {pnl['open_exposure_at_mid']}); "
+            f"open exposures {len(st['open_exposures'])}; halted: {st['halted'] or 'no'}"
+        )
 
     async def refresh_balances(self, source: str, *, check_drift: bool, venues: set[str] | None = None) -> None:
         """Fetch balances; each venue's answer is applied only if no order there could have moved it while
@@ -151,9 +157,11 @@ class Upkeep(_Base):
                 continue
             ticket = book.fetch_started(venue)
             try:
-                bal = await (startup_call(venue, "fetch_balance", client.fetch_balance, throttle=self.throttle)
-                             if source == "start"  # start-up: retried with back-off, each retry logged
-                             else idempotent(client.fetch_balance, timeout_s=10, throttle=self.throttle))
+                bal = await (
+                    startup_call(venue, "fetch_balance", client.fetch_balance, throttle=self.throttle)
+                    if source == "start"  # start-up: retried with back-off, each retry logged
+                    else idempotent(client.fetch_balance, timeout_s=10, throttle=self.throttle)
+                )
             except Exception as e:
                 log.warning("balance.fetch_failed venue=%s error=%s", venue, brief(e))
                 continue
@@ -167,8 +175,17 @@ class Upkeep(_Base):
             book.set_fetched(venue, totals, free, ticket)
             assets = {a for s in self.cfg.scanner.symbols for a in s.split("/")}
             for a in sorted(assets & set(totals)):
-                self._submit("balance", {"ts_ms": self.clock(), "venue": venue, "asset": a, "free": free.get(a),
-                                         "total": totals[a], "source": source})  # fmt: skip
+                self._submit(
+                    "balance",
+                    {
+                        "ts_ms": self.clock(),
+                        "venue": venue,
+                        "asset": a,
+                        "free": free.get(a),
+                        "total": totals[a],
+                        "source": source,
+                    },
+                )
         self._directions()
 
     def _directions(self) -> None:
@@ -188,13 +205,19 @@ class Upkeep(_Base):
     async def _sweep(self) -> None:
         if self.executor is None:
             return
-        skip = set(self.executor.active) | {r["client_id"] for r in self.journal.open_intents()
-                                            if r.get("opportunity_id") in self.risk.in_flight}  # fmt: skip
+        skip = set(self.executor.active) | {
+            r["client_id"] for r in self.journal.open_intents() if r.get("opportunity_id") in self.risk.in_flight
+        }
         timeout = self.cfg.execution.order_timeout_ms
         findings = await reconcile_orders(
-            self.journal, self.executor, now_ms=self.clock(), skip=skip, min_age_ms=2 * timeout, source="sweep",
+            self.journal,
+            self.executor,
+            now_ms=self.clock(),
+            skip=skip,
+            min_age_ms=2 * timeout,
+            source="sweep",
             policy=reconcile_policy(self.cfg.execution.on_partial),
-        )  # fmt: skip
+        )
         if findings:
             self._report(findings)
             self._load_exposures()
@@ -210,9 +233,9 @@ class Upkeep(_Base):
                 if all(self.book(v, row["symbol"]) is not None for v in venues):
                     break
                 await asyncio.sleep(0.01)
-            out = await self.executor.settle(row["opportunity_id"], row["symbol"], venues, legs, policy="hedge",
-                                             exposure_id=row["id"])  # fmt: skip
+            out = await self.executor.settle(
+                row["opportunity_id"], row["symbol"], venues, legs, policy="hedge", exposure_id=row["id"]
+            )
             self._event("reconcile", None, row["symbol"], f"restart hedge of exposure #{row['id']}: {out.notes}")
             self._emit("restart_hedge", out)
         self._load_exposures()
-

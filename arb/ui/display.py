@@ -152,8 +152,9 @@ def _width(cell: str) -> int:
     return max((cell_len(line) for line in cell.split("\n")), default=0)
 
 
-def fit_table(cols: Sequence[Col], rows: Sequence[Sequence[str]], width: int, *, title: str | None = None,
-              hint: str = "") -> Table:  # fmt: skip
+def fit_table(
+    cols: Sequence[Col], rows: Sequence[Sequence[str]], width: int, *, title: str | None = None, hint: str = ""
+) -> Table:
     """A rich table of ``rows`` no wider than ``width``: key columns whole, other columns dropped as needed.
 
     Cells are plain text, never rich markup: a venue's error text such as ``[Errno 111]`` shows as written."""
@@ -174,9 +175,13 @@ def fit_table(cols: Sequence[Col], rows: Sequence[Sequence[str]], width: int, *,
     t = Table(title=title, caption=caption, caption_justify="left")
     for i in shown:
         c = cols[i]
-        t.add_column(c.header, justify=c.justify, no_wrap=not (c.wrap or tight),  # type: ignore[arg-type]
-                     min_width=widths[i] if (c.key or c.wrap) and not tight else None,
-                     overflow="fold" if c.key or c.wrap else "ellipsis")  # fmt: skip
+        t.add_column(
+            c.header,
+            justify=c.justify,
+            no_wrap=not (c.wrap or tight),  # type: ignore[arg-type]
+            min_width=widths[i] if (c.key or c.wrap) and not tight else None,
+            overflow="fold" if c.key or c.wrap else "ellipsis",
+        )
     for r in rows:
         t.add_row(*(Text(r[i]) for i in shown))
     return t

@@ -120,15 +120,20 @@ def trading_table(st: dict[str, Any]) -> Table:
     t.add_column("value", overflow="fold")
     halt = st.get("halt")
     if halt:
-        t.add_row("[red]halted[/]", f"[bold red]HALTED {escape(halt['reason'])}: {escape(halt['detail'])}[/] "
-                                    "(alert-only until restart)")  # fmt: skip
+        t.add_row(
+            "[red]halted[/]",
+            f"[bold red]HALTED {escape(halt['reason'])}: {escape(halt['detail'])}[/] (alert-only until restart)",
+        )
     elif st.get("halted"):
         t.add_row("[red]halted[/]", f"[bold red]{escape(st['halted'])}[/]")
     else:
         t.add_row("state", f"[green]trading[/] ({st.get('mode', '?')})" if st.get("ready") else "starting")
     stats = st.get("stats", {})
-    t.add_row("trades", f"ok {stats.get('trades_ok', 0)}  failed {stats.get('trades_failed', 0)}  "
-                        f"(accepted {stats.get('accepted', 0)})")  # fmt: skip
+    t.add_row(
+        "trades",
+        f"ok {stats.get('trades_ok', 0)}  failed {stats.get('trades_failed', 0)}  "
+        f"(accepted {stats.get('accepted', 0)})",
+    )
     pnl = st.get("pnl_today", {})
     line = money(pnl.get("realised"))
     if Decimal(pnl.get("open_exposure_at_mid") or 0):
@@ -136,8 +141,11 @@ def trading_table(st: dict[str, Any]) -> Table:
     t.add_row("realised PnL today", line)
     t.add_row("in flight", str(st.get("in_flight", 0)))
     exps = st.get("open_exposures", [])
-    t.add_row("open exposures", "\n".join(f"#{e['id']} {amount(e['base_delta'])} {escape(e['symbol'])} on "
-                                          f"{escape(e['venue'])}" for e in exps) or "none")  # fmt: skip
+    t.add_row(
+        "open exposures",
+        "\n".join(f"#{e['id']} {amount(e['base_delta'])} {escape(e['symbol'])} on {escape(e['venue'])}" for e in exps)
+        or "none",
+    )
     dirs = []
     for key, why in st.get("disabled_directions", {}).items():
         symbol, buy, sell = key.rsplit("/", 2)
@@ -151,8 +159,15 @@ def trading_table(st: dict[str, Any]) -> Table:
 class LiveView:
     """Rich live view refreshed a few times a second; ``trading`` (a trader's ``status``) adds the Trading panel."""
 
-    def __init__(self, scanner: Scanner, *, title: str = "arb scan", db_path: str | None = None,
-                 console: Console | None = None, trading: Callable[[], dict[str, Any]] | None = None) -> None:
+    def __init__(
+        self,
+        scanner: Scanner,
+        *,
+        title: str = "arb scan",
+        db_path: str | None = None,
+        console: Console | None = None,
+        trading: Callable[[], dict[str, Any]] | None = None,
+    ) -> None:
         self.scanner = scanner
         self.trading = trading
         self.title = title
@@ -184,15 +199,32 @@ class LiveView:
             sym.add_row(symbol, pair, (v.net_bps or "below threshold") if v and v.pair else "-", str(open_n))
 
         width = self.console.width  # symbol, venues and net stay whole; other columns go when narrow
-        cols = [Col("symbol", key=True), Col("buy → sell", key=True), Col("amount", justify="right", drop=2),
-                Col("buy @", justify="right", drop=4), Col("sell @", justify="right", drop=5),
-                Col("net", key=True, justify="right"), Col("bps", justify="right", drop=1),
-                Col("evals", justify="right", drop=6), Col("age", justify="right", drop=3)]  # fmt: skip
-        rows = [[ep.symbol, f"{ep.buy_venue} → {ep.sell_venue}", amount(o.buy.amount), price(o.buy.limit_price),
-                 price(o.sell.limit_price), money(o.net_profit), bps(o.net_bps), str(ep.evaluations),
-                 f"{(eng.wall() - ep.start_ms) / 1000:.1f}s"]
-                for ep in (t.ep for t in list(eng.tracker.open.values())[:10])
-                if (o := ep.peak) is not None]  # fmt: skip
+        cols = [
+            Col("symbol", key=True),
+            Col("buy → sell", key=True),
+            Col("amount", justify="right", drop=2),
+            Col("buy @", justify="right", drop=4),
+            Col("sell @", justify="right", drop=5),
+            Col("net", key=True, justify="right"),
+            Col("bps", justify="right", drop=1),
+            Col("evals", justify="right", drop=6),
+            Col("age", justify="right", drop=3),
+        ]
+        rows = [
+            [
+                ep.symbol,
+                f"{ep.buy_venue} → {ep.sell_venue}",
+                amount(o.buy.amount),
+                price(o.buy.limit_price),
+                price(o.sell.limit_price),
+                money(o.net_profit),
+                bps(o.net_bps),
+                str(ep.evaluations),
+                f"{(eng.wall() - ep.start_ms) / 1000:.1f}s",
+            ]
+            for ep in (t.ep for t in list(eng.tracker.open.values())[:10])
+            if (o := ep.peak) is not None
+        ]
         eps = fit_table(cols, rows, width, title="Open episodes")
 
         health = Table(title="Venues", expand=True)
@@ -202,8 +234,13 @@ class LiveView:
             age = h.age_ms(now)
             color = {"up": "green", "down": "red"}.get(h.status, "yellow")
             health.add_row(
-                venue, f"[{color}]{h.status}[/]", f"{h.rate:.0f}", "-" if age is None else f"{age} ms ago",
-                str(h.reconnects), str(h.errors), ", ".join(h.skipped) or "-",
+                venue,
+                f"[{color}]{h.status}[/]",
+                f"{h.rate:.0f}",
+                "-" if age is None else f"{age} ms ago",
+                str(h.reconnects),
+                str(h.errors),
+                ", ".join(h.skipped) or "-",
             )
         down = [f"{venue} {h.status}: {h.reason}" for venue, h in s.feeds.health.items() if h.reason]
         if down:  # why a venue is not streaming, full width under the table
@@ -218,12 +255,25 @@ class LiveView:
         if not st.near_miss:
             why.add_row("(no crossing evaluated yet)", "0")
 
-        cols = [Col("symbol", key=True), Col("buy → sell", key=True), Col("peak net", key=True, justify="right"),
-                Col("peak bps", justify="right", drop=1), Col("duration", justify="right", drop=2),
-                Col("ended", drop=3)]  # fmt: skip
-        rows = [[ep.symbol, f"{ep.buy_venue} → {ep.sell_venue}", money(ep.peak.net_profit) if ep.peak else "-",
-                 bps(ep.peak.net_bps) if ep.peak else "-", f"{ep.duration_ms} ms", ep.end_reason or ""]
-                for ep in list(s.sink.recent)[-5:][::-1]]  # fmt: skip
+        cols = [
+            Col("symbol", key=True),
+            Col("buy → sell", key=True),
+            Col("peak net", key=True, justify="right"),
+            Col("peak bps", justify="right", drop=1),
+            Col("duration", justify="right", drop=2),
+            Col("ended", drop=3),
+        ]
+        rows = [
+            [
+                ep.symbol,
+                f"{ep.buy_venue} → {ep.sell_venue}",
+                money(ep.peak.net_profit) if ep.peak else "-",
+                bps(ep.peak.net_bps) if ep.peak else "-",
+                f"{ep.duration_ms} ms",
+                ep.end_reason or "",
+            ]
+            for ep in list(s.sink.recent)[-5:][::-1]
+        ]
         recent = fit_table(cols, rows, width, title="Recent episodes")
         parts: list[Any] = [Panel(head)]
         if self.trading is not None:
@@ -237,4 +287,3 @@ class LiveView:
                     await asyncio.sleep(0.25)
                     live.update(self.render())
             live.update(self.render())
-

@@ -96,9 +96,13 @@ def sim_fixture(venue: str, **kwargs: Any) -> Any:
 def ip_only_key(venue: str) -> ApiKey:
     """A read+trade key usable only from 10.1.2.3 (so every request from 127.0.0.1 is refused); label ``iponly``."""
     return ApiKey(
-        f"{venue}-ipkey", "ip-secret", DEMO_PASSPHRASE, frozenset({"read", "trade"}), ip_whitelist=("10.1.2.3",),
+        f"{venue}-ipkey",
+        "ip-secret",
+        DEMO_PASSPHRASE,
+        frozenset({"read", "trade"}),
+        ip_whitelist=("10.1.2.3",),
         label="iponly",
-    )  # fmt: skip
+    )
 
 
 def recorded(venue: str, name: str) -> Any:

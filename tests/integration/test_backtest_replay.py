@@ -55,13 +55,30 @@ async def _live_run(tmp: Path) -> Live:
     setup = Setup(tmp)
     try:
         sim = await setup.sim(VENUES, symbols=SYMBOLS, seed=23, update_interval_ms=50)
-        cfg = make_config(sim, VENUES, tmp, mode="paper",
-                          scanner={"symbols": SYMBOLS, "episode_gap_ms": 300, "max_notional": 1000,
-                                   "min_net_profit": "0.5", "max_book_age_ms": 2000},
-                          execution={"paper_latency_ms": 50}, risk={"max_notional_per_trade": 2000})
+        cfg = make_config(
+            sim,
+            VENUES,
+            tmp,
+            mode="paper",
+            scanner={
+                "symbols": SYMBOLS,
+                "episode_gap_ms": 300,
+                "max_notional": 1000,
+                "min_net_profit": "0.5",
+                "max_book_age_ms": 2000,
+            },
+            execution={"paper_latency_ms": 50},
+            risk={"max_notional_per_trade": 2000},
+        )
         trader = setup.trader(cfg, setup.clients(sim, VENUES, key=None))
-        recorder = Recorder(tmp / "live.arbrec.gz", venues=list(VENUES), symbols=SYMBOLS, depth=50,
-                            source="loopback", ccxt_ids={v: "okx" for v in VENUES})
+        recorder = Recorder(
+            tmp / "live.arbrec.gz",
+            venues=list(VENUES),
+            symbols=SYMBOLS,
+            depth=50,
+            source="loopback",
+            ccxt_ids={v: "okx" for v in VENUES},
+        )
         feeds, engine = trader.scanner.feeds, trader.scanner.engine
         on_book, on_event = feeds.on_book, feeds.on_event
 
@@ -80,9 +97,11 @@ async def _live_run(tmp: Path) -> Live:
                 await asyncio.sleep(0.02)
         recorder.start(dict(engine.markets), dict(engine.fees))
         t0 = wall_ms() + 300
-        plan = [Dislocation("BTC/USDT", "okx2", t0, t0 + 900, 70.0),
-                Dislocation("ETH/USDT", "okx", t0 + 400, t0 + 1300, 90.0),
-                Dislocation("BTC/USDT", "okx", t0 + 2000, t0 + 2800, 60.0)]
+        plan = [
+            Dislocation("BTC/USDT", "okx2", t0, t0 + 900, 70.0),
+            Dislocation("ETH/USDT", "okx", t0 + 400, t0 + 1300, 90.0),
+            Dislocation("BTC/USDT", "okx", t0 + 2000, t0 + 2800, 60.0),
+        ]
         sim.market.schedule.extend(plan)
         end = plan[-1].end_ms + 700
         async with asyncio.timeout(30):
@@ -124,22 +143,36 @@ def test_replay_yields_the_episodes_the_live_paper_run_saw(live: Live) -> None:
     assert len(want) >= 3, "the planted dislocations gave episodes"
     assert res.episodes == len(want)
     assert [(e["symbol"], e["buy_venue"], e["sell_venue"]) for e in got] == [
-        (e["symbol"], e["buy_venue"], e["sell_venue"]) for e in want]
+        (e["symbol"], e["buy_venue"], e["sell_venue"]) for e in want
+    ]
     for g, w in zip(got, want, strict=True):
-        assert (g["evaluations"], g["peak_net_profit"], g["peak_buy_amount"], g["peak_sell_amount"],
-                g["end_reason"]) == (w["evaluations"], w["peak_net_profit"], w["peak_buy_amount"],
-                                     w["peak_sell_amount"], w["end_reason"]), (g, w)
+        assert (
+            g["evaluations"],
+            g["peak_net_profit"],
+            g["peak_buy_amount"],
+            g["peak_sell_amount"],
+            g["end_reason"],
+        ) == (w["evaluations"], w["peak_net_profit"], w["peak_buy_amount"], w["peak_sell_amount"], w["end_reason"]), (
+            g,
+            w,
+        )
         assert abs(g["start_ms"] - w["start_ms"]) <= TOLERANCE_MS
         assert abs(g["end_ms"] - w["end_ms"]) <= TOLERANCE_MS
         # start, peak and end evaluations read the same levels, ages, fees and limits, with the same result
-        snaps = [[(x["kind"], x["inputs_json"]) for x in rows(db, "snapshots", "id") if x["episode_id"] == e["id"]]
-                 for db, e in ((out, g), (live.journal, w))]
+        snaps = [
+            [(x["kind"], x["inputs_json"]) for x in rows(db, "snapshots", "id") if x["episode_id"] == e["id"]]
+            for db, e in ((out, g), (live.journal, w))
+        ]
         assert snaps[0] == snaps[1]
     # the same risk gate and executor decided on the same first opportunity
     first = next(d for d in decisions(live.journal) if d["verdict"] == "accept")
     again = next(d for d in decisions(out) if d["verdict"] == "accept")
     assert (again["buy"], again["sell"], again["planned_net"], again["amount"]) == (
-        first["buy"], first["sell"], first["planned_net"], first["amount"])
+        first["buy"],
+        first["sell"],
+        first["planned_net"],
+        first["amount"],
+    )
     assert rows(out, "fills", "id"), "the replay traded"
 
 
@@ -148,24 +181,55 @@ def test_same_file_and_settings_give_the_same_journal(live: Live) -> None:
     a, b = live.tmp / "a.db", live.tmp / "b.db"
     backtest(Recording.open(live.recording), settings, a)
     backtest(Recording.open(live.recording), settings, b)
-    for table, order in (("runs", "id"), ("episodes", "id"), ("snapshots", "id"), ("events", "id"),
-                         ("orders", "client_id"), ("fills", "id"), ("balances", "id"), ("exposures", "id")):
+    for table, order in (
+        ("runs", "id"),
+        ("episodes", "id"),
+        ("snapshots", "id"),
+        ("events", "id"),
+        ("orders", "client_id"),
+        ("fills", "id"),
+        ("balances", "id"),
+        ("exposures", "id"),
+    ):
         assert rows(a, table, order) == rows(b, table, order), table
 
 
 def test_report_on_a_backtest_journal_prints_every_metric(live: Live, capsys: pytest.CaptureFixture[str]) -> None:
     db = live.tmp / "demo.db"
-    code = main(["backtest", str(live.recording), "--db", str(db), "--no-ui", "--set",
-                 f"execution.paper_balances={BALANCES}", "--set", "risk.max_notional_per_trade=2000"])
+    code = main(
+        [
+            "backtest",
+            str(live.recording),
+            "--db",
+            str(db),
+            "--no-ui",
+            "--set",
+            f"execution.paper_balances={BALANCES}",
+            "--set",
+            "risk.max_notional_per_trade=2000",
+        ]
+    )
     out, err = capsys.readouterr()
     assert code == 0, err
     assert "trades" in out and f"arb report --db {db}" in out
     code = main(["report", "--db", str(db), "--html", str(live.tmp / "demo.html")])
     out, err = capsys.readouterr()
     assert code == 0, err
-    for metric in ("episodes detected", "capture rate", "Realised vs expected edge per trade", "Fees by venue",
-                   "Inventory", "Rebalance suggestion", "total PnL", "Daily PnL", "Sharpe ratio", "max drawdown",
-                   "drawdown duration", "win rate", "PnL curve"):
+    for metric in (
+        "episodes detected",
+        "capture rate",
+        "Realised vs expected edge per trade",
+        "Fees by venue",
+        "Inventory",
+        "Rebalance suggestion",
+        "total PnL",
+        "Daily PnL",
+        "Sharpe ratio",
+        "max drawdown",
+        "drawdown duration",
+        "win rate",
+        "PnL curve",
+    ):
         assert metric in out, metric
     assert "n/a with fewer than 2 days" in out  # a few seconds of market: Sharpe is n/a, and says why
     page = (live.tmp / "demo.html").read_text()

@@ -54,8 +54,13 @@ DAILY_LOSS_LIMIT = Decimal(100)  # risk.daily_loss_limit (arb's default)
 
 def faults() -> dict[str, FaultConfig]:
     """Moderate placement faults everywhere; OKX delays past the expiry, the others inside it."""
-    common = {"order_delay_rate": 0.2, "order_drop_rate": 0.1, "order_error_after_accept_rate": 0.1,
-              "reject_rate": 0.05, "rest_timeout_ms": 4000}  # fmt: skip
+    common = {
+        "order_delay_rate": 0.2,
+        "order_drop_rate": 0.1,
+        "order_error_after_accept_rate": 0.1,
+        "reject_rate": 0.05,
+        "rest_timeout_ms": 4000,
+    }
     return {
         "okx": FaultConfig(order_delay_ms=EXPIRY_MS + 2000, disconnect_every_ms=9000, **common),
         "binance": FaultConfig(order_delay_ms=EXPIRY_MS // 2, disconnect_every_ms=11_000, **common),
@@ -80,9 +85,19 @@ class Chaos:
         self.starts.append(int(time.time() * 1000))
         err = open(self.tmp / f"arb-{n}.err", "wb")  # noqa: SIM115 - closed when the process is reaped
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "arb.cli", "run", "--config", self.config, "--live", "--yes", "--no-ui",
-            env={**os.environ, **self.env}, stdout=asyncio.subprocess.PIPE, stderr=err,
-        )  # fmt: skip
+            sys.executable,
+            "-m",
+            "arb.cli",
+            "run",
+            "--config",
+            self.config,
+            "--live",
+            "--yes",
+            "--no-ui",
+            env={**os.environ, **self.env},
+            stdout=asyncio.subprocess.PIPE,
+            stderr=err,
+        )
         err.close()
         return proc
 
@@ -135,8 +150,10 @@ class Chaos:
             if pending is None and calm and time.monotonic() - begun > LIFE_S / 2 + EXPIRY_MS / 1000 + 4:
                 break
         took = f"{time.monotonic() - begun:.1f} s"
-        self.log.append(f"process {n}: last run, " + (f"NOT settled after {took}: {pending}" if pending else
-                                                     f"settled after {took}"))  # fmt: skip
+        self.log.append(
+            f"process {n}: last run, "
+            + (f"NOT settled after {took}: {pending}" if pending else f"settled after {took}")
+        )
         if proc.returncode is None:
             proc.send_signal(signal.SIGINT)
         rc = await asyncio.wait_for(proc.wait(), 30)
@@ -183,26 +200,41 @@ def unfounded_loss_halts(sim: LoopbackExchanges, halts: list[dict[str, Any]], li
         pnl = flows["USDT"] + sum((flows[b] * m for b, m in mids.items()), Decimal(0))
         slack = sum((abs(flows[b]) * m for b, m in mids.items()), Decimal(0)) * Decimal("0.02")
         if pnl - slack > -limit:
-            out.append(f"halted for daily loss at {h['ts_ms']} ({h.get('detail')}) but the venues' PnL then was "
-                       f"{pnl:.4f} USDT (limit -{limit})")  # fmt: skip
+            out.append(
+                f"halted for daily loss at {h['ts_ms']} ({h.get('detail')}) but the venues' PnL then was "
+                f"{pnl:.4f} USDT (limit -{limit})"
+            )
     return out
 
 
 @pytest.fixture
 async def sim() -> AsyncIterator[LoopbackExchanges]:
-    s = LoopbackExchanges(venues=list(VENUES), symbols=SYMBOLS, seed=SEED, faults=faults(), update_interval_ms=50,
-                          dislocation_rate_per_min=40.0, dislocation_bps=(25.0, 60.0), dislocation_ms=(1500, 4000))
+    s = LoopbackExchanges(
+        venues=list(VENUES),
+        symbols=SYMBOLS,
+        seed=SEED,
+        faults=faults(),
+        update_interval_ms=50,
+        dislocation_rate_per_min=40.0,
+        dislocation_bps=(25.0, 60.0),
+        dislocation_ms=(1500, 4000),
+    )
     await s.start()
     yield s
     await s.stop()
 
 
-async def test_kills_faults_and_restarts_leave_venues_and_journal_in_agreement(sim: LoopbackExchanges,
-                                                                               tmp_path: Path) -> None:  # fmt: skip
-    doc = config_dict(sim, VENUES, tmp_path, execution={"on_partial": POLICY, "order_expiry_ms": EXPIRY_MS,
-                                                        "order_timeout_ms": 2000},
-                      scanner={"max_notional": 200, "symbols": SYMBOLS},
-                      risk={"daily_loss_limit": int(DAILY_LOSS_LIMIT)})  # fmt: skip
+async def test_kills_faults_and_restarts_leave_venues_and_journal_in_agreement(
+    sim: LoopbackExchanges, tmp_path: Path
+) -> None:
+    doc = config_dict(
+        sim,
+        VENUES,
+        tmp_path,
+        execution={"on_partial": POLICY, "order_expiry_ms": EXPIRY_MS, "order_timeout_ms": 2000},
+        scanner={"max_notional": 200, "symbols": SYMBOLS},
+        risk={"daily_loss_limit": int(DAILY_LOSS_LIMIT)},
+    )
     config = tmp_path / "arb.toml"
     config.write_text(toml_text(doc), encoding="utf-8")
     chaos = Chaos(sim, tmp_path, str(config), key_env(sim, VENUES), random.Random(SEED))
@@ -221,8 +253,10 @@ async def test_kills_faults_and_restarts_leave_venues_and_journal_in_agreement(s
     for v in VENUES:
         for ccy, amount in sim.account_balances(v).items():
             moved[ccy] += amount - sim.initial_balances[v].get(ccy, 0)
-    summary = (f"{len(attempts)} placements, {accepted} accepted; decisions of killed runs {dict(chaos.verdicts)}; "
-               f"halts: {halts or 'none'}; all venues moved {dict(moved)}")  # fmt: skip
+    summary = (
+        f"{len(attempts)} placements, {accepted} accepted; decisions of killed runs {dict(chaos.verdicts)}; "
+        f"halts: {halts or 'none'}; all venues moved {dict(moved)}"
+    )
     story = "\n".join([*chaos.log, summary])
     print(story)
     assert rc == 0 and "Traceback" not in err, f"last run rc {rc}:\n{err[-3000:]}\n{story}"

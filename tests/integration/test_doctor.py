@@ -24,8 +24,14 @@ DIALECTS = [v for v in ("okx", "binance", "bybit") if v in available_venues()]
 
 
 def clean_key(venue: str) -> ApiKey:
-    return ApiKey(f"{venue}-clean-key", f"{venue}-clean-secret", DEMO_PASSPHRASE, frozenset({"read", "trade"}),
-                  ip_whitelist=("127.0.0.1",), label="clean")  # fmt: skip
+    return ApiKey(
+        f"{venue}-clean-key",
+        f"{venue}-clean-secret",
+        DEMO_PASSPHRASE,
+        frozenset({"read", "trade"}),
+        ip_whitelist=("127.0.0.1",),
+        label="clean",
+    )
 
 
 @pytest.fixture
@@ -60,8 +66,9 @@ async def test_clean_setup_passes(sims: dict[str, AliasedLoopback], venue: str, 
 
 
 @pytest.mark.parametrize("venue", DIALECTS)
-async def test_withdraw_key_and_missing_ip_whitelist_are_flagged(sims: dict[str, AliasedLoopback], venue: str,
-                                                                 tmp_path: Path) -> None:  # fmt: skip
+async def test_withdraw_key_and_missing_ip_whitelist_are_flagged(
+    sims: dict[str, AliasedLoopback], venue: str, tmp_path: Path
+) -> None:
     checks = await doctor(sims[venue], venue, tmp_path, "withdraw")
     assert checks["withdraw"].status == "warn" and "CAN WITHDRAW" in checks["withdraw"].detail
     assert checks["ip"].status == "warn" and "not restricted" in checks["ip"].detail
@@ -78,8 +85,9 @@ async def test_skewed_clock_is_flagged(sims: dict[str, AliasedLoopback], venue: 
     assert checks["clock"].status == "fail" and "NTP" in checks["clock"].detail
 
 
-async def test_read_only_key_cannot_trade_and_low_balance_fail(sims: dict[str, AliasedLoopback],
-                                                                tmp_path: Path) -> None:  # fmt: skip
+async def test_read_only_key_cannot_trade_and_low_balance_fail(
+    sims: dict[str, AliasedLoopback], tmp_path: Path
+) -> None:
     sim = sims["okx"]
     checks = await doctor(sim, "okx", tmp_path, "readonly", risk={"min_balances": {"okx": {"USDT": 10_000_000}}})
     assert checks["trade"].status == "fail" and "read_only" in checks["trade"].detail

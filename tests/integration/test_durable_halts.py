@@ -39,9 +39,14 @@ async def sim() -> AsyncIterator[AliasedLoopback]:
 
 async def arb(*args: str, env: dict[str, str], timeout_s: float = 60) -> tuple[int, str, str]:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "arb.cli", *args, env={**os.environ, **env},
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+        sys.executable,
+        "-m",
+        "arb.cli",
+        *args,
+        env={**os.environ, **env},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     out, err = await asyncio.wait_for(proc.communicate(), timeout_s)
     assert proc.returncode is not None
     return proc.returncode, out.decode(), err.decode()
@@ -53,8 +58,12 @@ def last_line(err: str) -> str:
 
 async def test_a_halt_survives_restarts_until_arb_resume(sim: AliasedLoopback, tmp_path: Path) -> None:
     path = tmp_path / "arb.toml"
-    path.write_text(toml_text(config_dict(sim, VENUES, tmp_path, execution={"on_partial": "hold"},
-                                          risk={"max_consecutive_failures": 1})), encoding="utf-8")  # fmt: skip
+    path.write_text(
+        toml_text(
+            config_dict(sim, VENUES, tmp_path, execution={"on_partial": "hold"}, risk={"max_consecutive_failures": 1})
+        ),
+        encoding="utf-8",
+    )
     cfg, env = str(path), key_env(sim, VENUES)
     run = ("run", "--config", cfg, "--live", "--yes", "--no-ui", "--duration")
     sim.venue("okx2").faults.reject_rate = 1.0  # the sell leg is refused: one failed arbitrage trips the breaker
@@ -121,8 +130,15 @@ async def test_a_running_arb_picks_up_arb_resume(setup: Setup) -> None:
 async def test_demo_paper_exit_line_reports_the_halt_in_force(tmp_path: Path) -> None:
     db = tmp_path / "demo.db"
     with Journal.open(db) as j:  # an earlier paper run on this journal tripped the failure breaker
-        j.record_halt({"run_id": "earlier", "reason": "consecutive_failures", "detail": "3 arbitrages in a row failed",
-                       "ts_ms": 1, "until_ms": None})  # fmt: skip
+        j.record_halt(
+            {
+                "run_id": "earlier",
+                "reason": "consecutive_failures",
+                "detail": "3 arbitrages in a row failed",
+                "ts_ms": 1,
+                "until_ms": None,
+            }
+        )
     rc, _, err = await arb("demo", "--paper", "--no-ui", "--duration", "3", "--db", str(db), env={})
     assert rc == 0, err
     assert "trades ok 0" in err

@@ -52,8 +52,16 @@ async def rig(tmp_path: Path) -> AsyncIterator[dict[str, Any]]:
     markets = {(v, SYM): MarketSpec.from_ccxt(clients[v].markets[SYM]) for v in VENUES}
     fees = {(v, SYM): Fee(D("0.001")) for v in VENUES}
     alerts: list[tuple[str, str, str]] = []
-    ex = Executor(clients, journal, run_id="bad", markets=markets, fees=fees, router=router, order_timeout_ms=500,
-                  alert=lambda t, b, k: alerts.append((t, b, k)))  # fmt: skip
+    ex = Executor(
+        clients,
+        journal,
+        run_id="bad",
+        markets=markets,
+        fees=fees,
+        router=router,
+        order_timeout_ms=500,
+        alert=lambda t, b, k: alerts.append((t, b, k)),
+    )
     yield {"sim": sim, "clients": clients, "journal": journal, "executor": ex, "router": router, "alerts": alerts}
     stop.set()
     for w in watchers:

@@ -38,9 +38,16 @@ async def setup(tmp_path: Path) -> AsyncIterator[Setup]:
     await s.close()
 
 
-async def start(setup: Setup, venues: tuple[str, str] = ("okx", "okx2"), *, rich: str | None = None,
-                notifier: Notifier | None = None, overrides: dict[str, Any] | None = None,
-                plant_now: bool = True, **cfg_kw: Any) -> tuple[Any, Any, Run]:  # fmt: skip
+async def start(
+    setup: Setup,
+    venues: tuple[str, str] = ("okx", "okx2"),
+    *,
+    rich: str | None = None,
+    notifier: Notifier | None = None,
+    overrides: dict[str, Any] | None = None,
+    plant_now: bool = True,
+    **cfg_kw: Any,
+) -> tuple[Any, Any, Run]:
     sim = await setup.sim(venues)
     cfg = make_config(sim, venues, setup.tmp, **cfg_kw)
     trader = setup.trader(cfg, setup.clients(sim, venues, **(overrides or {})), notifier=notifier)

@@ -32,14 +32,26 @@ async def session(setup: Setup, mode: str, tmp: Path) -> tuple[list[dict[str, An
     sim = await setup.sim(VENUES)
     tmp.mkdir()
     paper_balances = {v: {k: str(x) for k, x in default_balances(sim.market).items()} for v in VENUES}
-    cfg = make_config(sim, VENUES, tmp, mode=mode,
-                      scanner={"min_net_bps": 3}, fee_bps=10,
-                      execution={"confirm_updates": 3, "depth_multiple": "1.5",
-                                 **({"paper_balances": paper_balances} if mode == "paper" else {})})  # fmt: skip
+    cfg = make_config(
+        sim,
+        VENUES,
+        tmp,
+        mode=mode,
+        scanner={"min_net_bps": 3},
+        fee_bps=10,
+        execution={
+            "confirm_updates": 3,
+            "depth_multiple": "1.5",
+            **({"paper_balances": paper_balances} if mode == "paper" else {}),
+        },
+    )
     trader = setup.trader(cfg, setup.clients(sim, VENUES, key="trader" if mode == "live" else None))
     decisions: list[dict[str, Any]] = []
-    trader.listeners.append(lambda k, p: decisions.append({x: y for x, y in p.items() if x != "opportunity_id"})
-                            if k == "decision" else None)  # fmt: skip
+    trader.listeners.append(
+        lambda k, p: (
+            decisions.append({x: y for x, y in p.items() if x != "opportunity_id"}) if k == "decision" else None
+        )
+    )
     run = Run(trader)
     await run.next("ready")
     engine = trader.scanner.engine

@@ -47,9 +47,14 @@ async def sim() -> AsyncIterator[AliasedLoopback]:
 
 async def arb(*args: str, env: dict[str, str], timeout_s: float = 40) -> tuple[int, str, str]:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "arb.cli", *args, env={**os.environ, **env},
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+        sys.executable,
+        "-m",
+        "arb.cli",
+        *args,
+        env={**os.environ, **env},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     try:
         out, err = await asyncio.wait_for(proc.communicate(), timeout_s)
     except TimeoutError:
@@ -66,8 +71,9 @@ def write_config(sim: AliasedLoopback, tmp: Path, **kwargs: Any) -> str:
     return str(path)
 
 
-async def test_crash_between_legs_then_restart_reconciles_without_resending(sim: AliasedLoopback,
-                                                                            tmp_path: Path) -> None:  # fmt: skip
+async def test_crash_between_legs_then_restart_reconciles_without_resending(
+    sim: AliasedLoopback, tmp_path: Path
+) -> None:
     cfg = write_config(sim, tmp_path, execution={"on_partial": "hold", "order_expiry_ms": 1000})
     env = key_env(sim, VENUES)
     faults = sim.venue("okx2").faults
@@ -75,9 +81,21 @@ async def test_crash_between_legs_then_restart_reconciles_without_resending(sim:
     plant(sim, "okx2", 60.0)
     sim.step()
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "arb.cli", "run", "--config", cfg, "--live", "--yes", "--no-ui", "--duration", "30",
-        env={**os.environ, **env}, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+        sys.executable,
+        "-m",
+        "arb.cli",
+        "run",
+        "--config",
+        cfg,
+        "--live",
+        "--yes",
+        "--no-ui",
+        "--duration",
+        "30",
+        env={**os.environ, **env},
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
     sim.venue("okx").engine.listeners.append(lambda o, f: proc.returncode is None and proc.kill())
     _, err_bytes = await asyncio.wait_for(proc.communicate(), 30)
     assert proc.returncode == -9, err_bytes.decode()  # SIGKILLed when the buy landed
@@ -141,8 +159,9 @@ async def test_live_config_without_flag_and_alert_mode_are_usage_errors(
     assert not sim.order_log
 
 
-async def test_kill_and_doctor_commands(sim: AliasedLoopback, tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                        monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+async def test_kill_and_doctor_commands(
+    sim: AliasedLoopback, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     cfg = write_config(sim, tmp_path)
     assert main(["kill", "--config", cfg, "--reason", "maintenance"]) == 0  # no keys needed to stop a live run
     assert "kill file written" in capsys.readouterr().out

@@ -101,9 +101,21 @@ async def test_exposure_left_by_a_crash_is_hedged_after_restart(setup: Setup, tm
     px, _ = sim.book("okx", SYM).asks[0]
     with Journal.open(cfg.store.path) as j:  # what the crashed run had committed
         for cid, venue, side in ((buy_id, "okx", "buy"), (sell_id, "okx2", "sell")):
-            j.record_order_intent({"client_id": cid, "run_id": "old", "opportunity_id": opp_id, "venue": venue,
-                                   "symbol": SYM, "side": side, "type": "limit", "tif": "IOC",
-                                   "amount": D("0.002"), "price": px, "created_ms": 1})  # fmt: skip
+            j.record_order_intent(
+                {
+                    "client_id": cid,
+                    "run_id": "old",
+                    "opportunity_id": opp_id,
+                    "venue": venue,
+                    "symbol": SYM,
+                    "side": side,
+                    "type": "limit",
+                    "tif": "IOC",
+                    "amount": D("0.002"),
+                    "price": px,
+                    "created_ms": 1,
+                }
+            )
     await clients["okx"].create_order(SYM, "limit", "buy", 0.002, float(px), profile("okx").order_params(buy_id))
     trader = setup.trader(cfg, clients)
     run = Run(trader)

@@ -42,12 +42,24 @@ def aliases_for(venues: tuple[str, ...]) -> dict[str, str]:
     return {v: v[:-1] for v in venues if v.endswith("2") and v[:-1] in available_venues()}
 
 
-async def start_sim(venues: tuple[str, ...], *, seed: int = 11, symbols: list[str] | None = None,
-                    balances: dict[str, Decimal] | None = None, **kwargs: Any) -> AliasedLoopback:  # fmt: skip
+async def start_sim(
+    venues: tuple[str, ...],
+    *,
+    seed: int = 11,
+    symbols: list[str] | None = None,
+    balances: dict[str, Decimal] | None = None,
+    **kwargs: Any,
+) -> AliasedLoopback:
     kwargs.setdefault("update_interval_ms", None)
     kwargs.setdefault("dislocation_rate_per_min", 0.0)
-    sim = AliasedLoopback(venues=list(venues), symbols=symbols or [SYM], seed=seed, aliases=aliases_for(venues),
-                          balances=balances, **kwargs)  # fmt: skip
+    sim = AliasedLoopback(
+        venues=list(venues),
+        symbols=symbols or [SYM],
+        seed=seed,
+        aliases=aliases_for(venues),
+        balances=balances,
+        **kwargs,
+    )
     await sim.start()
     return sim
 
@@ -90,31 +102,46 @@ def key_env(sim: AliasedLoopback, venues: tuple[str, ...], key: str = "trader") 
 
 
 def config_dict(
-    sim: AliasedLoopback, venues: tuple[str, ...], tmp: Path, *, mode: str = "live",
-    execution: dict[str, Any] | None = None, risk: dict[str, Any] | None = None,
-    scanner: dict[str, Any] | None = None, notify: dict[str, Any] | None = None, fee_bps: int | None = None,
-) -> dict[str, Any]:  # fmt: skip
+    sim: AliasedLoopback,
+    venues: tuple[str, ...],
+    tmp: Path,
+    *,
+    mode: str = "live",
+    execution: dict[str, Any] | None = None,
+    risk: dict[str, Any] | None = None,
+    scanner: dict[str, Any] | None = None,
+    notify: dict[str, Any] | None = None,
+    fee_bps: int | None = None,
+) -> dict[str, Any]:
     """A config document for the simulator; ``fee_bps`` sets every venue's ``taker_fee_bps`` override."""
     return {
-        "scanner": {"symbols": [SYM], "venues": list(venues), "min_net_bps": 5, "min_net_profit": "0.01",
-                    "max_notional": 500, "slippage_bps": 2, "max_book_age_ms": 5000, **(scanner or {})},
-        "venues": {v: venue_table(sim, v) | ({"taker_fee_bps": fee_bps} if fee_bps is not None else {})
-                   for v in venues},
+        "scanner": {
+            "symbols": [SYM],
+            "venues": list(venues),
+            "min_net_bps": 5,
+            "min_net_profit": "0.01",
+            "max_notional": 500,
+            "slippage_bps": 2,
+            "max_book_age_ms": 5000,
+            **(scanner or {}),
+        },
+        "venues": {
+            v: venue_table(sim, v) | ({"taker_fee_bps": fee_bps} if fee_bps is not None else {}) for v in venues
+        },
         "execution": {"mode": mode, "on_partial": "hedge", "order_timeout_ms": 1000, **(execution or {})},
         "risk": {"kill_file": str(tmp / "arb.kill"), **(risk or {})},
         "store": {"path": str(tmp / "arb.db"), "paper_path": str(tmp / "arb-paper.db"), "flush_ms": 20},
         "notify": notify or {},
-    }  # fmt: skip
+    }
 
 
-def make_config(sim: AliasedLoopback, venues: tuple[str, ...], tmp: Path, *, env: dict[str, str] | None = None,
-                **kwargs: Any) -> Config:  # fmt: skip
+def make_config(
+    sim: AliasedLoopback, venues: tuple[str, ...], tmp: Path, *, env: dict[str, str] | None = None, **kwargs: Any
+) -> Config:
     d = config_dict(sim, venues, tmp, **kwargs)
     if env is None:
         env = key_env(sim, venues) if d["execution"]["mode"] == "live" else {}
     return Config.from_dict(d, env=env)
-
-
 
 
 class Run:
@@ -161,8 +188,9 @@ class Setup:
         self.closers.append(sim.stop)
         return sim
 
-    def clients(self, sim: AliasedLoopback, venues: tuple[str, ...], key: str | None = "trader",
-                **overrides: Any) -> dict[str, Any]:  # fmt: skip
+    def clients(
+        self, sim: AliasedLoopback, venues: tuple[str, ...], key: str | None = "trader", **overrides: Any
+    ) -> dict[str, Any]:
         out = {v: client(sim, v, key, **overrides.get(v, {})) for v in venues}
         self.closers += [c.close for c in out.values()]
         return out

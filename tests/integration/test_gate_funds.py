@@ -38,10 +38,14 @@ async def test_slow_legs_and_balance_refreshes_never_oversize_an_order(setup: Se
     sim.venue("okx2").engine.fund("main", {"USDT": D(8500)})
     sim.venue("okx2").faults.order_delay_ms = 700  # every okx2 placement lands 0.7 s late
     sim.venue("okx2").faults.order_delay_rate = 1.0
-    cfg = make_config(sim, VENUES, setup.tmp, scanner={"max_notional": 2000},
-                      execution={"on_partial": "hold", "order_timeout_ms": 3000, "confirm_updates": 1},
-                      risk={"max_notional_per_trade": 2000, "balance_drift_tolerance": 10**9,
-                            "max_consecutive_failures": 100})  # fmt: skip
+    cfg = make_config(
+        sim,
+        VENUES,
+        setup.tmp,
+        scanner={"max_notional": 2000},
+        execution={"on_partial": "hold", "order_timeout_ms": 3000, "confirm_updates": 1},
+        risk={"max_notional_per_trade": 2000, "balance_drift_tolerance": 10**9, "max_consecutive_failures": 100},
+    )
     trader = setup.trader(cfg, setup.clients(sim, VENUES), balance_refresh_s=0.05)
     outcomes: list = []
     trader.listeners.append(lambda kind, payload: outcomes.append(payload) if kind == "outcome" else None)
@@ -79,8 +83,14 @@ async def test_paper_run_journals_balances_after_each_trade_and_the_paper_venue_
 ) -> None:
     sim = await setup.sim(VENUES)
     paper = {v: {"USDT": "5000", "BTC": "0.1"} for v in VENUES}
-    cfg = make_config(sim, VENUES, setup.tmp, mode="paper", scanner={"max_notional": 600},
-                      execution={"paper_balances": paper, "paper_latency_ms": 30, "confirm_updates": 1})  # fmt: skip
+    cfg = make_config(
+        sim,
+        VENUES,
+        setup.tmp,
+        mode="paper",
+        scanner={"max_notional": 600},
+        execution={"paper_balances": paper, "paper_latency_ms": 30, "confirm_updates": 1},
+    )
     trader = setup.trader(cfg, setup.clients(sim, VENUES, key=None), balance_refresh_s=0.05)
     outcomes: list = []
     trader.listeners.append(lambda kind, payload: outcomes.append(payload) if kind == "outcome" else None)
@@ -114,15 +124,25 @@ async def test_concurrent_opportunities_share_one_venue_balance_without_a_refusa
     sim = await setup.sim(VENUES, symbols=syms, balances={"USDT": D(1500), "BTC": D(1), "ETH": D(20)})
     eth = D(str(sim.market.spec("okx", "ETH/USDT").mid))
     # okx: 200 USDT and ~1500 USDT of BTC and of ETH; okx2 (every placement 0.7 s late): plenty
-    sim.venue("okx").engine.fund("main", {"USDT": D(-1300), "BTC": D("-0.977"),
-                                          "ETH": -(D(20) - (D(1500) / eth).quantize(D("0.001")))})  # fmt: skip
+    sim.venue("okx").engine.fund(
+        "main", {"USDT": D(-1300), "BTC": D("-0.977"), "ETH": -(D(20) - (D(1500) / eth).quantize(D("0.001")))}
+    )
     sim.venue("okx2").engine.fund("main", {"USDT": D(8500)})
     sim.venue("okx2").faults.order_delay_ms = 700
     sim.venue("okx2").faults.order_delay_rate = 1.0
-    cfg = make_config(sim, VENUES, setup.tmp, scanner={"max_notional": 2000, "symbols": syms},
-                      execution={"on_partial": "hold", "order_timeout_ms": 3000, "confirm_updates": 1},
-                      risk={"max_notional_per_trade": 2000, "max_in_flight": 4, "balance_drift_tolerance": 10**9,
-                            "max_consecutive_failures": 100})  # fmt: skip
+    cfg = make_config(
+        sim,
+        VENUES,
+        setup.tmp,
+        scanner={"max_notional": 2000, "symbols": syms},
+        execution={"on_partial": "hold", "order_timeout_ms": 3000, "confirm_updates": 1},
+        risk={
+            "max_notional_per_trade": 2000,
+            "max_in_flight": 4,
+            "balance_drift_tolerance": 10**9,
+            "max_consecutive_failures": 100,
+        },
+    )
     trader = setup.trader(cfg, setup.clients(sim, VENUES), balance_refresh_s=0.05)
     outcomes: list = []
     trader.listeners.append(lambda kind, payload: outcomes.append(payload) if kind == "outcome" else None)

@@ -22,8 +22,13 @@ pytestmark = pytest.mark.slow
 
 async def arb(*args: str, timeout_s: float = 60) -> tuple[int, str, str]:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "arb.cli", *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+        sys.executable,
+        "-m",
+        "arb.cli",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     out, err = await asyncio.wait_for(proc.communicate(), timeout_s)
     assert proc.returncode is not None
     return proc.returncode, out.decode(), err.decode()
@@ -39,10 +44,21 @@ def refused(rc: int, out: str, err: str, db: Path, pid: int) -> None:
 async def test_second_process_on_a_journal_exits_2_naming_the_holder(tmp_path: Path) -> None:
     db = tmp_path / "paper.db"
     first = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "arb.cli", "demo", "--paper", "--no-ui", "--duration", "120", "--db", str(db),
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
+        sys.executable,
+        "-m",
+        "arb.cli",
+        "demo",
+        "--paper",
+        "--no-ui",
+        "--duration",
+        "120",
+        "--db",
+        str(db),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
     try:
+
         def running() -> bool:  # the first run is journaled once it has started
             try:
                 with Journal.open(db, readonly=True) as j:

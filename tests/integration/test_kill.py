@@ -41,8 +41,9 @@ async def test_kill_cancels_open_orders_and_stops_trading(setup: Setup) -> None:
     resting = await clients["okx"].create_order(SYM, "limit", "buy", 0.001, low, {"clOrdId": "arbrestingkilltest1"})
     cancelled = asyncio.Event()
     engine = sim.venue("okx").engine
-    engine.listeners.append(lambda o, f: cancelled.set() if o.order_id == resting["id"] and o.status == "canceled"
-                            else None)  # fmt: skip
+    engine.listeners.append(
+        lambda o, f: cancelled.set() if o.order_id == resting["id"] and o.status == "canceled" else None
+    )
     written_ms = wall_ms()
     write_kill_file(Path(cfg.risk.kill_file), "test: operator pressed kill")  # what `arb kill` does
     halt = await run.next("halt")
@@ -80,8 +81,13 @@ async def test_kill_file_present_at_start_means_alert_only(setup: Setup) -> None
 async def test_daily_loss_limit_halts_and_no_further_order_is_sent(setup: Setup) -> None:
     sim = await setup.sim(("okx", "okx2"))
     sim.venue("okx2").faults.reject_rate = 1.0  # the sell leg fails: the bought base is held as exposure
-    cfg = make_config(sim, ("okx", "okx2"), setup.tmp, execution={"on_partial": "hold"},
-                      risk={"daily_loss_limit": "0.05", "max_consecutive_failures": 10})  # fmt: skip
+    cfg = make_config(
+        sim,
+        ("okx", "okx2"),
+        setup.tmp,
+        execution={"on_partial": "hold"},
+        risk={"daily_loss_limit": "0.05", "max_consecutive_failures": 10},
+    )
     trader = setup.trader(cfg, setup.clients(sim, ("okx", "okx2")))
     plant(sim, "okx2", 60.0)
     sim.step()

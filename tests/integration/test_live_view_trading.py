@@ -48,11 +48,18 @@ async def test_live_view_shows_trades_pnl_exposures_directions_and_halt(setup: S
     sim = await setup.sim(VENUES)
     full = {k: str(x) for k, x in default_balances(sim.market).items()}
     balances = {"okx": full, "okx2": full | {"BTC": "0"}}  # okx2 cannot sell: buy okx → sell okx2 is disabled
-    cfg = make_config(sim, VENUES, tmp_path, mode="paper", fee_bps=10,
-                      execution={"paper_balances": balances, "on_partial": "hold", "confirm_updates": 1})  # fmt: skip
+    cfg = make_config(
+        sim,
+        VENUES,
+        tmp_path,
+        mode="paper",
+        fee_bps=10,
+        execution={"paper_balances": balances, "on_partial": "hold", "confirm_updates": 1},
+    )
     trader = setup.trader(cfg, setup.clients(sim, VENUES, key=None))
-    exposure = trader.journal.record_exposure({"opportunity_id": "earlier.1", "venue": "okx", "symbol": SYM,
-                                               "base_delta": Decimal("0.0042"), "created_ms": 1})  # fmt: skip
+    exposure = trader.journal.record_exposure(
+        {"opportunity_id": "earlier.1", "venue": "okx", "symbol": SYM, "base_delta": Decimal("0.0042"), "created_ms": 1}
+    )
     run = Run(trader)
     await run.next("ready")
     outcome = asyncio.ensure_future(run.next("outcome"))
@@ -92,9 +99,25 @@ async def test_live_view_shows_trades_pnl_exposures_directions_and_halt(setup: S
 
 def demo(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "COLUMNS": "80"}
-    return subprocess.run([sys.executable, "-m", "arb.cli", "demo", "--duration", "3", "--symbols", "BTC/USDT",
-                           "--db", str(tmp_path / "demo.db"), *args], capture_output=True, text=True, env=env,
-                          timeout=120)  # fmt: skip
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "arb.cli",
+            "demo",
+            "--duration",
+            "3",
+            "--symbols",
+            "BTC/USDT",
+            "--db",
+            str(tmp_path / "demo.db"),
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
 
 
 def test_demo_paper_live_view_shows_a_forced_halt(tmp_path: Path) -> None:

@@ -143,8 +143,14 @@ async def test_throttling_and_dedupe_observed_at_the_receiver() -> None:
     ]
     assert [p["type"] for p in rx.posts[4:]] == ["failure", "info", "failure", "warning", "success", "warning"]
     assert notifier.stats == {
-        "queued": 10, "sent": 10, "failed": 0, "retried": 0, "throttled": 3, "deduped": 2, "dropped": 0,
-    }  # fmt: skip
+        "queued": 10,
+        "sent": 10,
+        "failed": 0,
+        "retried": 0,
+        "throttled": 3,
+        "deduped": 2,
+        "dropped": 0,
+    }
 
 
 async def test_dead_targets_are_retried_never_block_and_good_ones_still_receive(

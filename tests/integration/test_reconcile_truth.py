@@ -112,16 +112,18 @@ async def test_leg_filled_before_a_kill_is_found_on_restart_not_rejected(setup: 
 async def test_order_still_landing_at_restart_stays_unknown_and_is_never_hedged(setup: Setup) -> None:
     venues = ("okx", "binance")
     sim = await setup.sim(venues)
-    cfg = make_config(sim, venues, setup.tmp, execution={"on_partial": "hedge", "order_timeout_ms": 500,
-                                                         "order_expiry_ms": 4000})  # fmt: skip
+    cfg = make_config(
+        sim, venues, setup.tmp, execution={"on_partial": "hedge", "order_timeout_ms": 500, "order_expiry_ms": 4000}
+    )
     faults = sim.venue("binance").faults
     faults.order_delay_next, faults.order_delay_ms = 1, 2000  # the sell is held at Binance, then lands
     plant(sim, "binance", 60.0)
     sim.step()
     run = Run(setup.trader(cfg, setup.clients(sim, venues)))
     journal = run.trader.journal
-    sell = await wait_until(lambda: next((o for o in journal.orders() if o["venue"] == "binance"
-                                          and o["state"] == "unknown"), None))  # fmt: skip
+    sell = await wait_until(
+        lambda: next((o for o in journal.orders() if o["venue"] == "binance" and o["state"] == "unknown"), None)
+    )
     await kill(run)  # killed while the sell is held at the venue
     unplant(sim)
     trader = setup.trader(cfg, setup.clients(sim, venues), sweep_s=0.2)
@@ -129,8 +131,9 @@ async def test_order_still_landing_at_restart_stays_unknown_and_is_never_hedged(
     await restart.next("ready")
     row = trader.journal.get_order(sell["client_id"])
     assert row["state"] != "rejected", row  # not found yet, but still inside its window: unknown
-    closed = await wait_until(lambda: (r := trader.journal.get_order(sell["client_id"]))["state"] == "closed" and r,
-                              timeout_s=15)  # fmt: skip
+    closed = await wait_until(
+        lambda: (r := trader.journal.get_order(sell["client_id"]))["state"] == "closed" and r, timeout_s=15
+    )
     await wait_until(lambda: not trader.journal.exposures("open"), timeout_s=10)
     await restart.stop()
     (entry,) = [e for e in sim.order_log if e["client_id"] == sell["client_id"]]
@@ -146,8 +149,9 @@ async def test_order_still_landing_at_restart_stays_unknown_and_is_never_hedged(
 async def test_orders_carry_the_venue_expiry_and_expired_ones_are_decided_after_it(setup: Setup, venue: str) -> None:
     venues = ("okx", venue)
     sim = await setup.sim(venues)
-    cfg = make_config(sim, venues, setup.tmp, execution={"on_partial": "hedge", "order_timeout_ms": 500,
-                                                         "order_expiry_ms": 1000})  # fmt: skip
+    cfg = make_config(
+        sim, venues, setup.tmp, execution={"on_partial": "hedge", "order_timeout_ms": 500, "order_expiry_ms": 1000}
+    )
     faults = sim.venue(venue).faults
     faults.order_delay_next, faults.order_delay_ms = 1, 2500  # lands after the 1 s window arb sent
     plant(sim, venue, 60.0)
@@ -161,8 +165,9 @@ async def test_orders_carry_the_venue_expiry_and_expired_ones_are_decided_after_
     row = run.trader.journal.get_order(sell.client_id)
     assert row["state"] == "rejected" and "never executed" in row["reason"]
     assert row["expires_ms"] == row["sent_ms"] + 1000 + 1000 and row["updated_ms"] > row["expires_ms"]
-    assert out.exposure == 0 and any(leg.client_id not in (out.legs[0].client_id, sell.client_id)
-                                     for leg in out.legs)  # hedged once the order was known never executed
+    assert out.exposure == 0 and any(
+        leg.client_id not in (out.legs[0].client_id, sell.client_id) for leg in out.legs
+    )  # hedged once the order was known never executed
     no_duplicate_client_ids(sim)
 
 
@@ -170,8 +175,9 @@ async def test_orders_carry_the_venue_expiry_and_expired_ones_are_decided_after_
 async def test_sweep_applies_hedge_to_an_exposure_it_settles(setup: Setup) -> None:
     venues = ("okx", "okx2")
     sim = await setup.sim(venues)
-    cfg = make_config(sim, venues, setup.tmp, execution={"on_partial": "hedge", "order_timeout_ms": 500,
-                                                         "order_expiry_ms": 1000})  # fmt: skip
+    cfg = make_config(
+        sim, venues, setup.tmp, execution={"on_partial": "hedge", "order_timeout_ms": 500, "order_expiry_ms": 1000}
+    )
     trader = setup.trader(cfg, setup.clients(sim, venues), sweep_s=0.2)
     run = Run(trader)
     await run.next("ready")

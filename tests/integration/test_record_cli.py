@@ -21,16 +21,30 @@ ENV = {**os.environ, "PYTHONUNBUFFERED": "1"}
 
 
 async def arb(*args: str, timeout_s: float = 60) -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(*ARB, *args, stdout=asyncio.subprocess.PIPE,
-                                                stderr=asyncio.subprocess.PIPE, env=ENV)
+    proc = await asyncio.create_subprocess_exec(
+        *ARB, *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=ENV
+    )
     out, err = await asyncio.wait_for(proc.communicate(), timeout_s)
     return proc.returncode or 0, out.decode(), err.decode()
 
 
 async def test_record_loopback_then_backtest_the_file(tmp_path: Path) -> None:
     rec = tmp_path / "books.arbrec.gz"
-    code, out, err = await arb("record", "--loopback", "--venues", "okx,binance", "--symbols", "BTC/USDT,ETH/USDT",
-                               "--duration", "3", "--depth", "10", "--out", str(rec), "--json")
+    code, out, err = await arb(
+        "record",
+        "--loopback",
+        "--venues",
+        "okx,binance",
+        "--symbols",
+        "BTC/USDT,ETH/USDT",
+        "--duration",
+        "3",
+        "--depth",
+        "10",
+        "--out",
+        str(rec),
+        "--json",
+    )
     assert code == 0, err
     summary = json.loads(out)
     assert summary["books"] > 20 and set(summary["books_by_venue"]) == {"okx", "binance"}
@@ -55,10 +69,21 @@ async def test_record_loopback_then_backtest_the_file(tmp_path: Path) -> None:
 
 async def test_record_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
     rec = tmp_path / "books.arbrec.gz"
-    proc = await asyncio.create_subprocess_exec(*ARB, "record", "--loopback", "--venues", "okx", "--symbols",
-                                                "BTC/USDT", "--out", str(rec), "--no-ui",
-                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-                                                env=ENV)
+    proc = await asyncio.create_subprocess_exec(
+        *ARB,
+        "record",
+        "--loopback",
+        "--venues",
+        "okx",
+        "--symbols",
+        "BTC/USDT",
+        "--out",
+        str(rec),
+        "--no-ui",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=ENV,
+    )
     async with asyncio.timeout(30):  # the header is written once markets are loaded
         while not rec.exists() or rec.stat().st_size < 200:
             await asyncio.sleep(0.05)
@@ -79,14 +104,27 @@ def _rec(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.mark.parametrize(("make", "words"), [
-    (lambda p: p / "nope.arbrec.gz", "does not exist"),
-    (lambda p: (p / "bad.gz").write_bytes(b"\x1f\x8b garbage") and p / "bad.gz", "corrupt"),
-    (lambda p: (p / "new.gz").write_bytes(gzip.compress(b'{"format": "arb-recording", "version": 9}\n'))
-     and p / "new.gz", "format version 9"),
-], ids=["missing", "corrupt", "newer"])
-def test_bad_recording_is_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str], make,  # type: ignore[no-untyped-def]
-                                              words: str) -> None:
+@pytest.mark.parametrize(
+    ("make", "words"),
+    [
+        (lambda p: p / "nope.arbrec.gz", "does not exist"),
+        (lambda p: (p / "bad.gz").write_bytes(b"\x1f\x8b garbage") and p / "bad.gz", "corrupt"),
+        (
+            lambda p: (
+                (p / "new.gz").write_bytes(gzip.compress(b'{"format": "arb-recording", "version": 9}\n'))
+                and p / "new.gz"
+            ),
+            "format version 9",
+        ),
+    ],
+    ids=["missing", "corrupt", "newer"],
+)
+def test_bad_recording_is_one_line_and_exit_2(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    make,  # type: ignore[no-untyped-def]
+    words: str,
+) -> None:
     code = main(["backtest", str(make(tmp_path)), "--no-ui"])
     out, err = capsys.readouterr()
     assert code == 2 and out == ""
@@ -100,8 +138,9 @@ def test_truncated_recording_needs_allow_truncated(tmp_path: Path, capsys: pytes
     code = main(["backtest", str(path), "--mode", "alert", "--no-ui", "--db", str(tmp_path / "a.db")])
     _, err = capsys.readouterr()
     assert code == 2 and "--allow-truncated" in err and len(err.strip().splitlines()) == 1
-    code = main(["backtest", str(path), "--mode", "alert", "--no-ui", "--allow-truncated", "--db",
-                 str(tmp_path / "b.db")])
+    code = main(
+        ["backtest", str(path), "--mode", "alert", "--no-ui", "--allow-truncated", "--db", str(tmp_path / "b.db")]
+    )
     out, err = capsys.readouterr()
     assert code == 0, err
     assert "cut short" in out

@@ -10,8 +10,14 @@ from tests.test_exit_codes import ARB, ENV, dead_config, empty_recording
 
 def test_record_says_what_it_waits_for_and_fails_when_nothing_was_recorded(tmp_path: Path) -> None:
     out = tmp_path / "books.arbrec.gz"
-    done = subprocess.run([*ARB, "record", "--config", str(dead_config(tmp_path)), "--out", str(out), "--duration",
-                           "3", "--no-ui"], cwd=tmp_path, env=ENV, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [*ARB, "record", "--config", str(dead_config(tmp_path)), "--out", str(out), "--duration", "3", "--no-ui"],
+        cwd=tmp_path,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     lines = done.stderr.strip().splitlines()
     assert "Traceback" not in done.stderr
     assert done.returncode == 1, done.stderr
@@ -25,10 +31,17 @@ def test_record_says_what_it_waits_for_and_fails_when_nothing_was_recorded(tmp_p
 
 
 def test_backtest_refuses_a_recording_without_books(tmp_path: Path) -> None:
-    done = subprocess.run([*ARB, "backtest", str(empty_recording(tmp_path))], cwd=tmp_path, env=ENV,
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [*ARB, "backtest", str(empty_recording(tmp_path))],
+        cwd=tmp_path,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 2, done.stderr
     assert "replayed" not in done.stdout
     assert done.stderr.strip().splitlines() == [
         f"arb: recording {tmp_path / 'empty.arbrec.gz'} holds no order books (no venue was reachable while "
-        "recording?); nothing to replay: record again, e.g. `arb record --loopback --out FILE --duration 60`"]
+        "recording?); nothing to replay: record again, e.g. `arb record --loopback --out FILE --duration 60`"
+    ]

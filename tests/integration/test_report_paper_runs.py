@@ -51,7 +51,8 @@ def test_two_paper_runs_into_one_journal_report_the_sum_of_both(tmp_path: Path) 
         orders_with_fills = c.execute("SELECT COUNT(*) FROM orders WHERE CAST(filled AS REAL) > 0").fetchone()[0]
         filled_without_rows = c.execute(
             "SELECT COUNT(*) FROM orders o WHERE CAST(o.filled AS REAL) > 0 "
-            "AND NOT EXISTS (SELECT 1 FROM fills f WHERE f.client_id = o.client_id)").fetchone()[0]
+            "AND NOT EXISTS (SELECT 1 FROM fills f WHERE f.client_id = o.client_id)"
+        ).fetchone()[0]
     assert len(set(fills)) == len(fills), "paper trade ids repeat across runs"
     assert orders_with_fills > 0 and filled_without_rows == 0  # every filled order has its fills journaled
     rep = run("report", "--db", str(db), "--json")
@@ -60,8 +61,11 @@ def test_two_paper_runs_into_one_journal_report_the_sum_of_both(tmp_path: Path) 
     summary = doc["summary"]
     ok, failed = sum(r[0] for r in runs), sum(r[1] for r in runs)
     # issue 13.3: the trade events carry each leg's expected price, so per-leg slippage is known
-    assert doc["tables"]["trades"] and all(t["buy_slippage_bps"] is not None and t["sell_slippage_bps"] is not None
-                                           for t in doc["tables"]["trades"] if t["ok"])  # fmt: skip
+    assert doc["tables"]["trades"] and all(
+        t["buy_slippage_bps"] is not None and t["sell_slippage_bps"] is not None
+        for t in doc["tables"]["trades"]
+        if t["ok"]
+    )
     assert (summary["execution"]["ok"], summary["execution"]["failed"]) == (ok, failed)
     assert summary["pnl"]["trades"] <= ok + failed and summary["pnl"]["trades"] >= ok
     assert Decimal(summary["pnl"]["total"]) == sum((r[2] for r in runs), Decimal(0))
@@ -81,14 +85,20 @@ def _v1_journal(path: Path) -> None:
     con.execute("PRAGMA user_version = 1")
     con.execute(f"PRAGMA application_id = {APPLICATION_ID}")
     con.execute("INSERT INTO runs (id, mode, started_ms, ended_ms, status) VALUES ('r2', 'paper', 1000, 9000, 'ok')")
-    for cid, venue, side, price, fee in (("c-buy", "okx", "buy", "100", "0.1"), ("c-sell", "bybit", "sell", "101",
-                                                                                  "0.101")):
-        con.execute("INSERT INTO orders (client_id, run_id, opportunity_id, venue, symbol, side, amount, price, state,"
-                    " filled, avg_price, fee, fee_currency, created_ms, updated_ms) VALUES (?, 'r2', 'ep.1', ?, "
-                    "'BTC/USDT', ?, '1', ?, 'closed', '1', ?, ?, 'USDT', 2000, 2100)",
-                    (cid, venue, side, price, price, fee))
-    con.execute("INSERT INTO fills (client_id, venue, trade_id, ts_ms, amount, price, fee, fee_currency) VALUES "
-                "('c-buy', 'okx', 'paper-okx-1-1', 2100, '1', '100', '0.1', 'USDT')")
+    for cid, venue, side, price, fee in (
+        ("c-buy", "okx", "buy", "100", "0.1"),
+        ("c-sell", "bybit", "sell", "101", "0.101"),
+    ):
+        con.execute(
+            "INSERT INTO orders (client_id, run_id, opportunity_id, venue, symbol, side, amount, price, state,"
+            " filled, avg_price, fee, fee_currency, created_ms, updated_ms) VALUES (?, 'r2', 'ep.1', ?, "
+            "'BTC/USDT', ?, '1', ?, 'closed', '1', ?, ?, 'USDT', 2000, 2100)",
+            (cid, venue, side, price, price, fee),
+        )
+    con.execute(
+        "INSERT INTO fills (client_id, venue, trade_id, ts_ms, amount, price, fee, fee_currency) VALUES "
+        "('c-buy', 'okx', 'paper-okx-1-1', 2100, '1', '100', '0.1', 'USDT')"
+    )
     con.commit()
     con.close()
 
@@ -113,13 +123,27 @@ def test_report_paper_without_config_reviews_the_default_paper_journal(tmp_path:
 
     build_small(tmp_path / "arb-paper.db")  # the default store.paper_path, four trades
     Journal.open(tmp_path / "arb.db").close()  # the default store.path, empty
-    p = subprocess.run([*ARB, "report", "--paper", "--json"], capture_output=True, text=True, env=ENV,
-                       cwd=tmp_path, timeout=120, check=False)  # fmt: skip
+    p = subprocess.run(
+        [*ARB, "report", "--paper", "--json"],
+        capture_output=True,
+        text=True,
+        env=ENV,
+        cwd=tmp_path,
+        timeout=120,
+        check=False,
+    )
     assert p.returncode == 0, p.stderr
     summary = json.loads(p.stdout)["summary"]
     assert summary["journal"].endswith("arb-paper.db") and summary["pnl"]["trades"] == 4
-    both = subprocess.run([*ARB, "report", "--paper", "--db", "arb.db"], capture_output=True, text=True, env=ENV,
-                          cwd=tmp_path, timeout=120, check=False)  # fmt: skip
+    both = subprocess.run(
+        [*ARB, "report", "--paper", "--db", "arb.db"],
+        capture_output=True,
+        text=True,
+        env=ENV,
+        cwd=tmp_path,
+        timeout=120,
+        check=False,
+    )
     assert both.returncode == 2 and both.stdout == ""
     lines = both.stderr.strip().splitlines()
     assert len(lines) == 1 and "--paper" in lines[0] and "--db" in lines[0], both.stderr
@@ -134,8 +158,9 @@ async def test_two_arb_run_paper_runs_report_the_sum_of_both(tmp_path: Path) -> 
     from tests.stubs import toml_text
 
     async def arb(*args: str) -> tuple[int, str, str]:
-        proc = await asyncio.create_subprocess_exec(*ARB, *args, env=ENV, stdout=asyncio.subprocess.PIPE,
-                                                    stderr=asyncio.subprocess.PIPE)  # fmt: skip
+        proc = await asyncio.create_subprocess_exec(
+            *ARB, *args, env=ENV, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+        )
         out, err = await asyncio.wait_for(proc.communicate(), 120)
         return int(proc.returncode or 0), out.decode(), err.decode()
 
@@ -143,8 +168,13 @@ async def test_two_arb_run_paper_runs_report_the_sum_of_both(tmp_path: Path) -> 
     sim = await start_sim(venues, update_interval_ms=50)
     try:
         plant(sim, "okx2", 60)  # okx2 rich for the whole test: the trader keeps taking it
-        doc = config_dict(sim, venues, tmp_path, mode="paper",
-                          execution={"paper_balances": {v: {"USDT": "100000", "BTC": "2"} for v in venues}})
+        doc = config_dict(
+            sim,
+            venues,
+            tmp_path,
+            mode="paper",
+            execution={"paper_balances": {v: {"USDT": "100000", "BTC": "2"} for v in venues}},
+        )
         (tmp_path / "arb.toml").write_text(toml_text(doc))
         runs = []
         for _ in range(2):
@@ -157,7 +187,9 @@ async def test_two_arb_run_paper_runs_report_the_sum_of_both(tmp_path: Path) -> 
     assert code == 0, err
     summary = json.loads(out)["summary"]
     assert all(r[0] > 0 for r in runs), runs
-    assert (summary["execution"]["ok"], summary["execution"]["failed"]) == (sum(r[0] for r in runs),
-                                                                            sum(r[1] for r in runs))
+    assert (summary["execution"]["ok"], summary["execution"]["failed"]) == (
+        sum(r[0] for r in runs),
+        sum(r[1] for r in runs),
+    )
     assert Decimal(summary["pnl"]["total"]) == sum((r[2] for r in runs), Decimal(0))
     assert {k: Decimal(v) for k, v in summary["pnl"]["by_run"].items()} == {r[3]: r[2] for r in runs}

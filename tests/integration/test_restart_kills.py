@@ -51,8 +51,9 @@ async def start(sims: list[AliasedLoopback], venues: tuple[str, str]) -> Aliased
     return sim
 
 
-def write_config(sim: AliasedLoopback, venues: tuple[str, str], tmp: Path, name: str = "arb.toml",
-                 **kwargs: Any) -> str:  # fmt: skip
+def write_config(
+    sim: AliasedLoopback, venues: tuple[str, str], tmp: Path, name: str = "arb.toml", **kwargs: Any
+) -> str:
     path = tmp / name
     path.write_text(toml_text(config_dict(sim, venues, tmp, **kwargs)), encoding="utf-8")
     return str(path)
@@ -60,9 +61,21 @@ def write_config(sim: AliasedLoopback, venues: tuple[str, str], tmp: Path, name:
 
 async def spawn(cfg: str, env: dict[str, str]) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "arb.cli", "run", "--config", cfg, "--live", "--yes", "--no-ui", "--duration", "30",
-        env={**os.environ, **env}, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
+        sys.executable,
+        "-m",
+        "arb.cli",
+        "run",
+        "--config",
+        cfg,
+        "--live",
+        "--yes",
+        "--no-ui",
+        "--duration",
+        "30",
+        env={**os.environ, **env},
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
 
 
 def journal_orders(db: Path) -> list[dict[str, Any]]:
@@ -104,8 +117,10 @@ async def test_terminal_state_is_never_journaled_before_its_fills(sims: list[Ali
     sim.step()
     proc = await spawn(cfg, env)
     db = tmp_path / "arb.db"
-    sell = await wait_until(lambda: next((o for o in journal_orders(db) if o["venue"] == "binance"
-                                          and o["venue_order_id"]), None), timeout_s=20)  # fmt: skip
+    sell = await wait_until(
+        lambda: next((o for o in journal_orders(db) if o["venue"] == "binance" and o["venue_order_id"]), None),
+        timeout_s=20,
+    )
     await sigkill(proc)  # the venue's answer (closed) is in hand, its fills are not
     with Journal.open(db) as j:
         row = j.get_order(sell["client_id"])
@@ -121,8 +136,9 @@ async def test_terminal_state_is_never_journaled_before_its_fills(sims: list[Ali
     no_duplicate_client_ids(sim)
 
 
-async def test_fills_survive_a_kill_right_after_the_outcome_and_are_recovered(sims: list[AliasedLoopback],
-                                                                              tmp_path: Path) -> None:  # fmt: skip
+async def test_fills_survive_a_kill_right_after_the_outcome_and_are_recovered(
+    sims: list[AliasedLoopback], tmp_path: Path
+) -> None:
     """Item 4: fills are written with the order's outcome (not batched); missing ones are recovered on start."""
     venues = ("okx", "okx2")
     sim = await start(sims, venues)
@@ -134,8 +150,10 @@ async def test_fills_survive_a_kill_right_after_the_outcome_and_are_recovered(si
     sim.step()
     proc = await spawn(cfg, env)
     db = tmp_path / "arb.db"
-    done = await wait_until(lambda: (rows := journal_orders(db)) and len(rows) == 2
-                            and all(r["state"] in TERMINAL for r in rows) and rows, timeout_s=20)  # fmt: skip
+    done = await wait_until(
+        lambda: (rows := journal_orders(db)) and len(rows) == 2 and all(r["state"] in TERMINAL for r in rows) and rows,
+        timeout_s=20,
+    )
     await sigkill(proc)  # right after both outcomes were journaled
     ids = [r["client_id"] for r in done]
     with Journal.open(db) as j:
@@ -153,8 +171,9 @@ async def test_fills_survive_a_kill_right_after_the_outcome_and_are_recovered(si
     no_duplicate_client_ids(sim)
 
 
-async def test_arb_run_prepares_once_and_a_hedge_restart_flattens_a_held_exposure(sims: list[AliasedLoopback],
-                                                                                  tmp_path: Path) -> None:  # fmt: skip
+async def test_arb_run_prepares_once_and_a_hedge_restart_flattens_a_held_exposure(
+    sims: list[AliasedLoopback], tmp_path: Path
+) -> None:
     """Item 5: `arb run` after a `hold` run with on_partial = "hedge" hedges the exposure (README's advice)."""
     venues = ("okx", "okx2")
     sim = await start(sims, venues)
@@ -165,8 +184,10 @@ async def test_arb_run_prepares_once_and_a_hedge_restart_flattens_a_held_exposur
     sim.step()
     proc = await spawn(hold, env)
     db = tmp_path / "arb.db"
-    await wait_until(lambda: (rows := journal_orders(db)) and len(rows) == 2
-                     and all(r["state"] in TERMINAL for r in rows), timeout_s=20)  # fmt: skip
+    await wait_until(
+        lambda: (rows := journal_orders(db)) and len(rows) == 2 and all(r["state"] in TERMINAL for r in rows),
+        timeout_s=20,
+    )
     with Journal.open(db, readonly=True) as j:
         await wait_until(lambda: j.exposures("open"), timeout_s=10)
     proc.send_signal(2)  # Ctrl-C: a clean stop

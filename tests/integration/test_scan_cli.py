@@ -23,11 +23,15 @@ ENV = {**os.environ, "PYTHONUNBUFFERED": "1"}
 
 
 def write_config(path: Path, venues: dict[str, dict[str, Any]], symbols: list[str], db: Path) -> Path:
-    path.write_text(toml_text({
-        "scanner": {"symbols": symbols, "venues": list(venues), "max_book_age_ms": 2000},
-        "venues": {name: {"ccxt_id": "okx", "options": opts} for name, opts in venues.items()},
-        "store": {"path": str(db), "paper_path": str(db) + ".paper"},
-    }))  # fmt: skip
+    path.write_text(
+        toml_text(
+            {
+                "scanner": {"symbols": symbols, "venues": list(venues), "max_book_age_ms": 2000},
+                "venues": {name: {"ccxt_id": "okx", "options": opts} for name, opts in venues.items()},
+                "store": {"path": str(db), "paper_path": str(db) + ".paper"},
+            }
+        )
+    )
     return path
 
 
@@ -38,8 +42,9 @@ def closed_port() -> int:
 
 
 async def arb(*args: str, timeout_s: float = 60) -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(*ARB, *args, stdout=asyncio.subprocess.PIPE,
-                                                stderr=asyncio.subprocess.PIPE, env=ENV)
+    proc = await asyncio.create_subprocess_exec(
+        *ARB, *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=ENV
+    )
     out, err = await asyncio.wait_for(proc.communicate(), timeout_s)
     return proc.returncode or 0, out.decode(), err.decode()
 
@@ -53,8 +58,9 @@ async def test_unknown_symbol_and_outage_at_startup_are_one_line_each(tmp_path: 
     async with LoopbackExchanges(venues=["okx"], symbols=["BTC/USDT"], seed=2, update_interval_ms=50) as sim:
         good = okx_options(sim)
         dead = json.loads(json.dumps(good).replace(sim.base_urls["okx"], f"http://127.0.0.1:{closed_port()}"))
-        cfg = write_config(tmp_path / "arb.toml", {"okx": good, "okx_down": dead}, ["BTC/USDT", "FOO/USDT"],
-                           tmp_path / "j.db")
+        cfg = write_config(
+            tmp_path / "arb.toml", {"okx": good, "okx_down": dead}, ["BTC/USDT", "FOO/USDT"], tmp_path / "j.db"
+        )
         code, out, err = await arb("scan", "--config", str(cfg), "--no-ui", "--duration", "3")
     assert code == 0, err
     assert "Traceback" not in err
@@ -102,8 +108,18 @@ async def test_locked_journal_exits_2_with_one_line(tmp_path: Path) -> None:
 async def test_sigkilled_scanner_leaves_a_clean_journal(tmp_path: Path) -> None:
     db = tmp_path / "demo.db"
     proc = await asyncio.create_subprocess_exec(
-        *ARB, "demo", "--no-ui", "--duration", "0", "--db", str(db), "--seed", "3",
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL, env=ENV,
+        *ARB,
+        "demo",
+        "--no-ui",
+        "--duration",
+        "0",
+        "--db",
+        str(db),
+        "--seed",
+        "3",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+        env=ENV,
     )
     assert proc.stdout is not None
     seen: list[dict[str, Any]] = []
@@ -119,8 +135,9 @@ async def test_sigkilled_scanner_leaves_a_clean_journal(tmp_path: Path) -> None:
             while True:
                 with sqlite3.connect(db) as c:
                     try:
-                        if c.execute("SELECT count(*) FROM episodes WHERE id = ? AND status = 'closed'",
-                                     (ended["id"],)).fetchone()[0]:
+                        if c.execute(
+                            "SELECT count(*) FROM episodes WHERE id = ? AND status = 'closed'", (ended["id"],)
+                        ).fetchone()[0]:
                             break
                     except sqlite3.OperationalError:
                         pass

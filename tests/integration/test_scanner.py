@@ -28,8 +28,9 @@ INTERVAL_MS = 50
 # network, ccxt parsing, event-loop scheduling); the check is "within one update interval" of
 # the dislocation's start plus this transport allowance.
 TRANSPORT_MS = 60
-LIMITS = Limits(min_net_bps=Decimal("5"), min_net_profit=Decimal("0.5"), max_notional=Decimal("1000"),
-                slippage_bps=Decimal("2"))
+LIMITS = Limits(
+    min_net_bps=Decimal("5"), min_net_profit=Decimal("0.5"), max_notional=Decimal("1000"), slippage_bps=Decimal("2")
+)
 
 
 async def until(cond: Callable[[], bool], timeout_s: float = 15.0, what: str = "condition") -> None:
@@ -61,8 +62,9 @@ class Run:
         try:
             await until(lambda: not missing(), what="all books")
         except AssertionError:
-            raise AssertionError(f"books never valid: {sorted(missing())}; events: "
-                                 f"{list(self.scanner.sink.events)[-8:]}") from None
+            raise AssertionError(
+                f"books never valid: {sorted(missing())}; events: {list(self.scanner.sink.events)[-8:]}"
+            ) from None
 
     async def stop(self) -> None:
         self.scanner.stop()
@@ -72,8 +74,9 @@ class Run:
 async def start(tmp_path: Path, sim: LoopbackExchanges, symbols: list[str], **kw: Any) -> Run:
     exchanges = {v: getattr(ccxtpro, v)(sim.ccxt_config(v, key=None)) for v in sim.venues}
     journal = Journal.open(tmp_path / "journal.db")
-    scanner = Scanner(exchanges, symbols, limits=kw.pop("limits", LIMITS), journal=journal, own_exchanges=True,
-                      flush_ms=50, **kw)
+    scanner = Scanner(
+        exchanges, symbols, limits=kw.pop("limits", LIMITS), journal=journal, own_exchanges=True, flush_ms=50, **kw
+    )
     run = Run(sim, scanner, journal, asyncio.create_task(scanner.run()))
     await run.ready()
     return run
@@ -90,8 +93,9 @@ def expected_pairs(d: Dislocation, venues: list[str]) -> set[tuple[str, str, str
 @needs_two
 async def test_dislocations_yield_one_episode_per_crossing_pair(tmp_path: Path) -> None:
     symbols = ["BTC/USDT", "ETH/USDT"]
-    async with LoopbackExchanges(venues=VENUES, symbols=symbols, seed=11, update_interval_ms=INTERVAL_MS,
-                                 dislocation_rate_per_min=0.0) as sim:
+    async with LoopbackExchanges(
+        venues=VENUES, symbols=symbols, seed=11, update_interval_ms=INTERVAL_MS, dislocation_rate_per_min=0.0
+    ) as sim:
         run = await start(tmp_path, sim, symbols, episode_gap_ms=300)
         t0 = wall_ms() + 300
         plan = [
@@ -123,8 +127,9 @@ async def test_dislocations_yield_one_episode_per_crossing_pair(tmp_path: Path) 
 @needs_two
 async def test_no_dislocations_no_episodes(tmp_path: Path) -> None:
     symbols = ["BTC/USDT", "ETH/USDT", "SOL/USDT"]
-    async with LoopbackExchanges(venues=VENUES, symbols=symbols, seed=5, update_interval_ms=INTERVAL_MS,
-                                 dislocation_rate_per_min=0.0) as sim:
+    async with LoopbackExchanges(
+        venues=VENUES, symbols=symbols, seed=5, update_interval_ms=INTERVAL_MS, dislocation_rate_per_min=0.0
+    ) as sim:
         run = await start(tmp_path, sim, symbols)
         target = run.scanner.engine.stats.updates + 40 * len(symbols) * len(VENUES)
         await until(lambda: run.scanner.engine.stats.updates >= target, what="updates")
@@ -137,9 +142,15 @@ async def test_no_dislocations_no_episodes(tmp_path: Path) -> None:
 @needs_two
 async def test_every_snapshot_recomputes_to_its_logged_net_profit(tmp_path: Path) -> None:
     symbols = ["BTC/USDT", "ETH/USDT", "SOL/USDT"]
-    async with LoopbackExchanges(venues=VENUES, symbols=symbols, seed=21, update_interval_ms=INTERVAL_MS,
-                                 dislocation_rate_per_min=40.0, dislocation_bps=(30.0, 120.0),
-                                 dislocation_ms=(300, 900)) as sim:
+    async with LoopbackExchanges(
+        venues=VENUES,
+        symbols=symbols,
+        seed=21,
+        update_interval_ms=INTERVAL_MS,
+        dislocation_rate_per_min=40.0,
+        dislocation_bps=(30.0, 120.0),
+        dislocation_ms=(300, 900),
+    ) as sim:
         run = await start(tmp_path, sim, symbols, episode_gap_ms=200)
         await until(lambda: run.scanner.engine.stats.episodes_ended >= 6, timeout_s=30, what="six episodes")
         await run.stop()
@@ -162,8 +173,9 @@ async def test_every_snapshot_recomputes_to_its_logged_net_profit(tmp_path: Path
 @needs_two
 async def test_faults_keep_the_scanner_running_and_bad_books_out(tmp_path: Path) -> None:
     symbols = ["BTC/USDT", "ETH/USDT"]
-    async with LoopbackExchanges(venues=VENUES, symbols=symbols, seed=31, update_interval_ms=INTERVAL_MS,
-                                 dislocation_rate_per_min=0.0) as sim:
+    async with LoopbackExchanges(
+        venues=VENUES, symbols=symbols, seed=31, update_interval_ms=INTERVAL_MS, dislocation_rate_per_min=0.0
+    ) as sim:
         run = await start(tmp_path, sim, symbols, max_book_age_ms=400, episode_gap_ms=200)
         a, b = VENUES[0], VENUES[1]
         # 1. a big dislocation on `a` while `a` publishes a crossed book: never an opportunity from it
@@ -173,8 +185,9 @@ async def test_faults_keep_the_scanner_running_and_bad_books_out(tmp_path: Path)
         await until(lambda: any(k == "crossed" for _, _, _, k, _ in run.scanner.sink.events), what="crossed event")
         # 2. a stall on `b` (connected, silent) longer than the staleness limit
         sim.venue(b).stall(900)
-        await until(lambda: any(k == "stale" and v == b for _, v, _, k, _ in run.scanner.sink.events),
-                    what="stale event")
+        await until(
+            lambda: any(k == "stale" and v == b for _, v, _, k, _ in run.scanner.sink.events), what="stale event"
+        )
         # 3. drop every connection of `a`: the scanner reconnects and books come back
         await sim.venue(a).disconnect_all()
         await until(lambda: run.scanner.feeds.health[a].reconnects >= 1, what="reconnect")

@@ -31,20 +31,27 @@ LIMITS = Limits(min_net_bps=Decimal("5"), min_net_profit=Decimal("0.5"), max_not
 
 
 async def test_alerts_reach_a_local_receiver_throttled_and_a_dead_target_is_harmless(tmp_path: Path) -> None:
-    async with Receiver() as rx, LoopbackExchanges(venues=VENUES, symbols=["BTC/USDT"], seed=4,
-                                                   update_interval_ms=50, dislocation_rate_per_min=0.0) as sim:
+    async with (
+        Receiver() as rx,
+        LoopbackExchanges(
+            venues=VENUES, symbols=["BTC/USDT"], seed=4, update_interval_ms=50, dislocation_rate_per_min=0.0
+        ) as sim,
+    ):
         notifier = Notifier([rx.url, closed_port_url()], min_interval_s=60, retries=1, backoff_s=0.05)
         exchanges = {v: getattr(ccxtpro, v)(sim.ccxt_config(v, key=None)) for v in VENUES}
-        scanner = Scanner(exchanges, ["BTC/USDT"], limits=LIMITS, notifier=notifier, own_exchanges=True,
-                          episode_gap_ms=150)
+        scanner = Scanner(
+            exchanges, ["BTC/USDT"], limits=LIMITS, notifier=notifier, own_exchanges=True, episode_gap_ms=150
+        )
         task = asyncio.create_task(scanner.run())
         await until(lambda: len(scanner.engine.books) == len(VENUES), what="books")
         # the same pair dislocates twice within min_interval_s: two episodes, one start alert
         t0 = wall_ms() + 100
-        sim.market.schedule.extend([
-            Dislocation("BTC/USDT", VENUES[0], t0, t0 + 500, 90.0),
-            Dislocation("BTC/USDT", VENUES[0], t0 + 1200, t0 + 1700, 90.0),
-        ])
+        sim.market.schedule.extend(
+            [
+                Dislocation("BTC/USDT", VENUES[0], t0, t0 + 500, 90.0),
+                Dislocation("BTC/USDT", VENUES[0], t0 + 1200, t0 + 1700, 90.0),
+            ]
+        )
         pairs = len(VENUES) - 1
         await until(lambda: scanner.engine.stats.episodes_ended >= 2 * pairs, timeout_s=20, what="episodes")
         await rx.wait_for(pairs, timeout=10)
@@ -65,8 +72,9 @@ async def test_alerts_reach_a_local_receiver_throttled_and_a_dead_target_is_harm
 
 
 async def test_library_scanner_yields_opportunities() -> None:
-    async with LoopbackExchanges(venues=VENUES, symbols=["ETH/USDT"], seed=8, update_interval_ms=50,
-                                 dislocation_rate_per_min=0.0) as sim:
+    async with LoopbackExchanges(
+        venues=VENUES, symbols=["ETH/USDT"], seed=8, update_interval_ms=50, dislocation_rate_per_min=0.0
+    ) as sim:
         exchanges = {v: getattr(ccxtpro, v)(sim.ccxt_config(v, key=None)) for v in VENUES}
         got = []
         async with Scanner(exchanges, ["ETH/USDT"], limits=LIMITS, own_exchanges=True) as scanner:
@@ -83,14 +91,25 @@ async def test_library_scanner_yields_opportunities() -> None:
 
 async def test_opportunities_command_filters_and_formats(tmp_path: Path) -> None:
     db = tmp_path / "demo.db"
-    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "arb.cli", "demo", "--no-ui", "--duration",
-                                                "8", "--db", str(db), stdout=asyncio.subprocess.DEVNULL,
-                                                stderr=asyncio.subprocess.DEVNULL)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "arb.cli",
+        "demo",
+        "--no-ui",
+        "--duration",
+        "8",
+        "--db",
+        str(db),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
     assert await proc.wait() == 0
 
     async def run(*args: str) -> str:
-        p = await asyncio.create_subprocess_exec(sys.executable, "-m", "arb.cli", "opportunities", "--db", str(db),
-                                                 *args, stdout=asyncio.subprocess.PIPE)
+        p = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "arb.cli", "opportunities", "--db", str(db), *args, stdout=asyncio.subprocess.PIPE
+        )
         out, _ = await p.communicate()
         assert p.returncode == 0
         return out.decode()

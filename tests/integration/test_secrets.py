@@ -36,16 +36,29 @@ pytestmark = pytest.mark.slow
 def leakcheck_keys() -> dict[str, list[ApiKey]]:
     tag = uuid.uuid4().hex[:10]
     return {
-        v: [ApiKey(key=f"{v}-K3y-{tag}", secret=f"{v}-S3cret-{tag}", passphrase=f"{v}-Pa55-{tag}",
-                   permissions=frozenset({"read", "trade"}), label=LABEL)]
+        v: [
+            ApiKey(
+                key=f"{v}-K3y-{tag}",
+                secret=f"{v}-S3cret-{tag}",
+                passphrase=f"{v}-Pa55-{tag}",
+                permissions=frozenset({"read", "trade"}),
+                label=LABEL,
+            )
+        ]
         for v in VENUES
-    }  # fmt: skip
+    }
 
 
 @pytest.fixture
 async def sim() -> AsyncIterator[AliasedLoopback]:
-    s = AliasedLoopback(venues=list(VENUES), symbols=["BTC/USDT"], seed=5, update_interval_ms=100,
-                        dislocation_rate_per_min=0.0, extra_keys=leakcheck_keys())  # fmt: skip
+    s = AliasedLoopback(
+        venues=list(VENUES),
+        symbols=["BTC/USDT"],
+        seed=5,
+        update_interval_ms=100,
+        dislocation_rate_per_min=0.0,
+        extra_keys=leakcheck_keys(),
+    )
     await s.start()
     yield s
     await s.stop()
@@ -59,9 +72,16 @@ async def receiver() -> AsyncIterator[Receiver]:
 
 async def arb(*args: str, env: dict[str, str], cwd: Path, timeout_s: float = 60) -> tuple[int, str, str]:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "arb.cli", "-vv", *args, env={**os.environ, **env}, cwd=cwd,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+        sys.executable,
+        "-m",
+        "arb.cli",
+        "-vv",
+        *args,
+        env={**os.environ, **env},
+        cwd=cwd,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     try:
         out, err = await asyncio.wait_for(proc.communicate(), timeout_s)
     except TimeoutError:
@@ -136,8 +156,7 @@ async def test_no_credential_in_any_output_of_any_command(
             ("doctor", ("doctor", "--config", "live.toml"), {0, 1}),
             ("doctor", ("doctor", "--config", "live.toml", "--json"), {0, 1}),
             ("scan", ("scan", "--config", "alert.toml", "--db", "scan.db", "--no-ui", "--duration", "2"), {0}),
-            ("record", ("record", "-o", "rec.arbrec.gz", "--config", "alert.toml", "--duration", "2", "--no-ui"),
-             {0}),
+            ("record", ("record", "-o", "rec.arbrec.gz", "--config", "alert.toml", "--duration", "2", "--no-ui"), {0}),
             ("demo", ("demo", "--duration", "2", "--no-ui", "--db", "demo.db", "--venues", "okx,binance"), {0}),
             ("sim", ("sim", "--venues", "okx", "--duration", "1"), {0}),
         ],
@@ -148,9 +167,11 @@ async def test_no_credential_in_any_output_of_any_command(
             ("report", ("report", "--config", "live.toml", "--json", "--html", "report.html", "--csv", "csv"), {0}),
             ("backtest", ("backtest", "rec.arbrec.gz", "--config", "alert.toml", "--db", "bt.db", "--no-ui"), {0}),
         ],
-        [("kill", ("kill", "--config", "live.toml", "--reason", "leak check"), {0}),
-         ("resume", ("resume", "--config", "live.toml", "--reason", "leak check"), {0})],
-    ]  # fmt: skip
+        [
+            ("kill", ("kill", "--config", "live.toml", "--reason", "leak check"), {0}),
+            ("resume", ("resume", "--config", "live.toml", "--reason", "leak check"), {0}),
+        ],
+    ]
     missing = all_commands() - {label for phase in phases for label, _, _ in phase}
     assert not missing, f"commands not covered by the secrets test: {sorted(missing)}"
 
@@ -177,8 +198,9 @@ async def test_no_credential_in_any_output_of_any_command(
         assert path.exists(), name
         texts[name] = file_text(path)
     for extra in tmp_path.glob("*.db*"):  # WAL/SHM files and anything else the commands wrote
-        texts.setdefault(extra.name, file_text(extra) if extra.suffix == ".db" else extra.read_bytes().decode(
-            errors="replace"))  # fmt: skip
+        texts.setdefault(
+            extra.name, file_text(extra) if extra.suffix == ".db" else extra.read_bytes().decode(errors="replace")
+        )
     texts["alert payloads"] = json.dumps(receiver.requests)
     assert receiver.posts
 

@@ -68,9 +68,7 @@ async def test_binance_pings_and_closes_connections_without_pong(
     assert conn_ids(sim, "binance") == first and len(first) == 1
 
 
-async def test_binance_rotates_old_connections_and_ccxt_reconnects(
-    sim: LoopbackExchanges, client_factory: Any
-) -> None:
+async def test_binance_rotates_old_connections_and_ccxt_reconnects(sim: LoopbackExchanges, client_factory: Any) -> None:
     sim.venue("binance").ws_max_lifetime_ms = 300
     ex = client_factory(sim, "binance", key=None)
     seen: set[str] = set()

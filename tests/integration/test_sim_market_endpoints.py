@@ -33,9 +33,12 @@ def other_key(venue: str) -> ApiKey:
 @pytest.fixture
 async def sim(sim_factory: Any) -> LoopbackExchanges:
     sim = await sim_factory(
-        venues=VENUES, symbols=[SYM, "ETH/USDT"], seed=3, update_interval_ms=None,
+        venues=VENUES,
+        symbols=[SYM, "ETH/USDT"],
+        seed=3,
+        update_interval_ms=None,
         extra_keys={v: [other_key(v)] for v in VENUES},
-    )  # fmt: skip
+    )
     for v in VENUES:
         sim.venue(v).engine.fund("other", {"BTC": D(10), "USDT": D(1_000_000)})
     return sim
@@ -137,13 +140,25 @@ async def test_bybit_create_orders_and_fetch_status(sim: LoopbackExchanges, clie
     ask = float(sim.book("bybit", SYM).asks[0][0])
     orders = await ex.create_orders(
         [
-            {"symbol": SYM, "type": "limit", "side": "buy", "amount": 0.001, "price": ask,
-             "params": {"timeInForce": "IOC", "clientOrderId": "batch1"}},
-            {"symbol": "ETH/USDT", "type": "limit", "side": "buy", "amount": 0.01, "price": 1000.0,
-             "params": {"clientOrderId": "batch2"}},
+            {
+                "symbol": SYM,
+                "type": "limit",
+                "side": "buy",
+                "amount": 0.001,
+                "price": ask,
+                "params": {"timeInForce": "IOC", "clientOrderId": "batch1"},
+            },
+            {
+                "symbol": "ETH/USDT",
+                "type": "limit",
+                "side": "buy",
+                "amount": 0.01,
+                "price": 1000.0,
+                "params": {"clientOrderId": "batch2"},
+            },
             {"symbol": SYM, "type": "limit", "side": "buy", "amount": 0.00001, "price": ask},  # < minOrderQty
         ]
-    )  # fmt: skip
+    )
     assert [o["clientOrderId"] for o in orders[:2]] == ["batch1", "batch2"]
     assert orders[2]["id"] is None and orders[2]["info"]["code"] == 170136
     by_cid = {e["client_id"]: e for e in sim.attempts("bybit")}

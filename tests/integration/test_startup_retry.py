@@ -30,8 +30,13 @@ async def sim() -> AsyncIterator[AliasedLoopback]:
     await s.stop()
 
 
-async def arb_run(sim: AliasedLoopback, tmp: Path, duration_s: str, timeout_s: float = 60,
-                  ready_hook: Callable[[], None] | None = None) -> tuple[int, str, str]:  # fmt: skip
+async def arb_run(
+    sim: AliasedLoopback,
+    tmp: Path,
+    duration_s: str,
+    timeout_s: float = 60,
+    ready_hook: Callable[[], None] | None = None,
+) -> tuple[int, str, str]:
     """`arb run` in live mode (JSON lines); ``ready_hook`` runs when the run reports it is ready to trade."""
     cfg = config_dict(sim, VENUES, tmp)
     for v in VENUES:  # a hung request is given up by ccxt after 1 s (its `timeout` option), not 10 s
@@ -39,10 +44,21 @@ async def arb_run(sim: AliasedLoopback, tmp: Path, duration_s: str, timeout_s: f
     path = tmp / "arb.toml"
     path.write_text(toml_text(cfg), encoding="utf-8")
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "arb.cli", "run", "--config", str(path), "--live", "--yes", "--no-ui",
-        "--duration", duration_s, env={**os.environ, **key_env(sim, VENUES)},
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+        sys.executable,
+        "-m",
+        "arb.cli",
+        "run",
+        "--config",
+        str(path),
+        "--live",
+        "--yes",
+        "--no-ui",
+        "--duration",
+        duration_s,
+        env={**os.environ, **key_env(sim, VENUES)},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     assert proc.stdout is not None and proc.stderr is not None
 
     async def lines() -> str:

@@ -17,8 +17,14 @@ ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07")
 
 
 def test_status_names_the_reason_a_venue_is_down(tmp_path: Path) -> None:
-    done = subprocess.run([*ARB, "scan", "--config", str(dead_config(tmp_path)), "--no-ui", "--duration", "3"],
-                          cwd=tmp_path, env=ENV, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [*ARB, "scan", "--config", str(dead_config(tmp_path)), "--no-ui", "--duration", "3"],
+        cwd=tmp_path,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout.strip().splitlines()[-1])
     for venue in ("okx", "okx2"):
@@ -32,8 +38,15 @@ def test_log_lines_go_through_the_live_view_not_around_it(tmp_path: Path) -> Non
     cfg = dead_config(tmp_path)
     master, slave = pty.openpty()
     env = ENV | {"COLUMNS": "200", "LINES": "60", "TERM": "xterm-256color"}
-    proc = subprocess.Popen([*ARB, "scan", "--config", str(cfg), "--duration", "4"], cwd=tmp_path, env=env,
-                            stdin=slave, stdout=slave, stderr=subprocess.PIPE, text=False)
+    proc = subprocess.Popen(
+        [*ARB, "scan", "--config", str(cfg), "--duration", "4"],
+        cwd=tmp_path,
+        env=env,
+        stdin=slave,
+        stdout=slave,
+        stderr=subprocess.PIPE,
+        text=False,
+    )
     os.close(slave)
     screen = b""
     try:

@@ -86,8 +86,9 @@ def journal_view(path: str | Path, policy: str | None = None) -> JournalView:
     return JournalView(orders, fills, exposures, policy)
 
 
-def audit(journal_path: str | Path, sim: Any, *, policy: str | None = None,
-          process_starts: list[int] | None = None) -> list[str]:  # fmt: skip
+def audit(
+    journal_path: str | Path, sim: Any, *, policy: str | None = None, process_starts: list[int] | None = None
+) -> list[str]:
     """Every disagreement between the venues and the journal (see the module doc); ``process_starts``: the
     start times (ms) of the successive ``arb`` processes, for the one-process-per-opportunity check."""
     return compare(venue_truth(sim), journal_view(journal_path, policy), process_starts)
@@ -118,13 +119,20 @@ def duplicate_sends(truth: VenueTruth) -> list[str]:
     for a in truth.attempts:
         if a["client_id"]:
             seen[a["client_id"]].append(a["venue"])
-    return [f"client id {cid} reached the venues {len(vs)} times ({', '.join(vs)})"
-            for cid, vs in seen.items() if len(vs) > 1]  # fmt: skip
+    return [
+        f"client id {cid} reached the venues {len(vs)} times ({', '.join(vs)})"
+        for cid, vs in seen.items()
+        if len(vs) > 1
+    ]
 
 
 def expected_states(status: str) -> tuple[str, ...]:
-    return {"filled": ("closed",), "canceled": ("canceled", "closed"), "live": ("open",),
-            "partially_filled": ("open",)}.get(status, (status,))  # fmt: skip
+    return {
+        "filled": ("closed",),
+        "canceled": ("canceled", "closed"),
+        "live": ("open",),
+        "partially_filled": ("open",),
+    }.get(status, (status,))
 
 
 def order_states(truth: VenueTruth, view: JournalView) -> list[str]:
@@ -151,8 +159,10 @@ def order_states(truth: VenueTruth, view: JournalView) -> list[str]:
         if cid in accepted:
             continue
         if j["state"] in ("sent", "unknown", "open") or d(j.get("filled")) != 0:
-            out.append(f"{j['venue']} order {cid}: journaled {j['state']} filled {j.get('filled')}, "
-                       "but the venue never accepted it")  # fmt: skip
+            out.append(
+                f"{j['venue']} order {cid}: journaled {j['state']} filled {j.get('filled')}, "
+                "but the venue never accepted it"
+            )
     return out
 
 
@@ -179,8 +189,9 @@ def fill_rows(truth: VenueTruth, view: JournalView) -> list[str]:
     return out
 
 
-def fill_flows(side: str, symbol: str, amount: Decimal, price: Decimal, fee: Decimal, fee_ccy: str | None
-               ) -> dict[str, Decimal]:  # fmt: skip
+def fill_flows(
+    side: str, symbol: str, amount: Decimal, price: Decimal, fee: Decimal, fee_ccy: str | None
+) -> dict[str, Decimal]:
     """Currency -> balance change of one fill (the fee comes off its currency)."""
     base, quote = symbol.split("/")[0], symbol.split("/")[1].split(":")[0]
     sign = 1 if side == "buy" else -1
@@ -206,8 +217,10 @@ def balance_changes(truth: VenueTruth, view: JournalView) -> list[str]:
         for ccy in sorted(set(now) | set(start) | set(expected[venue])):
             moved = now.get(ccy, ZERO) - start.get(ccy, ZERO)
             if not near(moved, expected[venue][ccy]):
-                out.append(f"{venue} {ccy}: balance moved {moved}, journal fills say {expected[venue][ccy]} "
-                           f"(off by {moved - expected[venue][ccy]})")  # fmt: skip
+                out.append(
+                    f"{venue} {ccy}: balance moved {moved}, journal fills say {expected[venue][ccy]} "
+                    f"(off by {moved - expected[venue][ccy]})"
+                )
     return out
 
 
@@ -265,5 +278,8 @@ def legs_across_processes(truth: VenueTruth, view: JournalView, starts: list[int
         if o is None or not o.get("opportunity_id") or (o.get("leg") or o["side"]) not in MAIN_LEGS:
             continue
         by_opp[o["opportunity_id"]].add(sum(1 for t in starts if t <= a["arrival_ms"]))
-    return [f"opportunity {opp}: its legs were sent by {len(p)} processes (#{', #'.join(map(str, sorted(p)))})"
-            for opp, p in by_opp.items() if len(p) > 1]  # fmt: skip
+    return [
+        f"opportunity {opp}: its legs were sent by {len(p)} processes (#{', #'.join(map(str, sorted(p)))})"
+        for opp, p in by_opp.items()
+        if len(p) > 1
+    ]

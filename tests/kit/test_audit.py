@@ -20,56 +20,132 @@ SYM = "BTC/USDT"
 LOTS = {("okx", SYM): D("0.00001"), ("binance", SYM): D("0.00001")}
 
 
-def attempt(venue: str, cid: str, side: str, status: str, filled: str, fee: str, fee_ccy: str | None,
-            order_id: str | None, arrival: int = 1000) -> dict[str, Any]:  # fmt: skip
-    return {"venue": venue, "client_id": cid, "side": side, "symbol": SYM, "status": status, "filled": D(filled),
-            "fee": D(fee), "fee_currency": fee_ccy, "order_id": order_id, "arrival_ms": arrival,
-            "landed_ms": arrival, "reject_reason": None if order_id else "-1021"}  # fmt: skip
+def attempt(
+    venue: str,
+    cid: str,
+    side: str,
+    status: str,
+    filled: str,
+    fee: str,
+    fee_ccy: str | None,
+    order_id: str | None,
+    arrival: int = 1000,
+) -> dict[str, Any]:
+    return {
+        "venue": venue,
+        "client_id": cid,
+        "side": side,
+        "symbol": SYM,
+        "status": status,
+        "filled": D(filled),
+        "fee": D(fee),
+        "fee_currency": fee_ccy,
+        "order_id": order_id,
+        "arrival_ms": arrival,
+        "landed_ms": arrival,
+        "reject_reason": None if order_id else "-1021",
+    }
 
 
 def fill(venue: str, cid: str, side: str, trade: str, amount: str, price: str, fee: str, ccy: str) -> dict[str, Any]:
-    return {"venue": venue, "client_id": cid, "side": side, "symbol": SYM, "trade_id": trade, "amount": D(amount),
-            "price": D(price), "fee": D(fee), "fee_currency": ccy, "order_id": "x"}  # fmt: skip
+    return {
+        "venue": venue,
+        "client_id": cid,
+        "side": side,
+        "symbol": SYM,
+        "trade_id": trade,
+        "amount": D(amount),
+        "price": D(price),
+        "fee": D(fee),
+        "fee_currency": ccy,
+        "order_id": "x",
+    }
 
 
 def agreeing() -> tuple[VenueTruth, list[dict[str, Any]], list[dict[str, Any]]]:
     """Opportunity o1: buy 0.01 @ 100 on okx (fee 0.00001 BTC), sell the 0.00999 received @ 100 on binance."""
     truth = VenueTruth(
-        attempts=[attempt("okx", "o1b", "buy", "filled", "0.01", "0.00001", "BTC", "11"),
-                  attempt("binance", "o1s", "sell", "filled", "0.00999", "0.000999", "USDT", "22")],
-        fills=[fill("okx", "o1b", "buy", "t1", "0.01", "100", "0.00001", "BTC"),
-               fill("binance", "o1s", "sell", "t2", "0.00999", "100", "0.000999", "USDT")],
+        attempts=[
+            attempt("okx", "o1b", "buy", "filled", "0.01", "0.00001", "BTC", "11"),
+            attempt("binance", "o1s", "sell", "filled", "0.00999", "0.000999", "USDT", "22"),
+        ],
+        fills=[
+            fill("okx", "o1b", "buy", "t1", "0.01", "100", "0.00001", "BTC"),
+            fill("binance", "o1s", "sell", "t2", "0.00999", "100", "0.000999", "USDT"),
+        ],
         start={"okx": {"BTC": D(1), "USDT": D(1000)}, "binance": {"BTC": D(1), "USDT": D(1000)}},
         now={"okx": {"BTC": D("1.00999"), "USDT": D(999)}, "binance": {"BTC": D("0.99001"), "USDT": D("1000.998001")}},
         lots=LOTS,
-    )  # fmt: skip
+    )
     orders = [
-        {"client_id": "o1b", "opportunity_id": "o1", "venue": "okx", "symbol": SYM, "side": "buy", "leg": "buy",
-         "amount": D("0.01"), "state": "closed", "filled": D("0.01"), "fee": D("0.00001"), "fee_currency": "BTC"},
-        {"client_id": "o1s", "opportunity_id": "o1", "venue": "binance", "symbol": SYM, "side": "sell", "leg": "sell",
-         "amount": D("0.00999"), "state": "closed", "filled": D("0.00999"), "fee": D("0.000999"),
-         "fee_currency": "USDT"},
-    ]  # fmt: skip
+        {
+            "client_id": "o1b",
+            "opportunity_id": "o1",
+            "venue": "okx",
+            "symbol": SYM,
+            "side": "buy",
+            "leg": "buy",
+            "amount": D("0.01"),
+            "state": "closed",
+            "filled": D("0.01"),
+            "fee": D("0.00001"),
+            "fee_currency": "BTC",
+        },
+        {
+            "client_id": "o1s",
+            "opportunity_id": "o1",
+            "venue": "binance",
+            "symbol": SYM,
+            "side": "sell",
+            "leg": "sell",
+            "amount": D("0.00999"),
+            "state": "closed",
+            "filled": D("0.00999"),
+            "fee": D("0.000999"),
+            "fee_currency": "USDT",
+        },
+    ]
     fills = [
-        {"client_id": "o1b", "venue": "okx", "trade_id": "t1", "amount": D("0.01"), "price": D(100),
-         "fee": D("0.00001"), "fee_currency": "BTC"},
-        {"client_id": "o1s", "venue": "binance", "trade_id": "t2", "amount": D("0.00999"), "price": D(100),
-         "fee": D("0.000999"), "fee_currency": "USDT"},
-    ]  # fmt: skip
+        {
+            "client_id": "o1b",
+            "venue": "okx",
+            "trade_id": "t1",
+            "amount": D("0.01"),
+            "price": D(100),
+            "fee": D("0.00001"),
+            "fee_currency": "BTC",
+        },
+        {
+            "client_id": "o1s",
+            "venue": "binance",
+            "trade_id": "t2",
+            "amount": D("0.00999"),
+            "price": D(100),
+            "fee": D("0.000999"),
+            "fee_currency": "USDT",
+        },
+    ]
     return truth, orders, fills
 
 
-def write_journal(path: Path, orders: list[dict[str, Any]], fills: list[dict[str, Any]],
-                  exposures: list[dict[str, Any]] = (), policy: str = "hold") -> JournalView:  # fmt: skip
+def write_journal(
+    path: Path,
+    orders: list[dict[str, Any]],
+    fills: list[dict[str, Any]],
+    exposures: list[dict[str, Any]] = (),
+    policy: str = "hold",
+) -> JournalView:
     with Journal.open(path) as j:
         run = j.start_run("live", {"execution": {"on_partial": policy}}, now_ms=1)
         for o in orders:
             final = {k: o[k] for k in ("state", "filled", "fee", "fee_currency")}
             intent = {k: v for k, v in o.items() if k not in final}
             j.record_order_intent({**intent, "run_id": run, "created_ms": 1})
-            j.record_leg(o["client_id"], {**final, "updated_ms": 2},
-                         [{k: v for k, v in f.items() if k != "client_id"} for f in fills
-                          if f["client_id"] == o["client_id"]])  # fmt: skip
+            j.record_leg(
+                o["client_id"],
+                {**final, "updated_ms": 2},
+                [{k: v for k, v in f.items() if k != "client_id"} for f in fills if f["client_id"] == o["client_id"]],
+            )
         for e in exposures:
             j.record_exposure({"venue": "okx", "symbol": SYM, "state": "open", "created_ms": 3, **e})
     return journal_view(path)
@@ -97,8 +173,18 @@ def test_accepted_order_journaled_rejected_and_its_fill_missing(tmp_path: Path) 
 def test_duplicate_send_and_journaled_fill_the_venue_lacks(tmp_path: Path) -> None:
     truth, orders, fills = agreeing()
     truth.attempts.append(copy.deepcopy(truth.attempts[0]) | {"order_id": None, "status": "rejected"})
-    extra = [*fills, {"client_id": "o1b", "venue": "okx", "trade_id": "order:o1b", "amount": D(0), "price": D(100),
-                      "fee": D(0), "fee_currency": "BTC"}]  # fmt: skip
+    extra = [
+        *fills,
+        {
+            "client_id": "o1b",
+            "venue": "okx",
+            "trade_id": "order:o1b",
+            "amount": D(0),
+            "price": D(100),
+            "fee": D(0),
+            "fee_currency": "BTC",
+        },
+    ]
     lines = compare(truth, write_journal(tmp_path / "a.db", orders, extra))
     assert "client id o1b reached the venues 2 times (okx, okx)" in lines
     assert "okx fill order:o1b of o1b is journaled but not at the venue" in lines

@@ -34,8 +34,15 @@ BTC = MarketSpec("BTC/USDT", "BTC", "USDT", D("0.00001"), D("0.1"), min_amount=D
 def header(depth: int = 3) -> dict[str, Any]:
     markets = {(v, "BTC/USDT"): BTC for v in ("okx", "bybit")}
     fees = {(v, "BTC/USDT"): Fee(D("0.001")) for v in ("okx", "bybit")}
-    return make_header(venues=["okx", "bybit"], symbols=["BTC/USDT"], markets=markets, fees=fees, depth=depth,
-                       source="test", created_ms=1)
+    return make_header(
+        venues=["okx", "bybit"],
+        symbols=["BTC/USDT"],
+        markets=markets,
+        fees=fees,
+        depth=depth,
+        source="test",
+        created_ms=1,
+    )
 
 
 def book(bids: list[tuple[float, float]], asks: list[tuple[float, float]], ts: int | None = None) -> dict[str, Any]:
@@ -70,7 +77,8 @@ def test_round_trip_rebuilds_every_top_n_book_exactly(tmp_path: Path) -> None:
     got = list(r.records())
     books = [x for x in got if isinstance(x, BookRecord)]
     assert [(b.venue, b.book["bids"], b.book["asks"], b.book["timestamp"]) for b in books] == [
-        (v, b["bids"][:3], b["asks"][:3], b["timestamp"]) for v, b in BOOKS]
+        (v, b["bids"][:3], b["asks"][:3], b["timestamp"]) for v, b in BOOKS
+    ]
     assert [(b.t_ms, b.m_ms) for b in books] == [(1000, 50), (1001, 51), (1002, 52), (1003, 53)]
     ev = [x for x in got if isinstance(x, EventRecord)]
     assert [(e.venue, e.symbol, e.kind) for e in ev] == [("bybit", None, "disconnect")]
@@ -104,8 +112,7 @@ def test_recorder_writes_other_books_state_before_a_delivery(tmp_path: Path) -> 
     kinds = [json.loads(x)[0] for x in gzip.decompress(path.read_bytes()).splitlines()[1:]]
     assert kinds == ["B", "B", "S", "D", "Z"]
     got = list(Recording.open(path).records())
-    assert [(b.venue, b.delivered) for b in got] == [("bybit", True), ("okx", True), ("bybit", False),
-                                                      ("okx", True)]
+    assert [(b.venue, b.delivered) for b in got] == [("bybit", True), ("okx", True), ("bybit", False), ("okx", True)]
     assert got[2].book["asks"] == [[100.3, 5.0]]  # type: ignore[union-attr]
     assert rec.books == 3
 
@@ -121,15 +128,23 @@ def test_levels_are_exact_strings(tmp_path: Path) -> None:
     assert isinstance(b, BookRecord) and b.book["asks"][0] == [0.30000000000000004, 123456789.123]
 
 
-@pytest.mark.parametrize(("setup", "words"), [
-    (lambda p: None, "does not exist"),
-    (lambda p: p.write_bytes(b"not gzip at all"), "corrupt or not an arb recording"),
-    (lambda p: p.write_bytes(gzip.compress(b'{"hello": 1}\n')), "not an arb recording"),
-    (lambda p: p.write_bytes(gzip.compress(json.dumps({**header(), "version": 2}).encode() + b"\n")),
-     "format version 2, this arb reads up to 1"),
-    (lambda p: p.write_bytes(gzip.compress(json.dumps({**header(), "markets": {"okx": {"X": {}}}}).encode())),
-     "malformed header"),
-], ids=["missing", "not-gzip", "foreign", "newer", "bad-header"])
+@pytest.mark.parametrize(
+    ("setup", "words"),
+    [
+        (lambda p: None, "does not exist"),
+        (lambda p: p.write_bytes(b"not gzip at all"), "corrupt or not an arb recording"),
+        (lambda p: p.write_bytes(gzip.compress(b'{"hello": 1}\n')), "not an arb recording"),
+        (
+            lambda p: p.write_bytes(gzip.compress(json.dumps({**header(), "version": 2}).encode() + b"\n")),
+            "format version 2, this arb reads up to 1",
+        ),
+        (
+            lambda p: p.write_bytes(gzip.compress(json.dumps({**header(), "markets": {"okx": {"X": {}}}}).encode())),
+            "malformed header",
+        ),
+    ],
+    ids=["missing", "not-gzip", "foreign", "newer", "bad-header"],
+)
 def test_unusable_recordings_are_one_line_errors(tmp_path: Path, setup: Any, words: str) -> None:
     path = tmp_path / "r.arbrec.gz"
     setup(path)
@@ -183,8 +198,15 @@ def test_virtual_time_runs_sleeps_and_timeouts_without_waiting() -> None:
 
 
 def test_settings_overrides_validate_like_the_config() -> None:
-    s = apply(Settings(), [("scanner.min_net_bps", "3"), ("risk.daily_loss_limit", "50.5"),
-                           ("execution.paper_balances", "{okx = {USDT = 100}}"), ("mode", "alert")])
+    s = apply(
+        Settings(),
+        [
+            ("scanner.min_net_bps", "3"),
+            ("risk.daily_loss_limit", "50.5"),
+            ("execution.paper_balances", "{okx = {USDT = 100}}"),
+            ("mode", "alert"),
+        ],
+    )
     assert s.scanner.min_net_bps == D(3) and s.risk.daily_loss_limit == D("50.5") and s.mode == "alert"
     assert s.execution.paper_balances == {"okx": {"USDT": D(100)}}
     with pytest.raises(ConfigError, match="no such key"):
@@ -198,13 +220,11 @@ def test_settings_overrides_validate_like_the_config() -> None:
 def test_sweep_assignments_and_grid() -> None:
     assert parse_value("0.25") == 0.25 and parse_value("abc") == "abc" and parse_value("[1, 2]") == [1, 2]
     assert parse_assignment("scanner.min_net_bps=3,5") == ("scanner.min_net_bps", ["3", "5"])
-    assert parse_assignment("execution.paper_balances={a = {X = 1}, b = {X = 2}}")[1] == [
-        "{a = {X = 1}, b = {X = 2}}"]
+    assert parse_assignment("execution.paper_balances={a = {X = 1}, b = {X = 2}}")[1] == ["{a = {X = 1}, b = {X = 2}}"]
     with pytest.raises(ConfigError):
         parse_assignment("scanner.min_net_bps")
     g = grid([("a", ["1", "2"]), ("b", ["x", "y"])])
-    assert g == [[("a", "1"), ("b", "x")], [("a", "1"), ("b", "y")], [("a", "2"), ("b", "x")],
-                 [("a", "2"), ("b", "y")]]
+    assert g == [[("a", "1"), ("b", "x")], [("a", "1"), ("b", "y")], [("a", "2"), ("b", "x")], [("a", "2"), ("b", "y")]]
 
 
 def test_replay_market_truncates_to_the_lot() -> None:

@@ -45,7 +45,7 @@ class Interleavings(RuleBasedStateMachine):
     def accept(self, side: str, lots: int, px: int) -> None:
         amount = D(lots) / 10
         need = leg_need(side, amount, D(px), BASE, QUOTE, FEE)
-        (asset, amt), = need.items()
+        ((asset, amt),) = need.items()
         have = self.book.spendable(V, asset)
         if have is None or have < amt:
             return  # the gate refuses
@@ -70,7 +70,7 @@ class Interleavings(RuleBasedStateMachine):
     def venue_executes(self, data: st.DataObject, fill: int, better: int) -> None:
         cid = data.draw(st.sampled_from(self.in_state("sent", "unknown")))
         o = self.orders[cid]
-        (asset, need), = o["need"].items()
+        ((asset, need),) = o["need"].items()
         assert self.true[asset] >= need, f"venue refuses {cid}: {asset} free {self.true[asset]} < {need} needed"
         filled = o["amount"] * fill / 10
         px = o["px"] - better if o["side"] == "buy" else o["px"] + better
@@ -126,8 +126,10 @@ class Interleavings(RuleBasedStateMachine):
     @invariant()
     def never_believes_in_money_the_venue_lacks(self) -> None:
         for asset in (QUOTE, BASE):
-            owed = sum((o["need"].get(asset, D(0)) for o in self.orders.values()
-                        if o["state"] in ("held", "sent", "unknown")), D(0))  # fmt: skip
+            owed = sum(
+                (o["need"].get(asset, D(0)) for o in self.orders.values() if o["state"] in ("held", "sent", "unknown")),
+                D(0),
+            )
             spendable = self.book.spendable(V, asset)
             assert spendable is not None
             assert spendable + owed <= self.true[asset], (asset, spendable, owed, self.true[asset])

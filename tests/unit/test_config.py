@@ -401,9 +401,7 @@ def test_limits_venue_fee_and_ccxt_config() -> None:
 
 
 def test_venue_defaults_derive_from_name() -> None:
-    cfg = Config.from_dict(
-        with_(("venues.main", {"ccxt_id": "okx"}), ("scanner.venues", ["main", "binance"])), env={}
-    )
+    cfg = Config.from_dict(with_(("venues.main", {"ccxt_id": "okx"}), ("scanner.venues", ["main", "binance"])), env={})
     main_venue = cfg.venue("main")
     assert (main_venue.ccxt_id, main_venue.api_key_env, main_venue.secret_env, main_venue.password_env) == (
         "okx",
@@ -434,9 +432,7 @@ def test_live_mode_with_all_keys_is_valid() -> None:
 
 def test_paper_mode_needs_no_keys() -> None:
     cfg = Config.from_dict(
-        with_(
-            ("execution.mode", "paper"), ("execution.paper_balances", {"okx": {"USDT": 1000, "BTC": "0.1"}})
-        ),
+        with_(("execution.mode", "paper"), ("execution.paper_balances", {"okx": {"USDT": 1000, "BTC": "0.1"}})),
         env={},
     )
     assert cfg.execution.paper_balances == {"okx": {"USDT": Decimal(1000), "BTC": Decimal("0.1")}}
@@ -521,9 +517,7 @@ def test_secrets_file_0600_provides_credentials(tmp_path: Path) -> None:
     creds = cfg.venue("okx").credentials
     assert creds.as_ccxt() == {"apiKey": "k", "secret": SECRET, "password": "p"}
     assert creds.source == "secrets_file"
-    env_wins = load_config(
-        config_file(tmp_path / "cfg", secrets, mode="alert"), env={"ARB_OKX_API_KEY": "env-k"}
-    )
+    env_wins = load_config(config_file(tmp_path / "cfg", secrets, mode="alert"), env={"ARB_OKX_API_KEY": "env-k"})
     assert env_wins.venue("okx").credentials.as_ccxt()["apiKey"] == "env-k"
     assert env_wins.venue("okx").credentials.source == "env+secrets_file"
 
@@ -540,9 +534,7 @@ def test_secrets_file_refused(tmp_path: Path, mode: int, where: str, expected: s
     secrets = secrets_file(tmp_path / ("cfg" if where == "inside" else "secrets"), mode)
     with pytest.raises(ConfigError) as info:
         load_config(config_file(tmp_path / "cfg", secrets, mode="alert"), env={})
-    assert any("venues.okx.secrets_file" in line and expected in line for line in info.value.problems), (
-        info.value
-    )
+    assert any("venues.okx.secrets_file" in line and expected in line for line in info.value.problems), info.value
 
 
 @pytest.mark.parametrize(
@@ -569,9 +561,7 @@ def test_missing_secrets_file(tmp_path: Path) -> None:
 
 
 def secret_config(tmp_path: Path) -> Config:
-    d = with_(
-        ("execution.mode", "live"), ("notify.urls", [f"tgram://{TOKEN}/12345", f"mailto://me:{SECRET}@x.org"])
-    )
+    d = with_(("execution.mode", "live"), ("notify.urls", [f"tgram://{TOKEN}/12345", f"mailto://me:{SECRET}@x.org"]))
     return Config.from_dict(d, env=LIVE_ENV)
 
 
@@ -665,9 +655,7 @@ def run_arb(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
         else [sys.executable, "-c", "import sys; from arb.cli import main; sys.exit(main())"]
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("ARB_")}
-    return subprocess.run(
-        [*cmd, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=60, check=False
-    )
+    return subprocess.run([*cmd, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=60, check=False)
 
 
 @pytest.mark.slow

@@ -39,10 +39,18 @@ def test_bps_has_two_decimals_and_quantize_bps_is_within_half_a_quantum(x: D) ->
     assert abs(q - x) <= D("0.00005") and q.as_tuple().exponent == -4
 
 
-@pytest.mark.parametrize(("value", "text"), [
-    (D("1234.5678"), "1234.57"), (D("-709.1"), "-709.10"), (D("0.002384"), "0.002384"), (D("0.5"), "0.50"),
-    (D("12.3456789012345678901"), "12.35"), (D("-0.0000000001"), "0.00"), (None, "n/a"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (D("1234.5678"), "1234.57"),
+        (D("-709.1"), "-709.10"),
+        (D("0.002384"), "0.002384"),
+        (D("0.5"), "0.50"),
+        (D("12.3456789012345678901"), "12.35"),
+        (D("-0.0000000001"), "0.00"),
+        (None, "n/a"),
+    ],
+)
 def test_money_examples(value: D | None, text: str) -> None:
     assert display.money(value) == text
 
@@ -54,8 +62,12 @@ def test_export_keeps_money_exact_and_quantises_bps() -> None:
 
 
 def test_fit_table_keeps_key_columns_whole_and_names_hidden_ones() -> None:
-    cols = [display.Col("time", key=True), display.Col("symbol", key=True), display.Col("notes", drop=1),
-            display.Col("extra", drop=2)]  # fmt: skip
+    cols = [
+        display.Col("time", key=True),
+        display.Col("symbol", key=True),
+        display.Col("notes", drop=1),
+        display.Col("extra", drop=2),
+    ]
     rows = [["2026-01-01 00:00:00", "DOGE/USDT", "x" * 30, "y" * 30]]
     console = Console(record=True, width=80, file=io.StringIO(), color_system=None)
     console.print(display.fit_table(cols, rows, 80, title="t"))
@@ -65,18 +77,38 @@ def test_fit_table_keeps_key_columns_whole_and_names_hidden_ones() -> None:
     assert max(len(line) for line in text.splitlines()) <= 80
 
 
-def test_sweep_table_fits_80_columns_and_rounds_pnl(monkeypatch: pytest.MonkeyPatch,
-                                                    capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_sweep_table_fits_80_columns_and_rounds_pnl(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     from arb.cli.review import _print_sweep
 
     monkeypatch.setenv("COLUMNS", "80")
-    rows = [{"params": {"scanner.min_net_bps": "5", "scanner.max_notional": "1000"}, "pnl": D("123.45678901234567890"),
-             "sharpe": 1.23456789, "max_drawdown": 2.3456789, "trades": 12, "episodes": 40, "win_rate": 0.75,
-             "capital": "40000", "capital_source": "paper balances", "command": "arb backtest x --set a=b"},
-            {"params": {"scanner.min_net_bps": "40", "scanner.max_notional": "300"}, "pnl": D("-0.00123456789012345"),
-             "sharpe": None, "max_drawdown": 0.0, "trades": 1, "episodes": 3, "win_rate": 0.0,
-             "capital": "40000", "capital_source": "paper balances",
-             "command": "arb backtest x --set a=c"}]  # fmt: skip
+    rows = [
+        {
+            "params": {"scanner.min_net_bps": "5", "scanner.max_notional": "1000"},
+            "pnl": D("123.45678901234567890"),
+            "sharpe": 1.23456789,
+            "max_drawdown": 2.3456789,
+            "trades": 12,
+            "episodes": 40,
+            "win_rate": 0.75,
+            "capital": "40000",
+            "capital_source": "paper balances",
+            "command": "arb backtest x --set a=b",
+        },
+        {
+            "params": {"scanner.min_net_bps": "40", "scanner.max_notional": "300"},
+            "pnl": D("-0.00123456789012345"),
+            "sharpe": None,
+            "max_drawdown": 0.0,
+            "trades": 1,
+            "episodes": 3,
+            "win_rate": 0.0,
+            "capital": "40000",
+            "capital_source": "paper balances",
+            "command": "arb backtest x --set a=c",
+        },
+    ]
     _print_sweep(rows, ["scanner.min_net_bps", "scanner.max_notional"], Path("/tmp/sweep"))
     out = capsys.readouterr().out
     table = [line for line in out.splitlines() if line[:1] in "┃│┏┡└"]
@@ -96,10 +128,26 @@ def test_fit_table_cells_are_plain_text_not_markup() -> None:
 def test_single_backtest_line_rounds_pnl(capsys: pytest.CaptureFixture[str]) -> None:
     from arb.cli.review import _print_single
 
-    _print_single({"run_id": "r1", "mode": "paper", "books": 10, "market_s": 5.0, "speed": 50.0, "episodes": 3,
-                   "trades": 2, "pnl": D("12.345678901234567890"), "sharpe": None, "max_drawdown": 0.5,
-                   "max_drawdown_pct": 0.01, "capital": "900", "capital_source": "configured", "win_rate": 0.5,
-                   "truncated": False, "journal": "/tmp/x.db"})  # fmt: skip
+    _print_single(
+        {
+            "run_id": "r1",
+            "mode": "paper",
+            "books": 10,
+            "market_s": 5.0,
+            "speed": 50.0,
+            "episodes": 3,
+            "trades": 2,
+            "pnl": D("12.345678901234567890"),
+            "sharpe": None,
+            "max_drawdown": 0.5,
+            "max_drawdown_pct": 0.01,
+            "capital": "900",
+            "capital_source": "configured",
+            "win_rate": 0.5,
+            "truncated": False,
+            "journal": "/tmp/x.db",
+        }
+    )
     out = capsys.readouterr().out
     assert "PnL 12.35," in out and "12.3456789" not in out
 
@@ -110,9 +158,21 @@ def test_report_free_text_columns_wrap_instead_of_disappearing_at_80_columns() -
     from arb.review.report.render import fitted
 
     why = "buy leg on binance: InsufficientFunds USDT free 427.19 < 1000.2 needed; hedged on okx at -2.01 USDT"
-    t = pd.DataFrame([{"opportunity_id": "6011f2328a02-18.87", "symbol": "DOGE/USDT", "buy_venue": "binance",
-                       "sell_venue": "bybit", "ts_ms": 1_767_225_601_000, "pnl": D("-2.0123456789"),
-                       "exposure": D("0"), "why": why}], dtype=object)  # fmt: skip
+    t = pd.DataFrame(
+        [
+            {
+                "opportunity_id": "6011f2328a02-18.87",
+                "symbol": "DOGE/USDT",
+                "buy_venue": "binance",
+                "sell_venue": "bybit",
+                "ts_ms": 1_767_225_601_000,
+                "pnl": D("-2.0123456789"),
+                "exposure": D("0"),
+                "why": why,
+            }
+        ],
+        dtype=object,
+    )
     console = Console(record=True, width=80, file=io.StringIO(), color_system=None)
     console.print(fitted("Failed trades (and why)", t, 80))
     text = console.export_text()

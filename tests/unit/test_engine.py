@@ -139,10 +139,14 @@ def test_near_misses_are_counted_by_reason() -> None:
     e.on_book("binance", SYM, normal(64050.0), 10)  # 7.8 bps raw < 20 bps fees
     assert e.stats.near_miss["raw_only"] == 1
     thin = make_book(bids=[(64300.0, 0.00002)], asks=[(64300.2, 1)])
-    e2 = Engine(run_id="r2", markets={(v, SYM): market(lot="0.00001", tick="0.1", min_cost="5") for v in
-                                      ("okx", "binance")},
-                fees={(v, SYM): Fee(D("0.001")) for v in ("okx", "binance")}, limits=Limits(), sink=sink,
-                wall_clock=clock)
+    e2 = Engine(
+        run_id="r2",
+        markets={(v, SYM): market(lot="0.00001", tick="0.1", min_cost="5") for v in ("okx", "binance")},
+        fees={(v, SYM): Fee(D("0.001")) for v in ("okx", "binance")},
+        limits=Limits(),
+        sink=sink,
+        wall_clock=clock,
+    )
     e2.on_book("okx", SYM, normal(), 0)
     e2.on_book("binance", SYM, thin, 10)
     assert e2.stats.near_miss["too_thin"] == 1

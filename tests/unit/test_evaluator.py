@@ -24,12 +24,15 @@ def test_single_level_fee_in_base_hand_computed() -> None:
     buy = make_book(bids=[(63999.99, 1)], asks=[(64000.00, 0.01)])
     sell = make_book(bids=[(64200.0, 0.02)], asks=[(64200.1, 1)])
     o = evaluate(
-        buy, sell,
+        buy,
+        sell,
         buy_market=market(lot="0.00001", tick="0.01", min_cost="5"),
         sell_market=market(lot="0.00000001", tick="0.1", min_amount="0.00001"),
-        buy_fee=fee("0.001"), sell_fee=fee("0.001"),
+        buy_fee=fee("0.001"),
+        sell_fee=fee("0.001"),
         limits=Limits(max_notional=D("10000")),
-        buy_venue="binance", sell_venue="okx",
+        buy_venue="binance",
+        sell_venue="okx",
     )
     assert o is not None
     assert (o.buy.amount, o.sell.amount) == (D("0.01"), D("0.00999"))
@@ -48,8 +51,12 @@ def test_fee_in_quote_sells_everything_bought() -> None:
     buy = make_book(bids=[(63999.99, 1)], asks=[(64000.00, 0.01)])
     sell = make_book(bids=[(64200.0, 0.02)], asks=[(64200.1, 1)])
     o = evaluate(
-        buy, sell, buy_market=market(), sell_market=market(),
-        buy_fee=fee("0.001", "quote"), sell_fee=fee("0.001"),
+        buy,
+        sell,
+        buy_market=market(),
+        sell_market=market(),
+        buy_fee=fee("0.001", "quote"),
+        sell_fee=fee("0.001"),
     )
     assert o is not None
     assert o.buy.amount == o.sell.amount == D("0.01")
@@ -61,9 +68,13 @@ def test_slippage_buffer_worsens_vwaps_and_widens_limits() -> None:
     buy = make_book(bids=[(63999.99, 1)], asks=[(64000.00, 0.01)])
     sell = make_book(bids=[(64200.0, 0.02)], asks=[(64200.1, 1)])
     o = evaluate(
-        buy, sell,
-        buy_market=market(lot="0.00001", tick="0.01"), sell_market=market(lot="0.00000001", tick="0.1"),
-        buy_fee=fee(), sell_fee=fee(), limits=Limits(slippage_bps=D("2")),
+        buy,
+        sell,
+        buy_market=market(lot="0.00001", tick="0.01"),
+        sell_market=market(lot="0.00000001", tick="0.1"),
+        buy_fee=fee(),
+        sell_fee=fee(),
+        limits=Limits(slippage_bps=D("2")),
     )
     assert o is not None
     assert o.buy.limit_price == D("64012.80")  # 64000 * 1.0002, up to the 0.01 tick
@@ -87,9 +98,14 @@ def test_depth_walk_picks_profit_maximising_size_not_best_bps() -> None:
     # profit, the third loses money. The chosen size stops exactly at the end of level two.
     buy = make_book(bids=[(99, 1)], asks=[(100, "0.1"), (100.5, "1"), (102, "5")])
     sell = make_book(bids=[(101.5, "10")], asks=[(102.5, 1)])
-    o = evaluate(buy, sell, buy_market=market("X/USDT", lot="0.1", tick="0.1"),
-                 sell_market=market("X/USDT", lot="0.1", tick="0.1"),
-                 buy_fee=fee("0", "quote"), sell_fee=fee("0"))
+    o = evaluate(
+        buy,
+        sell,
+        buy_market=market("X/USDT", lot="0.1", tick="0.1"),
+        sell_market=market("X/USDT", lot="0.1", tick="0.1"),
+        buy_fee=fee("0", "quote"),
+        sell_fee=fee("0"),
+    )
     assert o is not None
     assert o.buy.amount == D("1.1")
     assert o.net_profit == D("1.5") * D("0.1") + D("1.0")  # 0.15 + 1.0
@@ -99,8 +115,12 @@ def test_depth_walk_picks_profit_maximising_size_not_best_bps() -> None:
 def test_balances_cap_size_and_none_means_unknown() -> None:
     buy = make_book(bids=[(99, 1)], asks=[(100, "10")])
     sell = make_book(bids=[(101, "10")], asks=[(102, 1)])
-    kw = dict(buy_market=market("X/USDT", lot="0.1", tick="0.1"), sell_market=market("X/USDT", lot="0.1", tick="0.1"),
-              buy_fee=fee("0", "quote"), sell_fee=fee("0"))
+    kw = dict(
+        buy_market=market("X/USDT", lot="0.1", tick="0.1"),
+        sell_market=market("X/USDT", lot="0.1", tick="0.1"),
+        buy_fee=fee("0", "quote"),
+        sell_fee=fee("0"),
+    )
     assert evaluate(buy, sell, **kw).buy.amount == D("10")
     o = evaluate(buy, sell, balances=Balances(quote_on_buy=D("250"), base_on_sell=D("5")), **kw)
     assert o.buy.amount == D("2.5")
@@ -113,13 +133,34 @@ def test_min_notional_on_either_leg_blocks_dust_trades() -> None:
     buy = make_book(bids=[(99, 1)], asks=[(100, "0.04")])
     sell = make_book(bids=[(101, "10")], asks=[(102, 1)])
     kw = dict(buy_fee=fee("0", "quote"), sell_fee=fee("0"))
-    ok = evaluate(buy, sell, buy_market=market("X/USDT", lot="0.01", tick="0.1", min_cost="1"),
-                  sell_market=market("X/USDT", lot="0.01", tick="0.1", min_cost="1"), **kw)
+    ok = evaluate(
+        buy,
+        sell,
+        buy_market=market("X/USDT", lot="0.01", tick="0.1", min_cost="1"),
+        sell_market=market("X/USDT", lot="0.01", tick="0.1", min_cost="1"),
+        **kw,
+    )
     assert ok is not None and ok.buy.amount == D("0.04")
-    assert evaluate(buy, sell, buy_market=market("X/USDT", lot="0.01", tick="0.1", min_cost="5"),
-                    sell_market=market("X/USDT", lot="0.01", tick="0.1"), **kw) is None
-    assert evaluate(buy, sell, buy_market=market("X/USDT", lot="0.01", tick="0.1"),
-                    sell_market=market("X/USDT", lot="0.01", tick="0.1", min_amount="0.05"), **kw) is None
+    assert (
+        evaluate(
+            buy,
+            sell,
+            buy_market=market("X/USDT", lot="0.01", tick="0.1", min_cost="5"),
+            sell_market=market("X/USDT", lot="0.01", tick="0.1"),
+            **kw,
+        )
+        is None
+    )
+    assert (
+        evaluate(
+            buy,
+            sell,
+            buy_market=market("X/USDT", lot="0.01", tick="0.1"),
+            sell_market=market("X/USDT", lot="0.01", tick="0.1", min_amount="0.05"),
+            **kw,
+        )
+        is None
+    )
 
 
 def test_rejections_say_why() -> None:
@@ -128,12 +169,31 @@ def test_rejections_say_why() -> None:
     m = market("X/USDT", lot="0.01", tick="0.1")
     cases = [
         (dict(buy_market=m, sell_market=m, buy_fee=fee("0.01"), sell_fee=fee("0.01")), "no_cross_after_fees"),
-        (dict(buy_market=market("X/USDT", lot="0.01", tick="0.1", min_cost="5"), sell_market=m, buy_fee=fee("0"),
-              sell_fee=fee("0")), "too_thin"),
-        (dict(buy_market=m, sell_market=m, buy_fee=fee("0"), sell_fee=fee("0"),
-              balances=Balances(quote_on_buy=D("0.5"))), "capped"),
-        (dict(buy_market=m, sell_market=m, buy_fee=fee("0"), sell_fee=fee("0"), limits=Limits(min_net_profit=D("1"))),
-         "below_threshold"),
+        (
+            dict(
+                buy_market=market("X/USDT", lot="0.01", tick="0.1", min_cost="5"),
+                sell_market=m,
+                buy_fee=fee("0"),
+                sell_fee=fee("0"),
+            ),
+            "too_thin",
+        ),
+        (
+            dict(
+                buy_market=m,
+                sell_market=m,
+                buy_fee=fee("0"),
+                sell_fee=fee("0"),
+                balances=Balances(quote_on_buy=D("0.5")),
+            ),
+            "capped",
+        ),
+        (
+            dict(
+                buy_market=m, sell_market=m, buy_fee=fee("0"), sell_fee=fee("0"), limits=Limits(min_net_profit=D("1"))
+            ),
+            "below_threshold",
+        ),
     ]
     for kw, reason in cases:
         why: list[str] = []
@@ -144,9 +204,15 @@ def test_rejections_say_why() -> None:
 def test_public_entry_point_takes_ccxt_dicts() -> None:
     buy = {"bids": [[63999.9, 1.0]], "asks": [[64000.0, 0.5], [64000.5, 1.0]]}
     sell = {"bids": [[64150.0, 0.3], [64100.0, 2.0]], "asks": [[64150.1, 1.0]]}
-    o = arb.evaluate(buy, sell, buy_market=ccxt_market(), sell_market=ccxt_market(),
-                     buy_fee=Fee(D("0.0008")), sell_fee=Fee(D("0.001")),
-                     limits=Limits(max_notional=D("5000"), min_net_bps=D("5")))
+    o = arb.evaluate(
+        buy,
+        sell,
+        buy_market=ccxt_market(),
+        sell_market=ccxt_market(),
+        buy_fee=Fee(D("0.0008")),
+        sell_fee=Fee(D("0.001")),
+        limits=Limits(max_notional=D("5000"), min_net_bps=D("5")),
+    )
     assert o is not None and o.cost <= D("5000") * (1 + D("0.0008"))
     assert o.buy.amount * o.buy.vwap <= D("5000")
 
@@ -166,8 +232,14 @@ def test_public_entry_point_takes_ccxt_dicts() -> None:
 def test_malformed_books_are_rejected(book: object, match: str) -> None:
     good = make_book(bids=[(98, 1)], asks=[(98.5, 1)])
     with pytest.raises(BookError, match=match):
-        evaluate(book, make_book(bids=[(200, 1)], asks=[(201, 1)]), buy_market=market(), sell_market=market(),
-                 buy_fee=fee(), sell_fee=fee())
+        evaluate(
+            book,
+            make_book(bids=[(200, 1)], asks=[(201, 1)]),
+            buy_market=market(),
+            sell_market=market(),
+            buy_fee=fee(),
+            sell_fee=fee(),
+        )
     del good
 
 
@@ -175,8 +247,14 @@ def test_unsorted_bids_deep_in_the_walk_are_rejected() -> None:
     buy = make_book(bids=[(99, 1)], asks=[(100, "1")])
     sell = {"bids": [[105.0, 0.1], [106.0, 5.0]], "asks": [[107.0, 1.0]]}
     with pytest.raises(BookError, match="descending"):
-        evaluate(buy, sell, buy_market=market("X/USDT", lot="0.1", tick="0.1"),
-                 sell_market=market("X/USDT", lot="0.1", tick="0.1"), buy_fee=fee(), sell_fee=fee())
+        evaluate(
+            buy,
+            sell,
+            buy_market=market("X/USDT", lot="0.1", tick="0.1"),
+            sell_market=market("X/USDT", lot="0.1", tick="0.1"),
+            buy_fee=fee(),
+            sell_fee=fee(),
+        )
 
 
 def test_market_without_precision_is_an_error() -> None:
@@ -189,8 +267,17 @@ def test_market_without_precision_is_an_error() -> None:
 
 
 def test_empty_side_means_nothing() -> None:
-    assert evaluate(make_book(bids=[(1, 1)]), make_book(bids=[(2, 1)], asks=[(3, 1)]), buy_market=market(),
-                    sell_market=market(), buy_fee=fee(), sell_fee=fee()) is None
+    assert (
+        evaluate(
+            make_book(bids=[(1, 1)]),
+            make_book(bids=[(2, 1)], asks=[(3, 1)]),
+            buy_market=market(),
+            sell_market=market(),
+            buy_fee=fee(),
+            sell_fee=fee(),
+        )
+        is None
+    )
 
 
 # --------------------------------------------------------------------------- oracle
@@ -282,16 +369,28 @@ def scenarios(draw):
     asks = side(lb, tb, base, True)
     bids = side(ls, ts, base * (1 + D(edge_bps) / 10000), False)
     opt = lambda s: draw(st.one_of(st.none(), s))  # noqa: E731
-    bm = MarketSpec("X/USDT", "X", "USDT", lb, tb,
-                    min_amount=opt(st.sampled_from([lb, lb * 3, lb * 20])),
-                    min_cost=opt(st.sampled_from([D("1"), D("5"), D("20")])),
-                    max_amount=opt(st.sampled_from([lb * 50, lb * 400])),
-                    max_cost=opt(st.sampled_from([D("500"), D("5000")])))
-    sm = MarketSpec("X/USDT", "X", "USDT", ls, ts,
-                    min_amount=opt(st.sampled_from([ls, ls * 3, ls * 20])),
-                    min_cost=opt(st.sampled_from([D("1"), D("5"), D("20")])),
-                    max_amount=opt(st.sampled_from([ls * 50, ls * 400])),
-                    max_cost=opt(st.sampled_from([D("500"), D("5000")])))
+    bm = MarketSpec(
+        "X/USDT",
+        "X",
+        "USDT",
+        lb,
+        tb,
+        min_amount=opt(st.sampled_from([lb, lb * 3, lb * 20])),
+        min_cost=opt(st.sampled_from([D("1"), D("5"), D("20")])),
+        max_amount=opt(st.sampled_from([lb * 50, lb * 400])),
+        max_cost=opt(st.sampled_from([D("500"), D("5000")])),
+    )
+    sm = MarketSpec(
+        "X/USDT",
+        "X",
+        "USDT",
+        ls,
+        ts,
+        min_amount=opt(st.sampled_from([ls, ls * 3, ls * 20])),
+        min_cost=opt(st.sampled_from([D("1"), D("5"), D("20")])),
+        max_amount=opt(st.sampled_from([ls * 50, ls * 400])),
+        max_cost=opt(st.sampled_from([D("500"), D("5000")])),
+    )
     rates = st.sampled_from(["0", "0.0002", "0.0008", "0.001", "0.002", "0.005"])
     bf = Fee(D(draw(rates)), draw(st.sampled_from(["received", "quote"])))
     sf = Fee(D(draw(rates)), draw(st.sampled_from(["received", "quote"])))
@@ -313,8 +412,9 @@ def scenarios(draw):
 @given(scenarios())
 def test_evaluator_equals_brute_force_oracle(sc) -> None:
     asks, bids, bm, sm, bf, sf, lim, bal, floats = sc
-    buy_book = make_book(bids=[(asks[0][0] - bm.price_step, 1)] if asks[0][0] > bm.price_step else [], asks=asks,
-                         floats=floats)
+    buy_book = make_book(
+        bids=[(asks[0][0] - bm.price_step, 1)] if asks[0][0] > bm.price_step else [], asks=asks, floats=floats
+    )
     sell_book = make_book(bids=bids, asks=[(bids[0][0] + sm.price_step, 1)], floats=floats)
     with localcontext() as ctx:
         ctx.prec = 60
@@ -342,8 +442,9 @@ def test_evaluator_equals_brute_force_oracle(sc) -> None:
     # Invariants of the pinned money semantics.
     phi = bf.taker if bf.currency == "received" else D(0)
     assert got.buy.amount % bm.amount_step == 0 and got.sell.amount % sm.amount_step == 0
-    assert got.sell.amount == (got.buy.amount * (1 - phi) / sm.amount_step).to_integral_value(
-        ROUND_FLOOR) * sm.amount_step
+    assert (
+        got.sell.amount == (got.buy.amount * (1 - phi) / sm.amount_step).to_integral_value(ROUND_FLOOR) * sm.amount_step
+    )
     assert 0 <= got.dust < sm.amount_step
     assert got.net_profit == got.proceeds - got.cost
     assert got.gross_profit == got.net_profit + got.fees_quote
@@ -383,20 +484,45 @@ def uncapped_scenarios(draw):
         bids.append((bid_price, ls * n))
         bid_price -= tick * draw(st.integers(1, 3))
     bm = MarketSpec("X/USDT", "X", "USDT", lb, tick, min_amount=draw(st.sampled_from([None, lb * 3])))
-    sm = MarketSpec("X/USDT", "X", "USDT", ls, tick, min_cost=draw(st.sampled_from([None, D("5")])),
-                    max_cost=draw(st.sampled_from([None, D("3000")])))
-    lim = Limits(min_net_bps=D(draw(st.sampled_from(["0", "0.5", "3"]))),
-                 min_net_profit=D(draw(st.sampled_from(["0", "0.001", "0.5"]))),
-                 slippage_bps=D(draw(st.sampled_from(["0", "1"]))))
+    sm = MarketSpec(
+        "X/USDT",
+        "X",
+        "USDT",
+        ls,
+        tick,
+        min_cost=draw(st.sampled_from([None, D("5")])),
+        max_cost=draw(st.sampled_from([None, D("3000")])),
+    )
+    lim = Limits(
+        min_net_bps=D(draw(st.sampled_from(["0", "0.5", "3"]))),
+        min_net_profit=D(draw(st.sampled_from(["0", "0.001", "0.5"]))),
+        slippage_bps=D(draw(st.sampled_from(["0", "1"]))),
+    )
     return asks, bids, bm, sm, bf, sf, lim, Balances(), draw(st.booleans())
 
 
-_REPRO_A = ([(D("50"), D("0.3")), (D("100.9"), D("5")), (D("100.91"), D("2.1"))], [(D("101"), D("7"))],
-            market("X/USDT", lot="1", tick="0.01"), market("X/USDT", lot="0.7", tick="0.01"),
-            Fee(D("0")), Fee(D("0.001"), "quote"), Limits(), Balances(), True)
-_REPRO_B = ([(D("100.74"), D("0.1")), (D("100.95"), D("0.3")), (D("100.97"), D("0.95"))], [(D("101"), D("1.3"))],
-            market("X/USDT", lot="0.1", tick="0.01"), market("X/USDT", lot="0.13", tick="0.01"),
-            Fee(D("0.0005"), "quote"), Fee(D("0")), Limits(), Balances(), True)
+_REPRO_A = (
+    [(D("50"), D("0.3")), (D("100.9"), D("5")), (D("100.91"), D("2.1"))],
+    [(D("101"), D("7"))],
+    market("X/USDT", lot="1", tick="0.01"),
+    market("X/USDT", lot="0.7", tick="0.01"),
+    Fee(D("0")),
+    Fee(D("0.001"), "quote"),
+    Limits(),
+    Balances(),
+    True,
+)
+_REPRO_B = (
+    [(D("100.74"), D("0.1")), (D("100.95"), D("0.3")), (D("100.97"), D("0.95"))],
+    [(D("101"), D("1.3"))],
+    market("X/USDT", lot="0.1", tick="0.01"),
+    market("X/USDT", lot="0.13", tick="0.01"),
+    Fee(D("0.0005"), "quote"),
+    Fee(D("0")),
+    Limits(),
+    Balances(),
+    True,
+)
 
 
 @settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -425,8 +551,16 @@ def test_same_lot_grid_sawtooth_is_solved_exactly() -> None:
     bids = [(D("64200.00"), D("0.03")), (D("64150.00"), D("0.5"))]
     bm = sm = market(lot="0.00001", tick="0.01")
     lim = Limits(max_notional=D("5000"))
-    got = evaluate(make_book(bids=[(63999, 1)], asks=asks), make_book(bids=bids, asks=[(64300, 1)]),
-                   buy_market=bm, sell_market=sm, buy_fee=fee(), sell_fee=fee(), limits=lim, scan_cap=None)
+    got = evaluate(
+        make_book(bids=[(63999, 1)], asks=asks),
+        make_book(bids=bids, asks=[(64300, 1)]),
+        buy_market=bm,
+        sell_market=sm,
+        buy_fee=fee(),
+        sell_fee=fee(),
+        limits=lim,
+        scan_cap=None,
+    )
     with localcontext() as ctx:
         ctx.prec = 60
         want = oracle(asks, bids, bm, sm, fee(), fee(), lim, Balances())
@@ -434,8 +568,14 @@ def test_same_lot_grid_sawtooth_is_solved_exactly() -> None:
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.integers(-50, 50), st.integers(-50, 50), st.integers(0, 3000), st.integers(1, 3000), st.integers(-5000, 5000),
-       st.integers(0, 400))
+@given(
+    st.integers(-50, 50),
+    st.integers(-50, 50),
+    st.integers(0, 3000),
+    st.integers(1, 3000),
+    st.integers(-5000, 5000),
+    st.integers(0, 400),
+)
 def test_floor_max_matches_brute_force(al: int, pl: int, a: int, q: int, r: int, n: int) -> None:
     # The lattice-path maximiser behind the search: max of al·x + pl·floor((a·x + r)/q) over
     # 0 <= x <= n and its smallest argmax, against trying every x.
@@ -454,8 +594,14 @@ def test_uncapped_search_reads_past_the_marginal_level_for_lot_rounding() -> Non
     bids = [(D("101"), D("7"))]
     bm, sm = market("X/USDT", lot="1", tick="0.01"), market("X/USDT", lot="0.7", tick="0.01")
     bf, sf = fee("0"), fee("0.001", "quote")
-    o = evaluate(make_book(bids=[(49, 1)], asks=asks), make_book(bids=bids, asks=[(102, 1)]),
-                 buy_market=bm, sell_market=sm, buy_fee=bf, sell_fee=sf)
+    o = evaluate(
+        make_book(bids=[(49, 1)], asks=asks),
+        make_book(bids=bids, asks=[(102, 1)]),
+        buy_market=bm,
+        sell_market=sm,
+        buy_fee=bf,
+        sell_fee=sf,
+    )
     assert o is not None
     assert (o.buy.amount, o.sell.amount, o.net_profit) == (D("7"), D("7.0"), D("15.24600"))
     with localcontext() as ctx:
@@ -470,8 +616,15 @@ def test_uncapped_search_finds_the_only_profitable_size_deep_in_the_book() -> No
     bm, sm = market("X/USDT", lot="0.1", tick="0.01"), market("X/USDT", lot="0.13", tick="0.01")
     bf, sf = fee("0.0005", "quote"), fee("0")
     why: list[str] = []
-    o = evaluate(make_book(bids=[(100, 1)], asks=asks), make_book(bids=bids, asks=[(102, 1)]),
-                 buy_market=bm, sell_market=sm, buy_fee=bf, sell_fee=sf, why=why)
+    o = evaluate(
+        make_book(bids=[(100, 1)], asks=asks),
+        make_book(bids=bids, asks=[(102, 1)]),
+        buy_market=bm,
+        sell_market=sm,
+        buy_fee=bf,
+        sell_fee=sf,
+        why=why,
+    )
     assert why == [] and o is not None
     assert (o.buy.amount, o.sell.amount, o.net_profit) == (D("1.3"), D("1.30"), D("0.0023840"))
 
@@ -484,10 +637,14 @@ def test_million_lot_plateau_resolves_ties_to_the_smallest_size_in_few_steps() -
     def run(lots: int):
         asks = [(D("90"), D("0.3")), (D("99.9"), D(lots))]
         bids = [(D("100"), D(lots + 1))]
-        return evaluate(make_book(bids=[(89, 1)], asks=asks), make_book(bids=bids, asks=[(101, 1)]),
-                        buy_market=market("X/USDT", lot="1", tick="0.01"),
-                        sell_market=market("X/USDT", lot="0.7", tick="0.01"),
-                        buy_fee=fee("0"), sell_fee=fee("0.001", "quote"))
+        return evaluate(
+            make_book(bids=[(89, 1)], asks=asks),
+            make_book(bids=bids, asks=[(101, 1)]),
+            buy_market=market("X/USDT", lot="1", tick="0.01"),
+            sell_market=market("X/USDT", lot="0.7", tick="0.01"),
+            buy_fee=fee("0"),
+            sell_fee=fee("0.001", "quote"),
+        )
 
     o, small = run(2_000_000), run(2_000)
     assert o is not None and small is not None

@@ -22,8 +22,18 @@ SYM = "BTC/USDT"
 
 
 def leg(side: str, filled: str, cost: str, fees: tuple[tuple[str, str], ...] = (), amount: str = "10") -> LegFill:
-    return LegFill("v", SYM, side, "cid", D(amount), D(1), state="closed", filled=D(filled), cost=D(cost),
-                   fees=tuple((c, D(f)) for c, f in fees))  # fmt: skip
+    return LegFill(
+        "v",
+        SYM,
+        side,
+        "cid",
+        D(amount),
+        D(1),
+        state="closed",
+        filled=D(filled),
+        cost=D(cost),
+        fees=tuple((c, D(f)) for c, f in fees),
+    )
 
 
 def test_flows_follow_side_and_fee_currency() -> None:
@@ -47,14 +57,24 @@ def test_position_pnl_dust_and_exposure() -> None:
 
 def test_with_order_reads_ccxt_orders_exactly() -> None:
     base = LegFill("okx", SYM, "buy", "c1", D("0.01"), D("65000.1"))
-    o = base.with_order({"id": "7", "status": "closed", "filled": 0.01, "average": 64999.9,
-                         "fee": {"cost": 1e-05, "currency": "BTC"}})  # fmt: skip
-    assert (o.state, o.order_id, o.filled, o.cost, o.fees) == ("closed", "7", D("0.01"), D("649.999"),
-                                                                (("BTC", D("0.00001")),))  # fmt: skip
+    o = base.with_order(
+        {"id": "7", "status": "closed", "filled": 0.01, "average": 64999.9, "fee": {"cost": 1e-05, "currency": "BTC"}}
+    )
+    assert (o.state, o.order_id, o.filled, o.cost, o.fees) == (
+        "closed",
+        "7",
+        D("0.01"),
+        D("649.999"),
+        (("BTC", D("0.00001")),),
+    )
     assert base.with_order({"id": "8", "status": None}).state == "sent"
     assert base.with_order({"id": "8", "status": "expired", "filled": 0}).state == "canceled"
-    assert [journal_state(s) for s in ("open", "canceled", "rejected", "weird")] == ["open", "canceled", "rejected",
-                                                                                     "sent"]  # fmt: skip
+    assert [journal_state(s) for s in ("open", "canceled", "rejected", "weird")] == [
+        "open",
+        "canceled",
+        "rejected",
+        "sent",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -75,10 +95,13 @@ def test_malformed_orders_are_refused(bad: object) -> None:
 
 
 def test_with_trades_prefers_exact_trades_when_they_add_up() -> None:
-    o = LegFill("okx", SYM, "sell", "c", D("0.3"), D(1)).with_order({"id": "1", "status": "closed", "filled": 0.3,
-                                                                     "average": 100.0333})  # fmt: skip
-    trades = [{"id": "t1", "amount": 0.1, "price": 100.1, "fee": {"cost": 0.01001, "currency": "USDT"}},
-              {"id": "t2", "amount": 0.2, "price": 100.0, "fee": {"cost": 0.02, "currency": "USDT"}}]  # fmt: skip
+    o = LegFill("okx", SYM, "sell", "c", D("0.3"), D(1)).with_order(
+        {"id": "1", "status": "closed", "filled": 0.3, "average": 100.0333}
+    )
+    trades = [
+        {"id": "t1", "amount": 0.1, "price": 100.1, "fee": {"cost": 0.01001, "currency": "USDT"}},
+        {"id": "t2", "amount": 0.2, "price": 100.0, "fee": {"cost": 0.02, "currency": "USDT"}},
+    ]
     t = o.with_trades(trades)
     assert t.cost == D("30.01") and t.fees == (("USDT", D("0.03001")),) and len(t.trade_rows()) == 2
     assert o.with_trades(trades[:1]) is o  # an incomplete list keeps the order's aggregate
@@ -88,24 +111,35 @@ def test_with_trades_prefers_exact_trades_when_they_add_up() -> None:
 
 levels = st.lists(
     st.tuples(st.integers(min_value=0, max_value=400), st.integers(min_value=1, max_value=50_000)),
-    min_size=1, max_size=6, unique_by=lambda x: x[0],
-)  # fmt: skip
+    min_size=1,
+    max_size=6,
+    unique_by=lambda x: x[0],
+)
 
 
 @settings(max_examples=150, deadline=None)
 @given(levels, levels, st.integers(min_value=20, max_value=300))
-def test_pnl_of_legs_filled_as_evaluated_equals_the_evaluated_net(asks_raw: list[tuple[int, int]],
-                                                                   bids_raw: list[tuple[int, int]],
-                                                                   edge_ticks: int) -> None:  # fmt: skip
+def test_pnl_of_legs_filled_as_evaluated_equals_the_evaluated_net(
+    asks_raw: list[tuple[int, int]], bids_raw: list[tuple[int, int]], edge_ticks: int
+) -> None:
     """Fills at exactly the walked levels: realised PnL == evaluator net; base left over == its dust."""
     tick, lot = D("0.1"), D("0.00001")
     asks = sorted((D(50000) + tick * t, lot * n) for t, n in asks_raw)
     bids = sorted(((D(50000) + tick * (edge_ticks * 10 - t), lot * n) for t, n in bids_raw), reverse=True)
     fee = Fee(D("0.001"))
     m = market(SYM, lot=str(lot), tick=str(tick))
-    opp = evaluate(make_book(bids=[], asks=asks, floats=False), make_book(bids=bids, asks=[], floats=False),
-                   buy_market=m, sell_market=m, buy_fee=fee,
-                   sell_fee=fee, limits=Limits(), symbol=SYM, buy_venue="a", sell_venue="b")  # fmt: skip
+    opp = evaluate(
+        make_book(bids=[], asks=asks, floats=False),
+        make_book(bids=bids, asks=[], floats=False),
+        buy_market=m,
+        sell_market=m,
+        buy_fee=fee,
+        sell_fee=fee,
+        limits=Limits(),
+        symbol=SYM,
+        buy_venue="a",
+        sell_venue="b",
+    )
     assume(opp is not None)
     assert opp is not None
 
@@ -121,11 +155,30 @@ def test_pnl_of_legs_filled_as_evaluated_equals_the_evaluated_net(asks_raw: list
     b_fills, s_fills = walk(asks, opp.buy.amount), walk(bids, opp.sell.amount)
     b_cost = sum((p * a for p, a in b_fills), D(0))
     s_cost = sum((p * a for p, a in s_fills), D(0))
-    buy = LegFill("a", SYM, "buy", "b", opp.buy.amount, opp.buy.limit_price, state="closed", filled=opp.buy.amount,
-                  cost=b_cost, fees=(("BTC", sum((a * fee.taker for _, a in b_fills), D(0))),))  # fmt: skip
-    sell = LegFill("b", SYM, "sell", "s", opp.sell.amount, opp.sell.limit_price, state="closed",
-                   filled=opp.sell.amount, cost=s_cost,
-                   fees=(("USDT", sum((p * a * fee.taker for p, a in s_fills), D(0))),))  # fmt: skip
+    buy = LegFill(
+        "a",
+        SYM,
+        "buy",
+        "b",
+        opp.buy.amount,
+        opp.buy.limit_price,
+        state="closed",
+        filled=opp.buy.amount,
+        cost=b_cost,
+        fees=(("BTC", sum((a * fee.taker for _, a in b_fills), D(0))),),
+    )
+    sell = LegFill(
+        "b",
+        SYM,
+        "sell",
+        "s",
+        opp.sell.amount,
+        opp.sell.limit_price,
+        state="closed",
+        filled=opp.sell.amount,
+        cost=s_cost,
+        fees=(("USDT", sum((p * a * fee.taker for p, a in s_fills), D(0))),),
+    )
     pos = Position.of(SYM, [buy, sell])
     assert abs(pos.pnl_quote - opp.net_profit) < D("1e-18")
     assert pos.base_net == opp.dust and is_dust(pos.base_net, lot)  # base-neutral after fees

@@ -33,8 +33,13 @@ class FakeMarket:
 
 
 def venue(balances: dict[str, Decimal] | None = None, currency: str = "received", latency_ms: int = 0) -> PaperVenue:
-    return PaperVenue("okx", FakeMarket(), fees={("okx", SYM): Fee(D("0.001"), currency)}, balances=balances,  # type: ignore[arg-type]
-                      latency_ms=latency_ms)  # fmt: skip
+    return PaperVenue(
+        "okx",
+        FakeMarket(),
+        fees={("okx", SYM): Fee(D("0.001"), currency)},
+        balances=balances,  # type: ignore[arg-type]
+        latency_ms=latency_ms,
+    )
 
 
 async def test_ioc_walks_levels_up_to_the_limit_and_cancels_the_rest() -> None:
@@ -91,8 +96,13 @@ async def test_order_and_trade_ids_carry_the_run_so_they_never_repeat_across_run
     """Issue 13.1: ids restarted at ``paper-okx-1`` every run, so a second run's fills collided."""
     ids = []
     for run_id in ("run-a", "run-b", None, None):
-        v = PaperVenue("okx", FakeMarket(), fees={("okx", SYM): Fee(D("0.001"))}, latency_ms=0,  # type: ignore[arg-type]
-                       run_id=run_id)  # fmt: skip
+        v = PaperVenue(
+            "okx",
+            FakeMarket(),
+            fees={("okx", SYM): Fee(D("0.001"))},
+            latency_ms=0,  # type: ignore[arg-type]
+            run_id=run_id,
+        )
         o = await v.create_order(SYM, "limit", "buy", 1.5, 101, {"clOrdId": "same"})
         ids.append((o["id"], *(t["id"] for t in await v.fetch_order_trades(o["id"], SYM))))
     assert ids[0][0].startswith("paper-okx-run-a-") and ids[1][0].startswith("paper-okx-run-b-")

@@ -17,20 +17,34 @@ prices = st.decimals(min_value=D("0.01"), max_value=D("100000"), places=2)
 
 
 def intent(j: Journal, cid: str) -> None:
-    j.record_order_intent({"client_id": cid, "venue": "okx", "symbol": "BTC/USDT", "side": "buy", "amount": D(1),
-                           "price": D(1), "created_ms": 1, "leg": "buy", "attempt": 0})  # fmt: skip
+    j.record_order_intent(
+        {
+            "client_id": cid,
+            "venue": "okx",
+            "symbol": "BTC/USDT",
+            "side": "buy",
+            "amount": D(1),
+            "price": D(1),
+            "created_ms": 1,
+            "leg": "buy",
+            "attempt": 0,
+        }
+    )
 
 
 @settings(max_examples=40, deadline=None)
 @given(parts=st.lists(st.tuples(amounts, prices, amounts), min_size=1, max_size=5), drop=st.integers(0, 5))
-def test_record_leg_roundtrips_exactly_and_missing_fills_are_found(tmp_path_factory: object, parts: list,
-                                                                   drop: int) -> None:  # fmt: skip
+def test_record_leg_roundtrips_exactly_and_missing_fills_are_found(
+    tmp_path_factory: object, parts: list, drop: int
+) -> None:
     path = Path(tmp_path_factory.mktemp("j")) / "arb.db"  # type: ignore[attr-defined]
     with Journal.open(path) as j:
         intent(j, "c1")
         filled = sum((a for a, _, _ in parts), D(0))
-        rows = [{"venue": "okx", "trade_id": f"t{i}", "ts_ms": 2, "amount": a, "price": p, "fee": f,
-                 "fee_currency": "BTC"} for i, (a, p, f) in enumerate(parts)]  # fmt: skip
+        rows = [
+            {"venue": "okx", "trade_id": f"t{i}", "ts_ms": 2, "amount": a, "price": p, "fee": f, "fee_currency": "BTC"}
+            for i, (a, p, f) in enumerate(parts)
+        ]
         kept = rows[: len(rows) - min(drop, len(rows) - 1)] if drop else rows
         j.record_leg("c1", {"state": "closed", "filled": filled, "updated_ms": 3}, kept)
         got = j.fills("c1")
@@ -49,8 +63,10 @@ def test_real_trades_replace_an_aggregate_row_and_closed_without_filled_is_incom
         agg = {"venue": "okx", "trade_id": "order:1", "amount": D("0.5"), "price": D(10), "fee": D(0)}
         j.record_leg("c1", {"state": "closed", "filled": D("0.5"), "updated_ms": 3}, [agg])
         assert not j.orders_missing_fills()
-        trades = [{"venue": "okx", "trade_id": "t1", "amount": D("0.2"), "price": D(10)},
-                  {"venue": "okx", "trade_id": "t2", "amount": D("0.3"), "price": D(10)}]  # fmt: skip
+        trades = [
+            {"venue": "okx", "trade_id": "t1", "amount": D("0.2"), "price": D(10)},
+            {"venue": "okx", "trade_id": "t2", "amount": D("0.3"), "price": D(10)},
+        ]
         j.record_leg("c1", {"state": "closed", "filled": D("0.5"), "updated_ms": 4}, trades)
         assert sorted(f["trade_id"] for f in j.fills("c1")) == ["t1", "t2"]  # counted once
         intent(j, "c2")

@@ -32,9 +32,14 @@ def test_client_ids_are_deterministic_and_follow_venue_rules(venue: str) -> None
     assert a == p.client_order_id("run1:ep7:1", "buy")
     assert a != p.client_order_id("run1:ep7:1", "sell")
     assert a != p.client_order_id("run1:ep7:1", "buy", attempt=1)
-    ids = {p.client_order_id(f"run{r}:ep{e}:{n}", leg, attempt)
-           for r in range(3) for e in range(5) for n in (1, 12)
-           for leg in ("buy", "sell", "hedge") for attempt in (0, 3)}
+    ids = {
+        p.client_order_id(f"run{r}:ep{e}:{n}", leg, attempt)
+        for r in range(3)
+        for e in range(5)
+        for n in (1, 12)
+        for leg in ("buy", "sell", "hedge")
+        for attempt in (0, 3)
+    }
     assert len(ids) == 3 * 5 * 2 * 3 * 2  # distinct inputs, distinct ids
     bad = sorted(i for i in ids if not re.fullmatch(rule, i))
     assert not bad, f"{venue} ids break the venue's documented rule {rule}: {bad[:3]}"

@@ -73,30 +73,66 @@ def test_ordinary_ccxt_options_pass() -> None:
         "timeout": 1000,
         "rateLimit": 10,
         "urls": {"api": {"rest": "http://127.0.0.1:1", "ws": {"ws-api": {"spot": "ws://127.0.0.1:1/ws"}}}},
-        "options": {"defaultType": "spot", "fetchMarkets": {"types": ["spot"]}, "recvWindow": 5000,
-                    "enableUnifiedAccount": None, "createOrder": "privatePostTradeOrder"},
+        "options": {
+            "defaultType": "spot",
+            "fetchMarkets": {"types": ["spot"]},
+            "recvWindow": 5000,
+            "enableUnifiedAccount": None,
+            "createOrder": "privatePostTradeOrder",
+        },
         "has": {"fetchCurrencies": False},
         "headers": {"User-Agent": "arb"},
-    }  # fmt: skip
+    }
     cfg = Config.from_dict(venue_with(options), env={})
     assert cfg.venue("okx").options["options"]["recvWindow"] == 5000
 
 
 @pytest.mark.parametrize(
     "name",
-    ["apiKey", "api_key", "API-KEY", "secret", "password", "passphrase", "uid", "privateKey", "token", "login",
-     "OK-ACCESS-KEY", "OK-ACCESS-SIGN", "OK-ACCESS-PASSPHRASE", "X-MBX-APIKEY", "X-BAPI-API-KEY", "X-BAPI-SIGN",
-     "signature", "Authorization", "KC-API-KEY"],
-)  # fmt: skip
+    [
+        "apiKey",
+        "api_key",
+        "API-KEY",
+        "secret",
+        "password",
+        "passphrase",
+        "uid",
+        "privateKey",
+        "token",
+        "login",
+        "OK-ACCESS-KEY",
+        "OK-ACCESS-SIGN",
+        "OK-ACCESS-PASSPHRASE",
+        "X-MBX-APIKEY",
+        "X-BAPI-API-KEY",
+        "X-BAPI-SIGN",
+        "signature",
+        "Authorization",
+        "KC-API-KEY",
+    ],
+)
 def test_secret_names(name: str) -> None:
     assert is_secret_name(name)
 
 
 @pytest.mark.parametrize(
     "name",
-    ["api_key_env", "secret_env", "password_env", "secrets_file", "timeout", "recvWindow", "urls", "headers",
-     "OK-ACCESS-TIMESTAMP", "X-BAPI-TIMESTAMP", "clientOrderId", "symbol", "defaultType"],
-)  # fmt: skip
+    [
+        "api_key_env",
+        "secret_env",
+        "password_env",
+        "secrets_file",
+        "timeout",
+        "recvWindow",
+        "urls",
+        "headers",
+        "OK-ACCESS-TIMESTAMP",
+        "X-BAPI-TIMESTAMP",
+        "clientOrderId",
+        "symbol",
+        "defaultType",
+    ],
+)
 def test_not_secret_names(name: str) -> None:
     assert not is_secret_name(name)
 
@@ -135,15 +171,36 @@ def log_text() -> Iterator[tuple[logging.Logger, io.StringIO]]:
 def test_ccxt_request_headers_masked(log_text: tuple[logging.Logger, io.StringIO]) -> None:
     _, stream = log_text
     ccxt_log = logging.getLogger("ccxt.base.exchange")
-    headers = {"OK-ACCESS-KEY": "unregistered-key-1", "OK-ACCESS-SIGN": "c2lnbmF0dXJl+/==",
-               "OK-ACCESS-TIMESTAMP": "2026-01-01T00:00:00.000Z", "OK-ACCESS-PASSPHRASE": "unregistered-pp",
-               "X-MBX-APIKEY": "unregistered-key-2", "X-BAPI-API-KEY": "unregistered-key-3",
-               "X-BAPI-SIGN": "abcdef0123", "Authorization": "Bearer unregistered-token-4"}  # fmt: skip
-    ccxt_log.debug("%s %s, Request: %s %s", "GET", "http://127.0.0.1/api/v3/account?timestamp=1&signature=deadbeef01",
-                   headers, '{"apiKey":"unregistered-key-5","secret":"unregistered-6"}')  # fmt: skip
+    headers = {
+        "OK-ACCESS-KEY": "unregistered-key-1",
+        "OK-ACCESS-SIGN": "c2lnbmF0dXJl+/==",
+        "OK-ACCESS-TIMESTAMP": "2026-01-01T00:00:00.000Z",
+        "OK-ACCESS-PASSPHRASE": "unregistered-pp",
+        "X-MBX-APIKEY": "unregistered-key-2",
+        "X-BAPI-API-KEY": "unregistered-key-3",
+        "X-BAPI-SIGN": "abcdef0123",
+        "Authorization": "Bearer unregistered-token-4",
+    }
+    ccxt_log.debug(
+        "%s %s, Request: %s %s",
+        "GET",
+        "http://127.0.0.1/api/v3/account?timestamp=1&signature=deadbeef01",
+        headers,
+        '{"apiKey":"unregistered-key-5","secret":"unregistered-6"}',
+    )
     text = stream.getvalue()
-    leaks = ("unregistered-key-1", "c2lnbmF0dXJl", "unregistered-pp", "unregistered-key-2", "unregistered-key-3",
-             "abcdef0123", "unregistered-token-4", "deadbeef01", "unregistered-key-5", "unregistered-6")
+    leaks = (
+        "unregistered-key-1",
+        "c2lnbmF0dXJl",
+        "unregistered-pp",
+        "unregistered-key-2",
+        "unregistered-key-3",
+        "abcdef0123",
+        "unregistered-token-4",
+        "deadbeef01",
+        "unregistered-key-5",
+        "unregistered-6",
+    )
     for leak in leaks:
         assert leak not in text, text
     assert "2026-01-01T00:00:00.000Z" in text and "GET" in text and "timestamp=1" in text  # the rest survives
@@ -189,14 +246,33 @@ def test_short_values_are_not_registered() -> None:
 def test_reprs_hold_no_credentials() -> None:
     token = "tg-bot-token-91x7"
     env = {"ARB_OKX_API_KEY": "repr-key-4b1", "ARB_OKX_SECRET": "repr-secret-7c2", "ARB_OKX_PASSWORD": "repr-pp-9d3"}
-    cfg = Config.from_dict({"execution": {"mode": "live"}, "scanner": {"venues": ["okx", "okx2"]},
-                            "venues": {"okx2": {"ccxt_id": "okx", "api_key_env": "ARB_OKX_API_KEY",
-                                                "secret_env": "ARB_OKX_SECRET", "password_env": "ARB_OKX_PASSWORD"}},
-                            "notify": {"urls": [f"tgram://{token}/1"]}}, env=env)  # fmt: skip
+    cfg = Config.from_dict(
+        {
+            "execution": {"mode": "live"},
+            "scanner": {"venues": ["okx", "okx2"]},
+            "venues": {
+                "okx2": {
+                    "ccxt_id": "okx",
+                    "api_key_env": "ARB_OKX_API_KEY",
+                    "secret_env": "ARB_OKX_SECRET",
+                    "password_env": "ARB_OKX_PASSWORD",
+                }
+            },
+            "notify": {"urls": [f"tgram://{token}/1"]},
+        },
+        env=env,
+    )
     okx = cfg.venue("okx")
     assert okx.credentials.as_ccxt()["apiKey"] == "repr-key-4b1"  # loaded, and yet:
-    for text in (repr(cfg), str(cfg), repr(okx), repr(okx.credentials), str(okx.credentials), repr(cfg.notify),
-                 json.dumps(redact(cfg))):  # fmt: skip
+    for text in (
+        repr(cfg),
+        str(cfg),
+        repr(okx),
+        repr(okx.credentials),
+        str(okx.credentials),
+        repr(cfg.notify),
+        json.dumps(redact(cfg)),
+    ):
         for value in (*env.values(), token):
             assert value not in text, text
 

@@ -16,13 +16,36 @@ from arb.store import Journal
 from tests.fixtures.journal_small import build as build_fixture
 
 PNG = b"\x89PNG\r\n\x1a\n"
-PLOTS = {"episodes_by_hour", "episodes_by_pair", "net_bps", "duration", "pnl_curve", "daily_pnl", "slippage",
-         "fees_by_venue", "inventory"}
+PLOTS = {
+    "episodes_by_hour",
+    "episodes_by_pair",
+    "net_bps",
+    "duration",
+    "pnl_curve",
+    "daily_pnl",
+    "slippage",
+    "fees_by_venue",
+    "inventory",
+}
 METRICS = [
-    "episodes detected", "Episodes per symbol and venue pair", "Episodes per hour", "net bps", "duration",
-    "capture rate", "Why episodes were not traded", "Realised vs expected edge per trade", "Fees by venue",
-    "Inventory", "Rebalance suggestion", "PnL curve", "total PnL", "Daily PnL", "Sharpe ratio", "max drawdown",
-    "drawdown duration", "win rate",
+    "episodes detected",
+    "Episodes per symbol and venue pair",
+    "Episodes per hour",
+    "net bps",
+    "duration",
+    "capture rate",
+    "Why episodes were not traded",
+    "Realised vs expected edge per trade",
+    "Fees by venue",
+    "Inventory",
+    "Rebalance suggestion",
+    "PnL curve",
+    "total PnL",
+    "Daily PnL",
+    "Sharpe ratio",
+    "max drawdown",
+    "drawdown duration",
+    "win rate",
 ]
 
 
@@ -46,8 +69,9 @@ def test_terminal_report_prints_every_metric(small: Path, capsys: pytest.Capture
     assert "10000 (sum of starting USDT balances)" in out
 
 
-def test_html_report_embeds_distinct_non_empty_png_plots(small: Path, tmp_path: Path,
-                                                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_html_report_embeds_distinct_non_empty_png_plots(
+    small: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     page = tmp_path / "report.html"
     code, _, err = run(["report", "--db", str(small), "--html", str(page)], capsys)
     assert code == 0, err
@@ -66,8 +90,9 @@ def test_html_report_embeds_distinct_non_empty_png_plots(small: Path, tmp_path: 
 
 
 def test_csv_parquet_and_json_outputs(small: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(["report", "--db", str(small), "--csv", str(tmp_path / "c"), "--parquet",
-                          str(tmp_path / "p"), "--json"], capsys)
+    code, out, err = run(
+        ["report", "--db", str(small), "--csv", str(tmp_path / "c"), "--parquet", str(tmp_path / "p"), "--json"], capsys
+    )
     assert code == 0, err
     doc = json.loads(out)  # one JSON document on stdout
     assert doc["summary"]["pnl"]["total"] == "15.000"
@@ -100,12 +125,16 @@ def _foreign(path: Path) -> Path:
     return path
 
 
-@pytest.mark.parametrize(("make", "words"), [
-    (lambda p: p, "does not exist"),
-    (_corrupt, "corrupt"),
-    (_newer, "schema version 99"),
-    (_foreign, "not an arb journal"),
-], ids=["missing", "corrupt", "newer-schema", "not-a-journal"])
+@pytest.mark.parametrize(
+    ("make", "words"),
+    [
+        (lambda p: p, "does not exist"),
+        (_corrupt, "corrupt"),
+        (_newer, "schema version 99"),
+        (_foreign, "not an arb journal"),
+    ],
+    ids=["missing", "corrupt", "newer-schema", "not-a-journal"],
+)
 def test_bad_journal_is_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str], make, words) -> None:  # type: ignore[no-untyped-def]
     path = make(tmp_path / "j.db")
     code, out, err = run(["report", "--db", str(path)], capsys)

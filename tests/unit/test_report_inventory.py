@@ -21,21 +21,30 @@ H = 3_600_000
 
 
 def _rows(ts: int, source: str, totals: dict[str, int]) -> list[tuple[str, dict[str, object]]]:
-    return [("balance", {"ts_ms": ts, "venue": v, "asset": "USDT", "free": D(x), "used": D(0), "total": D(x),
-                         "source": source}) for v, x in totals.items()]
+    return [
+        (
+            "balance",
+            {"ts_ms": ts, "venue": v, "asset": "USDT", "free": D(x), "used": D(0), "total": D(x), "source": source},
+        )
+        for v, x in totals.items()
+    ]
 
 
 def build_journal(path: Path) -> Path:
     j = Journal.open(path)
     try:
         j.start_run("paper", {}, now_ms=T0, run_id="p1")
-        j.write_batch(_rows(T0 - 2, "start", {"a": 5000, "b": 5000, "c": 1000})  # journaled just before the run row
-                      + _rows(T0 + H, "trade", {"a": 4000, "b": 6000}))
+        j.write_batch(
+            _rows(T0 - 2, "start", {"a": 5000, "b": 5000, "c": 1000})  # journaled just before the run row
+            + _rows(T0 + H, "trade", {"a": 4000, "b": 6000})
+        )
         j.end_run("p1", now_ms=T0 + H + 10, status="ok")
         j.start_run("paper", {}, now_ms=T0 + 2 * H, run_id="p2")
-        j.write_batch(_rows(T0 + 2 * H - 2, "start", {"a": 5000, "b": 5000})
-                      + _rows(T0 + 3 * H, "trade", {"a": 4500, "b": 5500})
-                      + _rows(T0 + 3 * H + 5, "stop", {"a": 4500, "b": 5500}))
+        j.write_batch(
+            _rows(T0 + 2 * H - 2, "start", {"a": 5000, "b": 5000})
+            + _rows(T0 + 3 * H, "trade", {"a": 4500, "b": 5500})
+            + _rows(T0 + 3 * H + 5, "stop", {"a": 4500, "b": 5500})
+        )
         j.end_run("p2", now_ms=T0 + 3 * H + 10, status="ok")
     finally:
         j.close()
@@ -56,5 +65,7 @@ def test_inventory_reads_every_balance_row_per_run_and_rebalances_the_newest(tmp
     assert moves == [("USDT", "b", "a", D(500))]
     segments = plots.inventory_segments(inv)
     assert [(run, [float(y) for y in ys]) for run, _, ys in segments[("USDT", "a")]] == [
-        ("p1", [5000.0, 4000.0]), ("p2", [5000.0, 4500.0, 4500.0])]
+        ("p1", [5000.0, 4000.0]),
+        ("p2", [5000.0, 4500.0, 4500.0]),
+    ]
     assert plots.inventory(inv).startswith(b"\x89PNG")

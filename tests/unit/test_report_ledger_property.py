@@ -38,9 +38,22 @@ def legs(draw: st.DrawFn) -> list[LegFill]:
         fees: dict[str, Decimal] = {}
         for t in trades:
             fees[t.fee_currency or "USDT"] = fees.get(t.fee_currency or "USDT", Decimal(0)) + t.fee
-        out.append(LegFill(venue, SYM, side, f"c{i}-{role}", filled, trades[0].price, state="closed",
-                           order_id=f"o{i}", filled=filled, cost=sum((t.amount * t.price for t in trades), Decimal(0)),
-                           fees=tuple(fees.items()), trades=tuple(trades)))  # fmt: skip
+        out.append(
+            LegFill(
+                venue,
+                SYM,
+                side,
+                f"c{i}-{role}",
+                filled,
+                trades[0].price,
+                state="closed",
+                order_id=f"o{i}",
+                filled=filled,
+                cost=sum((t.amount * t.price for t in trades), Decimal(0)),
+                fees=tuple(fees.items()),
+                trades=tuple(trades),
+            )
+        )
     return out
 
 
@@ -49,16 +62,51 @@ def _journal(path: Path, legs: list[LegFill], drop_fills_of: set[int]) -> None:
     try:
         j.start_run("paper", {}, now_ms=0, run_id="r")
         for i, leg in enumerate(legs):
-            j.record_order_intent({"client_id": leg.client_id, "run_id": "r", "opportunity_id": "E.1",
-                                   "venue": leg.venue, "symbol": SYM, "side": leg.side, "type": "limit", "tif": "IOC",
-                                   "amount": leg.amount, "price": leg.price, "created_ms": i})  # fmt: skip
-            j.update_order(leg.client_id, state=leg.state, venue_order_id=leg.order_id, filled=leg.filled,
-                           avg_price=leg.avg_price, fee=leg.fee, fee_currency=leg.fee_currency, updated_ms=2_000)
+            j.record_order_intent(
+                {
+                    "client_id": leg.client_id,
+                    "run_id": "r",
+                    "opportunity_id": "E.1",
+                    "venue": leg.venue,
+                    "symbol": SYM,
+                    "side": leg.side,
+                    "type": "limit",
+                    "tif": "IOC",
+                    "amount": leg.amount,
+                    "price": leg.price,
+                    "created_ms": i,
+                }
+            )
+            j.update_order(
+                leg.client_id,
+                state=leg.state,
+                venue_order_id=leg.order_id,
+                filled=leg.filled,
+                avg_price=leg.avg_price,
+                fee=leg.fee,
+                fee_currency=leg.fee_currency,
+                updated_ms=2_000,
+            )
             if i in drop_fills_of:
                 continue
-            j.write_batch([("fill", {"client_id": leg.client_id, "venue": leg.venue, "trade_id": t.trade_id,
-                                     "ts_ms": t.ts_ms, "amount": t.amount, "price": t.price, "fee": t.fee,
-                                     "fee_currency": t.fee_currency}) for t in leg.trade_rows()])  # fmt: skip
+            j.write_batch(
+                [
+                    (
+                        "fill",
+                        {
+                            "client_id": leg.client_id,
+                            "venue": leg.venue,
+                            "trade_id": t.trade_id,
+                            "ts_ms": t.ts_ms,
+                            "amount": t.amount,
+                            "price": t.price,
+                            "fee": t.fee,
+                            "fee_currency": t.fee_currency,
+                        },
+                    )
+                    for t in leg.trade_rows()
+                ]
+            )
         j.end_run("r", now_ms=3_000, status="ok")
     finally:
         j.close()

@@ -47,7 +47,11 @@ def test_pnl_per_trade_total_and_daily_from_fills(small: Path) -> None:
     p = r.summary["pnl"]
     assert D(p["total"]) == 15 and p["trades"] == 4
     assert {k: D(v) for k, v in p["daily"].items()} == {
-        "2026-01-01": 6, "2026-01-02": -3, "2026-01-03": 0, "2026-01-04": 12}
+        "2026-01-01": 6,
+        "2026-01-02": -3,
+        "2026-01-03": 0,
+        "2026-01-04": 12,
+    }
     assert D(p["mean_daily"]) == D("3.75")
     assert list(r.tables["pnl_curve"]["cum_pnl"]) == [D(10), D(6), D(3), D(15)]
 
@@ -63,7 +67,11 @@ def test_sharpe_drawdown_and_win_rate_match_hand_computation(small: Path) -> Non
     assert dd["abs_quote"] == pytest.approx(7.0)
     assert dd["pct_of_capital"] == pytest.approx(0.07)
     assert (dd["peak_ms"], dd["trough_ms"], dd["end_ms"], dd["recovered"]) == (
-        trade_ts("E1"), trade_ts("E3"), trade_ts("E4"), True)
+        trade_ts("E1"),
+        trade_ts("E3"),
+        trade_ts("E4"),
+        True,
+    )
     assert dd["duration_ms"] == trade_ts("E4") - trade_ts("E1")
     assert p["win_rate"] == 0.5
 
@@ -112,9 +120,26 @@ def test_filters(small: Path) -> None:
     everything = report(small)
     # a third venue: an episode c → b that a venue filter for "a" must leave out and one for "c" must keep
     j = Journal.open(small)
-    j.write_batch([("episode", {"id": "E8", "run_id": RUN, "symbol": SYMBOL, "buy_venue": "c", "sell_venue": "b",
-                                "start_ms": T0 + 2 * HOUR, "end_ms": T0 + 2 * HOUR + 500, "duration_ms": 500,
-                                "status": "closed", "peak_net_bps": D("9"), "peak_net_profit": D("0.9")})])
+    j.write_batch(
+        [
+            (
+                "episode",
+                {
+                    "id": "E8",
+                    "run_id": RUN,
+                    "symbol": SYMBOL,
+                    "buy_venue": "c",
+                    "sell_venue": "b",
+                    "start_ms": T0 + 2 * HOUR,
+                    "end_ms": T0 + 2 * HOUR + 500,
+                    "duration_ms": 500,
+                    "status": "closed",
+                    "peak_net_bps": D("9"),
+                    "peak_net_profit": D("0.9"),
+                },
+            )
+        ]
+    )
     j.close()
     assert report(small).summary["episodes"]["detected"] == 8
     only_a = report(small, filters=Filters(venue="a"))
@@ -137,9 +162,26 @@ def test_empty_journal_is_an_empty_report(tmp_path: Path) -> None:
 def test_alert_only_journal_reports_episodes_without_pnl(tmp_path: Path) -> None:
     j = Journal.open(tmp_path / "alert.db")
     j.start_run("alert", {}, now_ms=T0, run_id="r1")
-    j.write_batch([("episode", {"id": "r1-1", "run_id": "r1", "symbol": "BTC/USDT", "buy_venue": "okx",
-                                "sell_venue": "bybit", "start_ms": T0 + 5, "end_ms": T0 + 505, "duration_ms": 500,
-                                "status": "closed", "peak_net_bps": D("12.5"), "peak_net_profit": D("1.2")})])
+    j.write_batch(
+        [
+            (
+                "episode",
+                {
+                    "id": "r1-1",
+                    "run_id": "r1",
+                    "symbol": "BTC/USDT",
+                    "buy_venue": "okx",
+                    "sell_venue": "bybit",
+                    "start_ms": T0 + 5,
+                    "end_ms": T0 + 505,
+                    "duration_ms": 500,
+                    "status": "closed",
+                    "peak_net_bps": D("12.5"),
+                    "peak_net_profit": D("1.2"),
+                },
+            )
+        ]
+    )
     j.close()
     r = report(tmp_path / "alert.db")
     assert r.summary["capture"]["not_traded"] == {"not executed (alert-only run)": 1}
@@ -156,8 +198,18 @@ def test_csv_and_parquet_exports_keep_money_exact(small: Path, tmp_path: Path) -
     pq_trades = pq.read_table(tmp_path / "pq" / "trades.parquet").to_pylist()
     assert [row["pnl"] for row in pq_trades] == [D(10), D(-4), D(-3), D(12)]
     assert {p.stem for p in (tmp_path / "csv").iterdir()} >= {
-        "episodes", "episodes_by_pair", "episodes_by_hour", "trades", "capture_reasons", "fees_by_venue",
-        "inventory", "rebalance", "daily_pnl", "pnl_curve", "summary"}
+        "episodes",
+        "episodes_by_pair",
+        "episodes_by_hour",
+        "trades",
+        "capture_reasons",
+        "fees_by_venue",
+        "inventory",
+        "rebalance",
+        "daily_pnl",
+        "pnl_curve",
+        "summary",
+    }
     assert json.loads((tmp_path / "csv" / "summary.json").read_text())["pnl"]["total"] == "15.000"
 
 

@@ -41,7 +41,13 @@ def test_max_drawdown_peak_trough_recovery_and_duration() -> None:
 def test_max_drawdown_not_recovered_runs_to_the_end_of_the_span() -> None:
     dd = stats.max_drawdown([10, 20], [3, -5], capital=None, start_ms=0, end_ms=100)
     assert (dd.abs_quote, dd.peak_ms, dd.trough_ms, dd.end_ms, dd.recovered, dd.duration_ms) == (
-        5.0, 10, 20, 100, False, 90)
+        5.0,
+        10,
+        20,
+        100,
+        False,
+        90,
+    )
     assert dd.pct_of_capital is None
 
 

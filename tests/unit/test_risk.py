@@ -135,8 +135,9 @@ prices = st.decimals(min_value=D("0.0001"), max_value=D("100000"), places=4, all
 
 
 @given(st.lists(st.tuples(money, st.sampled_from(["okx", "bybit"])), max_size=6), prices, prices, money)
-def test_daily_pnl_is_realised_plus_exposure_at_its_venue_mid(exposures: list[tuple[Decimal, str]], okx: Decimal,
-                                                               bybit: Decimal, realised: Decimal) -> None:  # fmt: skip
+def test_daily_pnl_is_realised_plus_exposure_at_its_venue_mid(
+    exposures: list[tuple[Decimal, str]], okx: Decimal, bybit: Decimal, realised: Decimal
+) -> None:
     g = gate(max_in_flight=10)
     for i, (base, venue) in enumerate(exposures):
         g.set_exposure(ExposureEntry(i + 1, str(i), venue, "BTC/USDT", base))
@@ -156,9 +157,9 @@ def test_daily_pnl_is_realised_plus_exposure_at_its_venue_mid(exposures: list[tu
     for venue, mid in (("okx", okx), ("bybit", bybit)):
         open_q = sum((abs(b) * mid for b, v in exposures if v == venue and b != 0), D(0))
         assert g.venue_exposure(venue, doubled) - g.venue_exposure(venue, marks) == open_q
-    assert g.asset_exposure("BTC", marks) == sum((abs(b) * (okx if v == "okx" else bybit)
-                                                  for b, v in exposures if b != 0), D(0)) + sum(
-        (f.notional for f in g.in_flight.values()), D(0))  # fmt: skip
+    assert g.asset_exposure("BTC", marks) == sum(
+        (abs(b) * (okx if v == "okx" else bybit) for b, v in exposures if b != 0), D(0)
+    ) + sum((f.notional for f in g.in_flight.values()), D(0))
 
 
 def test_full_size_trade_at_default_limits_is_not_refused_as_notional() -> None:
@@ -170,9 +171,12 @@ def test_full_size_trade_at_default_limits_is_not_refused_as_notional() -> None:
     from tests.stubs import make_book, market
 
     opp = evaluate(
-        make_book(bids=[(99.0, 1)], asks=[(100.0, 50)]), make_book(bids=[(101.0, 50)], asks=[(102.0, 1)]),
-        buy_market=market("X/USDT", lot="0.01", tick="0.01"), sell_market=market("X/USDT", lot="0.01", tick="0.01"),
-        buy_fee=Fee(Decimal("0.001")), sell_fee=Fee(Decimal("0.001")),
+        make_book(bids=[(99.0, 1)], asks=[(100.0, 50)]),
+        make_book(bids=[(101.0, 50)], asks=[(102.0, 1)]),
+        buy_market=market("X/USDT", lot="0.01", tick="0.01"),
+        sell_market=market("X/USDT", lot="0.01", tick="0.01"),
+        buy_fee=Fee(Decimal("0.001")),
+        sell_fee=Fee(Decimal("0.001")),
         limits=Limits(max_notional=Decimal("1000"), slippage_bps=Decimal("2")),
     )
     assert opp is not None and opp.notional <= Decimal("1000") < opp.cost

@@ -19,16 +19,54 @@ DAY0 = 20_600 * DAY_MS  # a UTC midnight
 T0 = DAY0 + 10 * 3_600_000  # 10:00 UTC
 
 
-def order(j: Journal, run: str, opp_id: str, cid: str, side: str, ts: int, *, filled: str | None, price: str,
-          fee: str | None = None, fee_ccy: str | None = None, state: str = "closed") -> None:  # fmt: skip
-    j.record_order_intent({"client_id": cid, "run_id": run, "opportunity_id": opp_id, "venue": "okx" if side == "buy"
-                           else "bybit", "symbol": "BTC/USDT", "side": side, "type": "limit", "tif": "IOC",
-                           "amount": D("0.01"), "price": D(price), "created_ms": ts})  # fmt: skip
+def order(
+    j: Journal,
+    run: str,
+    opp_id: str,
+    cid: str,
+    side: str,
+    ts: int,
+    *,
+    filled: str | None,
+    price: str,
+    fee: str | None = None,
+    fee_ccy: str | None = None,
+    state: str = "closed",
+) -> None:
+    j.record_order_intent(
+        {
+            "client_id": cid,
+            "run_id": run,
+            "opportunity_id": opp_id,
+            "venue": "okx" if side == "buy" else "bybit",
+            "symbol": "BTC/USDT",
+            "side": side,
+            "type": "limit",
+            "tif": "IOC",
+            "amount": D("0.01"),
+            "price": D(price),
+            "created_ms": ts,
+        }
+    )
     j.update_order(cid, state=state, filled=D(filled) if filled else None, updated_ms=ts)
     if filled:
-        j.write_batch([("fill", {"client_id": cid, "venue": "okx" if side == "buy" else "bybit", "trade_id": f"t-{cid}",
-                                 "ts_ms": ts, "amount": D(filled), "price": D(price),
-                                 "fee": D(fee) if fee else None, "fee_currency": fee_ccy})])  # fmt: skip
+        j.write_batch(
+            [
+                (
+                    "fill",
+                    {
+                        "client_id": cid,
+                        "venue": "okx" if side == "buy" else "bybit",
+                        "trade_id": f"t-{cid}",
+                        "ts_ms": ts,
+                        "amount": D(filled),
+                        "price": D(price),
+                        "fee": D(fee) if fee else None,
+                        "fee_currency": fee_ccy,
+                    },
+                )
+            ]
+        )
 
 
 def trade_event(j: Journal, ts: int, ok: bool) -> None:
@@ -47,8 +85,15 @@ def test_rebuild_over_runs_day_rollover_and_resume(tmp_path: Path) -> None:
     order(j, "r2", "b.1", "b-s", "sell", T0 + 1000, filled="0.01", price="50100", fee="0.002", fee_ccy="USDT")
     for k, ok in enumerate((True, False, False)):
         trade_event(j, T0 + 2000 + k, ok)
-    hid = j.record_halt({"run_id": "r2", "reason": "daily_loss", "detail": "-500 reached -100", "ts_ms": T0 + 3000,
-                         "until_ms": DAY0 + DAY_MS})  # fmt: skip
+    hid = j.record_halt(
+        {
+            "run_id": "r2",
+            "reason": "daily_loss",
+            "detail": "-500 reached -100",
+            "ts_ms": T0 + 3000,
+            "until_ms": DAY0 + DAY_MS,
+        }
+    )
 
     state = rebuild(j, T0 + 5000)
     assert state.halt is not None and state.halt["id"] == hid

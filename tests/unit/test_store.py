@@ -69,9 +69,18 @@ def episode(
 
 def intent(client_id: str = "arb-1-b", **kw: Any) -> dict[str, Any]:
     row = {
-        "client_id": client_id, "run_id": "r1", "opportunity_id": "opp-1", "venue": "okx", "symbol": "BTC/USDT",
-        "side": "buy", "type": "limit", "tif": "IOC", "amount": D("0.015"), "price": D("64010.0"), "created_ms": 10,
-    }  # fmt: skip
+        "client_id": client_id,
+        "run_id": "r1",
+        "opportunity_id": "opp-1",
+        "venue": "okx",
+        "symbol": "BTC/USDT",
+        "side": "buy",
+        "type": "limit",
+        "tif": "IOC",
+        "amount": D("0.015"),
+        "price": D("64010.0"),
+        "created_ms": 10,
+    }
     return row | kw
 
 

@@ -40,9 +40,21 @@ from arb.scan.scanner import SWEEP_MS
 from arb.store import Journal
 
 __all__ = [
-    "Progress", "ReplayClock", "ReplayMarket", "Result", "Settings", "VirtualTimeLoop", "apply", "backtest", "grid",
-    "override", "parse_assignment", "parse_value", "run_id_for", "run_virtual",
-]  # fmt: skip
+    "Progress",
+    "ReplayClock",
+    "ReplayMarket",
+    "Result",
+    "Settings",
+    "VirtualTimeLoop",
+    "apply",
+    "backtest",
+    "grid",
+    "override",
+    "parse_assignment",
+    "parse_value",
+    "run_id_for",
+    "run_virtual",
+]
 
 
 @dataclass(slots=True)
@@ -75,17 +87,32 @@ class Result:
 
 
 def run_id_for(rec: Recording, settings: Settings) -> str:
-    key = json.dumps({"rec": rec.header.get("created_ms"), "venues": rec.venues, "symbols": rec.symbols,
-                      "settings": settings.as_dict()}, sort_keys=True, default=str)
+    key = json.dumps(
+        {
+            "rec": rec.header.get("created_ms"),
+            "venues": rec.venues,
+            "symbols": rec.symbols,
+            "settings": settings.as_dict(),
+        },
+        sort_keys=True,
+        default=str,
+    )
     return "bt-" + hashlib.sha256(key.encode()).hexdigest()[:10]
 
 
-def backtest(rec: Recording, settings: Settings, journal_path: Path, *,
-             on_progress: Callable[[Progress], None] | None = None, progress_every: int = 2000) -> Result:
+def backtest(
+    rec: Recording,
+    settings: Settings,
+    journal_path: Path,
+    *,
+    on_progress: Callable[[Progress], None] | None = None,
+    progress_every: int = 2000,
+) -> Result:
     """Replay ``rec`` with ``settings`` into a new journal at ``journal_path`` (must not exist)."""
     if journal_path.exists():
-        raise ConfigError(f"--db {journal_path} already exists; a backtest writes a new journal (remove it or "
-                          "choose another path)")
+        raise ConfigError(
+            f"--db {journal_path} already exists; a backtest writes a new journal (remove it or choose another path)"
+        )
     if settings.mode == "paper":
         trader_config(settings, rec)  # a bad setting is a ConfigError before any file is written
     first = next((r for r in rec.records() if isinstance(r, BookRecord)), None)
@@ -93,8 +120,7 @@ def backtest(rec: Recording, settings: Settings, journal_path: Path, *,
     journal = Journal.open(journal_path)
     bad_input = False
     try:
-        return run_virtual(_replay(rec, settings, journal, start, on_progress, progress_every),
-                           start_s=start[1] / 1000)
+        return run_virtual(_replay(rec, settings, journal, start, on_progress, progress_every), start_s=start[1] / 1000)
     except BaseExceptionGroup as eg:  # the replay's task group wraps errors: surface ours as they are
         ours = next((e for e in _leaves(eg) if isinstance(e, ArbError)), None)
         if ours is None:
@@ -118,26 +144,46 @@ def _leaves(eg: BaseExceptionGroup) -> list[BaseException]:
     return out
 
 
-async def _replay(rec: Recording, settings: Settings, journal: Journal, start: tuple[int, int],
-                  on_progress: Callable[[Progress], None] | None, every: int) -> Result:
+async def _replay(
+    rec: Recording,
+    settings: Settings,
+    journal: Journal,
+    start: tuple[int, int],
+    on_progress: Callable[[Progress], None] | None,
+    every: int,
+) -> Result:
     loop = asyncio.get_running_loop()
     clock = ReplayClock(*start)
     run_id = run_id_for(rec, settings)
     doc = settings.as_dict()
     doc["scanner"] |= {"venues": rec.venues, "symbols": rec.symbols}
-    journal.start_run(f"backtest-{settings.mode}", {"backtest": {"recording": str(rec.path), **doc}},
-                      now_ms=start[0], run_id=run_id)
+    journal.start_run(
+        f"backtest-{settings.mode}", {"backtest": {"recording": str(rec.path), **doc}}, now_ms=start[0], run_id=run_id
+    )
     sink = BacktestSink(journal, run_id, clock)
     rec_markets, rec_fees = rec.markets(), rec.fees()
-    markets = {v: ReplayMarket(v, rec.header.get("ccxt_ids", {}).get(v, v),
-                               {sym: m for (v2, sym), m in rec_markets.items() if v2 == v},
-                               {sym: f for (v2, sym), f in rec_fees.items() if v2 == v}) for v in rec.venues}
+    markets = {
+        v: ReplayMarket(
+            v,
+            rec.header.get("ccxt_ids", {}).get(v, v),
+            {sym: m for (v2, sym), m in rec_markets.items() if v2 == v},
+            {sym: f for (v2, sym), f in rec_fees.items() if v2 == v},
+        )
+        for v in rec.venues
+    }
     execution = PaperExecution(settings, rec, journal, run_id, clock, markets) if settings.mode == "paper" else None
     s = settings.scanner
-    engine = Engine(run_id=run_id, markets=rec_markets, fees=rec_fees,
-                    limits=execution.limits if execution else settings.limits(), sink=sink,
-                    max_book_age_ms=s.max_book_age_ms, episode_gap_ms=s.episode_gap_ms, wall_clock=clock.wall,
-                    balances=execution.trader.balances_for if execution else None)
+    engine = Engine(
+        run_id=run_id,
+        markets=rec_markets,
+        fees=rec_fees,
+        limits=execution.limits if execution else settings.limits(),
+        sink=sink,
+        max_book_age_ms=s.max_book_age_ms,
+        episode_gap_ms=s.episode_gap_ms,
+        wall_clock=clock.wall,
+        balances=execution.trader.balances_for if execution else None,
+    )
     if execution is not None:
         sink.on_opportunity = execution.trader.on_opportunity
     prog = Progress()

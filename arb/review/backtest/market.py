@@ -22,12 +22,20 @@ from arb.store import Journal
 def ccxt_market(m: MarketSpec, fee: Fee | None) -> dict[str, Any]:
     """A recorded market in ccxt's shape (what the trader and PaperVenue read)."""
     return {
-        "id": m.symbol.replace("/", "-"), "symbol": m.symbol, "base": m.base, "quote": m.quote, "spot": True,
-        "active": True, "type": "spot", "taker": None if fee is None else str(fee.taker),
+        "id": m.symbol.replace("/", "-"),
+        "symbol": m.symbol,
+        "base": m.base,
+        "quote": m.quote,
+        "spot": True,
+        "active": True,
+        "type": "spot",
+        "taker": None if fee is None else str(fee.taker),
         "precision": {"amount": str(m.amount_step), "price": str(m.price_step)},
-        "limits": {"amount": {"min": m.min_amount, "max": m.max_amount},
-                   "cost": {"min": m.min_cost, "max": m.max_cost}},
-    }  # fmt: skip
+        "limits": {
+            "amount": {"min": m.min_amount, "max": m.max_amount},
+            "cost": {"min": m.min_cost, "max": m.max_cost},
+        },
+    }
 
 
 class ReplayMarket:
@@ -73,12 +81,19 @@ NO_KILL_FILE = "/dev/null/arb-backtest.kill"  # can never exist: a backtest has 
 def trader_config(settings: Settings, rec: Recording) -> Config:
     """The paper-mode config a live ``arb scan`` of the recorded venues would run with."""
     fees = rec.fees()
-    venues = {v: {"ccxt_id": rec.header.get("ccxt_ids", {}).get(v, v),
-                  "fee_currency": next((f.currency for (v2, _), f in fees.items() if v2 == v), "received")}
-              for v in rec.venues}  # fmt: skip
-    d = {"scanner": redact(settings.scanner) | {"venues": rec.venues, "symbols": rec.symbols}, "venues": venues,
-         "execution": redact(settings.execution) | {"mode": "paper"},
-         "risk": redact(settings.risk) | {"kill_file": NO_KILL_FILE}}
+    venues = {
+        v: {
+            "ccxt_id": rec.header.get("ccxt_ids", {}).get(v, v),
+            "fee_currency": next((f.currency for (v2, _), f in fees.items() if v2 == v), "received"),
+        }
+        for v in rec.venues
+    }
+    d = {
+        "scanner": redact(settings.scanner) | {"venues": rec.venues, "symbols": rec.symbols},
+        "venues": venues,
+        "execution": redact(settings.execution) | {"mode": "paper"},
+        "risk": redact(settings.risk) | {"kill_file": NO_KILL_FILE},
+    }
     return Config.from_dict(d, env={}, source="<backtest>")
 
 
@@ -90,12 +105,20 @@ class PaperExecution:
     engine feeds it, writes go straight to the journal and asyncio-throttle (real-time pacing) is off.
     """
 
-    def __init__(self, settings: Settings, rec: Recording, journal: Journal, run_id: str, clock: ReplayClock,
-                 markets: dict[str, ReplayMarket]) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        rec: Recording,
+        journal: Journal,
+        run_id: str,
+        clock: ReplayClock,
+        markets: dict[str, ReplayMarket],
+    ) -> None:
         from arb.trade.trader import Trader
 
-        self.trader = Trader(trader_config(settings, rec), market_clients=markets, journal=journal,
-                             run_id=run_id, clock=clock.wall)
+        self.trader = Trader(
+            trader_config(settings, rec), market_clients=markets, journal=journal, run_id=run_id, clock=clock.wall
+        )
 
     @property
     def limits(self) -> Limits:

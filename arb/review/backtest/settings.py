@@ -32,8 +32,12 @@ class Settings:
 
     def limits(self) -> Limits:
         s = self.scanner
-        return Limits(min_net_bps=s.min_net_bps, min_net_profit=s.min_net_profit, max_notional=s.max_notional,
-                      slippage_bps=s.slippage_bps)
+        return Limits(
+            min_net_bps=s.min_net_bps,
+            min_net_profit=s.min_net_profit,
+            max_notional=s.max_notional,
+            slippage_bps=s.slippage_bps,
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return {"mode": self.mode, **{k: redact(getattr(self, k)) for k in SECTIONS}}
@@ -55,8 +59,9 @@ def override(settings: Settings, key: str, value: Any) -> Settings:
             raise ConfigError(f"mode = {value!r}: a backtest runs in alert or paper mode")
         return dataclasses.replace(settings, mode=value)
     if section not in SECTIONS or not name:
-        raise ConfigError(f"{key}: sweep/set keys look like scanner.min_net_bps, execution.paper_latency_ms "
-                          "or risk.daily_loss_limit")
+        raise ConfigError(
+            f"{key}: sweep/set keys look like scanner.min_net_bps, execution.paper_latency_ms or risk.daily_loss_limit"
+        )
     obj = getattr(settings, section)
     names = [f.name for f in dataclasses.fields(obj) if not f.metadata.get("derived")]
     if name not in names:
@@ -84,5 +89,6 @@ def apply(settings: Settings, assignments: list[tuple[str, str]]) -> Settings:
 
 def grid(axes: list[tuple[str, list[str]]]) -> list[list[tuple[str, str]]]:
     """Every combination of the sweep axes, first axis slowest."""
-    return [list(zip([k for k, _ in axes], combo, strict=True))
-            for combo in itertools.product(*(vals for _, vals in axes))]
+    return [
+        list(zip([k for k, _ in axes], combo, strict=True)) for combo in itertools.product(*(vals for _, vals in axes))
+    ]

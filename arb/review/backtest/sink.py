@@ -34,10 +34,17 @@ class BacktestSink:
             self.journal.write_batch(rows)
 
     def _snap(self, ep: Episode, kind: str, inputs: dict[str, Any]) -> None:
-        self.submit("snapshot", {"episode_id": ep.id, "kind": kind, "ts_ms": self.clock.wall(),
-                                 "inputs_json": json.dumps(inputs, separators=(",", ":")),
-                                 "net_profit": Decimal(inputs["result"]["net_profit"]),
-                                 "net_bps": Decimal(inputs["result"]["net_bps"])})
+        self.submit(
+            "snapshot",
+            {
+                "episode_id": ep.id,
+                "kind": kind,
+                "ts_ms": self.clock.wall(),
+                "inputs_json": json.dumps(inputs, separators=(",", ":")),
+                "net_profit": Decimal(inputs["result"]["net_profit"]),
+                "net_bps": Decimal(inputs["result"]["net_bps"]),
+            },
+        )
 
     def episode_started(self, ep: Episode, inputs: dict[str, Any]) -> None:
         self.episodes += 1
@@ -54,5 +61,14 @@ class BacktestSink:
             self.on_opportunity(opp, ep)
 
     def event(self, venue: str | None, symbol: str | None, kind: str, detail: str) -> None:
-        self.submit("event", {"run_id": self.run_id, "ts_ms": self.clock.wall(), "venue": venue, "symbol": symbol,
-                              "kind": kind, "detail": detail})
+        self.submit(
+            "event",
+            {
+                "run_id": self.run_id,
+                "ts_ms": self.clock.wall(),
+                "venue": venue,
+                "symbol": symbol,
+                "kind": kind,
+                "detail": detail,
+            },
+        )

@@ -76,16 +76,31 @@ def _d(x: str | None) -> Decimal | None:
 
 
 def market_to_json(m: MarketSpec) -> dict[str, Any]:
-    return {"symbol": m.symbol, "base": m.base, "quote": m.quote, "amount_step": str(m.amount_step),
-            "price_step": str(m.price_step), "min_amount": _s(m.min_amount), "max_amount": _s(m.max_amount),
-            "min_cost": _s(m.min_cost), "max_cost": _s(m.max_cost)}
+    return {
+        "symbol": m.symbol,
+        "base": m.base,
+        "quote": m.quote,
+        "amount_step": str(m.amount_step),
+        "price_step": str(m.price_step),
+        "min_amount": _s(m.min_amount),
+        "max_amount": _s(m.max_amount),
+        "min_cost": _s(m.min_cost),
+        "max_cost": _s(m.max_cost),
+    }
 
 
 def market_from_json(d: dict[str, Any]) -> MarketSpec:
-    return MarketSpec(symbol=d["symbol"], base=d["base"], quote=d["quote"], amount_step=Decimal(d["amount_step"]),
-                      price_step=Decimal(d["price_step"]), min_amount=_d(d.get("min_amount")),
-                      max_amount=_d(d.get("max_amount")), min_cost=_d(d.get("min_cost")),
-                      max_cost=_d(d.get("max_cost")))
+    return MarketSpec(
+        symbol=d["symbol"],
+        base=d["base"],
+        quote=d["quote"],
+        amount_step=Decimal(d["amount_step"]),
+        price_step=Decimal(d["price_step"]),
+        min_amount=_d(d.get("min_amount")),
+        max_amount=_d(d.get("max_amount")),
+        min_cost=_d(d.get("min_cost")),
+        max_cost=_d(d.get("max_cost")),
+    )
 
 
 def fee_to_json(f: Fee) -> dict[str, str]:
@@ -96,17 +111,32 @@ def fee_from_json(d: dict[str, Any]) -> Fee:
     return Fee(Decimal(d["taker"]), d["currency"], d.get("source", "recording"))
 
 
-def make_header(*, venues: list[str], symbols: list[str], markets: dict[tuple[str, str], MarketSpec],
-                fees: dict[tuple[str, str], Fee], depth: int, source: str, created_ms: int,
-                ccxt_ids: dict[str, str] | None = None, config: dict[str, Any] | None = None) -> dict[str, Any]:
+def make_header(
+    *,
+    venues: list[str],
+    symbols: list[str],
+    markets: dict[tuple[str, str], MarketSpec],
+    fees: dict[tuple[str, str], Fee],
+    depth: int,
+    source: str,
+    created_ms: int,
+    ccxt_ids: dict[str, str] | None = None,
+    config: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     return {
-        "format": FORMAT, "version": VERSION, "created_ms": created_ms, "arb_version": __version__,
-        "source": source, "depth": depth, "venues": list(venues), "ccxt_ids": ccxt_ids or {v: v for v in venues},
+        "format": FORMAT,
+        "version": VERSION,
+        "created_ms": created_ms,
+        "arb_version": __version__,
+        "source": source,
+        "depth": depth,
+        "venues": list(venues),
+        "ccxt_ids": ccxt_ids or {v: v for v in venues},
         "symbols": list(symbols),
         "markets": {v: {s: market_to_json(m) for (v2, s), m in markets.items() if v2 == v} for v in venues},
         "fees": {v: {s: fee_to_json(f) for (v2, s), f in fees.items() if v2 == v} for v in venues},
         "config": config or {},
-    }  # fmt: skip
+    }
 
 
 def _levels(side: Any, depth: int) -> list[list[str]]:
@@ -128,8 +158,15 @@ class RecordingWriter:
     are encoded and held in memory meanwhile, so the file holds everything from the first book.
     """
 
-    def __init__(self, path: str | Path, *, venues: list[str], symbols: list[str], depth: int,
-                 header: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        venues: list[str],
+        symbols: list[str],
+        depth: int,
+        header: dict[str, Any] | None = None,
+    ) -> None:
         self.path, self.depth = Path(path), depth
         self._v = {v: i for i, v in enumerate(venues)}
         self._s = {s: i for i, s in enumerate(symbols)}
@@ -153,7 +190,8 @@ class RecordingWriter:
             self._fh = gzip.open(self.path, "wb", compresslevel=6)  # noqa: SIM115 - closed by close()
         except OSError as e:
             raise RecordingError(
-                f"recording {self.path}: cannot create it ({e.strerror}); choose a writable path") from None
+                f"recording {self.path}: cannot create it ({e.strerror}); choose a writable path"
+            ) from None
         self._write(json.dumps(header, separators=(",", ":")).encode() + b"\n")
         for line in self._held:
             self._write(line)
@@ -169,7 +207,8 @@ class RecordingWriter:
                 self.flush()
         except OSError as e:
             raise RecordingError(
-                f"recording {self.path}: write failed ({e.strerror}); free space or choose another path") from None
+                f"recording {self.path}: write failed ({e.strerror}); free space or choose another path"
+            ) from None
 
     def _line(self, obj: Any) -> None:
         data = json.dumps(obj, separators=(",", ":")).encode() + b"\n"
@@ -202,8 +241,9 @@ class RecordingWriter:
             self._line(["B" if delivered else "K", t_ms, m_ms, key[0], key[1], ts, bids, asks])
             self._since_key[key] = 0
         else:
-            self._line(["D" if delivered else "S", t_ms, m_ms, key[0], key[1], ts, _diff(prev[0], bids),
-                        _diff(prev[1], asks)])
+            self._line(
+                ["D" if delivered else "S", t_ms, m_ms, key[0], key[1], ts, _diff(prev[0], bids), _diff(prev[1], asks)]
+            )
             self._since_key[key] = n + 1
         self._last[key] = (bids, asks)
         if delivered:
@@ -224,8 +264,14 @@ class RecordingWriter:
     def close(self, t_ms: int | None = None, m_ms: int | None = None) -> None:
         if self._fh is None or self._fh.closed:
             return
-        self._line(["Z", t_ms if t_ms is not None else self.last_t, m_ms if m_ms is not None else self.last_m,
-                    {"books": self.books, "states": self.states, "events": self.events}])
+        self._line(
+            [
+                "Z",
+                t_ms if t_ms is not None else self.last_t,
+                m_ms if m_ms is not None else self.last_m,
+                {"books": self.books, "states": self.states, "events": self.events},
+            ]
+        )
         self._fh.close()
 
 
@@ -281,14 +327,16 @@ class Recording:
                 first = fh.readline()
             header = json.loads(first)
         except (OSError, EOFError, zlib.error, ValueError, UnicodeDecodeError) as e:
-            raise RecordingError(f"recording {path} is corrupt or not an arb recording ({type(e).__name__}); "
-                                 "record it again") from None
+            raise RecordingError(
+                f"recording {path} is corrupt or not an arb recording ({type(e).__name__}); record it again"
+            ) from None
         if not isinstance(header, dict) or header.get("format") != FORMAT:
             raise RecordingError(f"recording {path} is not an arb recording (no '{FORMAT}' header)")
         version = header.get("version")
         if not isinstance(version, int) or version > VERSION:
-            raise RecordingError(f"recording {path} has format version {version}, this arb reads up to {VERSION}; "
-                                 "upgrade arb")
+            raise RecordingError(
+                f"recording {path} has format version {version}, this arb reads up to {VERSION}; upgrade arb"
+            )
         try:
             rec = cls(path, header, allow_truncated)
             rec.markets()
@@ -323,8 +371,10 @@ class Recording:
             if self.allow_truncated:
                 self.truncated = True
                 return
-            raise RecordingError(f"recording {self.path} is cut short or corrupt after line {n} "
-                                 "(recorder killed?); pass --allow-truncated to replay what is there") from None
+            raise RecordingError(
+                f"recording {self.path} is cut short or corrupt after line {n} "
+                "(recorder killed?); pass --allow-truncated to replay what is there"
+            ) from None
         except ValueError:
             raise RecordingError(f"recording {self.path} is corrupt at line {n + 1} (not JSON)") from None
 
@@ -349,14 +399,19 @@ class Recording:
                                     side[p] = a
                     b, a_ = views[(v, s)]
                     symbol = self.symbols[s]
-                    book = {"symbol": symbol, "timestamp": ts, "nonce": None,
-                            "bids": [[float(p), float(x)] for p, x in _sorted(b, True)],
-                            "asks": [[float(p), float(x)] for p, x in _sorted(a_, False)]}
+                    book = {
+                        "symbol": symbol,
+                        "timestamp": ts,
+                        "nonce": None,
+                        "bids": [[float(p), float(x)] for p, x in _sorted(b, True)],
+                        "asks": [[float(p), float(x)] for p, x in _sorted(a_, False)],
+                    }
                     yield BookRecord(t, m, self.venues[v], symbol, book, kind in ("B", "D"))
                 elif kind == "E":
                     _, t, m, v, s, ev, detail = r
-                    yield EventRecord(t, m, None if v is None else self.venues[v],
-                                      None if s is None else self.symbols[s], ev, detail)
+                    yield EventRecord(
+                        t, m, None if v is None else self.venues[v], None if s is None else self.symbols[s], ev, detail
+                    )
                 elif kind == "Z":
                     self.trailer = r[3]
                     return
@@ -365,12 +420,22 @@ class Recording:
             except (ValueError, TypeError, IndexError, KeyError) as e:
                 raise RecordingError(f"recording {self.path} is corrupt at line {n} ({e})") from None
         if self.trailer is None and not self.allow_truncated:
-            raise RecordingError(f"recording {self.path} has no end marker (recorder killed?); "
-                                 "pass --allow-truncated to replay what is there")
+            raise RecordingError(
+                f"recording {self.path} has no end marker (recorder killed?); "
+                "pass --allow-truncated to replay what is there"
+            )
         self.truncated = self.trailer is None
 
 
 from arb.review.record.recorder import Recorder, record  # noqa: E402 - re-exported; it builds on the format above
 
-__all__ = ["BookRecord", "EventRecord", "Recorder", "Recording", "RecordingError", "RecordingWriter", "make_header",
-           "record"]
+__all__ = [
+    "BookRecord",
+    "EventRecord",
+    "Recorder",
+    "Recording",
+    "RecordingError",
+    "RecordingWriter",
+    "make_header",
+    "record",
+]

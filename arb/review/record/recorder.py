@@ -24,9 +24,18 @@ class Recorder:
     Records before :meth:`start` (markets not all loaded yet) are held and written after the header.
     """
 
-    def __init__(self, path: str | Path, *, venues: list[str], symbols: list[str], depth: int = 20,
-                 source: str = "venues", ccxt_ids: dict[str, str] | None = None,
-                 config: dict[str, Any] | None = None, wall_clock: Any = None) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        venues: list[str],
+        symbols: list[str],
+        depth: int = 20,
+        source: str = "venues",
+        ccxt_ids: dict[str, str] | None = None,
+        config: dict[str, Any] | None = None,
+        wall_clock: Any = None,
+    ) -> None:
         from arb.scan.engine import wall_ms
 
         self.path, self.venues, self.symbols, self.depth = Path(path), list(venues), list(symbols), depth
@@ -41,9 +50,19 @@ class Recorder:
 
     def start(self, markets: dict[tuple[str, str], MarketSpec], fees: dict[tuple[str, str], Fee]) -> None:
         """Write the header (markets and fees the engine uses) and everything held so far."""
-        self.writer.start(make_header(venues=self.venues, symbols=self.symbols, markets=markets, fees=fees,
-                                      depth=self.depth, source=self.source, created_ms=self.wall(),
-                                      ccxt_ids=self.ccxt_ids, config=self.config))
+        self.writer.start(
+            make_header(
+                venues=self.venues,
+                symbols=self.symbols,
+                markets=markets,
+                fees=fees,
+                depth=self.depth,
+                source=self.source,
+                created_ms=self.wall(),
+                ccxt_ids=self.ccxt_ids,
+                config=self.config,
+            )
+        )
 
     def on_book(self, venue: str, symbol: str, book: Any, recv_ms: int) -> int:
         """Record one delivered book (and the others' current state); returns the wall time written."""
@@ -76,11 +95,19 @@ class Recorder:
 DOWN_KINDS = frozenset({"venue_down", "error", "disconnect", "resync"})
 
 
-async def record(exchanges: dict[str, Any], symbols: list[str], recorder: Recorder, *,
-                 fee_overrides: dict[str, Fee] | None = None, fee_currency: dict[str, str] | None = None,
-                 book_limits: dict[str, int | None] | None = None, duration_s: float | None = None,
-                 stop: Any = None, ready_timeout_s: float = 30.0,
-                 notice: Callable[[str], None] | None = None) -> dict[str, list[str]]:
+async def record(
+    exchanges: dict[str, Any],
+    symbols: list[str],
+    recorder: Recorder,
+    *,
+    fee_overrides: dict[str, Fee] | None = None,
+    fee_currency: dict[str, str] | None = None,
+    book_limits: dict[str, int | None] | None = None,
+    duration_s: float | None = None,
+    stop: Any = None,
+    ready_timeout_s: float = 30.0,
+    notice: Callable[[str], None] | None = None,
+) -> dict[str, list[str]]:
     """Watch ``symbols`` on ``exchanges`` with :class:`arb.scan.feeds.Feeds` and record until ``duration_s``
     or ``stop`` (an ``asyncio.Event``). Returns the symbols recorded per venue.
 
@@ -121,8 +148,9 @@ async def record(exchanges: dict[str, Any], symbols: list[str], recorder: Record
                 syms.remove(sym)
                 on_event(venue, sym, "symbol_skipped", str(e))
                 continue
-            fees[(venue, sym)] = market_fee(ex, venue, sym, (fee_overrides or {}).get(venue),
-                                            (fee_currency or {}).get(venue))
+            fees[(venue, sym)] = market_fee(
+                ex, venue, sym, (fee_overrides or {}).get(venue), (fee_currency or {}).get(venue)
+            )
         ready[venue] = syms
         recorder.problems.pop(venue, None)
         say(f"{venue}: streaming {', '.join(syms) or 'no symbol'}")
@@ -132,8 +160,10 @@ async def record(exchanges: dict[str, Any], symbols: list[str], recorder: Record
     limits = {v: profile(getattr(ex, "id", v)).book_limit for v, ex in exchanges.items()} | (book_limits or {})
     feeds = Feeds(exchanges, symbols, recorder.on_book, on_event, book_limits=limits, backoff=Backoff())
     task = asyncio.create_task(feeds.run(on_ready), name="record-feeds")
-    say(f"waiting for markets and order books from {', '.join(exchanges)} ({', '.join(symbols)}); "
-        f"up to {ready_timeout_s:.0f} s")
+    say(
+        f"waiting for markets and order books from {', '.join(exchanges)} ({', '.join(symbols)}); "
+        f"up to {ready_timeout_s:.0f} s"
+    )
     t0 = time.monotonic()
     try:
         first = min(ready_timeout_s, duration_s) if duration_s else ready_timeout_s
@@ -149,8 +179,10 @@ async def record(exchanges: dict[str, Any], symbols: list[str], recorder: Record
         going_on = not stop.is_set() and (remaining is None or remaining > 0)
         if missing and going_on:
             why = "; ".join(f"{v}: {recorder.problems[v]}" for v in missing if v in recorder.problems)
-            say(f"no markets yet from {', '.join(missing)} after {time.monotonic() - t0:.0f} s"
-                f"{' (' + why + ')' if why else ''}; recording {', '.join(ready) or 'nothing yet'}, still retrying")
+            say(
+                f"no markets yet from {', '.join(missing)} after {time.monotonic() - t0:.0f} s"
+                f"{' (' + why + ')' if why else ''}; recording {', '.join(ready) or 'nothing yet'}, still retrying"
+            )
         if going_on:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), remaining)

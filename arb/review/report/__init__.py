@@ -102,8 +102,13 @@ def _span(ld: data.Loaded, trades: pd.DataFrame, f: Filters) -> tuple[int | None
     return start, max(ends) if ends else None
 
 
-def build(journal: Journal, filters: Filters | None = None, *, capital: Decimal | None = None,
-          target: dict[tuple[str, str], Decimal] | None = None) -> Report:
+def build(
+    journal: Journal,
+    filters: Filters | None = None,
+    *,
+    capital: Decimal | None = None,
+    target: dict[tuple[str, str], Decimal] | None = None,
+) -> Report:
     """Read the journal under ``filters`` and compute every table and statistic of the review."""
     f = filters or Filters()
     ld = data.load(journal, f)
@@ -138,8 +143,9 @@ def build(journal: Journal, filters: Filters | None = None, *, capital: Decimal 
     for p in pnl:
         running += p
         cum.append(running)
-    tables["pnl_curve"] = pd.DataFrame({"ts_ms": ts, "opportunity_id": list(trades["opportunity_id"]) if ts else [],
-                                        "pnl": pnl, "cum_pnl": cum})
+    tables["pnl_curve"] = pd.DataFrame(
+        {"ts_ms": ts, "opportunity_id": list(trades["opportunity_id"]) if ts else [], "pnl": pnl, "cum_pnl": cum}
+    )
     dd = stats.max_drawdown(ts, pnl, cap_f, start, end)
     sharpe = stats.sharpe(list(daily), cap_f) if ts else None
     slip = [x for x in trades["slippage_quote"] if x is not None] if ts else []
@@ -151,16 +157,28 @@ def build(journal: Journal, filters: Filters | None = None, *, capital: Decimal 
     summary: dict[str, Any] = {
         "journal": str(journal.path),
         "filters": {"since_ms": f.since_ms, "symbol": f.symbol, "venue": f.venue},
-        "runs": [{"id": r["id"], "mode": r["mode"], "started_ms": r["started_ms"], "ended_ms": r["ended_ms"],
-                  "status": r["status"]} for r in ld.runs],
+        "runs": [
+            {
+                "id": r["id"],
+                "mode": r["mode"],
+                "started_ms": r["started_ms"],
+                "ended_ms": r["ended_ms"],
+                "status": r["status"],
+            }
+            for r in ld.runs
+        ],
         "span": {"start_ms": start, "end_ms": end},
         "episodes": {
             "detected": len(ld.episodes),
             "net_bps": stats.describe([float(e["peak_net_bps"]) for e in ld.episodes if e["peak_net_bps"] is not None]),
             "duration_ms": stats.describe([float(e["duration_ms"] or 0) for e in ld.episodes]),
         },
-        "capture": cap_doc | {"not_traded": dict(zip(tables["capture_reasons"]["reason"],
-                                                     map(int, tables["capture_reasons"]["episodes"]), strict=True))},
+        "capture": cap_doc
+        | {
+            "not_traded": dict(
+                zip(tables["capture_reasons"]["reason"], map(int, tables["capture_reasons"]["episodes"]), strict=True)
+            )
+        },
         "pnl": {
             "available": bool(ts),
             "trades": len(ts),
@@ -169,16 +187,22 @@ def build(journal: Journal, filters: Filters | None = None, *, capital: Decimal 
             "daily": {str(d): str(v) for d, v in daily.items()},
             "days": len(daily),
             "mean_daily": _s(sum(daily, ZERO) / len(daily)) if len(daily) else None,
-            "capital": _s(cap), "capital_source": cap_source,
-            "sharpe": sharpe, "sharpe_definition": SHARPE_DEFINITION,
+            "capital": _s(cap),
+            "capital_source": cap_source,
+            "sharpe": sharpe,
+            "sharpe_definition": SHARPE_DEFINITION,
             "max_drawdown": dd.as_dict() if ts else None,
             "win_rate": stats.win_rate(pnl),
             "fees_quote": _s(sum(trades["fees_quote"], ZERO)) if ts else None,
             "slippage_quote_mean": _s(sum(slip, ZERO) / len(slip)) if slip else None,
         },
         "execution": execution | {"halts": len(tables["halts"]), "exposures": exposure_doc},
-        "rebalance": {"target": target_source,
-                      "transfers": [{k: str(v) if isinstance(v, Decimal) else v for k, v in r.items()}
-                                    for r in tables["rebalance"].to_dict("records")]},
+        "rebalance": {
+            "target": target_source,
+            "transfers": [
+                {k: str(v) if isinstance(v, Decimal) else v for k, v in r.items()}
+                for r in tables["rebalance"].to_dict("records")
+            ],
+        },
     }
     return Report(tables, summary, notes)

@@ -46,14 +46,23 @@ RISK_LIMIT = "risk limit (notional, exposure, in flight, venue paused)"
 STALE = "stale book"
 LATENCY = "latency (book moved before the orders arrived)"
 REASONS: dict[str, str] = {  # trader refusal verdicts → capture buckets (halted_* → risk halt)
-    "depth": BELOW, "below_threshold": BELOW,
-    "min_balance": BALANCE, "direction_disabled": BALANCE, "balance": BALANCE,
-    "notional": RISK_LIMIT, "exposure_asset": RISK_LIMIT, "exposure_venue": RISK_LIMIT, "in_flight": RISK_LIMIT,
+    "depth": BELOW,
+    "below_threshold": BELOW,
+    "min_balance": BALANCE,
+    "direction_disabled": BALANCE,
+    "balance": BALANCE,
+    "notional": RISK_LIMIT,
+    "exposure_asset": RISK_LIMIT,
+    "exposure_venue": RISK_LIMIT,
+    "in_flight": RISK_LIMIT,
     "venue_paused": RISK_LIMIT,
-    "pair_in_flight": "busy (pair in flight or cooling down)", "cooldown": "busy (pair in flight or cooling down)",
+    "pair_in_flight": "busy (pair in flight or cooling down)",
+    "cooldown": "busy (pair in flight or cooling down)",
     "confirming": "not confirmed (execution.confirm_updates)",
-    "stale": STALE, "stale_book": STALE, "latency": LATENCY,
-}  # fmt: skip
+    "stale": STALE,
+    "stale_book": STALE,
+    "latency": LATENCY,
+}
 ALERT_ONLY = "not executed (alert-only run)"
 NO_DECISION = "no decision recorded"
 _Q8 = Decimal("1e-8")
@@ -108,14 +117,16 @@ def load(journal: Journal, f: Filters) -> Loaded:
     if f.symbol is not None:
         balances = [b for b in balances if b["asset"] in base_quote(f.symbol)]
     events = journal.events(since_ms=f.since_ms)
-    return Loaded(journal.runs(), episodes, orders, journal.fills(), balances, events, journal.exposures(),
-                  journal.halts())
+    return Loaded(
+        journal.runs(), episodes, orders, journal.fills(), balances, events, journal.exposures(), journal.halts()
+    )
 
 
 def trade_events(events: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """The executor's outcome summaries by opportunity id."""
-    return {str(d["opportunity_id"]): d for e in events
-            if e["kind"] == "trade" and (d := _detail(e)).get("opportunity_id")}
+    return {
+        str(d["opportunity_id"]): d for e in events if e["kind"] == "trade" and (d := _detail(e)).get("opportunity_id")
+    }
 
 
 def bucket(verdict: str) -> str:
@@ -137,8 +148,13 @@ def episode_of(opp_id: str, known: set[str], trade_event: dict[str, Any] | None 
     return None
 
 
-def _not_traded_reason(e: dict[str, Any], decided: list[tuple[int, str]], accepted: dict[str, list[str]],
-                       orders: dict[str, list[dict[str, Any]]], mode: str | None) -> str:
+def _not_traded_reason(
+    e: dict[str, Any],
+    decided: list[tuple[int, str]],
+    accepted: dict[str, list[str]],
+    orders: dict[str, list[dict[str, Any]]],
+    mode: str | None,
+) -> str:
     for opp_id in accepted.get(e["id"], []):  # accepted, sent, nothing filled
         rows = orders.get(opp_id, [])
         if any("InsufficientFunds" in (o.get("reason") or "") for o in rows):
@@ -178,17 +194,25 @@ def capture(ld: Loaded, traded_episodes: set[str]) -> tuple[dict[str, Any], pd.D
             reasons[_not_traded_reason(e, by_key.get(key, []), accepted, orders, modes.get(e["run_id"]))] += 1
     detected = len(ld.episodes)
     traded = sum(1 for e in ld.episodes if e["id"] in traded_episodes)
-    table = _frame([{"reason": k, "episodes": v} for k, v in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))],
-                   ["reason", "episodes"])
+    table = _frame(
+        [{"reason": k, "episodes": v} for k, v in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))],
+        ["reason", "episodes"],
+    )
     return {"detected": detected, "traded": traded, "rate": traded / detected if detected else None}, table
 
 
 def fees_by_venue(fills: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for venue, g in fills.groupby("venue", sort=True) if not fills.empty else []:
-        rows.append({"venue": venue, "fills": len(g), "notional": sum(g["amount"] * g["price"], ZERO),
-                     "fees_quote": sum(g["fee_quote"], ZERO),
-                     "fee_currencies": ",".join(sorted(set(g["fee_currency"])))})
+        rows.append(
+            {
+                "venue": venue,
+                "fills": len(g),
+                "notional": sum(g["amount"] * g["price"], ZERO),
+                "fees_quote": sum(g["fee_quote"], ZERO),
+                "fee_currencies": ",".join(sorted(set(g["fee_currency"]))),
+            }
+        )
     return _frame(rows, ["venue", "fills", "notional", "fees_quote", "fee_currencies"])
 
 
@@ -200,8 +224,10 @@ def _run_of(runs: list[dict[str, Any]]) -> Any:
     ended by then. A run journals its starting balances just before its run row, so a row between two runs
     is the next run's; a run that never ended (a crash) ends where the next one starts."""
     runs = sorted(runs, key=lambda r: (r["started_ms"], r["id"]))
-    ends = [r["ended_ms"] if r["ended_ms"] is not None else (runs[i + 1]["started_ms"] - 1 if i + 1 < len(runs)
-            else None) for i, r in enumerate(runs)]  # fmt: skip
+    ends = [
+        r["ended_ms"] if r["ended_ms"] is not None else (runs[i + 1]["started_ms"] - 1 if i + 1 < len(runs) else None)
+        for i, r in enumerate(runs)
+    ]
     bounds = list(itertools.accumulate((math.inf if e is None else e for e in ends), max))
 
     def of(ts_ms: int) -> Any:
@@ -215,8 +241,18 @@ def inventory(ld: Loaded) -> pd.DataFrame:
     """Every journaled balance row (start, after each settled opportunity, refreshes, stop), oldest first,
     with the run it belongs to (:func:`_run_of`)."""
     run_of = _run_of(ld.runs)
-    rows = [{"ts_ms": b["ts_ms"], "run_id": run_of(b["ts_ms"]), "venue": b["venue"], "asset": b["asset"],
-             "total": b["total"], "source": b.get("source")} for b in ld.balances if b["total"] is not None]
+    rows = [
+        {
+            "ts_ms": b["ts_ms"],
+            "run_id": run_of(b["ts_ms"]),
+            "venue": b["venue"],
+            "asset": b["asset"],
+            "total": b["total"],
+            "source": b.get("source"),
+        }
+        for b in ld.balances
+        if b["total"] is not None
+    ]
     rows.sort(key=lambda r: r["ts_ms"])
     return _frame(rows, INVENTORY_COLUMNS)
 
@@ -235,8 +271,13 @@ def inventory_latest(inv: pd.DataFrame) -> pd.DataFrame:
     cur = _newest_run(inv)
     if cur.empty:
         return cur
-    return cur.sort_values("ts_ms", kind="stable").groupby(["venue", "asset"], sort=True).tail(1) \
-        .sort_values(["venue", "asset"], kind="stable").reset_index(drop=True)
+    return (
+        cur.sort_values("ts_ms", kind="stable")
+        .groupby(["venue", "asset"], sort=True)
+        .tail(1)
+        .sort_values(["venue", "asset"], kind="stable")
+        .reset_index(drop=True)
+    )
 
 
 def _first_last(inv: pd.DataFrame) -> tuple[dict[tuple[str, str], Decimal], dict[tuple[str, str], Decimal]]:
@@ -285,8 +326,11 @@ def configured_capital(runs: list[dict[str, Any]], quotes: set[str], venues: set
     return None, "unknown (pass --capital)"
 
 
-def rebalance(inv: pd.DataFrame, target: dict[tuple[str, str], Decimal], min_fraction: Decimal = Decimal("0.001"),
-              ) -> tuple[pd.DataFrame, str]:
+def rebalance(
+    inv: pd.DataFrame,
+    target: dict[tuple[str, str], Decimal],
+    min_fraction: Decimal = Decimal("0.001"),
+) -> tuple[pd.DataFrame, str]:
     """Transfers that restore each asset's target split across venues, and where the target came from.
 
     Current = the latest balance per venue and asset of the newest run (:func:`inventory_latest`);
@@ -315,8 +359,14 @@ def rebalance(inv: pd.DataFrame, target: dict[tuple[str, str], Decimal], min_fra
         while gi < len(give) and ti < len(take):
             amount = min(g_left, t_left)
             if amount >= total * min_fraction:
-                rows.append({"asset": asset, "from_venue": give[gi][1], "to_venue": take[ti][1],
-                             "amount": amount.quantize(_Q8, ROUND_DOWN)})
+                rows.append(
+                    {
+                        "asset": asset,
+                        "from_venue": give[gi][1],
+                        "to_venue": take[ti][1],
+                        "amount": amount.quantize(_Q8, ROUND_DOWN),
+                    }
+                )
             g_left, t_left = g_left - amount, t_left - amount
             if g_left <= 0 and (gi := gi + 1) < len(give):
                 g_left = give[gi][0]
@@ -334,18 +384,52 @@ def capital(inv: pd.DataFrame, quotes: set[str]) -> Decimal | None:
 
 def episode_tables(episodes: list[dict[str, Any]]) -> dict[str, pd.DataFrame]:
     """episodes, per symbol and venue pair, and count per UTC hour."""
-    cols = ["id", "run_id", "symbol", "buy_venue", "sell_venue", "start_ms", "end_ms", "duration_ms", "evaluations",
-            "peak_net_profit", "peak_net_bps", "peak_buy_amount", "peak_buy_vwap", "peak_sell_vwap", "end_reason"]
+    cols = [
+        "id",
+        "run_id",
+        "symbol",
+        "buy_venue",
+        "sell_venue",
+        "start_ms",
+        "end_ms",
+        "duration_ms",
+        "evaluations",
+        "peak_net_profit",
+        "peak_net_bps",
+        "peak_buy_amount",
+        "peak_buy_vwap",
+        "peak_sell_vwap",
+        "end_reason",
+    ]
     eps = _frame([{c: e.get(c) for c in cols} for e in episodes], cols)
     pairs: list[dict[str, Any]] = []
     for (sym, b, s), g in eps.groupby(["symbol", "buy_venue", "sell_venue"], sort=True) if not eps.empty else []:
         bps = [float(x) for x in g["peak_net_bps"] if x is not None]
-        pairs.append({"symbol": sym, "buy_venue": b, "sell_venue": s, "episodes": len(g),
-                      "mean_peak_bps": sum(bps) / len(bps) if bps else None, "max_peak_bps": max(bps, default=None),
-                      "median_duration_ms": float(pd.Series(g["duration_ms"], dtype=float).median()),
-                      "sum_peak_net_profit": sum((x for x in g["peak_net_profit"] if x is not None), ZERO)})
-    by_pair = _frame(pairs, ["symbol", "buy_venue", "sell_venue", "episodes", "mean_peak_bps", "max_peak_bps",
-                             "median_duration_ms", "sum_peak_net_profit"])
+        pairs.append(
+            {
+                "symbol": sym,
+                "buy_venue": b,
+                "sell_venue": s,
+                "episodes": len(g),
+                "mean_peak_bps": sum(bps) / len(bps) if bps else None,
+                "max_peak_bps": max(bps, default=None),
+                "median_duration_ms": float(pd.Series(g["duration_ms"], dtype=float).median()),
+                "sum_peak_net_profit": sum((x for x in g["peak_net_profit"] if x is not None), ZERO),
+            }
+        )
+    by_pair = _frame(
+        pairs,
+        [
+            "symbol",
+            "buy_venue",
+            "sell_venue",
+            "episodes",
+            "mean_peak_bps",
+            "max_peak_bps",
+            "median_duration_ms",
+            "sum_peak_net_profit",
+        ],
+    )
     counts: dict[str, int] = defaultdict(int)
     for e in episodes:
         counts[hour(e["start_ms"])] += 1

@@ -28,8 +28,17 @@ from arb.review.report.trades import venues_of
 FAILED_COLUMNS = ["opportunity_id", "symbol", "buy_venue", "sell_venue", "ts_ms", "pnl", "exposure", "why"]
 # most telling first: a narrow terminal drops columns from the right
 HALT_COLUMNS = ["reason", "start_ms", "end_ms", "ended_by", "detail", "run_id"]
-EXPOSURE_COLUMNS = ["id", "symbol", "venue", "base_delta", "state", "updated_ms", "opportunity_id", "detail",
-                    "created_ms"]
+EXPOSURE_COLUMNS = [
+    "id",
+    "symbol",
+    "venue",
+    "base_delta",
+    "state",
+    "updated_ms",
+    "opportunity_id",
+    "detail",
+    "created_ms",
+]
 HALTED, LIFTED = "trading halted: ", "halt lifted: "
 
 
@@ -39,8 +48,11 @@ def _frame(rows: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
 
 
 def _keep(f: Filters, symbol: str | None, venues: tuple[str | None, ...], ts_ms: int | None) -> bool:
-    return ((f.symbol is None or symbol == f.symbol) and (f.venue is None or f.venue in venues)
-            and (f.since_ms is None or ts_ms is None or ts_ms >= f.since_ms))  # fmt: skip
+    return (
+        (f.symbol is None or symbol == f.symbol)
+        and (f.venue is None or f.venue in venues)
+        and (f.since_ms is None or ts_ms is None or ts_ms >= f.since_ms)
+    )
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -87,35 +99,63 @@ def executed(ld: Loaded, f: Filters) -> tuple[dict[str, int], pd.DataFrame]:
             counts["ok"] += 1
             continue
         counts["failed"] += 1
-        failed.append({"opportunity_id": opp_id, "symbol": symbol, "buy_venue": buy, "sell_venue": sell,
-                       "ts_ms": e["ts_ms"], "pnl": dec(ev["pnl_quote"]) if ev.get("pnl_quote") else ZERO,
-                       "exposure": dec(ev["exposure"]) if ev.get("exposure") else ZERO, "why": _why(ev, roles)})
+        failed.append(
+            {
+                "opportunity_id": opp_id,
+                "symbol": symbol,
+                "buy_venue": buy,
+                "sell_venue": sell,
+                "ts_ms": e["ts_ms"],
+                "pnl": dec(ev["pnl_quote"]) if ev.get("pnl_quote") else ZERO,
+                "exposure": dec(ev["exposure"]) if ev.get("exposure") else ZERO,
+                "why": _why(ev, roles),
+            }
+        )
     return counts, _frame(failed, FAILED_COLUMNS)
 
 
 def halts(ld: Loaded, f: Filters) -> pd.DataFrame:
     """Halts with reason and times: the halts table, else halt/resume events per run."""
     ends = {r["id"]: r["ended_ms"] for r in ld.runs}
-    rows = [{"run_id": h.get("run_id"), "reason": h["reason"], "detail": h.get("detail"), "start_ms": h["ts_ms"],
-             "end_ms": h.get("cleared_ms") or h.get("until_ms") or ends.get(h.get("run_id")),
-             "ended_by": (f"cleared by {h.get('cleared_by') or 'operator'}" if h.get("cleared_ms")
-                          else "its rule (until)" if h.get("until_ms") else "end of run" if ends.get(h.get("run_id"))
-                          else None)}
-            for h in ld.halts]  # fmt: skip
+    rows = [
+        {
+            "run_id": h.get("run_id"),
+            "reason": h["reason"],
+            "detail": h.get("detail"),
+            "start_ms": h["ts_ms"],
+            "end_ms": h.get("cleared_ms") or h.get("until_ms") or ends.get(h.get("run_id")),
+            "ended_by": (
+                f"cleared by {h.get('cleared_by') or 'operator'}"
+                if h.get("cleared_ms")
+                else "its rule (until)"
+                if h.get("until_ms")
+                else "end of run"
+                if ends.get(h.get("run_id"))
+                else None
+            ),
+        }
+        for h in ld.halts
+    ]
     tabled = {(h.get("run_id"), h["reason"]) for h in ld.halts}
     open_: dict[tuple[Any, str], dict[str, Any]] = {}
     for e in ld.events:
         text = e.get("detail") or ""
         if e["kind"] == "halt" and text.startswith(HALTED):
-            reason, _, detail = text[len(HALTED):].partition(": ")
+            reason, _, detail = text[len(HALTED) :].partition(": ")
             if (e["run_id"], reason) in tabled:
                 continue
-            row = {"run_id": e["run_id"], "reason": reason, "detail": detail, "start_ms": e["ts_ms"],
-                   "end_ms": ends.get(e["run_id"]), "ended_by": "end of run" if ends.get(e["run_id"]) else None}
+            row = {
+                "run_id": e["run_id"],
+                "reason": reason,
+                "detail": detail,
+                "start_ms": e["ts_ms"],
+                "end_ms": ends.get(e["run_id"]),
+                "ended_by": "end of run" if ends.get(e["run_id"]) else None,
+            }
             rows.append(row)
             open_[(e["run_id"], reason)] = row
         elif e["kind"] == "resume" and text.startswith(LIFTED):
-            row = open_.pop((e["run_id"], text[len(LIFTED):].strip()), None)  # type: ignore[arg-type]
+            row = open_.pop((e["run_id"], text[len(LIFTED) :].strip()), None)  # type: ignore[arg-type]
             if row is not None:
                 row["end_ms"], row["ended_by"] = e["ts_ms"], "lifted"
     rows = [r for r in rows if f.since_ms is None or (r["end_ms"] or r["start_ms"]) >= f.since_ms]
@@ -125,13 +165,18 @@ def halts(ld: Loaded, f: Filters) -> pd.DataFrame:
 
 def exposures(ld: Loaded, f: Filters) -> tuple[dict[str, Any], pd.DataFrame]:
     """({"open", "flattened", "open_base": {asset: base}}, every exposure row)."""
-    rows = [{c: x.get(c) for c in EXPOSURE_COLUMNS} for x in ld.exposures
-            if _keep(f, x["symbol"], (x["venue"],), x.get("updated_ms") or x["created_ms"])]
+    rows = [
+        {c: x.get(c) for c in EXPOSURE_COLUMNS}
+        for x in ld.exposures
+        if _keep(f, x["symbol"], (x["venue"],), x.get("updated_ms") or x["created_ms"])
+    ]
     open_base: dict[str, Any] = defaultdict(lambda: ZERO)
     for r in rows:
         if r["state"] == "open":
             open_base[base_quote(r["symbol"])[0]] += r["base_delta"]
-    doc = {"open": sum(1 for r in rows if r["state"] == "open"),
-           "flattened": sum(1 for r in rows if r["state"] == "flattened"),
-           "open_base": {a: str(x) for a, x in sorted(open_base.items())}}
+    doc = {
+        "open": sum(1 for r in rows if r["state"] == "open"),
+        "flattened": sum(1 for r in rows if r["state"] == "flattened"),
+        "open_base": {a: str(x) for a, x in sorted(open_base.items())},
+    }
     return doc, _frame(rows, EXPOSURE_COLUMNS)

@@ -150,8 +150,14 @@ def inventory(t: pd.DataFrame) -> bytes:
             for venue in venues:
                 color = f"C{venues.index(venue) % 10}"
                 for n, (_, ts, totals) in enumerate(segments.get((asset, venue), [])):
-                    ax.step(_times(ts), [float(x) for x in totals], where="post", color=color,
-                            label=venue if n == 0 else None, marker="." if len(ts) < 50 else None)  # fmt: skip
+                    ax.step(
+                        _times(ts),
+                        [float(x) for x in totals],
+                        where="post",
+                        color=color,
+                        label=venue if n == 0 else None,
+                        marker="." if len(ts) < 50 else None,
+                    )
             ax.legend(loc="best", fontsize=7)
         fig.autofmt_xdate()
 
@@ -172,8 +178,9 @@ def render_all(report: Report) -> dict[str, bytes]:
         bps = [float(x) for x in eps["peak_net_bps"] if x is not None]
         if bps:
             out["net_bps"] = histogram(bps, "Peak net edge per episode", "net bps", "tab:blue")
-        out["duration"] = histogram([float(x or 0) / 1000 for x in eps["duration_ms"]], "Episode duration",
-                                    "seconds", "tab:gray")
+        out["duration"] = histogram(
+            [float(x or 0) / 1000 for x in eps["duration_ms"]], "Episode duration", "seconds", "tab:gray"
+        )
     if report.has_pnl:
         out["pnl_curve"] = pnl_curve(t["pnl_curve"], s["pnl"]["max_drawdown"], quote, s["span"]["start_ms"])
         out["daily_pnl"] = daily_pnl(t["daily_pnl"], quote)

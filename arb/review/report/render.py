@@ -68,10 +68,12 @@ def definitions(r: Report) -> list[str]:
     p = r.summary["pnl"]
     if not p["available"]:
         return []
-    return [f"Sharpe = {p['sharpe_definition']}; n/a with fewer than 2 days",
-            f"capital = {p['capital'] or 'n/a'} ({p['capital_source']})",
-            "PnL = realised quote per opportunity from fills (dust and open exposure at zero); "
-            "drawdown on the cumulative PnL from the span start"]
+    return [
+        f"Sharpe = {p['sharpe_definition']}; n/a with fewer than 2 days",
+        f"capital = {p['capital'] or 'n/a'} ({p['capital_source']})",
+        "PnL = realised quote per opportunity from fills (dust and open exposure at zero); "
+        "drawdown on the cumulative PnL from the span start",
+    ]
 
 
 def summary_rows(r: Report) -> list[tuple[str, str]]:
@@ -85,8 +87,11 @@ def summary_rows(r: Report) -> list[tuple[str, str]]:
         ("episodes traded", str(c["traded"])),
         ("trades ok / failed", "{ok} / {failed}".format(**s["execution"])),
         ("halts", str(s["execution"]["halts"])),
-        ("exposures open / flattened", "{open} / {flattened}".format(**s["execution"]["exposures"])
-         + "".join(f"; open {x} {a}" for a, x in s["execution"]["exposures"]["open_base"].items())),
+        (
+            "exposures open / flattened",
+            "{open} / {flattened}".format(**s["execution"]["exposures"])
+            + "".join(f"; open {x} {a}" for a, x in s["execution"]["exposures"]["open_base"].items()),
+        ),
         ("capture rate", pct(c["rate"])),
         ("net bps (peak) mean / median / p90", " / ".join(fmt(e["net_bps"][k]) for k in ("mean", "median", "p90"))),
         ("duration mean / median / p90", " / ".join(span(e["duration_ms"][k]) for k in ("mean", "median", "p90"))),
@@ -101,12 +106,17 @@ def summary_rows(r: Report) -> list[tuple[str, str]]:
         ("capital", f"{p['capital'] or 'n/a'} ({p['capital_source']})"),
         ("Sharpe ratio", fmt(p["sharpe"])),
         ("max drawdown", f"{fmt(dd['abs_quote'])} quote ({fmt(dd['pct_of_capital'], 3)}% of capital)"),
-        ("drawdown duration", f"{span(dd['duration_ms'])} from {when(dd['peak_ms'])} "
-                              f"({'recovered' if dd['recovered'] else 'not recovered by the end'})"),
+        (
+            "drawdown duration",
+            f"{span(dd['duration_ms'])} from {when(dd['peak_ms'])} "
+            f"({'recovered' if dd['recovered'] else 'not recovered by the end'})",
+        ),
         ("win rate", pct(p["win_rate"])),
         ("fees (quote)", fmt(Decimal(p["fees_quote"]))),
-        ("mean slippage vs expected (quote)",
-         fmt(Decimal(p["slippage_quote_mean"])) if p["slippage_quote_mean"] else "n/a"),
+        (
+            "mean slippage vs expected (quote)",
+            fmt(Decimal(p["slippage_quote_mean"])) if p["slippage_quote_mean"] else "n/a",
+        ),
     ]
     return rows
 
@@ -115,13 +125,29 @@ SECTIONS: list[tuple[str, str, list[str]]] = [
     ("Episodes per symbol and venue pair", "episodes_by_pair", []),
     ("Episodes per hour (UTC)", "episodes_by_hour", []),
     ("Why episodes were not traded", "capture_reasons", []),
-    ("Realised vs expected edge per trade (slippage)", "trades",
-     ["symbol", "buy_venue", "sell_venue", "ts_ms", "buy_amount", "expected_net", "pnl", "slippage_quote",
-      "buy_slippage_bps", "sell_slippage_bps"]),
+    (
+        "Realised vs expected edge per trade (slippage)",
+        "trades",
+        [
+            "symbol",
+            "buy_venue",
+            "sell_venue",
+            "ts_ms",
+            "buy_amount",
+            "expected_net",
+            "pnl",
+            "slippage_quote",
+            "buy_slippage_bps",
+            "sell_slippage_bps",
+        ],
+    ),
     ("Failed trades (and why)", "failed_trades", []),
     ("Halts", "halts", []),
-    ("Exposures (open and flattened)", "exposures",
-     ["id", "symbol", "venue", "base_delta", "state", "updated_ms", "opportunity_id"]),  # detail: in exports
+    (
+        "Exposures (open and flattened)",
+        "exposures",
+        ["id", "symbol", "venue", "base_delta", "state", "updated_ms", "opportunity_id"],
+    ),  # detail: in exports
     ("Fees by venue", "fees_by_venue", []),
     ("Inventory (latest per venue and asset)", "inventory_latest", ["venue", "asset", "total", "ts_ms", "source"]),
     ("Rebalance suggestion", "rebalance", []),
@@ -153,24 +179,64 @@ def _cell(col: str, v: Any) -> str:
 
 
 # Short headers, and the columns kept whole at any width (time, symbol, venues, net); others go as needed.
-HEADERS = {"ts_ms": "time (UTC)", "buy_venue": "buy", "sell_venue": "sell", "buy_amount": "amount",
-           "expected_net": "expected", "slippage_quote": "slippage", "buy_slippage_bps": "buy slip bps",
-           "sell_slippage_bps": "sell slip bps", "median_duration_ms": "median ms", "mean_peak_bps": "mean bps",
-           "max_peak_bps": "max bps", "sum_peak_net_profit": "sum peak net", "fees_quote": "fees",
-           "fee_currencies": "fee ccy", "hour_utc": "hour (UTC)", "from_venue": "from", "to_venue": "to",
-           "start_ms": "start (UTC)", "end_ms": "end (UTC)", "created_ms": "created (UTC)",
-           "updated_ms": "updated (UTC)", "base_delta": "base"}  # fmt: skip
+HEADERS = {
+    "ts_ms": "time (UTC)",
+    "buy_venue": "buy",
+    "sell_venue": "sell",
+    "buy_amount": "amount",
+    "expected_net": "expected",
+    "slippage_quote": "slippage",
+    "buy_slippage_bps": "buy slip bps",
+    "sell_slippage_bps": "sell slip bps",
+    "median_duration_ms": "median ms",
+    "mean_peak_bps": "mean bps",
+    "max_peak_bps": "max bps",
+    "sum_peak_net_profit": "sum peak net",
+    "fees_quote": "fees",
+    "fee_currencies": "fee ccy",
+    "hour_utc": "hour (UTC)",
+    "from_venue": "from",
+    "to_venue": "to",
+    "start_ms": "start (UTC)",
+    "end_ms": "end (UTC)",
+    "created_ms": "created (UTC)",
+    "updated_ms": "updated (UTC)",
+    "base_delta": "base",
+}
 WRAP_COLUMNS = frozenset({"why", "detail", "notes"})  # free text: always shown, wrapped to the width left
-KEY_COLUMNS = frozenset({*TIME_COLUMNS, "day", "hour_utc", "symbol", "buy_venue", "sell_venue", "venue", "from_venue",
-                         "to_venue", "asset", "pnl", "net", "reason", "episodes", "amount", "state"})  # fmt: skip
+KEY_COLUMNS = frozenset(
+    {
+        *TIME_COLUMNS,
+        "day",
+        "hour_utc",
+        "symbol",
+        "buy_venue",
+        "sell_venue",
+        "venue",
+        "from_venue",
+        "to_venue",
+        "asset",
+        "pnl",
+        "net",
+        "reason",
+        "episodes",
+        "amount",
+        "state",
+    }
+)
 
 
 def fitted(title: str, t: pd.DataFrame, width: int) -> Table:
     """``t`` as a rich table no wider than ``width`` (:func:`arb.ui.display.fit_table`): key columns whole."""
-    cols = [display.Col(HEADERS.get(str(c), str(c).replace("_", " ")), key=str(c) in KEY_COLUMNS,
-                        wrap=str(c) in WRAP_COLUMNS,
-                        justify="right" if _numeric(t[c]) and c not in TIME_COLUMNS else "left")
-            for c in t.columns]  # fmt: skip
+    cols = [
+        display.Col(
+            HEADERS.get(str(c), str(c).replace("_", " ")),
+            key=str(c) in KEY_COLUMNS,
+            wrap=str(c) in WRAP_COLUMNS,
+            justify="right" if _numeric(t[c]) and c not in TIME_COLUMNS else "left",
+        )
+        for c in t.columns
+    ]
     rows = [[_cell(str(c), v) for c, v in zip(t.columns, row, strict=True)] for row in t.itertuples(index=False)]
     return display.fit_table(cols, rows, width, title=title, hint="widen the terminal or export with --csv")
 
@@ -194,8 +260,11 @@ def terminal(r: Report, console: Console | None = None) -> None:
         dist.add_column(c)
     e = r.summary["episodes"]
     dist.add_row("peak net bps", *(fmt(e["net_bps"][k]) for k in ("count", "mean", "p10", "median", "p90", "max")))
-    dist.add_row("duration", str(e["duration_ms"]["count"]),
-                 *(span(e["duration_ms"][k]) for k in ("mean", "p10", "median", "p90", "max")))
+    dist.add_row(
+        "duration",
+        str(e["duration_ms"]["count"]),
+        *(span(e["duration_ms"][k]) for k in ("mean", "p10", "median", "p90", "max")),
+    )
     console.print(dist)
     for title, name, cols in SECTIONS:
         t = _view(r, name, cols)
@@ -204,8 +273,13 @@ def terminal(r: Report, console: Console | None = None) -> None:
             continue
         shown = t.tail(MAX_ROWS) if name in ("trades", "episodes_by_hour", "daily_pnl") else t.head(MAX_ROWS)
         why = list(shown["why"]) if name == "failed_trades" else []  # long text: one line per trade below
-        console.print(fitted(title + (f" (last {MAX_ROWS} of {len(t)})" if len(t) > MAX_ROWS else ""),
-                             shown.drop(columns=["why"]) if why else shown, console.width))  # fmt: skip
+        console.print(
+            fitted(
+                title + (f" (last {MAX_ROWS} of {len(t)})" if len(t) > MAX_ROWS else ""),
+                shown.drop(columns=["why"]) if why else shown,
+                console.width,
+            )
+        )
         for opp_id, text in zip(shown["opportunity_id"] if why else [], why, strict=True):
             console.print(f"  {opp_id}: {text}", soft_wrap=True, highlight=False, markup=False)
     if r.has_pnl:
@@ -226,16 +300,25 @@ def _html_table(t: pd.DataFrame) -> str:
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in t.columns)
     body = "".join(
         "<tr>" + "".join(f"<td>{html.escape(_cell(c, v))}</td>" for c, v in zip(t.columns, row, strict=True)) + "</tr>"
-        for row in t.itertuples(index=False))
+        for row in t.itertuples(index=False)
+    )
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
 def html_page(r: Report, images: dict[str, bytes]) -> str:
     """One self-contained page: summary, tables and every plot as a base64 PNG ``<img>``."""
-    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>arb report</title><style>{_CSS}</style>",
-             f"</head><body><h1>arb report</h1><p>{html.escape(r.summary['journal'])}</p>"]
-    parts.append("<table>" + "".join(f"<tr><th>{html.escape(k)}</th><td style='text-align:left'>{html.escape(v)}"
-                                     "</td></tr>" for k, v in summary_rows(r)) + "</table>")
+    parts = [
+        f"<!doctype html><html><head><meta charset='utf-8'><title>arb report</title><style>{_CSS}</style>",
+        f"</head><body><h1>arb report</h1><p>{html.escape(r.summary['journal'])}</p>",
+    ]
+    parts.append(
+        "<table>"
+        + "".join(
+            f"<tr><th>{html.escape(k)}</th><td style='text-align:left'>{html.escape(v)}</td></tr>"
+            for k, v in summary_rows(r)
+        )
+        + "</table>"
+    )
     parts += [f"<p>{html.escape(line)}</p>" for line in definitions(r)]
     parts += [f"<p class='note'>{html.escape(n)}</p>" for n in r.notes]
     for name, png in images.items():
@@ -287,6 +370,8 @@ def export(r: Report, directory: Path, fmt_name: str) -> list[Path]:
 
 def as_json(r: Report) -> dict[str, Any]:
     """The ``--json`` document: the summary plus every table as records (money as exact strings)."""
-    tables = {name: [{k: _jsonable(v) for k, v in row.items()} for row in _exportable(t).to_dict("records")]
-              for name, t in r.tables.items()}
+    tables = {
+        name: [{k: _jsonable(v) for k, v in row.items()} for row in _exportable(t).to_dict("records")]
+        for name, t in r.tables.items()
+    }
     return {"summary": r.summary, "notes": r.notes, "tables": tables}

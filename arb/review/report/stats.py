@@ -37,8 +37,9 @@ def utc_day(ts_ms: int) -> dt.date:
     return dt.datetime.fromtimestamp(ts_ms / 1000, dt.UTC).date()
 
 
-def daily_pnl(ts_ms: Sequence[int], pnl: Sequence[Any], start_ms: int | None = None,
-              end_ms: int | None = None) -> pd.Series:
+def daily_pnl(
+    ts_ms: Sequence[int], pnl: Sequence[Any], start_ms: int | None = None, end_ms: int | None = None
+) -> pd.Series:
     """PnL summed per UTC day, every day from the first to the last (zero-filled), indexed by date.
 
     ``pnl`` may hold Decimals (the sum stays exact) or floats. ``start_ms``/``end_ms`` widen the
@@ -84,8 +85,13 @@ class Drawdown:
         return asdict(self)
 
 
-def max_drawdown(ts_ms: Sequence[int], pnl: Sequence[Any], capital: float | None = None,
-                 start_ms: int | None = None, end_ms: int | None = None) -> Drawdown:
+def max_drawdown(
+    ts_ms: Sequence[int],
+    pnl: Sequence[Any],
+    capital: float | None = None,
+    start_ms: int | None = None,
+    end_ms: int | None = None,
+) -> Drawdown:
     """Maximum drawdown of the curve ``0 → cumsum(pnl)`` (points in time order).
 
     The curve starts at 0 at ``start_ms`` (default: the first point's time); ``end_ms`` (default:
@@ -133,6 +139,10 @@ def describe(values: Sequence[float]) -> dict[str, float | int | None]:
     if s.empty:
         return {"count": 0, "mean": None, "p10": None, "median": None, "p90": None, "max": None}
     return {
-        "count": int(s.count()), "mean": float(s.mean()), "p10": float(s.quantile(0.1)),
-        "median": float(s.median()), "p90": float(s.quantile(0.9)), "max": float(s.max()),
-    }  # fmt: skip
+        "count": int(s.count()),
+        "mean": float(s.mean()),
+        "p10": float(s.quantile(0.1)),
+        "median": float(s.median()),
+        "p90": float(s.quantile(0.9)),
+        "max": float(s.max()),
+    }

@@ -27,12 +27,41 @@ from arb.core.model import ZERO, dec
 from arb.review.report.data import Filters, Loaded, _frame, base_quote, episode_of, trade_events
 
 TRADE_COLUMNS = [
-    "opportunity_id", "episode_id", "run_id", "symbol", "buy_venue", "sell_venue", "ts_ms", "ok", "extra_legs",
-    "buy_amount", "buy_vwap", "sell_amount", "sell_vwap", "fees_quote", "residual_base", "pnl", "expected_net",
-    "slippage_quote", "expected_buy_vwap", "expected_sell_vwap", "buy_slippage_bps", "sell_slippage_bps",
-]  # fmt: skip
-FILL_COLUMNS = ["venue", "symbol", "side", "ts_ms", "amount", "price", "fee", "fee_currency", "fee_quote",
-                "opportunity_id"]
+    "opportunity_id",
+    "episode_id",
+    "run_id",
+    "symbol",
+    "buy_venue",
+    "sell_venue",
+    "ts_ms",
+    "ok",
+    "extra_legs",
+    "buy_amount",
+    "buy_vwap",
+    "sell_amount",
+    "sell_vwap",
+    "fees_quote",
+    "residual_base",
+    "pnl",
+    "expected_net",
+    "slippage_quote",
+    "expected_buy_vwap",
+    "expected_sell_vwap",
+    "buy_slippage_bps",
+    "sell_slippage_bps",
+]
+FILL_COLUMNS = [
+    "venue",
+    "symbol",
+    "side",
+    "ts_ms",
+    "amount",
+    "price",
+    "fee",
+    "fee_currency",
+    "fee_quote",
+    "opportunity_id",
+]
 
 
 @dataclass(slots=True)
@@ -60,10 +89,18 @@ def _fill_rows(ld: Loaded) -> tuple[dict[str, list[dict[str, Any]]], int]:
         filled, rows = o.get("filled") or ZERO, by_client.get(o["client_id"], [])
         if filled > 0 and sum((r["amount"] or ZERO for r in rows), ZERO) != filled and o.get("avg_price"):
             fallback += 1  # some or all of its fills are missing: its order totals are the record
-            by_client[o["client_id"]] = [{
-                "client_id": o["client_id"], "venue": o["venue"], "trade_id": f"order:{o['client_id']}",
-                "ts_ms": o["updated_ms"], "amount": filled, "price": o["avg_price"], "fee": o.get("fee") or ZERO,
-                "fee_currency": o.get("fee_currency")}]  # fmt: skip
+            by_client[o["client_id"]] = [
+                {
+                    "client_id": o["client_id"],
+                    "venue": o["venue"],
+                    "trade_id": f"order:{o['client_id']}",
+                    "ts_ms": o["updated_ms"],
+                    "amount": filled,
+                    "price": o["avg_price"],
+                    "fee": o.get("fee") or ZERO,
+                    "fee_currency": o.get("fee_currency"),
+                }
+            ]
     return by_client, fallback
 
 
@@ -77,9 +114,19 @@ def _leg(o: dict[str, Any], fills: list[dict[str, Any]]) -> LegFill:
         if fl["fee"]:
             ccy = fl.get("fee_currency") or quote
             fees[ccy] = fees.get(ccy, ZERO) + fl["fee"]
-    return LegFill(o["venue"], o["symbol"], o["side"], o["client_id"], o["amount"], o.get("price"),
-                   state=o["state"], order_id=o.get("venue_order_id"), filled=filled, cost=cost,
-                   fees=tuple(fees.items()))  # fmt: skip
+    return LegFill(
+        o["venue"],
+        o["symbol"],
+        o["side"],
+        o["client_id"],
+        o["amount"],
+        o.get("price"),
+        state=o["state"],
+        order_id=o.get("venue_order_id"),
+        filled=filled,
+        cost=cost,
+        fees=tuple(fees.items()),
+    )
 
 
 def _main(orders: list[dict[str, Any]], ev: dict[str, Any], side: str, venue: str | None) -> dict[str, Any] | None:
@@ -99,8 +146,9 @@ def _main(orders: list[dict[str, Any]], ev: dict[str, Any], side: str, venue: st
     return min(same, key=lambda o: (o["created_ms"], o["client_id"])) if same else None
 
 
-def venues_of(opp_id: str, ev: dict[str, Any], episodes: dict[str, dict[str, Any]],
-              orders: list[dict[str, Any]]) -> tuple[str | None, str | None]:  # fmt: skip
+def venues_of(
+    opp_id: str, ev: dict[str, Any], episodes: dict[str, dict[str, Any]], orders: list[dict[str, Any]]
+) -> tuple[str | None, str | None]:
     """(buy venue, sell venue) of the opportunity itself: trade event, else its episode, else its first legs."""
     if ev.get("buy_venue") and ev.get("sell_venue"):
         return str(ev["buy_venue"]), str(ev["sell_venue"])
@@ -148,40 +196,66 @@ def trades(ld: Loaded, f: Filters) -> Trades:
             for fl in fills_by_client.get(o["client_id"], []):
                 amount, price, fee = fl["amount"] or ZERO, fl["price"] or ZERO, fl["fee"] or ZERO
                 cur = fl.get("fee_currency") or quote
-                rows.append({"venue": fl["venue"], "symbol": symbol, "side": o["side"],
-                             "ts_ms": fl["ts_ms"] or o["updated_ms"], "amount": amount, "price": price, "fee": fee,
-                             "fee_currency": cur,
-                             "fee_quote": fee if cur == quote else fee * price if cur == base else ZERO,
-                             "opportunity_id": opp_id})  # fmt: skip
+                rows.append(
+                    {
+                        "venue": fl["venue"],
+                        "symbol": symbol,
+                        "side": o["side"],
+                        "ts_ms": fl["ts_ms"] or o["updated_ms"],
+                        "amount": amount,
+                        "price": price,
+                        "fee": fee,
+                        "fee_currency": cur,
+                        "fee_quote": fee if cur == quote else fee * price if cur == base else ZERO,
+                        "opportunity_id": opp_id,
+                    }
+                )
         planned = ev.get("expected_net", ev.get("planned_net"))
         expected = _opt(planned)
         eb, es = _opt(ev.get("expected_buy_vwap")), _opt(ev.get("expected_sell_vwap"))
         b_vwap = lb.avg_price if lb else None
         s_vwap = ls.avg_price if ls else None
-        out.append({
-            "opportunity_id": opp_id, "episode_id": episode_of(opp_id, set(episodes), ev),
-            "run_id": min(orders, key=lambda o: (o["created_ms"], o["client_id"])).get("run_id"), "symbol": symbol,
-            "buy_venue": buy_venue, "sell_venue": sell_venue, "ts_ms": max(r["ts_ms"] for r in rows),
-            "ok": bool(ev["ok"]) if "ok" in ev else None,
-            "extra_legs": len([c for c in legs if c not in {mb and mb["client_id"], ms and ms["client_id"]}]),
-            "buy_amount": lb.filled if lb else ZERO, "buy_vwap": b_vwap,
-            "sell_amount": ls.filled if ls else ZERO, "sell_vwap": s_vwap,
-            "fees_quote": sum((r["fee_quote"] for r in rows), ZERO), "residual_base": pos.base_net,
-            "pnl": pos.pnl_quote, "expected_net": expected,
-            "slippage_quote": None if expected is None else pos.pnl_quote - expected,
-            "expected_buy_vwap": eb, "expected_sell_vwap": es,
-            "buy_slippage_bps": _bps(b_vwap - eb, eb) if eb and b_vwap else None,
-            "sell_slippage_bps": _bps(es - s_vwap, es) if es and s_vwap else None,
-        })  # fmt: skip
+        out.append(
+            {
+                "opportunity_id": opp_id,
+                "episode_id": episode_of(opp_id, set(episodes), ev),
+                "run_id": min(orders, key=lambda o: (o["created_ms"], o["client_id"])).get("run_id"),
+                "symbol": symbol,
+                "buy_venue": buy_venue,
+                "sell_venue": sell_venue,
+                "ts_ms": max(r["ts_ms"] for r in rows),
+                "ok": bool(ev["ok"]) if "ok" in ev else None,
+                "extra_legs": len([c for c in legs if c not in {mb and mb["client_id"], ms and ms["client_id"]}]),
+                "buy_amount": lb.filled if lb else ZERO,
+                "buy_vwap": b_vwap,
+                "sell_amount": ls.filled if ls else ZERO,
+                "sell_vwap": s_vwap,
+                "fees_quote": sum((r["fee_quote"] for r in rows), ZERO),
+                "residual_base": pos.base_net,
+                "pnl": pos.pnl_quote,
+                "expected_net": expected,
+                "slippage_quote": None if expected is None else pos.pnl_quote - expected,
+                "expected_buy_vwap": eb,
+                "expected_sell_vwap": es,
+                "buy_slippage_bps": _bps(b_vwap - eb, eb) if eb and b_vwap else None,
+                "sell_slippage_bps": _bps(es - s_vwap, es) if es and s_vwap else None,
+            }
+        )
         fill_rows += rows
-    out = [t for t in out if (f.since_ms is None or t["ts_ms"] >= f.since_ms)
-           and (f.venue is None or f.venue in (t["buy_venue"], t["sell_venue"]))]
+    out = [
+        t
+        for t in out
+        if (f.since_ms is None or t["ts_ms"] >= f.since_ms)
+        and (f.venue is None or f.venue in (t["buy_venue"], t["sell_venue"]))
+    ]
     keep = {t["opportunity_id"] for t in out}
     fill_rows = [r for r in fill_rows if r["opportunity_id"] in keep]
     out.sort(key=lambda t: (t["ts_ms"], t["opportunity_id"]))
     fill_rows.sort(key=lambda r: (r["ts_ms"], r["venue"]))
     notes = []
     if fallback:
-        notes.append(f"{fallback} filled order(s) lack fills in the journal (an older arb dropped them); "
-                     "their order totals (filled, average price, fee) were used")
+        notes.append(
+            f"{fallback} filled order(s) lack fills in the journal (an older arb dropped them); "
+            "their order totals (filled, average price, fee) were used"
+        )
     return Trades(_frame(out, TRADE_COLUMNS), _frame(fill_rows, FILL_COLUMNS), fallback, notes)
