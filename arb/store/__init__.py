@@ -30,7 +30,6 @@ from arb.store.errors import JournalDataError
 from arb.store.journal import Journal
 from arb.store.schema import (
     APPLICATION_ID,
-    EVENT_KINDS,
     KINDS,
     MIGRATIONS,
     MONEY,
@@ -41,7 +40,6 @@ from arb.store.writer import JournalWriter
 
 __all__ = [
     "APPLICATION_ID",
-    "EVENT_KINDS",
     "KINDS",
     "MIGRATIONS",
     "MONEY",

@@ -21,7 +21,6 @@ log = logging.getLogger(__package__)  # "arb.store", the logger name from before
 APPLICATION_ID = 0x41524231  # "ARB1" in the SQLite header: marks the file as an arb journal
 TERMINAL_ORDER_STATES = ("closed", "canceled", "rejected")
 ORDER_STATES = ("intent", "sent", "open", "closed", "canceled", "rejected", "unknown")
-EVENT_KINDS = ("disconnect", "resync", "stale", "crossed", "error", "reconnect", "symbol_skipped", "halt")
 
 _EPISODE_MONEY = (
     "peak_net_profit",
