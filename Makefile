@@ -4,28 +4,37 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench chaos clean venv
+.PHONY: demo test lint typecheck bench chaos clean venv lock
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || { echo "make: creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
 	@echo "make: installing arb and its dependencies into $(VENV) (about a minute the first time; pip is quiet)"
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@echo "make: pinned to the tested versions in constraints.txt (regenerate with: make lock)"
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	@touch $(STAMP)
 	@echo "make: ready: $(BIN)/arb --help"
 
 demo: $(STAMP)
 	$(BIN)/arb demo
 
+# FORMATTED lists what `ruff format --check` enforces (exchanges/ joins once it is formatted)
+FORMATTED := arb tests bench
+
 test: $(STAMP)
 	$(BIN)/ruff check arb exchanges tests bench
+	$(BIN)/ruff format --check $(FORMATTED)
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check arb exchanges tests bench
-	$(BIN)/ruff format --check arb exchanges tests bench || true
+	$(BIN)/ruff format --check $(FORMATTED)
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
@@ -33,6 +42,14 @@ bench: $(STAMP)
 # the chaos test scaled up: 24 SIGKILLs of a live arb run against faulty loopback venues, then the audit
 chaos: $(STAMP)
 	CHAOS_KILLS=$${CHAOS_KILLS:-24} CHAOS_SECONDS=$${CHAOS_SECONDS:-10} $(BIN)/python -m pytest -q -s -p no:cacheprovider tests/integration/test_chaos.py
+
+# re-pin constraints.txt to what .venv holds. After changing dependencies in pyproject.toml:
+# .venv/bin/pip install -e '.[dev]' (add -U to move to newer versions), make test, then make lock
+lock:
+	@{ echo "# Tested dependency versions; the Makefile installs with pip -c constraints.txt."; \
+	   echo "# Regenerate after changing dependencies: make lock (pip freeze --exclude-editable of .venv)"; \
+	   $(BIN)/python -m pip freeze --exclude-editable --disable-pip-version-check; } > constraints.txt
+	@echo "make: wrote constraints.txt"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

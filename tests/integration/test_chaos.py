@@ -39,8 +39,6 @@ from exchanges.sim.harness import LoopbackExchanges
 from tests.integration.test_execution_support import config_dict, key_env, toml_text
 from tests.kit.audit import audit, fill_flows
 
-pytestmark = pytest.mark.slow
-
 VENUES = ("okx", "binance", "bybit")
 SYMBOLS = ["BTC/USDT", "ETH/USDT"]
 KILLS = int(os.environ.get("CHAOS_KILLS", "4"))
@@ -50,6 +48,9 @@ POLICY = os.environ.get("CHAOS_POLICY", "hedge")
 EXPIRY_MS = 4000  # execution.order_expiry_ms: the venue expiry arb sends with every order
 SETTLE_S = 40.0  # the last run's deadline to settle every order
 DAILY_LOSS_LIMIT = Decimal(100)  # risk.daily_loss_limit (arb's default)
+
+# ~35 s at the default scale; the per-test timeout grows with CHAOS_KILLS/CHAOS_SECONDS (make chaos)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(int(180 + KILLS * (LIFE_S + 30) + 2 * SETTLE_S))]
 
 
 def faults() -> dict[str, FaultConfig]:
