@@ -165,20 +165,3 @@ def ladders(
     if bid is not None and ask is not None and bid >= ask:
         raise BookError(f"{label}: crossed book (best bid {bid} >= best ask {ask})", venue=venue, symbol=symbol)
     return bids, asks
-
-
-def top_of_book(book: Any) -> tuple[float, float] | None:
-    """Float fast path: (best bid, best ask) of a sane ccxt book, or None if empty, crossed or malformed.
-
-    Used only to pre-screen; every decision is confirmed on exact Decimals by the evaluator.
-    """
-    try:
-        bids, asks = book["bids"], book["asks"]
-        if not bids or not asks:
-            return None
-        bid, ask = float(bids[0][0]), float(asks[0][0])
-    except (KeyError, IndexError, TypeError, ValueError):
-        return None
-    if not (0.0 < bid < ask < float("inf")):
-        return None
-    return bid, ask

@@ -12,8 +12,6 @@ buy fee when charged in base/quote, as in :mod:`arb.core.evaluator`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from arb.core.model import Fee
 
 Pair = tuple[str, str]
@@ -23,17 +21,6 @@ _NO_PAIRS: list[Pair] = []  # shared, never mutated: the common "nothing crosses
 # Per (symbol, venue) record: [bid, ask, buy_cost (1+ψ), buy_keep (1−φ), sell_keep (1−f)].
 # bid is None while the venue has no usable book.
 _BID, _ASK, _BUY_COST, _BUY_KEEP, _SELL_KEEP = range(5)
-
-
-@dataclass(slots=True)
-class Crosses:
-    """Result of one update: pairs involving the updated venue that cross after fees, and how many
-    cross only before fees (near misses, for the "why nothing fired" counters)."""
-
-    symbol: str
-    venue: str
-    pairs: list[Pair] = field(default_factory=list)
-    raw_only: int = 0
 
 
 class Detector:
@@ -96,37 +83,8 @@ class Detector:
                 raw += 1
         return pairs, raw
 
-    def update(self, venue: str, symbol: str, bid: float | None, ask: float | None) -> Crosses:
-        """New top of book for (venue, symbol). An empty or crossed book removes the venue."""
-        out = Crosses(symbol, venue)
-        if bid is None or ask is None or not (0.0 < bid < ask):
-            self.remove(venue, symbol)
-            return out
-        pairs, out.raw_only = self.check(venue, symbol, bid, ask)
-        out.pairs = list(pairs)
-        return out
-
     def remove(self, venue: str, symbol: str) -> None:
         """Forget a venue's book (stale, crossed, disconnected): no pair involving it crosses."""
         rec = self._sym.get(symbol, {}).get(venue)
         if rec is not None:
             rec[_BID] = rec[_ASK] = None
-
-    def crossing(self, symbol: str) -> set[Pair]:
-        """Every pair currently crossing after fees for ``symbol`` (computed on demand, O(venues²))."""
-        out: set[Pair] = set()
-        venues = self._sym.get(symbol, {})
-        for v, r in venues.items():
-            if r[_BID] is None:
-                continue
-            for u, o in venues.items():
-                if (
-                    u != v
-                    and o[_BID] is not None
-                    and o[_BID] * o[_SELL_KEEP] * r[_BUY_KEEP] * _ONE_EPS > r[_ASK] * r[_BUY_COST]
-                ):
-                    out.add((v, u))
-        return out
-
-    def venues(self, symbol: str) -> list[str]:
-        return [v for v, r in self._sym.get(symbol, {}).items() if r[_BID] is not None]

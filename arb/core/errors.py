@@ -32,19 +32,20 @@ class MarketError(ArbError):
 
 
 class VenueError(ArbError):
-    """A venue call failed in a way arb cannot recover from by itself."""
+    """A venue refused or failed a call. ``venue`` names it and ``cause`` is a stable code for why
+    (the ccxt exception class, e.g. ``InsufficientFunds``), so callers match the code, never the text."""
 
+    def __init__(self, message: str, *, venue: str, cause: str) -> None:
+        super().__init__(message)
+        self.venue = venue
+        self.cause = cause
 
-class RiskRejected(ArbError):
-    """The risk gate refused an action; the message says which limit."""
-
-
-class LegRejected(ArbError):
-    """A venue rejected one leg of an arbitrage; the message carries the venue's reason."""
-
-
-class ReconcileError(ArbError):
-    """The journal and a venue disagree in a way reconcile cannot settle by itself."""
+    @classmethod
+    def of(cls, venue: str, exc: BaseException) -> VenueError:
+        """Wrap a client exception: its class name is the cause, its first line the message."""
+        text = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ""
+        cause = type(exc).__name__
+        return cls(f"{venue}: {cause}: {text}" if text else f"{venue}: {cause}", venue=venue, cause=cause)
 
 
 class StoreError(ArbError):

@@ -58,7 +58,6 @@ from arb.core.model import (
 )
 from arb.core.search import search
 
-SCAN_CAP: int | None = None  # kept for callers passing scan_cap; the search is exact and bounded, caps nothing
 _PREC = 60
 
 
@@ -385,7 +384,6 @@ def evaluate(
     buy_venue: str = "buy",
     sell_venue: str = "sell",
     why: list[str] | None = None,
-    scan_cap: int | None = SCAN_CAP,
 ) -> Opportunity | None:
     """Buy on ``buy_book``'s asks, sell on ``sell_book``'s bids: the net-profit-maximising size, or None.
 
@@ -395,9 +393,7 @@ def evaluate(
     is a list, one reason code is appended: ``empty_book``, ``no_cross_after_fees``, ``capped``
     (balance, notional, max size or limit-price edge leave no lot), ``too_thin`` (min amount or
     min notional unreachable) or ``below_threshold`` (no size clears net > 0, min profit, min bps).
-    ``scan_cap`` is accepted for compatibility and ignored: the search is always exact and bounded.
     """
-    del scan_cap
     limits = limits or Limits()
     balances = balances or Balances()
     bm, sm = _as_market(buy_market), _as_market(sell_market)

@@ -291,16 +291,6 @@ class Position:
         """Realised PnL in quote, net of fees (dust and exposure excluded)."""
         return self.quote_net
 
-    def marked_pnl(self, lot: Decimal, mid: Decimal | None) -> Decimal:
-        """PnL with the exposure valued at ``mid`` (exposure without a mark counts as zero)."""
-        exp = self.exposure(lot)
-        return self.quote_net + (exp * mid if exp and mid is not None else ZERO)
-
 
 def is_dust(base_net: Decimal, lot: Decimal) -> bool:
     return ZERO <= base_net < lot
-
-
-def exposure_value(base_delta: Decimal, mid: Decimal) -> Decimal:
-    """Quote value at risk of an exposure (always >= 0)."""
-    return abs(base_delta) * mid

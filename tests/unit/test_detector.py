@@ -1,4 +1,4 @@
-"""Detector: pairs appear and disappear as updates arrive; fees and bad books suppress them."""
+"""Detector: pairs appear and disappear as updates arrive; fees and removed books suppress them."""
 
 from __future__ import annotations
 
@@ -17,53 +17,49 @@ def _det(rate: str = "0.001") -> Detector:
 
 def test_cross_appears_and_disappears() -> None:
     d = _det()
-    assert d.update("okx", "BTC/USDT", 100.0, 100.1).pairs == []
-    assert d.update("binance", "BTC/USDT", 100.0, 100.1).pairs == []
+    assert d.check("okx", "BTC/USDT", 100.0, 100.1)[0] == []
+    assert d.check("binance", "BTC/USDT", 100.0, 100.1)[0] == []
     # binance bid jumps: buy on okx (ask 100.1), sell on binance (bid 101) crosses after 0.2% fees
-    c = d.update("binance", "BTC/USDT", 101.0, 101.1)
-    assert c.pairs == [("okx", "binance")]
-    assert d.crossing("BTC/USDT") == {("okx", "binance")}
+    assert d.check("binance", "BTC/USDT", 101.0, 101.1)[0] == [("okx", "binance")]
+    assert d.check("okx", "BTC/USDT", 100.0, 100.1)[0] == [("okx", "binance")]  # seen from the other side too
     # back to normal: the pair is gone
-    assert d.update("binance", "BTC/USDT", 100.0, 100.1).pairs == []
-    assert d.crossing("BTC/USDT") == set()
+    assert d.check("binance", "BTC/USDT", 100.0, 100.1)[0] == []
+    assert d.check("okx", "BTC/USDT", 100.0, 100.1)[0] == []
 
 
 def test_fees_exceeding_spread_suppress_and_count_near_miss() -> None:
     d = _det("0.001")
-    d.update("okx", "BTC/USDT", 100.0, 100.1)
-    c = d.update("bybit", "BTC/USDT", 100.2, 100.3)  # 0.1% raw edge < 0.2% fees
-    assert c.pairs == [] and c.raw_only == 1
+    d.check("okx", "BTC/USDT", 100.0, 100.1)
+    assert d.check("bybit", "BTC/USDT", 100.2, 100.3) == ([], 1)  # 0.1% raw edge < 0.2% fees
     d0 = _det("0")
-    d0.update("okx", "BTC/USDT", 100.0, 100.1)
-    assert d0.update("bybit", "BTC/USDT", 100.2, 100.3).pairs == [("okx", "bybit")]
+    d0.check("okx", "BTC/USDT", 100.0, 100.1)
+    assert d0.check("bybit", "BTC/USDT", 100.2, 100.3)[0] == [("okx", "bybit")]
 
 
-def test_crossed_or_empty_book_is_ignored_and_drops_its_pairs() -> None:
+def test_removed_book_drops_its_pairs() -> None:
     d = _det("0")
-    d.update("okx", "BTC/USDT", 100.0, 100.1)
-    assert d.update("bybit", "BTC/USDT", 100.5, 100.6).pairs == [("okx", "bybit")]
-    assert d.update("bybit", "BTC/USDT", 100.7, 100.6).pairs == []  # crossed on the venue itself
-    assert d.crossing("BTC/USDT") == set() and d.venues("BTC/USDT") == ["okx"]
-    assert d.update("bybit", "BTC/USDT", None, 100.6).pairs == []  # empty side
-    assert d.venues("BTC/USDT") == ["okx"]
+    d.check("okx", "BTC/USDT", 100.0, 100.1)
+    assert d.check("bybit", "BTC/USDT", 100.5, 100.6)[0] == [("okx", "bybit")]
+    d.remove("bybit", "BTC/USDT")  # the engine removes a crossed, empty or stale book
+    assert d.check("okx", "BTC/USDT", 100.0, 100.1) == ([], 0)
+    d.remove("nowhere", "BTC/USDT")  # removing an unknown book is a no-op
 
 
 def test_three_venues_both_directions_and_symbol_isolation() -> None:
     d = _det("0")
-    d.update("okx", "BTC/USDT", 100.0, 100.1)
-    d.update("binance", "BTC/USDT", 100.0, 100.1)
-    c = d.update("bybit", "BTC/USDT", 99.0, 99.5)  # bybit cheap: buy bybit, sell on both others
-    assert sorted(c.pairs) == [("bybit", "binance"), ("bybit", "okx")]
-    d.update("okx", "ETH/USDT", 10.0, 10.1)
-    assert d.crossing("ETH/USDT") == set()
+    d.check("okx", "BTC/USDT", 100.0, 100.1)
+    d.check("binance", "BTC/USDT", 100.0, 100.1)
+    pairs, _ = d.check("bybit", "BTC/USDT", 99.0, 99.5)  # bybit cheap: buy bybit, sell on both others
+    assert sorted(pairs) == [("bybit", "binance"), ("bybit", "okx")]
+    assert d.check("okx", "ETH/USDT", 10.0, 10.1) == ([], 0)
     d.remove("bybit", "BTC/USDT")
-    assert d.crossing("BTC/USDT") == set()
+    assert d.check("okx", "BTC/USDT", 100.0, 100.1) == ([], 0)
 
 
 def test_quote_fee_on_buy_side() -> None:
     d = Detector()
     d.set_fee("a", "X/USDT", Fee(Decimal("0.01"), "quote"))
     d.set_fee("b", "X/USDT", Fee(Decimal("0")))
-    d.update("a", "X/USDT", 99.0, 100.0)
-    assert d.update("b", "X/USDT", 100.5, 101.0).pairs == []  # 100 * 1.01 = 101 > 100.5
-    assert d.update("b", "X/USDT", 101.5, 102.0).pairs == [("a", "b")]
+    d.check("a", "X/USDT", 99.0, 100.0)
+    assert d.check("b", "X/USDT", 100.5, 101.0)[0] == []  # 100 * 1.01 = 101 > 100.5
+    assert d.check("b", "X/USDT", 101.5, 102.0)[0] == [("a", "b")]

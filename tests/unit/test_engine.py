@@ -115,7 +115,7 @@ def test_crossed_book_on_a_venue_is_dropped() -> None:
     assert sink.ended[0][0].end_reason == "crossed"
     n = len(sink.opps)
     e.on_book("okx", SYM, normal(), 30)  # okx update must not evaluate against the crossed book
-    assert len(sink.opps) == n and e.detector.venues(SYM) == ["okx"]
+    assert len(sink.opps) == n  # no pair with the dropped book
 
 
 def test_feed_error_invalidates_books_until_fresh_update() -> None:

@@ -420,7 +420,7 @@ def test_evaluator_equals_brute_force_oracle(sc) -> None:
         ctx.prec = 60
         want = oracle(asks, bids, bm, sm, bf, sf, lim, bal)
     kw = dict(buy_market=bm, sell_market=sm, buy_fee=bf, sell_fee=sf, limits=lim, balances=bal)
-    got = evaluate(buy_book, sell_book, scan_cap=None, **kw)
+    got = evaluate(buy_book, sell_book, **kw)
     fast = evaluate(buy_book, sell_book, **kw)  # the default, budgeted scan
     if want is None:
         assert fast is None
@@ -559,7 +559,6 @@ def test_same_lot_grid_sawtooth_is_solved_exactly() -> None:
         buy_fee=fee(),
         sell_fee=fee(),
         limits=lim,
-        scan_cap=None,
     )
     with localcontext() as ctx:
         ctx.prec = 60

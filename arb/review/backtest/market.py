@@ -67,9 +67,6 @@ class ReplayMarket:
             raise ccxtpro.InvalidOrder(f"{self.venue} {symbol}: amount {amount} is below one lot ({step})")
         return str(out)
 
-    def price_to_precision(self, symbol: str, price: Any) -> str:
-        return str(floor_to(Decimal(str(price)), self.specs[symbol].price_step))
-
     async def fetch_order_book(self, symbol: str, limit: int | None = None) -> dict[str, Any]:
         return self.orderbooks[symbol]
 
