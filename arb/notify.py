@@ -31,7 +31,6 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-import random
 import time
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
@@ -39,10 +38,12 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 import apprise
+from tenacity import RetryCallState, retry_if_result
 
 from arb.core.errors import ConfigError
 from arb.core.model import Episode, Opportunity
 from arb.redaction import add_url_secrets, scrub
+from arb.retry import Backoff, retrying
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,6 @@ MAX_BACKOFF_S = 60.0
 _PRUNE_AT = 4096  # entries in a throttle/dedupe table before expired ones are pruned
 _ANNOUNCED_MAX = 10_000
 _TIMEOUT_KW = "timeout" in inspect.signature(apprise.Apprise.notify).parameters  # apprise ≥ 2.x
-_rng = random.Random()
 
 
 def _num(d: Decimal, places: int | None = None) -> str:
@@ -290,24 +290,34 @@ class Notifier:
                 target.queue.task_done()
 
     async def _deliver(self, target: _Target, alert: Alert) -> None:
-        reason = ""
-        for attempt in range(self.retries + 1):
-            if attempt:
-                self.stats["retried"] += 1
-                delay = min(MAX_BACKOFF_S, self.backoff_s * 2 ** (attempt - 1)) * _rng.uniform(0.5, 1.5)
-                await asyncio.sleep(delay)
-            reason = await self._attempt(target, alert)
-            if not reason:
-                self.stats["sent"] += 1
-                return
+        tries = self.retries + 1
+
+        def retried(state: RetryCallState) -> None:
+            self.stats["retried"] += 1
+
+        def failed(state: RetryCallState) -> None:
+            reason = state.outcome.result() if state.outcome is not None else "?"
             log.debug(
-                "notify.retry target=%s attempt=%d/%d reason=%s", target.label, attempt + 1, self.retries + 1, reason
+                "notify.retry target=%s attempt=%d/%d reason=%s", target.label, state.attempt_number, tries, reason
             )
+
+        retry = retrying(
+            Backoff(self.backoff_s, MAX_BACKOFF_S),
+            retry_if_result(bool),  # a non-empty reason is a failed send
+            attempts=tries,
+            after=failed,
+            before_sleep=retried,
+            retry_error_callback=lambda state: state.outcome.result() if state.outcome is not None else "?",
+        )
+        reason = await retry(self._attempt, target, alert)
+        if not reason:
+            self.stats["sent"] += 1
+            return
         self.stats["failed"] += 1
         log.warning(
             "notify.failed target=%s attempts=%d reason=%s title=%r",
             target.label,
-            self.retries + 1,
+            tries,
             reason,
             alert.title,
         )

@@ -268,7 +268,7 @@ def resume_command(config_path: str, reason: str) -> None:
     if not Path(db).exists():
         raise ConfigError(f"{config_path}: journal {db} does not exist; nothing to resume")
     who = f"{getpass.getuser()}@{socket.gethostname()} pid {os.getpid()}: {reason.strip() or 'operator resume'}"
-    from arb.scan.engine import wall_ms
+    from arb.clock import wall_ms
 
     with Journal.open(db, create=False) as journal:
         cleared = journal.clear_halts(wall_ms(), who)

@@ -14,13 +14,13 @@ A feed error (disconnect, sequence gap, resync) invalidates the venue's books at
 from __future__ import annotations
 
 import logging
-import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Protocol
 
+from arb.clock import wall_ms
 from arb.core.detector import Detector
 from arb.core.errors import BookError
 from arb.core.evaluator import evaluate
@@ -42,10 +42,6 @@ REASONS = {
     "crossed_or_empty": "book crossed or empty on its venue",
     "bad_book": "malformed book data",
 }
-
-
-def wall_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 class Sink(Protocol):

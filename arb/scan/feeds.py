@@ -16,21 +16,21 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import ccxt
+from tenacity import RetryCallState, retry_if_exception_type
+
+from arb.clock import monotonic_ms
+from arb.core.kinds import EventKind
+from arb.retry import Backoff, retrying
 
 log = logging.getLogger(__name__)
 
 OnBook = Callable[[str, str, Any, int], None]  # venue, symbol, ccxt OrderBook, receive time (monotonic ms)
-OnEvent = Callable[[str, "str | None", str, str], None]  # venue, symbol, kind, detail
-
-
-def monotonic_ms() -> int:
-    return int(time.monotonic() * 1000)
+OnEvent = Callable[[str, "str | None", EventKind, str], None]  # venue, symbol, kind, detail
 
 
 @dataclass(slots=True)
@@ -66,17 +66,6 @@ class VenueHealth:
 
     def age_ms(self, now_ms: int) -> int | None:
         return None if self.last_update_ms is None else now_ms - self.last_update_ms
-
-
-@dataclass(frozen=True, slots=True)
-class Backoff:
-    """Jittered exponential back-off: base·2^n capped, times a random factor in [0.5, 1]."""
-
-    base_s: float = 0.1
-    cap_s: float = 30.0
-
-    def delay(self, attempt: int, rng: random.Random) -> float:
-        return min(self.cap_s, self.base_s * (2 ** min(attempt, 20))) * (0.5 + rng.random() / 2)
 
 
 def usable_symbols(markets: dict[str, Any], symbols: Iterable[str]) -> tuple[list[str], dict[str, str]]:
@@ -130,23 +119,19 @@ class Feeds:
         """
         ex = self.exchanges[venue]
         h = self.health[venue]
-        attempt = 0
-        while True:
-            try:
-                markets = await ex.load_markets()
-                break
-            except asyncio.CancelledError:
-                raise
-            except Exception as e:  # outage, bad URL, malformed response: report and retry
-                attempt += 1
-                h.status, h.errors, h.last_error = "down", h.errors + 1, _brief(e)
-                self.on_event(venue, None, "venue_down", f"load_markets failed: {_brief(e)}")
-                if attempts is not None and attempt >= attempts:
-                    raise
-                await asyncio.sleep(self.backoff.delay(attempt, self.rng))
+
+        def down(state: RetryCallState) -> None:  # after every failed try, the last one too
+            e = state.outcome.exception() if state.outcome is not None else None
+            h.status, h.errors, h.last_error = "down", h.errors + 1, _brief(e) if e else "?"
+            self.on_event(venue, None, EventKind.VENUE_DOWN, f"load_markets failed: {h.last_error}")
+
+        # outage, bad URL, malformed response: report and retry (cancellation is not an Exception)
+        policy = Backoff(self.backoff.base_s, self.backoff.cap_s, self.rng)
+        retry = retrying(policy, retry_if_exception_type(Exception), attempts=attempts, after=down)
+        markets = await retry(ex.load_markets)
         ok, skipped = usable_symbols(markets, self.symbols)
         for sym, why in skipped.items():
-            self.on_event(venue, sym, "symbol_skipped", why)
+            self.on_event(venue, sym, EventKind.SYMBOL_SKIPPED, why)
         h.symbols, h.skipped = ok, skipped
         return ok
 
@@ -158,7 +143,7 @@ class Feeds:
         if on_ready is not None:
             on_ready(venue, symbols)
         if not symbols:
-            self.on_event(venue, None, "venue_idle", "none of the configured symbols is tradable here")
+            self.on_event(venue, None, EventKind.VENUE_IDLE, "none of the configured symbols is tradable here")
             return
         ex = self.exchanges[venue]
         if len(symbols) > 1 and ex.has.get("watchOrderBookForSymbols"):
@@ -195,17 +180,17 @@ class Feeds:
                 for s in bad:
                     symbols.remove(s)
                     h.skipped[s] = "rejected by the venue"
-                    self.on_event(venue, s, "symbol_skipped", f"venue rejected it: {_brief(e)}")
+                    self.on_event(venue, s, EventKind.SYMBOL_SKIPPED, f"venue rejected it: {_brief(e)}")
                 continue
             except Exception as e:
                 failures += 1
-                kind = "resync" if isinstance(e, ccxt.InvalidNonce) else "disconnect"
+                kind = EventKind.RESYNC if isinstance(e, ccxt.InvalidNonce) else EventKind.DISCONNECT
                 if not isinstance(e, ccxt.NetworkError | ccxt.ExchangeError):
-                    kind = "error"
+                    kind = EventKind.ERROR
                 h.errors += 1
                 h.reconnects += 1
                 h.last_error = _brief(e)
-                if h.status == "up" and kind != "resync":
+                if h.status == "up" and kind != EventKind.RESYNC:
                     h.status = "down"
                 for s in symbols:
                     self.on_event(venue, s, kind, _brief(e))
@@ -214,7 +199,7 @@ class Feeds:
             now = self.clock()
             if failures or h.status != "up":
                 if h.status != "up":
-                    self.on_event(venue, None, "venue_up", f"streaming {len(symbols)} symbol(s)")
+                    self.on_event(venue, None, EventKind.VENUE_UP, f"streaming {len(symbols)} symbol(s)")
                 h.status = "up"
                 failures = 0
             if not many:

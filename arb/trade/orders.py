@@ -15,17 +15,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol, TypeVar
 
 import ccxt.pro as ccxtpro
+from tenacity import RetryCallState, retry_if_exception_type
 
 from arb.core.ledger import TERMINAL, journal_state
+from arb.retry import Backoff, retrying
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-_rng = random.Random()
+IDEMPOTENT_CAP_S = 2.0  # cap of one back-off step between idempotent retries
 
 DONE_MAX = 1000
 CLIENT_ID_KEYS = ("clientOrderId", "clOrdId", "newClientOrderId", "orderLinkId", "origClientOrderId")
@@ -85,20 +86,27 @@ async def idempotent(
     base_s: float = 0.05,
     throttle: Any | None = None,
 ) -> T:
-    """Run an idempotent request with a timeout; retry on network errors with jittered back-off."""
-    for i in range(attempts):
-        try:
-            if throttle is not None:
-                await throttle.acquire()
-            async with asyncio.timeout(timeout_s):
-                return await call()
-        except (ccxtpro.NetworkError, TimeoutError) as e:
-            if i == attempts - 1:
-                raise
-            delay = base_s * 2**i * _rng.uniform(0.5, 1.5)
-            log.info("venue.retry attempt=%d delay_s=%.3f error=%s", i + 1, delay, brief(e))
-            await asyncio.sleep(delay)
-    raise AssertionError("unreachable")  # pragma: no cover
+    """Run an idempotent request with a timeout; retry on network errors with jittered back-off
+    (:mod:`arb.retry`: ``attempts`` tries in all, delays from ``base_s`` doubling)."""
+
+    async def once() -> T:
+        if throttle is not None:
+            await throttle.acquire()
+        async with asyncio.timeout(timeout_s):
+            return await call()
+
+    def note(state: RetryCallState) -> None:
+        e = state.outcome.exception() if state.outcome is not None else None
+        delay = state.next_action.sleep if state.next_action is not None else 0.0
+        log.info("venue.retry attempt=%d delay_s=%.3f error=%s", state.attempt_number, delay, brief(e) if e else "?")
+
+    retry = retrying(
+        Backoff(base_s, IDEMPOTENT_CAP_S),
+        retry_if_exception_type((ccxtpro.NetworkError, TimeoutError)),
+        attempts=attempts,
+        before_sleep=note,
+    )
+    return await retry(once)
 
 
 class OrderRouter:
@@ -176,7 +184,7 @@ class OrderRouter:
                 raise
             except Exception as e:  # network errors, auth, malformed frames: log and come back
                 attempt += 1
-                delay = min(max_backoff_s, 0.05 * 2**attempt) * _rng.uniform(0.5, 1.5)
+                delay = Backoff(0.05, max_backoff_s).delay(attempt)
                 log.warning("orders.watch_error venue=%s attempt=%d error=%s", venue, attempt, brief(e))
                 try:
                     async with asyncio.timeout(delay):

@@ -25,9 +25,9 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
+from arb.clock import monotonic_ms
 from arb.core.model import Episode
 from arb.scan.engine import REASONS
-from arb.scan.feeds import monotonic_ms
 from arb.scan.scanner import Scanner
 from arb.ui.display import Col, amount, bps, fit_table, money, price
 

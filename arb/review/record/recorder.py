@@ -36,7 +36,7 @@ class Recorder:
         config: dict[str, Any] | None = None,
         wall_clock: Any = None,
     ) -> None:
-        from arb.scan.engine import wall_ms
+        from arb.clock import wall_ms
 
         self.path, self.venues, self.symbols, self.depth = Path(path), list(venues), list(symbols), depth
         if not self.path.parent.is_dir():
@@ -120,7 +120,8 @@ async def record(
     import contextlib
     import time
 
-    from arb.scan.feeds import Backoff, Feeds, monotonic_ms
+    from arb.clock import monotonic_ms
+    from arb.scan.feeds import Backoff, Feeds
     from arb.scan.scanner import market_fee
     from exchanges.profiles import profile
 
