@@ -111,6 +111,7 @@ class Executor(Settlement):
         books: Callable[[str, str], Any] | None = None,
         on_order_result: Callable[[str, bool], Any] | None = None,
         on_leg: Callable[[str, LegFill], Any] | None = None,
+        on_journal: Callable[[LegFill], Any] | None = None,
         may_send: Callable[[], str | None] | None = None,
         throttle: Any | None = None,
         clock: Callable[[], int] = wall_ms,
@@ -137,6 +138,7 @@ class Executor(Settlement):
         self.books = books or (lambda venue, symbol: None)
         self.on_order_result = on_order_result or (lambda venue, ok: None)
         self.on_leg = on_leg or (lambda event, leg: None)
+        self.on_journal = on_journal or (lambda leg: None)  # every leg state + fills journaled (the day's PnL)
         self.may_send = may_send or (lambda: None)
         self.throttle, self.clock = throttle, clock
         self.active: set[str] = set()  # client ids this executor is handling right now
@@ -270,7 +272,7 @@ class Executor(Settlement):
             if not isinstance(e, ccxtpro.DuplicateOrderId):
                 self.on_order_result(leg.venue, False)
                 log.warning("order.rejected venue=%s client_id=%s reason=%s", leg.venue, leg.client_id, brief(e))
-                return leg.with_state("rejected", brief(e))
+                return leg.with_state("rejected", brief(e), cause=type(e).__name__)
             return await self._unconfirmed(leg, e, expires_ms)
         except Exception as e:  # timeout, 5xx, 429, busy, unreadable answer: the venue may have it; look it up
             return await self._unconfirmed(leg, e, expires_ms)
@@ -422,9 +424,11 @@ class Executor(Settlement):
             "fee": leg.fee if leg.fees else None,
             "fee_currency": leg.fee_currency,
             "reason": reason,
+            "cause": leg.cause,
             "updated_ms": now,
         }
         self.journal.record_leg(leg.client_id, fields, fills)
+        self.on_journal(leg)
 
     # -- plumbing ------------------------------------------------------------------------------------------
     def _event_row(self, kind: str, symbol: str | None, detail: str, venue: str | None = None) -> dict[str, Any]:

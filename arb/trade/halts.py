@@ -63,6 +63,7 @@ class DurableHalts(_Base):
         now = self.clock()
         state = rebuild(self.journal, now)
         self.risk.restore(state, now)
+        self.accounts.day.load(state.opportunities, state.since_ms)
         h = self.risk.halted
         if h is not None and h.id is not None:
             line = (
@@ -96,6 +97,8 @@ class DurableHalts(_Base):
         if row is None or row.get("cleared_ms") is None:
             return
         self.risk.resume(now)
+        if h.reason == "daily_loss":
+            self.accounts.day.resume(now)  # the day's loss counts from now
         text = f"halt #{h.id} ({h.reason}) cleared by {row.get('cleared_by') or 'an operator'}; trading resumes"
         log.warning("risk.resume id=%s reason=%s", h.id, h.reason)
         self._event("resume", None, None, text)

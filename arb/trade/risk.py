@@ -5,8 +5,8 @@ turns outcomes into halts. A halt stops all new trading and says why (the trader
 of kind ``halt``, alerts and shows it in status):
 
 * ``kill`` — the kill file appeared (``arb kill``); sticky for the run (the file is its durable state).
-* ``daily_loss`` — today's (UTC) realised PnL plus open exposure marked to mid fell to
-  ``-daily_loss_limit``; lifted at the next UTC midnight.
+* ``daily_loss`` — today's (UTC) PnL (:mod:`arb.trade.accounts`: realised plus residual base of the
+  day's opportunities marked to mid) fell to ``-daily_loss_limit``; lifted at the next UTC midnight.
 * ``consecutive_failures`` — ``max_consecutive_failures`` arbitrages in a row failed; sticky.
 * ``balance_drift`` — venue balances differ from the journal beyond tolerance; sticky.
 
@@ -31,18 +31,14 @@ from decimal import Decimal
 from arb.config import RiskConfig
 from arb.core.ledger import LegFill
 from arb.core.model import ZERO, Fee, Opportunity
+from arb.trade.accounts import DAY_MS, Marks, utc_day
 from arb.trade.balances import BalanceBook, leg_need
 from arb.trade.riskstate import RiskState
 
-DAY_MS = 86_400_000
 ERROR_WINDOW = 20  # last order outcomes per venue the error-rate breaker looks at
 ERROR_MIN_SAMPLES = 4
 VENUE_PAUSE_MS = 60_000
 STICKY = ("kill", "consecutive_failures", "balance_drift")
-
-
-def utc_day(now_ms: int) -> int:
-    return now_ms // DAY_MS
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,11 +113,9 @@ class RiskGate:
     halted: Halt | None = None
     in_flight: dict[str, _InFlight] = field(default_factory=dict)
     exposures: dict[int, ExposureEntry] = field(default_factory=dict)
-    realised: dict[int, Decimal] = field(default_factory=dict)  # UTC day → Σ quote_net of trades that day
     failures_in_row: int = 0
     disabled: dict[tuple[str, str, str], str] = field(default_factory=dict)  # direction → why
     fees: Mapping[tuple[str, str], Fee] = field(default_factory=dict)  # (venue, symbol) → taker fee, for holds
-    resumed_ms: int = 0  # an operator resumed a daily-loss halt then: exposures opened before it no longer count
     errors: VenueErrors = field(init=False)
 
     def __post_init__(self) -> None:
@@ -138,23 +132,19 @@ class RiskGate:
         return self.halted
 
     def restore(self, state: RiskState, now_ms: int) -> None:
-        """Start from what the journal says (:mod:`arb.trade.riskstate`): the halt in force, today's realised PnL
-        since the window start, the failures in a row."""
+        """Start from what the journal says (:mod:`arb.trade.riskstate`): the halt in force and the failures in a
+        row (today's PnL is :class:`arb.trade.accounts.DayPnl`'s, loaded from the same state)."""
         h = state.halt
         if h is not None and (self.halted is None or self.halted.reason != "kill"):
             self.halted = Halt(h["reason"], h.get("detail") or "", h["ts_ms"], h.get("until_ms"), h["id"])
-        self.realised[utc_day(now_ms)] = state.realised
         self.failures_in_row = state.failures_in_row
-        self.resumed_ms = state.resumed_ms
 
     def resume(self, now_ms: int) -> Halt | None:
         """An operator ended the halt (`arb resume`): trading resumes, the failure count restarts, and after a
-        daily-loss halt the day's loss counts from now. Returns the halt lifted."""
+        daily-loss halt the day's loss counts from now (the caller restarts :class:`arb.trade.accounts.DayPnl`).
+        Returns the halt lifted."""
         h, self.halted = self.halted, None
         self.failures_in_row = 0
-        if h is not None and h.reason == "daily_loss":
-            self.realised[utc_day(now_ms)] = ZERO
-            self.resumed_ms = now_ms
         return h
 
     def lift_expired(self, now_ms: int) -> Halt | None:
@@ -166,11 +156,8 @@ class RiskGate:
         return None
 
     # -- the gate -------------------------------------------------------------------------------------
-    def check(self, opp: Opportunity, now_ms: int, marks: Mapping[str, Decimal] | None = None) -> str | None:
-        """None if ``opp`` may trade now, else the limit it breaks (one word).
-
-        ``marks``: mids by ``"symbol"`` (across venues) and ``"venue:symbol"``.
-        """
+    def check(self, opp: Opportunity, now_ms: int, marks: Marks | None = None) -> str | None:
+        """None if ``opp`` may trade now, else the limit it breaks (one word); exposures valued at ``marks``."""
         self.lift_expired(now_ms)
         if self.halted is not None:
             return f"halted_{self.halted.reason}"
@@ -184,10 +171,10 @@ class RiskGate:
         if opp.key in self.disabled:
             return "direction_disabled"
         asset = opp.symbol.split("/")[0]
-        if self.asset_exposure(asset, marks or {}) + opp.notional > self.cfg.max_exposure_per_asset:
+        if self.asset_exposure(asset, marks or Marks()) + opp.notional > self.cfg.max_exposure_per_asset:
             return "exposure_asset"
         for v in (opp.buy_venue, opp.sell_venue):
-            if self.venue_exposure(v, marks or {}) + opp.notional > self.cfg.max_exposure_per_venue:
+            if self.venue_exposure(v, marks or Marks()) + opp.notional > self.cfg.max_exposure_per_venue:
                 return "exposure_venue"
         for venue, _side, need in self._needs(opp):
             for a, amount in need.items():
@@ -225,12 +212,10 @@ class RiskGate:
         """An order came back: its flows replace its hold when final; unknown keeps it held."""
         self.balances.settle(leg)
 
-    def end(self, opp_id: str, *, ok: bool, quote_net: Decimal, now_ms: int) -> Halt | None:
+    def end(self, opp_id: str, *, ok: bool, now_ms: int) -> Halt | None:
         """An arbitrage finished; returns a new Halt when the failure breaker trips."""
         self.in_flight.pop(opp_id, None)
         self.balances.release(opp_id)
-        day = utc_day(now_ms)
-        self.realised[day] = self.realised.get(day, ZERO) + quote_net
         if ok:
             self.failures_in_row = 0
             return None
@@ -254,30 +239,18 @@ class RiskGate:
         else:
             self.exposures[entry.id] = entry
 
-    def asset_exposure(self, asset: str, marks: Mapping[str, Decimal]) -> Decimal:
+    def asset_exposure(self, asset: str, marks: Marks) -> Decimal:
         open_q = sum((abs(e.base_delta) * mark_of(e, marks) for e in self.exposures.values() if e.asset == asset), ZERO)
         flying = sum((f.notional for f in self.in_flight.values() if f.symbol.split("/")[0] == asset), ZERO)
         return open_q + flying
 
-    def venue_exposure(self, venue: str, marks: Mapping[str, Decimal]) -> Decimal:
+    def venue_exposure(self, venue: str, marks: Marks) -> Decimal:
         open_q = sum((abs(e.base_delta) * mark_of(e, marks) for e in self.exposures.values() if e.venue == venue), ZERO)
         flying = sum((f.notional for f in self.in_flight.values() if venue in f.venues), ZERO)
         return open_q + flying
 
-    def day_pnl(self, now_ms: int, marks: Mapping[str, Decimal]) -> tuple[Decimal, Decimal]:
-        """(realised today, open exposure marked to mid) in quote."""
-        unrealised = sum(
-            (
-                e.base_delta * mark_of(e, marks)
-                for e in self.exposures.values()
-                if e.created_ms is None or e.created_ms >= self.resumed_ms
-            ),
-            ZERO,
-        )
-        return self.realised.get(utc_day(now_ms), ZERO), unrealised
-
-    def check_daily_loss(self, now_ms: int, marks: Mapping[str, Decimal]) -> Halt | None:
-        realised, unrealised = self.day_pnl(now_ms, marks)
+    def check_daily_loss(self, now_ms: int, realised: Decimal, unrealised: Decimal) -> Halt | None:
+        """Halt when today's PnL (:meth:`arb.trade.accounts.Accounts.pnl`) reached ``-daily_loss_limit``."""
         total = realised + unrealised
         if total <= -self.cfg.daily_loss_limit:
             return self.halt(
@@ -299,9 +272,9 @@ class RiskGate:
         return "disabled"
 
 
-def mark_of(e: ExposureEntry, marks: Mapping[str, Decimal]) -> Decimal:
-    """An exposure's mark: the mid on its own venue (key ``"venue:symbol"``), else the symbol's (``"symbol"``)."""
-    return marks.get(f"{e.venue}:{e.symbol}") or marks.get(e.symbol) or ZERO
+def mark_of(e: ExposureEntry, marks: Marks) -> Decimal:
+    """An exposure's mark: the mid on its own venue, else the symbol's mean over venues."""
+    return marks.of(e.venue, e.symbol)
 
 
 def direction_blocker(

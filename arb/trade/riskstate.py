@@ -35,6 +35,8 @@ class RiskState:
     realised: Decimal  # realised PnL of opportunities accepted since ``since_ms``
     failures_in_row: int
     resumed_ms: int = 0  # the last operator resume of a daily-loss halt (exposures opened before it not counted)
+    # (opportunity id, symbol, first order ms, legs) of every opportunity since ``since_ms`` (arb.trade.accounts)
+    opportunities: tuple[tuple[str, str, int, tuple[LegFill, ...]], ...] = ()
 
 
 def leg_of(order: Mapping[str, Any], fills: Iterable[Mapping[str, Any]]) -> LegFill:
@@ -81,20 +83,29 @@ def leg_of(order: Mapping[str, Any], fills: Iterable[Mapping[str, Any]]) -> LegF
     return base
 
 
+def opportunities_since(
+    orders: Iterable[Mapping[str, Any]], fills_by_order: Mapping[str, list[Mapping[str, Any]]], since_ms: int
+) -> tuple[tuple[str, str, int, tuple[LegFill, ...]], ...]:
+    """(opportunity id, symbol, first order ms, legs) of each opportunity whose first order is at/after ``since_ms``."""
+    by_opp: dict[str, list[Mapping[str, Any]]] = {}
+    for o in orders:
+        by_opp.setdefault(o.get("opportunity_id") or o["client_id"], []).append(o)
+    out = []
+    for opp_id, rows in by_opp.items():
+        first = min(r["created_ms"] for r in rows)
+        if first < since_ms:
+            continue
+        legs = tuple(leg_of(r, fills_by_order.get(r["client_id"], [])) for r in rows)
+        out.append((opp_id, rows[0]["symbol"], first, legs))
+    return tuple(out)
+
+
 def realised_since(
     orders: Iterable[Mapping[str, Any]], fills_by_order: Mapping[str, list[Mapping[str, Any]]], since_ms: int
 ) -> Decimal:
     """Σ quote_net of the opportunities whose first order was created at or after ``since_ms``."""
-    by_opp: dict[str, list[Mapping[str, Any]]] = {}
-    for o in orders:
-        by_opp.setdefault(o.get("opportunity_id") or o["client_id"], []).append(o)
-    total = ZERO
-    for rows in by_opp.values():
-        if min(r["created_ms"] for r in rows) < since_ms:
-            continue
-        legs = [leg_of(r, fills_by_order.get(r["client_id"], [])) for r in rows]
-        total += Position.of(rows[0]["symbol"], legs).quote_net
-    return total
+    opportunities = opportunities_since(orders, fills_by_order, since_ms)
+    return sum((Position.of(symbol, legs).quote_net for _, symbol, _, legs in opportunities), ZERO)
 
 
 def failures_in_row(trade_events: Iterable[Mapping[str, Any]], since_ms: int) -> int:
@@ -147,10 +158,12 @@ def rebuild(journal: Any, now_ms: int) -> RiskState:
     for o in orders:
         fills[o["client_id"]] = journal.fills(o["client_id"])
     last_clear = last_resume(halts)
+    opportunities = opportunities_since(orders, fills, since)
     return RiskState(
         halt=in_force(halts, now_ms),
         since_ms=since,
-        realised=realised_since(orders, fills, since),
+        realised=sum((Position.of(sym, legs).quote_net for _, sym, _, legs in opportunities), ZERO),
+        opportunities=opportunities,
         failures_in_row=failures_in_row(journal.events(kind="trade", since_ms=last_clear), last_clear),
         resumed_ms=last_resume(halts, "daily_loss"),
     )

@@ -38,11 +38,12 @@ from arb.config import Config, redact
 from arb.core.errors import ArbError
 from arb.core.evaluator import evaluate
 from arb.core.ledger import LegFill
-from arb.core.model import ZERO, Balances, Episode, Fee, Limits, MarketSpec, Opportunity, dec
+from arb.core.model import Balances, Episode, Fee, Limits, MarketSpec, Opportunity, dec
 from arb.notify import Notifier
 from arb.scan.engine import wall_ms
 from arb.scan.scanner import Scanner, market_fee
 from arb.store import Journal
+from arb.trade.accounts import Accounts, Marks
 from arb.trade.doctor import ensure_can_trade, startup_call
 from arb.trade.executor import Executor, Outcome
 from arb.trade.halts import DurableHalts
@@ -105,6 +106,8 @@ class Trader(Upkeep, DurableHalts):
         )
         self.run_id = self.scanner.run_id
         self.risk = RiskGate(r, BalanceBook(r.min_balances))
+        self.lots: dict[tuple[str, str], Decimal] = {}  # (venue, symbol) → amount step, filled by prepare
+        self.accounts = Accounts(self.risk.balances, self.lots)
         self.router = OrderRouter(on_unknown=self._on_unknown_order)
         self.throttle = Throttler(rate_limit=10, period=1.0)  # arb's own bursts; order sends never wait on it
         self.markets: dict[tuple[str, str], MarketSpec] = {}
@@ -123,7 +126,6 @@ class Trader(Upkeep, DurableHalts):
         self._cooldown: dict[Pair, dict[str, Any]] = {}
         self._last_reason: dict[tuple[str, str, str], str] = {}
         self._trades_done = 0
-        self._marks: dict[str, Decimal] = {}
         # ("ready", None), ("decision", dict), ("outcome", Outcome), ("halt", Halt),
         # ("direction", ((symbol, buy venue, sell venue), "disabled" | "enabled")), ("restart_hedge", Outcome)
         self.listeners: list[Callable[[str, Any], None]] = []
@@ -143,6 +145,7 @@ class Trader(Upkeep, DurableHalts):
                 if m is not None:
                     mode = getattr(self.market_clients[v], "precisionMode", 4)
                     self.markets[(v, sym)] = MarketSpec.from_ccxt(m, mode)
+                    self.lots[(v, sym)] = self.markets[(v, sym)].amount_step
                     self.fees[(v, sym)] = await self._fee(v, sym)
         for v, c in self.send_clients.items():  # same markets, no extra REST call
             c.set_markets(self.market_clients[v].markets, getattr(self.market_clients[v], "currencies", None))
@@ -179,15 +182,17 @@ class Trader(Upkeep, DurableHalts):
             throttle=self.throttle,
             clock=self.clock,
             on_leg=self._on_leg,
+            on_journal=self._leg_journaled,
         )
         await self.refresh_balances("start", check_drift=False)
         self._load_exposures()
+        self._restore_risk()  # today's legs first: what reconcile journals below joins them
         findings = await reconcile_orders(self.journal, self.executor, now_ms=self.clock(), source="start")
         self._report(findings)
+        self._load_exposures()  # reconcile may have found exposures: the limits must see them at once
         # every open exposure gets the configured policy once books are there (also after a policy change)
         self.restart_exposures = [e["id"] for e in self.journal.exposures("open")]
         self._poll_kill()
-        self._restore_risk()
 
     async def _fee(self, venue: str, symbol: str) -> Fee:
         vc = self.cfg.venue(venue)
@@ -389,7 +394,7 @@ class Trader(Upkeep, DurableHalts):
         try:
             out = await self.executor.execute(opp_id, opp)
         except asyncio.CancelledError:  # the run is being torn down: journaled intents are reconciled later
-            self.risk.end(opp_id, ok=False, quote_net=ZERO, now_ms=self.clock())
+            self.risk.end(opp_id, ok=False, now_ms=self.clock())
             raise
         except Exception as e:  # a bug must not take the engine down: count it as a failed arbitrage
             log.exception("execute.failed opportunity=%s", opp_id)
@@ -408,11 +413,8 @@ class Trader(Upkeep, DurableHalts):
             if out.exposure_id is not None:
                 v = opp.buy_venue if out.exposure > 0 else opp.sell_venue
                 self.risk.set_exposure(ExposureEntry(out.exposure_id, opp_id, v, opp.symbol, out.exposure, now))
-        halt = self.risk.end(
-            opp_id, ok=out is not None and out.ok, quote_net=out.position.quote_net if out else ZERO, now_ms=now
-        )
-        self._on_halt(halt)
-        self._on_halt(self.risk.check_daily_loss(now, self.marks()))
+        self._on_halt(self.risk.end(opp_id, ok=out is not None and out.ok, now_ms=now))
+        self._check_daily_loss(now)
 
     def _journal_balances(self, source: str, venues: set[str]) -> None:
         """The gate's balances (last quiet snapshot + settled flows) of ``venues``, one row per traded asset."""
@@ -438,9 +440,27 @@ class Trader(Upkeep, DurableHalts):
         """Executor hook around every order (:mod:`arb.trade.balances`): hold on send, settle on the final state."""
         if event == "send":
             row = self.journal.get_order(leg.client_id) or {}
-            self.risk.leg_sent(row.get("opportunity_id") or leg.client_id, leg, fresh=leg.state != "unknown")
+            opp_id = row.get("opportunity_id") or leg.client_id
+            self.risk.leg_sent(opp_id, leg, fresh=leg.state != "unknown")
+            self.accounts.leg_sent(opp_id, leg, row.get("created_ms") or self.clock())
         else:
             self.risk.leg_final(leg)
+
+    def _leg_journaled(self, leg: LegFill) -> None:
+        """Executor hook: a leg's state and fills were journaled (trade, hedge, retry, reconcile): the day's PnL
+        counts exactly what the journal holds (:mod:`arb.trade.accounts`)."""
+        opp_id = self.accounts.opportunity_of(leg.client_id)
+        first_ms = self.clock()
+        if opp_id is None:
+            row = self.journal.get_order(leg.client_id) or {}
+            opp_id = row.get("opportunity_id") or leg.client_id
+            rows = self.journal.orders(opportunity_id=opp_id) if row.get("opportunity_id") else [row]
+            first_ms = min((r["created_ms"] for r in rows if r.get("created_ms") is not None), default=first_ms)
+        self.accounts.leg_journaled(opp_id, leg, first_ms)
+
+    def _check_daily_loss(self, now: int) -> None:
+        self.marks()
+        self._on_halt(self.risk.check_daily_loss(now, *self.accounts.pnl(now)))
 
     def _resolve_holds(self) -> None:
         """Holds of legs whose state was unknown: once reconcile journaled a final state, the next balance
@@ -460,21 +480,19 @@ class Trader(Upkeep, DurableHalts):
         slot = self.scanner.engine.books.get((venue, symbol))
         return slot.book if slot is not None and slot.valid else None
 
-    def marks(self) -> dict[str, Decimal]:
-        """Mids by "venue:symbol" and by "symbol" (mean over venues); the last known one when a book is stale."""
-        for (venue, symbol), slot in self.scanner.engine.books.items():
+    def marks(self) -> Marks:
+        """Mids by (venue, symbol) from the books; the last known one stays when a book is stale."""
+        mids = {}
+        for key, slot in self.scanner.engine.books.items():
             if slot.valid and slot.book.get("bids") and slot.book.get("asks"):
-                mid = (dec(slot.book["bids"][0][0]) + dec(slot.book["asks"][0][0])) / 2
-                self._marks[f"{venue}:{symbol}"] = mid
-        by_symbol: dict[str, list[Decimal]] = {}
-        for key, mid in self._marks.items():
-            if ":" in key:
-                by_symbol.setdefault(key.split(":", 1)[1], []).append(mid)
-        return self._marks | {s: sum(v, ZERO) / len(v) for s, v in by_symbol.items()}
+                mids[key] = (dec(slot.book["bids"][0][0]) + dec(slot.book["asks"][0][0])) / 2
+        self.accounts.marks.update(mids)
+        return self.accounts.marks
 
     def status(self) -> dict[str, Any]:
         now = self.clock()
-        realised, unrealised = self.risk.day_pnl(now, self.marks())
+        self.marks()
+        realised, unrealised = self.accounts.pnl(now)
         h = self.risk.halted
         return {
             "mode": self.mode,

@@ -116,7 +116,7 @@ class Upkeep(_Base):
             if lifted is not None:
                 self._event("resume", None, None, f"halt lifted: {lifted.reason}")
             self._poll_resume()  # `arb resume` cleared the halt in the journal (arb.trade.halts)
-            self._on_halt(self.risk.check_daily_loss(now, self.marks()))
+            self._check_daily_loss(now)
             self._directions()
             if t >= next_bal:
                 next_bal = t + self.balance_refresh_s
@@ -134,10 +134,11 @@ class Upkeep(_Base):
                 self._alert("arb heartbeat", self._status_line(), "info")
             if utc_day(now) != day:
                 date = dt.datetime.fromtimestamp(day * 86_400, dt.UTC).date().isoformat()
-                realised = self.risk.realised.get(day, ZERO)
+                realised = self.accounts.day.realised_on(day)
                 self._alert(f"arb daily summary {date}", f"realised PnL {realised} (UTC day); {self._status_line()}")
                 self._event("daily_summary", None, None, f"{date}: realised {realised}")
                 day = utc_day(now)
+                self.accounts.day.prune(now)
 
     def _status_line(self) -> str:
         st = self.status()
@@ -193,7 +194,7 @@ class Upkeep(_Base):
         for (venue, symbol), m in self.markets.items():
             for other in {v for (v, s) in self.markets if s == symbol and v != venue}:
                 min_amount = m.min_amount or m.amount_step
-                min_quote = max(m.min_cost or ZERO, min_amount * marks.get(symbol, ZERO))
+                min_quote = max(m.min_cost or ZERO, min_amount * (marks.symbol(symbol) or ZERO))
                 why = direction_blocker(symbol, venue, other, self.risk.balances.spendable, min_amount, min_quote)
                 change = self.risk.update_direction((symbol, venue, other), why)
                 if change is not None:

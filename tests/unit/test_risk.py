@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from arb.config import RiskConfig
 from arb.core.model import Leg, Opportunity
+from arb.trade.accounts import Marks
 from arb.trade.risk import DAY_MS, BalanceBook, ExposureEntry, RiskGate, VenueErrors, direction_blocker, mark_of
 
 D = Decimal
@@ -23,6 +24,12 @@ def opp(cost: str = "500", amount: str | None = None, buy: str = "okx", sell: st
     return Opportunity("BTC/USDT", b, s, D(cost), D(cost) + 1, D(2), D(1), D(1), D(20))
 
 
+def mids(m: dict[tuple[str, str], Decimal]) -> Marks:
+    out = Marks()
+    out.update(m)
+    return out
+
+
 def gate(**kw: object) -> RiskGate:
     return RiskGate(RiskConfig(**kw))  # type: ignore[arg-type]
 
@@ -33,14 +40,14 @@ def test_clean_opportunity_passes_and_limits_refuse() -> None:
     assert g.check(opp(cost="1500"), T0) == "notional"
     g.begin("a", opp())
     assert g.check(opp(), T0) == "in_flight"  # max_in_flight = 1
-    assert g.end("a", ok=True, quote_net=D("1.5"), now_ms=T0) is None
+    assert g.end("a", ok=True, now_ms=T0) is None
     assert g.check(opp(), T0) is None
 
 
 def test_exposure_limits_count_open_exposure_and_in_flight_notional() -> None:
     g = gate(max_exposure_per_asset=D(1000), max_exposure_per_venue=D(5000), max_in_flight=3)
     g.set_exposure(ExposureEntry(1, "x", "okx", "BTC/USDT", D("0.01")))
-    marks = {"okx:BTC/USDT": D(50000), "BTC/USDT": D(50500)}
+    marks = mids({("okx", "BTC/USDT"): D(50000), ("binance", "BTC/USDT"): D(51000)})  # symbol mean 50500
     assert g.asset_exposure("BTC", marks) == D(500)  # marked on its own venue
     assert g.check(opp(cost="400"), T0, marks) is None
     assert g.check(opp(cost="600"), T0, marks) == "exposure_asset"
@@ -54,10 +61,10 @@ def test_exposure_limits_count_open_exposure_and_in_flight_notional() -> None:
 def test_daily_loss_halts_until_utc_midnight() -> None:
     g = gate(daily_loss_limit=D(10), max_in_flight=2)
     g.begin("a", opp())
-    g.end("a", ok=False, quote_net=D("-500"), now_ms=T0)  # bought base, the sell leg failed
+    g.end("a", ok=False, now_ms=T0)  # bought base, the sell leg failed: realised −500, 0.01 base held
     g.set_exposure(ExposureEntry(1, "a", "okx", "BTC/USDT", D("0.01")))
-    assert g.check_daily_loss(T0, {"okx:BTC/USDT": D(49500)}) is None  # −500 + 495 = −5
-    halt = g.check_daily_loss(T0, {"okx:BTC/USDT": D(49000)})  # −500 + 490 = −10
+    assert g.check_daily_loss(T0, D(-500), D(495)) is None  # −500 + 495 = −5
+    halt = g.check_daily_loss(T0, D(-500), D(490))  # −500 + 490 = −10
     assert halt is not None and halt.reason == "daily_loss" and "-10" in halt.detail
     assert g.check(opp(), T0 + 1) == "halted_daily_loss"
     next_day = (T0 // DAY_MS + 1) * DAY_MS
@@ -69,13 +76,13 @@ def test_consecutive_failures_trip_and_success_resets() -> None:
     g = gate(max_consecutive_failures=3, max_in_flight=5)
     for i in range(2):
         g.begin(str(i), opp())
-        assert g.end(str(i), ok=False, quote_net=D(0), now_ms=T0) is None
+        assert g.end(str(i), ok=False, now_ms=T0) is None
     g.begin("ok", opp())
-    g.end("ok", ok=True, quote_net=D(1), now_ms=T0)
+    g.end("ok", ok=True, now_ms=T0)
     assert g.failures_in_row == 0
     for i in range(3):
         g.begin(f"f{i}", opp())
-        halt = g.end(f"f{i}", ok=False, quote_net=D(0), now_ms=T0)
+        halt = g.end(f"f{i}", ok=False, now_ms=T0)
     assert halt is not None and halt.reason == "consecutive_failures" and halt.until_ms is None
     assert g.check(opp(), T0 + 10 * DAY_MS) == "halted_consecutive_failures"  # sticky
 
@@ -134,26 +141,21 @@ money = st.decimals(min_value=D("-1000"), max_value=D("1000"), places=8, allow_n
 prices = st.decimals(min_value=D("0.0001"), max_value=D("100000"), places=4, allow_nan=False, allow_infinity=False)
 
 
-@given(st.lists(st.tuples(money, st.sampled_from(["okx", "bybit"])), max_size=6), prices, prices, money)
-def test_daily_pnl_is_realised_plus_exposure_at_its_venue_mid(
-    exposures: list[tuple[Decimal, str]], okx: Decimal, bybit: Decimal, realised: Decimal
+@given(st.lists(st.tuples(money, st.sampled_from(["okx", "bybit"])), max_size=6), prices, prices)
+def test_exposures_are_marked_at_their_venue_mid(
+    exposures: list[tuple[Decimal, str]], okx: Decimal, bybit: Decimal
 ) -> None:
     g = gate(max_in_flight=10)
     for i, (base, venue) in enumerate(exposures):
         g.set_exposure(ExposureEntry(i + 1, str(i), venue, "BTC/USDT", base))
     g.begin("r", opp())
-    g.end("r", ok=True, quote_net=realised, now_ms=T0)
-    marks = {"okx:BTC/USDT": okx, "bybit:BTC/USDT": bybit}
-    r, u = g.day_pnl(T0, marks)
-    assert r == realised
-    assert u == sum((b * (okx if v == "okx" else bybit) for b, v in exposures if b != 0), D(0))
-    halt = g.check_daily_loss(T0, marks)
-    assert (halt is not None) == (r + u <= -g.cfg.daily_loss_limit)
+    g.end("r", ok=True, now_ms=T0)
+    marks = mids({("okx", "BTC/USDT"): okx, ("bybit", "BTC/USDT"): bybit})
     # each exposure is marked at its own venue's mid, and a venue's exposure is linear in that mark:
     # doubling every mid adds exactly the venue's open exposure at the old mids (in-flight notional is fixed)
     for e in g.exposures.values():
         assert mark_of(e, marks) == (okx if e.venue == "okx" else bybit)
-    doubled = {k: 2 * m for k, m in marks.items()}
+    doubled = mids({k: 2 * m for k, m in marks.mids.items()})
     for venue, mid in (("okx", okx), ("bybit", bybit)):
         open_q = sum((abs(b) * mid for b, v in exposures if v == venue and b != 0), D(0))
         assert g.venue_exposure(venue, doubled) - g.venue_exposure(venue, marks) == open_q
@@ -168,7 +170,7 @@ def test_full_size_trade_at_default_limits_is_not_refused_as_notional() -> None:
     from arb.core.evaluator import evaluate
     from arb.core.model import Fee, Limits
     from arb.trade.risk import RiskGate
-    from tests.stubs import make_book, market
+    from tests.kit.builders import make_book, market
 
     opp = evaluate(
         make_book(bids=[(99.0, 1)], asks=[(100.0, 50)]),

@@ -9,7 +9,9 @@ from decimal import Decimal
 from pathlib import Path
 
 from arb.config import RiskConfig
+from arb.core.ledger import LegFill
 from arb.store import Journal
+from arb.trade.accounts import DayPnl, Marks
 from arb.trade.risk import DAY_MS, ExposureEntry, RiskGate
 from arb.trade.riskstate import rebuild
 from tests.unit.test_risk import opp
@@ -107,7 +109,9 @@ def test_rebuild_over_runs_day_rollover_and_resume(tmp_path: Path) -> None:
     tomorrow = DAY0 + DAY_MS + 1
     assert rebuild(j, tomorrow).halt is None and rebuild(j, tomorrow).realised == 0
     assert g.check(opp(), tomorrow) is None
-    assert g.day_pnl(tomorrow, {})[0] == 0
+    day = DayPnl()
+    day.load(state.opportunities, state.since_ms)
+    assert day.pnl(T0 + 5000, Marks())[0] == state.realised and day.pnl(tomorrow, Marks())[0] == 0
 
     # same day, an operator resumes: the halt ends, the breaker and the day's loss count from the resume
     resume_at = T0 + 60_000
@@ -119,7 +123,10 @@ def test_rebuild_over_runs_day_rollover_and_resume(tmp_path: Path) -> None:
     g2 = RiskGate(RiskConfig(daily_loss_limit=D(100)))  # type: ignore[arg-type]
     g2.restore(state, resume_at + 1)
     g2.set_exposure(ExposureEntry(1, "a.1", "okx", "BTC/USDT", D("0.00999"), created_ms=T0))  # before the resume
-    assert g2.day_pnl(resume_at + 1, {"BTC/USDT": D(50000)}) == (D(0), D(0))
+    day.load(state.opportunities, state.since_ms)
+    marks = Marks()
+    marks.update({("okx", "BTC/USDT"): D(50000)})
+    assert day.pnl(resume_at + 1, marks) == (D(0), D(0))  # its opportunity began before the resume
     assert g2.check(opp(), resume_at + 1) is None
     order(j, "r3", "c.1", "c-b", "buy", resume_at + 10, filled="0.01", price="50000")  # after it: counts
     assert rebuild(j, resume_at + 20).realised == D(-500)
@@ -129,9 +136,12 @@ def test_rebuild_over_runs_day_rollover_and_resume(tmp_path: Path) -> None:
 def test_an_operator_resume_in_a_running_gate_restarts_the_day_and_the_breaker() -> None:
     g = RiskGate(RiskConfig(daily_loss_limit=D(10), max_consecutive_failures=2))  # type: ignore[arg-type]
     g.begin("a", opp())
-    g.end("a", ok=False, quote_net=D(-20), now_ms=T0)
-    assert g.check_daily_loss(T0, {}) is not None
+    g.end("a", ok=False, now_ms=T0)
+    day = DayPnl()
+    day.record("a", LegFill("okx", "BTC/USDT", "buy", "a-b", D(1), D(20), state="closed", filled=D(1), cost=D(20)), T0)
+    assert g.check_daily_loss(T0, *day.pnl(T0, Marks())) is not None
     lifted = g.resume(T0 + 1)
+    day.resume(T0 + 1)  # the trader restarts the day book with the gate (arb.trade.halts)
     assert lifted is not None and lifted.reason == "daily_loss" and g.halted is None
-    assert g.day_pnl(T0 + 2, {}) == (D(0), D(0)) and g.failures_in_row == 0
-    assert g.check_daily_loss(T0 + 2, {}) is None
+    assert day.pnl(T0 + 2, Marks()) == (D(0), D(0)) and g.failures_in_row == 0
+    assert g.check_daily_loss(T0 + 2, *day.pnl(T0 + 2, Marks())) is None

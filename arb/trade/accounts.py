@@ -1,0 +1,153 @@
+"""What the trader holds and has made: balances with reservations, marks, and the day's PnL. Pure.
+
+* **Balances** are :class:`arb.trade.balances.BalanceBook` (free − minimums − holds of orders in flight).
+* **Marks** are mids keyed by ``(venue, symbol)``; the last known one stays when a book goes stale, and a
+  symbol's mark is the mean over its venues.
+* **Day PnL** has one source: every opportunity's legs as journaled (orders and their fills). Per
+  opportunity the ledger's :class:`~arb.core.ledger.Position` gives ``quote_net`` (realised) and the
+  residual ``base_net`` beyond dust (the exposure), valued at the mark of the venue that holds it
+  (unrealised). Realised and unrealised can therefore never disagree about which legs they count: an
+  opportunity whose quote flows are in the day also has its unmatched base marked, however its exposure
+  was found (the trade itself, a sweep, or the reconcile on start). An opportunity counts on the UTC
+  day of its first order; after an operator resumed a daily-loss halt, from that moment on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from arb.core.ledger import LegFill, Position, flows
+from arb.core.model import ZERO
+from arb.trade.balances import BalanceBook
+
+DAY_MS = 86_400_000
+VenueSymbol = tuple[str, str]
+
+
+def utc_day(now_ms: int) -> int:
+    return now_ms // DAY_MS
+
+
+class Marks:
+    """Mids by ``(venue, symbol)``; the last one seen is kept while a book is stale."""
+
+    def __init__(self) -> None:
+        self.mids: dict[VenueSymbol, Decimal] = {}
+
+    def update(self, mids: Mapping[VenueSymbol, Decimal]) -> None:
+        self.mids.update(mids)
+
+    def symbol(self, symbol: str) -> Decimal | None:
+        got = [m for (_, s), m in self.mids.items() if s == symbol]
+        return sum(got, ZERO) / len(got) if got else None
+
+    def of(self, venue: str, symbol: str) -> Decimal:
+        """The mid on ``venue``, else the symbol's mean over venues, else 0."""
+        return self.mids.get((venue, symbol)) or self.symbol(symbol) or ZERO
+
+
+@dataclass(slots=True)
+class OpportunityLegs:
+    symbol: str
+    first_ms: int
+    legs: dict[str, LegFill] = field(default_factory=dict)  # client id → its latest journaled state
+
+    def position(self) -> Position:
+        return Position.of(self.symbol, self.legs.values())
+
+    def residual(self, lots: Mapping[VenueSymbol, Decimal]) -> tuple[str | None, Decimal]:
+        """(venue holding it, base not matched by the other legs); dust (``0 <= base < lot``) is no residual."""
+        base, quote = self.symbol.split("/")[0], self.symbol.split("/")[1].split(":")[0]
+        by_venue: dict[str, Decimal] = {}
+        for leg in self.legs.values():
+            by_venue[leg.venue] = by_venue.get(leg.venue, ZERO) + flows(leg, base, quote)[0]
+        net = sum(by_venue.values(), ZERO)
+        sellers = [lots[(v, self.symbol)] for v, b in by_venue.items() if b < 0 and (v, self.symbol) in lots]
+        lot = max(sellers or [lots.get((v, self.symbol), ZERO) for v in by_venue] or [ZERO])
+        if net == ZERO or ZERO <= net < lot:
+            return None, ZERO
+        venue = max(by_venue, key=lambda v: by_venue[v] if net > 0 else -by_venue[v])
+        return venue, net
+
+
+class DayPnl:
+    """Today's PnL per opportunity from its legs (see the module doc); fed by every journaled leg."""
+
+    def __init__(self, lots: Mapping[VenueSymbol, Decimal] | None = None) -> None:
+        self.lots: Mapping[VenueSymbol, Decimal] = lots if lots is not None else {}
+        self.opportunities: dict[str, OpportunityLegs] = {}
+        self.since_ms = 0  # an operator's resume of a daily-loss halt: opportunities before it do not count
+
+    def record(self, opp_id: str, leg: LegFill, ts_ms: int) -> None:
+        """A leg of ``opp_id`` as journaled (``ts_ms``: when the opportunity's first order was made, if new)."""
+        entry = self.opportunities.get(opp_id)
+        if entry is None:
+            entry = self.opportunities[opp_id] = OpportunityLegs(leg.symbol, ts_ms)
+        entry.legs[leg.client_id] = leg
+
+    def load(self, opportunities: Iterable[tuple[str, str, int, Iterable[LegFill]]], since_ms: int = 0) -> None:
+        """Start from the journal: (opportunity id, symbol, first order ms, legs) of the window."""
+        self.opportunities.clear()
+        for opp_id, symbol, first_ms, legs in opportunities:
+            self.opportunities[opp_id] = OpportunityLegs(symbol, first_ms, {leg.client_id: leg for leg in legs})
+        self.since_ms = since_ms
+
+    def resume(self, now_ms: int) -> None:
+        self.since_ms = now_ms
+
+    def _today(self, now_ms: int) -> Iterable[OpportunityLegs]:
+        start = max(utc_day(now_ms) * DAY_MS, self.since_ms)
+        return (e for e in self.opportunities.values() if start <= e.first_ms < start + DAY_MS)
+
+    def realised_on(self, day: int) -> Decimal:
+        """Σ quote_net of the opportunities whose first order was on UTC ``day`` (after any resume)."""
+        return sum(
+            (
+                e.position().quote_net
+                for e in self.opportunities.values()
+                if utc_day(e.first_ms) == day and e.first_ms >= self.since_ms
+            ),
+            ZERO,
+        )
+
+    def pnl(self, now_ms: int, marks: Marks) -> tuple[Decimal, Decimal]:
+        """(realised: Σ quote_net, unrealised: Σ residual base × its venue's mark) of today's opportunities."""
+        realised = unrealised = ZERO
+        for e in self._today(now_ms):
+            realised += e.position().quote_net
+            venue, base = e.residual(self.lots)
+            if venue is not None:
+                unrealised += base * marks.of(venue, e.symbol)
+        return realised, unrealised
+
+    def prune(self, now_ms: int) -> None:
+        """Forget opportunities older than yesterday (the daily summary still needs yesterday's)."""
+        keep = (utc_day(now_ms) - 1) * DAY_MS
+        for k in [k for k, e in self.opportunities.items() if e.first_ms < keep]:
+            del self.opportunities[k]
+
+
+class Accounts:
+    """Balances with reservations, marks and the day's PnL of one run."""
+
+    def __init__(self, balances: BalanceBook, lots: Mapping[VenueSymbol, Decimal] | None = None) -> None:
+        self.balances = balances
+        self.marks = Marks()
+        self.day = DayPnl(lots)
+        self._opp_of: dict[str, str] = {}  # client id → opportunity id, learnt when a leg is sent
+
+    def leg_sent(self, opp_id: str, leg: LegFill, now_ms: int) -> None:
+        self._opp_of[leg.client_id] = opp_id
+        self.day.record(opp_id, leg, now_ms)
+
+    def opportunity_of(self, client_id: str) -> str | None:
+        return self._opp_of.get(client_id)
+
+    def leg_journaled(self, opp_id: str, leg: LegFill, now_ms: int) -> None:
+        self._opp_of[leg.client_id] = opp_id
+        self.day.record(opp_id, leg, now_ms)
+
+    def pnl(self, now_ms: int) -> tuple[Decimal, Decimal]:
+        return self.day.pnl(now_ms, self.marks)
