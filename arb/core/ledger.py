@@ -108,6 +108,7 @@ class LegFill:
     fees: tuple[tuple[str, Decimal], ...] = ()
     reason: str | None = None
     trades: tuple[Trade, ...] = field(default=(), compare=False)
+    cause: str | None = None  # why a venue refused it, as a code (the ccxt exception class): match this, not reason
 
     @property
     def avg_price(self) -> Decimal | None:
@@ -152,6 +153,7 @@ class LegFill:
             fees=fees,
             reason=self.reason,
             trades=self.trades,
+            cause=self.cause,
         )
 
     def with_update(self, order: Mapping[str, Any]) -> LegFill:
@@ -193,9 +195,10 @@ class LegFill:
             fees=tuple(fees.items()) or self.fees,
             reason=self.reason,
             trades=parsed,
+            cause=self.cause,
         )
 
-    def with_state(self, state: str, reason: str | None = None) -> LegFill:
+    def with_state(self, state: str, reason: str | None = None, cause: str | None = None) -> LegFill:
         return LegFill(
             self.venue,
             self.symbol,
@@ -210,6 +213,7 @@ class LegFill:
             fees=self.fees,
             reason=reason if reason is not None else self.reason,
             trades=self.trades,
+            cause=cause if cause is not None else self.cause,
         )
 
     def trade_rows(self) -> list[Trade]:

@@ -135,8 +135,14 @@ def _v2(db: Database) -> None:
         db.execute(statement)
 
 
+def _v3(db: Database) -> None:
+    # orders: why a venue refused an order, as a code (the ccxt exception class, e.g. InsufficientFunds),
+    # so readers match a cause instead of searching the free-text reason.
+    db.execute("ALTER TABLE orders ADD COLUMN cause TEXT")
+
+
 # Forward-only: append, never edit or reorder. Index i brings a journal from version i to i + 1.
-MIGRATIONS: list[Callable[[Database], None]] = [_v1, _v2]
+MIGRATIONS: list[Callable[[Database], None]] = [_v1, _v2, _v3]
 
 
 def _migrations() -> list[Callable[[Database], None]]:

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from arb.store import MIGRATIONS
+
 ARB = [sys.executable, "-m", "arb.cli"]
 ENV = {**os.environ, "PYTHONUNBUFFERED": "1"}
 OUTCOME = re.compile(r"run (\S+) \(paper\): trades ok (\d+), failed (\d+); PnL this run (\S+?);")
@@ -113,7 +115,7 @@ def test_report_migrates_a_v1_journal_and_counts_orders_whose_fills_were_dropped
     assert doc["summary"]["pnl"]["trades"] == 1 and Decimal(doc["summary"]["pnl"]["total"]) == Decimal("0.799")
     assert any("lack fills" in n for n in doc["notes"])
     with sqlite3.connect(db) as c:
-        assert c.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert c.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
 
 
 def test_report_paper_without_config_reviews_the_default_paper_journal(tmp_path: Path) -> None:
@@ -154,8 +156,8 @@ async def test_two_arb_run_paper_runs_report_the_sum_of_both(tmp_path: Path) -> 
     """The same with `arb run` in paper mode (config's store.paper_path, reviewed with --paper --config)."""
     import asyncio
 
-    from tests.integration.test_execution_support import config_dict, plant, start_sim
-    from tests.stubs import toml_text
+    from tests.kit.builders import toml_text
+    from tests.kit.live import config_dict, plant, start_sim
 
     async def arb(*args: str) -> tuple[int, str, str]:
         proc = await asyncio.create_subprocess_exec(

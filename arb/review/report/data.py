@@ -44,6 +44,7 @@ BALANCE = "balance"
 RISK_HALT = "risk halt"
 RISK_LIMIT = "risk limit (notional, exposure, in flight, venue paused)"
 STALE = "stale book"
+FUNDS = "InsufficientFunds"  # the cause code of an order refused for lack of funds
 LATENCY = "latency (book moved before the orders arrived)"
 REASONS: dict[str, str] = {  # trader refusal verdicts → capture buckets (halted_* → risk halt)
     "depth": BELOW,
@@ -148,6 +149,18 @@ def episode_of(opp_id: str, known: set[str], trade_event: dict[str, Any] | None 
     return None
 
 
+def rejection_cause(order: dict[str, Any]) -> str | None:
+    """Why the venue refused an order, as a code (the ccxt exception class).
+
+    Read from the ``cause`` column; rows without one (journals written before it existed) kept only
+    the reason text, whose first word is then the error class (``"InsufficientFunds: USDT free 5 …"``).
+    """
+    if order.get("cause"):
+        return str(order["cause"])
+    head, sep, _ = (order.get("reason") or "").partition(": ")
+    return head if sep and head.isidentifier() else None
+
+
 def _not_traded_reason(
     e: dict[str, Any],
     decided: list[tuple[int, str]],
@@ -157,7 +170,7 @@ def _not_traded_reason(
 ) -> str:
     for opp_id in accepted.get(e["id"], []):  # accepted, sent, nothing filled
         rows = orders.get(opp_id, [])
-        if any("InsufficientFunds" in (o.get("reason") or "") for o in rows):
+        if any(rejection_cause(o) == FUNDS for o in rows):
             return BALANCE
         return LATENCY if rows else NO_DECISION
     end = e["end_ms"] or e["last_ms"] or e["start_ms"]
