@@ -14,9 +14,18 @@ again and must give the same result; tests check that over every snapshot of a d
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
+from arb.core.codec import (
+    balances_from_json,
+    balances_to_json,
+    fee_from_json,
+    fee_to_json,
+    limits_from_json,
+    limits_to_json,
+    market_from_json,
+    market_to_json,
+)
 from arb.core.evaluator import evaluate
 from arb.core.model import Balances, Episode, EpisodeEnd, Fee, Limits, MarketSpec, Opportunity
 
@@ -106,28 +115,6 @@ def _levels(side: Any, n: int) -> list[list[str]]:
     return [[str(level[0]), str(level[1])] for level in side[:n]]
 
 
-def _market(m: MarketSpec) -> dict[str, str | None]:
-    return {
-        "symbol": m.symbol,
-        "base": m.base,
-        "quote": m.quote,
-        "amount_step": str(m.amount_step),
-        "price_step": str(m.price_step),
-        "min_amount": _s(m.min_amount),
-        "max_amount": _s(m.max_amount),
-        "min_cost": _s(m.min_cost),
-        "max_cost": _s(m.max_cost),
-    }
-
-
-def _s(x: Decimal | None) -> str | None:
-    return None if x is None else str(x)
-
-
-def _d(x: str | None) -> Decimal | None:
-    return None if x is None else Decimal(x)
-
-
 def snapshot(
     opp: Opportunity,
     buy_book: Any,
@@ -150,17 +137,12 @@ def snapshot(
         "sell_venue": opp.sell_venue,
         "buy_book": {"bids": _levels(buy_book["bids"], 1), "asks": _levels(buy_book["asks"], nb)},
         "sell_book": {"bids": _levels(sell_book["bids"], ns), "asks": _levels(sell_book["asks"], 1)},
-        "buy_market": _market(buy_market),
-        "sell_market": _market(sell_market),
-        "buy_fee": {"taker": str(buy_fee.taker), "currency": buy_fee.currency, "source": buy_fee.source},
-        "sell_fee": {"taker": str(sell_fee.taker), "currency": sell_fee.currency, "source": sell_fee.source},
-        "limits": {
-            "min_net_bps": str(limits.min_net_bps),
-            "min_net_profit": str(limits.min_net_profit),
-            "max_notional": _s(limits.max_notional),
-            "slippage_bps": str(limits.slippage_bps),
-        },
-        "balances": {"quote_on_buy": _s(balances.quote_on_buy), "base_on_sell": _s(balances.base_on_sell)},
+        "buy_market": market_to_json(buy_market),
+        "sell_market": market_to_json(sell_market),
+        "buy_fee": fee_to_json(buy_fee),
+        "sell_fee": fee_to_json(sell_fee),
+        "limits": limits_to_json(limits),
+        "balances": balances_to_json(balances),
         "book_age_ms": {"buy": book_age_ms[0], "sell": book_age_ms[1]},
         "result": {
             "buy_amount": str(opp.buy.amount),
@@ -173,38 +155,17 @@ def snapshot(
     }
 
 
-def _market_from(d: dict[str, Any]) -> MarketSpec:
-    return MarketSpec(
-        symbol=d["symbol"],
-        base=d["base"],
-        quote=d["quote"],
-        amount_step=Decimal(d["amount_step"]),
-        price_step=Decimal(d["price_step"]),
-        min_amount=_d(d.get("min_amount")),
-        max_amount=_d(d.get("max_amount")),
-        min_cost=_d(d.get("min_cost")),
-        max_cost=_d(d.get("max_cost")),
-    )
-
-
 def reevaluate(snap: dict[str, Any]) -> Opportunity | None:
     """Run the evaluator again on a stored snapshot's inputs."""
-    lim = snap["limits"]
-    bal = snap["balances"]
     return evaluate(
         snap["buy_book"],
         snap["sell_book"],
-        buy_market=_market_from(snap["buy_market"]),
-        sell_market=_market_from(snap["sell_market"]),
-        buy_fee=Fee(Decimal(snap["buy_fee"]["taker"]), snap["buy_fee"]["currency"], snap["buy_fee"]["source"]),
-        sell_fee=Fee(Decimal(snap["sell_fee"]["taker"]), snap["sell_fee"]["currency"], snap["sell_fee"]["source"]),
-        limits=Limits(
-            min_net_bps=Decimal(lim["min_net_bps"]),
-            min_net_profit=Decimal(lim["min_net_profit"]),
-            max_notional=_d(lim["max_notional"]),
-            slippage_bps=Decimal(lim["slippage_bps"]),
-        ),
-        balances=Balances(quote_on_buy=_d(bal["quote_on_buy"]), base_on_sell=_d(bal["base_on_sell"])),
+        buy_market=market_from_json(snap["buy_market"]),
+        sell_market=market_from_json(snap["sell_market"]),
+        buy_fee=fee_from_json(snap["buy_fee"]),
+        sell_fee=fee_from_json(snap["sell_fee"]),
+        limits=limits_from_json(snap["limits"]),
+        balances=balances_from_json(snap["balances"]),
         symbol=snap["symbol"],
         buy_venue=snap["buy_venue"],
         sell_venue=snap["sell_venue"],

@@ -26,6 +26,7 @@ from arb.review.backtest import (
     run_virtual,
 )
 from arb.review.record import BookRecord, EventRecord, Recording, RecordingError, RecordingWriter, make_header
+from arb.review.record import format as rec_format
 
 D = Decimal
 BTC = MarketSpec("BTC/USDT", "BTC", "USDT", D("0.00001"), D("0.1"), min_amount=D("0.0001"))
@@ -87,7 +88,7 @@ def test_round_trip_rebuilds_every_top_n_book_exactly(tmp_path: Path) -> None:
 
 
 def test_updates_are_stored_as_changes_with_periodic_keyframes(tmp_path: Path, monkeypatch: Any) -> None:
-    monkeypatch.setattr(rec_mod, "KEYFRAME_EVERY", 1)
+    monkeypatch.setattr(rec_format, "KEYFRAME_EVERY", 1)
     path = tmp_path / "r.arbrec.gz"
     write(path)
     lines = [json.loads(x) for x in gzip.decompress(path.read_bytes()).splitlines()[1:]]

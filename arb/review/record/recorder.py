@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from arb.core.errors import ArbError
+from arb.core.kinds import FEED_DOWN_KINDS, EventKind
 from arb.core.model import Fee, MarketSpec
-from arb.review.record import RecordingError, RecordingWriter, make_header
+from arb.review.record.format import RecordingError, RecordingWriter, make_header
 
 
 class Recorder:
@@ -92,9 +93,6 @@ class Recorder:
         self.writer.close()
 
 
-DOWN_KINDS = frozenset({"venue_down", "error", "disconnect", "resync"})
-
-
 async def record(
     exchanges: dict[str, Any],
     symbols: list[str],
@@ -136,7 +134,7 @@ async def record(
 
     def on_event(venue: str, symbol: str | None, kind: str, detail: str) -> None:
         recorder.on_event(venue, symbol, kind, detail, monotonic_ms())
-        if kind in DOWN_KINDS and recorder.problems.get(venue) != detail:
+        if kind in FEED_DOWN_KINDS and recorder.problems.get(venue) != detail:
             recorder.problems[venue] = detail
             say(f"{venue}{' ' + symbol if symbol else ''}: {kind.replace('_', ' ')}: {detail}")
 
@@ -147,7 +145,7 @@ async def record(
                 markets[(venue, sym)] = MarketSpec.from_ccxt(ex.markets[sym], getattr(ex, "precisionMode", 4))
             except ArbError as e:
                 syms.remove(sym)
-                on_event(venue, sym, "symbol_skipped", str(e))
+                on_event(venue, sym, EventKind.SYMBOL_SKIPPED, str(e))
                 continue
             fees[(venue, sym)] = market_fee(
                 ex, venue, sym, (fee_overrides or {}).get(venue), (fee_currency or {}).get(venue)

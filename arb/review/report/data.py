@@ -36,6 +36,7 @@ from typing import Any
 
 import pandas as pd
 
+from arb.core.kinds import EventKind, Verdict
 from arb.core.model import ZERO, dec
 from arb.store import Journal
 
@@ -126,7 +127,9 @@ def load(journal: Journal, f: Filters) -> Loaded:
 def trade_events(events: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """The executor's outcome summaries by opportunity id."""
     return {
-        str(d["opportunity_id"]): d for e in events if e["kind"] == "trade" and (d := _detail(e)).get("opportunity_id")
+        str(d["opportunity_id"]): d
+        for e in events
+        if e["kind"] == EventKind.TRADE and (d := _detail(e)).get("opportunity_id")
     }
 
 
@@ -175,7 +178,7 @@ def _not_traded_reason(
         return LATENCY if rows else NO_DECISION
     end = e["end_ms"] or e["last_ms"] or e["start_ms"]
     last = [v for t, v in decided if t <= end]
-    if last and last[-1] != "accept":
+    if last and last[-1] != Verdict.ACCEPT:
         return bucket(last[-1])
     if e.get("end_reason") in ("stale", "crossed"):
         return STALE
@@ -188,7 +191,7 @@ def capture(ld: Loaded, traded_episodes: set[str]) -> tuple[dict[str, Any], pd.D
     by_key: dict[tuple[str, str, str], list[tuple[int, str]]] = defaultdict(list)
     accepted: dict[str, list[str]] = defaultdict(list)
     for ev in ld.events:
-        if ev["kind"] != "decision" or not (d := _detail(ev)).get("verdict"):
+        if ev["kind"] != EventKind.DECISION or not (d := _detail(ev)).get("verdict"):
             continue
         by_key[(ev["symbol"], d.get("buy"), d.get("sell"))].append((ev["ts_ms"], str(d["verdict"])))
         if d["verdict"] == "accept" and d.get("opportunity_id"):

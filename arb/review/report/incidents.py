@@ -21,6 +21,7 @@ from typing import Any
 
 import pandas as pd
 
+from arb.core.kinds import EventKind
 from arb.core.model import ZERO, dec
 from arb.review.report.data import Filters, Loaded, _detail, base_quote
 from arb.review.report.trades import venues_of
@@ -87,7 +88,7 @@ def executed(ld: Loaded, f: Filters) -> tuple[dict[str, int], pd.DataFrame]:
     counts = {"executed": 0, "ok": 0, "failed": 0}
     failed: list[dict[str, Any]] = []
     for e in ld.events:
-        if e["kind"] != "trade" or not (ev := _detail(e)).get("opportunity_id"):
+        if e["kind"] != EventKind.TRADE or not (ev := _detail(e)).get("opportunity_id"):
             continue
         opp_id = str(ev["opportunity_id"])
         symbol = ev.get("symbol") or e.get("symbol")
@@ -140,7 +141,7 @@ def halts(ld: Loaded, f: Filters) -> pd.DataFrame:
     open_: dict[tuple[Any, str], dict[str, Any]] = {}
     for e in ld.events:
         text = e.get("detail") or ""
-        if e["kind"] == "halt" and text.startswith(HALTED):
+        if e["kind"] == EventKind.HALT and text.startswith(HALTED):
             reason, _, detail = text[len(HALTED) :].partition(": ")
             if (e["run_id"], reason) in tabled:
                 continue
@@ -154,7 +155,7 @@ def halts(ld: Loaded, f: Filters) -> pd.DataFrame:
             }
             rows.append(row)
             open_[(e["run_id"], reason)] = row
-        elif e["kind"] == "resume" and text.startswith(LIFTED):
+        elif e["kind"] == EventKind.RESUME and text.startswith(LIFTED):
             row = open_.pop((e["run_id"], text[len(LIFTED) :].strip()), None)  # type: ignore[arg-type]
             if row is not None:
                 row["end_ms"], row["ended_by"] = e["ts_ms"], "lifted"
