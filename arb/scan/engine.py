@@ -44,11 +44,44 @@ REASONS = {
 }
 
 
+@dataclass(slots=True)
+class BookSlot:
+    """The engine's handle on one (venue, symbol) book: ccxt's book object (updated in place by ccxt), when it
+    was received (monotonic ms) and whether it may be used. Later stages read it, never write it."""
+
+    book: Any
+    recv_ms: int  # monotonic
+    valid: bool = True
+    problem: str | None = None  # the last problem reported (each is reported once, recovery once)
+
+    def version(self) -> tuple[int, Any, Any]:
+        """Changes whenever the venue delivered a new book (the cool-down waits for both books to change)."""
+        return self.recv_ms, self.book.get("nonce"), self.book.get("timestamp")
+
+    def usable(self) -> Any:
+        """The book when it is valid, else None."""
+        return self.book if self.valid else None
+
+
+@dataclass(frozen=True, slots=True)
+class Sighting:
+    """An opportunity as the engine hands it on: with its episode, how many evaluations in a row found it
+    (``streak``) and the two books it was evaluated on (depth re-evaluation, marks, hedge prices), so no
+    later stage reaches back into the engine."""
+
+    opp: Opportunity
+    episode: Episode
+    streak: int
+    buy_book: BookSlot
+    sell_book: BookSlot
+
+
 class Sink(Protocol):
     def episode_started(self, ep: Episode, inputs: dict[str, Any]) -> None: ...
     def episode_ended(self, ep: Episode, peak_inputs: dict[str, Any], end_inputs: dict[str, Any]) -> None: ...
-    def opportunity(self, opp: Opportunity, ep: Episode) -> None: ...
+    def opportunity(self, sighting: Sighting) -> None: ...
     def event(self, venue: str | None, symbol: str | None, kind: str, detail: str) -> None: ...
+    def book_opened(self, venue: str, symbol: str, slot: BookSlot) -> None: ...
 
 
 @dataclass(slots=True)
@@ -59,14 +92,6 @@ class SymbolView:
     edge_bps: float | None = None
     net_bps: str | None = None
     updated_ms: int = 0
-
-
-@dataclass(slots=True)
-class _Book:
-    book: Any
-    recv_ms: int  # monotonic
-    valid: bool = True
-    problem: str | None = None  # the last problem reported (each is reported once, recovery once)
 
 
 @dataclass(slots=True)
@@ -108,7 +133,7 @@ class Engine:
         for (venue, symbol), fee in fees.items():
             self.detector.set_fee(venue, symbol, fee)
         self.tracker = EpisodeTracker(run_id, episode_gap_ms)
-        self.books: dict[tuple[str, str], _Book] = {}
+        self.books: dict[tuple[str, str], BookSlot] = {}
         self.stats = EngineStats()
         self.views: dict[str, SymbolView] = {}
         self.streaks: dict[Key, int] = {}  # consecutive evaluations yielding an opportunity, per key
@@ -128,7 +153,8 @@ class Engine:
         if slot is None:
             if (venue, symbol) not in self.markets:
                 return  # a symbol this run does not trade on this venue
-            slot = self.books[(venue, symbol)] = _Book(book, recv_ms, False)
+            slot = self.books[(venue, symbol)] = BookSlot(book, recv_ms, False)
+            self.sink.book_opened(venue, symbol, slot)  # published once: later stages read it, never the engine
         try:
             bid = float(book["bids"][0][0])
             ask = float(book["asks"][0][0])
@@ -254,8 +280,8 @@ class Engine:
         if started is not None:
             self.stats.episodes_started += 1
             self.sink.episode_started(started, inputs)
-        self.streaks[opp.key] = self.streaks.get(opp.key, 0) + 1
-        self.sink.opportunity(opp, ep)
+        streak = self.streaks[opp.key] = self.streaks.get(opp.key, 0) + 1
+        self.sink.opportunity(Sighting(opp, ep, streak, b, s))
         self._view(symbol, (buy_v, sell_v), opp, now)
         return opp
 

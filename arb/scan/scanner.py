@@ -23,13 +23,13 @@ import json
 import logging
 import uuid
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
 from arb.core.model import Balances, Episode, Fee, Limits, MarketSpec, Opportunity, dec
 from arb.notify import Notifier
-from arb.scan.engine import Engine, wall_ms
+from arb.scan.engine import BookSlot, Engine, Sighting, wall_ms
 from arb.scan.feeds import Backoff, Feeds, monotonic_ms
 from arb.store import Journal, JournalWriter
 from exchanges.profiles import profile
@@ -73,7 +73,8 @@ class ScanSink:
         self.recent: deque[Episode] = deque(maxlen=50)  # ended episodes, newest last
         self.events: deque[tuple[int, str | None, str | None, str, str]] = deque(maxlen=200)
         self.listeners: list[Callable[[str, Any], None]] = []  # (kind, payload) for the live view / JSON lines
-        self.on_opportunity: Callable[[Opportunity, Episode], None] | None = None  # the executor's entry
+        self.on_opportunity: Callable[[Sighting], None] | None = None  # the trader's entry
+        self.on_book_opened: Callable[[str, str, BookSlot], None] | None = None  # the trader's view of the books
 
     def _snap(self, ep: Episode, kind: str, inputs: dict[str, Any]) -> None:
         if self.writer is None:
@@ -110,9 +111,14 @@ class ScanSink:
         for f in self.listeners:
             f("episode_ended", ep)
 
-    def opportunity(self, opp: Opportunity, ep: Episode) -> None:
+    def book_opened(self, venue: str, symbol: str, slot: BookSlot) -> None:
+        if self.on_book_opened is not None:
+            self.on_book_opened(venue, symbol, slot)
+
+    def opportunity(self, sighting: Sighting) -> None:
+        opp = sighting.opp
         if self.on_opportunity is not None:
-            self.on_opportunity(opp, ep)  # must not block: it schedules, it does not await
+            self.on_opportunity(sighting)  # must not block: it schedules, it does not await
         if self.queue.full():  # consumers get the newest; the oldest unread one is dropped
             with contextlib.suppress(asyncio.QueueEmpty):
                 self.queue.get_nowait()
@@ -160,12 +166,17 @@ class Scanner:
         notify_episode_end: bool = True,
         health_stale_ms: int = 30_000,
         balances: Callable[[str, str, str], Balances] | None = None,
-        on_opportunity: Callable[[Opportunity, Episode], None] | None = None,
+        on_opportunity: Callable[[Sighting], None] | None = None,
+        on_book_opened: Callable[[str, str, BookSlot], None] | None = None,
+        fees: Mapping[tuple[str, str], Fee] | None = None,
     ) -> None:
         self.exchanges = exchanges
         self.symbols = list(symbols)
         self.limits = limits or Limits(max_notional=Decimal("1000"))
         self.fee_overrides = fee_overrides or {}
+        # fees resolved before the run (the trader: account fee → config → market default, journaled): the
+        # engine starts with them, so no alert or row ever uses a provisional fee
+        self.fees: Mapping[tuple[str, str], Fee] = fees if fees is not None else {}
         self.fee_currency = fee_currency or {}
         self.journal = journal
         self.notifier = notifier
@@ -176,6 +187,7 @@ class Scanner:
         self.writer = JournalWriter(journal, flush_ms=flush_ms, maxsize=queue_size) if journal is not None else None
         self.sink = ScanSink(self.run_id, self.writer, notifier, notify_episode_end=notify_episode_end)
         self.sink.on_opportunity = on_opportunity
+        self.sink.on_book_opened = on_book_opened
         self.engine = Engine(
             balances=balances,
             run_id=self.run_id,
@@ -215,7 +227,9 @@ class Scanner:
                 symbols.remove(sym)
                 self.engine.on_event(venue, sym, "symbol_skipped", str(e))
                 continue
-            fee = market_fee(ex, venue, sym, self.fee_overrides.get(venue), self.fee_currency.get(venue))
+            fee = self.fees.get((venue, sym)) or market_fee(
+                ex, venue, sym, self.fee_overrides.get(venue), self.fee_currency.get(venue)
+            )
             self.engine.add_market(venue, sym, spec, fee)
         self.ready[venue] = symbols
         if len(self.ready) == len(self.exchanges):

@@ -27,8 +27,9 @@ import asyncio
 import contextlib
 import json
 import logging
+import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -36,16 +37,17 @@ from asyncio_throttle import Throttler
 
 from arb.config import Config, redact
 from arb.core.errors import ArbError
-from arb.core.evaluator import evaluate
+from arb.core.kinds import Verdict
 from arb.core.ledger import LegFill
-from arb.core.model import Balances, Episode, Fee, Limits, MarketSpec, Opportunity, dec
+from arb.core.model import Balances, Fee, Limits, MarketSpec, Opportunity, dec
 from arb.notify import Notifier
-from arb.scan.engine import wall_ms
+from arb.scan.engine import BookSlot, Sighting, wall_ms
 from arb.scan.scanner import Scanner, market_fee
 from arb.store import Journal
 from arb.trade.accounts import Accounts, Marks
 from arb.trade.doctor import ensure_can_trade, startup_call
 from arb.trade.executor import Executor, Outcome
+from arb.trade.gate import Gate, GateRules, pair_of, versions
 from arb.trade.halts import DurableHalts
 from arb.trade.orders import OrderRouter, brief, client_id_of
 from arb.trade.paper import PaperVenue
@@ -71,7 +73,13 @@ class Trader(Upkeep, DurableHalts):
         balance_refresh_s: float = 30.0,
         sweep_s: float = 2.0,
         clock: Callable[[], int] = wall_ms,
+        scan: bool = True,
+        markets: Mapping[tuple[str, str], MarketSpec] | None = None,
+        fees: Mapping[tuple[str, str], Fee] | None = None,
     ) -> None:
+        """``scan`` False (a backtest): no scanner of its own — the caller's engine feeds :meth:`on_opportunity`
+        and :meth:`book_opened` and reads :meth:`balances_for`; rows go straight to the journal and arb's own
+        real-time pacing is off. ``markets``/``fees``: known ones (a recording's), used instead of looking up."""
         if cfg.execution.mode not in ("paper", "live"):
             raise ArbError(f'execution.mode = "{cfg.execution.mode}" does not trade; use `arb scan` for alerts')
         self.cfg, self.mode, self.journal, self.notifier, self.clock = cfg, cfg.execution.mode, journal, notifier, clock
@@ -83,35 +91,23 @@ class Trader(Upkeep, DurableHalts):
         self.send_clients: dict[str, Any] = dict(send_clients or {}) if self.mode == "live" else {}
         self.balance_refresh_s, self.sweep_s = balance_refresh_s, sweep_s
         s, r = cfg.scanner, cfg.risk
-        limits = Limits(s.min_net_bps, s.min_net_profit, min(s.max_notional, r.max_notional_per_trade), s.slippage_bps)
-        self.scanner = Scanner(
-            market_clients,
-            list(s.symbols),
-            limits=limits,
-            fee_currency={v.name: v.fee_currency for v in cfg.active_venues()},
-            max_book_age_ms=s.max_book_age_ms,
-            episode_gap_ms=s.episode_gap_ms,
-            journal=journal,
-            notifier=notifier,
-            book_limits={v.name: v.book_depth for v in cfg.active_venues() if v.book_depth},
-            flush_ms=cfg.store.flush_ms,
-            queue_size=cfg.store.queue_size,
-            run_id=run_id,
-            mode=self.mode,
-            run_config=redact(cfg),
-            own_exchanges=False,
-            notify_episode_end=cfg.notify.on_episode_end,
-            balances=self.balances_for,
-            on_opportunity=self.on_opportunity,
+        self.limits = limits = Limits(
+            s.min_net_bps, s.min_net_profit, min(s.max_notional, r.max_notional_per_trade), s.slippage_bps
         )
-        self.run_id = self.scanner.run_id
+        self.known_markets, self.known_fees = dict(markets or {}), dict(fees or {})
+        self.markets: dict[tuple[str, str], MarketSpec] = {}
+        self.fees: dict[tuple[str, str], Fee] = {}  # resolved once in prepare(), before the scanner starts
+        self.books: dict[tuple[str, str], BookSlot] = {}  # the engine's book handles, published to us (read-only)
+        self.scanner: Scanner | None = None
+        if scan:
+            self.scanner = self._scanner(market_clients, journal, notifier, run_id)
+        self.run_id = self.scanner.run_id if self.scanner is not None else run_id or uuid.uuid4().hex[:12]
         self.risk = RiskGate(r, BalanceBook(r.min_balances))
         self.lots: dict[tuple[str, str], Decimal] = {}  # (venue, symbol) → amount step, filled by prepare
         self.accounts = Accounts(self.risk.balances, self.lots)
         self.router = OrderRouter(on_unknown=self._on_unknown_order)
-        self.throttle = Throttler(rate_limit=10, period=1.0)  # arb's own bursts; order sends never wait on it
-        self.markets: dict[tuple[str, str], MarketSpec] = {}
-        self.fees: dict[tuple[str, str], Fee] = {}
+        # arb's own bursts; order sends never wait on it (a replay runs faster than real time: none)
+        self.throttle = Throttler(rate_limit=10, period=1.0) if scan else None
         self.risk.fees = self.fees  # holds reserve the fee where it is charged (arb.trade.balances.leg_need)
         self.executor: Executor | None = None
         self.ready = self.stopping = False
@@ -122,13 +118,42 @@ class Trader(Upkeep, DurableHalts):
         self._stop = asyncio.Event()
         self._sweep_now = asyncio.Event()
         self._tg: asyncio.TaskGroup | None = None
-        self._busy: set[Pair] = set()
-        self._cooldown: dict[Pair, dict[str, Any]] = {}
+        self._tasks: list[asyncio.Task[Any]] = []
+        ex = cfg.execution
+        rules = GateRules(ex.confirm_updates, ex.depth_multiple, ex.cooldown_until_both_books_update)
+        self.gate = Gate(rules, self.risk, self.markets, self.fees, limits)
         self._last_reason: dict[tuple[str, str, str], str] = {}
         self._trades_done = 0
         # ("ready", None), ("decision", dict), ("outcome", Outcome), ("halt", Halt),
         # ("direction", ((symbol, buy venue, sell venue), "disabled" | "enabled")), ("restart_hedge", Outcome)
         self.listeners: list[Callable[[str, Any], None]] = []
+
+    def _scanner(
+        self, market_clients: dict[str, Any], journal: Journal, notifier: Notifier | None, run_id: str | None
+    ) -> Scanner:
+        cfg, s = self.cfg, self.cfg.scanner
+        return Scanner(
+            market_clients,
+            list(s.symbols),
+            limits=self.limits,
+            fee_currency={v.name: v.fee_currency for v in cfg.active_venues()},
+            max_book_age_ms=s.max_book_age_ms,
+            episode_gap_ms=s.episode_gap_ms,
+            journal=journal,
+            notifier=notifier,
+            book_limits={v.name: v.book_depth for v in cfg.active_venues() if v.book_depth},
+            flush_ms=cfg.store.flush_ms,
+            queue_size=cfg.store.queue_size,
+            run_id=run_id,
+            mode=cfg.execution.mode,
+            run_config=redact(cfg),
+            own_exchanges=False,
+            notify_episode_end=cfg.notify.on_episode_end,
+            balances=self.balances_for,
+            on_opportunity=self.on_opportunity,
+            on_book_opened=self.book_opened,
+            fees=self.fees,
+        )
 
     # -- start-up ------------------------------------------------------------------------------------------
     async def prepare(self) -> None:
@@ -144,7 +169,7 @@ class Trader(Upkeep, DurableHalts):
                 m = (self.market_clients[v].markets or {}).get(sym)
                 if m is not None:
                     mode = getattr(self.market_clients[v], "precisionMode", 4)
-                    self.markets[(v, sym)] = MarketSpec.from_ccxt(m, mode)
+                    self.markets[(v, sym)] = self.known_markets.get((v, sym)) or MarketSpec.from_ccxt(m, mode)
                     self.lots[(v, sym)] = self.markets[(v, sym)].amount_step
                     self.fees[(v, sym)] = await self._fee(v, sym)
         for v, c in self.send_clients.items():  # same markets, no extra REST call
@@ -196,7 +221,7 @@ class Trader(Upkeep, DurableHalts):
 
     async def _fee(self, venue: str, symbol: str) -> Fee:
         vc = self.cfg.venue(venue)
-        fee = vc.fee_override()
+        fee = self.known_fees.get((venue, symbol)) or vc.fee_override()
         client = self.order_clients.get(venue)
         if fee is None and client is not None and getattr(client, "apiKey", None):
             try:
@@ -216,6 +241,7 @@ class Trader(Upkeep, DurableHalts):
 
     # -- running -------------------------------------------------------------------------------------------
     async def run(self, duration_s: float | None = None) -> None:
+        assert self.scanner is not None, "a trader without a scanner is fed by its caller: start() / finish()"
         if self.executor is None:  # `arb run` prepares first (to print the summary): never twice
             await self.prepare()
         async with asyncio.TaskGroup() as tg:
@@ -246,31 +272,25 @@ class Trader(Upkeep, DurableHalts):
     def stop(self) -> None:
         self._stop.set()
 
-    # -- embedding (backtests) -------------------------------------------------------------------------------
-    async def attach(self, engine: Any, tg: asyncio.TaskGroup) -> None:
-        """Trade on an external engine's opportunities (a replay) instead of running this trader's own
-        scanner: markets and fees are the engine's, background tasks run in ``tg``, observations go
-        straight to the journal (no writer task), and asyncio-throttle's real-time pacing is off."""
-        self.scanner.writer = self.scanner.sink.writer = None
-        self.throttle = None
-        self.scanner.engine = engine
+    # -- fed by the caller's engine (backtests) ------------------------------------------------------------
+    async def start(self, tg: asyncio.TaskGroup) -> None:
+        """Prepare and trade on what the caller's engine hands :meth:`on_opportunity` (``scan`` False);
+        background tasks run in ``tg``."""
         await self.prepare()
-        self.markets.update(engine.markets)
-        self.fees.update(engine.fees)
         self.ready, self._tg = True, tg
-        self._attached = [tg.create_task(self._housekeeping(), name="housekeeping")]
-        self._attached += [
+        self._tasks = [tg.create_task(self._housekeeping(), name="housekeeping")]
+        self._tasks += [
             tg.create_task(self.router.watch(v, c, self._stop), name=f"orders-{v}")
             for v, c in self.order_clients.items()
         ]
 
-    async def detach(self) -> None:
-        """Finish what is in flight, report open exposure, and stop the tasks :meth:`attach` started."""
+    async def finish(self) -> None:
+        """Finish what is in flight, report open exposure, and stop the tasks :meth:`start` started."""
         self.stopping = True
         await self._drain()
         self._shutdown_report()
         self._stop.set()
-        for task in getattr(self, "_attached", []):
+        for task in self._tasks:
             task.cancel()
 
     @property
@@ -278,11 +298,7 @@ class Trader(Upkeep, DurableHalts):
         return int(self._trades_done)
 
     async def _go(self) -> None:
-        await self.scanner.started.wait()
-        eng = self.scanner.engine
-        for key, fee in self.fees.items():
-            if key in eng.markets:
-                eng.add_market(key[0], key[1], eng.markets[key], fee)
+        await self.scanner.started.wait()  # markets and fees were resolved before the scanner started
         self.ready = True
         self._event("trading", None, None, f"ready: mode={self.mode} on_partial={self.cfg.execution.on_partial}")
         self._emit("ready", None)
@@ -294,69 +310,33 @@ class Trader(Upkeep, DurableHalts):
             await asyncio.sleep(0.01)
 
     # -- the decision (sync, on the feed's task) --------------------------------------------------------------
-    def on_opportunity(self, opp: Opportunity, ep: Episode) -> None:
+    def book_opened(self, venue: str, symbol: str, slot: BookSlot) -> None:
+        self.books[(venue, symbol)] = slot
+
+    def on_opportunity(self, s: Sighting) -> None:
         if not self.ready or self.stopping or self._tg is None:
             return
-        now = self.clock()
-        ex = self.cfg.execution
-        streak = self.scanner.engine.streaks.get(opp.key, 1)
-        pair: Pair = (opp.symbol, *sorted((opp.buy_venue, opp.sell_venue)))  # type: ignore[assignment]
-        trade: Opportunity | None = opp
-        reason: str | None = None
-        if pair in self._busy:
-            reason = "pair_in_flight"
-        elif self._cooling(pair):
-            reason = "cooldown"
-        elif streak < ex.confirm_updates:
-            reason = "confirming"
-        elif ex.depth_multiple > 1:
-            trade = self._at_depth(opp, ex.depth_multiple)
-            reason = "depth" if trade is None else None
-        if reason is None and trade is not None:
-            reason = self.risk.check(trade, now, self.marks())
-        info = {"streak": streak, "confirm_updates": ex.confirm_updates, "depth_multiple": str(ex.depth_multiple)}
-        if reason is not None or trade is None:
-            self._decision(opp, reason or "depth", info)
+        opp, ep = s.opp, s.episode
+        d = self.gate.decide(s, balances=self.balances_for(*opp.key), marks=self.marks(), now_ms=self.clock())
+        trade = d.trade
+        if trade is None:
+            self._decision(opp, d.verdict, d.info)
             return
         opp_id = f"{ep.id}.{ep.evaluations}"
-        info |= {
+        info = d.info | {
             "opportunity_id": opp_id,
             "planned_net": str(trade.net_profit),
             "amount": str(trade.buy.amount),
             "evaluated_amount": str(opp.buy.amount),
         }
-        self._decision(trade, "accept", info)
+        self._decision(trade, Verdict.ACCEPT, info)
         self.risk.begin(opp_id, trade)
-        self._busy.add(pair)
+        pair = pair_of(opp)
+        self.gate.begin(pair)
         self._tg.create_task(self._execute(opp_id, trade, pair), name=f"execute-{opp_id}")
 
-    def _at_depth(self, opp: Opportunity, k: Decimal) -> Opportunity | None:
-        """Re-evaluate as if the order were ``k`` times larger: every book amount divided by ``k``."""
-        eng = self.scanner.engine
-        b, s = eng.books.get((opp.buy_venue, opp.symbol)), eng.books.get((opp.sell_venue, opp.symbol))
-        if b is None or s is None:
-            return None
-
-        def scaled(book: Any) -> dict[str, Any]:
-            return {side: [[dec(lv[0]), dec(lv[1]) / k] for lv in book[side]] for side in ("bids", "asks")}
-
-        key_b, key_s = (opp.buy_venue, opp.symbol), (opp.sell_venue, opp.symbol)
-        return evaluate(
-            scaled(b.book),
-            scaled(s.book),
-            buy_market=eng.markets[key_b],
-            sell_market=eng.markets[key_s],
-            buy_fee=eng.fees[key_b],
-            sell_fee=eng.fees[key_s],
-            limits=eng.limits,
-            balances=self.balances_for(*opp.key),
-            symbol=opp.symbol,
-            buy_venue=opp.buy_venue,
-            sell_venue=opp.sell_venue,
-        )
-
-    def _decision(self, opp: Opportunity, verdict: str, info: dict[str, Any]) -> None:
-        if verdict != "accept":
+    def _decision(self, opp: Opportunity, verdict: Verdict, info: dict[str, Any]) -> None:
+        if verdict != Verdict.ACCEPT:
             if self._last_reason.get(opp.key) == verdict:
                 return  # refusals are journaled once per change of reason
             self._last_reason[opp.key] = verdict
@@ -365,7 +345,7 @@ class Trader(Upkeep, DurableHalts):
             self._last_reason.pop(opp.key, None)
             self.stats["accepted"] += 1
         doc = {
-            "verdict": verdict,
+            "verdict": str(verdict),
             "buy": opp.buy_venue,
             "sell": opp.sell_venue,
             "net_profit": str(opp.net_profit),
@@ -374,19 +354,6 @@ class Trader(Upkeep, DurableHalts):
         }
         self._event("decision", None, opp.symbol, json.dumps(doc, separators=(",", ":")))
         self._emit("decision", doc)
-
-    def _version(self, venue: str, symbol: str) -> Any:
-        slot = self.scanner.engine.books.get((venue, symbol))
-        return None if slot is None else (slot.recv_ms, slot.book.get("nonce"), slot.book.get("timestamp"))
-
-    def _cooling(self, pair: Pair) -> bool:
-        seen = self._cooldown.get(pair)
-        if seen is None:
-            return False
-        if all(self._version(v, pair[0]) != ver for v, ver in seen.items()):
-            del self._cooldown[pair]
-            return False
-        return True
 
     async def _execute(self, opp_id: str, opp: Opportunity, pair: Pair) -> None:
         assert self.executor is not None
@@ -400,9 +367,7 @@ class Trader(Upkeep, DurableHalts):
             log.exception("execute.failed opportunity=%s", opp_id)
             self._event("error", None, opp.symbol, f"{opp_id}: executor error {brief(e)}")
         finally:
-            self._busy.discard(pair)
-            if self.cfg.execution.cooldown_until_both_books_update:
-                self._cooldown[pair] = {v: self._version(v, pair[0]) for v in pair[1:]}
+            self.gate.end(pair, versions(self.books, pair))
         now = self.clock()
         self._trades_done += 1
         if out is not None:
@@ -477,13 +442,13 @@ class Trader(Upkeep, DurableHalts):
         return Balances(quote_on_buy=b.spendable(buy_venue, quote), base_on_sell=b.spendable(sell_venue, base))
 
     def book(self, venue: str, symbol: str) -> Any:
-        slot = self.scanner.engine.books.get((venue, symbol))
-        return slot.book if slot is not None and slot.valid else None
+        slot = self.books.get((venue, symbol))
+        return None if slot is None else slot.usable()
 
     def marks(self) -> Marks:
         """Mids by (venue, symbol) from the books; the last known one stays when a book is stale."""
         mids = {}
-        for key, slot in self.scanner.engine.books.items():
+        for key, slot in self.books.items():
             if slot.valid and slot.book.get("bids") and slot.book.get("asks"):
                 mids[key] = (dec(slot.book["bids"][0][0]) + dec(slot.book["asks"][0][0])) / 2
         self.accounts.marks.update(mids)
@@ -570,7 +535,7 @@ class Trader(Upkeep, DurableHalts):
         self._alert("arb stopped with open exposure", line, "failure")
 
     def _submit(self, kind: str, row: dict[str, Any]) -> None:
-        writer = self.scanner.writer
+        writer = self.scanner.writer if self.scanner is not None else None
         if writer is not None:
             writer.submit(kind, row)
         else:  # no batching writer (arb backtest): straight to the journal

@@ -8,7 +8,7 @@ from typing import Any
 from arb.core.model import Episode, Fee, Limits, Opportunity
 from arb.scan.engine import Engine
 from arb.scan.episodes import reevaluate
-from tests.stubs import make_book, market
+from tests.kit.builders import make_book, market
 
 D = Decimal
 SYM = "BTC/USDT"
@@ -27,8 +27,11 @@ class RecordingSink:
     def episode_ended(self, ep, peak_inputs, end_inputs):
         self.ended.append((ep, peak_inputs, end_inputs))
 
-    def opportunity(self, opp, ep):
-        self.opps.append(opp)
+    def opportunity(self, sighting):
+        self.opps.append(sighting.opp)
+
+    def book_opened(self, venue, symbol, slot):
+        pass
 
     def event(self, venue, symbol, kind, detail):
         self.events.append((venue, symbol, kind, detail))

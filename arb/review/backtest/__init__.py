@@ -186,6 +186,7 @@ async def _replay(
     )
     if execution is not None:
         sink.on_opportunity = execution.trader.on_opportunity
+        sink.on_book_opened = execution.trader.book_opened
     prog = Progress()
     t0 = time.perf_counter()
     result = Result(run_id, journal.path, settings, prog)
@@ -194,7 +195,7 @@ async def _replay(
         async with asyncio.TaskGroup() as tg:
             sweeper = tg.create_task(_sweeper(engine, clock), name="sweeper")
             if execution is not None:
-                await execution.start(engine, tg)
+                await execution.start(tg)
             for r in rec.records():
                 await asyncio.sleep(max(0.0, r.m_ms / 1000 - loop.time()))
                 clock.set(r.t_ms, r.m_ms)

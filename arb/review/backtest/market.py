@@ -15,7 +15,6 @@ from arb.core.model import Fee, Limits, MarketSpec
 from arb.review.backtest.clock import ReplayClock
 from arb.review.backtest.settings import Settings
 from arb.review.record import Recording
-from arb.scan.engine import Engine
 from arb.store import Journal
 
 
@@ -98,8 +97,9 @@ class PaperExecution:
     """The live paper trader (:class:`arb.trade.trader.Trader`: confirmation, cool-down, depth, risk gate,
     executor, :class:`arb.trade.paper.PaperVenue`) fed by the replay's engine instead of its own scanner.
 
-    Seam: :meth:`arb.trade.trader.Trader.attach` — the trader's own scanner is never run; the replay's
-    engine feeds it, writes go straight to the journal and asyncio-throttle (real-time pacing) is off.
+    Built through the trader's constructor without a scanner (``scan=False``): the replay's engine feeds
+    it (its sink hands on sightings and book handles), writes go straight to the journal and arb's own
+    real-time pacing is off; markets and fees are the recording's.
     """
 
     def __init__(
@@ -114,20 +114,26 @@ class PaperExecution:
         from arb.trade.trader import Trader
 
         self.trader = Trader(
-            trader_config(settings, rec), market_clients=markets, journal=journal, run_id=run_id, clock=clock.wall
+            trader_config(settings, rec),
+            market_clients=markets,
+            journal=journal,
+            run_id=run_id,
+            clock=clock.wall,
+            scan=False,
+            markets=rec.markets(),
+            fees=rec.fees(),
         )
 
     @property
     def limits(self) -> Limits:
-        return self.trader.scanner.limits
+        return self.trader.limits
 
     @property
     def trades(self) -> int:
         return self.trader.trades_done
 
-    async def start(self, engine: Engine, tg: asyncio.TaskGroup) -> None:
-        # exactly the recorded markets and fees, shared with the executor and the paper venue
-        await self.trader.attach(engine, tg)
+    async def start(self, tg: asyncio.TaskGroup) -> None:
+        await self.trader.start(tg)
 
     async def finish(self) -> None:
-        await self.trader.detach()
+        await self.trader.finish()

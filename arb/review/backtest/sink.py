@@ -7,8 +7,9 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from arb.core.model import Episode, Opportunity
+from arb.core.model import Episode
 from arb.review.backtest.clock import ReplayClock
+from arb.scan.engine import BookSlot, Sighting
 from arb.store import Journal
 
 FLUSH_ROWS = 500
@@ -20,7 +21,8 @@ class BacktestSink:
     def __init__(self, journal: Journal, run_id: str, clock: ReplayClock) -> None:
         self.journal, self.run_id, self.clock = journal, run_id, clock
         self.rows: list[tuple[str, dict[str, Any]]] = []
-        self.on_opportunity: Callable[[Opportunity, Episode], None] | None = None
+        self.on_opportunity: Callable[[Sighting], None] | None = None
+        self.on_book_opened: Callable[[str, str, BookSlot], None] | None = None
         self.episodes = 0
 
     def submit(self, kind: str, row: dict[str, Any]) -> None:
@@ -56,9 +58,13 @@ class BacktestSink:
         self._snap(ep, "peak", peak_inputs)
         self._snap(ep, "end", end_inputs)
 
-    def opportunity(self, opp: Opportunity, ep: Episode) -> None:
+    def opportunity(self, sighting: Sighting) -> None:
         if self.on_opportunity is not None:
-            self.on_opportunity(opp, ep)
+            self.on_opportunity(sighting)
+
+    def book_opened(self, venue: str, symbol: str, slot: BookSlot) -> None:
+        if self.on_book_opened is not None:
+            self.on_book_opened(venue, symbol, slot)
 
     def event(self, venue: str | None, symbol: str | None, kind: str, detail: str) -> None:
         self.submit(
