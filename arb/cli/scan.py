@@ -18,8 +18,8 @@ from typing import Any
 
 import click
 
+from arb.config import ScannerConfig
 from arb.core.errors import ConfigError
-from arb.core.model import Limits
 
 DEMO_SYMBOLS = ["BTC/USDT", "ETH/USDT", "SOL/USDT", "XRP/USDT", "DOGE/USDT"]
 
@@ -252,12 +252,7 @@ async def _demo(
             scanner = Scanner(
                 exchanges,
                 symbols,
-                limits=Limits(
-                    min_net_bps=Decimal("5"),
-                    min_net_profit=Decimal("0.5"),
-                    max_notional=Decimal("1000"),
-                    slippage_bps=Decimal("2"),
-                ),
+                limits=ScannerConfig().limits(),  # the documented defaults: 5 bps, 0.5 net, 1000 cap, 2 bps
                 journal=journal,
                 mode="alert",
                 own_exchanges=True,

@@ -88,13 +88,7 @@ class Config:
 
     def limits(self) -> Limits:
         """The evaluator's thresholds from ``[scanner]``."""
-        s = self.scanner
-        return Limits(
-            min_net_bps=s.min_net_bps,
-            min_net_profit=s.min_net_profit,
-            max_notional=s.max_notional,
-            slippage_bps=s.slippage_bps,
-        )
+        return self.scanner.limits()
 
     def venue(self, name: str) -> VenueConfig:
         """The venue called ``name`` (a [venues.NAME] table or a plain ccxt id from scanner.venues)."""

@@ -35,7 +35,7 @@ from arb.config._parse import (
 )
 from arb.config.secrets import Credentials, _redact_url
 from arb.core.errors import ConfigError
-from arb.core.model import BPS, Fee, FeeCurrency
+from arb.core.model import BPS, Fee, FeeCurrency, Limits
 
 MODES = ("alert", "paper", "live")
 ON_PARTIAL = ("hedge", "retry", "hold")
@@ -120,6 +120,17 @@ class ScannerConfig(_Section):
         "an opportunity episode ends after this many milliseconds without the opportunity (> 0)",
         _num(gt=0, integer=True),
     )
+
+    def limits(self, risk: RiskConfig | None = None) -> Limits:
+        """The evaluator's thresholds (the one place they are built). With ``risk``, the notional cap is
+        also bounded by ``risk.max_notional_per_trade``: the trader sizes no bigger than risk allows."""
+        cap = self.max_notional if risk is None else min(self.max_notional, risk.max_notional_per_trade)
+        return Limits(
+            min_net_bps=self.min_net_bps,
+            min_net_profit=self.min_net_profit,
+            max_notional=cap,
+            slippage_bps=self.slippage_bps,
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,13 +31,7 @@ class Settings:
         return cls(cfg.scanner, cfg.execution, cfg.risk, mode)
 
     def limits(self) -> Limits:
-        s = self.scanner
-        return Limits(
-            min_net_bps=s.min_net_bps,
-            min_net_profit=s.min_net_profit,
-            max_notional=s.max_notional,
-            slippage_bps=s.slippage_bps,
-        )
+        return self.scanner.limits()
 
     def as_dict(self) -> dict[str, Any]:
         return {"mode": self.mode, **{k: redact(getattr(self, k)) for k in SECTIONS}}
