@@ -9,16 +9,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import signal
 import sys
 import tempfile
 import time
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import click
 
+from arb.cli.common import decimal_option, stop_on_signals
 from arb.core.errors import ArbError, ConfigError, StoreError
 
 
@@ -147,14 +147,11 @@ def report_command(
 
     Prints rich tables; --html writes a page with plots; --csv/--parquet export the tables.
     """
-    from arb.cli.scan import match_symbol, parse_since
+    from arb.cli.common import match_symbol, parse_since
     from arb.review.report import Filters, build, open_journal, render
 
     path = _journal_path(db_path, config_path, paper)
-    try:
-        cap = Decimal(capital) if capital is not None else None
-    except InvalidOperation:
-        raise InputError(f"--capital {capital}: must be a number") from None
+    cap = decimal_option(capital, "--capital")
     try:
         journal = open_journal(path)
     except StoreError as e:
@@ -270,14 +267,11 @@ async def _record(
     from arb.review.record import Recorder, RecordingError, record
 
     stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, stop.set)
+    stop_on_signals(stop.set)
     async with contextlib.AsyncExitStack() as stack:
         kw: dict[str, Any] = {}
         if loopback:
-            from arb.cli.scan import DEMO_SYMBOLS, sim_venues
+            from arb.cli.common import DEMO_SYMBOLS, sim_venues
             from exchanges.sim.harness import LoopbackExchanges
 
             syms = symbols or DEMO_SYMBOLS
@@ -295,7 +289,7 @@ async def _record(
             exchanges = {v: getattr(ccxtpro, v)(sim.ccxt_config(v, key=None)) for v in sim.venues}
             source, config = "loopback", {"seed": seed}
         else:
-            from arb.cli.scan import make_exchanges
+            from arb.cli.common import make_exchanges
             from arb.config import load_config, redact
 
             cfg = load_config(config_path)
@@ -489,10 +483,7 @@ def backtest_command(
             "nothing to replay: record again, e.g. `arb record --loopback --out FILE --duration 60`"
         )
     base = Settings.from_config(load_config(config_path) if config_path else None, mode)
-    try:
-        cap = Decimal(capital) if capital is not None else None
-    except InvalidOperation:
-        raise InputError(f"--capital {capital}: must be a number") from None
+    cap = decimal_option(capital, "--capital")
     try:
         for s in sets:
             key, values = parse_assignment(s)

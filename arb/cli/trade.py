@@ -7,7 +7,6 @@ import contextlib
 import datetime as dt
 import json
 import os
-import signal
 import socket
 import sys
 from pathlib import Path
@@ -54,12 +53,10 @@ def _summary(trader: Any, db: str) -> str:
 
 
 async def _run(trader: Any, *, duration_s: float | None, ui: str, confirm: bool, db: str) -> None:
+    from arb.cli.common import stop_on_signals
     from arb.ui.live import LiveView, status_dict
 
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, trader.stop)
+    stop_on_signals(trader.stop)
     try:
         await trader.prepare()
         click.echo(_summary(trader, db), err=True)
@@ -134,7 +131,7 @@ def run_command(config_path: str, live: bool, yes: bool, no_ui: bool, duration: 
     The mode comes from execution.mode; live needs both mode = "live" and --live, API keys with
     trade permission in the environment, and a confirmation of the start-up summary (or --yes).
     """
-    from arb.cli.scan import make_exchanges
+    from arb.cli.common import make_exchanges
     from arb.config import load_config
     from arb.notify import Notifier
     from arb.store import Journal
