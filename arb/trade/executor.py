@@ -43,8 +43,9 @@ from arb.core.ledger import LegFill, MalformedOrder
 from arb.core.model import Fee, MarketSpec, Opportunity
 from arb.scan.engine import wall_ms
 from arb.store import Journal
+from arb.trade.legs import EXPIRY_SKEW_MS, FALLBACK_EXPIRY_MS, FILL_FETCHES, REFUSED, expiry_of, leg_record, plan_of
 from arb.trade.orders import OrderRouter, brief, idempotent
-from arb.trade.settle import HEDGE_BAND_BPS, RETRY_ATTEMPTS, Outcome, Settlement
+from arb.trade.settle import HEDGE_BAND_BPS, RETRY_ATTEMPTS, Outcome, Settlement, outcome_alert
 from exchanges.profiles import profile
 from exchanges.profiles.calls import arm, expiring, find_order, has_expiry
 
@@ -58,37 +59,15 @@ log = logging.getLogger(__name__)
 # which lets a burst through after idle time and still holds the sustained rate.
 SEND_CLIENT_OPTIONS: dict[str, Any] = {"enableRateLimit": False}
 
-# Margin for the venue's clock running behind ours: expires_ms = sent_ms + window + this. A venue whose clock
-# lags more than this would still accept an order after arb journaled it as never executed; `arb doctor`
-# reports the venue's clock offset.
-EXPIRY_SKEW_MS = 1000
-# Venues without a known order expiry (and intents journaled before schema v2): the longest window any
-# venue allows (Binance's recvWindow maximum) bounds how late an order can still land.
-FALLBACK_EXPIRY_MS = 60_000
-FILL_FETCHES = 4  # trade look-ups per order before its fills are left to reconcile
-# A refusal the venue gives before taking the order: final, never looked up. Everything else raised by
-# create_order (network errors, 5xx, "system busy", a duplicate id) may hide an accepted order.
-# InvalidNonce (a NetworkError in ccxt) is each venue's expiry refusal (-1021, 50102, 10002): never executed.
-REFUSED = (
-    ccxtpro.InvalidNonce,
-    ccxtpro.InsufficientFunds,
-    ccxtpro.AuthenticationError,
-    ccxtpro.BadRequest,
-    ccxtpro.BadSymbol,
-    ccxtpro.AccountSuspended,
-    ccxtpro.NotSupported,
-    ccxtpro.ArgumentsRequired,
-    ccxtpro.OrderImmediatelyFillable,
-    ccxtpro.InvalidOrder,
-)
-__all__ = ["HEDGE_BAND_BPS", "RETRY_ATTEMPTS", "SEND_CLIENT_OPTIONS", "Executor", "Outcome"]
-
-
-def expiry_of(row: Mapping[str, Any]) -> int:
-    """The instant (ms) after which the venue can no longer execute a journaled order."""
-    if row.get("expires_ms") is not None:
-        return int(row["expires_ms"])
-    return int(row.get("sent_ms") or row["created_ms"]) + FALLBACK_EXPIRY_MS + EXPIRY_SKEW_MS
+__all__ = [
+    "EXPIRY_SKEW_MS",
+    "HEDGE_BAND_BPS",
+    "RETRY_ATTEMPTS",
+    "SEND_CLIENT_OPTIONS",
+    "Executor",
+    "Outcome",
+    "expiry_of",
+]
 
 
 class Executor(Settlement):
@@ -162,7 +141,8 @@ class Executor(Settlement):
         out.planned_net = opp.net_profit
         out.plan = plan_of(opp)
         self.submit("event", self._event_row("trade", opp.symbol, json.dumps(out.summary(), separators=(",", ":"))))
-        self._alert_outcome(opp, out)
+        if (alert := outcome_alert(opp, out)) is not None:
+            self.alert(*alert)
         return out
 
     def next_attempt(self, opp_id: str, venue: str, leg: str) -> int:
@@ -396,37 +376,9 @@ class Executor(Settlement):
 
     def _journal_leg(self, leg: LegFill) -> None:
         """The leg's outcome and fills in one fsynced transaction; not terminal while its fills are incomplete."""
-        now = self.clock()
         client = self.venues.get(leg.venue)
         has_trades = bool(client is not None and client.has.get("fetchOrderTrades"))
-        complete = not leg.filled or leg.fills_complete or not has_trades
-        state, reason = leg.state, leg.reason
-        if leg.terminal and not complete:
-            state, reason = "sent", f"venue says {leg.state}; fills incomplete, recovered by reconcile"
-        trades = leg.trades if has_trades else tuple(leg.trade_rows())
-        fills = [
-            {
-                "venue": leg.venue,
-                "trade_id": t.trade_id,
-                "ts_ms": t.ts_ms or now,
-                "amount": t.amount,
-                "price": t.price,
-                "fee": t.fee,
-                "fee_currency": t.fee_currency,
-            }
-            for t in trades
-        ]
-        fields = {
-            "state": state,
-            "venue_order_id": leg.order_id,
-            "filled": leg.filled,
-            "avg_price": leg.avg_price,
-            "fee": leg.fee if leg.fees else None,
-            "fee_currency": leg.fee_currency,
-            "reason": reason,
-            "cause": leg.cause,
-            "updated_ms": now,
-        }
+        fields, fills = leg_record(leg, has_trades, self.clock())
         self.journal.record_leg(leg.client_id, fields, fills)
         self.on_journal(leg)
 
@@ -440,26 +392,3 @@ class Executor(Settlement):
             "kind": kind,
             "detail": detail,
         }
-
-    def _alert_outcome(self, opp: Opportunity, out: Outcome) -> None:
-        quote = opp.symbol.split("/")[1]
-        fills = ", ".join(f"{x.side} {x.filled} @ {x.avg_price} on {x.venue} ({x.state})" for x in out.legs)
-        pair = f"{opp.symbol} {opp.buy_venue}→{opp.sell_venue}"
-        if out.ok:
-            pnl = out.position.pnl_quote
-            self.alert(f"arb filled {pair}", f"{fills}; realised {pnl} {quote} (planned {opp.net_profit})", "success")
-        elif out.exposure_id is None:  # failed without leaving exposure (e.g. both legs refused)
-            reasons = "; ".join(f"{x.side} {x.venue}: {x.reason}" for x in out.legs if x.reason)
-            self.alert(f"arb failed {pair}", f"opportunity {out.opportunity_id}: {fills}; {reasons}", "warning")
-
-
-def plan_of(opp: Opportunity) -> dict[str, str]:
-    """What the trade event records of the plan: each leg's venue, walked VWAP (expected price) and limit."""
-    return {
-        "buy_venue": opp.buy_venue,
-        "sell_venue": opp.sell_venue,
-        "expected_buy_vwap": str(opp.buy.vwap),
-        "expected_sell_vwap": str(opp.sell.vwap),
-        "buy_limit": str(opp.buy.limit_price),
-        "sell_limit": str(opp.sell.limit_price),
-    }

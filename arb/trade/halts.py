@@ -1,4 +1,4 @@
-"""Halts that survive restarts (a mixin of :class:`arb.trade.trader.Trader`; state lives on the Trader).
+"""Halts that survive restarts (used by :class:`arb.trade.supervisor.Supervisor`).
 
 * A halt is journaled (table ``halts``, fsynced) the moment it trips, except ``kill``: the kill file is
   its own durable state.
@@ -14,18 +14,14 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 from arb.core.errors import StoreError
+from arb.store import Journal
+from arb.trade.accounts import Accounts
+from arb.trade.outlet import Outlet
+from arb.trade.risk import Halt, RiskGate
 from arb.trade.riskstate import rebuild
-
-if TYPE_CHECKING:
-    from arb.trade.risk import Halt
-    from arb.trade.trader import Trader
-
-    _Base = Trader
-else:
-    _Base = object
 
 log = logging.getLogger(__name__)
 RESUME_POLL_S = 0.5
@@ -35,18 +31,22 @@ def when(ts_ms: int) -> str:
     return dt.datetime.fromtimestamp(ts_ms / 1000, dt.UTC).isoformat(timespec="seconds")
 
 
-class DurableHalts(_Base):
+class DurableHalts:
     """Journal halts as they trip, restore them on start, pick up an operator's `arb resume`."""
 
-    _resume_checked_ms: int = 0
+    def __init__(
+        self, journal: Journal, risk: RiskGate, accounts: Accounts, out: Outlet, clock: Callable[[], int]
+    ) -> None:
+        self.journal, self.risk, self.accounts, self.out, self.clock = journal, risk, accounts, out, clock
+        self._resume_checked_ms = 0
 
-    def _journal_halt(self, halt: Halt) -> None:
+    def record(self, halt: Halt) -> None:
         if halt.reason == "kill" or halt.id is not None:
             return
         try:
             hid = self.journal.record_halt(
                 {
-                    "run_id": self.run_id,
+                    "run_id": self.out.run_id,
                     "reason": halt.reason,
                     "detail": halt.detail,
                     "ts_ms": halt.ts_ms,
@@ -59,7 +59,7 @@ class DurableHalts(_Base):
         if self.risk.halted is halt:
             self.risk.halted = dataclasses.replace(halt, id=hid)
 
-    def _restore_risk(self) -> None:
+    def restore(self) -> None:
         now = self.clock()
         state = rebuild(self.journal, now)
         self.risk.restore(state, now)
@@ -71,10 +71,10 @@ class DurableHalts(_Base):
                 f"`arb resume` ends it{'' if h.until_ms is None else ', or 00:00 UTC'})"
             )
             log.error("risk.halt_restored id=%s reason=%s", h.id, h.reason)
-            self._event("halt", None, None, line)
-            self._emit("halt", h)
+            self.out.event("halt", None, None, line)
+            self.out.emit("halt", h)
         if state.failures_in_row or state.realised:
-            self._event(
+            self.out.event(
                 "risk_restored",
                 None,
                 None,
@@ -82,7 +82,7 @@ class DurableHalts(_Base):
                 f"{when(state.since_ms)}; failures in a row {state.failures_in_row}",
             )
 
-    def _poll_resume(self) -> None:
+    def poll_resume(self) -> None:
         """A halt cleared in the journal by `arb resume` ends here too (checked every ``RESUME_POLL_S``)."""
         h = self.risk.halted
         now = self.clock()
@@ -101,6 +101,6 @@ class DurableHalts(_Base):
             self.accounts.day.resume(now)  # the day's loss counts from now
         text = f"halt #{h.id} ({h.reason}) cleared by {row.get('cleared_by') or 'an operator'}; trading resumes"
         log.warning("risk.resume id=%s reason=%s", h.id, h.reason)
-        self._event("resume", None, None, text)
-        self._emit("resume", h)
-        self._alert("arb resumed", text, "info")
+        self.out.event("resume", None, None, text)
+        self.out.emit("resume", h)
+        self.out.alert("arb resumed", text, "info")

@@ -244,3 +244,17 @@ class Settlement(_Base):
 
 def leg_line(x: LegFill) -> str:
     return f"{x.side} {x.venue} {x.state} {x.filled}/{x.amount}" + (f" ({x.reason})" if x.reason else "")
+
+
+def outcome_alert(opp: Opportunity, out: Outcome) -> tuple[str, str, str] | None:
+    """(title, body, kind) of the alert for an arbitrage's outcome; None when the exposure alert says it all."""
+    quote = opp.symbol.split("/")[1]
+    fills = ", ".join(f"{x.side} {x.filled} @ {x.avg_price} on {x.venue} ({x.state})" for x in out.legs)
+    pair = f"{opp.symbol} {opp.buy_venue}→{opp.sell_venue}"
+    if out.ok:
+        pnl = out.position.pnl_quote
+        return f"arb filled {pair}", f"{fills}; realised {pnl} {quote} (planned {opp.net_profit})", "success"
+    if out.exposure_id is None:  # failed without leaving exposure (e.g. both legs refused)
+        reasons = "; ".join(f"{x.side} {x.venue}: {x.reason}" for x in out.legs if x.reason)
+        return f"arb failed {pair}", f"opportunity {out.opportunity_id}: {fills}; {reasons}", "warning"
+    return None
