@@ -16,21 +16,70 @@ OKX_ORIGIN = (
 )
 # instId -> fields of the instrument entry
 OKX: dict[str, dict[str, str]] = {
-    "BTC-USDT": {"tickSz": "0.1", "lotSz": "0.00000001", "minSz": "0.00001", "maxLmtSz": "9999999999",
-                 "maxMktSz": "1000000", "maxLmtAmt": "20000000", "maxMktAmt": "1000000"},
-    "ETH-USDT": {"tickSz": "0.01", "lotSz": "0.000001", "minSz": "0.0001", "maxLmtSz": "999999999999",
-                 "maxMktSz": "1000000", "maxLmtAmt": "20000000", "maxMktAmt": "1000000"},
-    "ADA-USDT": {"tickSz": "0.0001", "lotSz": "0.0001", "minSz": "10", "maxLmtSz": "99999999999999",
-                 "maxMktSz": "1000000", "maxLmtAmt": "20000000", "maxMktAmt": "1000000"},
-    "LTC-USDT": {"tickSz": "0.01", "lotSz": "0.000001", "minSz": "0.01", "maxLmtSz": "999999999999",
-                 "maxMktSz": "1000000", "maxLmtAmt": "20000000", "maxMktAmt": "1000000"},
-    "XRP-USDT": {"tickSz": "0.0001", "lotSz": "0.000001", "minSz": "1", "maxLmtSz": "999999999999",
-                 "maxMktSz": "1000000", "maxLmtAmt": "20000000", "maxMktAmt": "1000000"},
-    "DOGE-USDT": {"tickSz": "0.00001", "lotSz": "0.000001", "minSz": "10", "maxLmtSz": "999999999999",
-                  "maxMktSz": "1000000", "maxLmtAmt": "20000000", "maxMktAmt": "1000000"},
-    "TRX-USDT": {"tickSz": "0.00001", "lotSz": "0.000001", "minSz": "1", "maxLmtSz": "999999999999",
-                 "maxMktSz": "1000000", "maxLmtAmt": "20000000", "maxMktAmt": "1000000"},
-}  # fmt: skip
+    "BTC-USDT": {
+        "tickSz": "0.1",
+        "lotSz": "0.00000001",
+        "minSz": "0.00001",
+        "maxLmtSz": "9999999999",
+        "maxMktSz": "1000000",
+        "maxLmtAmt": "20000000",
+        "maxMktAmt": "1000000",
+    },
+    "ETH-USDT": {
+        "tickSz": "0.01",
+        "lotSz": "0.000001",
+        "minSz": "0.0001",
+        "maxLmtSz": "999999999999",
+        "maxMktSz": "1000000",
+        "maxLmtAmt": "20000000",
+        "maxMktAmt": "1000000",
+    },
+    "ADA-USDT": {
+        "tickSz": "0.0001",
+        "lotSz": "0.0001",
+        "minSz": "10",
+        "maxLmtSz": "99999999999999",
+        "maxMktSz": "1000000",
+        "maxLmtAmt": "20000000",
+        "maxMktAmt": "1000000",
+    },
+    "LTC-USDT": {
+        "tickSz": "0.01",
+        "lotSz": "0.000001",
+        "minSz": "0.01",
+        "maxLmtSz": "999999999999",
+        "maxMktSz": "1000000",
+        "maxLmtAmt": "20000000",
+        "maxMktAmt": "1000000",
+    },
+    "XRP-USDT": {
+        "tickSz": "0.0001",
+        "lotSz": "0.000001",
+        "minSz": "1",
+        "maxLmtSz": "999999999999",
+        "maxMktSz": "1000000",
+        "maxLmtAmt": "20000000",
+        "maxMktAmt": "1000000",
+    },
+    "DOGE-USDT": {
+        "tickSz": "0.00001",
+        "lotSz": "0.000001",
+        "minSz": "10",
+        "maxLmtSz": "999999999999",
+        "maxMktSz": "1000000",
+        "maxLmtAmt": "20000000",
+        "maxMktAmt": "1000000",
+    },
+    "TRX-USDT": {
+        "tickSz": "0.00001",
+        "lotSz": "0.000001",
+        "minSz": "1",
+        "maxLmtSz": "999999999999",
+        "maxMktSz": "1000000",
+        "maxLmtAmt": "20000000",
+        "maxMktAmt": "1000000",
+    },
+}
 
 BINANCE_ORIGIN = (
     "ccxt/ccxt ts/src/test/static/markets/binance.json (commit 0dca8ac0a3ce97d642fd9973b3121c2d6e3e3063), "
@@ -43,31 +92,48 @@ def _binance(tick: str, min_price: str, max_price: str, step: str, min_qty: str,
         "PRICE_FILTER": {"minPrice": min_price, "maxPrice": max_price, "tickSize": tick},
         "LOT_SIZE": {"minQty": min_qty, "maxQty": max_qty, "stepSize": step},
         "MARKET_LOT_SIZE": {"minQty": "0.00000000", "maxQty": mkt_max, "stepSize": "0.00000000"},
-        "PERCENT_PRICE_BY_SIDE": {"bidMultiplierUp": "5", "bidMultiplierDown": "0.2", "askMultiplierUp": "5",
-                                  "askMultiplierDown": "0.2", "avgPriceMins": "5"},
-        "NOTIONAL": {"minNotional": "5.00000000", "applyMinToMarket": True, "maxNotional": "9000000.00000000",
-                     "applyMaxToMarket": False, "avgPriceMins": "5"},
+        "PERCENT_PRICE_BY_SIDE": {
+            "bidMultiplierUp": "5",
+            "bidMultiplierDown": "0.2",
+            "askMultiplierUp": "5",
+            "askMultiplierDown": "0.2",
+            "avgPriceMins": "5",
+        },
+        "NOTIONAL": {
+            "minNotional": "5.00000000",
+            "applyMinToMarket": True,
+            "maxNotional": "9000000.00000000",
+            "applyMaxToMarket": False,
+            "avgPriceMins": "5",
+        },
         "MAX_NUM_ORDERS": {"maxNumOrders": "200"},
-    }  # fmt: skip
+    }
 
 
 # symbol -> filters by filterType (every symbol's PERCENT_PRICE_BY_SIDE and NOTIONAL are the same, as recorded)
 BINANCE: dict[str, dict[str, dict[str, Any]]] = {
-    "BTCUSDT": _binance("0.01000000", "0.01000000", "1000000.00000000", "0.00001000", "0.00001000",
-                        "9000.00000000", "128.52621715"),
-    "ETHUSDT": _binance("0.01000000", "0.01000000", "1000000.00000000", "0.00010000", "0.00010000",
-                        "9000.00000000", "3277.54882761"),
-    "ADAUSDT": _binance("0.00010000", "0.00010000", "1000.00000000", "0.10000000", "0.10000000",
-                        "900000.00000000", "3734056.71171548"),
-    "LTCUSDT": _binance("0.01000000", "0.01000000", "100000.00000000", "0.00100000", "0.00100000",
-                        "90000.00000000", "20716.23115062"),
-    "XRPUSDT": _binance("0.00010000", "0.00010000", "10000.00000000", "1.00000000", "1.00000000",
-                        "9222449.00000000", "6858819.29288702"),
-    "DOGEUSDT": _binance("0.00001000", "0.00001000", "1000.00000000", "1.00000000", "1.00000000",
-                         "9000000.00000000", "28160624.66945606"),
-    "TRXUSDT": _binance("0.00001000", "0.00001000", "1000.00000000", "0.10000000", "0.10000000",
-                        "9000000.00000000", "7601219.25355648"),
-}  # fmt: skip
+    "BTCUSDT": _binance(
+        "0.01000000", "0.01000000", "1000000.00000000", "0.00001000", "0.00001000", "9000.00000000", "128.52621715"
+    ),
+    "ETHUSDT": _binance(
+        "0.01000000", "0.01000000", "1000000.00000000", "0.00010000", "0.00010000", "9000.00000000", "3277.54882761"
+    ),
+    "ADAUSDT": _binance(
+        "0.00010000", "0.00010000", "1000.00000000", "0.10000000", "0.10000000", "900000.00000000", "3734056.71171548"
+    ),
+    "LTCUSDT": _binance(
+        "0.01000000", "0.01000000", "100000.00000000", "0.00100000", "0.00100000", "90000.00000000", "20716.23115062"
+    ),
+    "XRPUSDT": _binance(
+        "0.00010000", "0.00010000", "10000.00000000", "1.00000000", "1.00000000", "9222449.00000000", "6858819.29288702"
+    ),
+    "DOGEUSDT": _binance(
+        "0.00001000", "0.00001000", "1000.00000000", "1.00000000", "1.00000000", "9000000.00000000", "28160624.66945606"
+    ),
+    "TRXUSDT": _binance(
+        "0.00001000", "0.00001000", "1000.00000000", "0.10000000", "0.10000000", "9000000.00000000", "7601219.25355648"
+    ),
+}
 
 BYBIT_ORIGIN = (
     "ccxt/ccxt ts/src/test/static/markets/bybit.json (commit 1f8d53ec6ee5e019956c2fd2dc204102b924716d), "
@@ -77,11 +143,17 @@ BYBIT_ORIGIN = (
 
 def _bybit(base_p: str, quote_p: str, min_q: str, max_q: str, max_amt: str, tick: str, x: str, y: str) -> Any:
     return {
-        "lotSizeFilter": {"basePrecision": base_p, "quotePrecision": quote_p, "minOrderQty": min_q,
-                          "maxOrderQty": max_q, "minOrderAmt": "5", "maxOrderAmt": max_amt},
+        "lotSizeFilter": {
+            "basePrecision": base_p,
+            "quotePrecision": quote_p,
+            "minOrderQty": min_q,
+            "maxOrderQty": max_q,
+            "minOrderAmt": "5",
+            "maxOrderAmt": max_amt,
+        },
         "priceFilter": {"tickSize": tick},
         "riskParameters": {"priceLimitRatioX": x, "priceLimitRatioY": y},
-    }  # fmt: skip
+    }
 
 
 BYBIT: dict[str, dict[str, dict[str, str]]] = {

@@ -98,20 +98,29 @@ def _binance(base: SymbolSpec, rec: dict[str, dict[str, Any]] | None) -> SymbolS
         max_notional=D(notional["maxNotional"]).normalize(),
         min_price=D(price["minPrice"]).normalize(),
         max_price=D(price["maxPrice"]).normalize(),
-        band=(D(pct["bidMultiplierUp"]), D(pct["bidMultiplierDown"]), D(pct["askMultiplierUp"]),
-              D(pct["askMultiplierDown"])),
-    )  # fmt: skip
+        band=(
+            D(pct["bidMultiplierUp"]),
+            D(pct["bidMultiplierDown"]),
+            D(pct["askMultiplierUp"]),
+            D(pct["askMultiplierDown"]),
+        ),
+    )
 
 
 def bybit_entry(base: SymbolSpec) -> dict[str, dict[str, str]]:
     """Bybit-style filters for a symbol without a recorded entry (OKX-like grid, Bybit's usual limits)."""
     return {
-        "lotSizeFilter": {"basePrecision": str(base.lot), "quotePrecision": "0.00000001",
-                          "minOrderQty": str(base.min_size), "maxOrderQty": "9000000",
-                          "minOrderAmt": "5" if base.quote in STABLE_QUOTES else "0.0001", "maxOrderAmt": "8000000"},
+        "lotSizeFilter": {
+            "basePrecision": str(base.lot),
+            "quotePrecision": "0.00000001",
+            "minOrderQty": str(base.min_size),
+            "maxOrderQty": "9000000",
+            "minOrderAmt": "5" if base.quote in STABLE_QUOTES else "0.0001",
+            "maxOrderAmt": "8000000",
+        },
         "priceFilter": {"tickSize": str(base.tick)},
         "riskParameters": {"priceLimitRatioX": "0.05", "priceLimitRatioY": "0.1"},
-    }  # fmt: skip
+    }
 
 
 def _bybit(base: SymbolSpec, rec: dict[str, dict[str, str]] | None) -> SymbolSpec:

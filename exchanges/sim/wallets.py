@@ -67,8 +67,10 @@ def default_networks(currency: str) -> list[Network]:
     table = {
         "BTC": [_n("BTC", "BTC", "0.0001", "0.001", "0.00000001", 1, 2)],
         "ETH": [_n("ETH", "ERC20", "0.0016", "0.01", "0.00000001", 64, 64)],
-        "USDT": [_n("USDT", "ERC20", "4", "10", "0.000001", 64, 64),
-                 _n("USDT", "TRC20", "1", "10", "0.000001", 20, 20)],
+        "USDT": [
+            _n("USDT", "ERC20", "4", "10", "0.000001", 64, 64),
+            _n("USDT", "TRC20", "1", "10", "0.000001", 20, 20),
+        ],
         "USDC": [_n("USDC", "ERC20", "4", "10", "0.000001", 64, 64)],
         "SOL": [_n("SOL", "SOL", "0.008", "0.1", "0.000001", 32, 32)],
         "XRP": [_n("XRP", "XRP", "0.2", "20", "0.000001", 1, 1, tag=True)],
@@ -78,7 +80,7 @@ def default_networks(currency: str) -> list[Network]:
         "TRX": [_n("TRX", "TRC20", "1", "10", "0.000001", 20, 20)],
         "LINK": [_n("LINK", "ERC20", "0.3", "1", "0.00000001", 64, 64)],
         "AVAX": [_n("AVAX", "AVAXC", "0.01", "0.1", "0.00000001", 12, 12)],
-    }  # fmt: skip
+    }
     return table.get(currency) or [_n(currency, currency, "0", "0", "0.00000001", 1, 1)]
 
 

@@ -35,19 +35,42 @@ routes = web.RouteTableDef()
 
 def agg_trade(t: PublicTrade) -> dict[str, Any]:
     tid = int(t.trade_id)
-    return {"a": tid, "p": fmt.n8(t.price), "q": fmt.n8(t.amount), "f": tid, "l": tid, "T": t.ts_ms,
-            "m": t.side == "sell", "M": True}  # fmt: skip
+    return {
+        "a": tid,
+        "p": fmt.n8(t.price),
+        "q": fmt.n8(t.amount),
+        "f": tid,
+        "l": tid,
+        "T": t.ts_ms,
+        "m": t.side == "sell",
+        "M": True,
+    }
 
 
 def trade(t: PublicTrade) -> dict[str, Any]:
-    return {"id": int(t.trade_id), "price": fmt.n8(t.price), "qty": fmt.n8(t.amount),
-            "quoteQty": fmt.n8(t.price * t.amount), "time": t.ts_ms, "isBuyerMaker": t.side == "sell",
-            "isBestMatch": True}  # fmt: skip
+    return {
+        "id": int(t.trade_id),
+        "price": fmt.n8(t.price),
+        "qty": fmt.n8(t.amount),
+        "quoteQty": fmt.n8(t.price * t.amount),
+        "time": t.ts_ms,
+        "isBuyerMaker": t.side == "sell",
+        "isBestMatch": True,
+    }
 
 
 def trade_event(t: PublicTrade, event_ms: int) -> dict[str, Any]:
-    return {"e": "trade", "E": event_ms, "s": fmt.symbol_id(t.symbol), "t": int(t.trade_id), "p": fmt.n8(t.price),
-            "q": fmt.n8(t.amount), "T": t.ts_ms, "m": t.side == "sell", "M": True}  # fmt: skip
+    return {
+        "e": "trade",
+        "E": event_ms,
+        "s": fmt.symbol_id(t.symbol),
+        "t": int(t.trade_id),
+        "p": fmt.n8(t.price),
+        "q": fmt.n8(t.amount),
+        "T": t.ts_ms,
+        "m": t.side == "sell",
+        "M": True,
+    }
 
 
 def ticker_24hr(server: BinanceServer, symbol: str) -> dict[str, Any]:

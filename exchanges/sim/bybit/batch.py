@@ -44,8 +44,13 @@ async def order_create_batch(request: web.Request) -> web.Response:
 
     for item in items:
         p = {**(item if isinstance(item, dict) else {}), "category": category}
-        entry = {"category": category, "symbol": str(p.get("symbol", "")), "orderId": "", "orderLinkId": "",
-                 "createAt": ""}  # fmt: skip
+        entry = {
+            "category": category,
+            "symbol": str(p.get("symbol", "")),
+            "orderId": "",
+            "orderLinkId": "",
+            "createAt": "",
+        }
         try:
             kw = parse_create(server, p)
         except BybitError as e:  # refused before the engine: the order log records it here
@@ -53,14 +58,27 @@ async def order_create_batch(request: web.Request) -> web.Response:
             refuse(e)
             continue
         try:
-            order = server.engine.place(account=key.account, key=key.key, now_ms=server.now_ms(),
-                                        fault_reject=server.order_faults(), **kw)  # fmt: skip
+            order = server.engine.place(
+                account=key.account, key=key.key, now_ms=server.now_ms(), fault_reject=server.order_faults(), **kw
+            )
         except Reject as r:  # the engine logged it
             refuse(reject_error(r))
             continue
-        results.append({**entry, "symbol": symbol_id(order.symbol), "orderId": order.order_id,
-                        "orderLinkId": order.client_id, "createAt": str(order.created_ms)})  # fmt: skip
+        results.append(
+            {
+                **entry,
+                "symbol": symbol_id(order.symbol),
+                "orderId": order.order_id,
+                "orderLinkId": order.client_id,
+                "createAt": str(order.created_ms),
+            }
+        )
         infos.append({"code": 0, "msg": "OK"})
-    payload = {"retCode": 0, "retMsg": "OK", "result": {"list": results}, "retExtInfo": {"list": infos},
-               "time": server.now_ms()}  # fmt: skip
+    payload = {
+        "retCode": 0,
+        "retMsg": "OK",
+        "result": {"list": results},
+        "retExtInfo": {"list": infos},
+        "time": server.now_ms(),
+    }
     return web.Response(text=json.dumps(payload, separators=(",", ":")), content_type="application/json")

@@ -26,13 +26,30 @@ routes = web.RouteTableDef()
 
 
 def trade(t: PublicTrade) -> dict[str, Any]:
-    return {"execId": t.trade_id, "symbol": symbol_id(t.symbol), "price": dec(t.price), "size": dec(t.amount),
-            "side": t.side.capitalize(), "time": str(t.ts_ms), "isBlockTrade": False, "isRPITrade": False}  # fmt: skip
+    return {
+        "execId": t.trade_id,
+        "symbol": symbol_id(t.symbol),
+        "price": dec(t.price),
+        "size": dec(t.amount),
+        "side": t.side.capitalize(),
+        "time": str(t.ts_ms),
+        "isBlockTrade": False,
+        "isRPITrade": False,
+    }
 
 
 def trade_message(t: PublicTrade, ts: int) -> dict[str, Any]:
-    data = {"T": t.ts_ms, "s": symbol_id(t.symbol), "S": t.side.capitalize(), "v": dec(t.amount), "p": dec(t.price),
-            "L": "", "i": t.trade_id, "BT": False, "RPI": False}  # fmt: skip
+    data = {
+        "T": t.ts_ms,
+        "s": symbol_id(t.symbol),
+        "S": t.side.capitalize(),
+        "v": dec(t.amount),
+        "p": dec(t.price),
+        "L": "",
+        "i": t.trade_id,
+        "BT": False,
+        "RPI": False,
+    }
     return {"topic": f"publicTrade.{symbol_id(t.symbol)}", "type": "snapshot", "ts": ts, "data": [data]}
 
 

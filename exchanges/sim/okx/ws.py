@@ -71,8 +71,7 @@ class OkxWs(VenueServer):
                 data = fmt.balance(self.engine.account(account), self.usd_prices(), self.now_ms(), ccys)
                 arg = {"channel": "account", "uid": fmt.UID, **({"ccy": sub[1]} if sub[1] else {})}
                 event = "snapshot" if only is not None else "event_update"  # first push on subscribe: snapshot
-                session.send(dumps({"arg": arg, "eventType": event, "curPage": 1, "lastPage": True,
-                                    "data": [data]}))  # fmt: skip
+                session.send(dumps({"arg": arg, "eventType": event, "curPage": 1, "lastPage": True, "data": [data]}))
 
     def on_order_event(self, order: Order, fill: Fill | None) -> None:
         self.push_account(order.account)
