@@ -351,7 +351,17 @@ class MatchingEngine:
     ) -> None:
         """Record an order the venue refused before it reached the engine (auth, rate limit, bad input, expiry)."""
         entry = order_log.new_entry(
-            self.order_log, self.venue, now_ms, key, client_id, symbol, str(f.get("side", "")),
-            str(f.get("type", "")), str(f.get("tif", "")), f.get("amount"), f.get("price"), arrival_ms,
-        )  # fmt: skip
+            self.order_log,
+            self.venue,
+            now_ms,
+            key,
+            client_id,
+            symbol,
+            str(f.get("side", "")),
+            str(f.get("type", "")),
+            str(f.get("tif", "")),
+            f.get("amount"),
+            f.get("price"),
+            arrival_ms,
+        )
         entry.update(status="rejected", reject_reason=reason)

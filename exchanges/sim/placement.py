@@ -65,5 +65,3 @@ async def submit(
     if error and accepted(result):
         raise error_after_accept()
     return result
-
-

@@ -66,19 +66,42 @@ def filters(spec: SymbolSpec) -> list[dict[str, Any]]:
     max_price = spec.max_price or (spec.tick * 10**7 if spec.mid > 1 else Decimal(1000))
     bid_up, bid_down, ask_up, ask_down = (str(m) if m is not None else "0" for m in spec.band)
     return [
-        {"filterType": "PRICE_FILTER", "minPrice": n8(spec.min_price or spec.tick), "maxPrice": n8(max_price),
-         "tickSize": n8(spec.tick)},
-        {"filterType": "LOT_SIZE", "minQty": n8(spec.min_size), "maxQty": n8(spec.max_size or Decimal(9_000_000)),
-         "stepSize": n8(spec.lot)},
-        {"filterType": "MARKET_LOT_SIZE", "minQty": ZERO8,
-         "maxQty": n8(spec.max_market_size or spec.max_size or Decimal(9_000_000)), "stepSize": ZERO8},
-        {"filterType": "PERCENT_PRICE_BY_SIDE", "bidMultiplierUp": bid_up, "bidMultiplierDown": bid_down,
-         "askMultiplierUp": ask_up, "askMultiplierDown": ask_down, "avgPriceMins": 5},
-        {"filterType": "NOTIONAL", "minNotional": n8(spec.min_notional or min_notional(spec)),
-         "applyMinToMarket": True, "maxNotional": n8(spec.max_notional or Decimal(9_000_000)),
-         "applyMaxToMarket": False, "avgPriceMins": 5},
+        {
+            "filterType": "PRICE_FILTER",
+            "minPrice": n8(spec.min_price or spec.tick),
+            "maxPrice": n8(max_price),
+            "tickSize": n8(spec.tick),
+        },
+        {
+            "filterType": "LOT_SIZE",
+            "minQty": n8(spec.min_size),
+            "maxQty": n8(spec.max_size or Decimal(9_000_000)),
+            "stepSize": n8(spec.lot),
+        },
+        {
+            "filterType": "MARKET_LOT_SIZE",
+            "minQty": ZERO8,
+            "maxQty": n8(spec.max_market_size or spec.max_size or Decimal(9_000_000)),
+            "stepSize": ZERO8,
+        },
+        {
+            "filterType": "PERCENT_PRICE_BY_SIDE",
+            "bidMultiplierUp": bid_up,
+            "bidMultiplierDown": bid_down,
+            "askMultiplierUp": ask_up,
+            "askMultiplierDown": ask_down,
+            "avgPriceMins": 5,
+        },
+        {
+            "filterType": "NOTIONAL",
+            "minNotional": n8(spec.min_notional or min_notional(spec)),
+            "applyMinToMarket": True,
+            "maxNotional": n8(spec.max_notional or Decimal(9_000_000)),
+            "applyMaxToMarket": False,
+            "avgPriceMins": 5,
+        },
         {"filterType": "MAX_NUM_ORDERS", "maxNumOrders": 200},
-    ]  # fmt: skip
+    ]
 
 
 def symbol_info(spec: SymbolSpec, status: str = "TRADING") -> dict[str, Any]:

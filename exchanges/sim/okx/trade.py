@@ -151,10 +151,16 @@ async def place_orders(request: web.Request, items: list[Any]) -> web.Response:
         if deadline is None or now <= deadline:
             return None
         data = [
-            {"clOrdId": str(p.get("clOrdId", "")) if isinstance(p, dict) else "", "ordId": "", "sCode": EXPIRED[0],
-             "sMsg": EXPIRED[1], "tag": str(p.get("tag", "")) if isinstance(p, dict) else "", "ts": str(now)}
+            {
+                "clOrdId": str(p.get("clOrdId", "")) if isinstance(p, dict) else "",
+                "ordId": "",
+                "sCode": EXPIRED[0],
+                "sMsg": EXPIRED[1],
+                "tag": str(p.get("tag", "")) if isinstance(p, dict) else "",
+                "ts": str(now),
+            }
             for p in items
-        ]  # fmt: skip
+        ]
         return OkxError(200, "1", "All operations failed", data)
 
     def reject_log(now: int, arrival: int, code: str) -> None:
