@@ -24,7 +24,7 @@ from arb.clock import wall_ms
 from arb.core.detector import Detector
 from arb.core.errors import BookError
 from arb.core.evaluator import evaluate
-from arb.core.model import Balances, Episode, Fee, Limits, MarketSpec, Opportunity
+from arb.core.model import Balances, Episode, EpisodeEnd, Fee, Limits, MarketSpec, Opportunity
 from arb.scan.episodes import EpisodeTracker, Key, snapshot
 
 log = logging.getLogger(__name__)
@@ -298,14 +298,14 @@ class Engine:
             if kind is not None:
                 slot.problem = kind
         self.detector.remove(venue, symbol)
-        reason = "crossed" if kind in ("crossed", "bad_book") else "stale"
+        reason: EpisodeEnd = "crossed" if kind in ("crossed", "bad_book") else "stale"
         for key in self.tracker.keys_for(symbol, venue):
             self.streaks.pop(key, None)
-            t = self.tracker.end(key, now, reason)  # type: ignore[arg-type]
+            t = self.tracker.end(key, now, reason)
             if t is not None:
                 self._ended(t)
-        if report:
-            self.sink.event(venue, symbol, kind, detail)  # type: ignore[arg-type]
+        if report and kind is not None:
+            self.sink.event(venue, symbol, kind, detail)
 
     def _ended(self, t: Any) -> None:
         self.stats.episodes_ended += 1

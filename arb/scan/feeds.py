@@ -128,7 +128,7 @@ class Feeds:
         # outage, bad URL, malformed response: report and retry (cancellation is not an Exception)
         policy = Backoff(self.backoff.base_s, self.backoff.cap_s, self.rng)
         retry = retrying(policy, retry_if_exception_type(Exception), attempts=attempts, after=down)
-        markets = await retry(ex.load_markets)
+        markets: dict[str, Any] = await retry(ex.load_markets)
         ok, skipped = usable_symbols(markets, self.symbols)
         for sym, why in skipped.items():
             self.on_event(venue, sym, EventKind.SYMBOL_SKIPPED, why)

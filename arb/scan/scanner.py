@@ -25,9 +25,9 @@ import uuid
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from arb.core.model import Balances, Episode, Fee, Limits, MarketSpec, Opportunity, dec
+from arb.core.model import Balances, Episode, Fee, FeeCurrency, Limits, MarketSpec, Opportunity, dec
 from arb.notify import Notifier
 from arb.scan.engine import BookSlot, Engine, Sighting, wall_ms
 from arb.scan.feeds import Backoff, Feeds, monotonic_ms
@@ -45,11 +45,11 @@ def market_fee(exchange: Any, venue: str, symbol: str, override: Fee | None, cur
     if override is not None:
         return override
     prof = profile(getattr(exchange, "id", venue))
-    cur = currency or prof.fee_currency
+    cur = cast(FeeCurrency, currency or prof.fee_currency)
     taker = (exchange.markets or {}).get(symbol, {}).get("taker")
     if taker is not None:
-        return Fee(dec(taker), cur, "market")  # type: ignore[arg-type]
-    return Fee(prof.default_taker, cur, "profile")  # type: ignore[arg-type]
+        return Fee(dec(taker), cur, "market")
+    return Fee(prof.default_taker, cur, "profile")
 
 
 class ScanSink:
@@ -237,7 +237,7 @@ class Scanner:
             for sym in self.symbols:
                 n = sum(sym in s for s in self.ready.values())
                 if n < 2:
-                    self.engine.on_event(None, sym, "symbol_skipped", f"tradable on {n} venue(s); needs 2")
+                    self.sink.event(None, sym, "symbol_skipped", f"tradable on {n} venue(s); needs 2")
 
     def _check_health(self, now: int) -> None:
         """A venue silent for longer than ``health_stale_ms`` is reported once (event + health alert),

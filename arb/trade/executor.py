@@ -184,15 +184,16 @@ class Executor(Settlement):
             "leg": leg,
             "attempt": attempt,
             "sent_ms": now,
-            "expires_ms": now + window + EXPIRY_SKEW_MS,
+            "expires_ms": (expires := now + window + EXPIRY_SKEW_MS),
         }
         existing = self.journal.record_order_intent(row)
         fill = LegFill(venue, symbol, side, cid, amount, price)
         if existing is not None:  # same id already journaled: it may be at the venue; look it up, never resend
             log.warning("order.duplicate_intent client_id=%s state=%s", cid, existing["state"])
-            self._windows[cid] = (int(existing.get("sent_ms") or existing["created_ms"]), expiry_of(existing))
+            sent = existing.get("sent_ms") or existing["created_ms"]
+            self._windows[cid] = (int(str(sent)), expiry_of(existing))
             return fill.with_state("unknown", "duplicate intent: looked up, not sent")
-        self._windows[cid] = (now, int(row["expires_ms"]))
+        self._windows[cid] = (now, expires)
         return fill
 
     # -- one leg -----------------------------------------------------------------------------------------

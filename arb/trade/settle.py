@@ -1,4 +1,4 @@
-"""Imbalance handling of an opportunity (a mixin of :class:`arb.trade.executor.Executor`): measure, record, flatten.
+"""Imbalance handling of an opportunity (the base of :class:`arb.trade.executor.Executor`): measure, record, flatten.
 
 A base imbalance beyond dust is an **exposure**: journaled (``exposures``, fsynced), alerted, then handled
 by a policy: ``hedge`` (IOC on the better of the two venues, guarded at ``HEDGE_BAND_BPS`` beyond the walked
@@ -15,22 +15,17 @@ ids already used), so an earlier run's hedge is never taken for a duplicate and 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from arb.core.books import ladders
 from arb.core.evaluator import ceil_to, floor_to
 from arb.core.ledger import LegFill, Position
-from arb.core.model import BPS, ONE, ZERO, Opportunity
+from arb.core.model import BPS, ONE, ZERO, Fee, MarketSpec, Opportunity
+from arb.store import Journal
 from arb.trade.orders import brief
-
-if TYPE_CHECKING:
-    from arb.trade.executor import Executor
-
-    _Base = Executor
-else:
-    _Base = object
 
 log = logging.getLogger(__name__)
 
@@ -90,8 +85,35 @@ class Outcome:
         }
 
 
-class Settlement(_Base):
-    """settle / hedge / retry; state (journal, markets, books, alert) lives on the Executor."""
+class Settlement:
+    """settle / hedge / retry. What it needs from the executor is declared here; the executor provides it."""
+
+    journal: Journal
+    markets: Mapping[tuple[str, str], MarketSpec]
+    fees: Mapping[tuple[str, str], Fee]
+    on_partial: str
+    books: Callable[[str, str], Any]
+    alert: Callable[[str, str, str], Any]
+    clock: Callable[[], int]
+
+    def next_attempt(self, opp_id: str, venue: str, leg: str) -> int:
+        raise NotImplementedError
+
+    def _intent(
+        self,
+        opp_id: str,
+        symbol: str,
+        venue: str,
+        side: str,
+        amount: Decimal,
+        price: Decimal,
+        leg: str,
+        attempt: int = 0,
+    ) -> LegFill:
+        raise NotImplementedError
+
+    async def run_leg(self, leg: LegFill) -> LegFill:
+        raise NotImplementedError
 
     async def settle(
         self,
