@@ -10,7 +10,7 @@ import json
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from arb.core.model import Opportunity, dec, quantize_bps
+from arb.core.model import Episode, Opportunity, dec, quantize_bps
 from arb.store.errors import JournalDataError
 from arb.store.schema import MONEY
 
@@ -75,3 +75,23 @@ def decode_row(table: str, row: dict[str, Any]) -> dict[str, Any]:
         if row[k] is not None:
             row[k] = dec(row[k])
     return row
+
+
+def episode_row(ep: Episode, run_id: str) -> dict[str, Any]:
+    """Episode → ``episodes`` row (Decimals kept; :meth:`Journal.write_batch` writes them as text)."""
+    return {
+        "id": ep.id,
+        "run_id": run_id,
+        "symbol": ep.symbol,
+        "buy_venue": ep.buy_venue,
+        "sell_venue": ep.sell_venue,
+        "start_ms": ep.start_ms,
+        "last_ms": ep.last_ms,
+        "end_ms": ep.end_ms,
+        "duration_ms": ep.duration_ms,
+        "evaluations": ep.evaluations,
+        "end_reason": ep.end_reason,
+        "status": "open" if ep.end_ms is None else "closed",
+        **_opp_fields("peak", ep.peak, full=True),
+        **_opp_fields("last", ep.last, full=False),
+    }

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import socket
 import sqlite3
 import threading
@@ -25,13 +24,19 @@ from sqlite_utils.db import NotFoundError
 
 from arb import __version__
 from arb.core.errors import StoreError
-from arb.core.model import Episode, dec
+from arb.core.model import dec
 from arb.redaction import scrub
-from arb.store.codec import _opp_fields, decode_row, encode_row
+from arb.store.codec import decode_row, encode_row, episode_row
 from arb.store.errors import JournalDataError, _error
-from arb.store.schema import KINDS, MONEY, TERMINAL_ORDER_STATES, check_version, migrate
+from arb.store.schema import KINDS, MONEY, TERMINAL_ORDER_STATES, check_path, check_version, migrate
 
 _FREE_TEXT = frozenset({"detail", "reason", "end_reason", "cleared_by"})  # columns scrubbed of credentials
+
+
+def _eq(**filters: Any) -> tuple[list[str], list[Any]]:
+    """``column = ?`` clauses (and their arguments) for the filters that are set."""
+    given = {k: v for k, v in filters.items() if v is not None}
+    return [f"{k} = ?" for k in given], list(given.values())
 
 
 class Journal:
@@ -53,23 +58,7 @@ class Journal:
     ) -> Journal:
         """Open (and create/migrate unless ``readonly``) the journal at ``path``."""
         path = Path(path).expanduser().absolute()
-        if path.is_dir():
-            raise StoreError(f"journal {path} is a directory; point store.path at a file such as {path}/arb.db")
-        if not path.exists():
-            if readonly or not create:
-                raise StoreError(f"journal {path} does not exist; run arb once to create it or fix store.path")
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-            except OSError as e:
-                raise StoreError(
-                    f"journal {path}: cannot create directory {path.parent} ({e.strerror}); "
-                    "choose a writable store.path"
-                ) from None
-        if not readonly and not os.access(path.parent, os.W_OK):
-            raise StoreError(
-                f"journal {path}: directory {path.parent} is not writable; fix its permissions, choose another "
-                "store.path, or open the journal read-only"
-            )
+        check_path(path, create=create, readonly=readonly)
         conn: sqlite3.Connection | None = None
         try:
             mode = "ro" if readonly else "rwc"
@@ -136,20 +125,29 @@ class Journal:
     def _select(
         self, table: str, where: list[str], args: list[Any], order_by: str, limit: int | None = None
     ) -> list[dict[str, Any]]:
-        sql = f"SELECT * FROM {table}"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += f" ORDER BY {order_by}"
-        if limit is not None:
-            sql += f" LIMIT {int(limit)}"
+        """Decoded rows of ``table`` matching every clause of ``where`` (sqlite-utils' ``rows_where``)."""
+        with self._reading(table) as db:
+            rows = list(db.table(table).rows_where(" AND ".join(where) or None, args, order_by=order_by, limit=limit))
+        return [self._decode(table, r) for r in rows]
+
+    def _get(self, table: str, pk: Any) -> dict[str, Any] | None:
+        """One decoded row by primary key, or None (sqlite-utils' ``Table.get``)."""
+        with self._reading(table) as db:
+            try:
+                row = db.table(table).get(pk)
+            except NotFoundError:
+                return None
+        return self._decode(table, row)
+
+    @contextlib.contextmanager
+    def _reading(self, table: str) -> Iterator[Database]:
         with self._lock:
             if self._closed:
                 raise StoreError(f"journal {self.path} is closed; cannot read {table}")
             try:
-                rows = list(self._db.query(sql, args))
+                yield self._db
             except sqlite3.Error as e:
                 raise _error(e, self.path, f"read {table}") from None
-        return [self._decode(table, r) for r in rows]
 
     def _encode(self, table: str, row: dict[str, Any]) -> dict[str, Any]:
         # free text (error messages) may quote a credential: arb.redaction masks it, as in the logs
@@ -185,25 +183,7 @@ class Journal:
         return self._select("runs", [], [], "started_ms, id")
 
     # ---- observations (batched) ----------------------------------------------------------
-    @staticmethod
-    def episode_row(ep: Episode, run_id: str) -> dict[str, Any]:
-        """Episode → ``episodes`` row (Decimals kept; :meth:`write_batch` writes them as text)."""
-        return {
-            "id": ep.id,
-            "run_id": run_id,
-            "symbol": ep.symbol,
-            "buy_venue": ep.buy_venue,
-            "sell_venue": ep.sell_venue,
-            "start_ms": ep.start_ms,
-            "last_ms": ep.last_ms,
-            "end_ms": ep.end_ms,
-            "duration_ms": ep.duration_ms,
-            "evaluations": ep.evaluations,
-            "end_reason": ep.end_reason,
-            "status": "open" if ep.end_ms is None else "closed",
-            **_opp_fields("peak", ep.peak, full=True),
-            **_opp_fields("last", ep.last, full=False),
-        }
+    episode_row = staticmethod(episode_row)  # Episode → ``episodes`` row
 
     def write_batch(self, items: list[tuple[str, dict[str, Any]]]) -> None:
         """Write observations in ONE transaction, in order; kinds are the keys of :data:`KINDS`.
@@ -245,11 +225,7 @@ class Journal:
         limit: int | None = None,
     ) -> list[dict[str, Any]]:
         """Episodes oldest first; ``venue`` matches either leg, ``min_bps`` the peak net bps."""
-        where: list[str] = []
-        args: list[Any] = []
-        if symbol is not None:
-            where.append("symbol = ?")
-            args.append(symbol)
+        where, args = _eq(symbol=symbol)
         if venue is not None:
             where.append("(buy_venue = ? OR sell_venue = ?)")
             args += [venue, venue]
@@ -264,13 +240,8 @@ class Journal:
 
     def symbols(self) -> list[str]:
         """The symbols that have episodes, sorted (for "did you mean" hints)."""
-        with self._lock:
-            if self._closed:
-                raise StoreError(f"journal {self.path} is closed; cannot read episodes")
-            try:
-                return sorted(r["symbol"] for r in self._db.query("SELECT DISTINCT symbol FROM episodes"))
-            except sqlite3.Error as e:
-                raise _error(e, self.path, "read episodes") from None
+        with self._reading("episodes") as db:
+            return sorted(r["symbol"] for r in db.query("SELECT DISTINCT symbol FROM episodes"))
 
     def snapshots(self, episode_id: str | None = None) -> list[dict[str, Any]]:
         if episode_id is None:
@@ -287,22 +258,20 @@ class Journal:
         since_ms: int | None = None,
         limit: int | None = None,
     ) -> list[dict[str, Any]]:
-        filters = {"run_id": run_id, "venue": venue, "symbol": symbol, "kind": kind}
-        where = [f"{k} = ?" for k, v in filters.items() if v is not None]
-        args: list[Any] = [v for v in filters.values() if v is not None]
+        where, args = _eq(run_id=run_id, venue=venue, symbol=symbol, kind=kind)
         if since_ms is not None:
             where.append("ts_ms >= ?")
             args.append(since_ms)
         return self._select("events", where, args, "ts_ms, id", limit)
 
     def fills(self, client_id: str | None = None) -> list[dict[str, Any]]:
-        return self._select("fills", ["client_id = ?"] if client_id else [], [client_id] if client_id else [], "id")
+        return self._select("fills", *_eq(client_id=client_id or None), "id")
 
     def balances(self, venue: str | None = None) -> list[dict[str, Any]]:
-        return self._select("balances", ["venue = ?"] if venue else [], [venue] if venue else [], "ts_ms, id")
+        return self._select("balances", *_eq(venue=venue or None), "ts_ms, id")
 
     def exposures(self, state: str | None = None) -> list[dict[str, Any]]:
-        return self._select("exposures", ["state = ?"] if state else [], [state] if state else [], "id")
+        return self._select("exposures", *_eq(state=state or None), "id")
 
     def halts(self) -> list[dict[str, Any]]:
         """Every journaled halt (schema v2), oldest first."""
@@ -322,8 +291,7 @@ class Journal:
         return self._select("halts", where, [now_ms], "ts_ms, id")
 
     def get_halt(self, halt_id: int) -> dict[str, Any] | None:
-        rows = self._select("halts", ["id = ?"], [halt_id], "id")
-        return rows[0] if rows else None
+        return self._get("halts", halt_id)
 
     def clear_halts(self, now_ms: int, cleared_by: str) -> list[dict[str, Any]]:
         """An operator ends every open halt (``arb resume``); returns the rows cleared (fsynced)."""
@@ -346,10 +314,10 @@ class Journal:
         row.setdefault("updated_ms", row.get("created_ms"))
         encoded = self._encode("orders", row)
         with self._write_tx("record an order intent", full=True) as db:
-            existing = list(db.query("SELECT * FROM orders WHERE client_id = ?", [row["client_id"]]))
-            if existing:
-                return self._decode("orders", existing[0])
-            db.table("orders").insert(encoded)
+            try:
+                return self._decode("orders", db.table("orders").get(row["client_id"]))
+            except NotFoundError:
+                db.table("orders").insert(encoded)
         return None
 
     def update_order(self, client_id: str, **fields: Any) -> None:
@@ -400,15 +368,14 @@ class Journal:
         return out
 
     def get_order(self, client_id: str) -> dict[str, Any] | None:
-        rows = self._select("orders", ["client_id = ?"], [client_id], "client_id")
-        return rows[0] if rows else None
+        return self._get("orders", client_id)
 
     def orders(
         self, *, run_id: str | None = None, state: str | None = None, opportunity_id: str | None = None
     ) -> list[dict[str, Any]]:
-        filters = {"run_id": run_id, "state": state, "opportunity_id": opportunity_id}
-        where = [f"{k} = ?" for k, v in filters.items() if v is not None]
-        return self._select("orders", where, [v for v in filters.values() if v is not None], "created_ms, client_id")
+        return self._select(
+            "orders", *_eq(run_id=run_id, state=state, opportunity_id=opportunity_id), "created_ms, client_id"
+        )
 
     def open_intents(self) -> list[dict[str, Any]]:
         """Orders not in a terminal state (intent, sent, open, unknown): what reconcile must check."""

@@ -9,6 +9,7 @@ so two processes opening the same new file do not both migrate.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -150,6 +151,26 @@ def _migrations() -> list[Callable[[Database], None]]:
     import arb.store
 
     return arb.store.MIGRATIONS
+
+
+def check_path(path: Path, *, create: bool, readonly: bool) -> None:
+    """Refuse a directory, a missing file that may not be created, or a directory arb cannot write to."""
+    if path.is_dir():
+        raise StoreError(f"journal {path} is a directory; point store.path at a file such as {path}/arb.db")
+    if not path.exists():
+        if readonly or not create:
+            raise StoreError(f"journal {path} does not exist; run arb once to create it or fix store.path")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise StoreError(
+                f"journal {path}: cannot create directory {path.parent} ({e.strerror}); choose a writable store.path"
+            ) from None
+    if not readonly and not os.access(path.parent, os.W_OK):
+        raise StoreError(
+            f"journal {path}: directory {path.parent} is not writable; fix its permissions, choose another "
+            "store.path, or open the journal read-only"
+        )
 
 
 def check_version(db: Database, path: Path, *, readonly: bool) -> None:
