@@ -309,7 +309,7 @@ class Notifier:
             before_sleep=retried,
             retry_error_callback=lambda state: state.outcome.result() if state.outcome is not None else "?",
         )
-        reason = await retry(self._attempt, target, alert)
+        reason: str = await retry(self._attempt, target, alert)
         if not reason:
             self.stats["sent"] += 1
             return

@@ -43,17 +43,20 @@ def retrying(
     *,
     attempts: int | None = None,
     before_sleep: Callable[[RetryCallState], Any] | None = None,
-    after: Callable[[RetryCallState], Any] | None = None,
+    after: Callable[[RetryCallState], None] | None = None,
     retry_error_callback: Callable[[RetryCallState], Any] | None = None,
 ) -> AsyncRetrying:
     """An async retrier: ``attempts`` tries in all (None = until it succeeds), waits from ``backoff``;
     the last error is re-raised (or ``retry_error_callback``'s value returned)."""
+    hooks: dict[str, Any] = {
+        k: v
+        for k, v in (("before_sleep", before_sleep), ("after", after), ("retry_error_callback", retry_error_callback))
+        if v is not None
+    }
     return AsyncRetrying(
         stop=stop_never if attempts is None else stop_after_attempt(attempts),
         wait=backoff,
         retry=retry,
         reraise=True,
-        before_sleep=before_sleep,
-        after=after,
-        retry_error_callback=retry_error_callback,
+        **hooks,
     )

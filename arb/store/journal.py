@@ -283,7 +283,7 @@ class Journal:
         with self._write_tx("record a halt", full=True) as db:
             table = db.table("halts")
             table.insert(self._encode("halts", row))
-            return int(table.last_pk)
+            return int(table.last_pk)  # type: ignore[arg-type]  # set by the insert just made
 
     def open_halts(self, now_ms: int) -> list[dict[str, Any]]:
         """Halts not cleared by an operator and not lifted by their rule (``until_ms``) at ``now_ms``."""
@@ -388,7 +388,7 @@ class Journal:
         with self._write_tx("record an exposure", full=True) as db:
             table = db.table("exposures")
             table.insert(encoded)
-            return int(table.last_pk)
+            return int(table.last_pk)  # type: ignore[arg-type]  # set by the insert just made
 
     def update_exposure(self, exposure_id: int, **fields: Any) -> None:
         encoded = self._encode("exposures", fields)

@@ -188,7 +188,7 @@ def _not_traded_reason(
 def capture(ld: Loaded, traded_episodes: set[str]) -> tuple[dict[str, Any], pd.DataFrame]:
     """Capture rate (episodes traded ÷ detected) and why the rest were not traded."""
     known = {e["id"] for e in ld.episodes}
-    by_key: dict[tuple[str, str, str], list[tuple[int, str]]] = defaultdict(list)
+    by_key: dict[tuple[str, str | None, str | None], list[tuple[int, str]]] = defaultdict(list)
     accepted: dict[str, list[str]] = defaultdict(list)
     for ev in ld.events:
         if ev["kind"] != EventKind.DECISION or not (d := _detail(ev)).get("verdict"):
@@ -307,14 +307,15 @@ def _first_last(inv: pd.DataFrame) -> tuple[dict[tuple[str, str], Decimal], dict
 
 def run_configs(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Each run's stored config (newest first), a backtest's settings unwrapped to the same layout."""
-    out = []
+    out: list[dict[str, Any]] = []
     for run in reversed(runs):
         try:
             cfg = json.loads(run.get("config_json") or "{}")
         except ValueError:
             continue
         if isinstance(cfg, dict):
-            out.append(cfg.get("backtest") if isinstance(cfg.get("backtest"), dict) else cfg)
+            backtest: Any = cfg.get("backtest")
+            out.append(backtest if isinstance(backtest, dict) else cfg)
     return out
 
 
