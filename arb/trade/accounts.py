@@ -1,6 +1,7 @@
 """What the trader holds and has made: balances with reservations, marks, and the day's PnL. Pure.
 
-* **Balances** are :class:`arb.trade.balances.BalanceBook` (free − minimums − holds of orders in flight).
+* **Balances** are :class:`arb.trade.balances.BalanceBook` (free − minimums − holds of orders in flight); the
+  engine reads them through :meth:`Accounts.balances_for` only (a read-only view, nothing flows back).
 * **Marks** are mids keyed by ``(venue, symbol)``; the last known one stays when a book goes stale, and a
   symbol's mark is the mean over its venues.
 * **Day PnL** has one source: every opportunity's legs as journaled (orders and their fills). Per
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from arb.core.ledger import LegFill, Position, flows
-from arb.core.model import ZERO
+from arb.core.model import ZERO, Balances
 from arb.trade.balances import BalanceBook
 
 DAY_MS = 86_400_000
@@ -137,6 +138,13 @@ class Accounts:
         self.marks = Marks()
         self.day = DayPnl(lots)
         self._opp_of: dict[str, str] = {}  # client id → opportunity id, learnt when a leg is sent
+
+    def balances_for(self, symbol: str, buy_venue: str, sell_venue: str) -> Balances:
+        """What the engine may size with (read-only, engine-side): spendable quote on the buy venue and base on
+        the sell venue (free − minimums − holds of orders in flight)."""
+        base, quote = symbol.split("/")
+        b = self.balances
+        return Balances(quote_on_buy=b.spendable(buy_venue, quote), base_on_sell=b.spendable(sell_venue, base))
 
     def leg_sent(self, opp_id: str, leg: LegFill, now_ms: int) -> None:
         self._opp_of[leg.client_id] = opp_id

@@ -96,12 +96,12 @@ class Trader:
         self.fees: dict[tuple[str, str], Fee] = {}  # resolved once in prepare(), before the scanner starts
         self.lots: dict[tuple[str, str], Decimal] = {}  # (venue, symbol) → amount step
         self.books: dict[tuple[str, str], BookSlot] = {}  # the engine's book handles, published to us (read-only)
+        self.risk = RiskGate(r, BalanceBook(r.min_balances), fees=self.fees)  # holds reserve the fee where charged
+        self.accounts = Accounts(self.risk.balances, self.lots)
         self.scanner = self._scanner(run_id) if scan else None
         self.run_id = self.scanner.run_id if self.scanner is not None else run_id or uuid.uuid4().hex[:12]
         writer = self.scanner.writer if self.scanner is not None else None
         self.out = Outlet(journal, self.run_id, clock, writer=writer, notifier=notifier)
-        self.risk = RiskGate(r, BalanceBook(r.min_balances), fees=self.fees)  # holds reserve the fee where charged
-        self.accounts = Accounts(self.risk.balances, self.lots)
         rules = GateRules(ex.confirm_updates, ex.depth_multiple, ex.cooldown_until_both_books_update)
         self.gate = Gate(rules, self.risk, self.markets, self.fees, self.limits)
         # arb's own bursts; order sends never wait on it (a replay runs faster than real time: none)
@@ -151,7 +151,7 @@ class Trader:
             run_config=redact(cfg),
             own_exchanges=False,
             notify_episode_end=cfg.notify.on_episode_end,
-            balances=self.balances_for,
+            balances=self.accounts.balances_for,
             on_opportunity=self.on_opportunity,
             on_book_opened=self.book_opened,
             fees=self.fees,
@@ -301,7 +301,7 @@ class Trader:
         if not self.ready or self.stopping or self._tg is None:
             return
         opp, ep = s.opp, s.episode
-        d = self.gate.decide(s, balances=self.balances_for(*opp.key), marks=self.marks(), now_ms=self.clock())
+        d = self.gate.decide(s, balances=self.accounts.balances_for(*opp.key), marks=self.marks(), now_ms=self.clock())
         trade = d.trade
         if trade is None:
             self.out.decision(opp, d.verdict, d.info, self.stats)
@@ -371,10 +371,7 @@ class Trader:
 
     # -- views ---------------------------------------------------------------------------------------------------
     def balances_for(self, symbol: str, buy_venue: str, sell_venue: str) -> Balances:
-        """What the engine may size with: spendable quote on the buy venue and base on the sell venue."""
-        base, quote = symbol.split("/")
-        b = self.risk.balances
-        return Balances(quote_on_buy=b.spendable(buy_venue, quote), base_on_sell=b.spendable(sell_venue, base))
+        return self.accounts.balances_for(symbol, buy_venue, sell_venue)
 
     def book(self, venue: str, symbol: str) -> Any:
         slot = self.books.get((venue, symbol))

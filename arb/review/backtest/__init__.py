@@ -182,7 +182,7 @@ async def _replay(
         max_book_age_ms=s.max_book_age_ms,
         episode_gap_ms=s.episode_gap_ms,
         wall_clock=clock.wall,
-        balances=execution.trader.balances_for if execution else None,
+        balances=execution.trader.accounts.balances_for if execution else None,
     )
     if execution is not None:
         sink.on_opportunity = execution.trader.on_opportunity
