@@ -137,7 +137,7 @@ class Accounts:
         self.balances = balances
         self.marks = Marks()
         self.day = DayPnl(lots)
-        self._opp_of: dict[str, str] = {}  # client id → opportunity id, learnt when a leg is sent
+        self._opp_of: dict[str, str] = {}  # client id → opportunity id, learnt from the legs seen
 
     def balances_for(self, symbol: str, buy_venue: str, sell_venue: str) -> Balances:
         """What the engine may size with (read-only, engine-side): spendable quote on the buy venue and base on
@@ -146,16 +146,14 @@ class Accounts:
         b = self.balances
         return Balances(quote_on_buy=b.spendable(buy_venue, quote), base_on_sell=b.spendable(sell_venue, base))
 
-    def leg_sent(self, opp_id: str, leg: LegFill, now_ms: int) -> None:
-        self._opp_of[leg.client_id] = opp_id
-        self.day.record(opp_id, leg, now_ms)
-
     def opportunity_of(self, client_id: str) -> str | None:
         return self._opp_of.get(client_id)
 
-    def leg_journaled(self, opp_id: str, leg: LegFill, now_ms: int) -> None:
+    def leg_journaled(self, opp_id: str, leg: LegFill, first_ms: int) -> None:
+        """A leg of ``opp_id`` (sent, or its state and fills journaled); ``first_ms``: the opportunity's first
+        order, used when the day book does not know it yet."""
         self._opp_of[leg.client_id] = opp_id
-        self.day.record(opp_id, leg, now_ms)
+        self.day.record(opp_id, leg, first_ms)
 
     def pnl(self, now_ms: int) -> tuple[Decimal, Decimal]:
         return self.day.pnl(now_ms, self.marks)

@@ -9,7 +9,7 @@
    (:mod:`arb.trade.halts`, :mod:`arb.trade.accounts`); reconcile of every unfinished order intent
    (:mod:`arb.trade.reconcile`); open exposures; a kill file present at start halts trading at once.
 2. The scanner runs with the trader as its consumer: the engine reads spendable balances
-   (:meth:`balances_for`: free − ``risk.min_balances`` − in-flight reservations) and hands on each
+   (``Accounts.balances_for``: free − ``risk.min_balances`` − in-flight reservations) and hands on each
    :class:`~arb.scan.engine.Sighting` (the opportunity, its streak and the books it was evaluated on) to
    :meth:`on_opportunity` (sync), where the pure gate (:mod:`arb.trade.gate`) gives its verdict.
    Decisions are journaled (events of kind ``decision``; refusals once per reason change) and accepted
@@ -36,7 +36,7 @@ from arb.config import Config, redact
 from arb.core.errors import ArbError
 from arb.core.kinds import Verdict
 from arb.core.ledger import LegFill
-from arb.core.model import Balances, Fee, Limits, MarketSpec, Opportunity, dec
+from arb.core.model import Fee, Limits, MarketSpec, Opportunity, dec
 from arb.notify import Notifier
 from arb.scan.engine import BookSlot, Sighting, wall_ms
 from arb.scan.scanner import Scanner
@@ -75,7 +75,7 @@ class Trader:
         fees: Mapping[tuple[str, str], Fee] | None = None,
     ) -> None:
         """``scan`` False (a backtest): no scanner of its own — the caller's engine feeds :meth:`on_opportunity`
-        and :meth:`book_opened` and reads :meth:`balances_for`; rows go straight to the journal and arb's own
+        and :meth:`book_opened` and reads ``accounts.balances_for``; rows go straight to the journal and arb's own
         real-time pacing is off. ``markets``/``fees``: known ones (a recording's), used instead of looking up."""
         if cfg.execution.mode not in ("paper", "live"):
             raise ArbError(f'execution.mode = "{cfg.execution.mode}" does not trade; use `arb scan` for alerts')
@@ -353,26 +353,29 @@ class Trader:
             row = self.journal.get_order(leg.client_id) or {}
             opp_id = row.get("opportunity_id") or leg.client_id
             self.risk.leg_sent(opp_id, leg, fresh=leg.state != "unknown")
-            self.accounts.leg_sent(opp_id, leg, row.get("created_ms") or self.clock())
+            self._track(opp_id, leg, row)
         else:
             self.risk.leg_final(leg)
 
     def _leg_journaled(self, leg: LegFill) -> None:
-        """Executor hook: a leg's state and fills were journaled (trade, hedge, retry, reconcile): the day's PnL
-        counts exactly what the journal holds (:mod:`arb.trade.accounts`)."""
+        """A leg's state and fills were journaled (trade, hedge, retry, reconcile): the day's PnL counts exactly
+        what the journal holds (:mod:`arb.trade.accounts`)."""
         opp_id = self.accounts.opportunity_of(leg.client_id)
+        row = None if opp_id is not None else self.journal.get_order(leg.client_id) or {}
+        self._track(opp_id or (row or {}).get("opportunity_id") or leg.client_id, leg, row)
+
+    def _track(self, opp_id: str, leg: LegFill, row: dict[str, Any] | None) -> None:
+        """Into the day book; an opportunity new to it counts from its first order (an earlier run's, for a hedge)."""
         first_ms = self.clock()
-        if opp_id is None:
-            row = self.journal.get_order(leg.client_id) or {}
-            opp_id = row.get("opportunity_id") or leg.client_id
-            rows = self.journal.orders(opportunity_id=opp_id) if row.get("opportunity_id") else [row]
-            first_ms = min((r["created_ms"] for r in rows if r.get("created_ms") is not None), default=first_ms)
+        if opp_id not in self.accounts.day.opportunities:
+            if opp_id in self.risk.in_flight:  # accepted by this run: its intents were just journaled
+                first_ms = (row or {}).get("created_ms") or first_ms
+            else:
+                rows = self.journal.orders(opportunity_id=opp_id) or [row or {}]
+                first_ms = min((r["created_ms"] for r in rows if r.get("created_ms") is not None), default=first_ms)
         self.accounts.leg_journaled(opp_id, leg, first_ms)
 
     # -- views ---------------------------------------------------------------------------------------------------
-    def balances_for(self, symbol: str, buy_venue: str, sell_venue: str) -> Balances:
-        return self.accounts.balances_for(symbol, buy_venue, sell_venue)
-
     def book(self, venue: str, symbol: str) -> Any:
         slot = self.books.get((venue, symbol))
         return None if slot is None else slot.usable()
