@@ -98,3 +98,18 @@ def test_risk_limits_and_halts_are_typed_verdicts() -> None:
     g2 = gate()
     g2.risk.begin("x", sighting().opp)  # max_in_flight = 1
     assert decide(g2, sighting()) == Verdict.IN_FLIGHT
+
+
+def test_nothing_in_arb_trade_reaches_back_into_the_engine() -> None:
+    """One-way flow: arb/trade gets what it needs from the Sighting and the published book handles; it never
+    reads the engine's state (books, streaks, markets, fees) nor swaps the scanner's parts."""
+    import ast
+    from pathlib import Path
+
+    import arb.trade
+
+    for path in Path(arb.trade.__file__).parent.glob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and node.attr in ("engine", "streaks"):
+                raise AssertionError(f"{path.name}:{node.lineno} reaches into the engine (.{node.attr})")
