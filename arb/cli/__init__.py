@@ -53,7 +53,9 @@ def _register() -> None:
     cli.add_command(kill_command)
     cli.add_command(resume_command)
     cli.add_command(doctor_command)
-    from arb.cli.review import backtest_command, record_command, report_command
+    from arb.cli.backtest import backtest_command
+    from arb.cli.record import record_command
+    from arb.cli.review import report_command
 
     cli.add_command(report_command)
     cli.add_command(record_command)

@@ -14,6 +14,16 @@ from typing import Any
 
 import click
 
+
+class InputError(click.ClickException):
+    """Unusable input file or option: one line on stderr, exit 2."""
+
+    exit_code = 2
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"arb: {self.message}", err=True)
+
+
 DEMO_SYMBOLS = ["BTC/USDT", "ETH/USDT", "SOL/USDT", "XRP/USDT", "DOGE/USDT"]
 
 

@@ -54,11 +54,11 @@ class RedactingFormatter(logging.Formatter):
         return scrub(super().format(record))
 
 
-class CurrentStderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+class CurrentStderrHandler(logging.StreamHandler):
     """Writes to whatever ``sys.stderr`` is when a line is logged, not what it was at set-up: rich's live
     view swaps in a proxy that prints each line above the view, so log lines never scramble it."""
 
-    @property  # type: ignore[override]
+    @property
     def stream(self) -> IO[str]:
         return sys.stderr
 

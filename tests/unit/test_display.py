@@ -80,7 +80,7 @@ def test_fit_table_keeps_key_columns_whole_and_names_hidden_ones() -> None:
 def test_sweep_table_fits_80_columns_and_rounds_pnl(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from arb.cli.review import _print_sweep
+    from arb.cli.backtest import _print_sweep
 
     monkeypatch.setenv("COLUMNS", "80")
     rows = [
@@ -126,7 +126,7 @@ def test_fit_table_cells_are_plain_text_not_markup() -> None:
 
 
 def test_single_backtest_line_rounds_pnl(capsys: pytest.CaptureFixture[str]) -> None:
-    from arb.cli.review import _print_single
+    from arb.cli.backtest import _print_single
 
     _print_single(
         {
