@@ -21,8 +21,10 @@ from aiohttp import WSMsgType, web
 
 from exchanges.sim import keepalive
 from exchanges.sim.faults import FaultConfig
+from exchanges.sim.latency import LatencyDraws, VenueLatency
 from exchanges.sim.market import BookUpdate, MarketProcess
 from exchanges.sim.matching import Fill, MatchingEngine, Order
+from exchanges.sim.md_delay import MarketDataDelay
 from exchanges.sim.tape import PublicTrade
 from exchanges.sim.venue_market import MarketViews
 from exchanges.sim.wallets import Wallets
@@ -89,9 +91,13 @@ class WsSession:
         self.opened = self.last_recv = time.monotonic()  # connection age and idleness (keepalive.py)
 
     def send(self, text: str, *, book_update: bool = False) -> None:
-        """Queue a frame. Book updates are subject to gap/duplicate/reorder faults."""
+        """Queue a frame. Book updates are subject to market-data latency and gap/duplicate/reorder faults."""
         faults = self.server.faults
         if book_update:
+            hold = self.server.md_delay.hold
+            if hold is not None:  # held for the venue's market-data latency (md_delay.py)
+                hold.append((self, text))
+                return
             if faults.chance(faults.gap_rate):
                 self.dropped += 1
                 return
@@ -184,6 +190,8 @@ class VenueServer(MarketViews):
         self.placements_in_flight = 0  # placements received but not yet at the matching engine (delayed)
         engine.listeners.append(self._on_order)
         engine.tape.listeners.append(self._on_trade)
+        self.latency = LatencyDraws(VenueLatency(), 0, self.venue)  # one-way latencies (the harness sets them)
+        self.md_delay = MarketDataDelay(self)
         self.wallets = Wallets([c for s in market.symbols for c in s.split("/")])  # currencies and networks
 
     # ------------------------------------------------------------------ dialect hooks
@@ -248,13 +256,14 @@ class VenueServer(MarketViews):
         """Called by the market driver with this venue's updates of one step."""
         stamps = self.send_stamps
         for upd in updates:
-            self.publish_book(upd)
+            self.md_delay.publish(upd)
             self.books_published += 1
             if stamps is not None:  # benchmarks: (symbol, seq, wall ns) right after the frames are queued
                 stamps.append((upd.symbol, upd.seq, time.time_ns()))
         for symbol in {o.symbol for o in self.engine.resting.values()}:
             self.engine.match_resting(symbol, self.market.now_ms)
         tape, now = self.engine.tape, self.market.now_ms
+        self.md_delay.release(now)
         for upd in updates:
             if tape.mid_due(upd.symbol, now):  # once a second per symbol: the 24 h open/high/low
                 tape.note_mid(upd.symbol, now, self.mid(upd.symbol))

@@ -21,8 +21,9 @@ from typing import Any
 import click
 
 from exchanges.sim.faults import parse_fault_spec
-from exchanges.sim.harness import LoopbackExchanges
-from exchanges.sim.market import DEFAULT_SYMBOLS, MarketParams
+from exchanges.sim.harness import PROFILE_STEP, LoopbackExchanges
+from exchanges.sim.market import DEFAULT_SYMBOLS
+from exchanges.sim.profiles import PROFILES
 from exchanges.sim.registry import available_venues
 
 
@@ -47,21 +48,28 @@ def _csv(text: str) -> list[str]:
 @click.option("--venues", default=",".join(available_venues()), show_default=True, help="Comma list of venues.")
 @click.option("--faults", "fault_spec", default="", help="e.g. 'okx:gap_rate=0.01,disconnect_every=30s'.")
 @click.option(
+    "--profile",
+    type=click.Choice(list(PROFILES)),
+    default="demo",
+    show_default=True,
+    help="Market profile: demo (frequent dislocations) or realistic (latency, competitors, 1-tick books).",
+)
+@click.option(
     "--update-ms",
     type=click.IntRange(1, 60_000),
-    default=100,
-    show_default=True,
-    help="Book update interval per symbol.",
+    default=None,
+    help="Market step in ms (default: the profile's, demo 100, realistic 10).",
 )
 @click.option(
     "--dislocation-rate",
     type=click.FloatRange(0),
-    default=1.0,
-    show_default=True,
-    help="Dislocations per minute per symbol.",
+    default=None,
+    help="Dislocations per minute per symbol (default: the profile's, demo 1.0, realistic 0.1).",
 )
-@click.option("--dislocation-bps", default="15:40", show_default=True, help="Size range MIN:MAX in bps.")
-@click.option("--dislocation-ms", default="2000:8000", show_default=True, help="Duration range MIN:MAX in ms.")
+@click.option("--dislocation-bps", default=None, help="Size range MIN:MAX in bps (demo 15:40, realistic 5:30).")
+@click.option(
+    "--dislocation-ms", default=None, help="Duration range MIN:MAX in ms (demo 2000:8000, realistic 500:3000)."
+)
 @click.option(
     "--port",
     "base_port",
@@ -77,10 +85,11 @@ def sim_command(
     symbols: str,
     venues: str,
     fault_spec: str,
-    update_ms: int,
-    dislocation_rate: float,
-    dislocation_bps: str,
-    dislocation_ms: str,
+    profile: str,
+    update_ms: int | None,
+    dislocation_rate: float | None,
+    dislocation_bps: str | None,
+    dislocation_ms: str | None,
     base_port: int,
     host: str,
     duration: float | None,
@@ -101,20 +110,23 @@ def sim_command(
     stray = [v for v in faults if v not in venue_list]
     if stray:
         raise click.BadParameter(f"faults for venues not running: {stray}", param_hint="--faults")
-    params = MarketParams(
-        dislocation_rate_per_min=dislocation_rate,
-        dislocation_bps=_pair(dislocation_bps, "--dislocation-bps", float),
-        dislocation_ms=_pair(dislocation_ms, "--dislocation-ms", int),
-    )
+    overrides: dict[str, Any] = {}
+    if dislocation_rate is not None:
+        overrides["dislocation_rate_per_min"] = dislocation_rate
+    if dislocation_bps is not None:
+        overrides["dislocation_bps"] = _pair(dislocation_bps, "--dislocation-bps", float)
+    if dislocation_ms is not None:
+        overrides["dislocation_ms"] = _pair(dislocation_ms, "--dislocation-ms", int)
     ports = {v: base_port + i for i, v in enumerate(venue_list)} if base_port else {}
     sim = LoopbackExchanges(
         venues=venue_list,
         symbols=symbol_list,
         seed=seed,
         faults=faults,
-        update_interval_ms=update_ms,
-        params=params,
+        update_interval_ms=update_ms if update_ms is not None else PROFILE_STEP,
         ports=ports,
+        profile=profile,
+        **overrides,
     )
     asyncio.run(_serve(sim, duration))
 

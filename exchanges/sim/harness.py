@@ -5,6 +5,9 @@
         ...
         sim.schedule, sim.order_log, sim.book("okx", "BTC/USDT"), sim.venue("okx").faults
 
+``profile="demo"`` (default) or ``"realistic"`` (or a :class:`~exchanges.sim.profiles.MarketProfile`) picks
+the market's frictions: book shape and cadence, latencies, competitors, replenishment; ``params`` and
+``profiles`` override its parts. ``update_interval_ms`` defaults to the profile's step;
 ``update_interval_ms=None`` runs no market driver: the test advances the market with ``sim.step()``.
 ``aliases={"okx2": "okx"}`` adds a second server of a dialect under a new venue name, on the same
 market (its own book noise, keys ``okx2-trader-key``..., engine and order log entries with
@@ -30,13 +33,17 @@ from aiohttp import web
 from exchanges.sim.base import ApiKey, VenueServer
 from exchanges.sim.faults import FaultConfig, parse_fault_spec
 from exchanges.sim.instruments import venue_specs
+from exchanges.sim.latency import LatencyDraws, VenueLatency
 from exchanges.sim.market import DEFAULT_SYMBOLS, Dislocation, MarketParams, MarketProcess, VenueProfile
 from exchanges.sim.matching import MatchingEngine
+from exchanges.sim.profiles import MarketProfile, get_profile
 from exchanges.sim.registry import available_venues, get_dialect
+from exchanges.sim.traders import Competitors
 
 log = logging.getLogger(__name__)
 
 HOST = "127.0.0.1"
+PROFILE_STEP = -1  # update_interval_ms default: the market profile's step
 DEMO_PASSPHRASE = "Loopback-Demo-1"
 
 
@@ -86,7 +93,7 @@ class LoopbackExchanges:
         symbols: list[str] | None = None,
         seed: int = 1,
         faults: dict[str, FaultConfig] | str | None = None,
-        update_interval_ms: int | None = 100,
+        update_interval_ms: int | None = PROFILE_STEP,
         params: MarketParams | None = None,
         profiles: dict[str, VenueProfile] | None = None,
         balances: dict[str, Decimal] | None = None,
@@ -94,8 +101,10 @@ class LoopbackExchanges:
         ports: dict[str, int] | None = None,
         aliases: dict[str, str] | None = None,
         log_rate_limited_orders: bool = True,
+        profile: str | MarketProfile = "demo",
         **param_overrides: Any,
     ) -> None:
+        self.profile = get_profile(profile)
         self.aliases = dict(aliases or {})
         for name, dialect in self.aliases.items():
             if dialect not in available_venues() or name in available_venues():
@@ -107,10 +116,11 @@ class LoopbackExchanges:
         self.seed = seed
         parsed = parse_fault_spec(faults) if isinstance(faults, str) else dict(faults or {})
         self.faults = {v: parsed.get(v, FaultConfig()).with_seed(seed, v) for v in self.venues}
-        self.update_interval_ms = update_interval_ms
-        base = params or MarketParams()
+        self.update_interval_ms = self.profile.step_ms if update_interval_ms == PROFILE_STEP else update_interval_ms
+        base = params or self.profile.params
         self.params = replace(base, **param_overrides)
-        self.profiles = profiles
+        self.profiles = {v: self.profile.venue(self.dialect_of(v)) for v in self.venues} | dict(profiles or {})
+        self.competitors: Competitors | None = None  # the profile's competing takers, once started
         self.balances = balances
         self.extra_keys = extra_keys or {}
         self.ports = ports or {}
@@ -151,6 +161,8 @@ class LoopbackExchanges:
             named = {"venue": venue} if venue in self.aliases else {}
             server = dialect.factory(self.market, engine, self.keys[venue].values(), self.faults[venue], **named)
             server.log_rate_limited_orders = self.log_rate_limited_orders
+            latency = self.profile.latency.get(self.dialect_of(venue), VenueLatency())
+            server.latency = LatencyDraws(latency, self.seed, venue)
             runner = web.AppRunner(server.make_app(), handle_signals=False, shutdown_timeout=1.0)
             await runner.setup()
             self._runners.append(runner)
@@ -160,6 +172,9 @@ class LoopbackExchanges:
             self.base_urls[venue] = f"http://{HOST}:{port}"
             self.servers[venue] = server
             self._tasks.append(asyncio.create_task(server.run_faults(), name=f"sim-faults-{venue}"))
+        if self.profile.takers is not None:
+            engines = {v: s.engine for v, s in self.servers.items()}
+            self.competitors = Competitors(self.market, engines, self.profile.takers, self.seed)
         if self.update_interval_ms:
             self._tasks.append(asyncio.create_task(self._drive(self.update_interval_ms), name="sim-market"))
 
@@ -210,10 +225,12 @@ class LoopbackExchanges:
 
     # ------------------------------------------------------------------ control
     def step(self, now_ms: int | None = None) -> int:
-        """Advance the market one step (default: one interval, or 100 ms) and publish; returns #updates."""
+        """Advance the market one step (default: one interval, or the profile's step) and publish; returns #updates."""
         if now_ms is None:
-            now_ms = self.market.now_ms + (self.update_interval_ms or 100)
+            now_ms = self.market.now_ms + (self.update_interval_ms or self.profile.step_ms)
         updates = self.market.step(now_ms)
+        if self.competitors is not None:  # they trade after the step's books are laid out
+            self.competitors.on_step(now_ms)
         by_venue: dict[str, list[Any]] = {v: [] for v in self.venues}
         for upd in updates:
             by_venue[upd.venue].append(upd)

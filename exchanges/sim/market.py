@@ -15,10 +15,12 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
+from exchanges.sim import depth
 from exchanges.sim.book import BookUpdate, Grid, VenueBook
+from exchanges.sim.market_params import MarketParams, VenueProfile
 
 __all__ = [
     "BookUpdate",
@@ -96,32 +98,6 @@ def spec_for(symbol: str) -> SymbolSpec:
 
 
 @dataclass(frozen=True, slots=True)
-class VenueProfile:
-    """How one venue's book sits around the latent mid."""
-
-    noise_bps: float = 1.0  # stationary std-dev of the venue's own mid offset
-    noise_halflife_ms: float = 3000.0  # mean reversion of that offset
-    spread_bps: float = 1.0  # best ask - best bid (at least one tick)
-    levels: int = 25  # levels per side
-    level_gap_bps: float = 0.5  # grid step between levels below the best (at least one tick)
-    level_notional: float = 20_000.0  # mean quote notional per level
-    size_dispersion: float = 0.5  # log-normal sigma of level sizes
-    churn_levels: int = 2  # levels per side whose size is redrawn each step
-    refill_per_s: float = 0.5  # fraction of consumed liquidity restored per second
-
-
-@dataclass(frozen=True, slots=True)
-class MarketParams:
-    """Knobs of the process; defaults give a calm market with a dislocation every ~minute per symbol."""
-
-    volatility_bps_per_sqrt_s: float = 2.0
-    dislocation_rate_per_min: float = 1.0  # per symbol, Poisson
-    dislocation_bps: tuple[float, float] = (15.0, 40.0)  # absolute size range, sign random
-    dislocation_ms: tuple[int, int] = (2000, 8000)
-    schedule_horizon_ms: int = 60_000  # how far ahead the schedule is generated
-
-
-@dataclass(frozen=True, slots=True)
 class Dislocation:
     """One venue's price jumps ``bps`` away from the others between ``start_ms`` and ``end_ms``."""
 
@@ -169,6 +145,8 @@ class MarketProcess:
         self._mid_rng = {s: random.Random(f"{seed}:mid:{s}") for s in self.symbols}
         self._rng = {(v, s): random.Random(f"{seed}:book:{v}:{s}") for v in self.venues for s in self.symbols}
         self._seq_rng = {(v, s): random.Random(f"{seed}:seq:{v}:{s}") for v in self.venues for s in self.symbols}
+        self.deficit: dict[tuple[str, str, str], float] = {}  # persistent mode: (venue, symbol, side) -> lots
+        self._next_pub: dict[tuple[str, str], int] = {}  # per book: market time of its next publication
         self.books: dict[tuple[str, str], VenueBook] = {}
         for v in self.venues:
             for s in self.symbols:
@@ -237,6 +215,9 @@ class MarketProcess:
         left = levels.get(tick, 0) - lots
         if left < 0:
             raise ValueError(f"consume more than the level holds: {venue} {symbol} {side} {tick}")
+        if self.profiles[venue].replenish_quote_per_s is not None:
+            key = (venue, symbol, side)
+            self.deficit[key] = self.deficit.get(key, 0.0) + lots
         if left == 0:
             target = book.targets.get((side, tick))
             book.set_level(side, tick, 0)
@@ -257,10 +238,36 @@ class MarketProcess:
         out: list[BookUpdate] = []
         for key, book in self.books.items():
             self._rebuild(key, now_ms, dt_ms)
+            every = self.profiles[key[0]].publish_ms
+            if every > 0:  # the venue's channel cadence: changes accumulate until the next push
+                if now_ms < self._next_pub.get(key, 0):
+                    continue
+                self._next_pub[key] = now_ms + every
             upd = book.flush(now_ms, book.seq + self._seq_rng[key].randint(1, 3))
             if upd is not None:
                 out.append(upd)
         return out
+
+    def live_dislocations(self, now_ms: int) -> list[Dislocation]:
+        """Dislocations active at ``now_ms``, scanning only the live window of the schedule."""
+        self._refresh_active(now_ms)
+        out = []
+        for d in self.schedule[self._sched_lo :]:
+            if d.start_ms > now_ms:
+                break
+            if d.active(now_ms):
+                out.append(d)
+        return out
+
+    def end_dislocation(self, dislocation: Dislocation, now_ms: int) -> Dislocation:
+        """Close ``dislocation`` at ``now_ms`` (someone traded it away): the venue's mid returns from the
+        next step on. Returns the shortened entry that replaces it in :attr:`schedule`."""
+        i = self.schedule.index(dislocation)
+        ended = replace(dislocation, end_ms=max(dislocation.start_ms, now_ms))
+        self.schedule[i] = ended
+        self._sched_lo = 0  # an entry before the window may have changed its end
+        self._refresh_active(self.now_ms)
+        return ended
 
     def flush(self, venue: str, symbol: str, now_ms: int) -> BookUpdate | None:
         """Publish changes made outside ``step`` (fills) right away."""
@@ -307,6 +314,9 @@ class MarketProcess:
         if now_ms < book.crossed_until_ms:
             best_bid = best_ask + book.crossed_ticks
         gap = max(1, round(mid * prof.level_gap_bps / 10_000.0 / tick_f))
+        if prof.replenish_quote_per_s is not None:
+            self._lay_out_persistent(key, best_bid, best_ask, gap, dt_ms)
+            return
         want_bids = {best_bid} | {(best_bid // gap - i) * gap for i in range(prof.levels - 1)}
         want_bids = set(sorted((t for t in want_bids if 0 < t <= best_bid), reverse=True)[: prof.levels])
         first_ask = -(-best_ask // gap) * gap
@@ -334,6 +344,18 @@ class MarketProcess:
                 target = self._draw_lots(rng, prof, mid, lot_f)
                 book.targets[(side, tick)] = target
                 book.set_level(side, tick, target)
+
+    def _lay_out_persistent(self, key: tuple[str, str], best_bid: int, best_ask: int, gap: int, dt_ms: int) -> None:
+        venue, symbol = key
+        prof, spec = self.profiles[venue], self.spec(venue, symbol)
+        scale = self.params.depth_scale.get(symbol, 1.0)
+        sizes = depth.profile_lots(prof.levels, prof.level_notional * scale, prof.depth_slope, spec.mid, spec.lot)
+        refill = depth.replenished_lots(prof.replenish_quote_per_s or 0.0, scale, dt_ms, spec.mid, spec.lot)
+        for side, best in (("bid", best_bid), ("ask", best_ask)):
+            dkey = (venue, symbol, side)
+            left = max(0.0, self.deficit.get(dkey, 0.0) - refill)
+            self.deficit[dkey] = left
+            depth.lay_out(self.books[key], side, best, gap, sizes, left)
 
     @staticmethod
     def _draw_lots(rng: random.Random, prof: VenueProfile, mid: float, lot_f: float) -> int:

@@ -6,8 +6,10 @@ Every dialect's placement route calls :func:`submit` with two callables of the l
 
 1. draws the placement's faults (:meth:`~exchanges.sim.faults.FaultConfig.placement_plan`);
 2. runs the landing as its own task (a delayed order lands even when the client gave up or the
-   connection is gone): wait ``order_delay_ms``, then check the expiry AT LANDING (an expired order is
-   logged as rejected with the venue's code and never reaches the engine), then place;
+   connection is gone): wait ``order_delay_ms`` plus the venue's order-path latency (the market
+   profile's one-way draw; the answer travels back after another draw), then check the expiry AT
+   LANDING (an expired order is logged as rejected with the venue's code and never reaches the
+   engine), then place;
 3. answers: normally the landing's result; with ``order_drop`` no answer at all (the request hangs
    ``rest_timeout_ms``, past a client's timeout); with ``order_error_after_accept`` the venue's 5xx /
    system-busy error although the order was processed.
@@ -42,6 +44,8 @@ async def submit(
     took the order (only then does ``order_error_after_accept`` replace the answer)."""
     arrival = server.now_ms()
     delay_ms, drop, error = server.faults.placement_plan()
+    delay_ms += server.latency.order_ms()  # the order path's one-way latency (profile), on top of faults
+    answer_ms = server.latency.order_ms()  # and the answer's way back
 
     async def land() -> T:
         server.placements_in_flight += 1
@@ -60,6 +64,8 @@ async def submit(
     task: asyncio.Task[T] = asyncio.ensure_future(land())
     server.track(task)
     result = await asyncio.shield(task)
+    if answer_ms:
+        await asyncio.sleep(answer_ms / 1000)
     if drop:  # answer only after the client's timeout: nobody is listening any more
         await asyncio.sleep(server.faults.rest_timeout_ms / 1000)
     if error and accepted(result):
