@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from arb.review.record import RecordingWriter
-from tests.test_exit_codes import ARB, ENV
+from tests.kit.run import ARB, arb_env
 from tests.unit.test_backtest_units import book, header
 
 
@@ -31,7 +31,7 @@ def test_demo_into_a_closed_pipe_stops_without_a_traceback(tmp_path: Path, paper
         *(["--paper"] if paper else []),
     ]
     proc = subprocess.Popen(
-        [*ARB, *args], cwd=tmp_path, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [*ARB, *args], cwd=tmp_path, env=arb_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     assert proc.stdout is not None and proc.stderr is not None
     lines = [proc.stdout.readline() for _ in range(3)]  # what `head -3` reads ...
@@ -62,7 +62,7 @@ def test_ctrl_c_in_backtest_says_the_journal_is_partial(tmp_path: Path) -> None:
     proc = subprocess.Popen(
         [*ARB, "backtest", str(rec), "--no-ui", "--db", str(db)],
         cwd=tmp_path,
-        env=ENV,
+        env=arb_env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -9,26 +9,22 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
 import sqlite3
 import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from tests.fixtures import journal_small, journal_wide
+from tests.kit.run import run_arb
 
 LONG = re.compile(r"\d\.\d{9,}")  # a number with more than 8 decimals
 
 
 def arb(*args: str, columns: int = 80) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "COLUMNS": str(columns), "NO_COLOR": "1"}
-    proc = subprocess.run(
-        [sys.executable, "-m", "arb.cli", *args], capture_output=True, text=True, env=env, timeout=120
-    )
+    proc = run_arb(*args, env={"COLUMNS": str(columns), "NO_COLOR": "1"}, timeout_s=120)
     assert "Traceback" not in proc.stdout + proc.stderr, proc.stderr
     return proc
 

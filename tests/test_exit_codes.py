@@ -6,19 +6,14 @@ starting with ``arb``, never a traceback. Each row is one command with one bad i
 
 from __future__ import annotations
 
-import os
 import socket
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.stubs import toml_text
-
-ARB = [sys.executable, "-m", "arb.cli"]
-ENV = {k: v for k, v in os.environ.items() if not k.startswith("ARB_")} | {"PYTHONUNBUFFERED": "1"}
+from tests.kit.builders import toml_text
+from tests.kit.run import run_arb
 
 
 def closed_port() -> int:
@@ -188,7 +183,7 @@ CASES: list[tuple[str, Args, int, str]] = [
 @pytest.mark.parametrize(("args", "code", "needle"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_exit_code_and_one_line(tmp_path: Path, args: Args, code: int, needle: str) -> None:
     argv = args(tmp_path)
-    done = subprocess.run([*ARB, *argv], cwd=tmp_path, env=ENV, capture_output=True, text=True, timeout=90, check=False)
+    done = run_arb(*argv, cwd=tmp_path, timeout_s=90)
     err = done.stderr
     assert "Traceback" not in err, err
     assert done.returncode == code, (done.returncode, err)
@@ -206,14 +201,13 @@ def test_exit_code_and_one_line(tmp_path: Path, args: Args, code: int, needle: s
 def test_paths_under_the_working_directory_are_shown_not_redacted(tmp_path: Path) -> None:
     """The shell's PWD is not a credential ("pwd" as a key name is): error lines keep the user's paths."""
     missing = tmp_path / "nope.db"
-    done = subprocess.run(
-        [*ARB, "opportunities", "--db", str(missing)],
+    done = run_arb(
+        "opportunities",
+        "--db",
+        str(missing),
         cwd=tmp_path,
-        env=ENV | {"PWD": str(tmp_path), "OLDPWD": str(tmp_path.parent)},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+        env={"PWD": str(tmp_path), "OLDPWD": str(tmp_path.parent)},
+        timeout_s=60,
     )
     assert done.returncode == 2 and str(missing) in done.stderr, done.stderr
     assert "REDACTED" not in done.stderr

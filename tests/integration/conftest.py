@@ -3,12 +3,15 @@
 Venue-independent: ``sim_factory`` starts :class:`LoopbackExchanges` with any venues and stops them,
 ``client_factory`` builds a ccxt.pro client from ``sim.ccxt_config`` and always closes it,
 ``eventually`` polls a condition under a deadline (for the rare case no event exists to await),
-``http`` is a raw aiohttp session. Plain helpers live in :mod:`tests.integration.sim_common`.
+``http`` is a raw aiohttp session, ``setup`` is the live-setup kit (:class:`tests.kit.live.Setup`: simulators,
+clients, journals and traders of one test, all closed at the end). Plain helpers live in
+:mod:`tests.integration.sim_common` and :mod:`tests.kit`.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -16,7 +19,9 @@ import ccxt.pro as ccxtpro
 import pytest
 
 from exchanges.sim.harness import LoopbackExchanges
-from tests.integration.sim_common import book_as_floats, eventually
+from tests.integration.sim_common import book_as_floats
+from tests.kit.live import Setup
+from tests.kit.poll import eventually
 
 SimFactory = Callable[..., Awaitable[LoopbackExchanges]]
 ClientFactory = Callable[..., Any]
@@ -78,3 +83,10 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
     """A raw aiohttp session, for requests and frames ccxt would never send."""
     async with aiohttp.ClientSession() as session:
         yield session
+
+
+@pytest.fixture
+async def setup(tmp_path: Path) -> AsyncIterator[Setup]:
+    s = Setup(tmp_path)
+    yield s
+    await s.close()

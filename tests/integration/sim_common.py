@@ -260,18 +260,6 @@ async def rest_a_low_buy(ex: Any, sim: LoopbackExchanges, venue: str) -> tuple[A
 
 
 # ------------------------------------------------------------------------------- misc
-async def eventually(check: Callable[[], Any], timeout_s: float = 5.0, interval_s: float = 0.01) -> Any:
-    """Poll ``check`` (sync or async) until it returns a truthy value; fail after ``timeout_s``."""
-    async with asyncio.timeout(timeout_s):
-        while True:
-            value = check()
-            if asyncio.iscoroutine(value):
-                value = await value
-            if value:
-                return value
-            await asyncio.sleep(interval_s)
-
-
 def url_leaves(tree: Any) -> Iterator[str]:
     if isinstance(tree, dict):
         for v in tree.values():

@@ -22,7 +22,6 @@ import json
 import os
 import random
 import signal
-import sys
 import time
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -36,8 +35,9 @@ import pytest
 from arb.store import Journal
 from exchanges.sim.faults import FaultConfig
 from exchanges.sim.harness import LoopbackExchanges
-from tests.integration.test_execution_support import config_dict, key_env, toml_text
 from tests.kit.audit import audit, fill_flows
+from tests.kit.live import config_dict, key_env, toml_text
+from tests.kit.run import start_arb
 
 VENUES = ("okx", "binance", "bybit")
 SYMBOLS = ["BTC/USDT", "ETH/USDT"]
@@ -85,17 +85,14 @@ class Chaos:
     async def spawn(self, n: int) -> asyncio.subprocess.Process:
         self.starts.append(int(time.time() * 1000))
         err = open(self.tmp / f"arb-{n}.err", "wb")  # noqa: SIM115 - closed when the process is reaped
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "arb.cli",
+        proc = await start_arb(
             "run",
             "--config",
             self.config,
             "--live",
             "--yes",
             "--no-ui",
-            env={**os.environ, **self.env},
+            env=self.env,
             stdout=asyncio.subprocess.PIPE,
             stderr=err,
         )

@@ -18,7 +18,7 @@ from arb.trade.doctor import Check, as_json, run_doctor
 from exchanges.sim.base import ApiKey
 from exchanges.sim.harness import DEMO_PASSPHRASE
 from exchanges.sim.registry import available_venues
-from tests.integration.test_execution_support import AliasedLoopback, config_dict, key_env, start_sim, toml_text
+from tests.kit.live import AliasedLoopback, config_dict, key_env, start_sim, toml_text
 
 DIALECTS = [v for v in ("okx", "binance", "bybit") if v in available_venues()]
 

@@ -4,9 +4,6 @@ why), and the next start trades. A running arb picks up `arb resume` from the jo
 
 from __future__ import annotations
 
-import asyncio
-import os
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +11,7 @@ from typing import Any
 import pytest
 
 from arb.store import Journal
-from tests.integration.test_execution_support import (
+from tests.kit.live import (
     AliasedLoopback,
     Run,
     Setup,
@@ -25,6 +22,7 @@ from tests.integration.test_execution_support import (
     start_sim,
     toml_text,
 )
+from tests.kit.run import arb
 
 VENUES = ("okx", "okx2")
 pytestmark = pytest.mark.slow
@@ -35,21 +33,6 @@ async def sim() -> AsyncIterator[AliasedLoopback]:
     s = await start_sim(VENUES)
     yield s
     await s.stop()
-
-
-async def arb(*args: str, env: dict[str, str], timeout_s: float = 60) -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "arb.cli",
-        *args,
-        env={**os.environ, **env},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), timeout_s)
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(), err.decode()
 
 
 def last_line(err: str) -> str:
@@ -94,13 +77,6 @@ async def test_a_halt_survives_restarts_until_arb_resume(sim: AliasedLoopback, t
     assert rc == 0, err
     assert len(sim.order_log) > sent and "trading halted" not in err  # trades again
     assert "trades ok 1" in err
-
-
-@pytest.fixture
-async def setup(tmp_path: Path) -> AsyncIterator[Setup]:
-    s = Setup(tmp_path)
-    yield s
-    await s.close()
 
 
 async def test_a_running_arb_picks_up_arb_resume(setup: Setup) -> None:

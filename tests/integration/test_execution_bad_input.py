@@ -15,7 +15,7 @@ from arb.core.model import Fee, Leg, MarketSpec, Opportunity
 from arb.store import Journal
 from arb.trade.executor import Executor
 from arb.trade.orders import OrderRouter
-from tests.integration.test_execution_support import (
+from tests.kit.live import (
     SYM,
     Run,
     Setup,

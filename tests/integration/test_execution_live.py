@@ -8,15 +8,13 @@ also checks the simulator's order log: no client order id ever reaches a venue t
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from arb.notify import Notifier
-from tests.integration.test_execution_support import (
+from tests.kit.live import (
     SYM,
     Run,
     Setup,
@@ -29,13 +27,6 @@ from tests.integration.test_execution_support import (
 from tests.receiver import Receiver
 
 D = Decimal
-
-
-@pytest.fixture
-async def setup(tmp_path: Path) -> AsyncIterator[Setup]:
-    s = Setup(tmp_path)
-    yield s
-    await s.close()
 
 
 async def start(

@@ -4,26 +4,17 @@ price within 1 bp; on a market that does not move between decision and order the
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from arb.trade.paper import PaperVenue
 from exchanges.sim.harness import default_balances
-from tests.integration.test_execution_support import SYM, Run, Setup, make_config, plant, wait_until
+from tests.kit.live import SYM, Run, Setup, make_config, plant
+from tests.kit.poll import eventually
 
 VENUES = ("okx", "okx2")
 TOLERANCE_BPS = Decimal(1)
-
-
-@pytest.fixture
-async def setup(tmp_path: Path) -> AsyncIterator[Setup]:
-    s = Setup(tmp_path)
-    yield s
-    await s.close()
 
 
 async def session(setup: Setup, mode: str, tmp: Path) -> tuple[list[dict[str, Any]], Any, Any]:
@@ -62,7 +53,7 @@ async def session(setup: Setup, mode: str, tmp: Path) -> tuple[list[dict[str, An
         seen = engine.stats.updates
         sim.step()
         changed = sum(sim.book(v, SYM).seq != before[v] for v in VENUES)
-        await wait_until(lambda n=seen + changed: engine.stats.updates >= n)
+        await eventually(lambda n=seen + changed: engine.stats.updates >= n)
         if any(d["verdict"] == "accept" for d in decisions):
             break
     out = await run.next("outcome")

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -22,7 +20,7 @@ import pytest
 from arb.cli import main
 from arb.scan.engine import wall_ms
 from arb.store import Journal
-from tests.integration.test_execution_support import (
+from tests.kit.live import (
     AliasedLoopback,
     config_dict,
     key_env,
@@ -31,8 +29,9 @@ from tests.integration.test_execution_support import (
     start_sim,
     toml_text,
     unplant,
-    wait_until,
 )
+from tests.kit.poll import eventually
+from tests.kit.run import arb, start_arb
 
 VENUES = ("okx", "okx2")
 pytestmark = pytest.mark.slow
@@ -43,26 +42,6 @@ async def sim() -> AsyncIterator[AliasedLoopback]:
     s = await start_sim(VENUES)
     yield s
     await s.stop()
-
-
-async def arb(*args: str, env: dict[str, str], timeout_s: float = 40) -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "arb.cli",
-        *args,
-        env={**os.environ, **env},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    try:
-        out, err = await asyncio.wait_for(proc.communicate(), timeout_s)
-    except TimeoutError:
-        proc.kill()
-        await proc.wait()
-        raise
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(), err.decode()
 
 
 def write_config(sim: AliasedLoopback, tmp: Path, **kwargs: Any) -> str:
@@ -80,10 +59,7 @@ async def test_crash_between_legs_then_restart_reconciles_without_resending(
     faults.order_delay_next, faults.order_delay_ms = 1, 2500  # the sell lands after its 1 s window: refused
     plant(sim, "okx2", 60.0)
     sim.step()
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "arb.cli",
+    proc = await start_arb(
         "run",
         "--config",
         cfg,
@@ -92,7 +68,7 @@ async def test_crash_between_legs_then_restart_reconciles_without_resending(
         "--no-ui",
         "--duration",
         "30",
-        env={**os.environ, **env},
+        env=env,
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.PIPE,
     )
@@ -106,7 +82,7 @@ async def test_crash_between_legs_then_restart_reconciles_without_resending(
     assert all(o["state"] not in ("closed", "canceled", "rejected") for o in before.values())
     assert before["sell"]["expires_ms"] == before["sell"]["sent_ms"] + 2000  # 1 s window + 1 s skew margin
     # the held sell (if it left before the kill) lands after its window: the venue refuses it, as real venues do
-    await wait_until(lambda: wall_ms() > before["sell"]["expires_ms"], timeout_s=10)
+    await eventually(lambda: wall_ms() > before["sell"]["expires_ms"], timeout_s=10)
     unplant(sim)  # no new opportunity: the restart only reconciles
     sim.step()
     rc, _, err = await arb("run", "--config", cfg, "--live", "--yes", "--no-ui", "--duration", "1", env=env)

@@ -5,16 +5,13 @@ and an exposure left by a crash is hedged after restart (``on_partial = "hedge"`
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
-
-import pytest
 
 from arb.store import Journal
 from exchanges.profiles import profile
 from exchanges.sim.market import VenueProfile
-from tests.integration.test_execution_support import (
+from tests.kit.live import (
     SYM,
     Run,
     Setup,
@@ -25,13 +22,6 @@ from tests.integration.test_execution_support import (
 
 D = Decimal
 VENUES = ("okx", "okx2")
-
-
-@pytest.fixture
-async def setup(tmp_path: Path) -> AsyncIterator[Setup]:
-    s = Setup(tmp_path)
-    yield s
-    await s.close()
 
 
 async def test_balance_drift_beyond_tolerance_halts_with_the_reason(setup: Setup) -> None:

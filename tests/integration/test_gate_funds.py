@@ -12,23 +12,13 @@ next buy on that venue was sized on money it did not have and refused (``insuffi
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
 from decimal import Decimal
-from pathlib import Path
 
-import pytest
-
-from tests.integration.test_execution_support import Run, Setup, make_config, plant, unplant, wait_until
+from tests.kit.live import Run, Setup, make_config, plant, unplant
+from tests.kit.poll import eventually
 
 D = Decimal
 VENUES = ("okx", "okx2")
-
-
-@pytest.fixture
-async def setup(tmp_path: Path) -> AsyncIterator[Setup]:
-    s = Setup(tmp_path)
-    yield s
-    await s.close()
 
 
 async def test_slow_legs_and_balance_refreshes_never_oversize_an_order(setup: Setup) -> None:
@@ -59,7 +49,7 @@ async def test_slow_legs_and_balance_refreshes_never_oversize_an_order(setup: Se
         for _ in range(40):  # new books until the trade (a direction may wait for a balance refresh)
             sim.step()
             with contextlib.suppress(TimeoutError):
-                await wait_until(lambda n=k: len(outcomes) > n, timeout_s=0.5)
+                await eventually(lambda n=k: len(outcomes) > n, timeout_s=0.5)
                 break
     await run.stop()
     refused = [e for e in sim.order_log if e["status"] not in ("filled", "partially_filled", "canceled")]
@@ -102,7 +92,7 @@ async def test_paper_run_journals_balances_after_each_trade_and_the_paper_venue_
         for _ in range(40):
             sim.step()
             with contextlib.suppress(TimeoutError):
-                await wait_until(lambda n=k: len(outcomes) > n, timeout_s=0.5)
+                await eventually(lambda n=k: len(outcomes) > n, timeout_s=0.5)
                 break
     await run.stop()
     assert len(outcomes) == 3
@@ -156,7 +146,7 @@ async def test_concurrent_opportunities_share_one_venue_balance_without_a_refusa
         for _ in range(40):
             sim.step()
             with contextlib.suppress(TimeoutError):
-                await wait_until(lambda n=2 * (k + 1): len(outcomes) >= n, timeout_s=0.5)
+                await eventually(lambda n=2 * (k + 1): len(outcomes) >= n, timeout_s=0.5)
                 break
     await run.stop()
     refused = [e for e in sim.order_log if e["status"] not in ("filled", "partially_filled", "canceled")]

@@ -7,31 +7,17 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import sys
 from pathlib import Path
 
 import pytest
 
 from arb.core.errors import StoreError
 from arb.store import Journal
-from tests.integration.sim_common import eventually
-from tests.stubs import toml_text
+from tests.kit.builders import toml_text
+from tests.kit.poll import eventually
+from tests.kit.run import arb, start_arb
 
 pytestmark = pytest.mark.slow
-
-
-async def arb(*args: str, timeout_s: float = 60) -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "arb.cli",
-        *args,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), timeout_s)
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(), err.decode()
 
 
 def refused(rc: int, out: str, err: str, db: Path, pid: int) -> None:
@@ -43,10 +29,7 @@ def refused(rc: int, out: str, err: str, db: Path, pid: int) -> None:
 
 async def test_second_process_on_a_journal_exits_2_naming_the_holder(tmp_path: Path) -> None:
     db = tmp_path / "paper.db"
-    first = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "arb.cli",
+    first = await start_arb(
         "demo",
         "--paper",
         "--no-ui",

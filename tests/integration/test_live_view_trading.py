@@ -10,32 +10,23 @@ from __future__ import annotations
 
 import asyncio
 import io
-import os
 import re
 import subprocess
-import sys
-from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
 
-import pytest
 from rich.console import Console
 
 from arb.cli.trade import write_kill_file
 from arb.ui.display import money
 from arb.ui.live import LiveView
 from exchanges.sim.harness import default_balances
-from tests.integration.test_execution_support import SYM, Run, Setup, make_config, plant, wait_until
+from tests.kit.live import SYM, Run, Setup, make_config, plant
+from tests.kit.poll import eventually
+from tests.kit.run import run_arb
 
 VENUES = ("okx", "okx2")
 REASON = "operator stop [maintenance]"  # brackets: the view must not read them as rich markup
-
-
-@pytest.fixture
-async def setup(tmp_path: Path) -> AsyncIterator[Setup]:
-    s = Setup(tmp_path)
-    yield s
-    await s.close()
 
 
 def render(view: LiveView, width: int) -> str:
@@ -71,12 +62,12 @@ async def test_live_view_shows_trades_pnl_exposures_directions_and_halt(setup: S
         before, seen = {v: sim.book(v, SYM).seq for v in VENUES}, engine.stats.updates
         sim.step()
         changed = sum(sim.book(v, SYM).seq != before[v] for v in VENUES)
-        await wait_until(lambda n=seen + changed: engine.stats.updates >= n or outcome.done())
+        await eventually(lambda n=seen + changed: engine.stats.updates >= n or outcome.done())
     out = await outcome
-    await wait_until(lambda: not trader.risk.in_flight)
+    await eventually(lambda: not trader.risk.in_flight)
     write_kill_file(Path(cfg.risk.kill_file), REASON)
     await run.next("halt")
-    await wait_until(lambda: not trader.risk.in_flight)  # one accepted just before the halt finishes
+    await eventually(lambda: not trader.risk.in_flight)  # one accepted just before the halt finishes
 
     st = trader.status()
     view = LiveView(trader.scanner, title="arb run (paper)", trading=trader.status)
@@ -98,25 +89,17 @@ async def test_live_view_shows_trades_pnl_exposures_directions_and_halt(setup: S
 
 
 def demo(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "COLUMNS": "80"}
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "arb.cli",
-            "demo",
-            "--duration",
-            "3",
-            "--symbols",
-            "BTC/USDT",
-            "--db",
-            str(tmp_path / "demo.db"),
-            *args,
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
+    return run_arb(
+        "demo",
+        "--duration",
+        "3",
+        "--symbols",
+        "BTC/USDT",
+        "--db",
+        str(tmp_path / "demo.db"),
+        *args,
+        env={"COLUMNS": "80"},
+        timeout_s=120,
     )
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -21,27 +20,12 @@ from arb.cli.trade import write_kill_file
 from arb.core.ledger import TERMINAL
 from exchanges.profiles import profile
 from exchanges.profiles.calls import find_order
-from tests.integration.test_execution_support import (
-    SYM,
-    Run,
-    Setup,
-    make_config,
-    no_duplicate_client_ids,
-    plant,
-    unplant,
-    wait_until,
-)
+from tests.kit.live import SYM, Run, Setup, make_config, no_duplicate_client_ids, plant, unplant
+from tests.kit.poll import eventually
 
 pytestmark = pytest.mark.slow
 D = Decimal
 EXPIRY_CODES = {"okx": "50102", "okx2": "50102", "binance": "-1021", "bybit": "10002"}
-
-
-@pytest.fixture
-async def setup(tmp_path: Path) -> AsyncIterator[Setup]:
-    s = Setup(tmp_path)
-    yield s
-    await s.close()
 
 
 async def kill(run: Run) -> None:
@@ -121,7 +105,7 @@ async def test_order_still_landing_at_restart_stays_unknown_and_is_never_hedged(
     sim.step()
     run = Run(setup.trader(cfg, setup.clients(sim, venues)))
     journal = run.trader.journal
-    sell = await wait_until(
+    sell = await eventually(
         lambda: next((o for o in journal.orders() if o["venue"] == "binance" and o["state"] == "unknown"), None)
     )
     await kill(run)  # killed while the sell is held at the venue
@@ -131,10 +115,10 @@ async def test_order_still_landing_at_restart_stays_unknown_and_is_never_hedged(
     await restart.next("ready")
     row = trader.journal.get_order(sell["client_id"])
     assert row["state"] != "rejected", row  # not found yet, but still inside its window: unknown
-    closed = await wait_until(
+    closed = await eventually(
         lambda: (r := trader.journal.get_order(sell["client_id"]))["state"] == "closed" and r, timeout_s=15
     )
-    await wait_until(lambda: not trader.journal.exposures("open"), timeout_s=10)
+    await eventually(lambda: not trader.journal.exposures("open"), timeout_s=10)
     await restart.stop()
     (entry,) = [e for e in sim.order_log if e["client_id"] == sell["client_id"]]
     assert closed["filled"] == entry["filled"] > 0
@@ -160,7 +144,7 @@ async def test_orders_carry_the_venue_expiry_and_expired_ones_are_decided_after_
     out = await run.next("outcome", timeout_s=20)
     await run.stop()
     sell = out.legs[1]
-    (attempt,) = await wait_until(lambda: [e for e in sim.order_log if e["client_id"] == sell.client_id])
+    (attempt,) = await eventually(lambda: [e for e in sim.order_log if e["client_id"] == sell.client_id])
     assert attempt["status"] == "rejected" and attempt["reject_reason"] == EXPIRY_CODES[venue]
     row = run.trader.journal.get_order(sell.client_id)
     assert row["state"] == "rejected" and "never executed" in row["reason"]
@@ -189,7 +173,7 @@ async def test_sweep_applies_hedge_to_an_exposure_it_settles(setup: Setup) -> No
     assert out.legs[1].state == "unknown" and out.exposure > 0  # held while the sell is unknown
     assert len(out.legs) == 2
     sim.venue("okx2").faults.rest_5xx_rate = 0.0
-    await wait_until(lambda: trader.journal.exposures("flattened"), timeout_s=15)
+    await eventually(lambda: trader.journal.exposures("flattened"), timeout_s=15)
     await run.stop()
     ids = opp_ids(trader.journal, out.opportunity_id)
     rows = {r["client_id"]: r for r in trader.journal.orders(opportunity_id=out.opportunity_id)}

@@ -6,26 +6,14 @@ import asyncio
 import gzip
 import itertools
 import json
-import os
 import signal
-import sys
 from pathlib import Path
 
 import pytest
 
 from arb.cli import main
 from arb.review.record import BookRecord, Recording
-
-ARB = [sys.executable, "-m", "arb.cli"]
-ENV = {**os.environ, "PYTHONUNBUFFERED": "1"}
-
-
-async def arb(*args: str, timeout_s: float = 60) -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(
-        *ARB, *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=ENV
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), timeout_s)
-    return proc.returncode or 0, out.decode(), err.decode()
+from tests.kit.run import arb, start_arb
 
 
 async def test_record_loopback_then_backtest_the_file(tmp_path: Path) -> None:
@@ -69,8 +57,7 @@ async def test_record_loopback_then_backtest_the_file(tmp_path: Path) -> None:
 
 async def test_record_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
     rec = tmp_path / "books.arbrec.gz"
-    proc = await asyncio.create_subprocess_exec(
-        *ARB,
+    proc = await start_arb(
         "record",
         "--loopback",
         "--venues",
@@ -82,7 +69,6 @@ async def test_record_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
         "--no-ui",
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
-        env=ENV,
     )
     async with asyncio.timeout(30):  # the header is written once markets are loaded
         while not rec.exists() or rec.stat().st_size < 200:

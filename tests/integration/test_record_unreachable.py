@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
-from tests.test_exit_codes import ARB, ENV, dead_config, empty_recording
+from tests.kit.run import run_arb
+from tests.test_exit_codes import dead_config, empty_recording
 
 
 def test_record_says_what_it_waits_for_and_fails_when_nothing_was_recorded(tmp_path: Path) -> None:
     out = tmp_path / "books.arbrec.gz"
-    done = subprocess.run(
-        [*ARB, "record", "--config", str(dead_config(tmp_path)), "--out", str(out), "--duration", "3", "--no-ui"],
+    done = run_arb(
+        "record",
+        "--config",
+        str(dead_config(tmp_path)),
+        "--out",
+        str(out),
+        "--duration",
+        "3",
+        "--no-ui",
         cwd=tmp_path,
-        env=ENV,
-        capture_output=True,
-        text=True,
-        timeout=60,
+        timeout_s=60,
     )
     lines = done.stderr.strip().splitlines()
     assert "Traceback" not in done.stderr
@@ -31,14 +35,7 @@ def test_record_says_what_it_waits_for_and_fails_when_nothing_was_recorded(tmp_p
 
 
 def test_backtest_refuses_a_recording_without_books(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [*ARB, "backtest", str(empty_recording(tmp_path))],
-        cwd=tmp_path,
-        env=ENV,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = run_arb("backtest", str(empty_recording(tmp_path)), cwd=tmp_path, timeout_s=60)
     assert done.returncode == 2, done.stderr
     assert "replayed" not in done.stdout
     assert done.stderr.strip().splitlines() == [

@@ -9,25 +9,23 @@ unique per venue across runs.
 from __future__ import annotations
 
 import json
-import os
 import re
 import sqlite3
 import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from arb.store import MIGRATIONS
+from tests.kit import run as kit_run
+from tests.kit.run import run_arb
 
-ARB = [sys.executable, "-m", "arb.cli"]
-ENV = {**os.environ, "PYTHONUNBUFFERED": "1"}
 OUTCOME = re.compile(r"run (\S+) \(paper\): trades ok (\d+), failed (\d+); PnL this run (\S+?);")
 
 
 def run(*args: str, timeout_s: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*ARB, *args], capture_output=True, text=True, env=ENV, timeout=timeout_s, check=False)
+    return run_arb(*args, timeout_s=timeout_s)
 
 
 def outcome(stderr: str) -> tuple[int, int, Decimal, str]:
@@ -125,27 +123,11 @@ def test_report_paper_without_config_reviews_the_default_paper_journal(tmp_path:
 
     build_small(tmp_path / "arb-paper.db")  # the default store.paper_path, four trades
     Journal.open(tmp_path / "arb.db").close()  # the default store.path, empty
-    p = subprocess.run(
-        [*ARB, "report", "--paper", "--json"],
-        capture_output=True,
-        text=True,
-        env=ENV,
-        cwd=tmp_path,
-        timeout=120,
-        check=False,
-    )
+    p = run_arb("report", "--paper", "--json", cwd=tmp_path, timeout_s=120)
     assert p.returncode == 0, p.stderr
     summary = json.loads(p.stdout)["summary"]
     assert summary["journal"].endswith("arb-paper.db") and summary["pnl"]["trades"] == 4
-    both = subprocess.run(
-        [*ARB, "report", "--paper", "--db", "arb.db"],
-        capture_output=True,
-        text=True,
-        env=ENV,
-        cwd=tmp_path,
-        timeout=120,
-        check=False,
-    )
+    both = run_arb("report", "--paper", "--db", "arb.db", cwd=tmp_path, timeout_s=120)
     assert both.returncode == 2 and both.stdout == ""
     lines = both.stderr.strip().splitlines()
     assert len(lines) == 1 and "--paper" in lines[0] and "--db" in lines[0], both.stderr
@@ -154,17 +136,11 @@ def test_report_paper_without_config_reviews_the_default_paper_journal(tmp_path:
 @pytest.mark.slow
 async def test_two_arb_run_paper_runs_report_the_sum_of_both(tmp_path: Path) -> None:
     """The same with `arb run` in paper mode (config's store.paper_path, reviewed with --paper --config)."""
-    import asyncio
-
     from tests.kit.builders import toml_text
     from tests.kit.live import config_dict, plant, start_sim
 
     async def arb(*args: str) -> tuple[int, str, str]:
-        proc = await asyncio.create_subprocess_exec(
-            *ARB, *args, env=ENV, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
-        )
-        out, err = await asyncio.wait_for(proc.communicate(), 120)
-        return int(proc.returncode or 0), out.decode(), err.decode()
+        return await kit_run.arb(*args, timeout_s=120)
 
     venues = ("okx", "okx2")
     sim = await start_sim(venues, update_interval_ms=50)

@@ -8,9 +8,7 @@ the journal file (read-only) and the venues' matching engines to pick the moment
 from __future__ import annotations
 
 import asyncio
-import os
 import sqlite3
-import sys
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
@@ -21,7 +19,7 @@ import pytest
 from arb.core.ledger import TERMINAL
 from arb.store import Journal
 from tests.integration.test_execution_restart import arb
-from tests.integration.test_execution_support import (
+from tests.kit.live import (
     AliasedLoopback,
     config_dict,
     key_env,
@@ -30,8 +28,9 @@ from tests.integration.test_execution_support import (
     start_sim,
     toml_text,
     unplant,
-    wait_until,
 )
+from tests.kit.poll import eventually
+from tests.kit.run import start_arb
 
 pytestmark = pytest.mark.slow
 D = Decimal
@@ -60,10 +59,7 @@ def write_config(
 
 
 async def spawn(cfg: str, env: dict[str, str]) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "arb.cli",
+    return await start_arb(
         "run",
         "--config",
         cfg,
@@ -72,7 +68,7 @@ async def spawn(cfg: str, env: dict[str, str]) -> asyncio.subprocess.Process:
         "--no-ui",
         "--duration",
         "30",
-        env={**os.environ, **env},
+        env=env,
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.DEVNULL,
     )
@@ -117,7 +113,7 @@ async def test_terminal_state_is_never_journaled_before_its_fills(sims: list[Ali
     sim.step()
     proc = await spawn(cfg, env)
     db = tmp_path / "arb.db"
-    sell = await wait_until(
+    sell = await eventually(
         lambda: next((o for o in journal_orders(db) if o["venue"] == "binance" and o["venue_order_id"]), None),
         timeout_s=20,
     )
@@ -150,7 +146,7 @@ async def test_fills_survive_a_kill_right_after_the_outcome_and_are_recovered(
     sim.step()
     proc = await spawn(cfg, env)
     db = tmp_path / "arb.db"
-    done = await wait_until(
+    done = await eventually(
         lambda: (rows := journal_orders(db)) and len(rows) == 2 and all(r["state"] in TERMINAL for r in rows) and rows,
         timeout_s=20,
     )
@@ -184,12 +180,12 @@ async def test_arb_run_prepares_once_and_a_hedge_restart_flattens_a_held_exposur
     sim.step()
     proc = await spawn(hold, env)
     db = tmp_path / "arb.db"
-    await wait_until(
+    await eventually(
         lambda: (rows := journal_orders(db)) and len(rows) == 2 and all(r["state"] in TERMINAL for r in rows),
         timeout_s=20,
     )
     with Journal.open(db, readonly=True) as j:
-        await wait_until(lambda: j.exposures("open"), timeout_s=10)
+        await eventually(lambda: j.exposures("open"), timeout_s=10)
     proc.send_signal(2)  # Ctrl-C: a clean stop
     await asyncio.wait_for(proc.wait(), 20)
     sim.venue("okx2").faults.reject_rate = 0.0

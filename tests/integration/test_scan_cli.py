@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
 import socket
 import sqlite3
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +14,8 @@ import pytest
 
 from exchanges.sim.harness import LoopbackExchanges
 from exchanges.sim.registry import available_venues
-from tests.stubs import toml_text
-
-ARB = [sys.executable, "-m", "arb.cli"]
-ENV = {**os.environ, "PYTHONUNBUFFERED": "1"}
+from tests.kit.builders import toml_text
+from tests.kit.run import arb, start_arb
 
 
 def write_config(path: Path, venues: dict[str, dict[str, Any]], symbols: list[str], db: Path) -> Path:
@@ -39,14 +35,6 @@ def closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-async def arb(*args: str, timeout_s: float = 60) -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(
-        *ARB, *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=ENV
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), timeout_s)
-    return proc.returncode or 0, out.decode(), err.decode()
 
 
 def okx_options(sim: LoopbackExchanges) -> dict[str, Any]:
@@ -107,8 +95,7 @@ async def test_locked_journal_exits_2_with_one_line(tmp_path: Path) -> None:
 @pytest.mark.skipif(len(available_venues()) < 2, reason="needs two simulated venues")
 async def test_sigkilled_scanner_leaves_a_clean_journal(tmp_path: Path) -> None:
     db = tmp_path / "demo.db"
-    proc = await asyncio.create_subprocess_exec(
-        *ARB,
+    proc = await start_arb(
         "demo",
         "--no-ui",
         "--duration",
@@ -119,7 +106,6 @@ async def test_sigkilled_scanner_leaves_a_clean_journal(tmp_path: Path) -> None:
         "3",
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.DEVNULL,
-        env=ENV,
     )
     assert proc.stdout is not None
     seen: list[dict[str, Any]] = []

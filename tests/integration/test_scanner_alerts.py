@@ -7,7 +7,6 @@ import csv
 import io
 import json
 import re
-import sys
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
@@ -21,7 +20,9 @@ from arb.scan.scanner import Scanner
 from exchanges.sim.harness import LoopbackExchanges
 from exchanges.sim.market import Dislocation
 from exchanges.sim.registry import available_venues
-from tests.integration.test_scanner import until, wall_ms
+from tests.integration.test_scanner import wall_ms
+from tests.kit.poll import eventually
+from tests.kit.run import start_arb
 from tests.receiver import Receiver, closed_port_url
 
 VENUES = available_venues()
@@ -43,7 +44,7 @@ async def test_alerts_reach_a_local_receiver_throttled_and_a_dead_target_is_harm
             exchanges, ["BTC/USDT"], limits=LIMITS, notifier=notifier, own_exchanges=True, episode_gap_ms=150
         )
         task = asyncio.create_task(scanner.run())
-        await until(lambda: len(scanner.engine.books) == len(VENUES), what="books")
+        await eventually(lambda: len(scanner.engine.books) == len(VENUES), timeout_s=15, what="books")
         # the same pair dislocates twice within min_interval_s: two episodes, one start alert
         t0 = wall_ms() + 100
         sim.market.schedule.extend(
@@ -53,7 +54,7 @@ async def test_alerts_reach_a_local_receiver_throttled_and_a_dead_target_is_harm
             ]
         )
         pairs = len(VENUES) - 1
-        await until(lambda: scanner.engine.stats.episodes_ended >= 2 * pairs, timeout_s=20, what="episodes")
+        await eventually(lambda: scanner.engine.stats.episodes_ended >= 2 * pairs, timeout_s=20, what="episodes")
         await rx.wait_for(pairs, timeout=10)
         scanner.stop()
         await task  # the notifier is drained: every alert it let through has reached the receiver
@@ -78,7 +79,7 @@ async def test_library_scanner_yields_opportunities() -> None:
         exchanges = {v: getattr(ccxtpro, v)(sim.ccxt_config(v, key=None)) for v in VENUES}
         got = []
         async with Scanner(exchanges, ["ETH/USDT"], limits=LIMITS, own_exchanges=True) as scanner:
-            await until(lambda: len(scanner.engine.books) == len(VENUES), what="books")
+            await eventually(lambda: len(scanner.engine.books) == len(VENUES), timeout_s=15, what="books")
             t0 = wall_ms() + 100
             sim.market.schedule.append(Dislocation("ETH/USDT", VENUES[-1], t0, t0 + 800, -100.0))
             async with asyncio.timeout(15):
@@ -91,10 +92,7 @@ async def test_library_scanner_yields_opportunities() -> None:
 
 async def test_opportunities_command_filters_and_formats(tmp_path: Path) -> None:
     db = tmp_path / "demo.db"
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "arb.cli",
+    proc = await start_arb(
         "demo",
         "--no-ui",
         "--duration",
@@ -107,9 +105,7 @@ async def test_opportunities_command_filters_and_formats(tmp_path: Path) -> None
     assert await proc.wait() == 0
 
     async def run(*args: str) -> str:
-        p = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "arb.cli", "opportunities", "--db", str(db), *args, stdout=asyncio.subprocess.PIPE
-        )
+        p = await start_arb("opportunities", "--db", str(db), *args, stdout=asyncio.subprocess.PIPE)
         out, _ = await p.communicate()
         assert p.returncode == 0
         return out.decode()

@@ -13,9 +13,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
-import os
 import sqlite3
-import sys
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -25,7 +23,8 @@ import pytest
 
 from arb.cli import cli
 from exchanges.sim.base import ApiKey
-from tests.integration.test_execution_support import AliasedLoopback, config_dict, key_env, plant, toml_text
+from tests.kit import run
+from tests.kit.live import AliasedLoopback, config_dict, key_env, plant, toml_text
 from tests.receiver import Receiver
 
 VENUES = ("okx", "binance", "bybit")
@@ -71,25 +70,8 @@ async def receiver() -> AsyncIterator[Receiver]:
 
 
 async def arb(*args: str, env: dict[str, str], cwd: Path, timeout_s: float = 60) -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "arb.cli",
-        "-vv",
-        *args,
-        env={**os.environ, **env},
-        cwd=cwd,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    try:
-        out, err = await asyncio.wait_for(proc.communicate(), timeout_s)
-    except TimeoutError:
-        proc.kill()
-        await proc.wait()
-        raise
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(errors="replace"), err.decode(errors="replace")
+    """``arb -vv *args``: debug logging on, so a secret anywhere in the logs would show."""
+    return await run.arb("-vv", *args, env=env, cwd=cwd, timeout_s=timeout_s)
 
 
 def journal_text(path: Path) -> str:

@@ -13,7 +13,7 @@ import ccxt.pro as ccxtpro
 import pytest
 
 from exchanges.sim.harness import LoopbackExchanges
-from tests.integration.sim_common import eventually
+from tests.kit.poll import eventually
 
 SYM = "BTC/USDT"
 WS_PATHS = {"okx": "/ws/v5/public", "binance": "/ws", "bybit": "/v5/public/spot"}

@@ -5,24 +5,21 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import json
-import os
 import signal
-import sys
 from pathlib import Path
 from typing import Any
 
 import ccxt.pro as ccxtpro
 import pytest
 
+from tests.kit.run import start_arb
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.slow
 async def test_arb_sim_prints_config_and_exits_zero_on_sigint() -> None:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "arb.cli",
+    proc = await start_arb(
         "sim",
         "--venues",
         "okx",
@@ -35,7 +32,7 @@ async def test_arb_sim_prints_config_and_exits_zero_on_sigint() -> None:
         cwd=ROOT,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        env={"PYTHONPATH": str(ROOT)},
     )
     try:
         assert proc.stdout is not None

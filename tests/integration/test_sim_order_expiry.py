@@ -14,8 +14,9 @@ import ccxt.pro as ccxtpro
 import pytest
 
 from exchanges.sim.harness import LoopbackExchanges
-from tests.integration.sim_common import SYM, eventually
+from tests.integration.sim_common import SYM
 from tests.kit.orders import client, find_by_client_id, marketable_buy
+from tests.kit.poll import eventually
 
 EXPIRED_CODE = {"okx": "50102", "binance": "-1021", "bybit": "10002"}
 pytestmark = pytest.mark.parametrize("venue", ["okx", "binance", "bybit"])

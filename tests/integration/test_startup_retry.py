@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
 
-from tests.integration.sim_common import eventually
-from tests.integration.test_execution_support import AliasedLoopback, config_dict, key_env, plant, start_sim, toml_text
+from tests.kit.live import AliasedLoopback, config_dict, key_env, plant, start_sim, toml_text
+from tests.kit.poll import eventually
+from tests.kit.run import start_arb
 
 VENUES = ("okx", "okx2")
 pytestmark = pytest.mark.slow
@@ -43,10 +42,7 @@ async def arb_run(
         cfg["venues"][v]["options"]["timeout"] = 1000
     path = tmp / "arb.toml"
     path.write_text(toml_text(cfg), encoding="utf-8")
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "arb.cli",
+    proc = await start_arb(
         "run",
         "--config",
         str(path),
@@ -55,7 +51,7 @@ async def arb_run(
         "--no-ui",
         "--duration",
         duration_s,
-        env={**os.environ, **key_env(sim, VENUES)},
+        env=key_env(sim, VENUES),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )

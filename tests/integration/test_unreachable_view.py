@@ -11,19 +11,15 @@ import subprocess
 import time
 from pathlib import Path
 
-from tests.test_exit_codes import ARB, ENV, dead_config
+from tests.kit.run import ARB, arb_env, run_arb
+from tests.test_exit_codes import dead_config
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07")
 
 
 def test_status_names_the_reason_a_venue_is_down(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [*ARB, "scan", "--config", str(dead_config(tmp_path)), "--no-ui", "--duration", "3"],
-        cwd=tmp_path,
-        env=ENV,
-        capture_output=True,
-        text=True,
-        timeout=60,
+    done = run_arb(
+        "scan", "--config", str(dead_config(tmp_path)), "--no-ui", "--duration", "3", cwd=tmp_path, timeout_s=60
     )
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout.strip().splitlines()[-1])
@@ -37,7 +33,7 @@ def test_log_lines_go_through_the_live_view_not_around_it(tmp_path: Path) -> Non
     written to the original stderr it lands in the middle of the view and the next refresh repeats it."""
     cfg = dead_config(tmp_path)
     master, slave = pty.openpty()
-    env = ENV | {"COLUMNS": "200", "LINES": "60", "TERM": "xterm-256color"}
+    env = arb_env({"COLUMNS": "200", "LINES": "60", "TERM": "xterm-256color"})
     proc = subprocess.Popen(
         [*ARB, "scan", "--config", str(cfg), "--duration", "4"],
         cwd=tmp_path,

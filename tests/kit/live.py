@@ -1,4 +1,5 @@
-"""Support for the execution tests (no tests here): simulators with venue aliases, configs, journals.
+"""The live-setup kit: simulators with venue aliases, configs, journals, traders; :class:`Setup` owns them for one
+test (the ``setup`` fixture in ``tests/integration/conftest.py`` closes it).
 
 ``AliasedLoopback(venues=["okx", "okx2"], aliases={"okx2": "okx"})`` runs two OKX dialect servers on
 one shared market (one latent mid, independent venue noise), so cross-venue arbitrage can be
@@ -20,7 +21,7 @@ from arb.config import Config
 from exchanges.sim.harness import DEMO_PASSPHRASE, LoopbackExchanges
 from exchanges.sim.market import Dislocation
 from exchanges.sim.registry import available_venues
-from tests.stubs import toml_text  # re-exported: the doctor and restart tests import it from here
+from tests.kit.builders import toml_text  # re-exported: the doctor and restart tests import it from here
 
 SYM = "BTC/USDT"
 
@@ -230,15 +231,6 @@ def sim_order(sim: LoopbackExchanges, client_id: str) -> tuple[dict[str, Any], A
 def no_duplicate_client_ids(sim: LoopbackExchanges) -> None:
     ids = [(e["venue"], e["client_id"]) for e in sim.order_log if e["client_id"]]
     assert len(ids) == len(set(ids)), f"a client id reached a venue twice: {ids}"
-
-
-async def wait_until(check: Callable[[], Any], timeout_s: float = 10.0, interval_s: float = 0.01) -> Any:
-    async with asyncio.timeout(timeout_s):
-        while True:
-            value = check()
-            if value:
-                return value
-            await asyncio.sleep(interval_s)
 
 
 __all__ = ["DEMO_PASSPHRASE", "SYM", "toml_text"]

@@ -10,7 +10,7 @@ from arb.core.books import ladders
 from arb.core.errors import BookError
 from arb.core.model import Fee, Limits
 from arb.scan.engine import Engine
-from tests.stubs import make_book, market
+from tests.kit.builders import make_book, market
 from tests.unit.test_engine import Clock, RecordingSink
 
 D = Decimal

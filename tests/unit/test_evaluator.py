@@ -12,7 +12,7 @@ import arb
 from arb.core.errors import BookError, MarketError
 from arb.core.evaluator import evaluate
 from arb.core.model import Balances, Fee, Limits, MarketSpec
-from tests.stubs import ccxt_market, fee, make_book, market
+from tests.kit.builders import ccxt_market, fee, make_book, market
 
 D = Decimal
 

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from arb.core.evaluator import evaluate
 from arb.core.ledger import LegFill, MalformedOrder, Position, flows, is_dust, journal_state
 from arb.core.model import Fee, Limits
-from tests.stubs import make_book, market
+from tests.kit.builders import make_book, market
 
 D = Decimal
 SYM = "BTC/USDT"
