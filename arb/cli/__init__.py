@@ -42,7 +42,8 @@ def cli(ctx: click.Context, verbose: int) -> None:
 def _register() -> None:
     # Command families live in their own modules; cli.py only wires them.
     from arb.cli.config import config_group
-    from arb.cli.scan import demo_command, opportunities_command, scan_command
+    from arb.cli.opportunities import opportunities_command
+    from arb.cli.scan import demo_command, scan_command
     from arb.cli.trade import doctor_command, kill_command, resume_command, run_command
 
     cli.add_command(config_group)
