@@ -159,7 +159,7 @@ def _plain(obj: Any, keep_decimals: bool) -> Any:
 
 def _redact_tree(tree: Any, path: tuple[str, ...]) -> Any:
     if isinstance(tree, dict):
-        out = {}
+        out: dict[str, Any] = {}
         for k, v in tree.items():
             if is_secret_name(k) and v is not None:
                 out[k] = REDACTED

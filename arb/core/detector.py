@@ -12,6 +12,8 @@ buy fee when charged in base/quote, as in :mod:`arb.core.evaluator`).
 
 from __future__ import annotations
 
+from typing import Any
+
 from arb.core.model import Fee
 
 Pair = tuple[str, str]
@@ -25,7 +27,7 @@ _BID, _ASK, _BUY_COST, _BUY_KEEP, _SELL_KEEP = range(5)
 
 class Detector:
     def __init__(self) -> None:
-        self._sym: dict[str, dict[str, list]] = {}  # symbol -> venue -> record
+        self._sym: dict[str, dict[str, list[Any]]] = {}  # symbol -> venue -> record
         self._fees: dict[tuple[str, str], tuple[float, float, float]] = {}
 
     def set_fee(self, venue: str, symbol: str, fee: Fee) -> None:
@@ -36,7 +38,7 @@ class Detector:
         if rec is not None:
             rec[_BUY_COST], rec[_BUY_KEEP], rec[_SELL_KEEP] = factors
 
-    def _record(self, venue: str, symbol: str) -> list:
+    def _record(self, venue: str, symbol: str) -> list[Any]:
         venues = self._sym.get(symbol)
         if venues is None:
             venues = self._sym[symbol] = {}
@@ -52,8 +54,7 @@ class Detector:
         nothing crosses. (Record fields by literal index: 0 bid, 1 ask, 2 buy_cost, 3 buy_keep,
         4 sell_keep — globals would cost a lookup each.)"""
         venues = self._sym.get(symbol)
-        rec = venues.get(venue) if venues is not None else None
-        if rec is None:
+        if venues is None or (rec := venues.get(venue)) is None:
             rec = self._record(venue, symbol)
             venues = self._sym[symbol]
         rec[0] = bid

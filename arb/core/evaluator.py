@@ -423,7 +423,8 @@ def evaluate(
         return _opportunity(p, best, symbol, buy_venue, sell_venue, steps)
 
 
-def _reject(why: list[str] | None, reason: str) -> None:
+def _reject(why: list[str] | None, reason: str) -> Opportunity | None:
+    """Note ``reason`` in ``why`` (when given); no opportunity."""
     if why is not None:
         why.append(reason)
     return None

@@ -177,8 +177,8 @@ def fit_table(
         c = cols[i]
         t.add_column(
             c.header,
-            justify=c.justify,
-            no_wrap=not (c.wrap or tight),  # type: ignore[arg-type]
+            justify=c.justify,  # type: ignore[arg-type]  # a rich JustifyMethod literal, held as str
+            no_wrap=not (c.wrap or tight),
             min_width=widths[i] if (c.key or c.wrap) and not tight else None,
             overflow="fold" if c.key or c.wrap else "ellipsis",
         )

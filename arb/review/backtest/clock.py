@@ -32,7 +32,7 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
     def __init__(self, start_s: float = 0.0) -> None:
         super().__init__()
         self._now = start_s
-        self._selector = _VirtualSelector(self._selector, self)  # type: ignore[has-type]
+        self._selector = _VirtualSelector(self._selector, self)  # type: ignore[has-type,arg-type]  # duck-typed
 
     def time(self) -> float:
         return self._now

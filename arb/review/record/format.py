@@ -131,7 +131,7 @@ class RecordingWriter:
         self._since_key: dict[tuple[int, int], int] = {}
         self.books = self.states = self.events = self._unflushed = 0
         self.last_t = self.last_m = 0
-        self._fh: IO[bytes] | None = None
+        self._fh: IO[bytes] | gzip.GzipFile | None = None
         self._held: list[bytes] = []
         self._flushed_at = time.monotonic()
         if header is not None:

@@ -157,7 +157,11 @@ async def record(
             all_ready.set()
 
     limits = {v: profile(getattr(ex, "id", v)).book_limit for v, ex in exchanges.items()} | (book_limits or {})
-    feeds = Feeds(exchanges, symbols, recorder.on_book, on_event, book_limits=limits, backoff=Backoff())
+
+    def on_book(venue: str, symbol: str, book: Any, recv_ms: int) -> None:
+        recorder.on_book(venue, symbol, book, recv_ms)
+
+    feeds = Feeds(exchanges, symbols, on_book, on_event, book_limits=limits, backoff=Backoff())
     task = asyncio.create_task(feeds.run(on_ready), name="record-feeds")
     say(
         f"waiting for markets and order books from {', '.join(exchanges)} ({', '.join(symbols)}); "

@@ -174,7 +174,7 @@ def exposures(ld: Loaded, f: Filters) -> tuple[dict[str, Any], pd.DataFrame]:
     open_base: dict[str, Any] = defaultdict(lambda: ZERO)
     for r in rows:
         if r["state"] == "open":
-            open_base[base_quote(r["symbol"])[0]] += r["base_delta"]
+            open_base[base_quote(str(r["symbol"]))[0]] += r["base_delta"]
     doc = {
         "open": sum(1 for r in rows if r["state"] == "open"),
         "flattened": sum(1 for r in rows if r["state"] == "flattened"),

@@ -80,11 +80,11 @@ def pnl_curve(curve: pd.DataFrame, dd: dict[str, Any] | None, quote: str, start_
 
     def draw(fig: Figure) -> None:
         ax = _axes(fig, "Cumulative realised PnL", "time (UTC)", f"PnL ({quote})")
-        ax.step(times, cum, where="post", color="tab:green")
+        ax.step(times, cum, where="post", color="tab:green")  # type: ignore[arg-type]  # matplotlib converts dates
         ax.axhline(0, color="grey", lw=0.8)
         if dd and dd.get("peak_ms") is not None and dd["abs_quote"] > 0:
             t0, t1 = _times([dd["peak_ms"], dd["end_ms"]])
-            ax.axvspan(t0, t1, color="tab:red", alpha=0.15, label=f"max drawdown {dd['abs_quote']:.4g}")
+            ax.axvspan(t0, t1, color="tab:red", alpha=0.15, label=f"max drawdown {dd['abs_quote']:.4g}")  # type: ignore[arg-type]
             ax.legend(loc="best", fontsize=8)
         fig.autofmt_xdate()
 
@@ -151,7 +151,7 @@ def inventory(t: pd.DataFrame) -> bytes:
                 color = f"C{venues.index(venue) % 10}"
                 for n, (_, ts, totals) in enumerate(segments.get((asset, venue), [])):
                     ax.step(
-                        _times(ts),
+                        _times(ts),  # type: ignore[arg-type]  # matplotlib converts dates
                         [float(x) for x in totals],
                         where="post",
                         color=color,
