@@ -314,7 +314,12 @@ class MarketProcess:
         if now_ms < book.crossed_until_ms:
             best_bid = best_ask + book.crossed_ticks
         gap = max(1, round(mid * prof.level_gap_bps / 10_000.0 / tick_f))
-        if prof.replenish_quote_per_s is not None:
+        if prof.replenish_quote_per_s is not None:  # the spread in whole ticks (1 at spread_bps=0), centred
+            spread = max(1, round(2 * half / tick_f))
+            best_bid = max(1, math.floor(mid / tick_f - spread / 2))
+            best_ask = best_bid + spread
+            if now_ms < book.crossed_until_ms:
+                best_bid = best_ask + book.crossed_ticks
             self._lay_out_persistent(key, best_bid, best_ask, gap, dt_ms)
             return
         want_bids = {best_bid} | {(best_bid // gap - i) * gap for i in range(prof.levels - 1)}

@@ -59,7 +59,9 @@ _BOOK = VenueProfile(
     level_notional=8_000.0,  # quote per level at the best (times the symbol's depth_scale), see depth_slope
     size_dispersion=0.0,  # sizes follow the depth profile exactly, so liquidity changes only by trades/makers
     churn_levels=0,  # no redraws: a redraw would add liquidity nobody posted
-    replenish_quote_per_s=20_000.0,  # makers re-post 20k quote per second per side (times depth_scale)
+    # makers re-post 200k quote per second per side (times depth_scale): a fully swept side (890k x depth_scale)
+    # is back in about 4.5 s, while a dislocation's cheap levels stay taken for the trade that matters
+    replenish_quote_per_s=200_000.0,
     depth_slope=0.05,  # each level 5% larger than the previous: thin at the touch, thicker further out
 )
 
