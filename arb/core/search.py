@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING
 from arb.core.model import ZERO
 
 if TYPE_CHECKING:
-    from arb.core.evaluator import _Point, _Problem
+    from arb.core.sizing import Point, Problem
 
 _SLACK = Decimal("1e-40")  # relative: Decimal line bounds are rounded at 60 digits; never prune a tie
 
@@ -113,7 +113,7 @@ class _Piece:
 
     __slots__ = ("al", "c0", "cost0", "pl")
 
-    def __init__(self, p: _Problem, k: int, j: int) -> None:
+    def __init__(self, p: Problem, k: int, j: int) -> None:
         asks, bids = p.asks, p.bids
         b_before = asks.cum_amount[k - 1] if k else ZERO
         a_cost = asks.cum_cost[k - 1] if k else ZERO
@@ -135,7 +135,7 @@ def _ratio(x: Decimal, y: Decimal) -> tuple[int, int]:
     return num // g, den // g
 
 
-def _line_bound(p: _Problem, u: int, v: int, k: int, j: int) -> Decimal:
+def _line_bound(p: Problem, u: int, v: int, k: int, j: int) -> Decimal:
     """Max over the piece of its net line with S = B·(1−φ) unrounded (≥ net at every index), in
     Decimal: a cheap key for ordering and pruning (compared with a relative slack for rounding)."""
     asks, bids = p.asks, p.bids
@@ -149,7 +149,7 @@ def _line_bound(p: _Problem, u: int, v: int, k: int, j: int) -> Decimal:
     return c0 + slope * p.lb * (v if slope > 0 else u)
 
 
-def search(p: _Problem, lo: int, hi: int) -> tuple[_Point | None, int]:
+def search(p: Problem, lo: int, hi: int) -> tuple[Point | None, int]:
     """The feasible B = i·lb, lo <= i <= hi, with the largest net (ties: smaller B), and the steps taken.
 
     ``[lo, hi]`` already satisfies every monotone constraint (depth, balances, notional, min/max
@@ -196,7 +196,7 @@ def search(p: _Problem, lo: int, hi: int) -> tuple[_Point | None, int]:
         i = end + 1
     pieces.sort(key=lambda pc: pc[0], reverse=True)
 
-    best: _Point | None = None
+    best: Point | None = None
     lim, t = p.limits, p.t
     mnp = lim.min_net_profit
 

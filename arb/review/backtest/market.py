@@ -10,8 +10,8 @@ from typing import Any
 import ccxt.pro as ccxtpro
 
 from arb.config import Config, redact
-from arb.core.evaluator import floor_to
 from arb.core.model import Fee, Limits, MarketSpec
+from arb.core.sizing import floor_to
 from arb.review.backtest.clock import ReplayClock
 from arb.review.backtest.settings import Settings
 from arb.review.record import Recording
