@@ -36,7 +36,7 @@ from typing import Any
 import pandas as pd
 
 from arb.core.model import ZERO
-from arb.review.report import data, incidents, stats
+from arb.review.report import data, incidents, inventory, stats
 from arb.review.report import trades as trade_tables
 from arb.review.report.data import Filters
 from arb.store import Journal
@@ -122,19 +122,22 @@ def build(
     traded = {e for e in trades["episode_id"] if e} if not trades.empty else set()
     cap_doc, tables["capture_reasons"] = data.capture(ld, traded)
     tables["fees_by_venue"] = data.fees_by_venue(fills)
-    inv = data.inventory(ld)
-    tables["inventory"], tables["inventory_latest"] = inv, data.inventory_latest(inv)
-    tables["rebalance"], target_source = data.rebalance(inv, target or data.configured_target(ld.runs))
+    inv = inventory.inventory(ld)
+    tables["inventory"], tables["inventory_latest"] = inv, inventory.inventory_latest(inv)
+    tables["rebalance"], target_source = inventory.rebalance(inv, target or inventory.configured_target(ld.runs))
     start, end = _span(ld, trades, f)
     ts = [int(t) for t in trades["ts_ms"]] if not trades.empty else []
     pnl = list(trades["pnl"]) if not trades.empty else []
     quotes = {data.base_quote(s)[1] for s in {*(e["symbol"] for e in ld.episodes), *(o["symbol"] for o in ld.orders)}}
     cap, cap_source = capital, "--capital"
     if cap is None:
-        cap, cap_source = data.capital(inv, quotes), f"sum of starting {'/'.join(sorted(quotes)) or 'quote'} balances"
+        cap, cap_source = (
+            inventory.capital(inv, quotes),
+            f"sum of starting {'/'.join(sorted(quotes)) or 'quote'} balances",
+        )
     if cap is None:
         venues = {v for e in ld.episodes for v in (e["buy_venue"], e["sell_venue"])} | {o["venue"] for o in ld.orders}
-        cap, cap_source = data.configured_capital(ld.runs, quotes, venues)
+        cap, cap_source = inventory.configured_capital(ld.runs, quotes, venues)
     cap_f = float(cap) if cap else None
     daily = stats.daily_pnl(ts, pnl, start, end) if ts else pd.Series([], dtype=object)
     tables["daily_pnl"] = pd.DataFrame({"day": [str(d) for d in daily.index], "pnl": list(daily)})
