@@ -25,7 +25,8 @@ from arb.config._parse import (
     _suggest,
     required_credentials,
 )
-from arb.config.secrets import CREDENTIAL_KEYS, _credentials, _forbidden_roots
+from arb.config.credentials import _credentials, _forbidden_roots
+from arb.config.secrets import CREDENTIAL_KEYS
 from arb.config.sections import (
     SECTIONS,
     ExecutionConfig,
