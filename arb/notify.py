@@ -120,7 +120,6 @@ class _Target:
         if not self.apprise.add(url):
             raise ConfigError(f"notify.urls[{index}] ({self.label}) is not a URL apprise understands; fix it")
         self.queue: asyncio.Queue[Alert] = asyncio.Queue(maxsize=max_queue)
-        self.inflight = False
 
 
 class Notifier:
@@ -276,7 +275,6 @@ class Notifier:
     async def _work(self, target: _Target, *, until_empty: bool = False) -> None:
         while not (until_empty and target.queue.empty()):
             alert = await target.queue.get()
-            target.inflight = True
             try:
                 await self._deliver(target, alert)
             except asyncio.CancelledError:
@@ -286,7 +284,6 @@ class Notifier:
                 self.stats["failed"] += 1
                 log.error("notify.error target=%s error=%s", target.label, type(e).__name__)
             finally:
-                target.inflight = False
                 target.queue.task_done()
 
     async def _deliver(self, target: _Target, alert: Alert) -> None:

@@ -120,14 +120,6 @@ def add_url_secrets(*urls: object) -> None:
             add_secrets(*_url_parts(url))
 
 
-def _forget_all() -> None:
-    """Tests only: empty the registry."""
-    global _values_re
-    with _lock:
-        _values.clear()
-        _values_re = None
-
-
 # ---- scrubbing text ----
 
 # <name><optional closing quote> : or = <optional opening quote><value>; the name may not continue a dotted

@@ -29,7 +29,6 @@ from typing import Any
 
 import pandas as pd
 
-MS_DAY = 86_400_000
 DAYS_PER_YEAR = 365
 
 

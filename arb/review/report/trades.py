@@ -66,11 +66,10 @@ FILL_COLUMNS = [
 
 @dataclass(slots=True)
 class Trades:
-    """The trades and fills tables, plus how many orders fell back to their order totals."""
+    """The trades and fills tables, and notes on how they were built."""
 
     trades: pd.DataFrame
     fills: pd.DataFrame
-    from_order_totals: int = 0
     notes: list[str] = field(default_factory=list)
 
 
