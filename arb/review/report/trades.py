@@ -257,4 +257,4 @@ def trades(ld: Loaded, f: Filters) -> Trades:
             f"{fallback} filled order(s) lack fills in the journal (an older arb dropped them); "
             "their order totals (filled, average price, fee) were used"
         )
-    return Trades(_frame(out, TRADE_COLUMNS), _frame(fill_rows, FILL_COLUMNS), fallback, notes)
+    return Trades(_frame(out, TRADE_COLUMNS), _frame(fill_rows, FILL_COLUMNS), notes)
