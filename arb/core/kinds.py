@@ -37,6 +37,7 @@ class EventKind(StrEnum):
     RECONCILE = "reconcile"  # a reconcile finding or a restart hedge
     HALT = "halt"  # trading halted
     RESUME = "resume"  # a halt lifted (operator or its time ran out)
+    RISK_RESTORED = "risk_restored"  # on start: today's realised PnL and failures in a row, from the journal
     VENUE_PAUSED = "venue_paused"  # the error-rate breaker paused a venue
     DIRECTION_DISABLED = "direction_disabled"  # a venue lacks base or quote for one direction
     DIRECTION_ENABLED = "direction_enabled"  # ... and has it again

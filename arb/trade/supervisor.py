@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from arb.config import Config
+from arb.core.kinds import EventKind
 from arb.core.model import ZERO, MarketSpec, dec
 from arb.store import Journal
 from arb.trade.accounts import Accounts, Marks, utc_day
@@ -222,7 +223,8 @@ class Supervisor:
                 change = self.risk.update_direction((symbol, venue, other), why)
                 if change is not None:
                     text = f"buy {venue} → sell {other}: {change}" + (f" ({why})" if why else "")
-                    self.out.event(f"direction_{change}", None, symbol, text)
+                    kind = EventKind.DIRECTION_DISABLED if change == "disabled" else EventKind.DIRECTION_ENABLED
+                    self.out.event(kind, None, symbol, text)
                     self.out.emit("direction", ((symbol, venue, other), change))
                     self.out.alert(f"arb {symbol} direction {change}", text, "warning" if why else "info")
 
