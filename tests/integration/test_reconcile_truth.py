@@ -214,9 +214,9 @@ async def test_restart_hedge_uses_a_fresh_client_id(setup: Setup) -> None:
 
 # -- item 9b: the kill state at send time ------------------------------------------------------------------
 async def test_kill_inside_the_polling_gap_sends_nothing(setup: Setup, monkeypatch: pytest.MonkeyPatch) -> None:
-    import arb.trade.upkeep
+    import arb.trade.supervisor
 
-    monkeypatch.setattr(arb.trade.upkeep, "KILL_POLL_S", 3600.0)  # the watcher will not look again in time
+    monkeypatch.setattr(arb.trade.supervisor, "KILL_POLL_S", 3600.0)  # the watcher will not look again in time
     venues = ("okx", "okx2")
     sim = await setup.sim(venues)
     cfg = make_config(sim, venues, setup.tmp)
