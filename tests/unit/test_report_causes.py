@@ -32,3 +32,13 @@ def test_reason_text_mentioning_funds_is_not_a_funds_refusal() -> None:
 def test_journals_before_the_cause_column_read_the_leading_error_class() -> None:
     old = {"state": "rejected", "reason": "InsufficientFunds: USDT free 5 < 1000 needed"}  # no cause key
     assert _why(old) == BALANCE
+
+
+def test_every_refusal_verdict_has_a_capture_bucket() -> None:
+    from arb.core.kinds import Verdict
+    from arb.review.report.data import RISK_HALT, bucket
+
+    for v in Verdict:
+        if v is not Verdict.ACCEPT:
+            assert not bucket(v).startswith("other"), v
+    assert bucket(Verdict.halted("kill")) == RISK_HALT and bucket("depth") == bucket(Verdict.DEPTH)

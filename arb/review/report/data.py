@@ -43,20 +43,22 @@ RISK_LIMIT = "risk limit (notional, exposure, in flight, venue paused)"
 STALE = "stale book"
 FUNDS = "InsufficientFunds"  # the cause code of an order refused for lack of funds
 LATENCY = "latency (book moved before the orders arrived)"
-REASONS: dict[str, str] = {  # trader refusal verdicts → capture buckets (halted_* → risk halt)
-    "depth": BELOW,
+BUSY = "busy (pair in flight or cooling down)"
+REASONS: dict[str, str] = {  # the gate's refusal verdicts → capture buckets (halted_* → risk halt)
+    Verdict.DEPTH: BELOW,
+    Verdict.MIN_BALANCE: BALANCE,
+    Verdict.DIRECTION_DISABLED: BALANCE,
+    Verdict.NOTIONAL: RISK_LIMIT,
+    Verdict.EXPOSURE_ASSET: RISK_LIMIT,
+    Verdict.EXPOSURE_VENUE: RISK_LIMIT,
+    Verdict.IN_FLIGHT: RISK_LIMIT,
+    Verdict.VENUE_PAUSED: RISK_LIMIT,
+    Verdict.PAIR_IN_FLIGHT: BUSY,
+    Verdict.COOLDOWN: BUSY,
+    Verdict.CONFIRMING: "not confirmed (execution.confirm_updates)",
+    # words older journals may hold
     "below_threshold": BELOW,
-    "min_balance": BALANCE,
-    "direction_disabled": BALANCE,
     "balance": BALANCE,
-    "notional": RISK_LIMIT,
-    "exposure_asset": RISK_LIMIT,
-    "exposure_venue": RISK_LIMIT,
-    "in_flight": RISK_LIMIT,
-    "venue_paused": RISK_LIMIT,
-    "pair_in_flight": "busy (pair in flight or cooling down)",
-    "cooldown": "busy (pair in flight or cooling down)",
-    "confirming": "not confirmed (execution.confirm_updates)",
     "stale": STALE,
     "stale_book": STALE,
     "latency": LATENCY,
@@ -129,7 +131,7 @@ def trade_events(events: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 
 def bucket(verdict: str) -> str:
-    if verdict.startswith("halted"):
+    if verdict.startswith("halted"):  # Verdict.HALTED_* (one per halt reason)
         return RISK_HALT
     return REASONS.get(verdict, f"other: {verdict}")
 
