@@ -6,6 +6,11 @@ markets, streams books and places, fetches and cancels orders over real HTTP/Web
 Layout
 ------
 ``market.py``   MarketProcess: latent mid per symbol, per-venue noise/spread/depth, dislocation schedule.
+``market_params.py`` its knobs (VenueProfile, MarketParams); ``profiles.py`` the named market profiles
+                (``demo``, ``realistic``): book shape and cadence, latencies, competitors, replenishment.
+``depth.py``    persistent liquidity (realistic): a depth profile minus what was taken, replenished by makers.
+``latency.py``  one-way latency distributions; ``md_delay.py`` holds book frames for the market-data latency.
+``traders.py``  competing takers that close dislocations after a reaction time, through the matching engine.
 ``instruments.py`` each venue's real spec per symbol (tick, lot, min/max size and notional, price filters)
                 from ``instrument_data.py`` (recorded venue entries, origins noted); ``filters.py`` enforces them.
 ``tape.py``     the venue's public trade tape (every fill of every account) and 24 h ticker statistics.
@@ -36,6 +41,7 @@ Using it
     from exchanges.sim.harness import LoopbackExchanges
 
     async with LoopbackExchanges(venues=["okx"], symbols=["BTC/USDT"], seed=1,
+                                 profile="demo",                   # or "realistic" (profiles.py)
                                  update_interval_ms=20,            # None = step manually: sim.step()
                                  faults="okx:gap_rate=0.01",       # or {venue: FaultConfig(...)}
                                  aliases={"okx2": "okx"},          # a 2nd OKX server, venue "okx2"

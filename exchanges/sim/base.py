@@ -94,10 +94,6 @@ class WsSession:
         """Queue a frame. Book updates are subject to market-data latency and gap/duplicate/reorder faults."""
         faults = self.server.faults
         if book_update:
-            hold = self.server.md_delay.hold
-            if hold is not None:  # held for the venue's market-data latency (md_delay.py)
-                hold.append((self, text))
-                return
             if faults.chance(faults.gap_rate):
                 self.dropped += 1
                 return
@@ -114,6 +110,10 @@ class WsSession:
         self._put(text)
 
     def _put(self, text: str) -> None:
+        hold = self.server.md_delay.hold
+        if hold is not None:  # a book frame held for the venue's market-data latency (md_delay.py)
+            hold.append((self, text))
+            return
         faults = self.server.faults
         due = 0.0
         if faults.delay_ms or faults.delay_jitter_ms:

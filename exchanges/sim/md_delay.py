@@ -1,7 +1,7 @@
 """Market-data latency: a venue's book frames leave it a drawn one-way latency after their event time.
 
-Frames are formatted when the book is published (so checksums and per-subscription state match the
-book at that seq) but held; each is released to the sessions it was formatted for at the first market
+Frames are formatted when the book is published (so checksums, per-subscription state and the book
+faults match the book at that seq) but held; each is released to the sessions it was formatted for at the first market
 step at or after ``ts_ms + latency``, never before an earlier frame of the venue (one ordered stream,
 as over TCP). The book's timestamp stays the venue's event time, so a client sees books that are at least
 the latency old. ``records`` keeps (symbol, seq, ts_ms, latency_ms, released_ms) of the last frames.
@@ -54,6 +54,11 @@ class MarketDataDelay:
         self._last_release = due
         self._pending.append((due, update, latency, frames))
 
+    @property
+    def pending(self) -> int:
+        """Book updates published but not yet released to clients."""
+        return len(self._pending)
+
     def release(self, now_ms: int) -> None:
         """Send every held frame whose time has come (to sessions still open)."""
         sessions = self.server.sessions
@@ -61,5 +66,5 @@ class MarketDataDelay:
             _due, upd, latency, frames = self._pending.popleft()
             for session, text in frames:
                 if session in sessions:
-                    session.send(text, book_update=True)
+                    session._put(text)  # book faults were applied when it was published
             self.records.append(Delivery(upd.symbol, upd.seq, upd.ts_ms, latency, now_ms))

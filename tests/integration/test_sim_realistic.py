@@ -7,6 +7,7 @@ market time, not wall time."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sys
 from dataclasses import replace
@@ -14,12 +15,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from exchanges.sim.depth import replenished_lots
 from exchanges.sim.harness import LoopbackExchanges
 from exchanges.sim.latency import Dist, VenueLatency
 from exchanges.sim.market import Dislocation
 from exchanges.sim.profiles import Takers, get_profile
-from tests.integration.sim_common import watch_until
+from tests.integration.sim_common import same_book, watch_until
 
 SYM = "BTC/USDT"
 ROOT = Path(__file__).resolve().parents[2]
@@ -138,3 +141,31 @@ async def test_arb_sim_profile_option() -> None:
     )
     _, err = await asyncio.wait_for(bad.communicate(), 60)
     assert bad.returncode == 2 and b"--profile" in err and b"demo" in err and b"Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("venue", "faults"), [("okx", None), ("binance", None), ("bybit", None), ("bybit", "bybit:gap_rate=0.2")]
+)
+async def test_clients_follow_books_through_market_data_latency(
+    sim_factory: Any, client_factory: Any, venue: str, faults: str | None
+) -> None:
+    """Held frames keep each dialect's chain intact (OKX seqId/crc32, Binance diffs after the REST snapshot,
+    Bybit deltas with the sim's repair snapshot after a dropped frame): the client ends on the venue's book."""
+    sim = await sim_factory(
+        venues=[venue], symbols=[SYM], seed=4, update_interval_ms=None, profile="realistic", faults=faults
+    )
+    ex = client_factory(sim, venue, key=None)
+    await ex.watch_order_book(SYM)
+    for _ in range(150):
+        sim.step()
+        await asyncio.sleep(0)
+    delay = sim.venue(venue).md_delay
+    assert delay.records and all(r.latency_ms > 0 for r in delay.records)  # every frame was held
+    for _ in range(300):  # keep the market going until the client holds the venue's book
+        sim.step()
+        ob = ex.orderbooks.get(SYM)
+        if not delay.pending and ob is not None and same_book(ob, sim.book(venue, SYM)):
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(ex.watch_order_book(SYM), 0.05)
+    raise AssertionError(f"{venue}: the client's book never caught up with the venue's")
