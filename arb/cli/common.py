@@ -55,6 +55,36 @@ def sim_venues(text: str | None, hint: str = "--venues") -> list[str] | None:
     return list(dict.fromkeys(names))
 
 
+def loopback(
+    venues: list[str] | None, symbols: list[str], seed: int, *, rate_per_min: float = 6.0, bps: float = 35.0
+) -> Any:
+    """The bundled loopback exchanges as the demo and ``arb record --loopback`` run them: books every 100 ms,
+    a dislocation of ``bps``..90 bps about ``rate_per_min`` times a minute (an async context manager)."""
+    from exchanges.sim.harness import LoopbackExchanges
+
+    return LoopbackExchanges(
+        venues=venues,
+        symbols=symbols,
+        seed=seed,
+        update_interval_ms=100,
+        dislocation_rate_per_min=rate_per_min,
+        dislocation_bps=(bps, 90.0),
+    )
+
+
+def loopback_options(sim: Any, *, keys: bool = True) -> dict[str, dict[str, Any]]:
+    """Each loopback venue's ccxt options (its URLs), without the demo keys unless ``keys``."""
+    secret = ("apiKey", "secret", "password")
+    return {v: {k: x for k, x in sim.ccxt_config(v, key=None).items() if keys or k not in secret} for v in sim.venues}
+
+
+def loopback_clients(sim: Any) -> dict[str, Any]:
+    """One ccxt.pro client per loopback venue."""
+    import ccxt.pro as ccxtpro
+
+    return {v: getattr(ccxtpro, v)(opts) for v, opts in loopback_options(sim).items()}
+
+
 def stop_on_signals(stop: Callable[[], Any]) -> None:
     """Call ``stop`` on Ctrl-C (SIGINT) or SIGTERM in the running loop (where the platform allows it)."""
     loop = asyncio.get_running_loop()

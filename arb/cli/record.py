@@ -93,7 +93,6 @@ async def _record(
     duration_s: float | None,
     ui: bool,
 ) -> dict[str, Any]:
-    import ccxt.pro as ccxtpro
 
     from arb.review.record import Recorder, RecordingError, record
 
@@ -102,22 +101,14 @@ async def _record(
     async with contextlib.AsyncExitStack() as stack:
         kw: dict[str, Any] = {}
         if loopback:
-            from arb.cli.common import DEMO_SYMBOLS, sim_venues
-            from exchanges.sim.harness import LoopbackExchanges
+            from arb.cli.common import DEMO_SYMBOLS, loopback_clients, sim_venues
+            from arb.cli.common import loopback as loopback_market
 
             syms = symbols or DEMO_SYMBOLS
-            vlist = sim_venues(venues)
             sim = await stack.enter_async_context(
-                LoopbackExchanges(
-                    venues=vlist,
-                    symbols=syms,
-                    seed=seed,
-                    update_interval_ms=100,
-                    dislocation_rate_per_min=3.0,
-                    dislocation_bps=(30.0, 90.0),
-                )
+                loopback_market(sim_venues(venues), syms, seed, rate_per_min=3.0, bps=30.0)
             )
-            exchanges = {v: getattr(ccxtpro, v)(sim.ccxt_config(v, key=None)) for v in sim.venues}
+            exchanges = loopback_clients(sim)
             source, config = "loopback", {"seed": seed}
         else:
             from arb.cli.common import make_exchanges

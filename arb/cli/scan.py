@@ -14,6 +14,9 @@ import click
 
 from arb.cli.common import (
     DEMO_SYMBOLS,
+    loopback,
+    loopback_clients,
+    loopback_options,
     make_exchanges,
     sim_venues,
     stop_on_signals,
@@ -200,22 +203,13 @@ def demo_command(
 async def _demo(
     symbols: list[str], seed: int, db_path: str, duration_s: float | None, ui: str, venues: list[str] | None
 ) -> Any:
-    import ccxt.pro as ccxtpro
 
     from arb.scan.scanner import Scanner
-    from exchanges.sim.harness import LoopbackExchanges
 
     journal = _open_journal(db_path, "arb demo")
     try:
-        async with LoopbackExchanges(
-            venues=venues,
-            symbols=symbols,
-            seed=seed,
-            update_interval_ms=100,
-            dislocation_rate_per_min=6.0,
-            dislocation_bps=(35.0, 90.0),
-        ) as sim:
-            exchanges = {v: getattr(ccxtpro, v)(sim.ccxt_config(v, key=None)) for v in sim.venues}
+        async with loopback(venues, symbols, seed) as sim:
+            exchanges = loopback_clients(sim)
             scanner = Scanner(
                 exchanges,
                 symbols,
@@ -242,22 +236,11 @@ async def _paper_demo(
     from arb.cli.trade import _run
     from arb.config import Config
     from arb.trade.trader import Trader
-    from exchanges.sim.harness import LoopbackExchanges
 
     journal = _open_journal(db_path, "arb demo --paper")
     try:
-        async with LoopbackExchanges(
-            venues=venues,
-            symbols=symbols,
-            seed=seed,
-            update_interval_ms=100,
-            dislocation_rate_per_min=6.0,
-            dislocation_bps=(35.0, 90.0),
-        ) as sim:
-            options = {
-                v: {k: x for k, x in sim.ccxt_config(v, key=None).items() if k not in ("apiKey", "secret", "password")}
-                for v in sim.venues
-            }
+        async with loopback(venues, symbols, seed) as sim:
+            options = loopback_options(sim, keys=False)
             balances: dict[str, dict[str, str]] = {}
             for v in sim.venues:
                 bal = {"USDT": "20000"}
