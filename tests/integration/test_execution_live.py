@@ -111,6 +111,7 @@ async def test_rejected_leg_runs_the_policy_and_alerts(setup: Setup, policy: str
         assert any("stopped with open exposure" in t for t in titles)
     orders = {o["client_id"]: o for o in trader.journal.orders()}
     assert orders[sell.client_id]["state"] == "rejected" and "51006" in orders[sell.client_id]["reason"]
+    assert orders[sell.client_id]["cause"] == "InvalidOrder"  # the refusal's code (ccxt's class for OKX 51006)
     no_duplicate_client_ids(sim)
 
 
