@@ -22,7 +22,7 @@ from typing import Any
 
 from arb.core.books import ladders
 from arb.core.evaluator import ceil_to, floor_to
-from arb.core.ledger import LegFill, Position
+from arb.core.ledger import LegFill, Position, dust_limit, min_sellable
 from arb.core.model import BPS, ONE, ZERO, Fee, MarketSpec, Opportunity
 from arb.store import Journal
 from arb.trade.orders import brief
@@ -77,6 +77,7 @@ class Outcome:
                     "avg_price": None if x.avg_price is None else str(x.avg_price),
                     "fees": {c: str(f) for c, f in x.fees},
                     "reason": x.reason,
+                    "cause": x.cause,  # a refusal's code (ccxt exception class), for readers to match
                 }
                 for x in self.legs
             ],
@@ -131,7 +132,7 @@ class Settlement:
         ``exposure_id``: the exposure already journaled for this opportunity (reconcile), updated in place.
         """
         policy = policy or self.on_partial
-        lot = self.markets[(venues[1], symbol)].amount_step
+        lot = self.dust(symbol, venues)
         pos = Position.of(symbol, legs)
         out = Outcome(opp_id, symbol, legs, pos, pos.exposure(lot), exposure_id)
         if out.exposure == ZERO:
@@ -196,6 +197,20 @@ class Settlement:
         )
         return eid
 
+    def dust(self, symbol: str, venues: tuple[str, str]) -> Decimal:
+        """Below this a long residual can be sold on neither venue (lot, minimum amount, minimum cost at the
+        best bid): dust, not an exposure. A residual a hedge could sell somewhere is an exposure."""
+        sellable = []
+        for v in dict.fromkeys(venues):
+            m = self.markets.get((v, symbol))
+            if m is None:
+                continue
+            book = self.books(v, symbol)
+            bid = _best_bid(book)  # a hedge sells at most HEDGE_BAND_BPS below it: the minimum cost is checked there
+            price = None if bid is None else bid * (ONE - HEDGE_BAND_BPS / BPS)
+            sellable.append(min_sellable(m.amount_step, m.min_amount, m.min_cost, price))
+        return dust_limit(sellable) if sellable else self.markets[(venues[1], symbol)].amount_step
+
     def _flatten_order(self, venue: str, symbol: str, base: Decimal) -> tuple[str, Decimal]:
         """(side, amount on the venue's lot grid) that brings ``base`` back to zero on ``venue``."""
         m, fee = self.markets[(venue, symbol)], self.fees.get((venue, symbol))
@@ -209,19 +224,19 @@ class Settlement:
         venue = opp.sell_venue if base > 0 else opp.buy_venue
         limit = opp.sell.limit_price if base > 0 else opp.buy.limit_price
         plan = [(venue, limit, "retry")] * RETRY_ATTEMPTS
-        return await self._flatten(opp_id, opp.symbol, base, plan, lot_venue=opp.sell_venue)
+        return await self._flatten(opp_id, opp.symbol, base, plan, venues=(opp.buy_venue, opp.sell_venue))
 
     async def _hedge(self, opp_id: str, symbol: str, venues: tuple[str, str], base: Decimal) -> list[LegFill]:
         """IOC on the venue with the better price for the imbalance (then the other one)."""
         priced = [(p, v) for v in venues if (p := self._hedge_price(v, symbol, base)) is not None]
         priced.sort(key=lambda pv: -pv[0] if base > 0 else pv[0])
         plan = [(v, p, "hedge") for p, v in priced]
-        return await self._flatten(opp_id, symbol, base, plan, lot_venue=venues[1])
+        return await self._flatten(opp_id, symbol, base, plan, venues=venues)
 
     async def _flatten(
-        self, opp_id: str, symbol: str, base: Decimal, plan: list[tuple[str, Decimal, str]], *, lot_venue: str
+        self, opp_id: str, symbol: str, base: Decimal, plan: list[tuple[str, Decimal, str]], *, venues: tuple[str, str]
     ) -> list[LegFill]:
-        lot = self.markets[(lot_venue, symbol)].amount_step
+        lot = self.dust(symbol, venues)
         legs: list[LegFill] = []
         for venue, price, name in plan:
             side, amount = self._flatten_order(venue, symbol, base)
@@ -280,3 +295,10 @@ def outcome_alert(opp: Opportunity, out: Outcome) -> tuple[str, str, str] | None
         reasons = "; ".join(f"{x.side} {x.venue}: {x.reason}" for x in out.legs if x.reason)
         return f"arb failed {pair}", f"opportunity {out.opportunity_id}: {fills}; {reasons}", "warning"
     return None
+
+
+def _best_bid(book: Any) -> Decimal | None:
+    try:
+        return Decimal(str(book["bids"][0][0])) if book and book.get("bids") else None
+    except (KeyError, IndexError, TypeError, ArithmeticError):
+        return None
