@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_CEILING, Decimal, InvalidOperation
 from typing import Any
 
 from arb.core.errors import ArbError
@@ -297,4 +297,20 @@ class Position:
 
 
 def is_dust(base_net: Decimal, lot: Decimal) -> bool:
+    """``0 <= base_net < lot``: a small long residual no order can flatten (see :func:`dust_limit`)."""
     return ZERO <= base_net < lot
+
+
+def min_sellable(lot: Decimal, min_amount: Decimal | None, min_cost: Decimal | None, price: Decimal | None) -> Decimal:
+    """The smallest base amount one sell order can have on a market: on the lot grid, at least its minimum
+    amount and (at ``price``, when known) its minimum cost."""
+    need = max(lot, min_amount or ZERO)
+    if min_cost and price is not None and price > 0:
+        need = max(need, min_cost / price)
+    return (need / lot).to_integral_value(rounding=ROUND_CEILING) * lot  # up to the lot grid
+
+
+def dust_limit(sellable: Iterable[Decimal]) -> Decimal:
+    """A long residual below this can be sold on none of the venues (each venue's :func:`min_sellable`):
+    it is dust — inventory, not an exposure any hedge can flatten. Short residuals are never dust."""
+    return min(sellable)

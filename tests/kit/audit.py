@@ -10,7 +10,8 @@
 - per venue and currency, the balance change since the start equals the journal's fill flows and fees;
 - no client id reached a venue twice;
 - per opportunity, the open exposures in the journal equal the real base imbalance computed from the
-  venue fills (dust: ``0 <= imbalance <`` the sell venue's lot), and no imbalance is left without an exposure;
+  venue fills (dust: a long residual no order on the opportunity's venues could sell), and no imbalance is
+  left without an exposure;
 - under the ``hedge`` policy no opportunity is left unhedged beyond dust;
 - an opportunity's two legs (``leg`` buy/sell) reached the venues from one process, never one from a later
   one (given the processes' start times).
@@ -23,7 +24,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,8 @@ class VenueTruth:
     start: dict[str, dict[str, Decimal]]  # venue -> currency -> balance at start
     now: dict[str, dict[str, Decimal]]
     lots: dict[tuple[str, str], Decimal] = field(default_factory=dict)  # (venue, symbol) -> lot
+    # (venue, symbol) -> (minimum size, minimum notional) of one order
+    minimums: dict[tuple[str, str], tuple[Decimal, Decimal]] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -59,12 +62,18 @@ def venue_truth(sim: Any) -> VenueTruth:
     """Collect the truth from a running :class:`~exchanges.sim.harness.LoopbackExchanges`."""
     venues = list(sim.servers)
     lots = {(v, s): sim.market.spec(v, s).lot for v in venues for s in sim.symbols}
+    minimums = {
+        (v, s): (sim.market.spec(v, s).min_size, sim.market.spec(v, s).min_notional)
+        for v in venues
+        for s in sim.symbols
+    }
     return VenueTruth(
         attempts=sim.attempts(),
         fills=[f for v in venues for f in sim.fills(v)],
         start={v: dict(sim.initial_balances[v]) for v in venues},
         now={v: sim.account_balances(v) for v in venues},
         lots=lots,
+        minimums=minimums,
     )
 
 
@@ -227,18 +236,28 @@ def balance_changes(truth: VenueTruth, view: JournalView) -> list[str]:
 def exposure_checks(truth: VenueTruth, view: JournalView) -> list[str]:
     out: list[str] = []
     base_net: dict[str, Decimal] = defaultdict(Decimal)
-    lot: dict[str, Decimal] = defaultdict(Decimal)
     symbol_of: dict[str, str] = {}
-    sell_lot: dict[str, Decimal] = {}
+    venues_of: dict[str, set[str]] = defaultdict(set)
+    price_of: dict[str, Decimal] = defaultdict(Decimal)  # highest fill price of the opportunity
     for o in view.orders.values():
         opp = o.get("opportunity_id")
         if opp:
             symbol_of[opp] = o["symbol"]
-            venue_lot = truth.lots.get((o["venue"], o["symbol"]), ZERO)
-            lot[opp] = max(lot[opp], venue_lot)
-            if (o.get("leg") or o["side"]) == "sell":
-                sell_lot[opp] = venue_lot
-    lot.update(sell_lot)  # dust is measured in the sell venue's lot, as arb does (fallback: the largest lot)
+            venues_of[opp].add(o["venue"])
+    for f in truth.fills:
+        o = view.orders.get(f["client_id"])
+        if o is not None and o.get("opportunity_id"):
+            price_of[o["opportunity_id"]] = max(price_of[o["opportunity_id"]], d(f["price"]))
+
+    def sellable(venue: str, symbol: str, price: Decimal) -> Decimal:
+        lot = truth.lots.get((venue, symbol), ZERO)
+        min_size, min_notional = truth.minimums.get((venue, symbol), (ZERO, ZERO))
+        need = max(lot, min_size, min_notional / price if price > 0 else ZERO)
+        return need if lot == 0 else (need / lot).to_integral_value(rounding=ROUND_CEILING) * lot
+
+    # dust: a long residual that no order on any of the opportunity's venues could sell (lot, minimum size,
+    # minimum notional at the opportunity's best fill price)
+    lot = {opp: min(sellable(v, symbol_of[opp], price_of[opp]) for v in venues_of[opp]) for opp in symbol_of}
     for f in truth.fills:
         o = view.orders.get(f["client_id"])
         if o is None or not o.get("opportunity_id"):
@@ -252,7 +271,7 @@ def exposure_checks(truth: VenueTruth, view: JournalView) -> list[str]:
             journal_open[e.get("opportunity_id") or f"(exposure #{e['id']})"] += d(e["base_delta"])
     for opp in sorted(set(symbol_of) | set(journal_open)):
         net = base_net.get(opp, ZERO)
-        real = ZERO if ZERO <= net < lot[opp] else net
+        real = ZERO if ZERO <= net < lot.get(opp, ZERO) else net
         journaled = journal_open.get(opp, ZERO)
         where = f"opportunity {opp} ({symbol_of.get(opp, '?')})"
         if real != 0 and opp not in journal_open:

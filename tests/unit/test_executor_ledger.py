@@ -13,7 +13,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from arb.core.evaluator import evaluate
-from arb.core.ledger import LegFill, MalformedOrder, Position, flows, is_dust, journal_state
+from arb.core.ledger import LegFill, MalformedOrder, Position, dust_limit, flows, is_dust, journal_state, min_sellable
 from arb.core.model import Fee, Limits
 from tests.kit.builders import make_book, market
 
@@ -182,3 +182,35 @@ def test_pnl_of_legs_filled_as_evaluated_equals_the_evaluated_net(
     assert abs(pos.pnl_quote - opp.net_profit) < D("1e-18")
     assert pos.base_net == opp.dust and is_dust(pos.base_net, lot)  # base-neutral after fees
     assert pos.exposure(lot) == 0
+
+
+def test_a_residual_no_venue_can_sell_is_dust_not_an_exposure() -> None:
+    """The 24-kill chaos run: a Bybit buy charged its fee in BTC and the hedge sold on Bybit's lot grid,
+    leaving 9.06E-7 BTC: above OKX's lot (1E-8, the old dust rule) but below what either venue accepts in
+    one order (OKX minSz 0.00001; Bybit lot 0.000001, min 0.000011 and 5 USDT). It is dust, not an
+    exposure that the hedge policy can never flatten."""
+    okx = min_sellable(D("0.00000001"), D("0.00001"), None, D("100000"))
+    bybit = min_sellable(D("0.000001"), D("0.000011"), D("5"), D("100000"))
+    assert (okx, bybit) == (D("0.00001"), D("0.00005"))
+    limit = dust_limit([okx, bybit])
+    assert Position("BTC/USDT", D("9.06E-7")).exposure(limit) == 0
+    assert Position("BTC/USDT", D("0.00001")).exposure(limit) == D("0.00001")  # OKX can sell it
+    assert Position("BTC/USDT", D("-9.06E-7")).exposure(limit) == D("-9.06E-7")  # short: a buy always can
+
+
+@given(
+    lot_exp=st.integers(min_value=-8, max_value=0),
+    min_amount=st.decimals(min_value=0, max_value=100, places=6),
+    min_cost=st.decimals(min_value=0, max_value=20, places=2),
+    price=st.decimals(min_value=D("0.0001"), max_value=D("100000"), places=4),
+    residual=st.decimals(min_value=0, max_value=200, places=8),
+)
+def test_min_sellable_is_the_smallest_order_the_market_accepts(
+    lot_exp: int, min_amount: D, min_cost: D, price: D, residual: D
+) -> None:
+    lot = D(1).scaleb(lot_exp)
+    need = min_sellable(lot, min_amount, min_cost, price)
+    assert need % lot == 0 and need >= lot and need >= min_amount and need * price >= min_cost
+    sellable = (residual // lot) * lot  # the largest sell order the residual allows
+    accepted = sellable >= max(lot, min_amount) and sellable * price >= min_cost
+    assert accepted == (residual >= need)
