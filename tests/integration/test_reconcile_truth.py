@@ -58,7 +58,7 @@ async def test_find_order_by_client_id_per_dialect(setup: Setup, venue: str) -> 
     ask = float(sim.book(venue, SYM).asks[0][0])
     cid = profile(venue).client_order_id("find-test", "buy", 0)
     params = profile(venue).order_params(cid)
-    await client.create_order(SYM, "limit", "buy", 0.001, round(ask * 1.01, 1), params)
+    await client.create_order(SYM, "limit", "buy", 0.001, round(ask * 1.004, 1), params)
     found = await find_order(client, SYM, cid)
     assert found is not None and found["clientOrderId"] == cid and found["status"] == "closed"
     assert float(found["filled"]) == 0.001
