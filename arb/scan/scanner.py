@@ -27,10 +27,11 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from decimal import Decimal
 from typing import Any, cast
 
+from arb.clock import monotonic_ms, wall_ms
 from arb.core.model import Balances, Episode, Fee, FeeCurrency, Limits, MarketSpec, Opportunity, dec
 from arb.notify import Notifier
-from arb.scan.engine import BookSlot, Engine, Sighting, wall_ms
-from arb.scan.feeds import Backoff, Feeds, monotonic_ms
+from arb.scan.engine import BookSlot, Engine, Sighting
+from arb.scan.feeds import Backoff, Feeds
 from arb.store import Journal, JournalWriter
 from exchanges.profiles import profile
 

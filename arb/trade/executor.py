@@ -39,9 +39,11 @@ from typing import Any
 
 import ccxt.pro as ccxtpro
 
+from arb.clock import wall_ms
+from arb.core.kinds import EventKind
 from arb.core.ledger import LegFill, MalformedOrder
 from arb.core.model import Fee, MarketSpec, Opportunity
-from arb.scan.engine import wall_ms
+from arb.retry import Backoff
 from arb.store import Journal
 from arb.trade.legs import EXPIRY_SKEW_MS, FALLBACK_EXPIRY_MS, FILL_FETCHES, REFUSED, expiry_of, leg_record, plan_of
 from arb.trade.orders import OrderRouter, brief, idempotent
@@ -50,6 +52,9 @@ from exchanges.profiles import profile
 from exchanges.profiles.calls import arm, expiring, find_order, has_expiry
 
 log = logging.getLogger(__name__)
+# the one back-off policy (arb.retry): look-ups until an order's expiry, and trade fetches until fills add up
+LOOKUP_BACKOFF = Backoff(0.05, 0.5)
+TRADES_BACKOFF = Backoff(0.05, 1.0)
 
 # ccxt constructor options for the clients that only send and cancel orders. ccxt's limiter refills
 # its tokens only while a request waits, so after any call the next one always waits that call's
@@ -140,7 +145,9 @@ class Executor(Settlement):
         out = await self.settle(opp_id, opp.symbol, (opp.buy_venue, opp.sell_venue), legs, limits=opp)
         out.planned_net = opp.net_profit
         out.plan = plan_of(opp)
-        self.submit("event", self._event_row("trade", opp.symbol, json.dumps(out.summary(), separators=(",", ":"))))
+        self.submit(
+            "event", self._event_row(EventKind.TRADE, opp.symbol, json.dumps(out.summary(), separators=(",", ":")))
+        )
         if (alert := outcome_alert(opp, out)) is not None:
             self.alert(*alert)
         return out
@@ -300,7 +307,7 @@ class Executor(Settlement):
         Returns (order, False) when found, (None, True) when the venue answered "not found" on a look-up
         made after ``until_ms`` (``None``: one look-up), (None, False) when it could not be asked then.
         """
-        delay = 0.05
+        attempt = 0
         while True:
             after = until_ms is None or self.clock() > until_ms
             try:
@@ -314,9 +321,9 @@ class Executor(Settlement):
                 if after:
                     return None, False
             assert until_ms is not None
-            wait_s = min(delay, max(0.0, (until_ms - self.clock()) / 1000) + 0.01)
+            wait_s = min(LOOKUP_BACKOFF.delay(attempt), max(0.0, (until_ms - self.clock()) / 1000) + 0.01)
             await asyncio.sleep(wait_s)
-            delay = min(delay * 2, 0.5)
+            attempt += 1
 
     async def finish(self, leg: LegFill) -> LegFill:
         """Bring a leg to its final state (WS, REST fall-back, cancel), fetch its trades, journal it."""
@@ -353,7 +360,6 @@ class Executor(Settlement):
         """The order's trades until they add up to its filled amount (``FILL_FETCHES`` tries)."""
         if not leg.filled or not leg.order_id or not client.has.get("fetchOrderTrades") or leg.fills_complete:
             return leg
-        delay = 0.05
         fetch = partial(client.fetch_order_trades, leg.order_id, leg.symbol)
         for i in range(FILL_FETCHES):
             try:
@@ -364,8 +370,7 @@ class Executor(Settlement):
             except Exception as e:  # reconcile keeps recovering them
                 log.warning("order.trades_failed venue=%s client_id=%s error=%s", leg.venue, leg.client_id, brief(e))
             if i < FILL_FETCHES - 1:
-                await asyncio.sleep(delay)
-                delay *= 2
+                await asyncio.sleep(TRADES_BACKOFF.delay(i))
         return leg
 
     async def _fetch(self, client: Any, leg: LegFill) -> dict[str, Any] | None:

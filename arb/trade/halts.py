@@ -17,6 +17,7 @@ import logging
 from collections.abc import Callable
 
 from arb.core.errors import StoreError
+from arb.core.kinds import EventKind
 from arb.store import Journal
 from arb.trade.accounts import Accounts
 from arb.trade.outlet import Outlet
@@ -71,7 +72,7 @@ class DurableHalts:
                 f"`arb resume` ends it{'' if h.until_ms is None else ', or 00:00 UTC'})"
             )
             log.error("risk.halt_restored id=%s reason=%s", h.id, h.reason)
-            self.out.event("halt", None, None, line)
+            self.out.event(EventKind.HALT, None, None, line)
             self.out.emit("halt", h)
         if state.failures_in_row or state.realised:
             self.out.event(
@@ -101,6 +102,6 @@ class DurableHalts:
             self.accounts.day.resume(now)  # the day's loss counts from now
         text = f"halt #{h.id} ({h.reason}) cleared by {row.get('cleared_by') or 'an operator'}; trading resumes"
         log.warning("risk.resume id=%s reason=%s", h.id, h.reason)
-        self.out.event("resume", None, None, text)
+        self.out.event(EventKind.RESUME, None, None, text)
         self.out.emit("resume", h)
         self.out.alert("arb resumed", text, "info")

@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from arb.core.kinds import Verdict
+from arb.core.kinds import EventKind, Verdict
 from arb.core.model import Opportunity
 from arb.notify import Notifier
 from arb.store import Journal, JournalWriter
@@ -52,7 +52,7 @@ class Outlet:
             "net_bps": str(round(opp.net_bps, 4)),
             **info,
         }
-        self.event("decision", None, opp.symbol, json.dumps(doc, separators=(",", ":")))
+        self.event(EventKind.DECISION, None, opp.symbol, json.dumps(doc, separators=(",", ":")))
         self.emit("decision", doc)
 
     def submit(self, kind: str, row: dict[str, Any]) -> None:

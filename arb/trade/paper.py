@@ -34,8 +34,8 @@ from typing import Any
 
 import ccxt.pro as ccxtpro
 
+from arb.clock import wall_ms
 from arb.core.model import ONE, ZERO, Fee, dec
-from arb.scan.engine import wall_ms
 from arb.trade.orders import CLIENT_ID_KEYS
 
 

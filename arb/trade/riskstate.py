@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from arb.core.kinds import EventKind
 from arb.core.ledger import LegFill, Position
 from arb.core.model import ZERO
 
@@ -164,6 +165,6 @@ def rebuild(journal: Any, now_ms: int) -> RiskState:
         since_ms=since,
         realised=sum((Position.of(sym, legs).quote_net for _, sym, _, legs in opportunities), ZERO),
         opportunities=opportunities,
-        failures_in_row=failures_in_row(journal.events(kind="trade", since_ms=last_clear), last_clear),
+        failures_in_row=failures_in_row(journal.events(kind=EventKind.TRADE, since_ms=last_clear), last_clear),
         resumed_ms=last_resume(halts, "daily_loss"),
     )

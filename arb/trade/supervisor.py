@@ -129,7 +129,7 @@ class Supervisor:
                     async with asyncio.timeout(10):
                         await client.cancel_order(oid, sym)
                     n += 1
-                    self.out.event("cancel", venue, sym, f"order {oid} cancelled (kill)")
+                    self.out.event(EventKind.CANCEL, venue, sym, f"order {oid} cancelled (kill)")
                 except Exception as e:
                     log.warning("kill.cancel_failed venue=%s order=%s error=%s", venue, oid, brief(e))
         return n
@@ -147,7 +147,7 @@ class Supervisor:
             now, t = self.clock(), loop.time()
             lifted = self.risk.lift_expired(now)
             if lifted is not None:
-                self.out.event("resume", None, None, f"halt lifted: {lifted.reason}")
+                self.out.event(EventKind.RESUME, None, None, f"halt lifted: {lifted.reason}")
             self.halts.poll_resume()  # `arb resume` cleared the halt in the journal (arb.trade.halts)
             self.check_daily_loss(now)
             self.directions()
@@ -169,7 +169,7 @@ class Supervisor:
                 date = dt.datetime.fromtimestamp(day * 86_400, dt.UTC).date().isoformat()
                 realised = self.accounts.day.realised_on(day)
                 self.out.alert(f"arb daily summary {date}", f"realised PnL {realised} (UTC day); {self._status_line()}")
-                self.out.event("daily_summary", None, None, f"{date}: realised {realised}")
+                self.out.event(EventKind.DAILY_SUMMARY, None, None, f"{date}: realised {realised}")
                 day = utc_day(now)
                 self.accounts.day.prune(now)
 
@@ -262,7 +262,9 @@ class Supervisor:
             out = await self.executor.settle(
                 row["opportunity_id"], row["symbol"], venues, legs, policy="hedge", exposure_id=row["id"]
             )
-            self.out.event("reconcile", None, row["symbol"], f"restart hedge of exposure #{row['id']}: {out.notes}")
+            self.out.event(
+                EventKind.RECONCILE, None, row["symbol"], f"restart hedge of exposure #{row['id']}: {out.notes}"
+            )
             self.out.emit("restart_hedge", out)
         self.load_exposures()
 
@@ -310,7 +312,7 @@ class Supervisor:
 
     def report(self, findings: list[Finding]) -> None:
         for f in findings:
-            self.out.event("reconcile", f.venue, f.symbol, f.line())
+            self.out.event(EventKind.RECONCILE, f.venue, f.symbol, f.line())
             if f.kind != "order_found":
                 self.out.alert(f"arb reconcile: {f.kind}", f.detail, "warning")
 
@@ -319,14 +321,14 @@ class Supervisor:
             return
         self.halts.record(halt)
         log.error("risk.halt reason=%s detail=%s", halt.reason, halt.detail)
-        self.out.event("halt", None, None, halt.line())
+        self.out.event(EventKind.HALT, None, None, halt.line())
         self.out.emit("halt", halt)
         self.out.alert(f"arb HALT: {halt.reason}", halt.line() + "; continuing in alert-only mode", "failure")
 
     def order_result(self, venue: str, ok: bool) -> None:
         why = self.risk.order_outcome(venue, ok, self.clock())
         if why is not None:
-            self.out.event("venue_paused", venue, None, why)
+            self.out.event(EventKind.VENUE_PAUSED, venue, None, why)
             self.out.alert(f"arb {venue} paused", why, "warning")
 
     def on_unknown_order(self, venue: str, order: Any) -> None:
@@ -341,7 +343,7 @@ class Supervisor:
         line = f"stopping with {len(rows)} open exposure(s): {text}"
         self.shutdown_notes.append(line)
         log.warning("%s", line)
-        self.out.event("shutdown_exposure", None, None, line)
+        self.out.event(EventKind.SHUTDOWN_EXPOSURE, None, None, line)
         self.out.alert("arb stopped with open exposure", line, "failure")
 
     def check_daily_loss(self, now: int) -> None:

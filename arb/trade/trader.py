@@ -32,13 +32,14 @@ from typing import Any
 
 from asyncio_throttle import Throttler
 
+from arb.clock import wall_ms
 from arb.config import Config, redact
 from arb.core.errors import ArbError
-from arb.core.kinds import Verdict
+from arb.core.kinds import EventKind, Verdict
 from arb.core.ledger import LegFill
-from arb.core.model import Fee, Limits, MarketSpec, Opportunity, dec
+from arb.core.model import Fee, MarketSpec, Opportunity, dec
 from arb.notify import Notifier
-from arb.scan.engine import BookSlot, Sighting, wall_ms
+from arb.scan.engine import BookSlot, Sighting
 from arb.scan.scanner import Scanner
 from arb.store import Journal
 from arb.trade.accounts import Accounts, Marks
@@ -88,9 +89,7 @@ class Trader:
         # balance refreshes (measured: 227 ms p50 decision -> orders instead of 10 ms).
         self.send_clients: dict[str, Any] = dict(send_clients or {}) if self.mode == "live" else {}
         s, r, ex = cfg.scanner, cfg.risk, cfg.execution
-        self.limits = Limits(
-            s.min_net_bps, s.min_net_profit, min(s.max_notional, r.max_notional_per_trade), s.slippage_bps
-        )
+        self.limits = s.limits(r)
         self.known_markets, self.known_fees = dict(markets or {}), dict(fees or {})
         self.markets: dict[tuple[str, str], MarketSpec] = {}
         self.fees: dict[tuple[str, str], Fee] = {}  # resolved once in prepare(), before the scanner starts
@@ -284,7 +283,9 @@ class Trader:
         if self.scanner is not None:
             await self.scanner.started.wait()  # markets and fees were resolved before the scanner started
         self.ready = True
-        self.out.event("trading", None, None, f"ready: mode={self.mode} on_partial={self.cfg.execution.on_partial}")
+        self.out.event(
+            EventKind.TRADING, None, None, f"ready: mode={self.mode} on_partial={self.cfg.execution.on_partial}"
+        )
         self.out.emit("ready", None)
         if self.supervisor.restart_exposures and self.cfg.execution.on_partial == "hedge":
             await self.supervisor.hedge_restart_exposures()
@@ -330,7 +331,7 @@ class Trader:
             raise
         except Exception as e:  # a bug must not take the engine down: count it as a failed arbitrage
             log.exception("execute.failed opportunity=%s", opp_id)
-            self.out.event("error", None, opp.symbol, f"{opp_id}: executor error {brief(e)}")
+            self.out.event(EventKind.ERROR, None, opp.symbol, f"{opp_id}: executor error {brief(e)}")
         finally:
             self.gate.end(pair, versions(self.books, pair))
         now = self.clock()

@@ -17,6 +17,7 @@ from typing import Any
 
 from arb.config import Config
 from arb.core.errors import ArbError
+from arb.core.kinds import EventKind
 from arb.core.model import Fee, MarketSpec, dec
 from arb.scan.scanner import market_fee
 from arb.trade.doctor import startup_call
@@ -56,7 +57,7 @@ async def resolve_markets(
             markets[(v, sym)], lots[(v, sym)] = spec, spec.amount_step
             fee = known_fees.get((v, sym)) or await taker_fee(cfg, v, sym, client, order_clients.get(v), throttle)
             fees[(v, sym)] = fee
-            out.event("fee", v, sym, f"taker={fee.taker} currency={fee.currency} source={fee.source}")
+            out.event(EventKind.FEE, v, sym, f"taker={fee.taker} currency={fee.currency} source={fee.source}")
 
 
 async def taker_fee(
