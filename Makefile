@@ -20,8 +20,8 @@ $(STAMP): pyproject.toml constraints.txt
 demo: $(STAMP)
 	$(BIN)/arb demo
 
-# FORMATTED lists what `ruff format --check` enforces (exchanges/ joins once it is formatted)
-FORMATTED := arb tests bench
+# FORMATTED lists what `ruff format --check` enforces
+FORMATTED := arb exchanges tests bench
 
 test: $(STAMP)
 	$(BIN)/ruff check arb exchanges tests bench

@@ -181,7 +181,7 @@ class VenueServer(MarketViews):
         self.stalled_until = 0.0  # time.monotonic()
         self._seq_waiters: list[tuple[str, int, asyncio.Future[None]]] = []
         self._sub_changed = asyncio.Event()
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks: set[asyncio.Future[Any]] = set()
         self.books_published = 0
         self.send_stamps: list[tuple[str, int, int]] | None = None  # set by the harness for benchmarks
         # rate_limit_burst 429s on order placements also go to the order log (reason: the venue's code)
@@ -351,7 +351,7 @@ class VenueServer(MarketViews):
     def spawn(self, coro: Any) -> None:
         self.track(asyncio.ensure_future(coro))
 
-    def track(self, task: asyncio.Future[Any]) -> None:
+    def track(self, task: asyncio.Future[Any]) -> None:  # a Task or a future from ensure_future
         """Keep a background task alive until done (cancelled by ``aclose``); its exception is consumed."""
         self._tasks.add(task)
         task.add_done_callback(self._task_done)

@@ -162,7 +162,7 @@ def authorize(
     return key
 
 
-def rest_middleware(d: RestDialect) -> Middleware:
+def rest_middleware(d: RestDialect) -> Any:  # an aiohttp middleware (web.middleware-decorated)
     """Faults (429 bursts, hangs, 5xx), the dialect's error bodies and the request log for every REST call."""
 
     @web.middleware

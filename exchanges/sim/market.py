@@ -332,8 +332,8 @@ class MarketProcess:
         for side, levels, want in (("bid", book.bids, want_bids), ("ask", book.asks, want_asks)):
             for tick in [t for t in levels if t not in want]:
                 book.set_level(side, tick, 0)
-            for tick in [t for t in book.targets if t[0] == side and t[1] not in want]:
-                del book.targets[tick]
+            for stale in [t for t in book.targets if t[0] == side and t[1] not in want]:
+                del book.targets[stale]
             for tick in sorted(want):
                 if (side, tick) not in book.targets:
                     target = self._draw_lots(rng, prof, mid, lot_f)

@@ -44,7 +44,7 @@ async def submit(
     took the order (only then does ``order_error_after_accept`` replace the answer)."""
     arrival = server.now_ms()
     delay_ms, drop, error = server.faults.placement_plan()
-    delay_ms += server.latency.order_ms()  # the order path's one-way latency (profile), on top of faults
+    delay_ms = int(delay_ms + server.latency.order_ms())  # the order path's one-way latency (profile), on top
     answer_ms = server.latency.order_ms()  # and the answer's way back
 
     async def land() -> T:

@@ -41,7 +41,7 @@ WEIGHT = "REQUEST_WEIGHT"
 
 
 def server_of(request: web.Request) -> BinanceServer:
-    return request.app[SERVER_KEY]  # type: ignore[no-any-return]
+    return request.app[SERVER_KEY]
 
 
 def reply(body: Any, status: int = 200) -> web.Response:

@@ -303,7 +303,7 @@ async def my_trades(request: web.Request) -> web.Response:
     server, key, params = server_of(request), request[KEY], request[PARAMS]
     symbol = symbol_param(server, params)
     order_id, from_id = int_param(params, "orderId"), int_param(params, "fromId")
-    out = []
+    out: list[Any] = []
     for o in server.engine.account_orders(key.account):
         if o.symbol != symbol or (order_id is not None and int(o.order_id) != order_id):
             continue

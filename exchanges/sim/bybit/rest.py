@@ -35,7 +35,7 @@ IP_LIMIT = "ip"
 
 
 def server_of(request: web.Request) -> BybitServer:
-    return request.app[SERVER_KEY]  # type: ignore[no-any-return]
+    return request.app[SERVER_KEY]
 
 
 def reply(server: BybitServer, result: Any) -> web.Response:

@@ -258,7 +258,7 @@ async def execution_list(request: web.Request) -> web.Response:
     limit = int_of(q, "limit", 50, 1, 100)
     start = int_of(q, "cursor", 0, 0, 10**9)
     t0, t1 = int_of(q, "startTime", 0, 0, 2**62), int_of(q, "endTime", 2**62, 0, 2**62)
-    rows = []
+    rows: list[Any] = []
     for o in _filtered(server, key, q, server.engine.account_orders(key.account)):
         spec = server.market.spec(server.venue, o.symbol)
         rows.extend(

@@ -216,7 +216,7 @@ class BybitWs(VenueServer):
         elif op == "auth" and private:
             err = ws_auth_error(self.keys, args, session.remote, self.now_ms())
             if err is None:
-                session.key = self.keys[str(args[0])]
+                session.key = self.keys[str(args[0])] if args else None
             self._reply(session, err is None, err or "", "auth", req_id)
         elif op in ("subscribe", "unsubscribe"):
             self._subscribe(session, op, args, req_id, private)

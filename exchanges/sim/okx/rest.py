@@ -38,7 +38,7 @@ def reply(data: list[Any], status: int = 200, code: str = "0", msg: str = "", **
 
 
 def server_of(request: web.Request) -> OkxServer:
-    return request.app[SERVER_KEY]  # type: ignore[no-any-return]
+    return request.app[SERVER_KEY]
 
 
 def error_response(server: OkxServer, e: OkxError) -> web.Response:

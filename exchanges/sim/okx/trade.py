@@ -311,7 +311,7 @@ def _fills(request: web.Request) -> list[dict[str, Any]]:
         limit = min(100, int(request.query.get("limit", "100")))
     except ValueError:
         raise bad_param("limit") from None
-    out = []
+    out: list[Any] = []
     for o in server.engine.account_orders(key.account):
         if symbol not in (None, o.symbol) or ord_id not in (None, o.order_id):
             continue

@@ -191,7 +191,7 @@ class OkxWs(VenueServer):
         if channel == "account" and session.key is not None:
             self.push_account(session.key.account, only=session)
         if channel in PUBLIC_BOOK_CHANNELS:
-            book = self.market.book(self.venue, inst.replace("-", "/"))
+            book = self.market.book(self.venue, str(inst).replace("-", "/"))
             if channel == "books":
                 session.send(dumps(fmt.books_snapshot(book, self.now_ms())))
             else:
