@@ -20,7 +20,7 @@ import pytest
 
 from exchanges.sim.harness import LoopbackExchanges
 from tests.integration.sim_common import book_as_floats
-from tests.kit.live import Setup
+from tests.kit.live import PAIR, AliasedLoopback, Setup, start_sim
 from tests.kit.poll import eventually
 
 SimFactory = Callable[..., Awaitable[LoopbackExchanges]]
@@ -90,3 +90,12 @@ async def setup(tmp_path: Path) -> AsyncIterator[Setup]:
     s = Setup(tmp_path)
     yield s
     await s.close()
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[AliasedLoopback]:
+    """okx and okx2 (:data:`tests.kit.live.PAIR`) on the loopback venues, stopped at teardown; a module
+    that needs other venues defines its own ``sim``."""
+    s = await start_sim(PAIR)
+    yield s
+    await s.stop()

@@ -4,7 +4,6 @@ why), and the next start trades. A running arb picks up `arb resume` from the jo
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +11,7 @@ import pytest
 
 from arb.store import Journal
 from tests.kit.live import (
+    PAIR,
     AliasedLoopback,
     Run,
     Setup,
@@ -19,20 +19,12 @@ from tests.kit.live import (
     key_env,
     make_config,
     plant,
-    start_sim,
     toml_text,
 )
 from tests.kit.run import arb
 
-VENUES = ("okx", "okx2")
+VENUES = PAIR
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[AliasedLoopback]:
-    s = await start_sim(VENUES)
-    yield s
-    await s.stop()
 
 
 def last_line(err: str) -> str:

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -21,39 +19,25 @@ from arb.cli import main
 from arb.scan.engine import wall_ms
 from arb.store import Journal
 from tests.kit.live import (
+    PAIR,
     AliasedLoopback,
-    config_dict,
     key_env,
     no_duplicate_client_ids,
     plant,
-    start_sim,
-    toml_text,
     unplant,
+    write_config,
 )
 from tests.kit.poll import eventually
 from tests.kit.run import arb, start_arb
 
-VENUES = ("okx", "okx2")
+VENUES = PAIR
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[AliasedLoopback]:
-    s = await start_sim(VENUES)
-    yield s
-    await s.stop()
-
-
-def write_config(sim: AliasedLoopback, tmp: Path, **kwargs: Any) -> str:
-    path = tmp / "arb.toml"
-    path.write_text(toml_text(config_dict(sim, VENUES, tmp, **kwargs)), encoding="utf-8")
-    return str(path)
 
 
 async def test_crash_between_legs_then_restart_reconciles_without_resending(
     sim: AliasedLoopback, tmp_path: Path
 ) -> None:
-    cfg = write_config(sim, tmp_path, execution={"on_partial": "hold", "order_expiry_ms": 1000})
+    cfg = write_config(sim, VENUES, tmp_path, execution={"on_partial": "hold", "order_expiry_ms": 1000})
     env = key_env(sim, VENUES)
     faults = sim.venue("okx2").faults
     faults.order_delay_next, faults.order_delay_ms = 1, 2500  # the sell lands after its 1 s window: refused
@@ -109,7 +93,7 @@ async def test_crash_between_legs_then_restart_reconciles_without_resending(
 
 
 async def test_read_only_key_fails_at_start_with_one_line(sim: AliasedLoopback, tmp_path: Path) -> None:
-    cfg = write_config(sim, tmp_path)
+    cfg = write_config(sim, VENUES, tmp_path)
     plant(sim, "okx2", 60.0)
     sim.step()
     env = key_env(sim, VENUES, key="readonly")
@@ -126,10 +110,10 @@ async def test_live_config_without_flag_and_alert_mode_are_usage_errors(
 ) -> None:
     for k, v in key_env(sim, VENUES).items():
         monkeypatch.setenv(k, v)
-    cfg = write_config(sim, tmp_path)
+    cfg = write_config(sim, VENUES, tmp_path)
     assert main(["run", "--config", cfg, "--no-ui"]) == 2  # usage errors are refused before any I/O
     assert "--live" in capsys.readouterr().err
-    alert = write_config(sim, tmp_path, mode="alert")
+    alert = write_config(sim, VENUES, tmp_path, mode="alert")
     assert main(["run", "--config", alert, "--live"]) == 2
     assert "arb scan" in capsys.readouterr().err
     assert not sim.order_log
@@ -138,7 +122,7 @@ async def test_live_config_without_flag_and_alert_mode_are_usage_errors(
 async def test_kill_and_doctor_commands(
     sim: AliasedLoopback, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    cfg = write_config(sim, tmp_path)
+    cfg = write_config(sim, VENUES, tmp_path)
     assert main(["kill", "--config", cfg, "--reason", "maintenance"]) == 0  # no keys needed to stop a live run
     assert "kill file written" in capsys.readouterr().out
     assert (tmp_path / "arb.kill").read_text().startswith("maintenance")

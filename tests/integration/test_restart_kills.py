@@ -18,19 +18,17 @@ import pytest
 
 from arb.core.ledger import TERMINAL
 from arb.store import Journal
-from tests.integration.test_execution_restart import arb
 from tests.kit.live import (
     AliasedLoopback,
-    config_dict,
     key_env,
     no_duplicate_client_ids,
     plant,
     start_sim,
-    toml_text,
     unplant,
+    write_config,
 )
 from tests.kit.poll import eventually
-from tests.kit.run import start_arb
+from tests.kit.run import arb, start_arb
 
 pytestmark = pytest.mark.slow
 D = Decimal
@@ -48,14 +46,6 @@ async def start(sims: list[AliasedLoopback], venues: tuple[str, str]) -> Aliased
     sim = await start_sim(venues)
     sims.append(sim)
     return sim
-
-
-def write_config(
-    sim: AliasedLoopback, venues: tuple[str, str], tmp: Path, name: str = "arb.toml", **kwargs: Any
-) -> str:
-    path = tmp / name
-    path.write_text(toml_text(config_dict(sim, venues, tmp, **kwargs)), encoding="utf-8")
-    return str(path)
 
 
 async def spawn(cfg: str, env: dict[str, str]) -> asyncio.subprocess.Process:

@@ -9,24 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.kit.live import AliasedLoopback, config_dict, key_env, plant, start_sim, toml_text
+from tests.kit.live import PAIR, AliasedLoopback, config_dict, key_env, plant, toml_text
 from tests.kit.poll import eventually
 from tests.kit.run import start_arb
 
-VENUES = ("okx", "okx2")
+VENUES = PAIR
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[AliasedLoopback]:
-    s = await start_sim(VENUES)
-    yield s
-    await s.stop()
 
 
 async def arb_run(

@@ -30,6 +30,9 @@ SYM = "BTC/USDT"
 AliasedLoopback = LoopbackExchanges
 
 
+PAIR = ("okx", "okx2")  # two venues of one dialect: the live tests' default pair
+
+
 def venue_pairs() -> list[tuple[str, str]]:
     """Pairs to run cross-venue tests on: the OKX alias pair always, real dialect pairs as they land."""
     pairs = [("okx", "okx2")]
@@ -134,6 +137,15 @@ def config_dict(
         "store": {"path": str(tmp / "arb.db"), "paper_path": str(tmp / "arb-paper.db"), "flush_ms": 20},
         "notify": notify or {},
     }
+
+
+def write_config(
+    sim: AliasedLoopback, venues: tuple[str, ...], tmp: Path, name: str = "arb.toml", **kwargs: Any
+) -> str:
+    """:func:`config_dict` written as ``tmp/name``; returns the path (for ``arb --config``)."""
+    path = tmp / name
+    path.write_text(toml_text(config_dict(sim, venues, tmp, **kwargs)), encoding="utf-8")
+    return str(path)
 
 
 def make_config(
