@@ -55,13 +55,37 @@ def sim_venues(text: str | None, hint: str = "--venues") -> list[str] | None:
     return list(dict.fromkeys(names))
 
 
+PROFILES = ("demo", "realistic")  # the loopback market profiles (exchanges/sim/profiles.py)
+
+
+def profile_option(fn: Any) -> Any:
+    """``--profile demo|realistic`` for commands that start the loopback exchanges."""
+    return click.option(
+        "--profile",
+        type=click.Choice(PROFILES),
+        default="demo",
+        show_default=True,
+        help="Loopback market profile: demo (frequent dislocations, to show the product) or realistic "
+        "(competitors, latency, liquidity that stays taken; see README 'The loopback exchanges').",
+    )(fn)
+
+
 def loopback(
-    venues: list[str] | None, symbols: list[str], seed: int, *, rate_per_min: float = 6.0, bps: float = 35.0
+    venues: list[str] | None,
+    symbols: list[str],
+    seed: int,
+    *,
+    rate_per_min: float = 6.0,
+    bps: float = 35.0,
+    profile: str = "demo",
 ) -> Any:
-    """The bundled loopback exchanges as the demo and ``arb record --loopback`` run them: books every 100 ms,
-    a dislocation of ``bps``..90 bps about ``rate_per_min`` times a minute (an async context manager)."""
+    """The bundled loopback exchanges as the demo and ``arb record --loopback`` run them (an async context
+    manager). ``demo``: books every 100 ms, a dislocation of ``bps``..90 bps about ``rate_per_min`` times a
+    minute. ``realistic``: the profile's own market, untouched (its cadence, latency, competitors, makers)."""
     from exchanges.sim.harness import LoopbackExchanges
 
+    if profile != "demo":
+        return LoopbackExchanges(venues=venues, symbols=symbols, seed=seed, profile=profile)
     return LoopbackExchanges(
         venues=venues,
         symbols=symbols,

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from arb.cli.common import InputError, stop_on_signals
+from arb.cli.common import InputError, profile_option, stop_on_signals
 from arb.core.errors import ArbError
 
 
@@ -38,6 +38,7 @@ from arb.core.errors import ArbError
 @click.option("--duration", type=float, default=0, show_default=True, help="Seconds to record; 0 = until Ctrl-C.")
 @click.option("--no-ui", is_flag=True, help="No progress display (for pipes and servers).")
 @click.option("--json", "json_out", is_flag=True, help="Print the final summary as one JSON document.")
+@profile_option
 def record_command(
     out_path: str,
     config_path: str | None,
@@ -49,6 +50,7 @@ def record_command(
     duration: float,
     no_ui: bool,
     json_out: bool,
+    profile: str,
 ) -> None:
     """Record the order-book stream of the configured venues (or the loopback ones) to a file.
 
@@ -62,7 +64,9 @@ def record_command(
         raise InputError(f"--out {out_path} already exists; choose a new file")
     syms = [s.strip() for s in symbols.split(",") if s.strip()] if symbols else None
     ui = not no_ui and not json_out and sys.stderr.isatty()
-    summary = asyncio.run(_record(out_path, config_path, loopback, syms, venues, seed, depth, duration or None, ui))
+    summary = asyncio.run(
+        _record(out_path, config_path, loopback, syms, venues, seed, depth, duration or None, ui, profile)
+    )
     if not summary["books"]:  # an empty file would only invite a backtest of nothing
         Path(out_path).unlink(missing_ok=True)
         why = "; ".join(f"{v}: {d}" for v, d in summary["problems"].items()) or "no book arrived before the stop"
@@ -92,6 +96,7 @@ async def _record(
     depth: int,
     duration_s: float | None,
     ui: bool,
+    profile: str = "demo",
 ) -> dict[str, Any]:
 
     from arb.review.record import Recorder, RecordingError, record
@@ -106,10 +111,10 @@ async def _record(
 
             syms = symbols or DEMO_SYMBOLS
             sim = await stack.enter_async_context(
-                loopback_market(sim_venues(venues), syms, seed, rate_per_min=3.0, bps=30.0)
+                loopback_market(sim_venues(venues), syms, seed, rate_per_min=3.0, bps=30.0, profile=profile)
             )
             exchanges = loopback_clients(sim)
-            source, config = "loopback", {"seed": seed}
+            source, config = "loopback", {"seed": seed, "profile": profile}
         else:
             from arb.cli.common import make_exchanges
             from arb.config import load_config, redact

@@ -18,6 +18,7 @@ from arb.cli.common import (
     loopback_clients,
     loopback_options,
     make_exchanges,
+    profile_option,
     sim_venues,
     stop_on_signals,
 )
@@ -166,8 +167,16 @@ def scan_command(config_path: str | None, db_path: str | None, no_ui: bool, dura
     is_flag=True,
     help="Paper-trade the opportunities too (risk gate, executor, simulated fills), not just alert.",
 )
+@profile_option
 def demo_command(
-    duration: float, no_ui: bool, seed: int, symbols: str, db_path: str | None, venues: str | None, paper: bool
+    duration: float,
+    no_ui: bool,
+    seed: int,
+    symbols: str,
+    db_path: str | None,
+    venues: str | None,
+    paper: bool,
+    profile: str,
 ) -> None:
     """Scanner against the bundled loopback exchanges (no keys, no network).
 
@@ -183,7 +192,9 @@ def demo_command(
     from arb.cli import prog
 
     if paper:
-        trader = asyncio.run(_paper_demo(syms, seed, db_path, duration or None, "json" if no_ui else "rich", vlist))
+        trader = asyncio.run(
+            _paper_demo(syms, seed, db_path, duration or None, "json" if no_ui else "rich", vlist, profile)
+        )
         st = trader.status()
         run_pnl = sum((o.position.pnl_quote for o in trader.outcomes), Decimal(0))  # this run's (ledger Position)
         click.echo(
@@ -196,19 +207,25 @@ def demo_command(
         if st["halted"]:  # the halt and its reason, last (as `arb run` ends)
             click.echo(st["halted"], err=True)
         return
-    scanner = asyncio.run(_demo(syms, seed, db_path, duration or None, "json" if no_ui else "rich", vlist))
+    scanner = asyncio.run(_demo(syms, seed, db_path, duration or None, "json" if no_ui else "rich", vlist, profile))
     _print_summary(_summary(scanner, db_path), no_ui)
 
 
 async def _demo(
-    symbols: list[str], seed: int, db_path: str, duration_s: float | None, ui: str, venues: list[str] | None
+    symbols: list[str],
+    seed: int,
+    db_path: str,
+    duration_s: float | None,
+    ui: str,
+    venues: list[str] | None,
+    profile: str = "demo",
 ) -> Any:
 
     from arb.scan.scanner import Scanner
 
     journal = _open_journal(db_path, "arb demo")
     try:
-        async with loopback(venues, symbols, seed) as sim:
+        async with loopback(venues, symbols, seed, profile=profile) as sim:
             exchanges = loopback_clients(sim)
             scanner = Scanner(
                 exchanges,
@@ -217,10 +234,14 @@ async def _demo(
                 journal=journal,
                 mode="alert",
                 own_exchanges=True,
-                run_config={"demo": True, "seed": seed, "symbols": symbols, "venues": sim.venues},
+                run_config={"demo": True, "seed": seed, "profile": profile, "symbols": symbols, "venues": sim.venues},
             )
             await run_scanner(
-                scanner, ui=ui, duration_s=duration_s, title="arb demo (loopback exchanges)", db_path=db_path
+                scanner,
+                ui=ui,
+                duration_s=duration_s,
+                title=f"arb demo (loopback exchanges, {profile} profile)",
+                db_path=db_path,
             )
             return scanner
     finally:
@@ -228,7 +249,13 @@ async def _demo(
 
 
 async def _paper_demo(
-    symbols: list[str], seed: int, db_path: str, duration_s: float | None, ui: str, venues: list[str] | None
+    symbols: list[str],
+    seed: int,
+    db_path: str,
+    duration_s: float | None,
+    ui: str,
+    venues: list[str] | None,
+    profile: str = "demo",
 ) -> Any:
     """The paper trader (same code as `arb run` in paper mode) on the loopback exchanges."""
     import ccxt.pro as ccxtpro
@@ -239,7 +266,7 @@ async def _paper_demo(
 
     journal = _open_journal(db_path, "arb demo --paper")
     try:
-        async with loopback(venues, symbols, seed) as sim:
+        async with loopback(venues, symbols, seed, profile=profile) as sim:
             options = loopback_options(sim, keys=False)
             balances: dict[str, dict[str, str]] = {}
             for v in sim.venues:
