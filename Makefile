@@ -27,7 +27,7 @@ test: $(STAMP)
 	$(BIN)/ruff check arb exchanges tests bench
 	$(BIN)/ruff format --check $(FORMATTED)
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --maxprocesses 2
 
 lint: $(STAMP)
 	$(BIN)/ruff check arb exchanges tests bench
