@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_CEILING, Decimal, InvalidOperation
 from typing import Any
 
@@ -139,21 +139,13 @@ class LegFill:
             raise MalformedOrder("order has fills but neither average nor cost")
         fees = _fees(order)
         oid = order.get("id")
-        return LegFill(
-            self.venue,
-            self.symbol,
-            self.side,
-            self.client_id,
-            self.amount,
-            self.price,
+        return replace(
+            self,
             state=journal_state(order.get("status")),
             order_id=str(oid) if oid not in (None, "") else self.order_id,
             filled=filled,
             cost=cost or ZERO,
             fees=fees,
-            reason=self.reason,
-            trades=self.trades,
-            cause=self.cause,
         )
 
     def with_update(self, order: Mapping[str, Any]) -> LegFill:
@@ -181,38 +173,19 @@ class LegFill:
         for t in parsed:
             if t.fee and t.fee_currency:
                 fees[t.fee_currency] = fees.get(t.fee_currency, ZERO) + t.fee
-        return LegFill(
-            self.venue,
-            self.symbol,
-            self.side,
-            self.client_id,
-            self.amount,
-            self.price,
-            state=self.state,
-            order_id=self.order_id,
+        return replace(
+            self,
             filled=filled,
             cost=sum((t.amount * t.price for t in parsed), ZERO),
             fees=tuple(fees.items()) or self.fees,
-            reason=self.reason,
             trades=parsed,
-            cause=self.cause,
         )
 
     def with_state(self, state: str, reason: str | None = None, cause: str | None = None) -> LegFill:
-        return LegFill(
-            self.venue,
-            self.symbol,
-            self.side,
-            self.client_id,
-            self.amount,
-            self.price,
+        return replace(
+            self,
             state=state,
-            order_id=self.order_id,
-            filled=self.filled,
-            cost=self.cost,
-            fees=self.fees,
             reason=reason if reason is not None else self.reason,
-            trades=self.trades,
             cause=cause if cause is not None else self.cause,
         )
 
