@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import tempfile
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -191,10 +192,9 @@ def demo_command(
     vlist = sim_venues(venues)
     from arb.cli import prog
 
+    run = DemoRun(syms, seed, db_path, duration or None, "json" if no_ui else "rich", vlist, profile)
     if paper:
-        trader = asyncio.run(
-            _paper_demo(syms, seed, db_path, duration or None, "json" if no_ui else "rich", vlist, profile)
-        )
+        trader = asyncio.run(_paper_demo(run))
         st = trader.status()
         run_pnl = sum((o.position.pnl_quote for o in trader.outcomes), Decimal(0))  # this run's (ledger Position)
         click.echo(
@@ -207,25 +207,31 @@ def demo_command(
         if st["halted"]:  # the halt and its reason, last (as `arb run` ends)
             click.echo(st["halted"], err=True)
         return
-    scanner = asyncio.run(_demo(syms, seed, db_path, duration or None, "json" if no_ui else "rich", vlist, profile))
+    scanner = asyncio.run(_demo(run))
     _print_summary(_summary(scanner, db_path), no_ui)
 
 
-async def _demo(
-    symbols: list[str],
-    seed: int,
-    db_path: str,
-    duration_s: float | None,
-    ui: str,
-    venues: list[str] | None,
-    profile: str = "demo",
-) -> Any:
+@dataclass(frozen=True, slots=True)
+class DemoRun:
+    """What `arb demo` runs, alert-only or paper: the loopback market and where the run goes."""
 
+    symbols: list[str]
+    seed: int
+    db_path: str
+    duration_s: float | None
+    ui: str  # "rich" | "json"
+    venues: list[str] | None
+    profile: str = "demo"
+
+
+async def _demo(run: DemoRun) -> Any:
     from arb.scan.scanner import Scanner
+
+    symbols, seed, db_path, profile = run.symbols, run.seed, run.db_path, run.profile
 
     journal = _open_journal(db_path, "arb demo")
     try:
-        async with loopback(venues, symbols, seed, profile=profile) as sim:
+        async with loopback(run.venues, symbols, seed, profile=profile) as sim:
             exchanges = loopback_clients(sim)
             scanner = Scanner(
                 exchanges,
@@ -238,8 +244,8 @@ async def _demo(
             )
             await run_scanner(
                 scanner,
-                ui=ui,
-                duration_s=duration_s,
+                ui=run.ui,
+                duration_s=run.duration_s,
                 title=f"arb demo (loopback exchanges, {profile} profile)",
                 db_path=db_path,
             )
@@ -248,15 +254,7 @@ async def _demo(
         _close_journal(journal)
 
 
-async def _paper_demo(
-    symbols: list[str],
-    seed: int,
-    db_path: str,
-    duration_s: float | None,
-    ui: str,
-    venues: list[str] | None,
-    profile: str = "demo",
-) -> Any:
+async def _paper_demo(run: DemoRun) -> Any:
     """The paper trader (same code as `arb run` in paper mode) on the loopback exchanges."""
     import ccxt.pro as ccxtpro
 
@@ -264,9 +262,10 @@ async def _paper_demo(
     from arb.config import Config
     from arb.trade.trader import Trader
 
+    symbols, db_path = run.symbols, run.db_path
     journal = _open_journal(db_path, "arb demo --paper")
     try:
-        async with loopback(venues, symbols, seed, profile=profile) as sim:
+        async with loopback(run.venues, symbols, run.seed, profile=run.profile) as sim:
             options = loopback_options(sim, keys=False)
             balances: dict[str, dict[str, str]] = {}
             for v in sim.venues:
@@ -299,7 +298,7 @@ async def _paper_demo(
             )
             clients = {v: getattr(ccxtpro, v)(options[v]) for v in sim.venues}
             trader = Trader(cfg, market_clients=clients, journal=journal)
-            await _run(trader, duration_s=duration_s, ui=ui, confirm=False, db=db_path)
+            await _run(trader, duration_s=run.duration_s, ui=run.ui, confirm=False, db=db_path)
             return trader
     finally:
         _close_journal(journal)
