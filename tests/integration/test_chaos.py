@@ -37,7 +37,7 @@ from exchanges.sim.faults import FaultConfig
 from exchanges.sim.harness import LoopbackExchanges
 from tests.kit.audit import audit, fill_flows
 from tests.kit.live import config_dict, key_env, toml_text
-from tests.kit.run import start_arb
+from tests.kit.run import start_live_run
 
 VENUES = ("okx", "binance", "bybit")
 SYMBOLS = ["BTC/USDT", "ETH/USDT"]
@@ -85,17 +85,7 @@ class Chaos:
     async def spawn(self, n: int) -> asyncio.subprocess.Process:
         self.starts.append(int(time.time() * 1000))
         err = open(self.tmp / f"arb-{n}.err", "wb")  # noqa: SIM115 - closed when the process is reaped
-        proc = await start_arb(
-            "run",
-            "--config",
-            self.config,
-            "--live",
-            "--yes",
-            "--no-ui",
-            env=self.env,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=err,
-        )
+        proc = await start_live_run(self.config, self.env, stderr=err)
         err.close()
         return proc
 

@@ -28,7 +28,7 @@ from tests.kit.live import (
     write_config,
 )
 from tests.kit.poll import eventually
-from tests.kit.run import arb, start_arb
+from tests.kit.run import arb, start_live_run
 
 VENUES = PAIR
 pytestmark = pytest.mark.slow
@@ -43,19 +43,7 @@ async def test_crash_between_legs_then_restart_reconciles_without_resending(
     faults.order_delay_next, faults.order_delay_ms = 1, 2500  # the sell lands after its 1 s window: refused
     plant(sim, "okx2", 60.0)
     sim.step()
-    proc = await start_arb(
-        "run",
-        "--config",
-        cfg,
-        "--live",
-        "--yes",
-        "--no-ui",
-        "--duration",
-        "30",
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    proc = await start_live_run(cfg, env, duration_s="30", stdout=asyncio.subprocess.DEVNULL)
     sim.venue("okx").engine.listeners.append(lambda o, f: proc.returncode is None and proc.kill())
     _, err_bytes = await asyncio.wait_for(proc.communicate(), 30)
     assert proc.returncode == -9, err_bytes.decode()  # SIGKILLed when the buy landed

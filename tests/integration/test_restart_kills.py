@@ -28,7 +28,7 @@ from tests.kit.live import (
     write_config,
 )
 from tests.kit.poll import eventually
-from tests.kit.run import arb, start_arb
+from tests.kit.run import arb, start_live_run
 
 pytestmark = pytest.mark.slow
 D = Decimal
@@ -49,18 +49,8 @@ async def start(sims: list[AliasedLoopback], venues: tuple[str, str]) -> Aliased
 
 
 async def spawn(cfg: str, env: dict[str, str]) -> asyncio.subprocess.Process:
-    return await start_arb(
-        "run",
-        "--config",
-        cfg,
-        "--live",
-        "--yes",
-        "--no-ui",
-        "--duration",
-        "30",
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
+    return await start_live_run(
+        cfg, env, duration_s="30", stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL
     )
 
 

@@ -16,7 +16,7 @@ import pytest
 
 from tests.kit.live import PAIR, AliasedLoopback, config_dict, key_env, plant, toml_text
 from tests.kit.poll import eventually
-from tests.kit.run import start_arb
+from tests.kit.run import start_live_run
 
 VENUES = PAIR
 pytestmark = pytest.mark.slow
@@ -35,19 +35,7 @@ async def arb_run(
         cfg["venues"][v]["options"]["timeout"] = 1000
     path = tmp / "arb.toml"
     path.write_text(toml_text(cfg), encoding="utf-8")
-    proc = await start_arb(
-        "run",
-        "--config",
-        str(path),
-        "--live",
-        "--yes",
-        "--no-ui",
-        "--duration",
-        duration_s,
-        env=key_env(sim, VENUES),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    proc = await start_live_run(path, key_env(sim, VENUES), duration_s=duration_s)
     assert proc.stdout is not None and proc.stderr is not None
 
     async def lines() -> str:

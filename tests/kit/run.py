@@ -61,6 +61,21 @@ async def start_arb(
     )
 
 
+async def start_live_run(
+    config: str | Path,
+    env: Mapping[str, str] | None,
+    *,
+    duration_s: str | None = None,
+    stdout: Any = asyncio.subprocess.PIPE,
+    stderr: Any = asyncio.subprocess.PIPE,
+) -> asyncio.subprocess.Process:
+    """``arb run --config CONFIG --live --yes --no-ui [--duration S]``: a live run as the restart, kill and
+    chaos tests start it (JSON lines on stdout)."""
+    duration = ("--duration", duration_s) if duration_s is not None else ()
+    args = ("run", "--config", str(config), "--live", "--yes", "--no-ui", *duration)
+    return await start_arb(*args, env=env, stdout=stdout, stderr=stderr)
+
+
 async def arb(
     *args: str, env: Mapping[str, str] | None = None, cwd: Path | str | None = None, timeout_s: float = 60
 ) -> tuple[int, str, str]:
