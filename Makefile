@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml constraints.txt
 	@echo "make: installing arb and its dependencies into $(VENV) (about a minute the first time; pip is quiet)"
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 	@echo "make: pinned to the tested versions in constraints.txt (regenerate with: make lock)"
-	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,scale,ray]'
 	@touch $(STAMP)
 	@echo "make: ready: $(BIN)/arb --help"
 
