@@ -23,6 +23,7 @@ Every failure reaches the caller as a one-line :class:`StoreError` (locked, read
 corrupt, not a journal, newer schema), never a raw ``sqlite3`` traceback.
 
 Layout: :mod:`.schema` tables, migrations and version checks; :mod:`.codec` Decimal/TEXT encoding;
+:mod:`.core` opening and transactions; :mod:`.observations` and :mod:`.durable` the journal's methods;
 :mod:`.errors` one-line failures; :mod:`.journal` :class:`Journal`; :mod:`.writer` :class:`JournalWriter`.
 """
 

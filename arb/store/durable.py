@@ -1,0 +1,141 @@
+"""Money records, each committed synchronously and fsynced: halts, order intents and updates, legs, exposures."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sqlite_utils.db import NotFoundError
+
+from arb.core.errors import StoreError
+from arb.store.core import JournalCore
+from arb.store.core import eq as _eq
+from arb.store.schema import TERMINAL_ORDER_STATES
+
+
+class DurableRecords(JournalCore):
+    """halts, orders, legs and exposures: never batched, every write its own fsynced transaction."""
+
+    # ---- halts (synchronous, fsynced: a halt must survive a crash) ------------------------------
+    def record_halt(self, row: dict[str, Any]) -> int:
+        """Commit a halt (run_id, reason, detail, ts_ms, until_ms); returns its id."""
+        with self._write_tx("record a halt", full=True) as db:
+            table = db.table("halts")
+            table.insert(self._encode("halts", row))
+            return int(table.last_pk)  # type: ignore[arg-type]  # set by the insert just made
+
+    def open_halts(self, now_ms: int) -> list[dict[str, Any]]:
+        """Halts not cleared by an operator and not lifted by their rule (``until_ms``) at ``now_ms``."""
+        where = ["cleared_ms IS NULL", "(until_ms IS NULL OR until_ms > ?)"]
+        return self._select("halts", where, [now_ms], "ts_ms, id")
+
+    def get_halt(self, halt_id: int) -> dict[str, Any] | None:
+        return self._get("halts", halt_id)
+
+    def clear_halts(self, now_ms: int, cleared_by: str) -> list[dict[str, Any]]:
+        """An operator ends every open halt (``arb resume``); returns the rows cleared (fsynced)."""
+        rows = self.open_halts(now_ms)
+        if rows:
+            with self._write_tx("clear halts", full=True) as db:
+                for r in rows:
+                    db.table("halts").update(r["id"], {"cleared_ms": now_ms, "cleared_by": cleared_by})
+        return rows
+
+    # ---- orders and exposures (synchronous, fsynced) -----------------------------------------
+    def record_order_intent(self, row: dict[str, Any]) -> dict[str, Any] | None:
+        """Commit an order intent (fsynced) before it is sent.
+
+        Returns None when the intent is new. If ``client_id`` is already journaled, nothing is
+        written and the existing row is returned unchanged: the caller must reconcile (fetch the
+        order by client id) instead of sending again.
+        """
+        row = {"state": "intent", **row}
+        row.setdefault("updated_ms", row.get("created_ms"))
+        encoded = self._encode("orders", row)
+        with self._write_tx("record an order intent", full=True) as db:
+            try:
+                return self._decode("orders", db.table("orders").get(row["client_id"]))
+            except NotFoundError:
+                db.table("orders").insert(encoded)
+        return None
+
+    def update_order(self, client_id: str, **fields: Any) -> None:
+        """Update an order's fields (state, venue_order_id, filled, …) and commit, fsynced."""
+        encoded = self._encode("orders", fields)
+        with self._write_tx("update an order", full=True) as db:
+            try:
+                db.table("orders").update(client_id, encoded)
+            except NotFoundError:
+                raise StoreError(f"journal {self.path} has no order {client_id}") from None
+
+    def record_leg(self, client_id: str, fields: dict[str, Any], fills: list[dict[str, Any]]) -> None:
+        """An order's update and its fills in ONE fsynced transaction (fills are money: never batched).
+
+        Fills already journaled (same venue, client id, trade id) are kept; when real venue trades are
+        given, an aggregate row of this order (trade id ``order:…``, written when the venue gave no
+        trades) is replaced by them so nothing is counted twice.
+        """
+        encoded = self._encode("orders", fields)
+        rows = [self._encode("fills", {"client_id": client_id, **f}) for f in fills]
+        with self._write_tx("record an order's outcome", full=True) as db:
+            try:
+                db.table("orders").update(client_id, encoded)
+            except NotFoundError:
+                raise StoreError(f"journal {self.path} has no order {client_id}") from None
+            if any(not str(r["trade_id"]).startswith("order:") for r in rows):
+                db.execute("DELETE FROM fills WHERE client_id = ? AND trade_id LIKE 'order:%'", [client_id])
+            if rows:
+                db.table("fills").insert_all(rows, ignore=True)
+
+    def orders_missing_fills(self) -> list[dict[str, Any]]:
+        """Terminal orders whose journaled fills do not add up to their filled amount (or, closed, filled unknown).
+
+        SQL narrows by a float comparison; the exact check is in Decimal here.
+        """
+        marks = ", ".join("?" * len(TERMINAL_ORDER_STATES))
+        where = [
+            f"state IN ({marks})",
+            "((filled IS NULL AND state = 'closed') OR ABS(COALESCE(CAST(filled AS REAL), 0) - COALESCE("
+            "(SELECT SUM(CAST(f.amount AS REAL)) FROM fills f WHERE f.client_id = orders.client_id), 0))"
+            " > 1e-15)",
+        ]
+        out = []
+        for r in self._select("orders", where, list(TERMINAL_ORDER_STATES), "created_ms, client_id"):
+            got = sum(
+                (f["amount"] or Decimal(0) for f in self._select("fills", ["client_id = ?"], [r["client_id"]], "id")),
+                Decimal(0),
+            )
+            if r.get("filled") is None or got != r["filled"]:
+                out.append(r)
+        return out
+
+    def get_order(self, client_id: str) -> dict[str, Any] | None:
+        return self._get("orders", client_id)
+
+    def orders(
+        self, *, run_id: str | None = None, state: str | None = None, opportunity_id: str | None = None
+    ) -> list[dict[str, Any]]:
+        return self._select(
+            "orders", *_eq(run_id=run_id, state=state, opportunity_id=opportunity_id), "created_ms, client_id"
+        )
+
+    def open_intents(self) -> list[dict[str, Any]]:
+        """Orders not in a terminal state (intent, sent, open, unknown): what reconcile must check."""
+        marks = ", ".join("?" * len(TERMINAL_ORDER_STATES))
+        return self._select("orders", [f"state NOT IN ({marks})"], list(TERMINAL_ORDER_STATES), "created_ms, client_id")
+
+    def record_exposure(self, row: dict[str, Any]) -> int:
+        """Commit an open exposure (fsynced; money at risk is never batched). Returns its id."""
+        encoded = self._encode("exposures", row)
+        with self._write_tx("record an exposure", full=True) as db:
+            table = db.table("exposures")
+            table.insert(encoded)
+            return int(table.last_pk)  # type: ignore[arg-type]  # set by the insert just made
+
+    def update_exposure(self, exposure_id: int, **fields: Any) -> None:
+        encoded = self._encode("exposures", fields)
+        with self._write_tx("update an exposure", full=True) as db:
+            try:
+                db.table("exposures").update(exposure_id, encoded)
+            except NotFoundError:
+                raise StoreError(f"journal {self.path} has no exposure {exposure_id}") from None
