@@ -44,6 +44,16 @@ class EventKind(StrEnum):
     DAILY_SUMMARY = "daily_summary"  # realised PnL at UTC midnight
     SHUTDOWN_EXPOSURE = "shutdown_exposure"  # open exposure left at shutdown
 
+    # transfers between venues (arb.inventory)
+    NETWORKS = "networks"  # every venue's deposit/withdraw networks, JSON (first load and after each change)
+    NETWORK_SUSPENDED = "network_suspended"  # a venue suspended deposits or withdrawals of an asset on a network
+    NETWORK_RESUMED = "network_resumed"  # ... and resumed them
+    TRANSFERS_UNKNOWN = "transfers_unknown"  # a venue's networks cannot be loaded (no keys, or the call failed)
+
+    # the control API (arb.api)
+    CONTROL = "control"  # an operator's action: pause, resume, directions, kill, exposures (who, what)
+    AUTH_FAILED = "auth_failed"  # a request to the control API without a valid token (peer, path)
+
 
 #: feed kinds after which a venue's books cannot be trusted until a fresh snapshot arrives
 FEED_DOWN_KINDS = frozenset({EventKind.DISCONNECT, EventKind.RESYNC, EventKind.ERROR, EventKind.VENUE_DOWN})
@@ -66,6 +76,9 @@ class Verdict(StrEnum):
     EXPOSURE_ASSET = "exposure_asset"
     EXPOSURE_VENUE = "exposure_venue"
     MIN_BALANCE = "min_balance"
+    # an operator's controls (arb.trade.controls, set through the control API)
+    PAUSED = "paused"  # trading paused: no new orders
+    OPERATOR_DISABLED = "operator_disabled"  # an operator disabled this direction
     # a halt stops everything (one per halt reason)
     HALTED_KILL = "halted_kill"
     HALTED_DAILY_LOSS = "halted_daily_loss"

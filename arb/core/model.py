@@ -232,6 +232,11 @@ class Episode:
     last: Opportunity | None = None
     end_ms: int | None = None
     end_reason: EpisodeEnd | None = None
+    # whether the inventory it uses can be restored by transfers (arb.inventory.marks): "yes" / "no" /
+    # "unknown", the cost of one restoring transfer each way per unit of base (quote), and the networks or why not
+    transferable: str | None = None
+    transfer_cost: Decimal | None = None
+    transfer_detail: str | None = None
 
     @property
     def key(self) -> tuple[str, str, str]:
