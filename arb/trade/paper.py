@@ -10,8 +10,11 @@ Fill model, per order:
   delivered);
 * an IOC limit takes every level at or better than its limit, up to its amount; the remainder is
   cancelled; each level taken is one trade;
-* liquidity it took is held back from later paper fills until that book changes (a new nonce or
-  timestamp), so two paper orders cannot both take the same level;
+* liquidity it took stays taken until the book shows liquidity coming back: a shadow of the venue's
+  matching engine (:class:`arb.trade.paper_book.Shadow`) subtracts each take from its level until the
+  level shows less than was taken (others took there too) or goes away; size added on top is available.
+  A new book with the same sizes refills nothing. The paper gate decides on the same shadowed books
+  (:meth:`book_view`), as a live run decides on books that show its own takes;
 * taker fee with the same model as the evaluator: rate and currency from the run's fee table
   (``received``: base on a buy, quote on a sell);
 * order and trade dicts carry exact ``Decimal`` numbers (ccxt's shape, arb's money rule);
@@ -37,6 +40,7 @@ import ccxt.pro as ccxtpro
 from arb.clock import wall_ms
 from arb.core.model import ONE, ZERO, Fee, dec
 from arb.trade.orders import CLIENT_ID_KEYS
+from arb.trade.paper_book import Shadow
 
 
 class PaperVenue:
@@ -66,8 +70,7 @@ class PaperVenue:
         self.orders: dict[str, dict[str, Any]] = {}
         self.by_client_id: dict[str, str] = {}
         self.trades: dict[str, list[dict[str, Any]]] = {}
-        # (symbol, book side) → (book version, price → amount taken from that book)
-        self._taken: dict[tuple[str, str], tuple[Any, dict[Decimal, Decimal]]] = {}
+        self.shadow = Shadow()  # what paper took, per symbol, side and price, until the book shows it back
         self._ids = itertools.count(1)
         self._trade_ids = itertools.count(1)
         self._updates: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
@@ -117,24 +120,20 @@ class PaperVenue:
             )
 
     def _levels(self, symbol: str, side: str) -> list[tuple[Decimal, Decimal]]:
-        """The book side an order takes from, minus what earlier paper fills took from this book."""
+        """The book side an order takes from as the market-data client holds it now, minus paper's takes."""
         book = (getattr(self.client, "orderbooks", None) or {}).get(symbol)
         if book is None:
             return []
         book_side = "asks" if side == "buy" else "bids"
-        version = (book.get("nonce"), book.get("timestamp"))
-        key = (symbol, book_side)
-        taken = self._taken.get(key)
-        if taken is None or taken[0] != version:
-            taken = (version, {})
-            self._taken[key] = taken
-        out = []
-        for level in book[book_side]:
-            px, amt = dec(level[0]), dec(level[1])
-            left = amt - taken[1].get(px, ZERO)
-            if left > 0:
-                out.append((px, left))
-        return out
+        return self.shadow.levels(symbol, book_side, book[book_side])
+
+    def holds(self, symbol: str) -> bool:
+        """Paper took liquidity of ``symbol`` that this venue's books may still show."""
+        return self.shadow.holds(symbol)
+
+    def book_view(self, symbol: str, book: Any) -> dict[str, list[list[Decimal]]]:
+        """``book`` (this venue's) as paper really finds it: minus what paper took (the gate decides on this)."""
+        return self.shadow.view(symbol, book)
 
     def _fill(
         self,
@@ -152,7 +151,6 @@ class PaperVenue:
         fee_ccy = quote if side == "sell" or fee.currency == "quote" else base
         book_side = "asks" if side == "buy" else "bids"
         taken = self._levels(symbol, side)
-        memo = self._taken.get((symbol, book_side))
         filled = cost = fee_total = ZERO
         trades: list[dict[str, Any]] = []
         now = self.clock()
@@ -166,8 +164,7 @@ class PaperVenue:
                 break
             f = amt * px * fee.taker if fee_ccy == quote else amt * fee.taker
             filled, cost, fee_total = filled + amt, cost + amt * px, fee_total + f
-            if memo is not None:
-                memo[1][px] = memo[1].get(px, ZERO) + amt
+            self.shadow.take(symbol, book_side, px, amt)
             self._apply(base, quote, side, amt, amt * px, f, fee_ccy)
             trades.append(
                 {
@@ -279,3 +276,19 @@ class PaperVenue:
 
     async def close(self) -> None:
         """The market-data client belongs to the caller; nothing to close here."""
+
+
+class PaperBooks:
+    """The paper gate's view (:class:`arb.trade.gate.PaperView`): each venue's book minus what its paper
+    venue took, so paper decides on the books a live run would see after its own takes."""
+
+    def __init__(self, venues: Mapping[str, PaperVenue]) -> None:
+        self.venues = venues
+
+    def holds(self, venue: str, symbol: str) -> bool:
+        v = self.venues.get(venue)
+        return v is not None and v.holds(symbol)
+
+    def view(self, venue: str, symbol: str, book: Any) -> Any:
+        v = self.venues.get(venue)
+        return book if v is None else v.book_view(symbol, book)

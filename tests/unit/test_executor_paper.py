@@ -57,12 +57,14 @@ async def test_ioc_walks_levels_up_to_the_limit_and_cancels_the_rest() -> None:
         await v.fetch_order(None, SYM, {"clientOrderId": "zzz"})
 
 
-async def test_taken_liquidity_is_held_back_until_the_book_changes() -> None:
+async def test_taken_liquidity_stays_taken_across_new_books_until_the_book_shows_it_back() -> None:
     v = venue()
     assert (await v.create_order(SYM, "limit", "buy", 1, 100, {"clOrdId": "a"}))["filled"] == D(1)
     assert (await v.create_order(SYM, "limit", "buy", 1, 100, {"clOrdId": "b"}))["filled"] == D(0)
-    v.client.orderbooks[SYM]["nonce"] = 2  # a new book: the level is back
-    assert (await v.create_order(SYM, "limit", "buy", 1, 100, {"clOrdId": "c"}))["filled"] == D(1)
+    v.client.orderbooks[SYM]["nonce"] = 2  # a new book showing the same level: nothing came back (issue 15)
+    assert (await v.create_order(SYM, "limit", "buy", 1, 100, {"clOrdId": "c"}))["filled"] == D(0)
+    v.client.orderbooks[SYM]["asks"] = [[100.0, 1.5], [101.0, 2.0]]  # makers added 0.5 at 100
+    assert (await v.create_order(SYM, "limit", "buy", 1, 100, {"clOrdId": "d"}))["filled"] == D("0.5")
 
 
 async def test_fee_in_quote_and_balances_and_refusals() -> None:
