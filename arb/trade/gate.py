@@ -7,7 +7,9 @@ In order, the first check that fails is the verdict (:class:`arb.core.kinds.Verd
    ``execution.cooldown_until_both_books_update``);
 3. ``confirming`` — the edge has held for fewer than ``execution.confirm_updates`` evaluations in a row;
 4. ``depth`` — re-evaluated as if the order were ``execution.depth_multiple`` times larger (every book
-   amount divided by it), on the very books the engine evaluated, it no longer pays;
+   amount divided by it), on the very books the engine evaluated, it no longer pays; in paper mode the
+   books minus what the paper venues took there (``paper``: the book a live run would see after its own
+   takes), re-evaluated whenever a paper take may still show in them;
 5. the risk limits and halts (:meth:`arb.trade.risk.RiskGate.check`), with exposures at ``marks``.
 
 ``accept`` carries the opportunity to trade (the depth-checked one) and what the journal records.
@@ -18,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from arb.core.evaluator import evaluate
 from arb.core.kinds import Verdict
@@ -28,6 +30,14 @@ from arb.trade.accounts import Marks
 from arb.trade.risk import RiskGate
 
 Pair = tuple[str, str, str]  # (symbol, venue a, venue b), venues sorted
+
+
+class PaperView(Protocol):
+    """Paper mode: the books as the paper venues really find them (:class:`arb.trade.paper.PaperBooks`)."""
+
+    def holds(self, venue: str, symbol: str) -> bool: ...
+
+    def view(self, venue: str, symbol: str, book: Any) -> Any: ...
 
 
 def pair_of(opp: Opportunity) -> Pair:
@@ -61,6 +71,7 @@ class Gate:
     limits: Limits
     busy: set[Pair] = field(default_factory=set)
     cooldown: dict[Pair, dict[str, Any]] = field(default_factory=dict)  # venue → book version at the trade's end
+    paper: PaperView | None = None  # paper mode: books minus the paper venues' own takes (None: live)
 
     def decide(self, s: Sighting, *, balances: Balances, marks: Marks, now_ms: int) -> Decision:
         """The verdict on ``s``; ``balances``: spendable on its venues now (for the depth re-evaluation)."""
@@ -74,7 +85,7 @@ class Gate:
             verdict = Verdict.COOLDOWN
         elif s.streak < r.confirm_updates:
             verdict = Verdict.CONFIRMING
-        elif r.depth_multiple > 1:
+        elif r.depth_multiple > 1 or self.paper_took(opp):
             trade = self.at_depth(s, r.depth_multiple, balances)
             verdict = Verdict.DEPTH if trade is None else None
         if verdict is None and trade is not None:
@@ -99,12 +110,20 @@ class Gate:
             return False
         return True
 
+    def paper_took(self, opp: Opportunity) -> bool:
+        """Paper mode: a paper venue took liquidity these books may still show."""
+        p = self.paper
+        return p is not None and (p.holds(opp.buy_venue, opp.symbol) or p.holds(opp.sell_venue, opp.symbol))
+
     def at_depth(self, s: Sighting, k: Decimal, balances: Balances) -> Opportunity | None:
-        """Re-evaluate as if the order were ``k`` times larger: every book amount divided by ``k``."""
+        """Re-evaluate as if the order were ``k`` times larger: every book amount divided by ``k`` (paper: of the
+        books minus the paper venues' takes)."""
         opp = s.opp
         b, a = s.buy_book.usable(), s.sell_book.usable()
         if b is None or a is None:
             return None
+        if self.paper is not None:
+            b, a = self.paper.view(opp.buy_venue, opp.symbol, b), self.paper.view(opp.sell_venue, opp.symbol, a)
 
         def scaled(book: Any) -> dict[str, Any]:
             return {side: [[dec(lv[0]), dec(lv[1]) / k] for lv in book[side]] for side in ("bids", "asks")}

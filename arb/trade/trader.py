@@ -52,7 +52,7 @@ from arb.trade.reconcile import reconcile_orders
 from arb.trade.risk import BalanceBook, ExposureEntry, RiskGate
 from arb.trade.status import run_status, status_line
 from arb.trade.supervisor import Supervisor
-from arb.trade.venues import paper_venues, resolve_markets
+from arb.trade.venues import PaperBooks, paper_venues, resolve_markets
 
 log = logging.getLogger(__name__)
 
@@ -191,6 +191,7 @@ class Trader:
         if self.mode == "paper":
             self.order_clients.clear()
             self.order_clients.update(paper_venues(self.cfg, self.market_clients, self.fees, self.clock, self.run_id))
+            self.gate.paper = PaperBooks(self.order_clients)  # decide on the books minus paper's own takes
         sup = self.supervisor
         self.executor = sup.executor = Executor(
             self.order_clients,

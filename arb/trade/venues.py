@@ -23,6 +23,7 @@ from arb.scan.scanner import market_fee
 from arb.trade.doctor import startup_call
 from arb.trade.orders import brief
 from arb.trade.outlet import Outlet
+from arb.trade.paper import PaperBooks as PaperBooks  # re-exported for the trader
 from arb.trade.paper import PaperVenue
 
 log = logging.getLogger(__name__)
