@@ -86,10 +86,18 @@ def start_message(ep: Episode, opp: Opportunity) -> tuple[str, str]:
             f" (limit {_num(opp.sell.limit_price)})",
             f"net profit {_num(opp.net_profit, 8)} {quote} = {_num(opp.net_bps, 2)} bps"
             f" (cost {_num(opp.cost, 8)}, fees {_num(opp.fees_quote, 8)} {quote})",
+            *([transfer_line(ep)] if ep.transferable is not None else []),
             f"episode {ep.id}",
         ]
     )
     return title, body
+
+
+def transfer_line(ep: Episode) -> str:
+    """Whether the episode's inventory can be restored by transfers (arb.inventory.marks), for alerts."""
+    _, quote = _assets(ep.symbol)
+    cost = "" if ep.transfer_cost is None else f", {_num(ep.transfer_cost, 8)} {quote} per unit to restore"
+    return f"transferable {ep.transferable}{cost}: {ep.transfer_detail or ''}"
 
 
 def end_message(ep: Episode) -> tuple[str, str]:

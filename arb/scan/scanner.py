@@ -76,6 +76,8 @@ class ScanSink:
         self.listeners: list[Callable[[str, Any], None]] = []  # (kind, payload) for the live view / JSON lines
         self.on_opportunity: Callable[[Sighting], None] | None = None  # the trader's entry
         self.on_book_opened: Callable[[str, str, BookSlot], None] | None = None  # the trader's view of the books
+        self.marks: Any = None  # arb.inventory.marks.TransferMarks: transferability of each episode (optional)
+        self._held: dict[str, dict[str, Any]] = {}  # episode id → start inputs, held back by require_transferable
 
     def _snap(self, ep: Episode, kind: str, inputs: dict[str, Any]) -> None:
         if self.writer is None:
@@ -93,6 +95,11 @@ class ScanSink:
         )
 
     def episode_started(self, ep: Episode, inputs: dict[str, Any]) -> None:
+        if self.marks is not None:  # marked before anything sees it; held back while require_transferable says no
+            self.marks.apply(ep)
+            if not self.marks.allowed(ep):
+                self._held[ep.id] = inputs
+                return
         if self.writer is not None:
             self.writer.submit("episode", Journal.episode_row(ep, self.run_id))
         self._snap(ep, "start", inputs)
@@ -102,6 +109,8 @@ class ScanSink:
             f("episode_started", ep)
 
     def episode_ended(self, ep: Episode, peak_inputs: dict[str, Any], end_inputs: dict[str, Any]) -> None:
+        if self._held.pop(ep.id, None) is not None:  # never announced (require_transferable): nothing to end
+            return
         if self.writer is not None:
             self.writer.submit("episode", Journal.episode_row(ep, self.run_id))
         self._snap(ep, "peak", peak_inputs)
@@ -116,8 +125,25 @@ class ScanSink:
         if self.on_book_opened is not None:
             self.on_book_opened(venue, symbol, slot)
 
+    def _transfer_skip(self, ep: Episode, opp: Opportunity) -> bool:
+        """Re-mark the episode (journaled again when the mark changed); True = skip it (require_transferable)."""
+        changed = self.marks.apply(ep, opp)
+        held = self._held.get(ep.id)
+        if not self.marks.allowed(ep):
+            self.marks.skipped += 1
+            if changed and held is None and self.writer is not None:
+                self.writer.submit("episode", Journal.episode_row(ep, self.run_id))
+            return True
+        if held is not None:  # transferable now: announce it as it starts being acted on
+            self.episode_started(ep, self._held.pop(ep.id))
+        elif changed and self.writer is not None:
+            self.writer.submit("episode", Journal.episode_row(ep, self.run_id))
+        return False
+
     def opportunity(self, sighting: Sighting) -> None:
         opp = sighting.opp
+        if self.marks is not None and self._transfer_skip(sighting.episode, opp):
+            return
         if self.on_opportunity is not None:
             self.on_opportunity(sighting)  # must not block: it schedules, it does not await
         if self.queue.full():  # consumers get the newest; the oldest unread one is dropped
@@ -129,7 +155,7 @@ class ScanSink:
     def event(self, venue: str | None, symbol: str | None, kind: str, detail: str) -> None:
         now = wall_ms()
         self.events.append((now, venue, symbol, kind, detail))
-        level = logging.INFO if kind in ("venue_up", "book_ok") else logging.WARNING
+        level = logging.INFO if kind in ("venue_up", "book_ok", "networks", "network_resumed") else logging.WARNING
         log.log(level, "feed.%s venue=%s symbol=%s detail=%s", kind, venue, symbol, detail)
         if self.writer is not None:
             self.writer.submit(
@@ -170,7 +196,10 @@ class Scanner:
         on_opportunity: Callable[[Sighting], None] | None = None,
         on_book_opened: Callable[[str, str, BookSlot], None] | None = None,
         fees: Mapping[tuple[str, str], Fee] | None = None,
+        transfers: Any = None,
     ) -> None:
+        """``transfers``: an :class:`arb.inventory.watch.NetworkWatch` — loads the venues' networks, marks each
+        episode transferable yes/no/unknown and, under ``require_transferable``, skips those that are not."""
         self.exchanges = exchanges
         self.symbols = list(symbols)
         self.limits = limits or Limits(max_notional=Decimal("1000"))
@@ -189,6 +218,10 @@ class Scanner:
         self.sink = ScanSink(self.run_id, self.writer, notifier, notify_episode_end=notify_episode_end)
         self.sink.on_opportunity = on_opportunity
         self.sink.on_book_opened = on_book_opened
+        self.transfers = transfers
+        if transfers is not None:
+            self.sink.marks = transfers.marks
+            transfers.bind(self.sink.event, notifier.send if notifier is not None else None)
         self.engine = Engine(
             balances=balances,
             run_id=self.run_id,
@@ -274,6 +307,8 @@ class Scanner:
             async with asyncio.TaskGroup() as tg:
                 feeds = tg.create_task(self.feeds.run(self._on_ready), name="feeds")
                 tg.create_task(self._sweeper(), name="sweeper")
+                if self.transfers is not None:
+                    tg.create_task(self.transfers.run(self._stop), name="networks")
                 if self.writer is not None:
                     tg.create_task(self.writer.run(), name="journal-writer")
                 if self.notifier is not None:

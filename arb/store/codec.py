@@ -92,6 +92,9 @@ def episode_row(ep: Episode, run_id: str) -> dict[str, Any]:
         "evaluations": ep.evaluations,
         "end_reason": ep.end_reason,
         "status": "open" if ep.end_ms is None else "closed",
+        "transferable": ep.transferable,
+        "transfer_cost": ep.transfer_cost,
+        "transfer_detail": ep.transfer_detail,
         **_opp_fields("peak", ep.peak, full=True),
         **_opp_fields("last", ep.last, full=False),
     }

@@ -41,7 +41,7 @@ _EPISODE_MONEY = (
 # Money columns per table: written as str(Decimal), read back as Decimal.
 MONEY: dict[str, frozenset[str]] = {
     "runs": frozenset(),
-    "episodes": frozenset(_EPISODE_MONEY),
+    "episodes": frozenset({*_EPISODE_MONEY, "transfer_cost"}),
     "snapshots": frozenset({"net_profit", "net_bps"}),
     "events": frozenset(),
     "orders": frozenset({"amount", "price", "filled", "avg_price", "fee"}),
@@ -142,8 +142,22 @@ def _v3(db: Database) -> None:
     db.execute("ALTER TABLE orders ADD COLUMN cause TEXT")
 
 
+_V4 = [
+    # episodes: whether the inventory they use can be restored by transfers (arb.inventory.marks): "yes", "no"
+    # or "unknown"; one restoring transfer each way per unit of base, in quote; the networks chosen or why not.
+    "ALTER TABLE episodes ADD COLUMN transferable TEXT",
+    "ALTER TABLE episodes ADD COLUMN transfer_cost TEXT",
+    "ALTER TABLE episodes ADD COLUMN transfer_detail TEXT",
+]
+
+
+def _v4(db: Database) -> None:
+    for statement in _V4:
+        db.execute(statement)
+
+
 # Forward-only: append, never edit or reorder. Index i brings a journal from version i to i + 1.
-MIGRATIONS: list[Callable[[Database], None]] = [_v1, _v2, _v3]
+MIGRATIONS: list[Callable[[Database], None]] = [_v1, _v2, _v3, _v4]
 
 
 def _migrations() -> list[Callable[[Database], None]]:
