@@ -13,6 +13,8 @@ the market's frictions: book shape and cadence, latencies, competitors, replenis
 market (its own book noise, keys ``okx2-trader-key``..., engine and order log entries with
 ``venue="okx2"``); ``sim.ccxt_config("okx2")`` is an okx config pointing at it, ``sim.dialect_of``
 names the ccxt class to use.
+``unlisted={"bybit": ["TRX/USDT"]}`` keeps symbols off a venue's instruments and tickers (venues list different
+sets); ``volumes={"BTC/USDT": 5e6}`` starts every venue's 24 h ticker quote volume there (one seed trade at the mid).
 ``log_rate_limited_orders`` (default True) puts order placements refused by a ``rate_limit_burst`` 429
 into ``order_log`` (status ``rejected``, the venue's code as ``reject_reason``; per venue at run time:
 ``sim.venue(v).log_rate_limited_orders``). On by default (as rejected, never matched); pass False to omit them.
@@ -38,6 +40,7 @@ from exchanges.sim.market import DEFAULT_SYMBOLS, Dislocation, MarketParams, Mar
 from exchanges.sim.matching import MatchingEngine
 from exchanges.sim.profiles import MarketProfile, get_profile
 from exchanges.sim.registry import available_venues, get_dialect
+from exchanges.sim.tape import PublicTrade
 from exchanges.sim.traders import Competitors
 
 log = logging.getLogger(__name__)
@@ -72,6 +75,15 @@ def default_balances(market: MarketProcess, quote_notional: float = 100_000.0) -
     return out
 
 
+def seed_volumes(engine: MatchingEngine, market: MarketProcess, venue: str, volumes: dict[str, float]) -> None:
+    """One synthetic trade per symbol at its mid worth ``volumes[symbol]`` quote: the venue's 24 h ticker volume."""
+    for symbol, quote in volumes.items():
+        if symbol in market.symbols and quote > 0:
+            mid = Decimal(str(market.spec(venue, symbol).mid))
+            amount = Decimal(str(quote)) / mid
+            engine.tape.record(PublicTrade(f"seed-{symbol}", symbol, int(time.time() * 1000), mid, amount, "buy"))
+
+
 @dataclass(frozen=True, slots=True)
 class BookView:
     """A venue's published book: levels best first as Decimal (price, size), plus seq and timestamp."""
@@ -102,6 +114,8 @@ class LoopbackExchanges:
         aliases: dict[str, str] | None = None,
         log_rate_limited_orders: bool = True,
         profile: str | MarketProfile = "demo",
+        unlisted: dict[str, list[str]] | None = None,
+        volumes: dict[str, float] | None = None,
         **param_overrides: Any,
     ) -> None:
         self.profile = get_profile(profile)
@@ -125,6 +139,8 @@ class LoopbackExchanges:
         self.extra_keys = extra_keys or {}
         self.ports = ports or {}
         self.log_rate_limited_orders = log_rate_limited_orders
+        self.unlisted = {v: set(s) for v, s in (unlisted or {}).items()}  # venue → symbols it does not list
+        self.volumes = dict(volumes or {})  # symbol → 24 h quote volume each venue's ticker starts with
         self.servers: dict[str, VenueServer] = {}
         self.keys: dict[str, dict[str, ApiKey]] = {}
         self.base_urls: dict[str, str] = {}
@@ -161,6 +177,8 @@ class LoopbackExchanges:
             named = {"venue": venue} if venue in self.aliases else {}
             server = dialect.factory(self.market, engine, self.keys[venue].values(), self.faults[venue], **named)
             server.log_rate_limited_orders = self.log_rate_limited_orders
+            server.unlisted = set(self.unlisted.get(venue, ()))
+            seed_volumes(engine, self.market, venue, self.volumes)
             latency = self.profile.latency.get(self.dialect_of(venue), VenueLatency())
             server.latency = LatencyDraws(latency, self.seed, venue)
             runner = web.AppRunner(server.make_app(), handle_signals=False, shutdown_timeout=1.0)

@@ -177,7 +177,7 @@ def symbols_param(server: BinanceServer, params: dict[str, str]) -> list[str]:
         return [one]
     raw = params.get("symbols")
     if not raw:
-        return list(server.market.symbols)
+        return server.listed()
     names = [s.strip().strip('"') for s in raw.strip().strip("[]").split(",") if s.strip()]
     if not names:
         raise illegal("symbols", '^\\[("[A-Z0-9-_.]{1,20}"(,"[A-Z0-9-_.]{1,20}"){0,}){0,1}\\]$')

@@ -115,7 +115,7 @@ async def tickers(request: web.Request) -> web.Response:
     only = symbol_of(server, request.query, required=False)
     items = [
         ticker(server.market.book(server.venue, s), server.ticker_stats(s))
-        for s in server.market.symbols
+        for s in server.listed()
         if only in (None, s)
     ]
     return reply(server, {"category": "spot", "list": items})

@@ -169,7 +169,7 @@ async def instruments_info(request: web.Request) -> web.Response:
     only = symbol_of(server, request.query, required=False)
     items = [
         fmt.instrument(server.market.spec(server.venue, s), server.symbol_status.get(s, "Trading"))
-        for s in server.market.symbols
+        for s in server.listed()
         if only in (None, s)
     ]
     status = request.query.get("status")

@@ -191,7 +191,7 @@ async def instruments(request: web.Request) -> web.Response:
     if inst_type_of(request.query) != "SPOT":
         return reply([])
     only = symbol_of(server, request.query.get("instId"), required=False)
-    specs = [server.market.spec(server.venue, s) for s in server.market.symbols if only in (None, s)]
+    specs = [server.market.spec(server.venue, s) for s in server.listed() if only in (None, s)]
     return reply([fmt.instrument(s, server.instrument_state.get(s.symbol, "live")) for s in specs])
 
 
@@ -207,7 +207,7 @@ async def tickers(request: web.Request) -> web.Response:
     server = server_of(request)
     if inst_type_of(request.query, known_only=False) != "SPOT":
         return reply([])
-    return reply([server.ticker(s) for s in server.market.symbols])
+    return reply([server.ticker(s) for s in server.listed()])
 
 
 @routes.get(P + "/market/books")
