@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from typing import Any, ClassVar
 
+from arb.config import _scale_keys as _scale
 from arb.config._parse import (
     _NAME_RE,
     Parse,
@@ -28,7 +29,6 @@ from arb.config._parse import (
     _num,
     _optional,
     _options,
-    _symbols,
     _text,
     _urls,
     _venues,
@@ -90,8 +90,20 @@ class ScannerConfig(_Section):
 
     symbols: tuple[str, ...] = _key(
         DEFAULT_SYMBOLS,
-        'unified ccxt spot symbols to scan, BASE/QUOTE (e.g. "BTC/USDT"); non-empty, no duplicates',
-        _symbols,
+        'unified ccxt spot symbols to scan, BASE/QUOTE (e.g. "BTC/USDT"); non-empty, no duplicates; or "auto": '
+        "every active spot symbol listed on at least two venues (filtered by quotes, min_quote_volume, max_symbols)",
+        _scale.symbols_or_auto,
+    )
+    quotes: tuple[str, ...] = _key(
+        ("USDT", "USDC"), 'symbols = "auto": quote currencies to keep, e.g. ["USDT", "USDC"]', _scale.quotes
+    )
+    min_quote_volume: Decimal = _key(
+        Decimal("0"),
+        'symbols = "auto": keep a symbol only if two venues each traded at least this 24 h quote volume (>= 0)',
+        _num(ge=0),
+    )
+    max_symbols: int = _key(
+        50, 'symbols = "auto": at most this many, highest volume first (>= 1)', _num(ge=1, integer=True)
     )
     venues: tuple[str, ...] = _key(
         DEFAULT_VENUES,
