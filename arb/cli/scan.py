@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from arb.api.launch import api_options, resolve
 from arb.cli.common import (
     DEMO_SYMBOLS,
     loopback,
@@ -27,8 +28,18 @@ from arb.config import ScannerConfig
 from arb.core.errors import ConfigError
 
 
-async def run_scanner(scanner: Any, *, ui: str, duration_s: float | None, title: str, db_path: str | None) -> None:
-    """Run a Scanner with the chosen display until done, Ctrl-C or SIGTERM."""
+async def run_scanner(
+    scanner: Any,
+    *,
+    ui: str,
+    duration_s: float | None,
+    title: str,
+    db_path: str | None,
+    api: Any = None,
+    kill_file: str | None = None,
+) -> None:
+    """Run a Scanner with the chosen display until done, Ctrl-C or SIGTERM (and the control API, ``api``)."""
+    from arb.api.launch import serving
     from arb.ui.live import JsonLines, LiveView
 
     stop_on_signals(scanner.stop)
@@ -37,7 +48,8 @@ async def run_scanner(scanner: Any, *, ui: str, duration_s: float | None, title:
     # a display that dies (its reader went away: `arb demo --no-ui | head`) stops the run, and its error is raised
     view.add_done_callback(lambda t: t.cancelled() or t.exception() is None or scanner.stop())
     try:
-        await scanner.run(duration_s=duration_s)
+        async with serving(api, scanner, journal_path=db_path, kill_file=kill_file):
+            await scanner.run(duration_s=duration_s)
     finally:
         view.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -109,7 +121,16 @@ _LOCKS: dict[int, Any] = {}  # id(journal) → its lock (the OS releases them an
     "--no-ui", is_flag=True, help="Print JSON lines (episodes, events, status every 5 s) instead of the live view."
 )
 @click.option("--duration", type=float, default=0, show_default=True, help="Seconds to run; 0 = until Ctrl-C.")
-def scan_command(config_path: str | None, db_path: str | None, no_ui: bool, duration: float) -> None:
+@api_options
+def scan_command(
+    config_path: str | None,
+    db_path: str | None,
+    no_ui: bool,
+    duration: float,
+    api_addr: str | None,
+    api_token_file: str | None,
+    api_allow_remote: bool,
+) -> None:
     """Alert-only scan of real venues: public order books, no keys, no orders.
 
     Opportunities after fees are shown live, journaled as episodes and sent to the notify URLs.
@@ -118,7 +139,11 @@ def scan_command(config_path: str | None, db_path: str | None, no_ui: bool, dura
     from arb.notify import Notifier
     from arb.scan.scanner import Scanner
 
-    cfg = load_config(config_path)
+    from arb.scale.plan import announce, plan_symbols
+
+    plan = plan_symbols(load_config(config_path), None, make_exchanges)  # scanner.symbols = "auto" resolved
+    cfg = plan.cfg
+    api = resolve(cfg.api, api_addr, api_token_file, api_allow_remote)
     db = db_path or cfg.store.path
     journal = _open_journal(db)
     s = cfg.scanner
@@ -141,6 +166,7 @@ def scan_command(config_path: str | None, db_path: str | None, no_ui: bool, dura
         notify_episode_end=cfg.notify.on_episode_end,
         health_stale_ms=cfg.notify.health_stale_s * 1000,
     )
+    announce(plan, scanner.sink.event)
     try:
         asyncio.run(
             run_scanner(
@@ -149,6 +175,8 @@ def scan_command(config_path: str | None, db_path: str | None, no_ui: bool, dura
                 duration_s=duration or None,
                 title="arb scan (alert-only)",
                 db_path=db,
+                api=api,
+                kill_file=cfg.risk.kill_file,
             )
         )
     finally:
@@ -169,6 +197,7 @@ def scan_command(config_path: str | None, db_path: str | None, no_ui: bool, dura
     help="Paper-trade the opportunities too (risk gate, executor, simulated fills), not just alert.",
 )
 @profile_option
+@api_options
 def demo_command(
     duration: float,
     no_ui: bool,
@@ -178,6 +207,9 @@ def demo_command(
     venues: str | None,
     paper: bool,
     profile: str,
+    api_addr: str | None,
+    api_token_file: str | None,
+    api_allow_remote: bool,
 ) -> None:
     """Scanner against the bundled loopback exchanges (no keys, no network).
 
@@ -192,7 +224,8 @@ def demo_command(
     vlist = sim_venues(venues)
     from arb.cli import prog
 
-    run = DemoRun(syms, seed, db_path, duration or None, "json" if no_ui else "rich", vlist, profile)
+    api = resolve(None, api_addr, api_token_file, api_allow_remote)
+    run = DemoRun(syms, seed, db_path, duration or None, "json" if no_ui else "rich", vlist, profile, api)
     if paper:
         trader = asyncio.run(_paper_demo(run))
         st = trader.status()
@@ -222,6 +255,7 @@ class DemoRun:
     ui: str  # "rich" | "json"
     venues: list[str] | None
     profile: str = "demo"
+    api: Any = None  # arb.api.launch.Launch: serve the control API during the run
 
 
 async def _demo(run: DemoRun) -> Any:
@@ -248,6 +282,8 @@ async def _demo(run: DemoRun) -> Any:
                 duration_s=run.duration_s,
                 title=f"arb demo (loopback exchanges, {profile} profile)",
                 db_path=db_path,
+                api=run.api,
+                kill_file=str(Path(db_path).with_suffix(".kill")),
             )
             return scanner
     finally:
@@ -298,7 +334,7 @@ async def _paper_demo(run: DemoRun) -> Any:
             )
             clients = {v: getattr(ccxtpro, v)(options[v]) for v in sim.venues}
             trader = Trader(cfg, market_clients=clients, journal=journal)
-            await _run(trader, duration_s=run.duration_s, ui=run.ui, confirm=False, db=db_path)
+            await _run(trader, duration_s=run.duration_s, ui=run.ui, confirm=False, db=db_path, api=run.api)
             return trader
     finally:
         _close_journal(journal)

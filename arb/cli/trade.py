@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from arb.api.launch import api_options
 from arb.core.errors import ConfigError
 
 STATUS_PERIOD_S = 5.0
@@ -52,7 +53,8 @@ def _summary(trader: Any, db: str) -> str:
     return "\n".join(lines)
 
 
-async def _run(trader: Any, *, duration_s: float | None, ui: str, confirm: bool, db: str) -> None:
+async def _run(trader: Any, *, duration_s: float | None, ui: str, confirm: bool, db: str, api: Any = None) -> None:
+    from arb.api.launch import serving
     from arb.cli.common import stop_on_signals
     from arb.ui.live import LiveView, status_dict
 
@@ -106,7 +108,10 @@ async def _run(trader: Any, *, duration_s: float | None, ui: str, confirm: bool,
                 LiveView(trader.scanner, title=f"arb run ({trader.mode})", db_path=db, trading=trader.status).run()
             )
         try:
-            await trader.run(duration_s)
+            cfg = trader.cfg
+            kill = cfg.risk.kill_file
+            async with serving(api, trader.scanner, trader=trader, journal_path=db, kill_file=kill, risk=cfg.risk):
+                await trader.run(duration_s)
         finally:
             view.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -125,7 +130,17 @@ async def _run(trader: Any, *, duration_s: float | None, ui: str, confirm: bool,
 @click.option("--yes", is_flag=True, help="Skip the start-up confirmation of a live run.")
 @click.option("--no-ui", is_flag=True, help="JSON lines (outcomes, halts, status every 5 s) instead of the live view.")
 @click.option("--duration", type=float, default=0, show_default=True, help="Seconds to run; 0 = until Ctrl-C.")
-def run_command(config_path: str, live: bool, yes: bool, no_ui: bool, duration: float) -> None:
+@api_options
+def run_command(
+    config_path: str,
+    live: bool,
+    yes: bool,
+    no_ui: bool,
+    duration: float,
+    api_addr: str | None,
+    api_token_file: str | None,
+    api_allow_remote: bool,
+) -> None:
     """Trade opportunities automatically: paper (simulated fills) or live (real orders).
 
     The mode comes from execution.mode; live needs both mode = "live" and --live, API keys with
@@ -151,6 +166,9 @@ def run_command(config_path: str, live: bool, yes: bool, no_ui: bool, duration: 
         )
     if live and mode != "live":
         raise ConfigError(f'--live needs execution.mode = "live" in {config_path} (it is "{mode}")')
+    from arb.api.launch import resolve
+
+    api = resolve(cfg.api, api_addr, api_token_file, api_allow_remote)
     db = cfg.store.paper_path if mode == "paper" else cfg.store.path
     lock = JournalLock(db, "arb run").acquire()  # one process per journal; the OS frees it on any exit
     journal = Journal.open(db)
@@ -169,6 +187,7 @@ def run_command(config_path: str, live: bool, yes: bool, no_ui: bool, duration: 
                 ui="json" if no_ui else "rich",
                 confirm=mode == "live" and not yes,
                 db=db,
+                api=api,
             )
         )
     except ExceptionGroup as group:  # TaskGroup errors: show the first arb error as one line

@@ -2,6 +2,7 @@
 
 In order, the first check that fails is the verdict (:class:`arb.core.kinds.Verdict`):
 
+0. ``paused`` / ``operator_disabled`` — an operator's controls (:mod:`arb.trade.controls`, control API);
 1. ``pair_in_flight`` — an arbitrage on the same (symbol, venue pair) is still running;
 2. ``cooldown`` — the pair just traded and not both of its books have changed since (when
    ``execution.cooldown_until_both_books_update``);
@@ -27,6 +28,7 @@ from arb.core.kinds import Verdict
 from arb.core.model import Balances, Fee, Limits, MarketSpec, Opportunity, dec
 from arb.scan.engine import BookSlot, Sighting
 from arb.trade.accounts import Marks
+from arb.trade.controls import Controls
 from arb.trade.risk import RiskGate
 
 Pair = tuple[str, str, str]  # (symbol, venue a, venue b), venues sorted
@@ -71,6 +73,7 @@ class Gate:
     limits: Limits
     busy: set[Pair] = field(default_factory=set)
     cooldown: dict[Pair, dict[str, Any]] = field(default_factory=dict)  # venue → book version at the trade's end
+    controls: Controls = field(default_factory=Controls)  # an operator's pause and directions (control API)
     paper: PaperView | None = None  # paper mode: books minus the paper venues' own takes (None: live)
 
     def decide(self, s: Sighting, *, balances: Balances, marks: Marks, now_ms: int) -> Decision:
@@ -78,9 +81,9 @@ class Gate:
         opp, r = s.opp, self.rules
         pair = pair_of(opp)
         trade: Opportunity | None = opp
-        verdict: Verdict | None = None
-        if pair in self.busy:
-            verdict = Verdict.PAIR_IN_FLIGHT
+        verdict: Verdict | None = self.controls.blocks(opp.key)  # an operator's pause or direction
+        if verdict is not None or pair in self.busy:
+            verdict = verdict or Verdict.PAIR_IN_FLIGHT
         elif self.cooling(pair, s):
             verdict = Verdict.COOLDOWN
         elif s.streak < r.confirm_updates:

@@ -44,6 +44,7 @@ STALE = "stale book"
 FUNDS = "InsufficientFunds"  # the cause code of an order refused for lack of funds
 LATENCY = "latency (book moved before the orders arrived)"
 BUSY = "busy (pair in flight or cooling down)"
+OPERATOR = "operator (paused or direction disabled through the control API)"
 REASONS: dict[str, str] = {  # the gate's refusal verdicts → capture buckets (halted_* → risk halt)
     Verdict.DEPTH: BELOW,
     Verdict.MIN_BALANCE: BALANCE,
@@ -56,6 +57,8 @@ REASONS: dict[str, str] = {  # the gate's refusal verdicts → capture buckets (
     Verdict.PAIR_IN_FLIGHT: BUSY,
     Verdict.COOLDOWN: BUSY,
     Verdict.CONFIRMING: "not confirmed (execution.confirm_updates)",
+    Verdict.PAUSED: OPERATOR,
+    Verdict.OPERATOR_DISABLED: OPERATOR,
     # words older journals may hold
     "below_threshold": BELOW,
     "balance": BALANCE,
