@@ -45,5 +45,3 @@ def coordinator_url(path: str, v: Any) -> str:
     if v == "" or (isinstance(v, str) and re.fullmatch(r"rediss?://[^\s]+", v)):
         return str(v)
     raise _fail(path, v, 'must be "" (coordinate inside this process) or a Redis URL "redis://HOST:PORT[/DB]"')
-
-

@@ -132,6 +132,12 @@ class ScannerConfig(_Section):
         "an opportunity episode ends after this many milliseconds without the opportunity (> 0)",
         _num(gt=0, integer=True),
     )
+    require_transferable: bool = _key(
+        False,
+        "skip (no alert, no trade, not journaled) opportunities whose inventory cannot be restored by a transfer "
+        "(a network both venues list, withdrawals and deposits open); unknown (no API keys) is skipped too",
+        _bool,
+    )
 
     def limits(self, risk: RiskConfig | None = None) -> Limits:
         """The evaluator's thresholds (the one place they are built). With ``risk``, the notional cap is

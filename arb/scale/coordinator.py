@@ -73,4 +73,3 @@ class LocalCoordinator:
     def close(self) -> None:
         """Release everything this worker holds (a clean stop)."""
         self.reserved.clear()
-

@@ -77,11 +77,12 @@ def default_balances(market: MarketProcess, quote_notional: float = 100_000.0) -
 
 def seed_volumes(engine: MatchingEngine, market: MarketProcess, venue: str, volumes: dict[str, float]) -> None:
     """One synthetic trade per symbol at its mid worth ``volumes[symbol]`` quote: the venue's 24 h ticker volume."""
-    for symbol, quote in volumes.items():
+    for i, (symbol, quote) in enumerate(volumes.items()):
         if symbol in market.symbols and quote > 0:
             mid = Decimal(str(market.spec(venue, symbol).mid))
             amount = Decimal(str(quote)) / mid
-            engine.tape.record(PublicTrade(f"seed-{symbol}", symbol, int(time.time() * 1000), mid, amount, "buy"))
+            trade_id = str(10**15 + i)  # numeric like the venues' own; far above the engine's counter
+            engine.tape.record(PublicTrade(trade_id, symbol, int(time.time() * 1000), mid, amount, "buy"))
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-REDIS_BIN = shutil.which("redis-server") or ("/usr/bin/redis-server" if Path("/usr/bin/redis-server").exists() else None)
+_DEBIAN = "/usr/bin/redis-server"
+REDIS_BIN = shutil.which("redis-server") or (_DEBIAN if Path(_DEBIAN).exists() else None)
 
 
 def free_port() -> int:
