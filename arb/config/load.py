@@ -28,7 +28,6 @@ from arb.config._parse import (
 from arb.config.api import ApiConfig
 from arb.config.credentials import _credentials, _forbidden_roots
 from arb.config.rebalance import RebalanceConfig
-from arb.config.rebalance import RebalanceConfig
 from arb.config.scale import ScaleConfig
 from arb.config.secrets import CREDENTIAL_KEYS
 from arb.config.sections import (
@@ -47,7 +46,6 @@ from arb.redaction import add_secrets, add_url_secrets, is_secret_name
 
 ENV_PREFIX = "ARB__"
 SECTIONS.setdefault("rebalance", RebalanceConfig)  # [rebalance] lives in its own module (arb.config.rebalance)
-SECTIONS.setdefault("rebalance", RebalanceConfig)  # [rebalance] lives in its own module (arb.config.rebalance)
 SECTIONS.setdefault("api", ApiConfig)  # [api] lives in its own module (arb.config.api)
 SECTIONS.setdefault("scale", ScaleConfig)  # [scale] lives in its own module (arb.config.scale)
 
@@ -65,7 +63,6 @@ class Config:
     risk: RiskConfig = field(default_factory=RiskConfig, metadata=_md("[risk] table"))
     notify: NotifyConfig = field(default_factory=NotifyConfig, metadata=_md("[notify] table"))
     store: StoreConfig = field(default_factory=StoreConfig, metadata=_md("[store] table"))
-    rebalance: RebalanceConfig = field(default_factory=RebalanceConfig, metadata=_md("[rebalance] table"))
     rebalance: RebalanceConfig = field(default_factory=RebalanceConfig, metadata=_md("[rebalance] table"))
     api: ApiConfig = field(default_factory=ApiConfig, metadata=_md("[api] table"))
     scale: ScaleConfig = field(default_factory=ScaleConfig, metadata=_md("[scale] table"))
@@ -342,7 +339,6 @@ def _build_config(d: Mapping[str, Any], env: Mapping[str, str], source: str, bas
         risk=built["risk"],
         notify=built["notify"],
         store=built["store"],
-        rebalance=built["rebalance"] or RebalanceConfig(),
         rebalance=built["rebalance"] or RebalanceConfig(),
         api=built["api"] or ApiConfig(),
         scale=built["scale"] or ScaleConfig(),
