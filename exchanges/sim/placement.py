@@ -30,6 +30,10 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
+class Unanswered(Exception):
+    """A WebSocket placement processed under ``order_drop``: the venue never answers it (``hang=False``)."""
+
+
 async def submit(
     server: VenueServer,
     *,
@@ -38,10 +42,12 @@ async def submit(
     reject_log: Callable[[int, int, str], None],
     error_after_accept: Callable[[], Exception],
     accepted: Callable[[T], bool] = lambda _: True,
+    hang: bool = True,
 ) -> T:
     """Land one placement (see the module doc). ``place(now_ms, arrival_ms)`` and ``reject_log(now_ms,
     arrival_ms, code)`` do the dialect's work; ``accepted(result)`` tells whether an answer means the venue
-    took the order (only then does ``order_error_after_accept`` replace the answer)."""
+    took the order (only then does ``order_error_after_accept`` replace the answer). ``hang=False`` (WebSocket
+    requests): a dropped answer raises :class:`Unanswered` instead of hanging ``rest_timeout_ms``."""
     arrival = server.now_ms()
     delay_ms, drop, error = server.faults.placement_plan()
     delay_ms = int(delay_ms + server.latency.order_ms())  # the order path's one-way latency (profile), on top
@@ -66,6 +72,8 @@ async def submit(
     result = await asyncio.shield(task)
     if answer_ms:
         await asyncio.sleep(answer_ms / 1000)
+    if drop and not hang:
+        raise Unanswered
     if drop:  # answer only after the client's timeout: nobody is listening any more
         await asyncio.sleep(server.faults.rest_timeout_ms / 1000)
     if error and accepted(result):

@@ -6,7 +6,8 @@ Market streams: raw ``/ws/<name>`` (subscribed from the path) and ``SUBSCRIBE``/
 syncing against ``GET /api/v3/depth`` (``lastUpdateId``) can check continuity exactly as Binance
 documents. ``E`` is the simulator's send time.
 
-WS API: ``userDataStream.subscribe.signature`` (signed like REST, params sorted by name) subscribes the
+WS API: trading requests in :mod:`exchanges.sim.binance.ws_trade`;
+``userDataStream.subscribe.signature`` (signed like REST, params sorted by name) subscribes the
 connection to the account's user data; events arrive as ``{"subscriptionId": n, "event": {...}}``
 (``executionReport``, ``outboundAccountPosition``).
 
@@ -26,7 +27,7 @@ from aiohttp import web
 
 from exchanges.sim.base import VenueServer, WsSession
 from exchanges.sim.binance import format as fmt
-from exchanges.sim.binance import market_data
+from exchanges.sim.binance import market_data, ws_trade
 from exchanges.sim.binance import order_format as ofmt
 from exchanges.sim.binance.auth import BinanceError, authenticate_ws
 from exchanges.sim.book import BookUpdate
@@ -245,6 +246,8 @@ class BinanceWs(VenueServer):
                 if not ids:
                     session.subscriptions = {s for s in session.subscriptions if s[0] != "userData"}
                 self._api_ok(session, req_id, {})
+            elif method in ws_trade.METHODS:
+                ws_trade.handle(self, session, req_id, method, params)  # type: ignore[arg-type]  # the server
             elif method == "ping":
                 self._api_ok(session, req_id, {})
             elif method == "time":

@@ -13,6 +13,7 @@ from exchanges.sim.base import ApiKey, DialectSpec
 from exchanges.sim.bybit import batch, market_data, rest, trade
 from exchanges.sim.bybit import format as fmt
 from exchanges.sim.bybit.ws import PRIVATE_PATH, PUBLIC_SPOT_PATH, BybitWs
+from exchanges.sim.bybit.ws_trade import TRADE_PATH
 from exchanges.sim.dialect_util import ccxt_config, loopback_urls, rate_limits, ws_base
 from exchanges.sim.matching import MatchingEngine
 from exchanges.sim.orders import Order
@@ -70,12 +71,14 @@ class BybitServer(BybitWs):
         for kind in ("spot", "linear", "inverse", "option"):
             app.router.add_get(f"/v5/public/{kind}", self.ws_endpoint)
         app.router.add_get(PRIVATE_PATH, self.ws_endpoint)
+        app.router.add_get(TRADE_PATH, self.ws_endpoint)  # WebSocket order entry (ws_trade.py)
         return app
 
     def ccxt_config(self, base_url: str, key: ApiKey | None) -> dict[str, Any]:
         urls = loopback_urls("bybit", ("api", "test", "demotrading"), base_url)
         urls["api"]["ws"]["public"]["spot"] = f"{ws_base(base_url)}{PUBLIC_SPOT_PATH}"
         urls["api"]["ws"]["private"]["contract"] = f"{ws_base(base_url)}{PRIVATE_PATH}"
+        urls["api"]["ws"]["private"]["trade"] = f"{ws_base(base_url)}{TRADE_PATH}"
         options = {
             "fetchMarkets": {"types": ["spot"]},  # else also linear, inverse and six option listings
             "defaultType": "spot",  # ccxt's default is swap/linear

@@ -57,7 +57,7 @@ def log_rejected_order(server: BybitServer, request: web.Request, body: str, cod
 PLACEMENTS = frozenset({("POST", P + "/order/create")})
 DIALECT = RestDialect(
     name="bybit",
-    ws_prefixes=(P + "/public", P + "/private"),
+    ws_prefixes=(P + "/public", P + "/private", P + "/trade"),
     errors=BybitError,
     error_response=error_response,
     internal_error=internal_error,

@@ -1,5 +1,6 @@
 """Bybit v5 WebSockets: public ``orderbook.{depth}.{symbol}`` (``/v5/public/spot``), private ``order``,
-``execution`` and ``wallet`` (``/v5/private`` after ``op: auth``), ``op: ping`` -> pong.
+``execution`` and ``wallet`` (``/v5/private`` after ``op: auth``), ``op: ping`` -> pong; the trade socket
+``/v5/trade`` is :mod:`exchanges.sim.bybit.ws_trade`.
 
 Book topics send a ``snapshot`` on subscribe, then ``delta`` messages of the top-``depth`` view (size
 "0" deletes a level; level 1 is always a snapshot), with ``u`` (update id per symbol, +1 per message),
@@ -22,7 +23,7 @@ from typing import Any
 from exchanges.sim.base import VenueServer, WsSession
 from exchanges.sim.book import BookUpdate, VenueBook
 from exchanges.sim.bybit import format as fmt
-from exchanges.sim.bybit import market_data
+from exchanges.sim.bybit import market_data, ws_trade
 from exchanges.sim.bybit.auth import ws_auth_error
 from exchanges.sim.dialect_util import dumps
 from exchanges.sim.orders import Fill, Order
@@ -196,6 +197,9 @@ class BybitWs(VenueServer):
 
     # ------------------------------------------------------------------ incoming
     async def on_ws_text(self, session: WsSession, text: str) -> None:
+        if session.path == ws_trade.TRADE_PATH:
+            ws_trade.on_text(self, session, text)  # type: ignore[arg-type]  # self is the BybitServer
+            return
         private = session.path == PRIVATE_PATH
         try:
             msg = json.loads(text)

@@ -26,6 +26,11 @@ def ok(data: list[Any], **extra: Any) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------- public data
+def inst_id_code(symbol: str) -> int:
+    """The instrument's ``instIdCode`` (OKX's numeric id, which the WS trading ops may send instead of instId)."""
+    return 1_000_000 + zlib.crc32(inst_id(symbol).encode()) % 9_000_000
+
+
 def instrument(spec: SymbolSpec, state: str = "live") -> dict[str, Any]:
     return {
         "alias": "",
@@ -38,6 +43,7 @@ def instrument(spec: SymbolSpec, state: str = "live") -> dict[str, Any]:
         "expTime": "",
         "instFamily": "",
         "instId": inst_id(spec.symbol),
+        "instIdCode": inst_id_code(spec.symbol),
         "instType": "SPOT",
         "lever": "10",
         "listTime": "1548133413000",

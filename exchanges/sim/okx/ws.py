@@ -15,7 +15,7 @@ from exchanges.sim.dialect_util import dumps
 from exchanges.sim.market import BookUpdate
 from exchanges.sim.matching import Fill, Order
 from exchanges.sim.okx import format as fmt
-from exchanges.sim.okx import market_data
+from exchanges.sim.okx import market_data, ws_trade
 from exchanges.sim.okx.auth import login_error
 from exchanges.sim.tape import PublicTrade
 
@@ -118,6 +118,8 @@ class OkxWs(VenueServer):
         op, args = msg.get("op"), msg.get("args")
         if op == "login":
             self._login(session, args)
+        elif op in ws_trade.TRADE_OPS:
+            ws_trade.handle(self, session, msg)  # type: ignore[arg-type]  # self is the OkxServer
         elif op in ("subscribe", "unsubscribe"):
             if not isinstance(args, list) or not args:
                 self._error(session, "60012", f"Illegal request: {text[:512]}")
