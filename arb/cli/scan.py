@@ -136,6 +136,7 @@ def scan_command(
     Opportunities after fees are shown live, journaled as episodes and sent to the notify URLs.
     """
     from arb.config import load_config, redact
+    from arb.inventory.wiring import network_watch
     from arb.notify import Notifier
     from arb.scan.scanner import Scanner
 
@@ -165,6 +166,7 @@ def scan_command(
         own_exchanges=True,
         notify_episode_end=cfg.notify.on_episode_end,
         health_stale_ms=cfg.notify.health_stale_s * 1000,
+        transfers=network_watch(cfg, s.symbols),  # networks with read keys; unknown without (arb.inventory)
     )
     announce(plan, scanner.sink.event)
     try:
@@ -259,6 +261,7 @@ class DemoRun:
 
 
 async def _demo(run: DemoRun) -> Any:
+    from arb.inventory.wiring import loopback_watch
     from arb.scan.scanner import Scanner
 
     symbols, seed, db_path, profile = run.symbols, run.seed, run.db_path, run.profile
@@ -275,6 +278,7 @@ async def _demo(run: DemoRun) -> Any:
                 mode="alert",
                 own_exchanges=True,
                 run_config={"demo": True, "seed": seed, "profile": profile, "symbols": symbols, "venues": sim.venues},
+                transfers=loopback_watch(sim, symbols),  # networks read with the venues' read-only demo keys
             )
             await run_scanner(
                 scanner,

@@ -55,7 +55,7 @@ class TransferMark:
 def _leg(r: Route) -> str:
     head = f"{r.asset} {r.source}→{r.dest}"
     if r.status == "yes":
-        fee = "?" if r.fee is None else format(r.fee, "f")
+        fee = "?" if r.fee is None else format(r.fee.normalize(), "f")
         return f"{head} via {r.network} (fee {fee} {r.asset})"
     return f"{head} {'not possible' if r.status == 'no' else 'unknown'}: {r.reason}"
 

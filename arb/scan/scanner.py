@@ -250,6 +250,13 @@ class Scanner:
         self._task: asyncio.Task[None] | None = None
         self.status = "starting"
 
+    @staticmethod
+    def network_watch(cfg: Any, symbols: list[str] | tuple[str, ...]) -> Any:
+        """The ``transfers`` watcher for a config's venues (:func:`arb.inventory.wiring.network_watch`)."""
+        from arb.inventory.wiring import network_watch
+
+        return network_watch(cfg, symbols)
+
     # -- lifecycle ----------------------------------------------------------------------------
     def _on_ready(self, venue: str, symbols: list[str]) -> None:
         ex = self.exchanges[venue]

@@ -154,6 +154,7 @@ class Trader:
             on_opportunity=self.on_opportunity,
             on_book_opened=self.book_opened,
             fees=self.fees,
+            transfers=Scanner.network_watch(cfg, s.symbols),  # transferable marks, network alerts (arb.inventory)
         )
 
     @property
