@@ -1,7 +1,7 @@
 """Every request but the dashboard's page and assets needs ``Authorization: Bearer <token>``.
 
 * The token is compared in constant time against each accepted one (:meth:`arb.api.tokens.Tokens.who`);
-  the request carries the name of the token that matched (``request["who"]``) for the journal.
+  the request carries the name of the token that matched (``request[WHO]``) for the journal.
 * A client address with ``limit`` failed authentications within a minute gets 429 for every request until
   the minute has passed (so a guessed token is not even checked); each failure is journaled (event
   ``auth_failed``: address, method, path, why — never the presented value), the first refusal by 429 too.
@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 WINDOW_S = 60.0
 URL_TOKEN_PARAMS = frozenset({"token", "access_token", "api_token", "auth", "key", "apikey", "api_key"})
+WHO: web.RequestKey[str] = web.RequestKey("who", str)  # the name of the token that authenticated the request
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -101,7 +102,7 @@ def middleware(tokens: Tokens, failed: FailedAuth, journal: Callable[[str], None
             log.warning("api.auth_failed peer=%s request=%s why=%s", peer, where, why)
             journal(f"client {peer} {where}: {why}")
             return _error(401, "unauthorized", **{"WWW-Authenticate": 'Bearer realm="arb"'})
-        request["who"] = who
+        request[WHO] = who
         resp = await handler(request)
         if not resp.prepared:  # a stream set its own headers when it started
             resp.headers["Cache-Control"] = "no-store"

@@ -17,7 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from arb.api import actions, views
-from arb.api.auth import FailedAuth, middleware
+from arb.api.auth import WHO, FailedAuth, middleware
 from arb.api.context import ApiContext
 from arb.api.metrics import CONTENT_TYPE, Metrics
 from arb.api.stream import stream_handler, tail_events
@@ -109,7 +109,7 @@ async def get_stream(request: web.Request) -> web.StreamResponse:
 
 def _action(fn: Any, *, exposure: bool = False, **kw: Any) -> Any:
     async def handler(request: web.Request) -> web.Response:
-        ctx, who = request.app[CTX], request["who"]
+        ctx, who = request.app[CTX], request[WHO]
         try:
             doc = await actions.body(request)
             if exposure:

@@ -61,6 +61,9 @@ def _register() -> None:
     cli.add_command(report_command)
     cli.add_command(record_command)
     cli.add_command(backtest_command)
+    from arb.cli.ctl import ctl_group
+
+    cli.add_command(ctl_group)
     try:
         from exchanges.sim.cli import sim_command
     except ImportError:  # simulator not built yet
