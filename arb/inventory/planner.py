@@ -215,25 +215,30 @@ def plan(
         take = sorted(((-d, v) for v, d in delta.items() if d < 0), key=lambda x: (-x[0], x[1]))
         floor = total * min_fraction
         for lack, dest in take:
-            blocked: list[Transfer] = []  # moves from sources that cannot send: reported if nobody else covers
+            blocked: list[tuple[int, Transfer]] = []  # sources that cannot send: used only if no other one covers
             for i, (surplus, source) in enumerate(give):
                 if lack <= floor:
                     break
                 if surplus <= floor:
                     continue
-                part = min(lack, surplus)
-                t = move(table, asset, source, dest, part, after.get((source, asset), ZERO))
+                t = move(table, asset, source, dest, min(lack, surplus), after.get((source, asset), ZERO))
                 t = _priced(t, prices, pnl_per_unit, max_fee_share)
                 if t.status != "ok":
-                    blocked.append(t)
+                    blocked.append((i, t))
                     continue
                 out.append(t)
                 after[(source, asset)] = after.get((source, asset), ZERO) - t.amount
                 after[(dest, asset)] = after.get((dest, asset), ZERO) + t.received
                 give[i] = (surplus - min(t.amount, surplus), source)
                 lack -= t.received
-            if lack > floor:
-                out += blocked
+            for i, t in blocked:  # what is still lacking, reported against the sources that cannot send it
+                surplus, source = give[i]
+                if lack <= floor:
+                    break
+                part = min(lack, surplus)
+                out.append(replace(t, needed=part))
+                give[i] = (surplus - part, source)
+                lack -= part
     fees = [t.fee_quote for t in out if t.status == "ok"]
     fee_quote = None if any(f is None for f in fees) else sum((f for f in fees if f is not None), ZERO)
     return Plan(out, after, fee_quote, want)

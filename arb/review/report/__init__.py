@@ -36,6 +36,7 @@ from typing import Any
 import pandas as pd
 
 from arb.core.model import ZERO
+from arb.inventory import journaled
 from arb.review.report import data, incidents, inventory, stats
 from arb.review.report import trades as trade_tables
 from arb.review.report.data import Filters
@@ -124,7 +125,17 @@ def build(
     tables["fees_by_venue"] = data.fees_by_venue(fills)
     inv = inventory.inventory(ld)
     tables["inventory"], tables["inventory_latest"] = inv, inventory.inventory_latest(inv)
-    tables["rebalance"], target_source = inventory.rebalance(inv, target or inventory.configured_target(ld.runs))
+    # the rebalancing planner (arb.inventory): the same plan `arb rebalance` shows, over the journaled networks
+    moves = journaled.inputs(
+        ld.runs,
+        ld.balances,
+        ld.events,
+        trades.to_dict("records") if not trades.empty else [],
+        ld.episodes,
+        configured=target or inventory.configured_target(ld.runs),
+    )
+    plan = journaled.plan_from(moves)
+    tables["rebalance"] = pd.DataFrame(journaled.table_rows(plan), columns=journaled.REBALANCE_COLUMNS)
     start, end = _span(ld, trades, f)
     ts = [int(t) for t in trades["ts_ms"]] if not trades.empty else []
     pnl = list(trades["pnl"]) if not trades.empty else []
@@ -153,6 +164,7 @@ def build(
     sharpe = stats.sharpe(list(daily), cap_f) if ts else None
     slip = [x for x in trades["slippage_quote"] if x is not None] if ts else []
     notes: list[str] = list(tt.notes)
+    net_after, net_note = journaled.net_after(sum(pnl, ZERO) if ts else None, plan)
     if not ts:
         notes.append("PnL is not available: the journal has no fills (alert-only or nothing traded)")
     if not ld.episodes and not ts:
@@ -198,10 +210,16 @@ def build(
             "win_rate": stats.win_rate(pnl),
             "fees_quote": _s(sum(trades["fees_quote"], ZERO)) if ts else None,
             "slippage_quote_mean": _s(sum(slip, ZERO) / len(slip)) if slip else None,
+            "net_after_rebalancing": _s(net_after),
+            "net_after_rebalancing_note": net_note,
         },
         "execution": execution | {"halts": len(tables["halts"]), "exposures": exposure_doc},
         "rebalance": {
-            "target": target_source,
+            "target": moves.target_source,
+            "networks": moves.networks_source,
+            "complete": plan.complete,
+            "fee_quote": _s(plan.fee_quote),
+            "simulated": journaled.SIMULATED,
             "transfers": [
                 {k: str(v) if isinstance(v, Decimal) else v for k, v in r.items()}
                 for r in tables["rebalance"].to_dict("records")

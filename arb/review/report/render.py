@@ -73,6 +73,8 @@ def definitions(r: Report) -> list[str]:
         f"capital = {p['capital'] or 'n/a'} ({p['capital_source']})",
         "PnL = realised quote per opportunity from fills (dust and open exposure at zero); "
         "drawdown on the cumulative PnL from the span start",
+        "net after rebalancing = total PnL − the network fees of the transfers that restore the target inventory "
+        f"(Rebalance suggestion); {r.summary['rebalance'].get('simulated', '')}",
     ]
 
 
@@ -102,6 +104,12 @@ def summary_rows(r: Report) -> list[tuple[str, str]]:
     rows += [
         ("trades", str(p["trades"])),
         ("total PnL", fmt(Decimal(p["total"]))),
+        (
+            "net after rebalancing",
+            fmt(Decimal(p["net_after_rebalancing"]))
+            if p.get("net_after_rebalancing") is not None
+            else f"n/a ({p.get('net_after_rebalancing_note') or 'no plan'})",
+        ),
         ("mean daily PnL", f"{fmt(Decimal(p['mean_daily']))} over {p['days']} UTC day(s)"),
         ("capital", f"{p['capital'] or 'n/a'} ({p['capital_source']})"),
         ("Sharpe ratio", fmt(p["sharpe"])),
