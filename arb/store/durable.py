@@ -43,21 +43,31 @@ class DurableRecords(JournalCore):
 
     # ---- orders and exposures (synchronous, fsynced) -----------------------------------------
     def record_order_intent(self, row: dict[str, Any]) -> dict[str, Any] | None:
-        """Commit an order intent (fsynced) before it is sent.
+        """Commit one order intent (fsynced) before it is sent: :meth:`record_order_intents` of one row."""
+        return self.record_order_intents([row])[0]
 
-        Returns None when the intent is new. If ``client_id`` is already journaled, nothing is
-        written and the existing row is returned unchanged: the caller must reconcile (fetch the
-        order by client id) instead of sending again.
+    def record_order_intents(self, rows: list[dict[str, Any]]) -> list[dict[str, Any] | None]:
+        """Commit order intents (both legs of a decision) in ONE transaction with one fsync, before they are sent.
+
+        Per row: None when the intent is new (written). If its ``client_id`` is already journaled, that row is
+        not written and the existing row is returned unchanged: the caller must reconcile (fetch the order by
+        client id) instead of sending again. All or nothing: a bad row writes none of them.
         """
-        row = {"state": "intent", **row}
-        row.setdefault("updated_ms", row.get("created_ms"))
-        encoded = self._encode("orders", row)
-        with self._write_tx("record an order intent", full=True) as db:
-            try:
-                return self._decode("orders", db.table("orders").get(row["client_id"]))
-            except NotFoundError:
-                db.table("orders").insert(encoded)
-        return None
+        encoded = []
+        for row in rows:
+            row = {"state": "intent", **row}
+            row.setdefault("updated_ms", row.get("created_ms"))
+            encoded.append(self._encode("orders", row))
+        out: list[dict[str, Any] | None] = []
+        with self._write_tx("record order intents", full=True) as db:
+            table = db.table("orders")
+            for row in encoded:
+                try:
+                    out.append(self._decode("orders", table.get(row["client_id"])))
+                except NotFoundError:
+                    table.insert(row)
+                    out.append(None)
+        return out
 
     def update_order(self, client_id: str, **fields: Any) -> None:
         """Update an order's fields (state, venue_order_id, filled, …) and commit, fsynced."""

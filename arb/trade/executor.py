@@ -3,10 +3,11 @@
 For one opportunity (:meth:`Executor.execute`):
 
 1. Each leg gets a deterministic client order id (``VenueProfile.client_order_id(opportunity_id,
-   leg, attempt)``) and its intent is committed to the journal, fsynced, **before** anything is
-   sent (the one disk wait on the hot path), with its leg and attempt, ``sent_ms`` (the timestamp
-   the venue sees) and ``expires_ms`` (``sent_ms + execution.order_expiry_ms + EXPIRY_SKEW_MS``: after
-   it the venue can no longer execute the order). An id already journaled is looked up, not sent.
+   leg, attempt)``) and both legs' intents are committed to the journal in ONE transaction, one
+   fsync, **before** anything is sent (the one disk wait on the hot path), each with its leg and
+   attempt, ``sent_ms`` (the timestamp the venue sees) and ``expires_ms`` (``sent_ms +
+   execution.order_expiry_ms + EXPIRY_SKEW_MS``: after it the venue can no longer execute the
+   order). An id already journaled is looked up, not sent.
 2. Right before each send the trader's ``may_send`` hook is asked (the kill file, a cheap stat):
    an intent not sent for that reason is journaled ``rejected`` saying so.
 3. Both legs go out together (``asyncio.gather(..., return_exceptions=True)``) as limit IOC at the
@@ -41,7 +42,7 @@ from arb.core.ledger import LegFill
 from arb.core.model import Fee, MarketSpec, Opportunity
 from arb.store import Journal
 from arb.trade.finisher import TRADES_BACKOFF, LegFinisher
-from arb.trade.intents import Intents
+from arb.trade.intents import Intents, IntentSpec
 from arb.trade.legs import EXPIRY_SKEW_MS, expiry_of, plan_of
 from arb.trade.orders import OrderRouter, brief
 from arb.trade.sender import LOOKUP_BACKOFF, SEND_CLIENT_OPTIONS, LegSender
@@ -123,8 +124,14 @@ class Executor(Intents, LegSender, LegFinisher, Settlement):
 
     # -- one opportunity ---------------------------------------------------------------------------
     async def execute(self, opp_id: str, opp: Opportunity) -> Outcome:
-        buy = self._intent(opp_id, opp.symbol, opp.buy_venue, "buy", opp.buy.amount, opp.buy.limit_price, "buy")
-        sell = self._intent(opp_id, opp.symbol, opp.sell_venue, "sell", opp.sell.amount, opp.sell.limit_price, "sell")
+        buy, sell = self._intents(  # both intents: one transaction, one fsync, before either leg is sent
+            opp_id,
+            opp.symbol,
+            [
+                IntentSpec(opp.buy_venue, "buy", opp.buy.amount, opp.buy.limit_price, "buy"),
+                IntentSpec(opp.sell_venue, "sell", opp.sell.amount, opp.sell.limit_price, "sell"),
+            ],
+        )
         results = await asyncio.gather(self.run_leg(buy), self.run_leg(sell), return_exceptions=True)
         legs: list[LegFill] = []
         for leg, res in zip((buy, sell), results, strict=True):

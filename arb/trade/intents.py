@@ -2,7 +2,8 @@
 
 Step 1 of the executor: each leg gets ``VenueProfile.client_order_id(opportunity_id, leg, attempt)`` and
 its intent row (leg, attempt, ``sent_ms``, ``expires_ms = sent_ms + execution.order_expiry_ms +
-EXPIRY_SKEW_MS``) is committed, fsynced, before the send. An id already journaled is looked up, not sent.
+EXPIRY_SKEW_MS``) is committed, fsynced, before the send. Both legs of a decision commit in ONE transaction
+(one fsync, :meth:`arb.store.Journal.record_order_intents`). An id already journaled is looked up, not sent.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from arb.core.ledger import LegFill
 from arb.store import Journal
@@ -19,6 +20,17 @@ from exchanges.profiles import profile
 from exchanges.profiles.calls import has_expiry
 
 log = logging.getLogger("arb.trade.executor")  # one logger name for the executor's parts
+
+
+class IntentSpec(NamedTuple):
+    """One leg to journal: where, which side, how much, at what limit; ``leg`` buy | sell | hedge | retry."""
+
+    venue: str
+    side: str
+    amount: Decimal
+    price: Decimal
+    leg: str
+    attempt: int = 0
 
 
 class Intents:
@@ -53,32 +65,48 @@ class Intents:
         leg: str,
         attempt: int = 0,
     ) -> LegFill:
-        cid = profile(getattr(self.venues[venue], "id", venue)).client_order_id(opp_id, leg, attempt)
+        """One leg's intent (a hedge or retry order), committed and fsynced before it is sent."""
+        return self._intents(opp_id, symbol, [IntentSpec(venue, side, amount, price, leg, attempt)])[0]
+
+    def _intents(self, opp_id: str, symbol: str, specs: list[IntentSpec]) -> list[LegFill]:
+        """Every leg's intent in ONE journal transaction, one fsync (both legs of a decision), before any send."""
         now = self.clock()
-        window = self.expiry_ms if has_expiry(self.send[venue]) else FALLBACK_EXPIRY_MS
-        row = {
-            "client_id": cid,
-            "run_id": self.run_id,
-            "opportunity_id": opp_id,
-            "venue": venue,
-            "symbol": symbol,
-            "side": side,
-            "type": "limit",
-            "tif": "IOC",
-            "amount": amount,
-            "price": price,
-            "created_ms": now,
-            "leg": leg,
-            "attempt": attempt,
-            "sent_ms": now,
-            "expires_ms": (expires := now + window + EXPIRY_SKEW_MS),
-        }
-        existing = self.journal.record_order_intent(row)
-        fill = LegFill(venue, symbol, side, cid, amount, price)
-        if existing is not None:  # same id already journaled: it may be at the venue; look it up, never resend
-            log.warning("order.duplicate_intent client_id=%s state=%s", cid, existing["state"])
-            sent = existing.get("sent_ms") or existing["created_ms"]
-            self._windows[cid] = (int(str(sent)), expiry_of(existing))
-            return fill.with_state("unknown", "duplicate intent: looked up, not sent")
-        self._windows[cid] = (now, expires)
-        return fill
+        rows: list[dict[str, Any]] = []
+        windows: list[tuple[int, int]] = []
+        for s in specs:
+            cid = profile(getattr(self.venues[s.venue], "id", s.venue)).client_order_id(opp_id, s.leg, s.attempt)
+            span = self.expiry_ms if has_expiry(self.send[s.venue]) else FALLBACK_EXPIRY_MS
+            windows.append((now, now + span + EXPIRY_SKEW_MS))
+            rows.append(
+                {
+                    "client_id": cid,
+                    "run_id": self.run_id,
+                    "opportunity_id": opp_id,
+                    "venue": s.venue,
+                    "symbol": symbol,
+                    "side": s.side,
+                    "type": "limit",
+                    "tif": "IOC",
+                    "amount": s.amount,
+                    "price": s.price,
+                    "created_ms": now,
+                    "leg": s.leg,
+                    "attempt": s.attempt,
+                    "sent_ms": now,
+                    "expires_ms": windows[-1][1],
+                }
+            )
+        fills = []
+        done = self.journal.record_order_intents(rows)
+        for spec, row, window, existing in zip(specs, rows, windows, done, strict=True):
+            cid = str(row["client_id"])
+            fill = LegFill(spec.venue, symbol, spec.side, cid, spec.amount, spec.price)
+            if existing is not None:  # same id already journaled: it may be at the venue; look it up, never resend
+                log.warning("order.duplicate_intent client_id=%s state=%s", cid, existing["state"])
+                sent = existing.get("sent_ms") or existing["created_ms"]
+                self._windows[cid] = (int(str(sent)), expiry_of(existing))
+                fill = fill.with_state("unknown", "duplicate intent: looked up, not sent")
+            else:
+                self._windows[cid] = window
+            fills.append(fill)
+        return fills
