@@ -16,6 +16,7 @@ import click
 
 from arb.api.launch import api_options
 from arb.core.errors import ConfigError
+from arb.scale.cli import scale_options, setup_worker, spawn_workers
 
 STATUS_PERIOD_S = 5.0
 
@@ -131,6 +132,7 @@ async def _run(trader: Any, *, duration_s: float | None, ui: str, confirm: bool,
 @click.option("--no-ui", is_flag=True, help="JSON lines (outcomes, halts, status every 5 s) instead of the live view.")
 @click.option("--duration", type=float, default=0, show_default=True, help="Seconds to run; 0 = until Ctrl-C.")
 @api_options
+@scale_options(trading=True)
 def run_command(
     config_path: str,
     live: bool,
@@ -140,6 +142,9 @@ def run_command(
     api_addr: str | None,
     api_token_file: str | None,
     api_allow_remote: bool,
+    workers: int = 1,
+    shard: str | None = None,
+    coordinator: str | None = None,
 ) -> None:
     """Trade opportunities automatically: paper (simulated fills) or live (real orders).
 
@@ -166,10 +171,15 @@ def run_command(
         )
     if live and mode != "live":
         raise ConfigError(f'--live needs execution.mode = "live" in {config_path} (it is "{mode}")')
+    if workers > 1:  # README "Scaling out": N workers, one shard each, on a shared coordinator
+        argv = ["run", "--config", config_path, *(["--live", "--yes"] if live else []), "--duration", str(duration)]
+        raise click.exceptions.Exit(spawn_workers(cfg, argv, workers, coordinator=coordinator, trading=True))
+    scale = setup_worker(cfg, shard, coordinator, trading=True)  # this shard's symbols, coordinator, partition
+    cfg = scale.cfg
     from arb.api.launch import resolve
 
     api = resolve(cfg.api, api_addr, api_token_file, api_allow_remote)
-    db = cfg.store.paper_path if mode == "paper" else cfg.store.path
+    db = scale.journal_path(cfg.store.paper_path if mode == "paper" else cfg.store.path)
     lock = JournalLock(db, "arb run").acquire()  # one process per journal; the OS frees it on any exit
     journal = Journal.open(db)
     try:
@@ -180,6 +190,7 @@ def run_command(
         # orders only: they never queue behind look-ups in ccxt's limiter, and may burst a little
         send = make_exchanges(cfg, credentials=True, extra=SEND_CLIENT_OPTIONS) if mode == "live" else None
         trader = Trader(cfg, market_clients=clients, send_clients=send, journal=journal, notifier=notifier)
+        scale.attach(trader)
         asyncio.run(
             _run(
                 trader,
@@ -195,6 +206,7 @@ def run_command(
     finally:
         journal.close()
         lock.release()
+        scale.close()
     st = trader.status()
     ok, failed = trader.stats["trades_ok"], trader.stats["trades_failed"]
     pnl = st["pnl_today"]["realised"]

@@ -76,6 +76,7 @@ class Verdict(StrEnum):
     EXPOSURE_ASSET = "exposure_asset"
     EXPOSURE_VENUE = "exposure_venue"
     MIN_BALANCE = "min_balance"
+    COORDINATOR = "coordinator"  # the shared coordinator (Redis) refused or is unreachable: no shared reservation
     # an operator's controls (arb.trade.controls, set through the control API)
     PAUSED = "paused"  # trading paused: no new orders
     OPERATOR_DISABLED = "operator_disabled"  # an operator disabled this direction

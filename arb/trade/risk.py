@@ -27,6 +27,7 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from arb.config import RiskConfig
 from arb.core.ledger import LegFill
@@ -117,6 +118,7 @@ class RiskGate:
     disabled: dict[tuple[str, str, str], str] = field(default_factory=dict)  # direction → why
     fees: Mapping[tuple[str, str], Fee] = field(default_factory=dict)  # (venue, symbol) → taker fee, for holds
     errors: VenueErrors = field(init=False)
+    shared: Any = None  # arb.scale.hook.SharedLimits: limits and balances shared with other workers (Redis)
 
     def __post_init__(self) -> None:
         self.errors = VenueErrors(self.cfg.max_venue_error_rate)
@@ -181,7 +183,7 @@ class RiskGate:
                 have = self.balances.spendable(venue, a)
                 if have is not None and have < amount:
                     return "min_balance"
-        return None
+        return self.shared.claim(opp, self._needs(opp), self) if self.shared is not None else None
 
     def _needs(self, opp: Opportunity) -> list[tuple[str, str, dict[str, Decimal]]]:
         """What each leg's order can consume on its venue (:func:`arb.trade.balances.leg_need`)."""
@@ -198,6 +200,8 @@ class RiskGate:
     def begin(self, opp_id: str, opp: Opportunity) -> None:
         """Accepted: both legs hold what their orders can consume before any other opportunity is checked."""
         self.in_flight[opp_id] = _InFlight(opp.symbol, (opp.buy_venue, opp.sell_venue), opp.notional)
+        if self.shared is not None:
+            self.shared.bind(opp_id)
         for venue, side, need in self._needs(opp):
             self.balances.reserve(opp_id, venue, side, need)
 
@@ -210,12 +214,17 @@ class RiskGate:
 
     def leg_final(self, leg: LegFill) -> None:
         """An order came back: its flows replace its hold when final; unknown keeps it held."""
+        if self.shared is not None:
+            self.shared.settle(next((h.token for h in self.balances.holds if h.client_id == leg.client_id), None), leg)
         self.balances.settle(leg)
 
     def end(self, opp_id: str, *, ok: bool, now_ms: int) -> Halt | None:
         """An arbitrage finished; returns a new Halt when the failure breaker trips."""
         self.in_flight.pop(opp_id, None)
         self.balances.release(opp_id)
+        if self.shared is not None:
+            unknown = [h.venue for h in self.balances.holds if h.token == opp_id and h.state == "unknown"]
+            self.shared.end(opp_id, unknown)
         if ok:
             self.failures_in_row = 0
             return None

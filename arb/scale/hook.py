@@ -1,0 +1,208 @@
+"""How a trading run uses a shared coordinator (:mod:`arb.scale.redis_coord`): the gate's hooks and a monitor.
+
+* :class:`SharedLimits` is what :class:`arb.trade.risk.RiskGate` calls when ``risk.shared`` is set: at the
+  end of :meth:`~arb.trade.risk.RiskGate.check` (local limits passed) it claims the opportunity's holds,
+  in-flight slot and notional atomically in Redis (refused: the same verdict words as the local limits, or
+  ``coordinator``); :meth:`~arb.trade.risk.RiskGate.begin` binds the claim to the opportunity id; each leg's
+  final state settles its venue's hold; the end of the opportunity releases the rest.
+* :class:`Monitor` runs beside the trader (every ``POLL_S``): it publishes this worker's halts, kill and
+  today's PnL, adopts any other worker's halt or kill (a kill becomes this machine's kill file, so the
+  supervisor cancels open orders as for `arb kill`), halts on the **sum** of every worker's daily PnL,
+  and publishes quiet balance snapshots and this shard's open exposure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+from decimal import Decimal
+from itertools import count
+from pathlib import Path
+from typing import Any
+
+from arb.core.ledger import LegFill
+from arb.core.model import ZERO, Opportunity, dec
+from arb.scale.coordinator import Request, atoms_up
+from arb.trade.accounts import DAY_MS, utc_day
+
+log = logging.getLogger(__name__)
+POLL_S = 0.1  # halts, kill and the shared daily loss reach every worker within a few polls (≤ 1 s)
+BALANCE_S = 1.0
+
+
+class SharedLimits:
+    """The risk gate's link to the coordinator (sync: the gate's decision is synchronous)."""
+
+    def __init__(self, coordinator: Any) -> None:
+        self.c = coordinator
+        self.pending: str | None = None  # claimed by check(), not yet bound by begin()
+        self.tokens: dict[str, str] = {}  # opportunity id → claim token
+        self._n = count(1)
+
+    def claim(self, opp: Opportunity, needs: list[tuple[str, str, dict[str, Decimal]]], gate: Any) -> str | None:
+        if self.pending is not None:  # a claim check() made that never became a trade
+            self.c.release(self.pending)
+            self.pending = None
+        book, cfg = gate.balances, gate.cfg
+        holds = [
+            (venue, asset, amount, book.known and venue in book.free)
+            for venue, _side, need in needs
+            for asset, amount in need.items()
+        ]
+        req = Request(
+            holds,
+            opp.symbol.split("/")[0],
+            (opp.buy_venue, opp.sell_venue),
+            opp.notional,
+            cfg.max_in_flight,
+            cfg.max_exposure_per_asset,
+            cfg.max_exposure_per_venue,
+        )
+        token = f"{self.c.worker}.{next(self._n)}"
+        why = self.c.reserve(token, req)
+        if why is None:
+            self.pending = token
+        return why
+
+    def bind(self, opp_id: str) -> None:
+        if self.pending is not None:
+            self.tokens[opp_id], self.pending = self.pending, None
+
+    def settle(self, opp_id: str | None, leg: LegFill) -> None:
+        token = self.tokens.get(opp_id or "")
+        if token is not None:
+            self.c.settle(token, leg)
+
+    def end(self, opp_id: str, unknown_venues: list[str]) -> None:
+        token = self.tokens.pop(opp_id, None)
+        if token is not None:
+            self.c.release(token, unknown_venues)
+
+
+def attach(trader: Any, coordinator: Any, shard: str) -> Monitor:
+    """Share ``trader``'s limits, halts, kill and daily loss through ``coordinator``; the monitor starts when the
+    trader is ready and stops with it."""
+    trader.risk.shared = SharedLimits(coordinator)
+    monitor = Monitor(trader, coordinator, shard)
+
+    def on_event(kind: str, _payload: Any) -> None:
+        if kind == "ready" and monitor.task is None:
+            monitor.task = asyncio.get_running_loop().create_task(monitor.run(), name="scale-monitor")
+
+    trader.listeners.append(on_event)
+    return monitor
+
+
+class Monitor:
+    """Shared halts, kill, daily loss, balances and exposure for one worker (async client)."""
+
+    def __init__(self, trader: Any, coordinator: Any, shard: str) -> None:
+        import redis.asyncio as aredis
+
+        self.t, self.c, self.shard = trader, coordinator, shard
+        self.r = aredis.Redis.from_url(coordinator.url, socket_timeout=1, socket_connect_timeout=1)
+        self.task: asyncio.Task[None] | None = None
+        self._next_balance = 0.0
+        self._assets: set[str] = set()  # assets this shard ever published an exposure for (zeroed when closed)
+
+    def key(self, name: str) -> str:
+        return str(self.c.key(name))
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            while not self.t.stopping:
+                try:
+                    await self.tick()
+                    if loop.time() >= self._next_balance:
+                        self._next_balance = loop.time() + BALANCE_S
+                        await self.publish_balances()
+                except Exception as e:  # Redis away: the gate refuses (verdict coordinator) until it is back
+                    log.warning("scale.monitor_failed error=%s", e)
+                await asyncio.sleep(POLL_S)
+        finally:
+            with contextlib.suppress(Exception):
+                await self.r.aclose()
+
+    async def tick(self) -> None:
+        t, risk, sup = self.t, self.t.risk, self.t.supervisor
+        now = t.clock()
+        # a kill anywhere: this machine's kill file (the supervisor cancels open orders, as for `arb kill`)
+        kill_file = Path(t.cfg.risk.kill_file)
+        shared_kill = await self.r.get(self.key("kill"))
+        if kill_file.exists() and shared_kill is None:
+            why = kill_file.read_text(encoding="utf-8", errors="replace").strip().splitlines()[:1]
+            await self.r.set(self.key("kill"), (why or ["arb kill"])[0], nx=True)
+            await self.r.publish(self.key("events"), "kill")
+        elif shared_kill is not None and not kill_file.exists():
+            tmp = kill_file.with_name(kill_file.name + f".{os.getpid()}.tmp")
+            tmp.write_text(f"{_text(shared_kill)} (kill shared by the coordinator)\n", encoding="utf-8")
+            os.replace(tmp, kill_file)  # atomically, as `arb kill` writes it
+            sup.poll_kill()
+        # halts: ours published, another worker's adopted
+        h = risk.halted
+        raw = await self.r.get(self.key("halt"))
+        if h is not None and h.reason != "kill" and raw is None and "(worker " not in h.detail:
+            doc = {"reason": h.reason, "detail": h.detail, "ts_ms": h.ts_ms, "until_ms": h.until_ms}
+            doc["shard"] = self.shard
+            ttl = max(1, h.until_ms - now) if h.until_ms is not None else None
+            await self.r.set(self.key("halt"), json.dumps(doc), px=ttl, nx=True)
+            await self.r.publish(self.key("events"), "halt")
+        elif raw is not None and h is None:
+            doc = json.loads(_text(raw))
+            detail = f"{doc['detail']} (worker {doc.get('shard', '?')} halted every worker)"
+            sup.on_halt(risk.halt(doc["reason"], detail, now))
+        # the daily loss over every worker
+        t.marks()
+        realised, unrealised = t.accounts.pnl(now)
+        day = self.key(f"pnl:{utc_day(now)}")
+        await self.r.hset(day, self.shard, f"{realised} {unrealised}")
+        await self.r.pexpire(day, 2 * DAY_MS)
+        others = [v for k, v in (await self.r.hgetall(day)).items() if _text(k) != self.shard]
+        if others and risk.halted is None:
+            o_r = sum((dec(_text(v).split()[0]) for v in others), ZERO)
+            o_u = sum((dec(_text(v).split()[1]) for v in others), ZERO)
+            sup.on_halt(risk.check_daily_loss(now, realised + o_r, unrealised + o_u))
+        # this shard's open exposure, valued at the marks (checked by every worker's reservation)
+        marks = t.marks()
+        pipe = self.r.pipeline()
+        self._assets |= {e.asset for e in risk.exposures.values()}
+        for asset in self._assets:
+            value = _open(risk, marks, lambda e, a=asset: e.asset == a)
+            pipe.hset(self.key(f"open:asset:{asset}"), self.shard, atoms_up(value))
+        for venue in t.order_clients:
+            value = _open(risk, marks, lambda e, v=venue: e.venue == v)
+            pipe.hset(self.key(f"open:venue:{venue}"), self.shard, atoms_up(value))
+        await pipe.execute()
+
+    async def publish_balances(self) -> None:
+        """Each venue's free balance, when no claim on it is live and none changed while it was fetched."""
+        from arb.trade.paper import PaperVenue
+
+        for venue, client in self.t.order_clients.items():
+            if isinstance(client, PaperVenue):  # a paper venue's balances are this process's own fiction
+                continue
+            gen = await asyncio.to_thread(self.c.generation, venue)
+            try:
+                bal = await client.fetch_balance()
+            except Exception as e:
+                log.warning("scale.balance_failed venue=%s error=%s", venue, e)
+                continue
+            free = {a: dec(x) for a, x in (bal.get("free") or {}).items() if x is not None}
+            floor = self.t.risk.balances.min.get(venue, {})
+            free = {a: max(ZERO, x - floor.get(a, ZERO)) for a, x in free.items()}
+            await asyncio.to_thread(self.c.publish, venue, gen, free)
+
+
+def _open(risk: Any, marks: Any, which: Any) -> Decimal:
+    """Open exposure of the entries ``which`` selects, at ``marks`` (in-flight notional is claimed per opportunity)."""
+    from arb.trade.risk import mark_of
+
+    return sum((abs(e.base_delta) * mark_of(e, marks) for e in risk.exposures.values() if which(e)), ZERO)
+
+
+def _text(v: Any) -> str:
+    return v.decode() if isinstance(v, bytes) else str(v)
