@@ -55,11 +55,13 @@ def _register() -> None:
     cli.add_command(resume_command)
     cli.add_command(doctor_command)
     from arb.cli.backtest import backtest_command
+    from arb.cli.rebalance import rebalance_command
     from arb.cli.record import record_command
     from arb.cli.review import report_command
 
     cli.add_command(report_command)
     cli.add_command(record_command)
+    cli.add_command(rebalance_command)
     cli.add_command(backtest_command)
     from arb.cli.ctl import ctl_group
 

@@ -91,7 +91,7 @@ class Plan:
             "complete": self.complete,
             "fee_quote": None if self.fee_quote is None else str(self.fee_quote),
             "after": [{"venue": v, "asset": a, "amount": str(x)} for (v, a), x in sorted(self.after.items())],
-            "target": [{"venue": v, "asset": a, "amount": str(x)} for (v, a), x in sorted(self.shares.items())],
+            "target_split": [{"venue": v, "asset": a, "amount": str(x)} for (v, a), x in sorted(self.shares.items())],
         }
 
 

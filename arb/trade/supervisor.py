@@ -31,6 +31,7 @@ from typing import Any
 from arb.config import Config
 from arb.core.kinds import EventKind
 from arb.core.model import ZERO, MarketSpec, dec
+from arb.inventory.hint import rebalance_hint
 from arb.store import Journal
 from arb.trade.accounts import Accounts, Marks, utc_day
 from arb.trade.doctor import startup_call
@@ -223,6 +224,9 @@ class Supervisor:
                 change = self.risk.update_direction((symbol, venue, other), why)
                 if change is not None:
                     text = f"buy {venue} → sell {other}: {change}" + (f" ({why})" if why else "")
+                    if why:  # the transfers that would give it its balance back (arb.inventory.hint)
+                        totals = self.risk.balances.expected
+                        text += rebalance_hint(self.cfg, self.journal, totals, symbol, venue, other)
                     kind = EventKind.DIRECTION_DISABLED if change == "disabled" else EventKind.DIRECTION_ENABLED
                     self.out.event(kind, None, symbol, text)
                     self.out.emit("direction", ((symbol, venue, other), change))
