@@ -39,6 +39,7 @@ from arb.core.model import BPS, Fee, FeeCurrency, Limits
 
 MODES = ("alert", "paper", "live")
 ON_PARTIAL = ("hedge", "retry", "hold")
+ORDER_TRANSPORTS = ("ws", "rest")
 DEFAULT_SYMBOLS = ("BTC/USDT", "ETH/USDT", "SOL/USDT", "XRP/USDT", "DOGE/USDT")
 DEFAULT_VENUES = ("okx", "binance", "bybit")
 
@@ -254,6 +255,12 @@ class ExecutionConfig(_Section):
         "the venue's own expiry sent with every order (Binance recvWindow, OKX expTime, Bybit receive window), "
         "milliseconds (1000..60000); an order not found is unknown until this has passed",
         _num(ge=1000, le=60000, integer=True),
+    )
+    order_transport: str = _key(
+        "ws",
+        '"ws": orders over the venue\'s WebSocket trading API (OKX, Binance, Bybit), REST only while that '
+        'socket is not connected and logged in; "rest": always REST',
+        _choice(*ORDER_TRANSPORTS),
     )
     confirm_updates: int = _key(
         1,

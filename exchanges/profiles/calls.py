@@ -102,6 +102,11 @@ def expiring(stamp_ms: int, window_ms: int) -> Iterator[None]:
         _SENDING.reset(token)
 
 
+def sending() -> tuple[int, int] | None:
+    """(timestamp ms, window ms) of the order being sent inside :func:`expiring` in this task, else None."""
+    return _SENDING.get()
+
+
 def has_expiry(client: Any) -> bool:
     """Whether orders sent through ``client`` carry a venue expiry (a real ccxt client of a known venue)."""
     return hasattr(client, "sign") and profile(getattr(client, "id", "")).expiry != "none"
