@@ -145,8 +145,12 @@ class Engine:
         self.detector.set_fee(venue, symbol, fee)
 
     # -- feed callbacks -------------------------------------------------------------------------
-    def on_book(self, venue: str, symbol: str, book: Any, recv_ms: int) -> None:
-        """Hot path, once per delivered book: allocation-free unless a pair crosses."""
+    def on_book(self, venue: str, symbol: str, book: Any, recv_ms: int, top: tuple[float, float] | None = None) -> None:
+        """Hot path, once per delivered book: allocation-free unless a pair crosses.
+
+        ``top``: the book's best bid and ask as ``float(book[side][0][0])`` would read them (0.0 for an
+        empty side), when the caller has them at hand (a replay): then the levels are not touched
+        unless a pair crosses."""
         stats = self.stats
         stats.updates += 1
         slot = self.books.get((venue, symbol))
@@ -155,11 +159,14 @@ class Engine:
                 return  # a symbol this run does not trade on this venue
             slot = self.books[(venue, symbol)] = BookSlot(book, recv_ms, False)
             self.sink.book_opened(venue, symbol, slot)  # published once: later stages read it, never the engine
-        try:
-            bid = float(book["bids"][0][0])
-            ask = float(book["asks"][0][0])
-        except (KeyError, IndexError, TypeError, ValueError):
-            bid = ask = 0.0
+        if top is not None:
+            bid, ask = top
+        else:
+            try:
+                bid = float(book["bids"][0][0])
+                ask = float(book["asks"][0][0])
+            except (KeyError, IndexError, TypeError, ValueError):
+                bid = ask = 0.0
         if not (0.0 < bid < ask < _INF):
             self._invalidate(venue, symbol, self.wall(), "crossed", "book crossed or empty on its venue")
             stats.near_miss["crossed_or_empty"] += 1

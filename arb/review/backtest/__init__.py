@@ -30,8 +30,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from arb.core.errors import ArbError, ConfigError
+from arb.review.backtest import reader
 from arb.review.backtest.clock import ReplayClock, VirtualTimeLoop, run_virtual
 from arb.review.backtest.market import PaperExecution, ReplayMarket, trader_config
+from arb.review.backtest.reader import ViewRecord
 from arb.review.backtest.settings import Settings, apply, grid, override, parse_assignment, parse_value
 from arb.review.backtest.sink import BacktestSink
 from arb.review.record import BookRecord, Recording
@@ -107,8 +109,13 @@ def backtest(
     *,
     on_progress: Callable[[Progress], None] | None = None,
     progress_every: int = 2000,
+    fast: bool = True,
 ) -> Result:
-    """Replay ``rec`` with ``settings`` into a new journal at ``journal_path`` (must not exist)."""
+    """Replay ``rec`` with ``settings`` into a new journal at ``journal_path`` (must not exist).
+
+    ``fast=False`` is the reference path the fast one is tested against: the recording's own reader
+    (:meth:`Recording.records`) and one event-loop step per record. Both write the same journal.
+    """
     if journal_path.exists():
         raise ConfigError(
             f"--db {journal_path} already exists; a backtest writes a new journal (remove it or choose another path)"
@@ -120,7 +127,9 @@ def backtest(
     journal = Journal.open(journal_path)
     bad_input = False
     try:
-        return run_virtual(_replay(rec, settings, journal, start, on_progress, progress_every), start_s=start[1] / 1000)
+        return run_virtual(
+            _replay(rec, settings, journal, start, on_progress, progress_every, fast), start_s=start[1] / 1000
+        )
     except BaseExceptionGroup as eg:  # the replay's task group wraps errors: surface ours as they are
         ours = next((e for e in _leaves(eg) if isinstance(e, ArbError)), None)
         if ours is None:
@@ -151,8 +160,11 @@ async def _replay(
     start: tuple[int, int],
     on_progress: Callable[[Progress], None] | None,
     every: int,
+    fast: bool,
 ) -> Result:
     loop = asyncio.get_running_loop()
+    virtual = loop if isinstance(loop, VirtualTimeLoop) else None
+    fast = fast and virtual is not None  # skipping loop steps needs the virtual clock
     clock = ReplayClock(*start)
     run_id = run_id_for(rec, settings)
     doc = settings.as_dict()
@@ -196,11 +208,19 @@ async def _replay(
             sweeper = tg.create_task(_sweeper(engine, clock), name="sweeper")
             if execution is not None:
                 await execution.start(tg)
-            for r in rec.records():
-                await asyncio.sleep(max(0.0, r.m_ms / 1000 - loop.time()))
+            for r in reader.records(rec) if fast else rec.records():
+                now = loop.time()
+                when = r.m_ms / 1000
+                if not fast or virtual is None or not virtual.skip_to(now + (when - now) if when > now else now):
+                    await asyncio.sleep(max(0.0, when - now))
                 clock.set(r.t_ms, r.m_ms)
                 prog.records += 1
-                if isinstance(r, BookRecord):
+                if isinstance(r, ViewRecord):  # the fast reader's: the engine takes the top from the record
+                    book = markets[r.venue].point(r.symbol, r.view, r.timestamp)
+                    if r.delivered:
+                        prog.books += 1
+                        engine.on_book(r.venue, r.symbol, book, r.m_ms, (r.bid, r.ask))
+                elif isinstance(r, BookRecord):
                     book = markets[r.venue].update(r.symbol, r.book) if r.venue in markets else r.book
                     if r.delivered:  # else: a book's state changed under the engine's reference
                         prog.books += 1

@@ -40,6 +40,26 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
     def advance(self, seconds: float) -> None:
         self._now += seconds
 
+    def skip_to(self, when: float) -> bool:
+        """Move the clock to ``when`` without an event-loop step, if that step would do nothing else.
+
+        True when no callback is ready and no timer is due at or before ``when``: then
+        ``await asyncio.sleep(when - time())`` would only advance the clock (by the same float
+        arithmetic as here) and resume the caller, so the replay skips that loop step. False (clock
+        untouched): the caller sleeps as usual and the loop runs what is due in its order.
+        """
+        # asyncio's own queue of ready callbacks and its timer heap (BaseEventLoop internals; cancelled
+        # timers still in the heap count as due, which only costs the step)
+        if self._ready:  # type: ignore[attr-defined]
+            return False
+        scheduled: list[asyncio.TimerHandle] = self._scheduled  # type: ignore[attr-defined]
+        if scheduled and scheduled[0].when() <= when + self._clock_resolution:  # type: ignore[attr-defined]
+            return False
+        now = self._now
+        if when > now:
+            self._now = now + (when - now)
+        return True
+
 
 def run_virtual(main: Coroutine[Any, Any, T], start_s: float = 0.0) -> T:
     """``asyncio.run`` on a :class:`VirtualTimeLoop` starting at ``start_s``."""

@@ -13,6 +13,7 @@ from arb.config import Config, redact
 from arb.core.model import Fee, Limits, MarketSpec
 from arb.core.sizing import floor_to
 from arb.review.backtest.clock import ReplayClock
+from arb.review.backtest.reader import LazyBook
 from arb.review.backtest.settings import Settings
 from arb.review.record import Recording
 from arb.store import Journal
@@ -57,6 +58,14 @@ class ReplayMarket:
         """Apply a recorded book to this symbol's one book object, in place, as ccxt does."""
         obj = self.orderbooks.setdefault(symbol, {"symbol": symbol})
         obj.update(bids=book["bids"], asks=book["asks"], timestamp=book.get("timestamp"), nonce=next(self._nonce))
+        return obj
+
+    def point(self, symbol: str, view: Any, timestamp: Any) -> dict[str, Any]:
+        """The fast reader's :meth:`update`: this symbol's one book object now shows ``view`` (built on read)."""
+        obj = self.orderbooks.get(symbol)
+        if not isinstance(obj, LazyBook):
+            obj = self.orderbooks[symbol] = LazyBook(symbol)
+        obj.point(view, timestamp, next(self._nonce))
         return obj
 
     def amount_to_precision(self, symbol: str, amount: Any) -> str:
