@@ -43,14 +43,14 @@ def _token(token_file: str | None, name: str | None) -> str:
     try:
         lines = [ln.split() for ln in path.read_text(encoding="utf-8").splitlines()]
     except FileNotFoundError:
-        raise CtlError(f"no token: set {ENV_TOKEN} or pass --token-file (no file {path})", 2) from None
+        raise CtlError(f"no API token found; export {ENV_TOKEN} or pass --token-file (no file {path})", 2) from None
     except OSError as e:
         raise CtlError(f"cannot read the token file {path}: {e.strerror}", 2) from None
     tokens = [(p[0], p[1]) if len(p) == 2 else ("", p[0]) for p in lines if p and not p[0].startswith("#")]
     for n, tok in tokens:
         if name is None or n == name:
             return tok
-    raise CtlError(f"no token{f' named {name}' if name else ''} in {path}", 2)
+    raise CtlError(f"no API token{f' named {name}' if name else ''} found in {path}", 2)
 
 
 def _request(ctx: click.Context, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
