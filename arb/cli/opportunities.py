@@ -32,6 +32,8 @@ EPISODE_COLUMNS = [
     "peak_buy_vwap",
     "peak_sell_vwap",
     "end_reason",
+    "transferable",
+    "transfer_cost",
 ]
 
 
@@ -52,6 +54,12 @@ def _cell(v: Any) -> str:
 @click.option("--venue", default=None, help="Only episodes where this venue is the buy or sell venue.")
 @click.option("--since", default=None, help="Only episodes that started after this: 15m, 2h, 1d or an ISO time.")
 @click.option("--min-bps", default=None, help="Only episodes whose peak net bps is at least this (exact decimal).")
+@click.option(
+    "--transferable",
+    type=click.Choice(["yes", "no", "unknown"]),
+    default=None,
+    help="Only episodes whose inventory can (yes) / cannot (no) be restored by transfers, or unknown (no keys).",
+)
 @click.option("--limit", type=click.IntRange(min=0), default=50, show_default=True, help="Newest N episodes (0 = all).")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
 def opportunities_command(
@@ -61,6 +69,7 @@ def opportunities_command(
     venue: str | None,
     since: str | None,
     min_bps: str | None,
+    transferable: str | None,
     limit: int,
     fmt: str,
 ) -> None:
@@ -87,6 +96,8 @@ def opportunities_command(
         )
     finally:
         journal.close()
+    if transferable is not None:  # a journal from before transfer marks has none: "unknown"
+        rows = [r for r in rows if (r.get("transferable") or "unknown") == transferable]
     rows = sorted(rows, key=lambda r: r["start_ms"], reverse=True)
     if limit:
         rows = rows[:limit]
@@ -120,6 +131,7 @@ def _print_episodes(rows: list[dict[str, Any]], db_path: str) -> None:
         Col("duration", justify="right", drop=4),
         Col("evals", justify="right", drop=5),
         Col("end", drop=2),
+        Col("transfer", drop=0),
     ]
     cells = [
         [
@@ -132,6 +144,7 @@ def _print_episodes(rows: list[dict[str, Any]], db_path: str) -> None:
             f"{r.get('duration_ms') or 0} ms",
             _cell(r.get("evaluations")),
             _cell(r.get("end_reason")),
+            _cell(r.get("transferable")),
         ]
         for r in rows
     ]

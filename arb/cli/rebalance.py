@@ -111,7 +111,8 @@ def rebalance_command(db_path: str | None, config_path: str | None, json_out: bo
 
 def _print(doc: dict[str, Any], plan: Any) -> None:
     from rich.console import Console
-    from rich.table import Table
+
+    from arb.ui.display import Col, fit_table
 
     console = Console()
     console.print(f"journal {doc['journal']}; target: {doc['target']}; networks: {doc['networks']}")
@@ -120,28 +121,43 @@ def _print(doc: dict[str, Any], plan: Any) -> None:
     elif not plan.transfers:
         console.print("nothing to move: every venue holds its share of the target")
     else:
-        t = Table(title="transfers that restore the target inventory")
-        for col in ("from", "to", "asset", "network", "send", "fee", "receives", "min", "arrival", "fee (quote)", ""):
-            t.add_column(col, justify="right" if col in ("send", "fee", "receives", "min", "fee (quote)") else "left")
+        cols = [
+            Col("from", key=True),
+            Col("to", key=True),
+            Col("asset", key=True),
+            Col("network", key=True),
+            Col("send", key=True, justify="right"),
+            Col("fee", justify="right", drop=1),
+            Col("receives", justify="right", drop=4),
+            Col("min", justify="right", drop=5),
+            Col("arrival", drop=3),
+            Col("fee (quote)", justify="right", drop=2),
+            Col("note", wrap=True),
+        ]
+        rows = []
         for m in plan.transfers:
             if m.status != "ok":
-                t.add_row(m.source, m.dest, m.asset, "—", str(m.needed), "", "", "", "", "", f"{m.status}: {m.reason}")
+                rows.append(
+                    [m.source, m.dest, m.asset, "—", str(m.needed), "", "", "", "", "", f"{m.status}: {m.reason}"]
+                )
                 continue
             flag = "FLAGGED: fee > max_fee_share of the PnL it enables" if m.flagged else m.note
-            t.add_row(
-                m.source,
-                m.dest,
-                m.asset,
-                m.network or "?",
-                str(m.amount),
-                str(m.fee),
-                str(m.received),
-                "" if m.minimum is None else str(m.minimum),
-                _arrival(m.arrival_s, m.arrival_source),
-                "?" if m.fee_quote is None else str(m.fee_quote),
-                flag,
+            rows.append(
+                [
+                    m.source,
+                    m.dest,
+                    m.asset,
+                    m.network or "?",
+                    str(m.amount),
+                    str(m.fee),
+                    str(m.received),
+                    "" if m.minimum is None else str(m.minimum),
+                    _arrival(m.arrival_s, m.arrival_source),
+                    "?" if m.fee_quote is None else str(m.fee_quote),
+                    flag,
+                ]
             )
-        console.print(t)
+        console.print(fit_table(cols, rows, console.width, title="transfers that restore the target inventory"))
     if doc["gross_pnl"] is not None:
         net = doc["net_after_rebalancing"] or f"n/a ({doc['net_note']})"
         console.print(f"PnL gross {doc['gross_pnl']}, net after rebalancing {net}")

@@ -333,7 +333,11 @@ async def _paper_demo(run: DemoRun) -> Any:
                     },
                     "store": {"path": db_path + ".live-unused", "paper_path": db_path},
                 },
-                env={},
+                env={  # the venues' read-only demo keys: the paper run loads and journals their networks
+                    f"ARB_{v.upper()}_{name}": getattr(sim.keys[v]["readonly"], attr)
+                    for v in sim.venues
+                    for name, attr in (("API_KEY", "key"), ("SECRET", "secret"), ("PASSWORD", "passphrase"))
+                },
                 source="<demo --paper>",
             )
             clients = {v: getattr(ccxtpro, v)(options[v]) for v in sim.venues}

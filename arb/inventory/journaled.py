@@ -118,10 +118,16 @@ def inputs(
         table=table or NetworkTable(),
         networks_source="unknown: no networks journaled (run with read-only API keys)"
         if table is None
-        else f"journaled at {stamp} ms",
+        else f"as journaled at {_iso(stamp)}",
         prices=prices,
         pnl_per_unit=per_unit,
     )
+
+
+def _iso(ms: int | None) -> str:
+    import datetime as dt
+
+    return "?" if ms is None else dt.datetime.fromtimestamp(ms / 1000, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def plan_from(i: Inputs, max_fee_share: Decimal = Decimal("0.5")) -> Plan:

@@ -78,7 +78,9 @@ def _dec(x: Any) -> Decimal | None:
         d = Decimal(str(x))
     except (InvalidOperation, ValueError):
         return None
-    return d if d.is_finite() and d >= 0 else None
+    if not d.is_finite() or d < 0:
+        return None
+    return d.quantize(Decimal(1)) if d == d.to_integral_value() else d.normalize()  # ccxt's 4.0 → 4, 0.10 → 0.1
 
 
 def _int(x: Any) -> int | None:

@@ -53,6 +53,9 @@ def _ep_json(kind: str, ep: Episode) -> dict[str, Any]:
             net_profit=str(opp.net_profit),
             net_bps=str(opp.net_bps.quantize(_Q)),
         )
+    if ep.transferable is not None:  # can its inventory be restored by transfers (arb.inventory.marks)
+        cost = None if ep.transfer_cost is None else str(ep.transfer_cost)
+        out.update(transferable=ep.transferable, transfer_cost=cost, transfer_detail=ep.transfer_detail)
     if ep.end_ms is not None:
         out.update(end_ms=ep.end_ms, duration_ms=ep.duration_ms, end_reason=ep.end_reason)
     return out
@@ -209,6 +212,7 @@ class LiveView:
             Col("bps", justify="right", drop=1),
             Col("evals", justify="right", drop=6),
             Col("age", justify="right", drop=3),
+            Col("transfer", drop=1),  # inventory restorable by transfers: yes / no / unknown (arb.inventory)
         ]
         rows = [
             [
@@ -221,6 +225,7 @@ class LiveView:
                 bps(o.net_bps),
                 str(ep.evaluations),
                 f"{(eng.wall() - ep.start_ms) / 1000:.1f}s",
+                ep.transferable or "-",
             ]
             for ep in (t.ep for t in list(eng.tracker.open.values())[:10])
             if (o := ep.peak) is not None

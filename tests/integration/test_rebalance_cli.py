@@ -18,7 +18,7 @@ from tests.kit.run import start_arb
 D = Decimal
 VENUES = ("okx", "binance")
 SYM = "BTC/USDT"
-pytestmark = pytest.mark.timeout(90)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(90)]  # subprocesses: arb rebalance and arb report
 
 
 async def _arb(*args: str) -> tuple[int, str, str]:
@@ -78,3 +78,65 @@ async def test_rebalance_after_a_paper_run_re_enables_the_disabled_direction(set
     assert D(doc["gross_pnl"]) == D(pnl["total"]) and D(doc["net_after_rebalancing"]) == D(pnl["total"]) - fees
     code, text, _ = await _arb("report", "--db", db)
     assert code == 0 and "net after rebalancing" in text and "instant" in text
+
+
+def _journal(path: str, networks: dict[str, Any] | None) -> None:
+    from arb.store import Journal
+
+    j = Journal.open(path)
+    try:
+        j.start_run("paper", {}, now_ms=1_000, run_id="r1")
+        rows = [(2_000, "okx", "500", "start"), (2_000, "binance", "500", "start")]
+        rows += [(2_100, "okx", "700", "trade"), (2_100, "binance", "300", "trade")]  # arb sold on okx: quote piled up
+        j.write_batch(
+            [
+                ("balance", {"ts_ms": ts, "venue": v, "asset": "USDT", "total": D(x), "source": src})
+                for ts, v, x, src in rows
+            ]
+        )
+        if networks is not None:
+            j.write_batch(
+                [("event", {"run_id": "r1", "ts_ms": 2_500, "kind": "networks", "detail": json.dumps(networks)})]
+            )
+        j.end_run("r1", now_ms=3_000, status="ok")
+    finally:
+        j.close()
+
+
+def _usdt(venue: str, network: str, fee: str, withdraw: bool) -> dict[str, Any]:
+    return {
+        "venue": venue,
+        "asset": "USDT",
+        "network": network,
+        "deposit": True,
+        "withdraw": withdraw,
+        "withdraw_fee": fee,
+        "withdraw_min": "10",
+        "withdraw_step": "0.000001",
+        "confirmations": 20,
+    }
+
+
+async def test_rebalance_exit_codes_impossible_unknown_and_targets(tmp_path: Any) -> None:
+    db = str(tmp_path / "paper.db")
+    nets = {
+        v: {"USDT": [_usdt(v, "TRC20", "1", v != "okx"), _usdt(v, "ERC20", "4", v != "okx")]}
+        for v in ("okx", "binance")
+    }
+    _journal(db, nets)
+    cfg = tmp_path / "arb.toml"
+    cfg.write_text("[rebalance]\ntargets = { okx = { USDT = 1 }, binance = { USDT = 1 } }\n", encoding="utf-8")
+    code, out, err = await _arb("rebalance", "--db", db, "--json", "--config", str(cfg))
+    assert code == 1 and "withdrawals suspended at okx" in err and len(err.strip().splitlines()) == 1
+    (t,) = json.loads(out)["transfers"]
+    assert (t["status"], t["needed"]) == ("impossible", "200") and json.loads(out)["target"].startswith("configured")
+    nets["okx"]["USDT"][0]["withdraw"] = True  # TRC20 open again at okx
+    _journal(db2 := str(tmp_path / "paper2.db"), nets)
+    code, out, _ = await _arb("rebalance", "--db", db2, "--json")
+    (t,) = json.loads(out)["transfers"]
+    assert code == 0 and (t["network"], t["amount"], t["received"]) == ("TRC20", "201", "200")
+    _journal(db3 := str(tmp_path / "paper3.db"), None)  # no keys in the run: no networks journaled
+    code, out, err = await _arb("rebalance", "--db", db3)
+    assert code == 1 and "unknown" in err and "Traceback" not in err
+    code, _, err = await _arb("rebalance", "--db", str(tmp_path / "missing.db"))
+    assert code == 2 and "no journal" in err

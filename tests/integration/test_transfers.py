@@ -5,6 +5,7 @@ not transferable, journals an event and alerts (apprise to a real local receiver
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
@@ -23,6 +24,7 @@ from exchanges.sim.harness import LoopbackExchanges
 from exchanges.sim.market import Dislocation
 from tests.integration.test_scanner import wall_ms
 from tests.kit.poll import eventually
+from tests.kit.run import start_arb
 from tests.receiver import Receiver
 
 VENUES = ["okx", "binance"]
@@ -53,7 +55,8 @@ class Rig:
 
 @pytest.fixture
 async def rig(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Rig]:
-    require = bool(getattr(request, "param", False))
+    param = getattr(request, "param", "keys")  # "keys", "require" (keys + require_transferable) or "nokeys"
+    require = param == "require"
     async with (
         Receiver() as rx,
         LoopbackExchanges(
@@ -62,7 +65,9 @@ async def rig(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[R
     ):
         journal = Journal.open(tmp_path / "arb.db")
         notifier = Notifier([rx.url], min_interval_s=0, retries=1, backoff_s=0.05)
-        readers = {v: getattr(ccxtpro, v)(sim.ccxt_config(v, key="readonly")) for v in VENUES}
+        readers = {
+            v: None if param == "nokeys" else getattr(ccxtpro, v)(sim.ccxt_config(v, key="readonly")) for v in VENUES
+        }
         watch = NetworkWatch(readers, [SYM], TransferMarks(require=require), refresh_s=0.2)
         exchanges = {v: getattr(ccxtpro, v)(sim.ccxt_config(v, key=None)) for v in VENUES}
         scanner = Scanner(
@@ -110,7 +115,7 @@ async def test_suspended_network_marks_not_transferable_events_and_alerts_then_r
     await eventually(lambda: rig.rows()[-1]["transferable"] == "yes", 10, what="journaled yes again")
 
 
-@pytest.mark.parametrize("rig", [True], indirect=True)
+@pytest.mark.parametrize("rig", ["require"], indirect=True)
 async def test_require_transferable_skips_until_the_network_resumes(rig: Rig) -> None:
     rig.sim.set_transfers("okx", "BTC", deposit=False)  # BTC cannot reach okx: buy binance → sell okx is stuck
     await eventually(lambda: rig.events("network_suspended"), 10, what="suspended event")
@@ -125,3 +130,29 @@ async def test_require_transferable_skips_until_the_network_resumes(rig: Rig) ->
     rig.sim.set_transfers("okx", "BTC", deposit=True)
     await eventually(lambda: [r for r in rig.rows() if r["transferable"] == "yes"], 15, what="episode journaled")
     await eventually(lambda: any(p["title"].startswith(f"arb {SYM} binance→okx") for p in rig.rx.posts), 10)
+
+
+@pytest.mark.parametrize("rig", ["nokeys"], indirect=True)
+async def test_without_keys_transfer_data_is_unknown_and_the_opportunities_filter_says_so(rig: Rig) -> None:
+    await eventually(lambda: len(rig.events("transfers_unknown")) == 2, 10, what="unknown events")
+    assert "no API keys" in rig.events("transfers_unknown")[0]["detail"]
+    rig.dislocate()
+    ep = await eventually(rig.episode, 15, what="episode")
+    assert (
+        ep.transferable == "unknown" and ep.transfer_cost is None and "no transfer data" in (ep.transfer_detail or "")
+    )
+    await eventually(lambda: [r for r in rig.rows() if r["transferable"] == "unknown"], 10, what="journaled unknown")
+    db = str(rig.journal.path)
+
+    async def listed(*args: str) -> list[dict[str, Any]]:
+        p = await start_arb("opportunities", "--db", db, "--format", "json", *args, stdout=asyncio.subprocess.PIPE)
+        out, _ = await p.communicate()
+        assert p.returncode == 0
+        return json.loads(out)  # type: ignore[no-any-return]
+
+    unknown = await listed("--transferable", "unknown")
+    assert unknown and all(r["transferable"] == "unknown" for r in unknown)
+    assert await listed("--transferable", "yes") == []
+    p = await start_arb("opportunities", "--db", db, "--transferable", "maybe", stderr=asyncio.subprocess.PIPE)
+    _, err = await p.communicate()
+    assert p.returncode == 2 and "--transferable" in err.decode()
