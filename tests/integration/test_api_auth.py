@@ -171,3 +171,22 @@ def test_env_token_wins_and_a_readable_file_is_refused(tmp_path: Path) -> None:
     assert tokens.who(TOKEN) == "alice" and tokens.who(TOKEN[::-1]) == "bob" and tokens.who("x" * 40) is None
     with pytest.raises(ConfigError, match="shorter than 16"):
         load_tokens(None, {"ARB_API_TOKEN": "short"})
+
+
+async def test_an_alert_only_run_refuses_trading_actions_but_kill_writes_the_file(server: Any, tmp_path: Path) -> None:
+    srv, journal, scanner = server
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    async with aiohttp.ClientSession(base_url=srv.url, headers=auth) as http:
+        for path in ("/api/pause", "/api/resume", "/api/exposures/1/ack"):
+            async with http.post(path, json={}) as r:
+                assert r.status == 409 and "alert-only" in (await r.json())["error"], path
+        async with http.post("/api/directions/disable", data="not json") as r:
+            assert r.status == 400
+        async with http.post("/api/kill", json={"reason": "maintenance"}) as r:
+            doc = await r.json()
+            assert r.status == 200 and doc["who"] == "ops" and "nothing to stop" in doc["detail"]
+        async with http.get("/api/episodes?limit=0") as r:
+            assert r.status == 400
+    assert "maintenance (control API, ops)" in (tmp_path / "arb.kill").read_text()
+    await scanner.writer.flush()
+    assert next(e["detail"] for e in journal.events(kind="control")).startswith("kill by ops: kill file")

@@ -219,3 +219,29 @@ async def test_metrics_parse_and_match_the_journal_after_a_run(h: Harness) -> No
     with contextlib.suppress(KeyError):
         assert m[("arb_journal_dropped_total", ())] == 0
     assert SYM in {dict(lab).get("symbol", SYM) for (_n, lab) in m}
+
+
+async def test_exposures_are_acknowledged_and_flattened_by_policy(h: Harness) -> None:
+    plant(h.sim, "okx2", 40.0)
+    out = await h.run.next("outcome")
+    assert out.ok
+    j = h.trader.journal
+    # two exposures recorded against the traded opportunity (its legs are balanced: nothing is really open)
+    rows = [{"opportunity_id": out.opportunity_id, "venue": "okx", "symbol": SYM, "base_delta": "0.001"}] * 2
+    ids = [j.record_exposure(r | {"state": "open", "created_ms": 1}) for r in rows]
+    ack = await h.post(f"/api/exposures/{ids[0]}/ack", {"note": "known, checking"})
+    assert ack["action"] == "ack_exposure" and f"#{ids[0]}" in ack["detail"]
+    await eventually(lambda: j.events(kind="control"), what="the ack journaled")
+    listed = {e["id"]: e for e in (await h.get("/api/exposures"))["exposures"]}
+    assert listed[ids[0]]["acknowledged_by"] == "ops" and listed[ids[1]]["acknowledged_by"] is None
+    flat = await h.post(f"/api/exposures/{ids[1]}/flatten", {"policy": "hedge"})
+    assert flat["action"] == "flatten_exposure" and flat["exposure_left"] == "0"
+    assert next(e for e in j.exposures() if e["id"] == ids[1])["state"] == "flattened"
+    assert ids[1] not in {e["id"] for e in (await h.get("/api/exposures"))["exposures"]}
+    async with h.http.post(f"/api/exposures/{ids[1]}/flatten", json={}) as r:
+        assert r.status == 409  # not open any more
+    async with h.http.post(f"/api/exposures/{ids[0]}/flatten", json={"policy": "yolo"}) as r:
+        assert r.status == 400
+    async with h.http.post("/api/exposures/424242/ack", json={}) as r:
+        assert r.status == 404
+    await h.run.stop()
