@@ -155,7 +155,7 @@ def routes() -> list[web.RouteDef]:
 def dashboard_routes() -> list[web.RouteDef]:
     """The dashboard's page and assets (helper module :mod:`arb.api.dashboard`), if it is installed."""
     try:
-        from arb.api import dashboard  # type: ignore[attr-defined]
+        from arb.api import dashboard
     except ImportError:
         return []
     return list(dashboard.routes())

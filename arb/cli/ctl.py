@@ -25,14 +25,22 @@ DEFAULT_URL = "http://127.0.0.1:8787"
 
 
 class CtlError(click.ClickException):
-    """One line on stderr and the exit code of the class of failure (1 server/runtime, 2 usage/auth)."""
+    """The server failed or refused in this state: one line on stderr, exit 1."""
 
-    def __init__(self, message: str, exit_code: int) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
+    exit_code = 1
 
     def show(self, file: Any = None) -> None:
         click.echo(f"arb ctl: {self.message}", err=True)
+
+
+class CtlUsageError(CtlError):
+    """Usage or authentication: exit 2."""
+
+    exit_code = 2
+
+
+def _fail(message: str, exit_code: int) -> CtlError:
+    return CtlUsageError(message) if exit_code == 2 else CtlError(message)
 
 
 def _token(token_file: str | None, name: str | None) -> str:
@@ -43,14 +51,14 @@ def _token(token_file: str | None, name: str | None) -> str:
     try:
         lines = [ln.split() for ln in path.read_text(encoding="utf-8").splitlines()]
     except FileNotFoundError:
-        raise CtlError(f"no API token found; export {ENV_TOKEN} or pass --token-file (no file {path})", 2) from None
+        raise _fail(f"no API token found; export {ENV_TOKEN} or pass --token-file (no file {path})", 2) from None
     except OSError as e:
-        raise CtlError(f"cannot read the token file {path}: {e.strerror}", 2) from None
+        raise _fail(f"cannot read the token file {path}: {e.strerror}", 2) from None
     tokens = [(p[0], p[1]) if len(p) == 2 else ("", p[0]) for p in lines if p and not p[0].startswith("#")]
     for n, tok in tokens:
         if name is None or n == name:
             return tok
-    raise CtlError(f"no API token{f' named {name}' if name else ''} found in {path}", 2)
+    raise _fail(f"no API token{f' named {name}' if name else ''} found in {path}", 2)
 
 
 def _request(ctx: click.Context, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -71,12 +79,12 @@ def _request(ctx: click.Context, method: str, path: str, body: dict[str, Any] | 
             why = e.reason
         code = 2 if e.code in (400, 401, 403, 429) else 1
         hint = f" (check {ENV_TOKEN} or --token-file)" if e.code == 401 else ""
-        raise CtlError(f"{method} {path}: HTTP {e.code}: {why}{hint}", code) from None
+        raise _fail(f"{method} {path}: HTTP {e.code}: {why}{hint}", code) from None
     except (urllib.error.URLError, OSError) as e:
         reason = getattr(e, "reason", e)
-        raise CtlError(f"cannot reach {o['url']}: {reason} (is arb running with --api?)", 1) from None
+        raise _fail(f"cannot reach {o['url']}: {reason} (is arb running with --api?)", 1) from None
     except ValueError:
-        raise CtlError(f"{method} {path}: the server's answer is not JSON", 1) from None
+        raise _fail(f"{method} {path}: the server's answer is not JSON", 1) from None
 
 
 def _done(doc: dict[str, Any], json_out: bool) -> None:
@@ -107,7 +115,7 @@ def ctl_group(ctx: click.Context, url: str, token_file: str | None, token_name: 
     2 usage or authentication (bad option or input, no or wrong token, rate-limited).
     """
     if not url.startswith(("http://", "https://")):
-        raise CtlError(f"--url {url!r}: must start with http:// or https://", 2)
+        raise _fail(f"--url {url!r}: must start with http:// or https://", 2)
     ctx.obj = {"url": url, "token_file": token_file, "token_name": token_name, "timeout": timeout}
 
 
