@@ -146,6 +146,13 @@ KEY_INFO = {
 }
 
 
+UNKNOWN_WITHDRAW = (
+    "{venue}'s API as arb reads it cannot tell whether this key can withdraw (arb reads key permissions on "
+    + ", ".join(KEY_INFO)
+    + "): check on the venue that it cannot; arb never withdraws"
+)
+
+
 async def key_info(client: Any) -> KeyInfo | None:
     """Read the key's permissions from the venue; None when arb does not know this venue's endpoint."""
     entry = KEY_INFO.get(getattr(client, "id", ""))
@@ -228,6 +235,8 @@ async def _key_checks(name: str, client: Any, cfg: Config) -> list[Check]:
     except Exception as e:
         info = None
         out.append(Check(name, "permissions", "warn", f"cannot read the key's permissions: {brief(e)}"))
+    if info is None:  # arb never withdraws; when the venue cannot tell, the operator must check
+        out.append(Check(name, "withdraw", "warn", UNKNOWN_WITHDRAW.format(venue=getattr(client, "id", name))))
     if info is not None:
         trade_status = "ok" if info.can_trade else ("fail" if cfg.execution.mode == "live" else "warn")
         can = "can" if info.can_trade else "cannot"
