@@ -1,19 +1,27 @@
-"""Benchmark 2b: decision → both orders received by the simulators, live mode on loopback.
+"""Benchmark 2b: decision → both orders received by the simulators, live mode on loopback, per order transport.
 
-The live trader (keys, real ccxt.pro REST order placement) runs against OKX, Binance and Bybit
-simulators with frequent dislocations. "Decision" is the moment the trader accepts an opportunity
-(its ``decision`` event, synchronous on the feed task); "received" is when each simulator's
-matching engine logs the order (wall-clock ns, stamped by wrapping the engine's log call from
-here — a measurement hook, no simulator change). The figure includes scheduling the execution
-task, the journal's fsynced commit of both order intents, signing, and ccxt's HTTP round trip to
-127.0.0.1. The simulators share this process and its event loop (a separate-process simulator
-would only make the figure smaller), which is stated with the result.
+The simulators (OKX, Binance, Bybit, frequent dislocations) run in their OWN process
+(``python -m bench.order_latency --serve``, the same ``LoopbackExchanges`` as ``arb sim``), which stamps the
+wall-clock nanosecond at which each order reaches a venue's matching engine (wrapping the order log's
+``new_entry`` in that process: a measurement hook, no simulator change) and writes the stamps when told to stop.
+The live trader runs here with keys, real ccxt.pro clients and dedicated send clients as ``arb run --live``
+builds them. "Decision" is the trader's ``decision`` event (synchronous on the feed task) stamped here; both
+processes read the same wall clock. The figure includes scheduling the execution, the journal's fsynced
+commit of both order intents, signing, ccxt's send (WebSocket frame or HTTP request) and the simulator's
+parsing and authentication of the order.
+
+Run once per transport, each with a fresh simulator process: ``execution.order_transport = "ws"``
+(orders over each venue's WebSocket trading API, sockets logged in before the first decision) and
+``"rest"``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import signal
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -21,8 +29,7 @@ from typing import Any
 
 SYMBOLS = ["BTC/USDT", "ETH/USDT", "SOL/USDT"]
 VENUES = ("okx", "binance", "bybit")
-RATE_LIMIT = True  # ccxt's own limiter on, as in production
-SEPARATE_SEND_CLIENTS = True  # as `arb run --live` builds them
+RATE_LIMIT = True  # ccxt's own limiter on for the market/read clients, as in production
 
 
 def _pct(xs: list[float], p: float) -> float:
@@ -30,110 +37,141 @@ def _pct(xs: list[float], p: float) -> float:
     return xs[min(len(xs) - 1, int(p / 100 * len(xs)))]
 
 
-async def _run(seconds: float, min_trades: int) -> dict[str, Any]:
-    import ccxt.pro as ccxtpro
-
-    from arb.config import Config
-    from arb.store import Journal
-    from arb.trade.trader import Trader
-    from exchanges.profiles import profile
+# ------------------------------------------------------------------------------- the simulator process
+async def _serve(stamps_path: str) -> None:
     from exchanges.sim.harness import LoopbackExchanges
 
-    tmp = Path(tempfile.mkdtemp(prefix="arb-bench-orders-"))
     received: dict[str, int] = {}
-    decided: dict[str, int] = {}
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
     async with LoopbackExchanges(
         venues=list(VENUES),
         symbols=SYMBOLS,
         seed=5,
         update_interval_ms=50,
-        dislocation_rate_per_min=20.0,
+        dislocation_rate_per_min=30.0,
         dislocation_bps=(40.0, 90.0),
         dislocation_ms=(300, 900),
     ) as sim:
-        for server in sim.servers.values():
-            inner = server.engine._log
+        from exchanges.sim import order_log
 
-            def stamped(*args: Any, inner: Any = inner, **kw: Any) -> Any:
-                entry = inner(*args, **kw)
-                received[entry["client_id"]] = time.time_ns()
-                return entry
+        inner = order_log.new_entry  # every order reaching a matching engine (or refused) gets its entry here
 
-            server.engine._log = stamped
-        env: dict[str, str] = {}
-        for v in VENUES:
-            k = sim.keys[v]["trader"]
-            env |= {
-                f"ARB_{v.upper()}_API_KEY": k.key,
-                f"ARB_{v.upper()}_SECRET": k.secret,
-                f"ARB_{v.upper()}_PASSWORD": k.passphrase,
-            }
-        cfg = Config.from_dict(
-            {
-                "scanner": {
-                    "symbols": SYMBOLS,
-                    "venues": list(VENUES),
-                    "min_net_bps": 5,
-                    "min_net_profit": "0.01",
-                    "max_notional": 200,
-                    "slippage_bps": 2,
-                },
-                "venues": {
-                    v: {"options": {k: x for k, x in sim.ccxt_config(v, None).items() if k != "enableRateLimit"}}
-                    for v in VENUES
-                },
-                "execution": {"mode": "live", "on_partial": "hold", "order_timeout_ms": 2000},
-                "risk": {
-                    "kill_file": str(tmp / "arb.kill"),
-                    "max_in_flight": 3,
-                    "daily_loss_limit": 10_000,
-                    "max_consecutive_failures": 1000,
-                },
-                "store": {"path": str(tmp / "arb.db"), "paper_path": str(tmp / "p.db")},
+        def stamped(*args: Any, **kw: Any) -> Any:
+            entry = inner(*args, **kw)
+            received.setdefault(entry["client_id"], time.time_ns())
+            return entry
+
+        order_log.new_entry = stamped
+        keys = {
+            v: {"key": k.key, "secret": k.secret, "passphrase": k.passphrase}
+            for v in VENUES
+            for k in [sim.keys[v]["trader"]]
+        }
+        configs = {v: sim.ccxt_config(v, None) for v in VENUES}
+        sys.stdout.write(json.dumps({"configs": configs, "keys": keys}) + "\n")
+        sys.stdout.flush()
+        await stop.wait()
+    Path(stamps_path).write_text(json.dumps(received))
+
+
+# ------------------------------------------------------------------------------- the trader (this process)
+async def _run(transport: str, seconds: float, min_trades: int) -> dict[str, Any]:
+    import ccxt.pro as ccxtpro
+
+    from arb.config import Config
+    from arb.store import Journal
+    from arb.trade.executor import SEND_CLIENT_OPTIONS
+    from arb.trade.trader import Trader
+    from exchanges.profiles import profile
+
+    tmp = Path(tempfile.mkdtemp(prefix=f"arb-bench-orders-{transport}-"))
+    stamps_path = tmp / "received.json"
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench.order_latency", "--serve", str(stamps_path),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+        cwd=str(Path(__file__).resolve().parents[1]),
+    )  # fmt: skip
+    assert proc.stdout is not None
+    hello = json.loads(await proc.stdout.readline())
+    configs, keys = hello["configs"], hello["keys"]
+    decided: dict[str, int] = {}
+    env = {}
+    for v in VENUES:
+        up = v.upper()
+        env |= {f"ARB_{up}_API_KEY": keys[v]["key"], f"ARB_{up}_SECRET": keys[v]["secret"]}
+        env[f"ARB_{up}_PASSWORD"] = keys[v]["passphrase"]
+    cfg = Config.from_dict(
+        {
+            "scanner": {
+                "symbols": SYMBOLS,
+                "venues": list(VENUES),
+                "min_net_bps": 5,
+                "min_net_profit": "0.01",
+                "max_notional": 200,
+                "slippage_bps": 2,
             },
-            env=env,
-        )
-        from arb.trade.executor import SEND_CLIENT_OPTIONS
+            "venues": {v: {"options": {k: x for k, x in configs[v].items() if k != "enableRateLimit"}} for v in VENUES},
+            "execution": {"mode": "live", "on_partial": "hold", "order_timeout_ms": 2000, "order_transport": transport},
+            "risk": {
+                "kill_file": str(tmp / "arb.kill"),
+                "max_in_flight": 3,
+                "daily_loss_limit": 10_000,
+                "max_consecutive_failures": 1000,
+            },
+            "store": {"path": str(tmp / "arb.db"), "paper_path": str(tmp / "p.db")},
+        },
+        env=env,
+    )
 
-        def make(v: str, **extra: Any) -> Any:
-            return getattr(ccxtpro, v)(sim.ccxt_config(v, "trader") | {"enableRateLimit": RATE_LIMIT} | extra)
+    def make(v: str, **extra: Any) -> Any:
+        k = keys[v]
+        creds = {"apiKey": k["key"], "secret": k["secret"], "password": k["passphrase"]}
+        return getattr(ccxtpro, v)(configs[v] | creds | {"enableRateLimit": RATE_LIMIT} | extra)
 
-        clients = {v: make(v) for v in VENUES}
-        # as `arb run --live` builds them: dedicated send clients with a small burst allowance
-        send = {v: make(v, **SEND_CLIENT_OPTIONS) for v in VENUES} if SEPARATE_SEND_CLIENTS else None
-        journal = Journal.open(tmp / "arb.db")
-        trader = Trader(cfg, market_clients=clients, send_clients=send, journal=journal)
+    clients = {v: make(v) for v in VENUES}
+    send = {v: make(v, **SEND_CLIENT_OPTIONS) for v in VENUES}  # as `arb run --live` builds them
+    journal = Journal.open(tmp / "arb.db")
+    trader = Trader(cfg, market_clients=clients, send_clients=send, journal=journal)
 
-        def on(kind: str, payload: Any) -> None:
-            if kind == "decision" and payload.get("verdict") == "accept":
-                decided[payload["opportunity_id"]] = time.time_ns()
+    def on(kind: str, payload: Any) -> None:
+        if kind == "decision" and payload.get("verdict") == "accept":
+            decided[payload["opportunity_id"]] = time.time_ns()
 
-        trader.listeners.append(on)
-        task = asyncio.create_task(trader.run())
-        t_end = time.monotonic() + seconds
-        while (time.monotonic() < t_end or len(decided) < min_trades) and time.monotonic() < t_end + 60:
-            await asyncio.sleep(0.2)
-        trader.stop()
+    trader.listeners.append(on)
+    task = asyncio.create_task(trader.run())
+    t_end = time.monotonic() + seconds
+    while (time.monotonic() < t_end or len(decided) < min_trades) and time.monotonic() < t_end + 60:
+        await asyncio.sleep(0.2)
+        if task.done():
+            break
+    trader.stop()
+    with contextlib.suppress(Exception):
         await task
-        for c in (*clients.values(), *(send or {}).values()):
-            await c.close()
-        journal.close()
+    ws = {v: [getattr(c, "ws_orders", 0), getattr(c, "rest_orders", 0)] for v, c in trader.send_clients.items()}
+    for c in (*clients.values(), *trader.send_clients.values()):
+        await c.close()
+    journal.close()
+    proc.send_signal(signal.SIGTERM)
+    await proc.wait()
+    received: dict[str, int] = json.loads(stamps_path.read_text())
     lat: list[float] = []
     legs: list[float] = []
     for opp_id, t0 in decided.items():
-        venues = {"buy": None, "sell": None}
         stamps = []
-        for leg in venues:
-            ids = [profile(v).client_order_id(opp_id, leg) for v in VENUES]
-            got = [received[i] for i in ids if i in received]
+        for leg in ("buy", "sell"):
+            got = [received[i] for i in (profile(v).client_order_id(opp_id, leg) for v in VENUES) if i in received]
             if got:
                 stamps.append(min(got))
         if len(stamps) == 2:
             lat.append((max(stamps) - t0) / 1e6)
             legs.append(abs(stamps[0] - stamps[1]) / 1e6)
     if not lat:
-        return {"error": "no trades matched", "decisions": len(decided)}
+        return {"error": "no trades matched", "decisions": len(decided), "transport": transport}
     return {
+        "transport": transport,
         "trades": len(lat),
         "decision_to_both_orders_ms": {
             "p50": round(_pct(lat, 50), 3),
@@ -141,13 +179,18 @@ async def _run(seconds: float, min_trades: int) -> dict[str, Any]:
             "max": round(max(lat), 3),
         },
         "gap_between_legs_ms": {"p50": round(_pct(legs, 50), 3), "p99": round(_pct(legs, 99), 3)},
-        "simulators": "in-process (shared event loop)",
+        "orders_ws_rest_per_venue": ws,
+        "simulators": "own process",
     }
 
 
 def measure(seconds: float = 15.0, min_trades: int = 50) -> dict[str, Any]:
-    return asyncio.run(_run(seconds, min_trades))
+    """Both transports, WebSocket first; ``{"ws": {...}, "rest": {...}}``."""
+    return {t: asyncio.run(_run(t, seconds, min_trades)) for t in ("ws", "rest")}
 
 
 if __name__ == "__main__":
-    print(json.dumps(measure(), indent=1))
+    if sys.argv[1:2] == ["--serve"]:
+        asyncio.run(_serve(sys.argv[2]))
+    else:
+        print(json.dumps(measure(), indent=1))
