@@ -17,6 +17,7 @@ from arb.api.context import ApiContext
 from arb.api.reader import Reader
 from arb.clock import monotonic_ms, wall_ms
 from arb.core.model import Episode, dec
+from arb.scan.engine import REASONS
 
 _ACK = re.compile(r"^ack_exposure by (\S+): #(\d+)")
 
@@ -109,7 +110,10 @@ def _books(ctx: ApiContext) -> list[dict[str, Any]]:
     for symbol in ctx.scanner.symbols:
         v = ctx.scanner.engine.views.get(symbol)
         if v is None or v.pair is None:
-            out.append({"symbol": symbol, "buy_venue": None, "sell_venue": None, "edge_bps": None, "net_bps": None})
+            out.append(
+                {"symbol": symbol, "buy_venue": None, "sell_venue": None, "edge_bps": None, "net_bps": None}
+                | {"updated_ms": None}
+            )
             continue
         out.append(
             {
@@ -118,6 +122,7 @@ def _books(ctx: ApiContext) -> list[dict[str, Any]]:
                 "sell_venue": v.pair[1],
                 "edge_bps": None if v.edge_bps is None else round(v.edge_bps, 2),
                 "net_bps": v.net_bps,
+                "updated_ms": v.updated_ms,
             }
         )
     return out
@@ -147,6 +152,7 @@ def status(ctx: ApiContext) -> dict[str, Any]:
             "open_episodes": len(sc.engine.tracker.open),
         },
         "near_miss": dict(st.near_miss),
+        "near_miss_labels": dict(REASONS),
         "books": _books(ctx),
         "disabled_directions": {},
         "operator_disabled": {},
