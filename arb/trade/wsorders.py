@@ -58,27 +58,63 @@ def _time_difference(client: Any) -> int:
         return 0
 
 
-def _expiring_watch(client: Any) -> Any:
-    """``client.watch`` that adds the venue's expiry to an order op sent inside ``calls.expiring`` (OKX, Bybit)."""
-    watch, cid = client.watch, client.id
+ORDER_OPS = {"okx": ("order", "batch-orders"), "bybit": ("order.create",), "binance": ("order.place",)}
 
-    def expiring_watch(url: str, message_hash: Any, message: Any = None, *args: Any, **kwargs: Any) -> Any:
+
+def _order_watch(client: Any) -> Any:
+    """``client.watch`` for order requests: the venue's expiry added (OKX ``expTime``, Bybit header) when sent
+    inside ``calls.expiring``, and the frame written at once in the caller's task when the socket is open.
+
+    ccxt's own ``watch`` hands the frame to a done-callback that starts a task that writes it: two trips
+    through the event loop, behind every book update waiting there. Here the order's future is registered the
+    same way (``client.future``, the subscription entry ccxt's message handler dispatches on) and the frame is
+    written by ``client.send`` directly; a write error is ccxt's ``on_error`` (the future is rejected). Anything
+    else (not an order, no open socket) is ccxt's ``watch`` unchanged.
+    """
+    watch, cid = client.watch, client.id
+    ops = ORDER_OPS.get(cid, ())
+
+    def order_watch(
+        url: str, message_hash: Any, message: Any = None, subscribe_hash: Any = None, subscription: Any = None
+    ) -> Any:
+        op = message.get("op", message.get("method")) if isinstance(message, dict) else None
+        if op not in ops:
+            return watch(url, message_hash, message, subscribe_hash, subscription)
         window = sending()
-        if window is not None and isinstance(message, dict):
+        if window is not None and cid in ("okx", "bybit"):
             stamp, ms = window
             stamp -= _time_difference(client)
-            if cid == "okx" and message.get("op") in ("order", "batch-orders"):
+            if cid == "okx":
                 message = {**message, "expTime": str(stamp + ms)}
-            elif cid == "bybit" and message.get("op") == "order.create":
+            else:
                 header = {
                     **(message.get("header") or {}),
                     "X-BAPI-TIMESTAMP": str(stamp),
                     "X-BAPI-RECV-WINDOW": str(ms),
                 }
                 message = {**message, "header": header}
-        return watch(url, message_hash, message, *args, **kwargs)
+        conn = (getattr(client, "clients", None) or {}).get(url)
+        if (
+            conn is None
+            or conn.closed()
+            or not conn.connected.done()
+            or subscribe_hash is None
+            or subscribe_hash in conn.subscriptions
+        ):
+            return watch(url, message_hash, message, subscribe_hash, subscription)
+        future = conn.future(message_hash)
+        conn.subscriptions[subscribe_hash] = subscription or True
 
-    return expiring_watch
+        async def send_then_wait() -> Any:
+            try:
+                await conn.send(message)
+            except Exception as e:  # as ccxt's own send task does: the connection is failed, futures rejected
+                conn.on_error(e)
+            return await future
+
+        return send_then_wait()
+
+    return order_watch
 
 
 class WsOrderClient:
@@ -94,8 +130,8 @@ class WsOrderClient:
         object.__setattr__(self, "_warming", None)
         object.__setattr__(self, "ws_orders", 0)
         object.__setattr__(self, "rest_orders", 0)
-        if client.id in ("okx", "bybit"):
-            client.watch = _expiring_watch(client)
+        if client.id in ORDER_OPS:
+            client.watch = _order_watch(client)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._client, name)
