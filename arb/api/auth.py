@@ -24,6 +24,7 @@ from arb.api.tokens import Tokens
 log = logging.getLogger(__name__)
 
 WINDOW_S = 60.0
+MAX_PEERS = 10_000
 URL_TOKEN_PARAMS = frozenset({"token", "access_token", "api_token", "auth", "key", "apikey", "api_key"})
 WHO: web.RequestKey[str] = web.RequestKey("who", str)  # the name of the token that authenticated the request
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -57,6 +58,11 @@ class FailedAuth:
 
     def fail(self, peer: str) -> None:
         self._window(peer).append(self.clock())
+        if len(self.failures) > MAX_PEERS:  # many addresses (a remote bind): forget the ones whose minute is over
+            now = self.clock()
+            for p in [p for p, q in self.failures.items() if not q or now - q[-1] >= WINDOW_S]:
+                self.failures.pop(p, None)
+                self.limited_noted.pop(p, None)
 
     def first_refusal(self, peer: str) -> bool:
         """True once per window in which ``peer`` is refused with 429 (so the journal gets one line, not a flood)."""

@@ -190,3 +190,29 @@ async def test_an_alert_only_run_refuses_trading_actions_but_kill_writes_the_fil
     assert "maintenance (control API, ops)" in (tmp_path / "arb.kill").read_text()
     await scanner.writer.flush()
     assert next(e["detail"] for e in journal.events(kind="control")).startswith("kill by ops: kill file")
+
+
+def test_api_settings_resolve_from_config_and_options(tmp_path: Path, capsys: Any) -> None:
+    from arb.api.launch import resolve
+    from arb.config import Config
+
+    env = {"ARB_API_TOKEN": TOKEN}
+    assert resolve(Config.from_dict({}, env={}).api, None, None) is None  # off unless asked
+    cfg = Config.from_dict({"api": {"enabled": True, "port": 0}}, env={}).api
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("ARB_API_TOKEN", TOKEN)
+        launch = resolve(cfg, None, None)
+        assert launch is not None and (launch.host, launch.port) == ("127.0.0.1", 0)
+        assert launch.tokens.who(TOKEN) == "env"
+        assert resolve(cfg, "[::1]:9000", None) is not None
+        with pytest.raises(ConfigError, match=re.escape("needs --api-allow-remote or api.allow_remote = true")):
+            resolve(cfg, "10.1.2.3:8787", None)
+        remote = Config.from_dict({"api": {"host": "0.0.0.0", "allow_remote": True}}, env={}).api
+        assert resolve(remote, "0.0.0.0:0", None) is not None
+        assert "WARNING: the control API listens on 0.0.0.0:0, not loopback" in capsys.readouterr().err
+    with pytest.raises(
+        ConfigError, match=r'api.host = "0.0.0.0": binding a non-loopback address needs api.allow_remote'
+    ):
+        Config.from_dict({"api": {"host": "0.0.0.0"}}, env=env)
+    with pytest.raises(ConfigError, match=re.escape("api.port = 70000: must be an integer >= 0 and <= 65535")):
+        Config.from_dict({"api": {"port": 70000}}, env=env)
