@@ -14,10 +14,9 @@
   let stream = null; // AbortController of the running stream loop
   let timer = null;
   let labels = {};
-  let lastStatus = null;
-  let runId = null;
   let streamSeq = 0; // messages applied so far (a refresh keeps what the stream added after it started)
   const open = new Map(); // episode id -> {ep, seq}
+  const ended = new Set(); // ids the stream saw end (a refresh read before the end must not reopen them)
   let recent = [];
   let trades = [];
   let events = [];
@@ -75,6 +74,7 @@
     $("login").hidden = true;
     $("dash").hidden = false;
     $("logout").hidden = false;
+    renderEvents();
     startStream();
     clearInterval(timer);
     timer = setInterval(() => refreshAll().catch(onError), REFRESH_MS);
@@ -103,11 +103,10 @@
 
   function clearData() {
     open.clear();
+    ended.clear();
     recent = [];
     trades = [];
     events = [];
-    lastStatus = null;
-    runId = null;
     for (const t of document.querySelectorAll("#dash tbody")) t.replaceChildren();
     for (const c of document.querySelectorAll("#dash .card .value")) c.textContent = "—";
     $("pnl-chart").replaceChildren();
@@ -149,8 +148,7 @@
         if (stream !== ctrl) return;
         setConn("off");
         await new Promise((r) => setTimeout(r, delay));
-        delay = Math.min(delay * 2, 10000);
-        if (stream === ctrl) refreshAll().catch(onError); // catch up on what the gap missed
+        delay = Math.min(delay * 2, 10000); // the next "hello" reads what the gap missed
       }
     })();
   }
@@ -191,8 +189,8 @@
     }
     streamSeq += 1;
     switch (name) {
-      case "hello":
-        if (runId !== null && doc.run_id !== runId) refreshAll().catch(onError);
+      case "hello": // subscribed: from here on the stream has every change, so one read covers what came before
+        refreshAll().catch(onError);
         break;
       case "status":
         renderStatus(doc);
@@ -203,16 +201,18 @@
         break;
       case "episode_ended":
         open.delete(doc.id);
+        ended.add(doc.id);
+        if (ended.size > 1000) ended.delete(ended.values().next().value);
         recent = [doc, ...recent.filter((e) => e.id !== doc.id)].slice(0, KEEP);
         renderOpen();
         renderRecent(doc.id);
         break;
       case "trade":
         trades = [doc, ...trades].slice(0, KEEP);
-        renderTrades(true);
-        soon(() => Promise.all([api("/api/pnl").then(renderPnl), api("/api/exposures").then(renderExposures)]));
+        renderTrades(true); // the curve follows when the journal has the trade (its "event" message)
         break;
       case "event":
+        if (doc.kind === "trade") soon(() => Promise.all([api("/api/pnl").then(renderPnl), api("/api/exposures").then(renderExposures)]));
         if (QUIET.has(doc.kind)) break;
         events = [doc, ...events].slice(0, SHOW);
         renderEvents();
@@ -283,8 +283,6 @@
   // ------------------------------------------------------------------ status
   function renderStatus(st) {
     if (token === null || !st) return;
-    lastStatus = st;
-    runId = st.run_id;
     const halt = st.halt;
     const mode = $("mode");
     mode.textContent = halt
@@ -360,9 +358,9 @@
   // ------------------------------------------------------------------ episodes, trades, pnl, exposures, halts, events
   function applyEpisodes(doc, since) {
     const fresh = new Map();
-    for (const ep of doc.open || []) fresh.set(ep.id, { ep, seq: since });
-    const ended = new Set((doc.recent || []).filter((e) => e.end_ms).map((e) => e.id));
-    for (const [id, item] of open) if (item.seq > since && !ended.has(id) && !fresh.has(id)) fresh.set(id, item);
+    for (const ep of doc.open || []) if (!ended.has(ep.id)) fresh.set(ep.id, { ep, seq: since });
+    const over = new Set((doc.recent || []).filter((e) => e.end_ms).map((e) => e.id));
+    for (const [id, item] of open) if (item.seq > since && !over.has(id) && !fresh.has(id)) fresh.set(id, item);
     open.clear();
     for (const [id, item] of fresh) open.set(id, item);
     recent = (doc.recent || []).filter((e) => e.end_ms).slice(0, KEEP);
@@ -448,10 +446,13 @@
       if (ys[iMin] < 0) labelsY.push([pts[iMin].cumulative, ys[iMin]]);
       for (const [text, v] of labelsY) root.append(svg("text", { x: L + 4, y: v > 0 ? y(v) + 12 : y(v) - 4 }, text));
       root.append(svg("text", { x: L, y: H - 6 }, utc(t0)), svg("text", { x: W - R, y: H - 6, "text-anchor": "end" }, utc(t1)));
-      const last = pts[pts.length - 1];
-      root.append(svg("text", { x: W - R, y: T + 10, "text-anchor": "end", id: "pnl-last" }, `${last.cumulative} after ${pts.length} trade${pts.length === 1 ? "" : "s"}`));
     }
-    $("pnl-chart").replaceChildren(root);
+    const last = pts[pts.length - 1];
+    const caption = document.createElement("p");
+    caption.id = "pnl-last";
+    caption.className = "muted";
+    caption.textContent = last ? `${last.cumulative} after ${pts.length} trade${pts.length === 1 ? "" : "s"} (journal)` : "";
+    $("pnl-chart").replaceChildren(root, caption);
     fill(
       "pnl-days",
       (doc.days || []).map((d) => row([cell(d.day), cell(d.realised, sign(d.realised)), cell(d.trades, "r")], { day: d.day })),
