@@ -70,27 +70,9 @@ def _recording(path: str, allow_truncated: bool = False) -> Any:
 
 
 def _metrics(journal_path: Path, capital: Decimal | None = None) -> dict[str, Any]:
-    from arb.review.report import build, open_journal
+    from arb.review.backtest.sweep import metrics
 
-    j = open_journal(str(journal_path))
-    try:
-        rep = build(j, capital=capital)
-    finally:
-        j.close()
-    p = rep.summary["pnl"]
-    dd = p["max_drawdown"] or {}
-    return {
-        "pnl": p["total"] or "0",
-        "sharpe": p["sharpe"],
-        "max_drawdown": dd.get("abs_quote", 0.0),
-        "max_drawdown_pct": dd.get("pct_of_capital"),
-        "trades": p["trades"],
-        "win_rate": p["win_rate"],
-        "episodes": rep.summary["episodes"]["detected"],
-        "capture_rate": rep.summary["capture"]["rate"],
-        "capital": p["capital"],
-        "capital_source": p["capital_source"],
-    }
+    return metrics(journal_path, capital)
 
 
 def _progress_bar(enabled: bool, label: str) -> tuple[Any, Any]:
@@ -159,6 +141,20 @@ def _progress_bar(enabled: bool, label: str) -> tuple[Any, Any]:
     default=None,
     help="With --sweep: directory for the journals of every run (default: a temporary directory).",
 )
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="With --sweep: worker processes, one combination each at a time (default: every core).",
+)
+@click.option(
+    "--ray",
+    "ray_address",
+    default=None,
+    metavar="ADDRESS",
+    help="With --sweep: run the combinations on the Ray cluster at ADDRESS (needs pip install -e '.[ray]'; "
+    "the recording and --out must be at the same paths on every node).",
+)
 @click.option("--capital", default=None, help="Capital for Sharpe and drawdown % (default: see arb report).")
 @click.option("--allow-truncated", is_flag=True, help="Replay a recording whose recorder was killed.")
 @click.option("--no-ui", is_flag=True, help="No progress bar.")
@@ -171,6 +167,8 @@ def backtest_command(
     sweeps: tuple[str, ...],
     db_path: str | None,
     out_dir: str | None,
+    jobs: int | None,
+    ray_address: str | None,
     capital: str | None,
     allow_truncated: bool,
     no_ui: bool,
@@ -182,6 +180,7 @@ def backtest_command(
     """
     from arb.config import load_config
     from arb.review.backtest import Settings, apply, grid, parse_assignment
+    from arb.review.backtest.sweep import Job
 
     rec = _recording(file, allow_truncated)
     if not rec.header.get("markets") or not _has_books(rec):
@@ -203,6 +202,10 @@ def backtest_command(
     except ConfigError as e:
         raise InputError("; ".join(e.problems)) from None
     ui = not no_ui and not json_out and sys.stderr.isatty()
+    if not axes and (jobs is not None or ray_address is not None):
+        raise InputError(
+            "--jobs and --ray spread the combinations of a sweep: add --sweep, e.g. --sweep scanner.min_net_bps=3,5"
+        )
     if not axes:
         path = Path(db_path) if db_path else None
         settings = runs[0][1]
@@ -233,24 +236,24 @@ def backtest_command(
         return
     directory = Path(out_dir) if out_dir else Path(tempfile.mkdtemp(prefix="arb-sweep-"))
     directory.mkdir(parents=True, exist_ok=True)
-    rows = []
-    for i, (combo, settings) in enumerate(runs, 1):
-        path = directory / f"sweep-{i:03d}.db"
-        for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
-            p.unlink(missing_ok=True)
-        bar, update = _progress_bar(ui, f"run {i}/{len(runs)}")
-        with bar:
-            res = _replay(rec, settings, path, update, f"sweep run {i}/{len(runs)}")
-        rows.append(
-            {
-                "params": dict(combo),
-                "journal": str(path),
-                "run_id": res.run_id,
-                "speed": round(res.progress.speed, 1),
-                **_metrics(path, cap),
-                "command": _command(file, config_path, base.mode, sets, combo),
-            }
-        )
+    rows = _sweep(
+        [
+            Job(
+                index=i,
+                recording=file,
+                allow_truncated=allow_truncated,
+                settings=settings,
+                journal=str(directory / f"sweep-{i:03d}.db"),
+                params=dict(combo),
+                command=_command(file, config_path, base.mode, sets, combo),
+                capital=cap,
+            )
+            for i, (combo, settings) in enumerate(runs, 1)
+        ],
+        jobs,
+        ray_address,
+        ui,
+    )
     rows.sort(
         key=lambda r: (
             -Decimal(r["pnl"]),
@@ -263,6 +266,43 @@ def backtest_command(
         click.echo(json.dumps({"type": "sweep", "runs": rows}, default=str, separators=(",", ":")))
     else:
         _print_sweep(rows, [k for k, _ in axes], directory)
+
+
+def _sweep(jobs: list[Any], processes: int | None, ray_address: str | None, ui: bool) -> list[dict[str, Any]]:
+    """Every combination's row, in combination order, with a progress bar over combinations on a terminal."""
+    from arb.review.backtest.sweep import SweepError, default_jobs, run_jobs
+
+    n = len(jobs)
+    where = f"on Ray at {ray_address}" if ray_address else f"on {min(processes or default_jobs(), n)} processes"
+    bar, update = _combinations_bar(ui, f"sweep: {n} combinations {where}", n)
+    try:
+        with bar:
+            return run_jobs(jobs, processes=processes or default_jobs(), ray_address=ray_address, on_done=update)
+    except SweepError as e:
+        if e.bad_input:
+            raise InputError(str(e)) from None
+        raise ArbError(str(e)) from None
+    except KeyboardInterrupt:
+        raise Interrupted("sweep interrupted: the journals of the combinations that finished are kept") from None
+
+
+def _combinations_bar(enabled: bool, label: str, total: int) -> tuple[Any, Any]:
+    """(context manager, on_done callback) of a bar over a sweep's combinations."""
+    if not enabled:
+        return contextlib.nullcontext(), None
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    prog = Progress(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+    task = prog.add_task(label, total=total)
+    return prog, lambda n: prog.update(task, completed=n)
 
 
 def _command(file: str, config_path: str | None, mode: str, sets: tuple[str, ...], combo: list[tuple[str, str]]) -> str:

@@ -79,7 +79,7 @@ class Progress:
 @dataclass(slots=True)
 class Result:
     run_id: str
-    journal: Path
+    journal: Path | str  # a Postgres journal is a URL
     settings: Settings
     progress: Progress
     episodes: int = 0
