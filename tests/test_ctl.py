@@ -12,7 +12,8 @@ import socket
 import stat
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     assert TOKEN not in err.read_text() + (tmp / "stdout.txt").read_text()
 
 
+def parallel(*calls: Callable[[], Any]) -> list[Any]:
+    """Independent commands at once (each is a subprocess: most of their time is Python starting)."""
+    with ThreadPoolExecutor(len(calls)) as pool:
+        return [f.result() for f in [pool.submit(c) for c in calls]]
+
+
 def ctl(server: dict[str, Any], *args: str, token: str | None = TOKEN, url: str | None = None) -> Any:
     env = {"ARB_API_TOKEN": token} if token is not None else {"XDG_CONFIG_HOME": str(server["tmp"] / "none")}
     proc = run_arb("ctl", "--url", url or server["url"], *args, env=env, timeout_s=60)
@@ -94,16 +101,19 @@ def test_exposures_unknown_id_is_a_server_refusal(server: dict[str, Any]) -> Non
 
 
 def test_auth_and_usage_errors_exit_2_and_an_unreachable_server_exits_1(server: dict[str, Any]) -> None:
-    wrong = ctl(server, "status", token="wrong-token-0123456789abcdef")
-    assert wrong.returncode == 2 and "401" in wrong.stderr
-    none = ctl(server, "status", token=None)
-    assert none.returncode == 2 and "no API token found; export ARB_API_TOKEN or pass --token-file" in none.stderr
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    down = ctl(server, "status", url=f"http://127.0.0.1:{port}")
+    wrong, none, down, usage = parallel(
+        lambda: ctl(server, "status", token="wrong-token-0123456789abcdef"),
+        lambda: ctl(server, "status", token=None),
+        lambda: ctl(server, "status", url=f"http://127.0.0.1:{port}"),
+        lambda: ctl(server, "disable"),  # missing DIRECTION
+    )
+    assert wrong.returncode == 2 and "401" in wrong.stderr
+    assert none.returncode == 2 and "no API token found; export ARB_API_TOKEN or pass --token-file" in none.stderr
     assert down.returncode == 1 and "cannot reach" in down.stderr
-    assert ctl(server, "disable").returncode == 2  # missing DIRECTION
+    assert usage.returncode == 2
 
 
 def test_kill_turns_the_run_alert_only(server: dict[str, Any]) -> None:
@@ -118,18 +128,31 @@ def test_kill_turns_the_run_alert_only(server: dict[str, Any]) -> None:
 
 
 def test_api_on_a_non_loopback_address_needs_an_explicit_setting(tmp_path: Path) -> None:
-    p = run_arb("demo", "--duration", "1", "--no-ui", "--api", "0.0.0.0:0", env={"ARB_API_TOKEN": TOKEN})
-    assert p.returncode == 2 and "--api-allow-remote" in p.stderr and "Traceback" not in p.stderr
-    assert len(p.stderr.strip().splitlines()) == 1
-    p = run_arb(
-        "demo", "--duration", "2", "--no-ui", "--symbols", "BTC/USDT", "--db", str(tmp_path / "d.db"),
-        "--api", "0.0.0.0:0", "--api-allow-remote", "--api-token-file", str(tmp_path / "tok"),
-        timeout_s=90,
-    )  # fmt: skip
+    refused, p, bad = parallel(
+        lambda: run_arb("demo", "--duration", "1", "--no-ui", "--api", "0.0.0.0:0", env={"ARB_API_TOKEN": TOKEN}),
+        lambda: run_arb(
+            "demo",
+            "--duration",
+            "2",
+            "--no-ui",
+            "--symbols",
+            "BTC/USDT",
+            "--db",
+            str(tmp_path / "d.db"),
+            "--api",
+            "0.0.0.0:0",
+            "--api-allow-remote",
+            "--api-token-file",
+            str(tmp_path / "tok"),
+            timeout_s=90,
+        ),
+        lambda: run_arb("demo", "--duration", "1", "--no-ui", "--api", "localhost:http"),
+    )
+    assert refused.returncode == 2 and "--api-allow-remote" in refused.stderr and "Traceback" not in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1
     assert p.returncode == 0, p.stderr
     assert "WARNING: the control API listens on 0.0.0.0:0, not loopback" in p.stderr
     assert LISTENING.search(p.stderr) and f"token from created file {tmp_path / 'tok'}" in p.stderr
     token = (tmp_path / "tok").read_text().split()[1]
     assert stat.S_IMODE(os.stat(tmp_path / "tok").st_mode) == 0o600 and token not in p.stdout + p.stderr
-    bad = run_arb("demo", "--duration", "1", "--no-ui", "--api", "localhost:http")
     assert bad.returncode == 2 and "HOST:PORT" in bad.stderr
