@@ -112,7 +112,8 @@ async def serving(
         trader,
         kill_file=None if kill_file is None else Path(kill_file),
         risk=risk,
-        reader=Reader(journal_path) if journal_path else None,
+        # history needs the SQLite file; without one (another backend) the endpoints serve what the run holds
+        reader=Reader(journal_path) if journal_path and Path(journal_path).is_file() else None,
     )
     server = ApiServer(
         ctx,

@@ -4,7 +4,6 @@ The token never lives in the config: it comes from ``ARB_API_TOKEN`` or from ``t
 with a random token on first use). Binding a non-loopback ``host`` needs ``allow_remote = true``.
 """
 
-
 from __future__ import annotations
 
 import ipaddress
