@@ -19,6 +19,7 @@ from arb.clock import monotonic_ms, wall_ms
 from arb.core.model import Episode, dec
 from arb.scan.engine import REASONS
 
+CURVE_POINTS = 500
 _ACK = re.compile(r"^ack_exposure by (\S+): #(\d+)")
 
 
@@ -212,7 +213,7 @@ def pnl(ctx: ApiContext, rows: list[dict[str, Any]]) -> dict[str, Any]:
         acc[1] = int(acc[1]) + 1
         total += dec(p)
         curve.append({"ts_ms": r["ts_ms"], "cumulative": str(total)})
-    step = max(1, len(curve) // 500)
+    step = max(1, -(-len(curve) // CURVE_POINTS))  # at most CURVE_POINTS, the last (the total) always kept
     today = ctx.trader.status()["pnl_today"] if ctx.trader is not None else None
     return {
         "today": today,
