@@ -21,7 +21,9 @@ from arb.scan.engine import REASONS
 # name -> content type of every asset the page may load (anything else is a 404)
 ASSETS = {
     "index.html": "text/html; charset=utf-8",
-    "app.js": "text/javascript; charset=utf-8",
+    "app.js": "text/javascript; charset=utf-8",  # state, sign-in, stream, actions (an ES module)
+    "view.js": "text/javascript; charset=utf-8",  # API documents -> DOM
+    "sse.js": "text/javascript; charset=utf-8",  # Server-Sent Events parsed from a fetch body
     "style.css": "text/css; charset=utf-8",
 }
 CSP = (

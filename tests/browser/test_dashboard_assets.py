@@ -47,8 +47,8 @@ def test_assets_load_nothing_from_elsewhere() -> None:
 
 
 def test_the_token_goes_in_a_header_never_a_url() -> None:
-    js = (STATIC / "app.js").read_text(encoding="utf-8")
-    assert "EventSource" not in js  # cannot send headers: the stream is read with fetch
+    js = "\n".join(p.read_text(encoding="utf-8") for p in sorted(STATIC.glob("*.js")))
+    assert "new EventSource" not in js  # cannot send headers: the stream is read with fetch
     assert 'Authorization: "Bearer " + token' in js
     assert not re.search(r"[?&](token|access_token|auth)=", js)
     assert "localStorage" not in js and "document.cookie" not in js  # the tab's sessionStorage only
@@ -59,9 +59,10 @@ async def test_served_with_a_strict_policy_and_nothing_else() -> None:
     app = web.Application()
     app.add_routes(dashboard.routes())
     async with TestClient(TestServer(app, host="127.0.0.1")) as http:
-        for path, kind in (("/", "text/html"), ("/ui/app.js", "text/javascript"), ("/ui/style.css", "text/css")):
+        for name, kind in dashboard.ASSETS.items():
+            path = "/" if name == "index.html" else f"/ui/{name}"
             r = await http.get(path)
-            assert r.status == 200 and r.content_type == kind, path
+            assert r.status == 200 and r.content_type == kind.split(";")[0], path
             assert r.headers["Content-Security-Policy"] == dashboard.CSP
             assert r.headers["Cache-Control"] == "no-store" and r.headers["X-Content-Type-Options"] == "nosniff"
         assert "default-src 'none'" in dashboard.CSP and "connect-src 'self'" in dashboard.CSP
