@@ -67,7 +67,10 @@ class Ladder:
             return False
         level = self._raw[i]
         try:
-            price, amount = dec(level[0]), dec(level[1])
+            x, y = level[0], level[1]
+            # ccxt's floats straight through repr (== str for floats); anything else through dec()
+            price = Decimal(repr(x)) if type(x) is float else dec(x)
+            amount = Decimal(repr(y)) if type(y) is float else dec(y)
         except (TypeError, ValueError, IndexError, InvalidOperation, KeyError) as e:
             raise self._error(f"{self.label} {self.side}[{i}]: not a [price, amount] pair of numbers: {level!r}") from e
         if not price.is_finite() or price <= 0:
@@ -76,15 +79,27 @@ class Ladder:
             raise self._error(f"{self.label} {self.side}[{i}]: amount must be a positive number, got {level[1]!r}")
         if i:
             prev = self.prices[-1]
-            if (self.side == "asks" and price <= prev) or (self.side == "bids" and price >= prev):
+            if (price <= prev) if self.side == "asks" else (price >= prev):
                 order = "ascending" if self.side == "asks" else "descending"
                 raise self._error(
                     f"{self.label} {self.side}[{i}]: price {price} breaks strictly {order} order after {prev}"
                 )
         self.prices.append(price)
         self.amounts.append(amount)
-        self.cum_amount.append(amount + (self.cum_amount[-1] if i else ZERO))
-        self.cum_cost.append(price * amount + (self.cum_cost[-1] if i else ZERO))
+        if i:
+            self.cum_amount.append(amount + self.cum_amount[-1])
+            self.cum_cost.append(price * amount + self.cum_cost[-1])
+        else:
+            self.cum_amount.append(amount + ZERO)
+            self.cum_cost.append(price * amount + ZERO)
+        return True
+
+    def load_to(self, k: int) -> bool:
+        """Load levels up to index ``k``; whether level ``k`` exists."""
+        prices, load = self.prices, self._load_one
+        while len(prices) <= k:
+            if not load():
+                return False
         return True
 
     def load_all(self) -> None:

@@ -317,6 +317,4 @@ class Problem:
 
 def has_level(ladder: Ladder, k: int) -> bool:
     """Whether level ``k`` exists, loading (and validating) levels up to it."""
-    if k >= ladder.loaded:
-        ladder.load_while(lambda _price: ladder.loaded <= k)
-    return k < ladder.loaded
+    return k < len(ladder.prices) or ladder.load_to(k)

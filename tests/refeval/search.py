@@ -1,0 +1,263 @@
+"""The evaluator's exact search over lot sizes, bounded by O(levels · log) arithmetic (no lot stepping).
+# Reference copy, verbatim but for imports: see tests/refeval/__init__.py.
+
+Sizes are indexed by buy lot ``i`` (``B = i·lb``). The sell amount is ``S = ns(i)·ls`` with
+``ns(i) = floor(i·A/q)``, where ``A/q = lb·(1−φ)/ls`` in lowest terms. The index line splits into
+*pieces* where neither book changes level (at most one per loaded level of either book); inside a
+piece, net is exactly linear in ``(i, ns(i))``::
+
+    net(i) = c0 + β·ls·ns(i) − γ·lb·i        (β = bid·(1−s)(1−f_sell), γ = ask·(1+s)(1+ψ))
+
+so the best size in a piece is the maximum of ``α·x + P·floor((A·x + r)/q)`` over ``x`` in an
+interval — a linear function over the lattice path under a line. :func:`floor_max` computes it, and
+the smallest maximiser (ties go to the smaller size), with the "universal Euclidean" recursion: the
+path is the word ``U^(Δy) R`` per ``x``, its summary (steps, best value, first argmax) is a monoid,
+and the word is built the way Euclid's algorithm reduces ``(A, q)``: O(log q) levels of a constant
+number of products each (a word repeated ``e`` times is summarised in O(1): its best copy is the
+first or the last). Plateaus of equal net and long sawtooth runs cost the same as a single lot.
+
+Per-piece constraints: the sell leg's min/max cost bound ``ns(i)``, which is monotone in ``i``, so
+they cut the piece to a sub-interval exactly; ``net > 0`` and ``min_net_profit`` are tested on the
+piece's maximum. ``min_net_bps`` (``net ≥ t·cost``, cost increasing in ``i``): if the maximiser fails
+it, every feasible index lies at or before the *largest* feasible one ``x_max`` (found by a binary
+search over suffix maxima, O(log n) solves), and the maximiser over ``[u, x_max]`` is then feasible
+and optimal: its net is ≥ net(x_max) ≥ t·cost(x_max) ≥ t·cost at its own (smaller) index.
+
+Pieces are solved in order of their line bound (net with ``S = B·(1−φ)`` unrounded, a valid upper
+bound) and the search stops once a bound is below the best net found. ``steps`` counts monoid
+products and exact point evaluations: the cost of one evaluation in operations, not lots.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import ROUND_FLOOR, Decimal
+from math import gcd
+from typing import TYPE_CHECKING
+
+from arb.core.model import ZERO
+
+if TYPE_CHECKING:
+    from tests.refeval.sizing import Point, Problem
+
+_SLACK = Decimal("1e-40")  # relative: Decimal line bounds are rounded at 60 digits; never prune a tie
+
+# A path summary: (x steps, y steps, best value of a point in it or None, x of the first best point).
+Node = tuple[int, int, int | None, int]
+_IDENTITY: Node = (0, 0, None, 0)
+
+
+class _Path:
+    """Monoid of lattice-path words for the objective ``al·x + pl·y`` (integers), counting products."""
+
+    __slots__ = ("al", "pl", "products")
+
+    def __init__(self, al: int, pl: int) -> None:
+        self.al, self.pl, self.products = al, pl, 0
+
+    def mul(self, n1: Node, n2: Node) -> Node:
+        self.products += 1
+        cx1, cy1, bv1, bx1 = n1
+        cx2, cy2, bv2, bx2 = n2
+        if bv2 is not None:
+            v2 = bv2 + self.al * cx1 + self.pl * cy1
+            if bv1 is None or v2 > bv1:  # strictly better only: ties keep the earlier (smaller x) point
+                return cx1 + cx2, cy1 + cy2, v2, bx2 + cx1
+        return cx1 + cx2, cy1 + cy2, bv1, bx1
+
+    def pow(self, n: Node, e: int) -> Node:
+        """n repeated e times, in O(1): copy k's best is the first copy's plus k·(al·cx + pl·cy), so the
+        best copy is the last if that step is positive, else the first (ties keep the first)."""
+        if e <= 0:
+            return _IDENTITY
+        self.products += 1
+        cx, cy, bv, bx = n
+        if bv is not None and e > 1:
+            d = self.al * cx + self.pl * cy
+            if d > 0:
+                bv, bx = bv + (e - 1) * d, bx + (e - 1) * cx
+        return cx * e, cy * e, bv, bx
+
+    def word(self, p: int, q: int, r: int, n: int, u: Node, rr: Node) -> Node:
+        """The word over x = 1..n of ``u^(y(x) − y(x−1)) rr`` with y(x) = floor((p·x + r)/q), 0 <= r < q."""
+        if n == 0:
+            return _IDENTITY
+        if p >= q:
+            return self.word(p % q, q, r, n, u, self.mul(self.pow(u, p // q), rr))
+        m = (n * p + r) // q
+        if m == 0:
+            return self.pow(rr, n)
+        cnt = n - (q * m - r - 1) // p
+        head = self.mul(self.pow(rr, (q - r - 1) // p), u)
+        inner = self.word(q, p, (q - r - 1) % p, m - 1, rr, u)
+        return self.mul(self.mul(head, inner), self.pow(rr, cnt))
+
+
+def floor_max(al: int, pl: int, a: int, q: int, r: int, n: int) -> tuple[int, int, int]:
+    """(max, smallest argmax, products) of ``al·x + pl·floor((a·x + r)/q)`` over integers 0 <= x <= n.
+
+    Requires ``a >= 0``, ``q > 0``, ``n >= 0``; any integer ``r`` (it is reduced mod q).
+    """
+    k0, r = divmod(r, q)
+    path = _Path(al, pl)
+    node = path.word(a, q, r, n, (0, 1, None, 0), (1, 0, al, 1))
+    best, arg = 0, 0  # x = 0
+    if node[2] is not None and node[2] > best:
+        best, arg = node[2], node[3]
+    return best + pl * k0, arg, path.products
+
+
+class _Piece:
+    """Linear economics of the indices whose walk ends in ask level k and bid level j:
+    net(i) = c0 + pl·ns(i) + al·i and cost(i) = cost0 − al·i (Decimal, exact at the evaluator's
+    60-digit precision, like every other money value it computes)."""
+
+    __slots__ = ("al", "c0", "cost0", "pl")
+
+    def __init__(self, p: Problem, k: int, j: int) -> None:
+        asks, bids = p.asks, p.bids
+        b_before = asks.cum_amount[k - 1] if k else ZERO
+        a_cost = asks.cum_cost[k - 1] if k else ZERO
+        s_before = bids.cum_amount[j - 1] if j else ZERO
+        s_cost = bids.cum_cost[j - 1] if j else ZERO
+        ask, bid = asks.prices[k], bids.prices[j]
+        self.cost0 = (a_cost - b_before * ask) * p.buy_mult
+        self.c0 = (s_cost - s_before * bid) * p.sell_mult - self.cost0
+        self.al = -ask * p.buy_mult * p.lb
+        self.pl = bid * p.sell_mult * p.ls
+
+
+def _ratio(x: Decimal, y: Decimal) -> tuple[int, int]:
+    """x / y as (numerator, denominator) in lowest terms, exactly."""
+    n1, d1 = x.as_integer_ratio()
+    n2, d2 = y.as_integer_ratio()
+    num, den = n1 * d2, d1 * n2
+    g = gcd(num, den)
+    return num // g, den // g
+
+
+def _line_bound(p: Problem, u: int, v: int, k: int, j: int) -> Decimal:
+    """Max over the piece of its net line with S = B·(1−φ) unrounded (≥ net at every index), in
+    Decimal: a cheap key for ordering and pruning (compared with a relative slack for rounding)."""
+    asks, bids = p.asks, p.bids
+    b_before = asks.cum_amount[k - 1] if k else ZERO
+    a_cost = asks.cum_cost[k - 1] if k else ZERO
+    s_before = bids.cum_amount[j - 1] if j else ZERO
+    s_cost = bids.cum_cost[j - 1] if j else ZERO
+    ask, bid = asks.prices[k], bids.prices[j]
+    c0 = (s_cost - s_before * bid) * p.sell_mult - (a_cost - b_before * ask) * p.buy_mult
+    slope = bid * p.sell_mult * p.keep - ask * p.buy_mult  # per unit of B
+    return c0 + slope * p.lb * (v if slope > 0 else u)
+
+
+def search(p: Problem, lo: int, hi: int) -> tuple[Point | None, int]:
+    """The feasible B = i·lb, lo <= i <= hi, with the largest net (ties: smaller B), and the steps taken.
+
+    ``[lo, hi]`` already satisfies every monotone constraint (depth, balances, notional, min/max
+    amount, buy min/max cost, limit-price edge); see the module docstring for the rest.
+    """
+    asks, bids = p.asks, p.bids
+    a, q = _ratio(p.lb * p.keep, p.ls)  # sell lots per buy lot
+
+    def ns(i: int) -> int:
+        return a * i // q
+
+    def first_ns(n: int) -> int:  # smallest i >= 0 with ns(i) >= n
+        return max(0, -(-n * q // a)) if n > 0 else 0
+
+    ask_ends: dict[int, int] = {}
+    bid_ends: dict[int, int] = {}
+
+    def ask_end(k: int) -> int:  # last index whose buy amount ends in ask level k
+        if k not in ask_ends:
+            ask_ends[k] = int((asks.cum_amount[k] / p.lb).to_integral_value(ROUND_FLOOR))
+        return ask_ends[k]
+
+    def bid_end(j: int) -> int:  # last index whose sell amount ends in bid level j
+        if j not in bid_ends:
+            bid_ends[j] = first_ns(int((bids.cum_amount[j] / p.ls).to_integral_value(ROUND_FLOOR)) + 1) - 1
+        return bid_ends[j]
+
+    steps = 0
+    lo = max(lo, first_ns(1))  # S must be at least one sell lot
+    if lo > hi:
+        return None, steps
+    asks.ensure_amount(p.lb * hi)
+    bids.ensure_amount(p.ls * ns(hi))
+    # Pieces: a two-pointer merge of the index ranges of ask levels and bid levels.
+    pieces: list[tuple[Decimal, int, int, int, int]] = []
+    i, k, j = lo, asks.level_index(p.lb * lo), bids.level_index(p.ls * ns(lo))
+    while i <= hi:
+        while ask_end(k) < i:  # levels thinner than a lot hold no index
+            k += 1
+        while bid_end(j) < i:
+            j += 1
+        end = min(ask_end(k), bid_end(j), hi)
+        pieces.append((_line_bound(p, i, end, k, j), i, end, k, j))
+        i = end + 1
+    pieces.sort(key=lambda pc: pc[0], reverse=True)
+
+    best: Point | None = None
+    lim, t = p.limits, p.t
+    mnp = lim.min_net_profit
+
+    def argmax(al: Decimal, pl: Decimal, u: int, v: int) -> tuple[Decimal, int]:
+        """max and smallest argmax of al·i + pl·ns(i) over u <= i <= v (exact: integers scaled by 10^e)."""
+        nonlocal steps
+        e = min(int(al.as_tuple().exponent), int(pl.as_tuple().exponent))
+        val, x, products = floor_max(int(al.scaleb(-e)), int(pl.scaleb(-e)), a, q, a * u, v - u)
+        steps += products
+        return Decimal(val).scaleb(e) + al * u, u + x
+
+    for bound, u, v, k, j in pieces:
+        if best is not None and bound < best.net - _SLACK * (abs(best.net) + 1):
+            break  # sorted by bound: nothing left can match the best
+        pc = _Piece(p, k, j)
+        sell_limit = p.sell_limit(j)
+        if p.sm.min_cost is not None:  # S·sell_limit >= min_cost: at least n sell lots
+            num, den = _ratio(p.sm.min_cost, sell_limit * p.ls)
+            u = max(u, first_ns(-(-num // den)))
+        if p.sm.max_cost is not None:
+            num, den = _ratio(p.sm.max_cost, sell_limit * p.ls)
+            v = min(v, first_ns(num // den + 1) - 1)
+        if u > v:
+            continue
+        val, i_best = argmax(pc.al, pc.pl, u, v)
+        net = pc.c0 + val
+        if net <= 0 or net < mnp:
+            continue  # the piece's best fails the thresholds: so does every size in it
+        if t > 0 and net < t * (pc.cost0 - pc.al * i_best):
+            last = _last_bps_feasible(pc, t, u, v, argmax)
+            if last is None:
+                continue
+            val, i_best = argmax(pc.al, pc.pl, u, last)
+        steps += 1
+        pt = p.point(p.lb * i_best)
+        if pt is not None and (best is None or (pt.net, -pt.buy_amount) > (best.net, -best.buy_amount)):
+            best = pt
+    return best, steps
+
+
+def _last_bps_feasible(
+    pc: _Piece, t: Decimal, u: int, v: int, argmax: Callable[[Decimal, Decimal, int, int], tuple[Decimal, int]]
+) -> int | None:
+    """The largest i in [u, v] with net(i) ≥ t·cost(i), by binary search over suffix maxima."""
+    al_g = pc.al * (1 + t)  # net − t·cost = (c0 − t·cost0) + pl·ns(i) + al·(1+t)·i
+    c_g = pc.c0 - t * pc.cost0
+
+    def feasible_from(x: int) -> int | None:  # some feasible index >= x (the first best one), or None
+        val, arg = argmax(al_g, pc.pl, x, v)
+        return arg if c_g + val >= 0 else None
+
+    found = feasible_from(u)
+    if found is None:
+        return None
+    good, bad = found, v + 1  # good is feasible; nothing >= bad is
+    while bad - good > 1:
+        mid = (good + bad) // 2
+        hit = feasible_from(mid)
+        if hit is None:
+            bad = mid
+        else:
+            good = hit
+    return good

@@ -1,0 +1,323 @@
+"""The sizing problem behind :func:`arb.core.evaluator.evaluate`: both books as ladders plus every parameter.
+# Reference copy, verbatim but for imports: see tests/refeval/__init__.py.
+
+:class:`Problem` evaluates one size exactly (:class:`Point`: amounts, levels walked, limit prices, cost, proceeds,
+net) and bounds the feasible sizes by galloping search over the monotone constraints; :mod:`arb.core.search`
+finds the best size inside those bounds. Rounding helpers (:func:`floor_to`, :func:`ceil_to`) live here too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from typing import Any
+
+from arb.core.model import BPS, ONE, ZERO, Balances, Fee, Limits, MarketSpec
+from tests.refeval.books import Ladder
+
+PREC = 60  # Decimal digits of every evaluation
+
+
+def floor_to(x: Decimal, step: Decimal) -> Decimal:
+    """Largest multiple of ``step`` ≤ ``x`` (sizes and sell prices round down)."""
+    return (x / step).to_integral_value(ROUND_FLOOR) * step
+
+
+def ceil_to(x: Decimal, step: Decimal) -> Decimal:
+    """Smallest multiple of ``step`` ≥ ``x`` (buy limit prices round up)."""
+    return (x / step).to_integral_value(ROUND_CEILING) * step
+
+
+@dataclass(frozen=True, slots=True)
+class Point:
+    buy_amount: Decimal
+    sell_amount: Decimal
+    cost_raw: Decimal  # sum of ask price × amount walked (no buffer, no fee)
+    proceeds_raw: Decimal  # sum of bid price × amount walked
+    buy_level: int
+    sell_level: int
+    buy_limit: Decimal
+    sell_limit: Decimal
+    cost: Decimal
+    proceeds: Decimal
+    net: Decimal
+
+
+class Problem:
+    """One evaluation: the books as ladders plus every parameter, with exact point evaluation."""
+
+    def __init__(
+        self,
+        asks: Ladder,
+        bids: Ladder,
+        bm: MarketSpec,
+        sm: MarketSpec,
+        buy_fee: Fee,
+        sell_fee: Fee,
+        limits: Limits,
+        balances: Balances,
+    ) -> None:
+        self.asks, self.bids, self.bm, self.sm = asks, bids, bm, sm
+        self.lb, self.ls = bm.amount_step, sm.amount_step
+        self.phi = buy_fee.taker if buy_fee.currency == "received" else ZERO
+        self.psi = buy_fee.taker if buy_fee.currency == "quote" else ZERO
+        self.keep = ONE - self.phi  # fraction of B that can be sold
+        self.fs = sell_fee.taker
+        self.s = limits.slippage_bps / BPS
+        self.buy_mult = (ONE + self.s) * (ONE + self.psi)  # cost per unit of raw ask cost
+        self.sell_mult = (ONE - self.s) * (ONE - self.fs)  # proceeds per unit of raw bid proceeds
+        self.t = limits.min_net_bps / BPS
+        self.limits, self.balances = limits, balances
+
+    # -- exact evaluation -------------------------------------------------------------------
+    def sell_amount(self, b: Decimal) -> Decimal:
+        return floor_to(b * self.keep, self.ls)
+
+    def buy_limit(self, k: int) -> Decimal:
+        return ceil_to(self.asks.prices[k] * (ONE + self.s), self.bm.price_step)
+
+    def sell_limit(self, j: int) -> Decimal:
+        return floor_to(self.bids.prices[j] * (ONE - self.s), self.sm.price_step)
+
+    def upper_ok(self, b: Decimal) -> bool:
+        """Constraints that, once broken, stay broken for every larger B."""
+        if not self.asks.ensure_amount(b):
+            return False
+        s = self.sell_amount(b)
+        if s > 0 and not self.bids.ensure_amount(s):
+            return False
+        cost_raw, k = self.asks.walk(b)
+        lim = self.limits
+        if lim.max_notional is not None and cost_raw > lim.max_notional:
+            return False
+        buy_limit = self.buy_limit(k)
+        if self.balances.quote_on_buy is not None and b * buy_limit * (ONE + self.psi) > self.balances.quote_on_buy:
+            return False
+        if self.balances.base_on_sell is not None and s > self.balances.base_on_sell:
+            return False
+        if self.bm.max_amount is not None and b > self.bm.max_amount:
+            return False
+        if self.bm.max_cost is not None and b * buy_limit > self.bm.max_cost:
+            return False
+        if self.sm.max_amount is not None and s > self.sm.max_amount:
+            return False
+        if s > 0:
+            j = self.bids.level_index(s)
+            if self.sell_limit(j) <= buy_limit:
+                return False
+        return True
+
+    def lower_ok(self, b: Decimal) -> bool:
+        """Constraints that, once met, stay met for every larger B (within the upper bound)."""
+        s = self.sell_amount(b)
+        if s <= 0:
+            return False
+        if self.bm.min_amount is not None and b < self.bm.min_amount:
+            return False
+        if self.sm.min_amount is not None and s < self.sm.min_amount:
+            return False
+        if self.bm.min_cost is not None:
+            _, k = self.asks.walk(b)
+            if b * self.buy_limit(k) < self.bm.min_cost:
+                return False
+        return True
+
+    def point(self, b: Decimal) -> Point | None:
+        """Exact economics at B if every non-monotone constraint holds (B within [lo, hi])."""
+        s = self.sell_amount(b)
+        if s <= 0:
+            return None
+        cost_raw, k = self.asks.walk(b)
+        proceeds_raw, j = self.bids.walk(s)
+        sell_limit = self.sell_limit(j)
+        sell_value = s * sell_limit
+        if self.sm.min_cost is not None and sell_value < self.sm.min_cost:
+            return None
+        if self.sm.max_cost is not None and sell_value > self.sm.max_cost:
+            return None
+        cost = cost_raw * self.buy_mult
+        proceeds = proceeds_raw * self.sell_mult
+        net = proceeds - cost
+        if net <= 0 or net < self.limits.min_net_profit or net < self.t * cost:
+            return None
+        return Point(b, s, cost_raw, proceeds_raw, k, j, self.buy_limit(k), sell_limit, cost, proceeds, net)
+
+    # -- bounds -----------------------------------------------------------------------------
+    def buy_depth_bound(self) -> Decimal:
+        """An upper bound on B from depth and quote caps, loading only the levels it needs."""
+        caps = [c for c in (self.limits.max_notional, self.bm.max_cost) if c is not None]
+        if self.balances.quote_on_buy is not None:
+            caps.append(self.balances.quote_on_buy / (ONE + self.psi))
+        if caps:
+            self.asks.ensure_cost(min(caps))
+            b = self.asks.cum_amount[-1] if self.asks.loaded else ZERO
+        else:
+            # A feasible size near the envelope's peak is a lower bound on the best net: sizes whose
+            # envelope falls below it cannot win, so the walk past the peak stays short.
+            floor_net = ZERO
+            b1 = floor_to(self.envelope_peak(), self.lb)
+            if b1 > 0 and self.upper_ok(b1) and self.lower_ok(b1):
+                pt = self.point(b1)
+                floor_net = pt.net if pt is not None else ZERO
+            env = self.envelope_bound(floor_net)
+            if env is None:  # no size clears the thresholds; bound as before so the reason codes stay
+                limit = self.bids.prices[0] * self.sell_mult * self.keep / self.buy_mult
+                self.asks.load_while(lambda price: price <= limit, extra=self.ls / self.keep + self.lb)
+                b = self.asks.cum_amount[-1]
+            else:
+                b = env + self.lb  # the crossing point is a rounded quotient: keep a lot of slack
+        if self.bm.max_amount is not None:
+            b = min(b, self.bm.max_amount)
+        s_caps = [c for c in (self.balances.base_on_sell, self.sm.max_amount) if c is not None]
+        s_need = min([b * self.keep, *s_caps])
+        self.bids.ensure_amount(s_need)
+        s_depth = self.bids.cum_amount[-1] if self.bids.loaded else ZERO
+        return min(b, (min(s_depth, s_need) + self.ls) / self.keep)
+
+    def envelope_peak(self) -> Decimal:
+        """The B where the envelope's slope turns negative (or the depth ends), loading levels to it."""
+        asks, bids, keep = self.asks, self.bids, self.keep
+        b, k, j = ZERO, 0, 0
+        while has_level(asks, k) and has_level(bids, j):
+            if bids.prices[j] * self.sell_mult * keep < asks.prices[k] * self.buy_mult:
+                break
+            b = min(asks.cum_amount[k], bids.cum_amount[j] / keep)
+            if b == asks.cum_amount[k]:
+                k += 1
+            if b == bids.cum_amount[j] / keep:
+                j += 1
+        return b
+
+    def envelope_bound(self, floor_net: Decimal = ZERO) -> Decimal | None:
+        """Without a quote cap: the right end of the sizes whose envelope — net with ``S = B·(1−φ)``
+        unrounded, concave and ≥ net — clears ``net > 0``, ``min_net_profit``, ``min_net_bps`` and
+        ``floor_net`` (the net of a feasible size; None if no size does). Walks both books level by
+        level, loading only what it reads."""
+        asks, bids, keep = self.asks, self.bids, self.keep
+        mnp, t = max(self.limits.min_net_profit, floor_net), self.t
+        b = e = et = ZERO  # B, envelope net, envelope net − t·cost
+        k = j = 0
+        started = False
+        while True:
+            if not has_level(asks, k):
+                return b if started else None
+            if not has_level(bids, j):  # S = floor(B·keep) stays within the bids a little further
+                return (bids.cum_amount[-1] + self.ls) / keep if started else None
+            x1 = min(asks.cum_amount[k], bids.cum_amount[j] / keep)
+            gamma = asks.prices[k] * self.buy_mult
+            s_e = bids.prices[j] * self.sell_mult * keep - gamma
+            s_t = s_e - t * gamma
+            # Each condition h0 + s·(x − b) >= θ holds on a sub-interval of [b, x1]; intersect them.
+            lo_x, hi_x, dead = b, x1, False
+            for h0, slope, theta, strict in ((e, s_e, mnp, not mnp), (et, s_t, ZERO, False)):
+                if slope > 0:
+                    lo_x = max(lo_x, b + (theta - h0) / slope)
+                else:
+                    if slope < 0:
+                        hi_x = min(hi_x, b + (h0 - theta) / -slope)
+                    elif h0 < theta:
+                        hi_x = b - 1
+                    # past its peak (concave) and failing at x1: it never holds again
+                    end = h0 + slope * (x1 - b)
+                    dead = dead or end < theta or (strict and end <= theta)
+            if lo_x <= hi_x and hi_x > 0:
+                started = True
+                if hi_x < x1:
+                    return hi_x
+            elif started:
+                return b
+            elif dead:
+                return None
+            e += s_e * (x1 - b)
+            et += s_t * (x1 - b)
+            b = x1
+            if b == asks.cum_amount[k]:
+                k += 1
+            if b == bids.cum_amount[j] / keep:
+                j += 1
+
+    def estimate_hi(self, b_cap: Decimal) -> Decimal:
+        """A close guess of the largest feasible B (only speeds up the exact search): the notional
+        and quote-balance caps inverted through the ask walk level by level."""
+        est = [b_cap]
+        asks = self.asks
+        caps: list[tuple[Decimal, bool]] = []  # (quote cap, priced at the limit price?)
+        if self.limits.max_notional is not None:
+            caps.append((self.limits.max_notional, False))
+        if self.balances.quote_on_buy is not None:
+            caps.append((self.balances.quote_on_buy / (ONE + self.psi), True))
+        for cap, at_limit in caps:
+            for k in range(asks.loaded):
+                before_amt = asks.cum_amount[k - 1] if k else ZERO
+                if at_limit:  # B·limit_k <= cap while the walk ends in level k
+                    b = cap / self.buy_limit(k)
+                    if b <= asks.cum_amount[k]:
+                        est.append(max(b, before_amt))
+                        break
+                elif asks.cum_cost[k] >= cap:
+                    before_cost = asks.cum_cost[k - 1] if k else ZERO
+                    est.append(before_amt + (cap - before_cost) / asks.prices[k])
+                    break
+        if self.balances.base_on_sell is not None:
+            est.append((self.balances.base_on_sell + self.ls) / self.keep)
+        return min(est)
+
+    def estimate_lo(self) -> Decimal:
+        """The smallest B the monotone lower constraints allow, assuming the walk stays in the top
+        level (exact then; only speeds up the exact search otherwise)."""
+        est = [self.lb, (self.ls / self.keep)]
+        if self.bm.min_amount is not None:
+            est.append(self.bm.min_amount)
+        if self.sm.min_amount is not None:
+            est.append(self.sm.min_amount / self.keep)
+        if self.bm.min_cost is not None:
+            est.append(self.bm.min_cost / self.buy_limit(0))
+        return ceil_to(max(est), self.lb)
+
+    def boundary(self, pred: Any, guess: Decimal, lo: int, hi: int, *, last_true: bool) -> int | None:
+        """Exact boundary of a monotone predicate over B = n·lb, n in [lo, hi], found by galloping
+        from ``guess``: the largest n with pred true (``last_true``: true…true false…false) or the
+        smallest n with pred true (false…false true…true). None if there is none."""
+        if last_true:
+            return self._last_true(pred, guess, lo, hi)
+        # the smallest true is one past the largest false
+        last_false = self._last_true(lambda b: not pred(b), guess, lo, hi)
+        if last_false is None:
+            return lo if lo <= hi else None
+        return last_false + 1 if last_false < hi else None
+
+    def _last_true(self, pred: Any, guess: Decimal, lo: int, hi: int) -> int | None:
+        """Largest n in [lo, hi] with pred(n·lb) for a true…true false…false predicate, or None."""
+        if hi < lo:
+            return None
+        lb = self.lb
+        n = min(hi, max(lo, int((guess / lb).to_integral_value(ROUND_FLOOR))))
+        # Gallop from the guess to an interval (good, bad) with pred(good) and not pred(bad).
+        if pred(n * lb):
+            good, step = n, 1
+            while good + step <= hi and pred((good + step) * lb):
+                good += step
+                step *= 2
+            bad = min(good + step, hi + 1)
+        else:
+            bad, step = n, 1
+            while bad - step >= lo and not pred((bad - step) * lb):
+                bad -= step
+                step *= 2
+            if bad - step < lo and not pred(lo * lb):
+                return None
+            good = max(bad - step, lo)
+        while bad - good > 1:
+            mid = (good + bad) // 2
+            if pred(mid * lb):
+                good = mid
+            else:
+                bad = mid
+        return good
+
+
+def has_level(ladder: Ladder, k: int) -> bool:
+    """Whether level ``k`` exists, loading (and validating) levels up to it."""
+    if k >= ladder.loaded:
+        ladder.load_while(lambda _price: ladder.loaded <= k)
+    return k < ladder.loaded
