@@ -26,6 +26,7 @@ from arb.cli.common import (
 )
 from arb.config import ScannerConfig
 from arb.core.errors import ConfigError
+from arb.scale.cli import scale_options
 
 
 async def run_scanner(
@@ -86,13 +87,14 @@ def _open_journal(path: str, command: str = "arb scan") -> Any:
     from arb.core.errors import StoreError
     from arb.store import Journal
     from arb.store.lock import JournalLock
+    from arb.store.url import display_url, is_url
 
     lock = JournalLock(path, command).acquire()
     try:
         journal = Journal.open(path)
     except StoreError as e:
         lock.release()
-        raise ConfigError(f"store.path = {path}: {e}") from e
+        raise ConfigError(f"store.{'url' if is_url(path) else 'path'} = {display_url(path)}: {e}") from e
     _LOCKS[id(journal)] = lock
     return journal
 
@@ -122,6 +124,7 @@ _LOCKS: dict[int, Any] = {}  # id(journal) → its lock (the OS releases them an
 )
 @click.option("--duration", type=float, default=0, show_default=True, help="Seconds to run; 0 = until Ctrl-C.")
 @api_options
+@scale_options(trading=False)
 def scan_command(
     config_path: str | None,
     db_path: str | None,
@@ -130,6 +133,8 @@ def scan_command(
     api_addr: str | None,
     api_token_file: str | None,
     api_allow_remote: bool,
+    workers: int = 1,
+    shard: str | None = None,
 ) -> None:
     """Alert-only scan of real venues: public order books, no keys, no orders.
 
@@ -138,15 +143,21 @@ def scan_command(
     from arb.config import load_config, redact
     from arb.inventory.wiring import network_watch
     from arb.notify import Notifier
+    from arb.scale.cli import setup_worker, spawn_workers
+    from arb.scale.plan import announce
     from arb.scan.scanner import Scanner
 
-    from arb.scale.plan import announce, plan_symbols
-
-    plan = plan_symbols(load_config(config_path), None, make_exchanges)  # scanner.symbols = "auto" resolved
-    cfg = plan.cfg
+    if workers > 1:  # README "Scaling out": N scanners, one shard of the symbols each
+        argv = ["scan", *(["--config", config_path] if config_path else []), "--duration", str(duration)]
+        argv += ["--db", db_path] if db_path else []
+        code = spawn_workers(load_config(config_path), argv, workers, coordinator=None, trading=False)
+        raise click.exceptions.Exit(code)
+    scale = setup_worker(load_config(config_path), shard, None, trading=False)  # "auto" resolved, this shard's
+    plan, cfg = scale.plan, scale.cfg
     api = resolve(cfg.api, api_addr, api_token_file, api_allow_remote)
-    db = db_path or cfg.store.path
+    db = scale.journal_path(db_path or cfg.store.journal())
     journal = _open_journal(db)
+    db = str(journal.path)  # from here on only shown: a Postgres URL without its password
     s = cfg.scanner
     scanner = Scanner(
         make_exchanges(cfg),
@@ -168,6 +179,8 @@ def scan_command(
         health_stale_ms=cfg.notify.health_stale_s * 1000,
         transfers=network_watch(cfg, s.symbols),  # networks with read keys; unknown without (arb.inventory)
     )
+    for note in scale.notes:  # the parent's discovery line
+        scanner.sink.event(None, None, "symbols", note)
     announce(plan, scanner.sink.event)
     try:
         asyncio.run(

@@ -8,6 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import ccxt.pro as ccxtpro
+import pytest
 
 from arb.scale.discovery import discover, select
 from exchanges.sim.harness import LoopbackExchanges
@@ -75,3 +76,24 @@ async def test_arb_scan_auto_prints_and_journals_the_symbols(tmp_path: Path) -> 
     assert [r[0] for r in rows] == [line + "BTC/USDT, ETH/USDT, DOGE/USDT, ADA/USDT"]
     assert code_bad == 2 and "Traceback" not in err_bad
     assert err_bad.strip().splitlines()[-1].startswith('arb: config: scanner.symbols = "auto": no symbol is listed')
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+async def test_arb_scan_workers_split_the_discovered_symbols_between_shards(tmp_path: Path) -> None:
+    async with sim() as s:
+        venues = {v: {"options": s.ccxt_config(v, None)} for v in s.venues}
+        cfg = tmp_path / "arb.toml"
+        scanner = {"symbols": "auto", "venues": list(s.venues), "min_quote_volume": 1e6}
+        cfg.write_text(toml_text({"scanner": scanner, "venues": venues, "store": {"path": str(tmp_path / "s.db")}}))
+        code, _out, err = await arb("scan", "--config", str(cfg), "--duration", "1", "--workers", "2", timeout_s=90)
+    assert code == 0, err
+    watched = []
+    for i in (0, 1):
+        with sqlite3.connect(tmp_path / f"s.shard{i}of2.db") as con:
+            notes = [r[0] for r in con.execute("select detail from events where kind = 'symbols' order by id")]
+        assert notes[0].startswith("symbols auto: 5 of 6")  # discovered once by the parent, journaled by each
+        assert notes[1].startswith(f"shard {i}/2: ")
+        watched.append(set(notes[1].split(": ", 1)[1].split(" symbols: ")[1].split(", ")))
+    assert watched[0].isdisjoint(watched[1])
+    assert watched[0] | watched[1] == {"BTC/USDT", "ETH/USDT", "DOGE/USDT", "ADA/USDT", "LTC/USDT"}
