@@ -89,9 +89,8 @@ async def test_pause_stops_new_orders_while_episodes_keep_being_journaled(h: Har
     plant(h.sim, "okx2", 40.0)  # okx2 rich: buy okx, sell okx2
     await eventually(lambda: "paused" in h.verdicts(), what="a paused verdict")
     journal = h.trader.journal
-    await eventually(
-        lambda: [e for e in journal.episodes() if e["run_id"] == h.trader.run_id], what="episode journaled"
-    )
+    since = reply["ts_ms"]
+    await eventually(lambda: [e for e in journal.episodes() if e["start_ms"] >= since], what="an episode journaled")
     await eventually(lambda: h.trader.scanner.engine.stats.evaluations > 20)
     assert journal.orders() == [] and h.trader.stats["accepted"] == 0
     assert set(h.verdicts()) == {"paused"}
