@@ -75,15 +75,16 @@ def opportunities_command(
 ) -> None:
     """List logged opportunity episodes (newest first) as a table, CSV or JSON."""
     from arb.store import Journal
+    from arb.store.url import is_url
 
     if db_path is None:
         if config_path is not None:
             from arb.config import load_config
 
-            db_path = load_config(config_path).store.path
+            db_path = load_config(config_path).store.journal()
         else:
             db_path = "arb.db"
-    if not Path(db_path).exists():
+    if not is_url(db_path) and not Path(db_path).exists():
         raise ConfigError(f"--db {db_path}: no journal there; run `arb scan` or `arb demo` first, or pass --db")
     journal = Journal.open(db_path, create=False, readonly=True)
     try:

@@ -31,7 +31,7 @@ def _journal_path(db_path: str | None, cfg: Any) -> str:
         return db_path
     if cfg is None:
         return "arb.db"
-    return cfg.store.paper_path if cfg.execution.mode == "paper" else cfg.store.path
+    return cfg.store.journal(paper=cfg.execution.mode == "paper")
 
 
 @click.command("rebalance")
@@ -62,7 +62,7 @@ def rebalance_command(db_path: str | None, config_path: str | None, json_out: bo
 
         cfg = load_config(config_path)
     db = _journal_path(db_path, cfg)
-    if not Path(db).exists():
+    if not db.startswith(("postgresql://", "postgres://")) and not Path(db).exists():
         raise ConfigError(f"--db {db}: no journal there; run `arb run`, `arb scan` or `arb demo` first, or pass --db")
     journal = open_journal(db)
     try:

@@ -33,7 +33,7 @@ def _journal_path(db_path: str | None, config_path: str | None, paper: bool = Fa
         from arb.config.sections import StoreConfig
 
         store = StoreConfig()
-    return store.paper_path if paper else store.path
+    return store.journal(paper=paper)  # a SQLite path, or store.url / store.paper_url when set
 
 
 @click.command("report")

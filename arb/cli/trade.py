@@ -179,9 +179,11 @@ def run_command(
     from arb.api.launch import resolve
 
     api = resolve(cfg.api, api_addr, api_token_file, api_allow_remote)
-    db = scale.journal_path(cfg.store.paper_path if mode == "paper" else cfg.store.path)
-    lock = JournalLock(db, "arb run").acquire()  # one process per journal; the OS frees it on any exit
+    db = scale.journal_path(cfg.store.journal(paper=mode == "paper"))
+    # one process per journal (per shard on a shared Postgres journal); the OS/server frees it on any exit
+    lock = JournalLock(db, "arb run", owner=str(scale.shard or "")).acquire()
     journal = Journal.open(db)
+    db = str(journal.path)  # from here on only shown: a Postgres URL without its password
     try:
         notifier = Notifier(list(cfg.notify.urls), min_interval_s=float(cfg.notify.min_interval_s))
         clients = make_exchanges(cfg, credentials=mode == "live")

@@ -248,6 +248,8 @@ def _cross_problems(
             f"store.paper_path = {_show(store.paper_path)}: must differ from store.path "
             "(paper and live journals are separate files)"
         )
+    if store.url and store.url == store.paper_url:
+        lines.append("store.paper_url: must differ from store.url (paper and live journals are separate databases)")
     return lines
 
 

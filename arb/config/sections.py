@@ -33,6 +33,7 @@ from arb.config._parse import (
     _urls,
     _venues,
 )
+from arb.config._store_keys import store_url as _store_url
 from arb.config.secrets import Credentials, _redact_url
 from arb.core.errors import ConfigError
 from arb.core.model import BPS, Fee, FeeCurrency, Limits
@@ -351,7 +352,7 @@ class NotifyConfig(_Section):
 
 @dataclass(frozen=True, slots=True)
 class StoreConfig(_Section):
-    """``[store]``: the SQLite journal."""
+    """``[store]``: the journal (SQLite files by default; PostgreSQL with ``url`` / ``paper_url``)."""
 
     _section: ClassVar[str] = "store"
 
@@ -359,6 +360,8 @@ class StoreConfig(_Section):
         "arb.db", "SQLite journal for alert and live runs (relative paths are from the working directory)", _text
     )
     paper_path: str = _key("arb-paper.db", "SQLite journal for paper runs; must differ from path", _text)
+    url: str = _key("", 'PostgreSQL journal for alert/live runs, "postgresql://user@host/db" ("": path)', _store_url)
+    paper_url: str = _key("", 'PostgreSQL journal for paper runs ("": paper_path); must differ from url', _store_url)
     flush_ms: int = _key(
         250,
         "the writer flushes batched observations at least this often, milliseconds (> 0)",
@@ -369,6 +372,10 @@ class StoreConfig(_Section):
         "observations buffered for the writer; beyond this they are dropped and counted (> 0)",
         _num(gt=0, integer=True),
     )
+
+    def journal(self, *, paper: bool = False) -> str:
+        """This mode's journal: the PostgreSQL URL when one is set, else the SQLite path."""
+        return (self.paper_url or self.paper_path) if paper else (self.url or self.path)
 
 
 # Section name → dataclass; "venues" is a table of VenueConfig tables.

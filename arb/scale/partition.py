@@ -33,8 +33,9 @@ class Shard:
         return [s for s in symbols if self.owns(s)]
 
     def journal_path(self, path: str) -> str:
-        """This shard's SQLite journal beside ``path``: ``arb-paper.db`` → ``arb-paper.shard0of2.db``."""
-        if self.count == 1:
+        """This shard's SQLite journal beside ``path``: ``arb-paper.db`` → ``arb-paper.shard0of2.db``; a shared
+        Postgres journal (``store.url``) is the same for every shard (each takes its own owner lock)."""
+        if self.count == 1 or path.startswith(("postgresql://", "postgres://")):
             return path
         p = Path(path)
         return str(p.with_name(f"{p.stem}.shard{self.index}of{self.count}{p.suffix}"))

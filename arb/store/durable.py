@@ -5,8 +5,6 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from sqlite_utils.db import NotFoundError
-
 from arb.core.errors import StoreError
 from arb.store.core import JournalCore
 from arb.store.core import eq as _eq
@@ -19,10 +17,8 @@ class DurableRecords(JournalCore):
     # ---- halts (synchronous, fsynced: a halt must survive a crash) ------------------------------
     def record_halt(self, row: dict[str, Any]) -> int:
         """Commit a halt (run_id, reason, detail, ts_ms, until_ms); returns its id."""
-        with self._write_tx("record a halt", full=True) as db:
-            table = db.table("halts")
-            table.insert(self._encode("halts", row))
-            return int(table.last_pk)  # type: ignore[arg-type]  # set by the insert just made
+        with self._write_tx("record a halt", full=True) as tx:
+            return int(tx.insert("halts", self._encode("halts", row)))
 
     def open_halts(self, now_ms: int) -> list[dict[str, Any]]:
         """Halts not cleared by an operator and not lifted by their rule (``until_ms``) at ``now_ms``."""
@@ -36,9 +32,9 @@ class DurableRecords(JournalCore):
         """An operator ends every open halt (``arb resume``); returns the rows cleared (fsynced)."""
         rows = self.open_halts(now_ms)
         if rows:
-            with self._write_tx("clear halts", full=True) as db:
+            with self._write_tx("clear halts", full=True) as tx:
                 for r in rows:
-                    db.table("halts").update(r["id"], {"cleared_ms": now_ms, "cleared_by": cleared_by})
+                    tx.update("halts", r["id"], self._encode("halts", {"cleared_ms": now_ms, "cleared_by": cleared_by}))
         return rows
 
     # ---- orders and exposures (synchronous, fsynced) -----------------------------------------
@@ -59,24 +55,20 @@ class DurableRecords(JournalCore):
             row.setdefault("updated_ms", row.get("created_ms"))
             encoded.append(self._encode("orders", row))
         out: list[dict[str, Any] | None] = []
-        with self._write_tx("record order intents", full=True) as db:
-            table = db.table("orders")
+        with self._write_tx("record order intents", full=True) as tx:
             for row in encoded:
-                try:
-                    out.append(self._decode("orders", table.get(row["client_id"])))
-                except NotFoundError:
-                    table.insert(row)
-                    out.append(None)
+                existing = tx.get("orders", row["client_id"])
+                if existing is None:
+                    tx.insert("orders", row)
+                out.append(None if existing is None else self._decode("orders", existing))
         return out
 
     def update_order(self, client_id: str, **fields: Any) -> None:
         """Update an order's fields (state, venue_order_id, filled, …) and commit, fsynced."""
         encoded = self._encode("orders", fields)
-        with self._write_tx("update an order", full=True) as db:
-            try:
-                db.table("orders").update(client_id, encoded)
-            except NotFoundError:
-                raise StoreError(f"journal {self.path} has no order {client_id}") from None
+        with self._write_tx("update an order", full=True) as tx:
+            if tx.update("orders", client_id, encoded) != 1:
+                raise StoreError(f"journal {self.path} has no order {client_id}")
 
     def record_leg(self, client_id: str, fields: dict[str, Any], fills: list[dict[str, Any]]) -> None:
         """An order's update and its fills in ONE fsynced transaction (fills are money: never batched).
@@ -87,15 +79,12 @@ class DurableRecords(JournalCore):
         """
         encoded = self._encode("orders", fields)
         rows = [self._encode("fills", {"client_id": client_id, **f}) for f in fills]
-        with self._write_tx("record an order's outcome", full=True) as db:
-            try:
-                db.table("orders").update(client_id, encoded)
-            except NotFoundError:
-                raise StoreError(f"journal {self.path} has no order {client_id}") from None
+        with self._write_tx("record an order's outcome", full=True) as tx:
+            if tx.update("orders", client_id, encoded) != 1:
+                raise StoreError(f"journal {self.path} has no order {client_id}")
             if any(not str(r["trade_id"]).startswith("order:") for r in rows):
-                db.execute("DELETE FROM fills WHERE client_id = ? AND trade_id LIKE 'order:%'", [client_id])
-            if rows:
-                db.table("fills").insert_all(rows, ignore=True)
+                tx.execute("DELETE FROM fills WHERE client_id = ? AND trade_id LIKE 'order:%'", [client_id])
+            tx.insert_all("fills", rows, ignore=True)
 
     def orders_missing_fills(self) -> list[dict[str, Any]]:
         """Terminal orders whose journaled fills do not add up to their filled amount (or, closed, filled unknown).
@@ -105,8 +94,8 @@ class DurableRecords(JournalCore):
         marks = ", ".join("?" * len(TERMINAL_ORDER_STATES))
         where = [
             f"state IN ({marks})",
-            "((filled IS NULL AND state = 'closed') OR ABS(COALESCE(CAST(filled AS REAL), 0) - COALESCE("
-            "(SELECT SUM(CAST(f.amount AS REAL)) FROM fills f WHERE f.client_id = orders.client_id), 0))"
+            "((filled IS NULL AND state = 'closed') OR ABS(COALESCE(CAST(filled AS DOUBLE PRECISION), 0) - COALESCE("
+            "(SELECT SUM(CAST(f.amount AS DOUBLE PRECISION)) FROM fills f WHERE f.client_id = orders.client_id), 0))"
             " > 1e-15)",
         ]
         out = []
@@ -137,15 +126,11 @@ class DurableRecords(JournalCore):
     def record_exposure(self, row: dict[str, Any]) -> int:
         """Commit an open exposure (fsynced; money at risk is never batched). Returns its id."""
         encoded = self._encode("exposures", row)
-        with self._write_tx("record an exposure", full=True) as db:
-            table = db.table("exposures")
-            table.insert(encoded)
-            return int(table.last_pk)  # type: ignore[arg-type]  # set by the insert just made
+        with self._write_tx("record an exposure", full=True) as tx:
+            return int(tx.insert("exposures", encoded))
 
     def update_exposure(self, exposure_id: int, **fields: Any) -> None:
         encoded = self._encode("exposures", fields)
-        with self._write_tx("update an exposure", full=True) as db:
-            try:
-                db.table("exposures").update(exposure_id, encoded)
-            except NotFoundError:
-                raise StoreError(f"journal {self.path} has no exposure {exposure_id}") from None
+        with self._write_tx("update an exposure", full=True) as tx:
+            if tx.update("exposures", exposure_id, encoded) != 1:
+                raise StoreError(f"journal {self.path} has no exposure {exposure_id}")

@@ -5,7 +5,8 @@ Every command that trades or writes a run into a journal (``arb run``, ``arb dem
 ``fcntl.flock(LOCK_EX | LOCK_NB)`` on a sidecar file, so the kernel releases it when the process
 ends in any way (exit, exception, SIGKILL, power loss): a stale lock file never blocks a restart.
 The file holds the holder's pid, command and start time, so a refused second process can say who
-holds the journal. Readers (``arb report``, ``arb opportunities``) take no lock.
+holds the journal. Readers (``arb report``, ``arb opportunities``) take no lock. A PostgreSQL journal
+(``store.url``) is shared by many processes: there the lock is per run owner (:mod:`arb.store.pglock`).
 """
 
 from __future__ import annotations
@@ -33,13 +34,21 @@ def lock_path(journal: str | Path) -> Path:
 class JournalLock:
     """``with JournalLock(path, "arb run"):`` — held until the block ends or the process dies."""
 
-    def __init__(self, journal: str | Path, command: str) -> None:
+    def __init__(self, journal: str | Path, command: str, owner: str = "") -> None:
+        from arb.store.pglock import PgOwnerLock
+        from arb.store.url import is_url
+
+        # a shared Postgres journal: one process per run owner (shard), an advisory lock (arb.store.pglock)
+        self._pg = PgOwnerLock(str(journal), command, owner) if is_url(journal) else None
         self.journal = Path(journal).expanduser()
         self.path = lock_path(journal)
         self.command = command
         self._fh: IO[str] | None = None
 
     def acquire(self) -> JournalLock:
+        if self._pg is not None:
+            self._pg.acquire()
+            return self
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fh = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - held for the process lifetime
@@ -67,6 +76,8 @@ class JournalLock:
         return self
 
     def release(self) -> None:
+        if self._pg is not None:
+            self._pg.release()
         if self._fh is not None:
             fh, self._fh = self._fh, None
             try:
@@ -78,7 +89,7 @@ class JournalLock:
 
     @property
     def held(self) -> bool:
-        return self._fh is not None
+        return self._fh is not None or (self._pg is not None and self._pg.held)
 
     def __enter__(self) -> JournalLock:
         return self.acquire()

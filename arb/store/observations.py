@@ -34,14 +34,13 @@ class Observations(JournalCore):
             "arb_version": __version__,
             "host": socket.gethostname(),
         }
-        with self._write_tx("start a run") as db:
-            db.table("runs").insert(row)
+        with self._write_tx("start a run") as tx:
+            tx.insert("runs", row)
         return run_id
 
     def end_run(self, run_id: str, *, now_ms: int, status: str) -> None:
-        with self._write_tx("end a run") as db:
-            cur = db.execute("UPDATE runs SET ended_ms = ?, status = ? WHERE id = ?", [now_ms, status, run_id])
-            if cur.rowcount != 1:
+        with self._write_tx("end a run") as tx:
+            if tx.execute("UPDATE runs SET ended_ms = ?, status = ? WHERE id = ?", [now_ms, status, run_id]) != 1:
                 raise StoreError(f"journal {self.path} has no run {run_id}")
 
     def runs(self) -> list[dict[str, Any]]:
@@ -66,19 +65,19 @@ class Observations(JournalCore):
             if how == "upsert" and row.get("id") is None:
                 how = "insert"
             encoded = self._encode(table, row)
-            shape = (table, how, tuple(encoded))  # sqlite-utils fills a chunk's missing keys with NULL
+            shape = (table, how, tuple(encoded))  # one statement per run of rows with the same columns
             if groups and groups[-1][0] == shape:
                 groups[-1][1].append(encoded)
             else:
                 groups.append((shape, [encoded]))
         if not groups:
             return
-        with self._write_tx("write a batch") as db:
+        with self._write_tx("write a batch") as tx:
             for (table, how, _), rows in groups:
                 if how == "upsert":
-                    db.table(table).upsert_all(rows, pk="id")
+                    tx.upsert_all(table, rows, pk="id")
                 else:
-                    db.table(table).insert_all(rows, ignore=how == "ignore")
+                    tx.insert_all(table, rows, ignore=how == "ignore")
 
     def episodes(
         self,
@@ -105,8 +104,8 @@ class Observations(JournalCore):
 
     def symbols(self) -> list[str]:
         """The symbols that have episodes, sorted (for "did you mean" hints)."""
-        with self._reading("episodes") as db:
-            return sorted(r["symbol"] for r in db.query("SELECT DISTINCT symbol FROM episodes"))
+        with self._reading("episodes") as tx:
+            return sorted(r["symbol"] for r in tx.query("SELECT DISTINCT symbol FROM episodes"))
 
     def snapshots(self, episode_id: str | None = None) -> list[dict[str, Any]]:
         if episode_id is None:

@@ -1,23 +1,26 @@
-"""The journal's schema: tables (DDL), forward-only :data:`MIGRATIONS`, and the checks made on open.
+"""The journal's schema: tables (DDL), forward-only :data:`MIGRATIONS`, and the path checks made on open.
 
-``PRAGMA user_version`` is the schema version (number of :data:`MIGRATIONS` applied) and
-``PRAGMA application_id`` marks the file as an arb journal. Migrations are forward-only
-functions; each runs in its own ``BEGIN IMMEDIATE`` transaction together with the version bump,
-so two processes opening the same new file do not both migrate.
+Migrations are functions of a :class:`~arb.store.tx.Tx` (they call ``tx.execute(sql)``), written ONCE in
+SQLite's SQL: a Postgres journal runs the same statements, :mod:`arb.store.dialect` adapting DDL types
+(``INTEGER PRIMARY KEY`` → identity, ``INTEGER`` → ``BIGINT``). Keep to SQL both engines accept:
+``CREATE TABLE``/``INDEX``, ``ALTER TABLE … ADD COLUMN``/``RENAME TO``, ``INSERT … SELECT``, ``DROP TABLE``
+(no ``PRAGMA``, no SQLite-only functions). :mod:`arb.store.migrate` applies them: each runs in its own
+transaction together with the version bump, under the backend's schema lock, so two processes opening
+the same new journal do not both migrate. The version lives in ``PRAGMA user_version`` (SQLite) or the
+``arb_meta`` table (Postgres).
 """
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING
 
 from arb.core.errors import StoreError
 
-log = logging.getLogger(__package__)  # "arb.store", the logger name from before the split
+if TYPE_CHECKING:
+    from arb.store.tx import Tx
 
 APPLICATION_ID = 0x41524231  # "ARB1" in the SQLite header: marks the file as an arb journal
 TERMINAL_ORDER_STATES = ("closed", "canceled", "rejected")
@@ -100,7 +103,7 @@ _V1 = [
 ]
 
 
-def _v1(db: Database) -> None:
+def _v1(db: Tx) -> None:
     for statement in _V1:
         db.execute(statement)
 
@@ -131,12 +134,12 @@ _V2 = [
 ]
 
 
-def _v2(db: Database) -> None:
+def _v2(db: Tx) -> None:
     for statement in _V2:
         db.execute(statement)
 
 
-def _v3(db: Database) -> None:
+def _v3(db: Tx) -> None:
     # orders: why a venue refused an order, as a code (the ccxt exception class, e.g. InsufficientFunds),
     # so readers match a cause instead of searching the free-text reason.
     db.execute("ALTER TABLE orders ADD COLUMN cause TEXT")
@@ -151,20 +154,13 @@ _V4 = [
 ]
 
 
-def _v4(db: Database) -> None:
+def _v4(db: Tx) -> None:
     for statement in _V4:
         db.execute(statement)
 
 
 # Forward-only: append, never edit or reorder. Index i brings a journal from version i to i + 1.
-MIGRATIONS: list[Callable[[Database], None]] = [_v1, _v2, _v3, _v4]
-
-
-def _migrations() -> list[Callable[[Database], None]]:
-    """:data:`MIGRATIONS` as ``arb.store`` holds it now: the package attribute is the one list to extend."""
-    import arb.store
-
-    return arb.store.MIGRATIONS
+MIGRATIONS: list[Callable[[Tx], None]] = [_v1, _v2, _v3, _v4]
 
 
 def check_path(path: Path, *, create: bool, readonly: bool) -> None:
@@ -185,43 +181,3 @@ def check_path(path: Path, *, create: bool, readonly: bool) -> None:
             f"journal {path}: directory {path.parent} is not writable; fix its permissions, choose another "
             "store.path, or open the journal read-only"
         )
-
-
-def check_version(db: Database, path: Path, *, readonly: bool) -> None:
-    """Refuse a newer schema, a SQLite file that is not an arb journal, or a read-only one needing migration."""
-    version = db.execute("PRAGMA user_version").fetchone()[0]
-    app_id = db.execute("PRAGMA application_id").fetchone()[0]
-    known = len(_migrations())
-    if version > known:
-        raise StoreError(f"journal {path} has schema version {version}, this arb knows up to {known}; upgrade arb")
-    if app_id != APPLICATION_ID and (app_id != 0 or version != 0 or db.table_names()):
-        raise StoreError(f"journal {path} is a SQLite database but not an arb journal; choose another store.path")
-    if readonly and version < known:
-        raise StoreError(
-            f"journal {path} has schema version {version}, this arb needs {known}; "
-            "open it once without read-only to migrate"
-        )
-
-
-def migrate(db: Database) -> None:
-    """Apply pending migrations, each with its version bump in one BEGIN IMMEDIATE transaction."""
-    conn = db.conn
-    migrations = _migrations()
-    if conn.execute("PRAGMA user_version").fetchone()[0] >= len(migrations):
-        return  # up to date: no write lock needed (another writer may hold it)
-    while True:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            version = conn.execute("PRAGMA user_version").fetchone()[0]  # re-read under the write lock
-            if version >= len(migrations):
-                conn.execute("COMMIT")
-                return
-            migrations[version](db)
-            conn.execute(f"PRAGMA user_version = {version + 1}")
-            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-            conn.execute("COMMIT")
-            log.info("journal.migrated version=%d", version + 1)
-        except BaseException:
-            if conn.in_transaction:
-                conn.rollback()
-            raise

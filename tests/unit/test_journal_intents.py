@@ -1,4 +1,5 @@
-"""Both legs' intents of one decision commit in ONE transaction (one fsync), counted in the real WAL file."""
+"""Both legs' intents of one decision commit in ONE transaction (one fsync), counted in the real WAL file;
+all-or-nothing and duplicate handling on both backends (SQLite, Postgres)."""
 
 from __future__ import annotations
 
@@ -58,10 +59,17 @@ def test_a_journaled_id_is_returned_not_written_and_the_other_leg_still_commits(
         assert [o["client_id"] for o in j.orders()] == ["b1", "s1"]
 
 
-def test_a_bad_row_writes_neither_leg(tmp_path: Path) -> None:
-    path = tmp_path / "arb.db"
-    with Journal.open(path) as j:
+def test_a_bad_row_writes_neither_leg(journal_at: str | Path) -> None:
+    with Journal.open(journal_at) as j:
         bad = row("s1", "sideways", "okx2")  # the CHECK constraint refuses it
-        with pytest.raises(JournalDataError, match="CHECK"):
+        with pytest.raises(JournalDataError, match=r"(?i)check"):
             j.record_order_intents([row("b1", "buy", "okx"), bad])
         assert j.orders() == []  # all or nothing
+
+
+def test_duplicates_and_new_intents_in_one_call_on_either_backend(journal_at: str | Path) -> None:
+    with Journal.open(journal_at) as j:
+        assert j.record_order_intents([row("b1", "buy", "okx")]) == [None]
+        got = j.record_order_intents([row("b1", "buy", "okx") | {"price": D(1)}, row("s1", "sell", "okx2")])
+        assert got[0] is not None and got[0]["price"] == D("60000.1") and got[1] is None
+        assert [(o["client_id"], o["state"]) for o in j.orders()] == [("b1", "intent"), ("s1", "intent")]

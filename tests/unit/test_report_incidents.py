@@ -237,8 +237,9 @@ def build_journal(path: Path) -> Path:
         j.end_run("r1", now_ms=T0 + 10 * H, status="ok")
         j.start_run("paper", {}, now_ms=T0 + 11 * H, run_id="r2")
         j.end_run("r2", now_ms=T0 + 12 * H, status="ok")
-        with j._write_tx("test halts") as db:  # the durable halts table (schema v2)
-            db.table("halts").insert(
+        with j._write_tx("test halts") as tx:  # the durable halts table (schema v2)
+            tx.insert(
+                "halts",
                 {
                     "run_id": "r2",
                     "reason": "daily_loss",
@@ -246,7 +247,7 @@ def build_journal(path: Path) -> Path:
                     "ts_ms": T0 + 11 * H + 5,
                     "cleared_ms": T0 + 11 * H + 900,
                     "cleared_by": "arb resume",
-                }
+                },
             )
         j.write_batch(
             [

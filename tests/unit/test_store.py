@@ -25,6 +25,7 @@ from arb import store
 from arb.core.errors import StoreError
 from arb.core.model import Episode, Leg, Opportunity
 from arb.store import MIGRATIONS, MONEY, Journal, JournalDataError, JournalWriter
+from tests.unit.conftest import BACKENDS, journal_location
 
 D = Decimal
 TABLES = {"runs", "episodes", "snapshots", "events", "orders", "fills", "balances", "exposures"}
@@ -90,7 +91,16 @@ def path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def journal(path: Path) -> Iterator[Journal]:
+def journal(journal_at: str | Path) -> Iterator[Journal]:
+    """A new journal on each backend (SQLite file, Postgres database)."""
+    j = Journal.open(journal_at)
+    yield j
+    j.close()
+
+
+@pytest.fixture
+def sqlite_journal(path: Path) -> Iterator[Journal]:
+    """For the checks made on the SQLite file itself."""
     j = Journal.open(path)
     yield j
     j.close()
@@ -109,7 +119,8 @@ def assert_one_line_store_error(excinfo: pytest.ExceptionInfo[StoreError], *part
 
 
 # ---- schema and migrations ----------------------------------------------------------------
-def test_new_journal_has_schema_wal_and_version(journal: Journal, path: Path) -> None:
+def test_new_journal_has_schema_wal_and_version(sqlite_journal: Journal, path: Path) -> None:
+    journal = sqlite_journal
     con = raw(path)
     tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     indexes = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
@@ -256,9 +267,9 @@ def test_open_while_another_process_holds_an_exclusive_lock(path: Path) -> None:
 
 
 # ---- exact money ----------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def shared_journal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Journal]:
-    j = Journal.open(tmp_path_factory.mktemp("hyp") / "journal.db")
+@pytest.fixture(scope="module", params=BACKENDS)
+def shared_journal(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Journal]:
+    j = Journal.open(journal_location(request.param, tmp_path_factory.mktemp("hyp"), request))
     yield j
     j.close()
 
@@ -285,7 +296,8 @@ def test_decimal_round_trips_exactly(shared_journal: Journal, x: Decimal) -> Non
         assert out == x and out.as_tuple() == x.as_tuple()  # same value, same exponent
 
 
-def test_money_is_stored_as_text_never_real(journal: Journal, path: Path) -> None:
+def test_money_is_stored_as_text_never_real(sqlite_journal: Journal, path: Path) -> None:
+    journal = sqlite_journal
     journal.write_batch([("balance", {"ts_ms": 1, "venue": "okx", "asset": "BTC", "free": 0.1, "used": D("1E-8")})])
     (row,) = journal.balances()
     assert row["free"] == D("0.1") and row["used"] == D("1E-8")  # a float goes through dec(): its repr
@@ -378,7 +390,8 @@ def test_runs(journal: Journal) -> None:
 
 
 # ---- orders: synchronous, durable, idempotent ---------------------------------------------------
-def test_order_intent_is_committed_before_return(journal: Journal, path: Path) -> None:
+def test_order_intent_is_committed_before_return(sqlite_journal: Journal, path: Path) -> None:
+    journal = sqlite_journal
     assert journal.record_order_intent(intent()) is None
     other = raw(path)  # a second connection sees it at once: committed, not buffered
     assert other.execute("SELECT state, amount FROM orders WHERE client_id = 'arb-1-b'").fetchone() == (

@@ -76,7 +76,7 @@ def open_journal(path: str) -> Journal:
 def _needs_migration(path: Path) -> bool:
     import arb.store
 
-    if not path.is_file():
+    if not path.is_file():  # a Postgres URL too: opened read-only, it says if it must be migrated first
         return False
     try:
         with contextlib.closing(sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)) as conn:

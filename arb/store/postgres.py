@@ -1,0 +1,159 @@
+"""The PostgreSQL backend (``store.url = "postgresql://…"``): one shared journal for many arb processes.
+
+psycopg 3, one connection per journal in autocommit mode; every write is an explicit ``BEGIN … COMMIT``.
+The database must exist (arb creates its tables, not databases). The schema version and the "this is an
+arb journal" mark live in ``arb_meta`` (key, value); migrations run under ``pg_advisory_xact_lock`` so
+concurrent openers migrate once. Durability per write (:mod:`arb.store.backend`): ``full`` writes commit
+with ``synchronous_commit = on`` (the server flushes its WAL before COMMIT returns: power loss included);
+the batched observations with ``synchronous_commit = off`` (safe from an arb crash; a server crash may
+lose the last ~0.6 s of them, never corrupting anything). Read-only opens set
+``default_transaction_read_only``. Error lines name the URL without its password (:func:`display_url`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+from arb.core.errors import StoreError
+from arb.redaction import add_secrets, scrub
+from arb.store.backend import Backend, Meta
+from arb.store.dialect import POSTGRES
+from arb.store.errors import JournalDataError, _one_line
+from arb.store.migrate import check_version, migrate
+from arb.store.schema import APPLICATION_ID
+from arb.store.tx import Tx
+from arb.store.url import display_url, url_password
+
+META_DDL = "CREATE TABLE IF NOT EXISTS arb_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+SCHEMA_LOCK = APPLICATION_ID  # pg_advisory_xact_lock key for migrations
+
+
+class PostgresBackend(Backend):
+    dialect = POSTGRES
+
+    def __init__(self, conn: Any, url: str, *, readonly: bool) -> None:
+        self._conn = conn
+        self.where = self.location = display_url(url)
+        self.readonly = readonly
+
+    @classmethod
+    def open(cls, url: str, *, readonly: bool, busy_timeout_ms: int) -> PostgresBackend:
+        import psycopg
+        from psycopg.rows import dict_row
+
+        add_secrets(url_password(url))  # never in a log line, an error, an alert or the journal
+        where = display_url(url)
+        try:
+            conn = psycopg.connect(url, autocommit=True, row_factory=dict_row, connect_timeout=10)
+        except psycopg.Error as e:
+            raise StoreError(f"journal {where}: cannot connect ({scrub(_one_line(e))}); check store.url") from None
+        except Exception as e:  # psycopg's URL parser: ProgrammingError / ValueError on a malformed URL
+            raise StoreError(f"journal {where}: bad store.url ({scrub(_one_line(e))})") from None
+        backend = cls(conn, url, readonly=readonly)
+        try:
+            with backend._translated("open"):
+                conn.execute(f"SET lock_timeout = {int(busy_timeout_ms)}")
+                if readonly:
+                    conn.execute("SET default_transaction_read_only = on")
+            check_version(backend)
+            if not readonly:
+                migrate(backend)
+            return backend
+        except BaseException:
+            backend.close()
+            raise
+
+    @property
+    def driver_errors(self) -> tuple[type[BaseException], ...]:  # type: ignore[override]
+        import psycopg
+
+        return (psycopg.Error,)
+
+    def error(self, e: BaseException, action: str) -> Exception:
+        from psycopg import errors as pg
+
+        msg = scrub(_one_line(e))
+        where = self.where
+        if isinstance(e, pg.IntegrityError | pg.DataError):
+            return JournalDataError(f"journal {where}: {action} rejected a row ({msg})")
+        if isinstance(e, pg.ReadOnlySqlTransaction | pg.InsufficientPrivilege) and self.readonly:
+            return StoreError(f"journal {where} is open read-only and cannot {action}; open it without read-only")
+        if isinstance(e, pg.LockNotAvailable):
+            return StoreError(f"journal {where} is locked by another writer ({action}); try again or stop it")
+        if isinstance(e, pg.OperationalError):
+            return StoreError(f"journal {where}: {action} failed, the database is unreachable ({msg})")
+        return StoreError(f"journal {where}: {action} failed ({type(e).__name__}: {msg})")
+
+    # ---- transactions ------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def write(self, action: str, *, full: bool = False) -> Iterator[Tx]:
+        with self._translated(action), self._transaction() as tx:
+            if not full:  # batched observations: the commit does not wait for the server's WAL flush
+                tx.execute("SET LOCAL synchronous_commit = off")
+            yield tx
+
+    @contextlib.contextmanager
+    def read(self, action: str) -> Iterator[Tx]:
+        with self._translated(action):
+            yield Tx(self._conn.cursor(), POSTGRES)
+
+    @contextlib.contextmanager
+    def migration(self) -> Iterator[Tx]:
+        with self._translated("migrate"), self._transaction() as tx:
+            tx.execute(f"SELECT pg_advisory_xact_lock({SCHEMA_LOCK})")
+            tx.execute(META_DDL)
+            yield tx
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[Tx]:
+        with self._conn.transaction(), self._conn.cursor() as cur:
+            yield Tx(cur, POSTGRES)
+
+    # ---- schema ------------------------------------------------------------------------------
+    def _meta_rows(self, tx: Tx) -> dict[str, str]:
+        if "arb_meta" not in self.tables():
+            return {}
+        return {r["key"]: r["value"] for r in tx.query("SELECT key, value FROM arb_meta")}
+
+    def meta(self) -> Meta:
+        with self.read("read the schema version") as tx:
+            rows = self._meta_rows(tx)
+        version = int(rows.get("schema_version", 0))
+        marked = rows.get("application_id") == str(APPLICATION_ID)
+        return Meta(version, marked or (not rows and not self.tables()))
+
+    def version_in(self, tx: Tx) -> int:
+        return int(self._meta_rows(tx).get("schema_version", 0))
+
+    def set_version(self, tx: Tx, version: int) -> None:
+        for key, value in (("schema_version", str(int(version))), ("application_id", str(APPLICATION_ID))):
+            tx.upsert_all("arb_meta", [{"key": key, "value": value}], pk="key")
+        self._resync_identities(tx)
+
+    def _resync_identities(self, tx: Tx) -> None:
+        """Identity sequences past the largest id (a migration may copy rows with their ids)."""
+        for r in tx.query(
+            "SELECT c.relname AS t FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid"
+            " WHERE c.relnamespace = current_schema()::regnamespace AND a.attname = 'id' AND a.attidentity <> ''"
+        ):
+            t = r["t"]
+            tx.query(f"SELECT setval(pg_get_serial_sequence('{t}', 'id'), COALESCE(MAX(id), 0) + 1, false) FROM {t}")
+
+    def columns(self, table: str) -> set[str]:
+        with self.read(f"read the columns of {table}") as tx:
+            rows = tx.query(
+                "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass(?) AND attnum > 0 AND NOT attisdropped",
+                [table],
+            )
+        return {r["attname"] for r in rows}
+
+    def tables(self) -> set[str]:
+        with self.read("list tables") as tx:
+            rows = tx.query("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
+        return {r["tablename"] for r in rows}
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self._conn.close()

@@ -1,0 +1,127 @@
+"""The SQLite backend (the default): one file in WAL mode, ``PRAGMA user_version`` / ``application_id``.
+
+``journal_mode=WAL`` with ``synchronous=NORMAL``: a committed transaction is in the WAL (the OS page cache)
+when ``COMMIT`` returns, so it survives a crash or SIGKILL of the process. A ``full`` write switches the
+connection to ``synchronous=FULL`` for that one transaction: the WAL is fsynced before the call returns.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from arb.store.backend import Backend, Meta
+from arb.store.dialect import SQLITE
+from arb.store.errors import _error
+from arb.store.migrate import check_version, migrate
+from arb.store.schema import APPLICATION_ID, check_path
+from arb.store.tx import Tx
+
+
+class SqliteBackend(Backend):
+    dialect = SQLITE
+    driver_errors = (sqlite3.Error,)
+
+    def __init__(self, conn: sqlite3.Connection, path: Path, *, readonly: bool) -> None:
+        self._conn = conn
+        self.path = self.location = path
+        self.where = str(path)
+        self.readonly = readonly
+
+    @classmethod
+    def open(cls, path: Path, *, create: bool, readonly: bool, busy_timeout_ms: int) -> SqliteBackend:
+        path = path.expanduser().absolute()
+        check_path(path, create=create, readonly=readonly)
+        conn: sqlite3.Connection | None = None
+        try:
+            mode = "ro" if readonly else "rwc"
+            conn = sqlite3.connect(
+                f"{path.as_uri()}?mode={mode}",
+                uri=True,
+                timeout=busy_timeout_ms / 1000,
+                check_same_thread=False,
+                isolation_level=None,  # autocommit: every transaction is an explicit BEGIN … COMMIT
+            )
+            conn.row_factory = sqlite3.Row
+            backend = cls(conn, path, readonly=readonly)
+            check_version(backend)
+            if not readonly:
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
+                migrate(backend)
+            return backend
+        except BaseException as e:
+            if conn is not None:
+                conn.close()
+            if isinstance(e, sqlite3.Error):
+                raise _error(e, path, "open", readonly=readonly) from None
+            raise
+
+    def error(self, e: BaseException, action: str) -> Exception:
+        assert isinstance(e, sqlite3.Error)
+        return _error(e, self.path, action, readonly=self.readonly)
+
+    def _pragma(self, name: str) -> Any:
+        return self._conn.execute(f"PRAGMA {name}").fetchone()[0]
+
+    # ---- transactions ------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def write(self, action: str, *, full: bool = False) -> Iterator[Tx]:
+        with self._translated(action):
+            conn = self._conn
+            if full:
+                conn.execute("PRAGMA synchronous=FULL")
+            try:
+                with self._transaction("BEGIN IMMEDIATE") as tx:
+                    yield tx
+            finally:
+                if full:
+                    conn.execute("PRAGMA synchronous=NORMAL")
+
+    @contextlib.contextmanager
+    def read(self, action: str) -> Iterator[Tx]:
+        with self._translated(action):
+            yield Tx(self._conn.cursor(), SQLITE)
+
+    @contextlib.contextmanager
+    def migration(self) -> Iterator[Tx]:
+        with self._translated("migrate"), self._transaction("BEGIN IMMEDIATE") as tx:
+            yield tx
+
+    @contextlib.contextmanager
+    def _transaction(self, begin: str) -> Iterator[Tx]:
+        conn = self._conn
+        conn.execute(begin)
+        try:
+            yield Tx(conn.cursor(), SQLITE)
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.rollback()
+            raise
+
+    # ---- schema ------------------------------------------------------------------------------
+    def meta(self) -> Meta:
+        version, app_id = self._pragma("user_version"), self._pragma("application_id")
+        empty = version == 0 and not self.tables()
+        return Meta(version, app_id == APPLICATION_ID or (app_id == 0 and empty))
+
+    def version_in(self, tx: Tx) -> int:
+        return int(tx.query("PRAGMA user_version")[0]["user_version"])
+
+    def set_version(self, tx: Tx, version: int) -> None:
+        tx.execute(f"PRAGMA user_version = {int(version)}")
+        tx.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+
+    def columns(self, table: str) -> set[str]:
+        return {r[1] for r in self._conn.execute(f"PRAGMA table_info({table})")}
+
+    def tables(self) -> set[str]:
+        return {r[0] for r in self._conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+    def close(self) -> None:
+        with contextlib.suppress(sqlite3.Error):
+            self._conn.close()

@@ -1,0 +1,39 @@
+"""Fixtures for the journal tests on both backends: SQLite (a file) and PostgreSQL (a throw-away server).
+
+``journal_at`` is parametrized over ``sqlite`` and ``postgres``: a fresh SQLite path, or the URL of a fresh
+database on a server this pytest process (xdist worker) started in a temporary directory
+(:mod:`tests.kit.pg`). Without Debian's PostgreSQL binaries the postgres cases skip with a loud reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.kit.pg import BIN, MISSING, PgServer, start_postgres
+
+BACKENDS = ["sqlite", "postgres"]
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    if BIN is None:
+        pytest.skip(MISSING)
+    server = start_postgres()
+    yield server
+    server.stop()
+
+
+def journal_location(kind: str, tmp: Path, request: pytest.FixtureRequest) -> str | Path:
+    if kind == "sqlite":
+        return tmp / "journal.db"
+    server: PgServer = request.getfixturevalue("pg_server")
+    return server.new_database()
+
+
+@pytest.fixture(params=BACKENDS)
+def journal_at(request: pytest.FixtureRequest, tmp_path: Path) -> str | Path:
+    """Where a new, empty journal goes: a SQLite path or a Postgres URL (one per test)."""
+    return journal_location(request.param, tmp_path, request)
