@@ -22,7 +22,7 @@ import aiohttp
 import pytest
 
 from exchanges.sim.harness import default_balances
-from tests.browser.conftest import served
+from tests.browser.harness import served
 from tests.kit.builders import toml_text
 from tests.kit.live import config_dict, plant, start_sim
 from tests.kit.poll import eventually

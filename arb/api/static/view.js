@@ -73,7 +73,8 @@ export function renderStatus(st, labels) {
   const mode = $("mode");
   if (halt) mode.textContent = `${st.mode} · halted (${halt.reason}) · alert-only`;
   else if (st.paused) mode.textContent = `${st.mode} · paused`;
-  else mode.textContent = st.trading ? st.mode : `${st.mode} · alert-only`;
+  else if (st.trading) mode.textContent = st.mode;
+  else mode.textContent = st.mode === "alert" ? "alert-only" : `${st.mode} · alert-only`;
   mode.dataset.state = halt ? "halted" : st.mode;
   $("run").textContent = st.run_id ? "run " + st.run_id : "";
   const up = Math.floor(Number(st.uptime_s) || 0);
