@@ -98,7 +98,7 @@ async def _run(transport: str, seconds: float, min_trades: int) -> dict[str, Any
     hello = json.loads(await proc.stdout.readline())
     configs, keys = hello["configs"], hello["keys"]
     decided: dict[str, int] = {}
-    env = {}
+    env: dict[str, str] = {}
     for v in VENUES:
         up = v.upper()
         env |= {f"ARB_{up}_API_KEY": keys[v]["key"], f"ARB_{up}_SECRET": keys[v]["secret"]}
