@@ -4,10 +4,18 @@
 ``cancel_order``, ``fetch_order_trades``, ``fetch_open_orders``, ``fetch_balance``,
 ``watch_orders``), so paper and live run the same executor code (freqtrade's dry-run idea).
 
-Fill model, per order:
-* it waits ``latency_ms`` from the send (the decision-to-venue latency), then reads the book the
-  market-data client holds at that moment (``client.orderbooks[symbol]``: the latest book ccxt
-  delivered);
+Fill model, per order (``latency_ms``: the one-way latency between arb and the venue):
+* the order reaches the venue ``latency_ms`` after the send and meets the book as it is *then*. The
+  market-data client (``client.orderbooks[symbol]``, the latest book ccxt delivered) shows the venue's
+  book a push interval plus the market-data latency late, so the paper venue waits for the first book the
+  venue stamped at or after the arrival and fills against whichever of it and the last book stamped
+  before the arrival is nearer in time (what changed between two pushes is unknown either way). If none
+  comes within :data:`BOOK_WAIT_MS` of the arrival (a venue publishes only changes: a quiet book is the
+  state at arrival), the book held by then; a book without a venue timestamp is taken as the state at
+  arrival. With ``latency_ms = 0`` the held book is used at once;
+* the answer takes ``latency_ms`` back (an order update is seen then too), and every look-up
+  (``fetch_order``, ``fetch_order_trades``, ``cancel_order``, ``fetch_open_orders``, ``fetch_balance``)
+  costs a round trip, so the executor spends the time on a paper trade that it spends on a live one;
 * an IOC limit takes every level at or better than its limit, up to its amount; the remainder is
   cancelled; each level taken is one trade;
 * liquidity it took stays taken until the book shows liquidity coming back: a shadow of the venue's
@@ -42,6 +50,9 @@ from arb.core.model import ONE, ZERO, Fee, dec
 from arb.trade.orders import CLIENT_ID_KEYS
 from arb.trade.paper_book import Shadow
 
+BOOK_WAIT_MS = 250  # longest wait after an order's arrival for a book stamped at or after it (push + latency)
+POLL_S = 0.005  # how often the book is looked at while waiting for it
+
 
 class PaperVenue:
     """A ccxt-shaped trading venue backed by another client's order books."""
@@ -64,6 +75,7 @@ class PaperVenue:
         self.fees = fees
         self.limited = balances is not None
         self.balances: dict[str, Decimal] = {k: dec(v) for k, v in (balances or {}).items()}
+        self.latency_ms = latency_ms
         self.latency_s = latency_ms / 1000
         self.clock = clock
         self.has: dict[str, Any] = {"fetchOrderTrades": True, "watchOrders": True}
@@ -102,11 +114,45 @@ class PaperVenue:
             raise ccxtpro.InvalidOrder(f"{self.venue} paper: amount {qty} below the minimum {min_amount}")
         limit = dec(price) if price is not None else None
         self._check_funds(market, side, qty, limit)
+        arrival = self.clock() + self.latency_ms
         if self.latency_s:
             await asyncio.sleep(self.latency_s)
-        order = self._fill(symbol, market, type, side, qty, limit, cid)
+            book = await self._book_at(symbol, arrival)
+        else:
+            book = self._held(symbol)
+        order = self._fill(symbol, market, type, side, qty, limit, cid, book)
+        back = arrival + self.latency_ms - self.clock()  # the answer's way back
+        if back > 0:
+            await asyncio.sleep(back / 1000)
         self._updates.put_nowait(dict(order))
         return dict(order)
+
+    def _held(self, symbol: str) -> Any:
+        return (getattr(self.client, "orderbooks", None) or {}).get(symbol)
+
+    async def _book_at(self, symbol: str, arrival_ms: int) -> Any:
+        """``symbol``'s book as the order met it at ``arrival_ms`` (module doc): of the last book the venue
+        stamped before the arrival and the first stamped at or after it, the nearer in time."""
+        before: tuple[int, dict[str, list[list[Any]]]] | None = None
+        while True:
+            book = self._held(symbol)
+            ts = None if book is None else book.get("timestamp")
+            if ts is None:
+                return book
+            if ts >= arrival_ms:
+                if before is not None and arrival_ms - before[0] < ts - arrival_ms:
+                    return before[1]
+                return book
+            if before is None or before[0] != ts:  # ccxt updates its book in place: keep a copy
+                before = (ts, {side: [[lv[0], lv[1]] for lv in book[side]] for side in ("bids", "asks")})
+            if self.clock() >= arrival_ms + BOOK_WAIT_MS:
+                return book
+            await asyncio.sleep(POLL_S)
+
+    async def _round_trip(self) -> None:
+        """A look-up's request and answer (two one-way latencies)."""
+        if self.latency_s:
+            await asyncio.sleep(2 * self.latency_s)
 
     def _check_funds(self, market: Mapping[str, Any], side: str, qty: Decimal, limit: Decimal | None) -> None:
         if not self.limited:
@@ -119,9 +165,8 @@ class PaperVenue:
                 f"{self.venue} paper: {ccy} free {self.balances.get(ccy, ZERO)} < {need} needed"
             )
 
-    def _levels(self, symbol: str, side: str) -> list[tuple[Decimal, Decimal]]:
-        """The book side an order takes from as the market-data client holds it now, minus paper's takes."""
-        book = (getattr(self.client, "orderbooks", None) or {}).get(symbol)
+    def _levels(self, symbol: str, side: str, book: Any) -> list[tuple[Decimal, Decimal]]:
+        """The side of ``book`` an order takes from, minus paper's takes."""
         if book is None:
             return []
         book_side = "asks" if side == "buy" else "bids"
@@ -144,13 +189,14 @@ class PaperVenue:
         qty: Decimal,
         limit: Decimal | None,
         cid: str | None,
+        book: Any,
     ) -> dict[str, Any]:
         oid = f"{self.id_prefix}-{next(self._ids)}"
         base, quote = market["base"], market["quote"]
         fee = self.fees.get((self.venue, symbol)) or Fee(Decimal("0.001"))
         fee_ccy = quote if side == "sell" or fee.currency == "quote" else base
         book_side = "asks" if side == "buy" else "bids"
-        taken = self._levels(symbol, side)
+        taken = self._levels(symbol, side, book)
         filled = cost = fee_total = ZERO
         trades: list[dict[str, Any]] = []
         now = self.clock()
@@ -223,11 +269,13 @@ class PaperVenue:
     async def fetch_order(
         self, id: str | None, symbol: str | None = None, params: dict[str, Any] | None = None
     ) -> dict[str, Any]:
+        await self._round_trip()
         return dict(self._find(id, params))
 
     async def cancel_order(
         self, id: str, symbol: str | None = None, params: dict[str, Any] | None = None
     ) -> dict[str, Any]:
+        await self._round_trip()
         self._find(id, params)
         raise ccxtpro.OrderNotFound(f"{self.venue} paper: order {id} is not open (IOC orders never rest)")
 
@@ -239,6 +287,7 @@ class PaperVenue:
         limit: int | None = None,
         params: dict[str, Any] | None = None,
     ) -> list[dict[str, Any]]:
+        await self._round_trip()
         self._find(id, None)
         return [dict(t) for t in self.trades.get(id, [])]
 
@@ -249,9 +298,11 @@ class PaperVenue:
         limit: int | None = None,
         params: dict[str, Any] | None = None,
     ) -> list[dict[str, Any]]:
+        await self._round_trip()
         return []
 
     async def fetch_balance(self, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        await self._round_trip()
         out: dict[str, Any] = {"info": {"paper": True}, "free": {}, "used": {}, "total": {}}
         for ccy, v in self.balances.items():  # exact Decimals, like the order dicts (a float would round)
             out[ccy] = {"free": v, "used": ZERO, "total": v}
