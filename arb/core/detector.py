@@ -20,9 +20,10 @@ Pair = tuple[str, str]
 _ONE_EPS = 1.0 + 1e-12
 _NO_PAIRS: list[Pair] = []  # shared, never mutated: the common "nothing crosses" answer
 
-# Per (symbol, venue) record: [bid, ask, buy_cost (1+ψ), buy_keep (1−φ), sell_keep (1−f)].
+# Per (symbol, venue) record: [bid, ask, buy_cost (1+ψ), buy_keep (1−φ), sell_keep (1−f), bid·sell_keep,
+# ask·buy_cost] (the last two kept so a check multiplies each other venue's numbers once, not per check).
 # bid is None while the venue has no usable book.
-_BID, _ASK, _BUY_COST, _BUY_KEEP, _SELL_KEEP = range(5)
+_BID, _ASK, _BUY_COST, _BUY_KEEP, _SELL_KEEP, _BID_NET, _ASK_COST = range(7)
 
 
 class Detector:
@@ -37,6 +38,8 @@ class Detector:
         rec = self._sym.get(symbol, {}).get(venue)
         if rec is not None:
             rec[_BUY_COST], rec[_BUY_KEEP], rec[_SELL_KEEP] = factors
+            if rec[_BID] is not None:
+                rec[_BID_NET], rec[_ASK_COST] = rec[_BID] * rec[_SELL_KEEP], rec[_ASK] * rec[_BUY_COST]
 
     def _record(self, venue: str, symbol: str) -> list[Any]:
         venues = self._sym.get(symbol)
@@ -45,42 +48,55 @@ class Detector:
         rec = venues.get(venue)
         if rec is None:
             f = self._fees.get((venue, symbol), (1.0, 1.0, 1.0))
-            rec = venues[venue] = [None, None, f[0], f[1], f[2]]
+            rec = venues[venue] = [None, None, f[0], f[1], f[2], None, None]
         return rec
+
+    def handle(self, venue: str, symbol: str) -> tuple[list[Any], dict[str, list[Any]]]:
+        """(venue's record, the symbol's records by venue) for :meth:`check_at`: stable objects, updated in
+        place by :meth:`set_fee` and :meth:`remove`, so a caller may keep them per book."""
+        rec = self._record(venue, symbol)
+        return rec, self._sym[symbol]
 
     def check(self, venue: str, symbol: str, bid: float, ask: float) -> tuple[list[Pair], int]:
         """Hot path: store a sane top of book (0 < bid < ask) and return (pairs crossing after fees
         that involve ``venue``, count of pairs crossing only before fees). Allocation-free when
-        nothing crosses. (Record fields by literal index: 0 bid, 1 ask, 2 buy_cost, 3 buy_keep,
-        4 sell_keep — globals would cost a lookup each.)"""
+        nothing crosses."""
         venues = self._sym.get(symbol)
         if venues is None or (rec := venues.get(venue)) is None:
             rec = self._record(venue, symbol)
             venues = self._sym[symbol]
+        return self.check_at(rec, venues, venue, bid, ask)
+
+    @staticmethod
+    def check_at(
+        rec: list[Any], venues: dict[str, list[Any]], venue: str, bid: float, ask: float
+    ) -> tuple[list[Pair], int]:
+        """:meth:`check` on a :meth:`handle` (no look-ups by name). (Record fields by literal index: 0 bid,
+        1 ask, 2 buy_cost, 3 buy_keep, 4 sell_keep, 5 bid·sell_keep, 6 ask·buy_cost — globals would cost a
+        lookup each.)"""
         rec[0] = bid
         rec[1] = ask
         pairs = _NO_PAIRS
         raw = 0
         eps = _ONE_EPS
-        ask_cost = ask * rec[2]
+        ask_cost = rec[6] = ask * rec[2]
         keep = rec[3] * eps
-        bid_net = bid * rec[4] * eps
+        rec[5] = net = bid * rec[4]
+        bid_net = net * eps
         for other, o in venues.items():
-            obid = o[0]
-            if o is rec or obid is None:
+            if o is rec or o[0] is None:
                 continue
-            if obid * o[4] * keep > ask_cost:  # buy here, sell there
+            if o[5] * keep > ask_cost:  # buy here, sell there: other bid·(1−f)·own (1−φ) > own ask·(1+ψ)
                 if pairs is _NO_PAIRS:
                     pairs = []
                 pairs.append((venue, other))
-            elif obid > ask:
+            elif o[0] > ask:
                 raw += 1
-            oask = o[1]
-            if bid_net * o[3] > oask * o[2]:  # buy there, sell here
+            if bid_net * o[3] > o[6]:  # buy there, sell here
                 if pairs is _NO_PAIRS:
                     pairs = []
                 pairs.append((other, venue))
-            elif bid > oask:
+            elif bid > o[1]:
                 raw += 1
         return pairs, raw
 

@@ -53,6 +53,8 @@ class BookSlot:
     recv_ms: int  # monotonic
     valid: bool = True
     problem: str | None = None  # the last problem reported (each is reported once, recovery once)
+    # the detector's handle on this book (record, the symbol's records): the hot path's look-ups done once
+    detect: tuple[Any, Any] | None = field(default=None, repr=False, compare=False)
 
     def version(self) -> tuple[int, Any, Any]:
         """Changes whenever the venue delivered a new book (the cool-down waits for both books to change)."""
@@ -130,6 +132,7 @@ class Engine:
         self.balances = balances
         self.wall = wall_clock
         self.detector = Detector()
+        self._check_at = Detector.check_at
         for (venue, symbol), fee in fees.items():
             self.detector.set_fee(venue, symbol, fee)
         self.tracker = EpisodeTracker(run_id, episode_gap_ms)
@@ -158,6 +161,7 @@ class Engine:
             if (venue, symbol) not in self.markets:
                 return  # a symbol this run does not trade on this venue
             slot = self.books[(venue, symbol)] = BookSlot(book, recv_ms, False)
+            slot.detect = self.detector.handle(venue, symbol)
             self.sink.book_opened(venue, symbol, slot)  # published once: later stages read it, never the engine
         if top is not None:
             bid, ask = top
@@ -188,7 +192,8 @@ class Engine:
             slot.valid = True
         slot.book = book
         slot.recv_ms = recv_ms
-        pairs, raw = self.detector.check(venue, symbol, bid, ask)
+        rec, peers = slot.detect  # type: ignore[misc]  # set when the slot is created
+        pairs, raw = self._check_at(rec, peers, venue, bid, ask)
         if raw:
             stats.near_miss["raw_only"] += raw
         tracker = self.tracker

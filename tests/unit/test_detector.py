@@ -63,3 +63,17 @@ def test_quote_fee_on_buy_side() -> None:
     d.check("a", "X/USDT", 99.0, 100.0)
     assert d.check("b", "X/USDT", 100.5, 101.0)[0] == []  # 100 * 1.01 = 101 > 100.5
     assert d.check("b", "X/USDT", 101.5, 102.0)[0] == [("a", "b")]
+
+
+def test_a_fee_changed_after_books_arrived_applies_to_the_next_check() -> None:
+    """The detector keeps each venue's bid·(1−f) and ask·(1+ψ); a new fee must refresh them, not wait for a book."""
+    d = Detector()
+    d.set_fee("a", "X/USDT", Fee(Decimal("0")))
+    d.set_fee("b", "X/USDT", Fee(Decimal("0")))
+    d.check("a", "X/USDT", 99.0, 100.0)
+    assert d.check("b", "X/USDT", 100.5, 101.0)[0] == [("a", "b")]  # sell on b at 100.5 > buy a at 100
+    d.set_fee("b", "X/USDT", Fee(Decimal("0.01")))  # b's bid now nets 99.495: no cross
+    assert d.check("a", "X/USDT", 99.0, 100.0) == ([], 1)
+    d.set_fee("a", "X/USDT", Fee(Decimal("0.02"), "quote"))
+    d.set_fee("b", "X/USDT", Fee(Decimal("0")))  # a's ask costs 102 with its quote fee: still no cross after fees
+    assert d.check("b", "X/USDT", 100.5, 101.0) == ([], 1)
