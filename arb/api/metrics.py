@@ -183,7 +183,9 @@ class RunCollector(Collector):
 
     def _api(self) -> Iterable[Metric]:
         yield CounterMetricFamily(
-            "arb_api_auth_failures", "Failed control-API authentications", value=self.ctx.auth_failures
+            "arb_api_auth_failures",
+            "Control-API authentication failures journaled (401s and the first 429 per client and minute)",
+            value=self.ctx.auth_failures,
         )
         yield GaugeMetricFamily(
             "arb_stream_clients", "Connected /api/stream clients", value=len(self.ctx.hub.subscribers)
