@@ -16,6 +16,7 @@ from arb.config import Config
 from arb.core.errors import ConfigError
 from arb.trade.wsorders import WsOrderClient
 from tests.kit.live import Run, Setup, client, make_config, no_duplicate_client_ids, plant, sim_order
+from tests.kit.poll import eventually
 
 PLACEMENT_PATHS = ("/api/v5/trade/order", "/api/v5/trade/batch-orders", "/api/v3/order", "/v5/order/create")
 
@@ -83,6 +84,31 @@ async def test_unanswered_ws_order_is_looked_up_never_resent(setup: Setup, venue
     assert trader.send_clients[venues[1]].ws_orders == 1
     [row] = [o for o in trader.journal.orders() if o["client_id"] == sell.client_id]
     assert row["state"] == "closed"
+    no_duplicate_client_ids(sim)
+
+
+@pytest.mark.parametrize("venues", [("okx", "binance"), ("binance", "bybit")], ids="-".join)
+async def test_connection_lost_with_the_order_in_flight_is_looked_up_never_resent(
+    setup: Setup, venues: tuple[str, str]
+) -> None:
+    """The sell reaches the venue, which closes every socket while the order is on its way to the engine: the
+    client sees the connection fail, the order still lands and fills; arb finds it by client id, sends nothing."""
+    sim, trader, _ = await start(setup, venues)
+    run = Run(trader)
+    await run.next("ready")
+    server = sim.venue(venues[1])
+    server.faults.order_delay_ms, server.faults.order_delay_next = 300, 1
+    plant(sim, venues[1], 60.0)
+    sim.step()
+    await eventually(lambda: server.placements_in_flight > 0, what="the sell on its way to the engine")
+    await server.disconnect_all()
+    out = await run.next("outcome")
+    await run.stop()
+    sell = out.legs[1]
+    assert out.ok, out.summary()
+    entry, order = sim_order(sim, sell.client_id)
+    assert entry["status"] == "filled" and order.filled == sell.filled
+    assert not rest_placements(sim, venues[1]) and trader.send_clients[venues[1]].ws_orders == 1
     no_duplicate_client_ids(sim)
 
 
