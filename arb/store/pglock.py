@@ -25,9 +25,10 @@ class PgOwnerLock:
         self._conn: Any = None
 
     def acquire(self) -> None:
-        import psycopg
+        from arb.store.postgres import import_psycopg
 
         where = display_url(self.url)
+        psycopg = import_psycopg(where)
         name = f"arb {self.command} pid {os.getpid()} on {socket.gethostname()}"[:63]
         try:
             conn = psycopg.connect(self.url, autocommit=True, connect_timeout=10, application_name=name)

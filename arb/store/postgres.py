@@ -30,6 +30,18 @@ META_DDL = "CREATE TABLE IF NOT EXISTS arb_meta (key TEXT PRIMARY KEY, value TEX
 SCHEMA_LOCK = APPLICATION_ID  # pg_advisory_xact_lock key for migrations
 
 
+def import_psycopg(where: str) -> Any:
+    """psycopg, or a one-line StoreError saying how to install it (it is an optional dependency)."""
+    try:
+        import psycopg
+    except ImportError:
+        raise StoreError(
+            f"journal {where}: a PostgreSQL journal needs psycopg 3; install it with pip install 'arb[scale]' "
+            "(or psycopg[binary]), or leave store.url empty for SQLite"
+        ) from None
+    return psycopg
+
+
 class PostgresBackend(Backend):
     dialect = POSTGRES
 
@@ -40,7 +52,7 @@ class PostgresBackend(Backend):
 
     @classmethod
     def open(cls, url: str, *, readonly: bool, busy_timeout_ms: int) -> PostgresBackend:
-        import psycopg
+        psycopg = import_psycopg(display_url(url))
         from psycopg.rows import dict_row
 
         add_secrets(url_password(url))  # never in a log line, an error, an alert or the journal
