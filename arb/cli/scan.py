@@ -81,7 +81,14 @@ def _print_summary(doc: dict[str, Any], json_out: bool) -> None:
         click.echo(f"list them: {prog()} opportunities --db {doc['journal']}")
 
 
-def _open_journal(path: str, command: str = "arb scan") -> Any:
+def _kill_beside(db_path: str) -> str:
+    """The demo's kill file: beside its SQLite journal, or in the temp directory for a Postgres one."""
+    if db_path.startswith(("postgresql://", "postgres://")):
+        return str(Path(tempfile.gettempdir()) / "arb-demo.kill")
+    return str(Path(db_path).with_suffix(".kill"))
+
+
+def _open_journal(path: str, command: str = "arb scan", owner: str = "") -> Any:
     """Take the journal's single-writer lock (held until the process ends: `arb.store.lock`), then open (or
     create) the journal; a path that cannot be used is a configuration problem (exit 2)."""
     from arb.core.errors import StoreError
@@ -89,7 +96,7 @@ def _open_journal(path: str, command: str = "arb scan") -> Any:
     from arb.store.lock import JournalLock
     from arb.store.url import display_url, is_url
 
-    lock = JournalLock(path, command).acquire()
+    lock = JournalLock(path, command, owner=owner).acquire()  # a shared Postgres journal: one process per shard
     try:
         journal = Journal.open(path)
     except StoreError as e:
@@ -156,7 +163,7 @@ def scan_command(
     plan, cfg = scale.plan, scale.cfg
     api = resolve(cfg.api, api_addr, api_token_file, api_allow_remote)
     db = scale.journal_path(db_path or cfg.store.journal())
-    journal = _open_journal(db)
+    journal = _open_journal(db, owner=str(scale.shard or ""))
     db = str(journal.path)  # from here on only shown: a Postgres URL without its password
     s = cfg.scanner
     scanner = Scanner(
@@ -300,7 +307,7 @@ async def _demo(run: DemoRun) -> Any:
                 title=f"arb demo (loopback exchanges, {profile} profile)",
                 db_path=db_path,
                 api=run.api,
-                kill_file=str(Path(db_path).with_suffix(".kill")),
+                kill_file=_kill_beside(db_path),
             )
             return scanner
     finally:
@@ -342,7 +349,7 @@ async def _paper_demo(run: DemoRun) -> Any:
                     "risk": {
                         "max_notional_per_trade": "1000",
                         "daily_loss_limit": "100",
-                        "kill_file": str(Path(db_path).with_suffix(".kill")),
+                        "kill_file": _kill_beside(db_path),
                     },
                     "store": {"path": db_path + ".live-unused", "paper_path": db_path},
                 },

@@ -1,30 +1,36 @@
-"""The journal: every run, episode, snapshot, event, order, fill, balance and exposure, in SQLite.
+"""The journal: every run, episode, snapshot, event, order, fill, balance and exposure.
 
-Only this package touches SQL. Storage is sqlite-utils over one ``sqlite3`` connection in WAL mode.
+Only this package touches SQL. Two backends behind one interface (:mod:`.backend`): SQLite, one file in
+WAL mode (the default: ``store.path``), or PostgreSQL, one database shared by every worker and machine
+(``store.url = "postgresql://…"``, psycopg 3). The journal's methods and every migration are written once,
+in SQLite's SQL over :class:`~arb.store.tx.Tx`; :mod:`.dialect` adapts placeholders and DDL types.
 
 Money is TEXT holding ``str(Decimal)`` (never REAL) and comes back as the same ``Decimal``:
 ``Decimal("1E-8")`` and ``Decimal("1.500")`` round-trip with their exponents.
 
-Durability. The connection runs ``journal_mode=WAL`` with ``synchronous=NORMAL``. With WAL+NORMAL
-a committed transaction is in the WAL file (the OS page cache) when ``COMMIT`` returns, so it
-survives a crash or SIGKILL of the process; only an OS crash or power loss can lose the last
-transactions (never corrupt the file). Order intents, order updates and exposures are the
-exception: they commit through :meth:`Journal._write_tx` with ``full=True``, which switches the
-connection to ``synchronous=FULL`` for that one transaction, so the WAL is fsynced before the
-call returns and the intent survives power loss too. Observations are batched by
+Durability. Ordinary writes survive a crash or SIGKILL of the process once committed (SQLite WAL +
+``synchronous=NORMAL``; Postgres ``synchronous_commit = off``: the server has them). Money writes — order
+intents (both legs of a decision in ONE transaction, one fsync: :meth:`Journal.record_order_intents`),
+order outcomes with their fills, exposures, halts — commit with ``full=True``: SQLite ``synchronous=FULL``
+for that transaction (the WAL is fsynced before the call returns), Postgres ``synchronous_commit = on``
+(the server flushed its WAL), so they survive power loss too. Observations are batched by
 :class:`JournalWriter` and lose at most the last flush interval on a hard kill.
 
-Schema. ``PRAGMA user_version`` is the schema version (number of :data:`MIGRATIONS` applied) and
-``PRAGMA application_id`` marks the file as an arb journal. Migrations are forward-only
-functions; each runs in its own ``BEGIN IMMEDIATE`` transaction together with the version bump,
-so two processes opening the same new file do not both migrate.
+Schema. The version is the number of :data:`MIGRATIONS` applied: ``PRAGMA user_version`` (with ``PRAGMA
+application_id`` marking an arb journal) on SQLite, the ``arb_meta`` table on Postgres. Migrations are
+forward-only; each runs in its own transaction together with the version bump under the backend's schema
+lock (``BEGIN IMMEDIATE`` / ``pg_advisory_xact_lock``), so two processes opening a new journal do not both
+migrate (:mod:`.migrate`).
 
-Every failure reaches the caller as a one-line :class:`StoreError` (locked, read-only,
-corrupt, not a journal, newer schema), never a raw ``sqlite3`` traceback.
+Every failure reaches the caller as a one-line :class:`StoreError` (locked, read-only, corrupt, not a
+journal, newer schema, unreachable), never a driver traceback; a Postgres URL is only ever shown without
+its password (:func:`arb.store.url.display_url`).
 
-Layout: :mod:`.schema` tables, migrations and version checks; :mod:`.codec` Decimal/TEXT encoding;
-:mod:`.core` opening and transactions; :mod:`.observations` and :mod:`.durable` the journal's methods;
-:mod:`.errors` one-line failures; :mod:`.journal` :class:`Journal`; :mod:`.writer` :class:`JournalWriter`.
+Layout: :mod:`.schema` tables and migrations; :mod:`.migrate` version checks; :mod:`.codec` Decimal/TEXT
+encoding; :mod:`.errors` one-line failures; :mod:`.backend`, :mod:`.sqlite`, :mod:`.postgres`, :mod:`.tx`,
+:mod:`.dialect` storage; :mod:`.core` opening and transactions; :mod:`.observations` and :mod:`.durable` the
+journal's methods; :mod:`.journal` :class:`Journal`; :mod:`.writer` :class:`JournalWriter`; :mod:`.lock` and
+:mod:`.pglock` one writer per journal (per run owner on Postgres); :mod:`.url` locations.
 """
 
 from arb.store.errors import JournalDataError
