@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import evaluator_bench, latency, order_latency, overhead, throughput
+from bench import evaluator_bench, latency, order_latency, overhead, replay, throughput
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 
@@ -57,10 +57,12 @@ def main(argv: list[str]) -> int:
         f"| ratio {big['ratio']:.1%}"
     )
     print("4. evaluator per call (crossing books, profit-maximising walk)")
-    ev = evaluator_bench.measure(repeat=50 if quick else 200)
+    ev = evaluator_bench.measure(repeat=50 if quick else 300)
+    out["evaluator_summary"] = evs = evaluator_bench.summary(ev)
     out["evaluator"] = ev
     for r in ev:
-        print(f"   {r['levels']:>4} levels: {r['us_per_call']} us (walked {r['levels_walked']})")
+        print(f"   {r['levels']:>4} levels: p50 {r['p50_us']} / p99 {r['p99_us']} us (walked {r['levels_walked']})")
+    print(f"   all crossing books: p50 {evs['p50_us']} / p99 {evs['p99_us']} us per call")
     print("5. scaling: arb cost per update as books grow")
     sc = overhead.scaling(updates=n // 2)
     out["scaling"] = sc
@@ -108,6 +110,18 @@ def main(argv: list[str]) -> int:
     print(
         f"   sustained: ccxt alone {tp['sustained_ccxt_alone']:.0f}/s, with arb {tp['sustained_with_arb']:.0f}/s "
         f"-> ratio {tp['ratio']}"
+    )
+    print("6. arb backtest: paper replay of a recording of the realistic loopback market (one core)")
+    rp = replay.measure(seconds=10 if quick else 30)
+    out["replay"], out["sweep"], out["replay_recording"] = rp["replay"], rp["sweep"], rp["recording"]
+    r, sw = rp["replay"], rp["sweep"]
+    print(
+        f"   {r['books']} books: {r['books_per_s_wall']} books/s wall (runs {r['runs_books_per_s_wall']}), "
+        f"{r['books_per_s_cpu']} per CPU second"
+    )
+    print(
+        f"7. sweep of {sw['combinations']} combinations: sequential {sw['sequential_s']} s, "
+        f"{sw['processes']} processes {sw['pool_s']} s -> x{sw['speedup']} (same rows: {sw['same_rows']})"
     )
     out["seconds"] = round(time.monotonic() - t0, 1)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

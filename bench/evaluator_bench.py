@@ -36,25 +36,43 @@ def books(levels: int, seed: int = 1) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def measure(levels_list: tuple[int, ...] = (5, 20, 50, 400), repeat: int = 300) -> list[dict[str, Any]]:
+    """Per-call times on each book size: p50 and p99 of ``repeat`` timed calls (after a warm-up)."""
     out = []
     lim = Limits(min_net_bps=Decimal("1"), slippage_bps=Decimal("1"))
     for levels in levels_list:
         buy, sell = books(levels)
         opp = evaluate(buy, sell, buy_market=BUY, sell_market=SELL, buy_fee=FEE, sell_fee=FEE, limits=lim)
-        t0 = time.perf_counter_ns()
-        for _ in range(repeat):
+        for _ in range(10):
             evaluate(buy, sell, buy_market=BUY, sell_market=SELL, buy_fee=FEE, sell_fee=FEE, limits=lim)
-        us = (time.perf_counter_ns() - t0) / repeat / 1000
+        ns = []
+        for _ in range(repeat):
+            t0 = time.perf_counter_ns()
+            evaluate(buy, sell, buy_market=BUY, sell_market=SELL, buy_fee=FEE, sell_fee=FEE, limits=lim)
+            ns.append(time.perf_counter_ns() - t0)
         out.append(
             {
                 "levels": levels,
-                "us_per_call": round(us, 1),
+                "us_per_call": round(sum(ns) / len(ns) / 1000, 1),
+                "p50_us": round(percentile(ns, 50) / 1000, 1),
+                "p99_us": round(percentile(ns, 99) / 1000, 1),
                 "levels_walked": [opp.buy.levels, opp.sell.levels] if opp else None,
                 "net_profit": str(opp.net_profit) if opp else None,
                 "approx": opp.meta["approx"] if opp else None,
+                "_ns": ns,
             }
         )
     return out
+
+
+def percentile(xs: list[int], q: float) -> float:
+    s = sorted(xs)
+    return float(s[min(len(s) - 1, int(len(s) * q / 100))])
+
+
+def summary(rows: list[dict[str, Any]]) -> dict[str, float]:
+    """p50/p99 over every timed call of every book size together (each size weighs the same); drops the samples."""
+    ns = [x for r in rows for x in r.pop("_ns")]
+    return {"p50_us": round(percentile(ns, 50) / 1000, 1), "p99_us": round(percentile(ns, 99) / 1000, 1)}
 
 
 def plateau(lots: int, sell_lot: str = "0.7") -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:

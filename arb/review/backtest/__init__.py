@@ -69,6 +69,7 @@ class Progress:
     fraction: float = 0.0  # of the file read
     market_ms: int = 0  # recorded time replayed so far
     wall_s: float = 0.0
+    cpu_s: float = 0.0  # this process's CPU time over the replay (the bench's books per CPU second)
 
     @property
     def speed(self) -> float:
@@ -200,7 +201,7 @@ async def _replay(
         sink.on_opportunity = execution.trader.on_opportunity
         sink.on_book_opened = execution.trader.book_opened
     prog = Progress()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     result = Result(run_id, journal.path, settings, prog)
     status = "error"
     try:
@@ -240,6 +241,7 @@ async def _replay(
     finally:
         sink.flush()
         prog.market_ms, prog.wall_s = clock.m_ms - start[1], time.perf_counter() - t0
+        prog.cpu_s = time.process_time() - c0
         journal.end_run(run_id, now_ms=clock.wall(), status=status)
     result.truncated = rec.truncated
     result.episodes = sink.episodes

@@ -66,7 +66,10 @@ class _Side:
         if floats.collided:  # distinct strings, one float: the reference order by exact price
             items = sorted(by.items(), key=lambda pa: Decimal(pa[0]), reverse=self.descending)
             return [[float(p), float(a)] for p, a in items]
-        return [[p, a] for p, a in sorted([(floats[p], float(a)) for p, a in by.items()], reverse=self.descending)]
+        amounts = floats.amounts
+        out = [[floats[p], amounts[a]] for p, a in by.items()]
+        out.sort(reverse=self.descending)  # by price: distinct floats, so the amounts never decide
+        return out
 
 
 class LazyBook(dict[str, Any]):
@@ -128,11 +131,22 @@ class _Floats(dict[str, float]):
         super().__init__()
         self.by_float: dict[float, str] = {}
         self.collided = False
+        self.amounts = _Amounts()
 
     def __missing__(self, text: str) -> float:
         x = self[text] = float(text)
         if self.by_float.setdefault(x, text) != text:
             self.collided = True
+        return x
+
+
+class _Amounts(dict[str, float]):
+    """Amount strings as floats, each converted once while it recurs (forgotten past a million)."""
+
+    def __missing__(self, text: str) -> float:
+        if len(self) >= 1_000_000:
+            self.clear()
+        x = self[text] = float(text)
         return x
 
 
