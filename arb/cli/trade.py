@@ -251,7 +251,10 @@ def _first(group: BaseExceptionGroup) -> BaseException:
     help="Config to take risk.kill_file from (default: built-in defaults + ARB__* overrides).",
 )
 @click.option("--reason", default="arb kill", show_default=True, help="Why; shown in the halt event and alert.")
-def kill_command(config_path: str | None, reason: str) -> None:
+@click.option(
+    "--coordinator", default=None, help="redis://… of the workers (default: scale.coordinator): kill them all."
+)
+def kill_command(config_path: str | None, reason: str, coordinator: str | None = None) -> None:
     """Stop a running `arb run` from another terminal: it cancels its open orders and keeps alerting only.
 
     Writes risk.kill_file; the engine polls it every 0.1 s. Delete the file before the next start.
@@ -262,6 +265,11 @@ def kill_command(config_path: str | None, reason: str) -> None:
     cfg = load_config(config_path, env={**os.environ, "ARB__EXECUTION__MODE": '"alert"'})
     path = Path(cfg.risk.kill_file)
     write_kill_file(path, reason)
+    if url := coordinator or cfg.scale.coordinator:  # workers on other machines too (README "Scaling out")
+        from arb.scale.redis_coord import redact_url, share_kill
+
+        share_kill(url, reason)
+        click.echo(f"kill shared with every worker through {redact_url(url)}")
     click.echo(
         f"kill file written: {path.resolve()}; a running arb stops trading within a second, cancels its "
         "open orders and continues in alert-only mode. Remove the file before the next start."
@@ -289,25 +297,36 @@ def resume_command(config_path: str, reason: str) -> None:
 
     from arb.config import load_config
     from arb.store import Journal
+    from arb.store.url import is_url
 
     # only the journal paths matter here: never require the live keys to resume
     cfg = load_config(config_path, env={**os.environ, "ARB__EXECUTION__MODE": '"alert"'})
     raw = tomllib.loads(Path(config_path).read_text(encoding="utf-8")).get("execution", {}).get("mode", "alert")
     mode = str(os.environ.get("ARB__EXECUTION__MODE", raw)).strip('"')
-    db = cfg.store.paper_path if mode == "paper" else cfg.store.path
-    if not Path(db).exists():
-        raise ConfigError(f"{config_path}: journal {db} does not exist; nothing to resume")
+    from arb.scale.partition import shard_journals
+
+    main = cfg.store.journal(paper=mode == "paper")
+    dbs = [main] if is_url(main) else [p for p in (main, *shard_journals(main)) if Path(p).exists()]
+    if not dbs:
+        raise ConfigError(f"{config_path}: journal {main} does not exist; nothing to resume")
     who = f"{getpass.getuser()}@{socket.gethostname()} pid {os.getpid()}: {reason.strip() or 'operator resume'}"
     from arb.clock import wall_ms
 
-    with Journal.open(db, create=False) as journal:
-        cleared = journal.clear_halts(wall_ms(), who)
-    if not cleared:
-        click.echo(f"no halt in force in {db}")
-    for h in cleared:
-        click.echo(
-            f"cleared halt #{h['id']} ({h['reason']}: {h['detail']}) in {db}; a running arb resumes within a second"
-        )
+    for db in dbs:  # the journal, and each worker's (--workers / --shard: README "Scaling out")
+        with Journal.open(db, create=False) as journal:
+            cleared = journal.clear_halts(wall_ms(), who)
+            db = str(journal.path)  # shown: a Postgres URL without its password
+        if not cleared:
+            click.echo(f"no halt in force in {db}")
+        for h in cleared:
+            click.echo(
+                f"cleared halt #{h['id']} ({h['reason']}: {h['detail']}) in {db}; a running arb resumes within a second"
+            )
+    if cfg.scale.coordinator:  # the halt and kill every worker shares
+        from arb.scale.redis_coord import clear_shared
+
+        for key in clear_shared(cfg.scale.coordinator):
+            click.echo(f"cleared the shared {key} on the coordinator: every worker resumes within a second")
     kill = Path(cfg.risk.kill_file)
     if kill.exists():
         click.echo(f"the kill file {kill} is still there: remove it to trade again")

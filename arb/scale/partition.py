@@ -52,3 +52,9 @@ def parse_shard(text: str) -> Shard:
     if m is None or int(m.group(2)) < 1 or int(m.group(1)) >= int(m.group(2)):
         raise ConfigError(f"--shard = {text!r}: must be i/N with 0 <= i < N, e.g. 0/2 (this machine's part of N)")
     return Shard(int(m.group(1)), int(m.group(2)))
+
+
+def shard_journals(path: str) -> list[str]:
+    """The shard journals beside ``path`` (``arb.shard0of2.db``…), sorted: what `arb resume` clears too."""
+    p = Path(path)
+    return sorted(str(x) for x in p.parent.glob(f"{p.stem}.shard*of*{p.suffix}"))

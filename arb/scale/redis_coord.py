@@ -171,3 +171,27 @@ def redact_url(url: str) -> str:
     if "@" in rest:
         rest = "REDACTED@" + rest.split("@", 1)[1]
     return scheme + sep + rest
+
+
+def share_kill(url: str, reason: str, prefix: str = PREFIX) -> None:
+    """`arb kill` with a coordinator: every worker on every machine writes its kill file within a poll."""
+    r = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+    try:
+        r.set(prefix + "kill", reason.strip() or "arb kill")
+        r.publish(prefix + "events", "kill")
+    except redis.RedisError as e:
+        raise ArbError(f"coordinator {redact_url(url)} unreachable: {e} (the local kill file was written)") from None
+    finally:
+        r.close()
+
+
+def clear_shared(url: str, prefix: str = PREFIX) -> list[str]:
+    """`arb resume` with a coordinator: the shared halt and kill end (each machine's kill file is removed by hand)."""
+    r = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+    try:
+        gone = [k for k in ("halt", "kill") if r.delete(prefix + k)]
+    except redis.RedisError as e:
+        raise ArbError(f"coordinator {redact_url(url)} unreachable: {e}") from None
+    finally:
+        r.close()
+    return gone
