@@ -132,7 +132,7 @@ def _print_episodes(rows: list[dict[str, Any]], db_path: str) -> None:
         Col("duration", justify="right", drop=4),
         Col("evals", justify="right", drop=5),
         Col("end", drop=2),
-        Col("transfer", drop=0),
+        Col("transfer", drop=6),  # hidden first when narrow (--transferable filters on it)
     ]
     cells = [
         [

@@ -212,7 +212,7 @@ class LiveView:
             Col("bps", justify="right", drop=1),
             Col("evals", justify="right", drop=6),
             Col("age", justify="right", drop=3),
-            Col("transfer", drop=1),  # inventory restorable by transfers: yes / no / unknown (arb.inventory)
+            Col("transfer", drop=7),  # inventory restorable by transfers: yes / no / unknown (arb.inventory)
         ]
         rows = [
             [
