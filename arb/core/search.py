@@ -34,8 +34,6 @@ from decimal import ROUND_FLOOR, Decimal
 from math import gcd
 from typing import TYPE_CHECKING
 
-from arb.core.model import ZERO
-
 if TYPE_CHECKING:
     from arb.core.sizing import Point, Problem
 
@@ -114,16 +112,10 @@ class _Piece:
     __slots__ = ("al", "c0", "cost0", "pl")
 
     def __init__(self, p: Problem, k: int, j: int) -> None:
-        asks, bids = p.asks, p.bids
-        b_before = asks.cum_amount[k - 1] if k else ZERO
-        a_cost = asks.cum_cost[k - 1] if k else ZERO
-        s_before = bids.cum_amount[j - 1] if j else ZERO
-        s_cost = bids.cum_cost[j - 1] if j else ZERO
-        ask, bid = asks.prices[k], bids.prices[j]
-        self.cost0 = (a_cost - b_before * ask) * p.buy_mult
-        self.c0 = (s_cost - s_before * bid) * p.sell_mult - self.cost0
-        self.al = -ask * p.buy_mult * p.lb
-        self.pl = bid * p.sell_mult * p.ls
+        self.cost0 = p.ask_head(k)
+        self.c0 = p.bid_head(j) - self.cost0
+        self.al = -p.asks.prices[k] * p.buy_mult * p.lb
+        self.pl = p.bids.prices[j] * p.sell_mult * p.ls
 
 
 def _ratio(x: Decimal, y: Decimal) -> tuple[int, int]:
@@ -138,14 +130,8 @@ def _ratio(x: Decimal, y: Decimal) -> tuple[int, int]:
 def _line_bound(p: Problem, u: int, v: int, k: int, j: int) -> Decimal:
     """Max over the piece of its net line with S = B·(1−φ) unrounded (≥ net at every index), in
     Decimal: a cheap key for ordering and pruning (compared with a relative slack for rounding)."""
-    asks, bids = p.asks, p.bids
-    b_before = asks.cum_amount[k - 1] if k else ZERO
-    a_cost = asks.cum_cost[k - 1] if k else ZERO
-    s_before = bids.cum_amount[j - 1] if j else ZERO
-    s_cost = bids.cum_cost[j - 1] if j else ZERO
-    ask, bid = asks.prices[k], bids.prices[j]
-    c0 = (s_cost - s_before * bid) * p.sell_mult - (a_cost - b_before * ask) * p.buy_mult
-    slope = bid * p.sell_mult * p.keep - ask * p.buy_mult  # per unit of B
+    c0 = p.bid_head(j) - p.ask_head(k)
+    slope = p.bid_rate(j) - p.ask_cost_rate(k)  # per unit of B
     return c0 + slope * p.lb * (v if slope > 0 else u)
 
 
@@ -164,17 +150,18 @@ def search(p: Problem, lo: int, hi: int) -> tuple[Point | None, int]:
     def first_ns(n: int) -> int:  # smallest i >= 0 with ns(i) >= n
         return max(0, -(-n * q // a)) if n > 0 else 0
 
-    ask_ends: dict[int, int] = {}
-    bid_ends: dict[int, int] = {}
+    ask_ends: list[int] = []  # by level: the last index whose buy amount ends in that ask level
+    bid_ends: list[int] = []  # by level: the last index whose sell amount ends in that bid level
 
-    def ask_end(k: int) -> int:  # last index whose buy amount ends in ask level k
-        if k not in ask_ends:
-            ask_ends[k] = int((asks.cum_amount[k] / p.lb).to_integral_value(ROUND_FLOOR))
+    def ask_end(k: int) -> int:
+        while len(ask_ends) <= k:
+            ask_ends.append(int((asks.cum_amount[len(ask_ends)] / p.lb).to_integral_value(ROUND_FLOOR)))
         return ask_ends[k]
 
-    def bid_end(j: int) -> int:  # last index whose sell amount ends in bid level j
-        if j not in bid_ends:
-            bid_ends[j] = first_ns(int((bids.cum_amount[j] / p.ls).to_integral_value(ROUND_FLOOR)) + 1) - 1
+    def bid_end(j: int) -> int:
+        while len(bid_ends) <= j:
+            n = int((bids.cum_amount[len(bid_ends)] / p.ls).to_integral_value(ROUND_FLOOR))
+            bid_ends.append(first_ns(n + 1) - 1)
         return bid_ends[j]
 
     steps = 0
@@ -191,7 +178,10 @@ def search(p: Problem, lo: int, hi: int) -> tuple[Point | None, int]:
             k += 1
         while bid_end(j) < i:
             j += 1
-        end = min(ask_end(k), bid_end(j), hi)
+        ea, eb = ask_ends[k], bid_ends[j]
+        end = ea if ea < eb else eb
+        if hi < end:
+            end = hi
         pieces.append((_line_bound(p, i, end, k, j), i, end, k, j))
         i = end + 1
     pieces.sort(key=lambda pc: pc[0], reverse=True)

@@ -67,6 +67,11 @@ class Problem:
         self.sell_mult = (ONE - self.s) * (ONE - self.fs)  # proceeds per unit of raw bid proceeds
         self.t = limits.min_net_bps / BPS
         self.limits, self.balances = limits, balances
+        self._g: list[Decimal] = []  # ask_cost_rate by level
+        self._bk: list[Decimal] = []  # bid_rate by level
+        self._bx: list[Decimal] = []  # bid_end by level
+        self._ah: list[Decimal] = []  # ask_head by level
+        self._bh: list[Decimal] = []  # bid_head by level
 
     # -- exact evaluation -------------------------------------------------------------------
     def sell_amount(self, b: Decimal) -> Decimal:
@@ -173,17 +178,62 @@ class Problem:
         s_depth = self.bids.cum_amount[-1] if self.bids.loaded else ZERO
         return min(b, (min(s_depth, s_need) + self.ls) / self.keep)
 
+    # -- per-level values, computed once per evaluation (the walks below and the search share them) ---
+    def ask_cost_rate(self, k: int) -> Decimal:
+        """``ask_k·(1+s)(1+ψ)``: cost per unit bought at ask level ``k`` (level loaded)."""
+        g = self._g
+        while len(g) <= k:
+            g.append(self.asks.prices[len(g)] * self.buy_mult)
+        return g[k]
+
+    def bid_rate(self, j: int) -> Decimal:
+        """``bid_j·(1−s)(1−f)·(1−φ)``: proceeds per unit *bought* sold at bid level ``j`` (level loaded)."""
+        bk, bx, bids = self._bk, self._bx, self.bids
+        while len(bk) <= j:
+            n = len(bk)
+            bk.append(bids.prices[n] * self.sell_mult * self.keep)
+            bx.append(bids.cum_amount[n] / self.keep)
+        return bk[j]
+
+    def bid_end(self, j: int) -> Decimal:
+        """``cum_bids_j / (1−φ)``: the B whose unrounded sell amount ends bid level ``j`` (level loaded)."""
+        self.bid_rate(j)
+        return self._bx[j]
+
+    def ask_head(self, k: int) -> Decimal:
+        """``(cost_before_k − amount_before_k·ask_k)·(1+s)(1+ψ)``: the cost of a walk into ask level ``k``
+        less its amount times ``ask_k`` — the constant of the cost line there (level loaded)."""
+        heads, asks = self._ah, self.asks
+        while len(heads) <= k:
+            n = len(heads)
+            before_amt = asks.cum_amount[n - 1] if n else ZERO
+            before_cost = asks.cum_cost[n - 1] if n else ZERO
+            heads.append((before_cost - before_amt * asks.prices[n]) * self.buy_mult)
+        return heads[k]
+
+    def bid_head(self, j: int) -> Decimal:
+        """The proceeds line's constant in bid level ``j``, as :meth:`ask_head` (level loaded)."""
+        heads, bids = self._bh, self.bids
+        while len(heads) <= j:
+            n = len(heads)
+            before_amt = bids.cum_amount[n - 1] if n else ZERO
+            before_cost = bids.cum_cost[n - 1] if n else ZERO
+            heads.append((before_cost - before_amt * bids.prices[n]) * self.sell_mult)
+        return heads[j]
+
     def envelope_peak(self) -> Decimal:
         """The B where the envelope's slope turns negative (or the depth ends), loading levels to it."""
-        asks, bids, keep = self.asks, self.bids, self.keep
+        asks, bids = self.asks, self.bids
+        a_cum = asks.cum_amount
         b, k, j = ZERO, 0, 0
-        while has_level(asks, k) and has_level(bids, j):
-            if bids.prices[j] * self.sell_mult * keep < asks.prices[k] * self.buy_mult:
+        while (k < len(asks.prices) or has_level(asks, k)) and (j < len(bids.prices) or has_level(bids, j)):
+            if self.bid_rate(j) < self.ask_cost_rate(k):
                 break
-            b = min(asks.cum_amount[k], bids.cum_amount[j] / keep)
-            if b == asks.cum_amount[k]:
+            a_end, b_end = a_cum[k], self._bx[j]
+            b = min(a_end, b_end)
+            if b == a_end:
                 k += 1
-            if b == bids.cum_amount[j] / keep:
+            if b == b_end:
                 j += 1
         return b
 
@@ -193,31 +243,39 @@ class Problem:
         ``floor_net`` (the net of a feasible size; None if no size does). Walks both books level by
         level, loading only what it reads."""
         asks, bids, keep = self.asks, self.bids, self.keep
+        a_cum = asks.cum_amount
         mnp, t = max(self.limits.min_net_profit, floor_net), self.t
+        strict_e = not mnp
         b = e = et = ZERO  # B, envelope net, envelope net − t·cost
         k = j = 0
         started = False
         while True:
-            if not has_level(asks, k):
+            if k >= len(asks.prices) and not has_level(asks, k):
                 return b if started else None
-            if not has_level(bids, j):  # S = floor(B·keep) stays within the bids a little further
+            if j >= len(bids.prices) and not has_level(bids, j):  # S = floor(B·keep) stays within the bids
                 return (bids.cum_amount[-1] + self.ls) / keep if started else None
-            x1 = min(asks.cum_amount[k], bids.cum_amount[j] / keep)
-            gamma = asks.prices[k] * self.buy_mult
-            s_e = bids.prices[j] * self.sell_mult * keep - gamma
+            bk = self.bid_rate(j)
+            a_end, b_end = a_cum[k], self._bx[j]
+            x1 = min(a_end, b_end)
+            gamma = self.ask_cost_rate(k)
+            s_e = bk - gamma
             s_t = s_e - t * gamma
-            # Each condition h0 + s·(x − b) >= θ holds on a sub-interval of [b, x1]; intersect them.
+            # Each condition h0 + s·(x − b) >= θ holds on a sub-interval of [b, x1]; intersect them. (A
+            # division only when its bound can move: where h0 >= θ the rising condition holds from b on,
+            # where the end value >= θ the falling one holds up to x1.)
             lo_x, hi_x, dead = b, x1, False
-            for h0, slope, theta, strict in ((e, s_e, mnp, not mnp), (et, s_t, ZERO, False)):
+            for h0, slope, theta, strict in ((e, s_e, mnp, strict_e), (et, s_t, ZERO, False)):
                 if slope > 0:
-                    lo_x = max(lo_x, b + (theta - h0) / slope)
+                    if h0 < theta:
+                        lo_x = max(lo_x, b + (theta - h0) / slope)
                 else:
-                    if slope < 0:
-                        hi_x = min(hi_x, b + (h0 - theta) / -slope)
-                    elif h0 < theta:
-                        hi_x = b - 1
                     # past its peak (concave) and failing at x1: it never holds again
                     end = h0 + slope * (x1 - b)
+                    if slope < 0:
+                        if end < theta:
+                            hi_x = min(hi_x, b + (h0 - theta) / -slope)
+                    elif h0 < theta:
+                        hi_x = b - 1
                     dead = dead or end < theta or (strict and end <= theta)
             if lo_x <= hi_x and hi_x > 0:
                 started = True
@@ -230,9 +288,9 @@ class Problem:
             e += s_e * (x1 - b)
             et += s_t * (x1 - b)
             b = x1
-            if b == asks.cum_amount[k]:
+            if b == a_end:
                 k += 1
-            if b == bids.cum_amount[j] / keep:
+            if b == b_end:
                 j += 1
 
     def estimate_hi(self, b_cap: Decimal) -> Decimal:
