@@ -38,6 +38,7 @@ from exchanges.profiles.calls import sending
 log = logging.getLogger(__name__)
 TRANSPORTS = ("ws", "rest")
 WS_VENUES = ("okx", "binance", "bybit")  # ccxt ids whose create_order_ws arb uses
+WARM_TIMEOUT_S = 10.0  # connecting and logging in a trading socket
 _OWN = ("_client", "_venue", "_warming", "ws_orders", "rest_orders")
 
 
@@ -185,7 +186,8 @@ class WsOrderClient:
 
         async def run() -> None:
             try:
-                await self.warm()
+                async with asyncio.timeout(WARM_TIMEOUT_S):
+                    await self.warm()
             except Exception as e:
                 log.warning("orders.ws_connect_failed venue=%s error=%s", self._venue, brief(e))
 
@@ -248,7 +250,7 @@ async def prepare_send_clients(send: Mapping[str, Any], market_clients: Mapping[
     return await warm_all(send)
 
 
-async def warm_all(clients: Mapping[str, Any] | None, timeout_s: float = 10.0) -> dict[str, str]:
+async def warm_all(clients: Mapping[str, Any] | None, timeout_s: float = WARM_TIMEOUT_S) -> dict[str, str]:
     """Connect and log in every WebSocket order client before the first decision; {venue: error} of those that
     could not (their orders go over REST until a background reconnect succeeds)."""
     failed: dict[str, str] = {}

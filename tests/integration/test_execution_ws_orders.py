@@ -112,6 +112,31 @@ async def test_connection_lost_with_the_order_in_flight_is_looked_up_never_resen
     no_duplicate_client_ids(sim)
 
 
+async def test_dropped_trading_socket_sends_the_next_order_over_rest_then_reconnects(setup: Setup) -> None:
+    venues = ("okx", "bybit")
+    sim, trader, _ = await start(setup, venues)
+    run = Run(trader)
+    await run.next("ready")
+    bybit = trader.send_clients["bybit"]
+    await sim.venue("bybit").disconnect_all()  # every socket, the trading one included
+    await eventually(lambda: not bybit.ws_ready(), what="the trading socket seen closed")
+    plant(sim, "bybit", 60.0)
+    sim.step()
+    first = await run.next("outcome")
+    assert first.ok, first.summary()
+    assert (bybit.ws_orders, bybit.rest_orders) == (0, 1)  # nothing was handed to the closed socket
+    await eventually(bybit.ws_ready, what="the trading socket back, logged in")
+    for _ in range(3):  # both books move: the pair may trade again
+        sim.step()
+    second = await run.next("outcome")
+    await run.stop()
+    assert second.ok, second.summary()
+    assert (bybit.ws_orders, bybit.rest_orders) == (1, 1)
+    for leg in (*first.legs[:2], *second.legs[:2]):
+        assert sim_order(sim, leg.client_id)[0]["status"] == "filled"
+    no_duplicate_client_ids(sim)
+
+
 async def test_rest_fallback_when_the_trading_socket_is_unreachable(setup: Setup) -> None:
     venues = ("okx", "binance")
     dead = {"binance": {"api.ws.ws-api.spot": "ws://127.0.0.1:9/ws-api/v3"}}  # nothing listens there
