@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import json
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from arb.clock import wall_ms
 from arb.core.kinds import EventKind
 from arb.inventory.marks import TransferMarks, assets_of, mark
 from arb.inventory.networks import Change, NetworkTable, changes, from_ccxt
@@ -177,7 +179,8 @@ class NetworkWatch:
         self.event(change.venue, None, kind, detail)
         if self.alert is not None:
             title = f"arb {change.asset} {change.what} {change.now} on {change.venue} ({change.network})"
-            body = "\n".join([change.text, *affected]) or change.text
+            when = dt.datetime.fromtimestamp(wall_ms() / 1000, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+            body = "\n".join([f"{change.text} (seen {when})", *affected])  # the time: a repeat is never deduplicated
             self.alert(title, body, kind="warning" if down else "success")
 
 

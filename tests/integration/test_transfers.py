@@ -114,6 +114,12 @@ async def test_suspended_network_marks_not_transferable_events_and_alerts_then_r
     await eventually(lambda: any("resumed on okx (TRC20)" in p["title"] for p in rig.rx.posts), 10)
     await eventually(lambda: rig.rows()[-1]["transferable"] == "yes", 10, what="journaled yes again")
 
+    def trc20_suspended() -> int:
+        return sum("USDT withdraw suspended on okx (TRC20)" in p["title"] for p in rig.rx.posts)
+
+    rig.sim.set_transfers("okx", "USDT", "TRC20", withdraw=False)  # the same suspension again, minutes apart or not
+    await eventually(lambda: trc20_suspended() == 2, 10, what="a repeated suspension alerted again")
+
 
 @pytest.mark.parametrize("rig", ["require"], indirect=True)
 async def test_require_transferable_skips_until_the_network_resumes(rig: Rig) -> None:
