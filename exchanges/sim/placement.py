@@ -53,13 +53,7 @@ async def submit(
     delay_ms = int(delay_ms + server.latency.order_ms())  # the order path's one-way latency (profile), on top
     answer_ms = server.latency.order_ms()  # and the answer's way back
 
-    async def land() -> T:
-        server.placements_in_flight += 1
-        try:
-            if delay_ms:
-                await asyncio.sleep(delay_ms / 1000)
-        finally:
-            server.placements_in_flight -= 1
+    def arrive() -> T:
         now = server.now_ms()
         too_late = expired(now)
         if too_late is not None:
@@ -67,9 +61,20 @@ async def submit(
             raise too_late
         return place(now, arrival)
 
-    task: asyncio.Task[T] = asyncio.ensure_future(land())
-    server.track(task)
-    result = await asyncio.shield(task)
+    async def land() -> T:
+        server.placements_in_flight += 1
+        try:
+            await asyncio.sleep(delay_ms / 1000)
+        finally:
+            server.placements_in_flight -= 1
+        return arrive()
+
+    if delay_ms:
+        task: asyncio.Task[T] = asyncio.ensure_future(land())
+        server.track(task)
+        result = await asyncio.shield(task)
+    else:  # no delay: the order reaches the engine now, in the request's own task (nothing to outlive)
+        result = arrive()
     if answer_ms:
         await asyncio.sleep(answer_ms / 1000)
     if drop and not hang:
