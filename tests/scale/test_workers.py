@@ -22,7 +22,7 @@ from tests.kit.live import key_env, no_duplicate_client_ids, plant, start_sim, w
 from tests.kit.run import arb, start_arb
 from tests.scale.redis_server import redis_server
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
 VENUES = ("okx", "okx2")
 SYMS = ["BTC/USDT", "DOGE/USDT"]  # crc32 mod 2: BTC → shard 1, DOGE → shard 0
 assert [owner(s, 2) for s in SYMS] == [1, 0]
@@ -42,7 +42,7 @@ def rows(db: Path, sql: str) -> list[tuple[Any, ...]]:
         return []
 
 
-async def eventually(check: Any, what: str, timeout_s: float = 45) -> Any:
+async def eventually(check: Any, what: str, timeout_s: float = 60) -> Any:
     deadline = time.monotonic() + timeout_s
     while True:
         got = check()
@@ -57,7 +57,7 @@ def halts(tmp: Path, shard: int) -> list[tuple[int, str]]:
 
 
 @asynccontextmanager
-async def workers(tmp: Path, **cfg: Any) -> AsyncIterator[tuple[Any, str, asyncio.subprocess.Process]]:
+async def workers(tmp: Path, **cfg: Any) -> AsyncIterator[tuple[Any, str, str]]:
     with redis_server(tmp) as url:
         sim = await start_sim(VENUES, symbols=SYMS)
         try:
@@ -72,7 +72,7 @@ async def workers(tmp: Path, **cfg: Any) -> AsyncIterator[tuple[Any, str, asynci
                         lambda s=shard: rows(journal(tmp, s), "select 1 from events where kind = 'trading'"),
                         f"worker {shard}",
                     )
-                yield sim, path, proc
+                yield sim, path, url
             finally:
                 if proc.returncode is None:
                     proc.send_signal(signal.SIGTERM)
@@ -86,17 +86,22 @@ async def workers(tmp: Path, **cfg: Any) -> AsyncIterator[tuple[Any, str, asynci
 
 async def test_daily_loss_of_one_worker_and_arb_kill_halt_every_worker_within_a_second(tmp_path: Path) -> None:
     risk = {"daily_loss_limit": "0.05", "max_consecutive_failures": 10}
-    async with workers(tmp_path, risk=risk, execution={"on_partial": "hold"}) as (sim, path, _proc):
+    async with workers(tmp_path, risk=risk, execution={"on_partial": "hold"}) as (sim, path, url):
         sim.venue("okx2").faults.reject_rate = 1.0  # the sell leg fails: the bought base is held at a loss
         plant(sim, "okx2", 60.0, symbol="BTC/USDT")  # BTC is worker 1's symbol
         for _ in range(3):
             sim.step()
         first = await eventually(lambda: halts(tmp_path, 1), "worker 1's daily-loss halt")
         other = await eventually(lambda: halts(tmp_path, 0), "worker 0's halt")
-        # then `arb kill` (it overrides any halt): every worker halts again, for the kill
-        code, _out, err = await arb("kill", "--config", path, "--reason", "test: stop everything")
+        # then `arb kill` on "another machine" (its own kill file) through the coordinator: it overrides any
+        # halt, every worker halts again for the kill
+        remote = tmp_path / "remote.toml"
+        remote.write_text(Path(path).read_text().replace(str(tmp_path / "arb.kill"), str(tmp_path / "remote.kill")))
+        code, _out, err = await arb(
+            "kill", "--config", str(remote), "--coordinator", url, "--reason", "stop everything"
+        )
         assert code == 0, err
-        stamp = (tmp_path / "arb.kill").read_text().splitlines()[1].split(" by ")[0]  # when `arb kill` wrote it
+        stamp = (tmp_path / "remote.kill").read_text().splitlines()[1].split(" by ")[0]  # when `arb kill` wrote it
         written_ms = int(dt.datetime.fromisoformat(stamp).timestamp() * 1000)
         killed = [await eventually(lambda s=s: halts(tmp_path, s)[1:], f"worker {s}'s kill halt") for s in (0, 1)]
     assert "daily_loss" in first[0][1]
