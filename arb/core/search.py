@@ -150,39 +150,32 @@ def search(p: Problem, lo: int, hi: int) -> tuple[Point | None, int]:
     def first_ns(n: int) -> int:  # smallest i >= 0 with ns(i) >= n
         return max(0, -(-n * q // a)) if n > 0 else 0
 
-    ask_ends: list[int] = []  # by level: the last index whose buy amount ends in that ask level
-    bid_ends: list[int] = []  # by level: the last index whose sell amount ends in that bid level
-
-    def ask_end(k: int) -> int:
-        while len(ask_ends) <= k:
-            ask_ends.append(int((asks.cum_amount[len(ask_ends)] / p.lb).to_integral_value(ROUND_FLOOR)))
-        return ask_ends[k]
-
-    def bid_end(j: int) -> int:
-        while len(bid_ends) <= j:
-            n = int((bids.cum_amount[len(bid_ends)] / p.ls).to_integral_value(ROUND_FLOOR))
-            bid_ends.append(first_ns(n + 1) - 1)
-        return bid_ends[j]
-
     steps = 0
     lo = max(lo, first_ns(1))  # S must be at least one sell lot
     if lo > hi:
         return None, steps
     asks.ensure_amount(p.lb * hi)
     bids.ensure_amount(p.ls * ns(hi))
-    # Pieces: a two-pointer merge of the index ranges of ask levels and bid levels.
+    lb, ls = p.lb, p.ls
+    # by loaded level: the last index whose buy amount ends in that ask level / sell amount in that bid level
+    ask_ends = [int((c / lb).to_integral_value(ROUND_FLOOR)) for c in asks.cum_amount]
+    bid_ends = [first_ns(int((c / ls).to_integral_value(ROUND_FLOOR)) + 1) - 1 for c in bids.cum_amount]
+    g, ah, bk, bh = p.level_tables()
+    # Pieces: a two-pointer merge of the index ranges of ask levels and bid levels, each with its line bound
+    # (_line_bound, inlined).
     pieces: list[tuple[Decimal, int, int, int, int]] = []
-    i, k, j = lo, asks.level_index(p.lb * lo), bids.level_index(p.ls * ns(lo))
+    i, k, j = lo, asks.level_index(lb * lo), bids.level_index(ls * ns(lo))
     while i <= hi:
-        while ask_end(k) < i:  # levels thinner than a lot hold no index
+        while ask_ends[k] < i:  # levels thinner than a lot hold no index
             k += 1
-        while bid_end(j) < i:
+        while bid_ends[j] < i:
             j += 1
         ea, eb = ask_ends[k], bid_ends[j]
         end = ea if ea < eb else eb
         if hi < end:
             end = hi
-        pieces.append((_line_bound(p, i, end, k, j), i, end, k, j))
+        slope = bk[j] - g[k]
+        pieces.append((bh[j] - ah[k] + slope * lb * (end if slope > 0 else i), i, end, k, j))
         i = end + 1
     pieces.sort(key=lambda pc: pc[0], reverse=True)
 

@@ -221,6 +221,17 @@ class Problem:
             heads.append((before_cost - before_amt * bids.prices[n]) * self.sell_mult)
         return heads[j]
 
+    def level_tables(self) -> tuple[list[Decimal], list[Decimal], list[Decimal], list[Decimal]]:
+        """(ask_cost_rate, ask_head, bid_rate, bid_head) of every loaded level, as lists by level."""
+        na, nb = self.asks.loaded, self.bids.loaded
+        if na:
+            self.ask_cost_rate(na - 1)
+            self.ask_head(na - 1)
+        if nb:
+            self.bid_rate(nb - 1)
+            self.bid_head(nb - 1)
+        return self._g, self._ah, self._bk, self._bh
+
     def envelope_peak(self) -> Decimal:
         """The B where the envelope's slope turns negative (or the depth ends), loading levels to it."""
         asks, bids = self.asks, self.bids
