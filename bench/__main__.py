@@ -123,6 +123,11 @@ def main(argv: list[str]) -> int:
         f"7. sweep of {sw['combinations']} combinations: sequential {sw['sequential_s']} s, "
         f"{sw['processes']} processes {sw['pool_s']} s -> x{sw['speedup']} (same rows: {sw['same_rows']})"
     )
+    print("8. scaling out: book messages/s handled by 1 and 2 workers (3 loopback venues x 300 symbols)")
+    from bench import scaling
+
+    out["scaling_workers"] = sw2 = scaling.measure(300, seconds=3.0 if quick else 6.0)
+    print(f"   {scaling.line(sw2)}")
     out["seconds"] = round(time.monotonic() - t0, 1)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(out, indent=1) + "\n")
