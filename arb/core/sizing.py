@@ -273,21 +273,32 @@ class Problem:
             s_t = s_e - t * gamma
             # Each condition h0 + s·(x − b) >= θ holds on a sub-interval of [b, x1]; intersect them. (A
             # division only when its bound can move: where h0 >= θ the rising condition holds from b on,
-            # where the end value >= θ the falling one holds up to x1.)
+            # where the end value >= θ the falling one holds up to x1.) Written out for the two conditions.
             lo_x, hi_x, dead = b, x1, False
-            for h0, slope, theta, strict in ((e, s_e, mnp, strict_e), (et, s_t, ZERO, False)):
-                if slope > 0:
-                    if h0 < theta:
-                        lo_x = max(lo_x, b + (theta - h0) / slope)
-                else:
-                    # past its peak (concave) and failing at x1: it never holds again
-                    end = h0 + slope * (x1 - b)
-                    if slope < 0:
-                        if end < theta:
-                            hi_x = min(hi_x, b + (h0 - theta) / -slope)
-                    elif h0 < theta:
-                        hi_x = b - 1
-                    dead = dead or end < theta or (strict and end <= theta)
+            # the envelope net e with slope s_e against mnp (strict when mnp is 0: net > 0) ...
+            if s_e > 0:
+                if e < mnp:
+                    lo_x = b + (mnp - e) / s_e
+            else:
+                end = e + s_e * (x1 - b)  # past its peak (concave) and failing at x1: it never holds again
+                if s_e < 0:
+                    if end < mnp:
+                        hi_x = b + (e - mnp) / -s_e
+                elif e < mnp:
+                    hi_x = b - 1
+                dead = end < mnp or (strict_e and end <= mnp)
+            # ... and et (net − t·cost) with slope s_t against 0
+            if s_t > 0:
+                if et < 0:
+                    lo_x = max(lo_x, b + (ZERO - et) / s_t)
+            else:
+                end = et + s_t * (x1 - b)
+                if s_t < 0:
+                    if end < 0:
+                        hi_x = min(hi_x, b + (et - ZERO) / -s_t)
+                elif et < 0:
+                    hi_x = b - 1
+                dead = dead or end < 0
             if lo_x <= hi_x and hi_x > 0:
                 started = True
                 if hi_x < x1:
