@@ -3,6 +3,7 @@
 - a wrong token — typed in, or left in the tab from an earlier server — shows the login state and no data;
 - a dislocation planted on the loopback venues shows on the page within 2 s of the scanner journaling its
   episode (the DOM wait starts once the journal row exists and has a 2 s deadline);
+- the pause and resume buttons act after their dialog (journaled with who acted);
 - the kill button, confirmed in its dialog, stops trading: the journal holds the kill halt and the operator's
   control event, the page shows the run halted and alert-only, and no order follows while opportunities do;
 - on ``arb demo --paper`` the money on the page is the API's exact text, and the test takes the README's
@@ -29,6 +30,7 @@ from tests.kit.poll import eventually
 
 TOKEN = "dashboard-test-token-0123456789abcdef"
 VENUES = ("okx", "okx2")
+CONTROL = "SELECT * FROM events WHERE kind = 'control' AND detail LIKE ?"
 SHOWN_WITHIN_MS = 2000  # the bound: the page shows an episode within 2 s of its journal row
 
 pytestmark = [pytest.mark.slow]
@@ -123,12 +125,21 @@ async def test_wrong_token_planted_episode_and_kill(browser_page: Any, tmp_path:
             cells = await page.inner_text(f"tr[data-episode-id='{episode}']")
             assert "BTC/USDT" in cells and "okx → okx2" in cells
 
+            # pause and resume: each after its dialog, journaled with who acted, the page follows
+            for action, other in (("pause", "resume"), ("resume", "pause")):
+                await page.click(f"#{action}")
+                await page.wait_for_selector("#confirm[open]")
+                await page.click("#confirm-ok")
+                await page.wait_for_selector(f"#{other}:not([hidden])", timeout=10_000)
+                await eventually(lambda a=action: rows(db, CONTROL, f"{a} by ops%"), what=f"the {action} journaled")
+            await page.wait_for_function("!document.getElementById('mode').textContent.includes('paused')")
+
             # the kill button: a confirmation dialog first; cancelling it changes nothing
             await page.click("#kill")
             await page.wait_for_selector("#confirm[open]")
             await page.click("#confirm-cancel")
             await page.wait_for_selector("#confirm", state="hidden")
-            assert rows(db, "SELECT * FROM events WHERE kind IN ('halt', 'control')") == []
+            assert rows(db, "SELECT * FROM events WHERE kind = 'halt' OR detail LIKE 'kill%'") == []
             await page.click("#kill")
             await page.wait_for_selector("#confirm[open]")
             await page.fill("#confirm-reason", "dashboard test")
@@ -139,16 +150,16 @@ async def test_wrong_token_planted_episode_and_kill(browser_page: Any, tmp_path:
                 what="the kill halt",
             )
             assert "dashboard test" in halt[0]["detail"]
-            controls = rows(db, "SELECT detail FROM events WHERE kind = 'control'")
-            assert [c["detail"] for c in controls if c["detail"].startswith("kill by ops")]
+            killed = rows(db, CONTROL, "kill by ops%")  # the operator's action, journaled with who
+            assert killed
             await page.wait_for_selector("#halt:not([hidden])", timeout=10_000)
             assert "halted: kill" in await page.inner_text("#halt")
             assert "alert-only" in await page.inner_text("#mode")
             assert await page.is_disabled("#kill")
             await page.wait_for_selector("#halts tr[data-reason='kill']", timeout=10_000)
 
-            # trading stopped: a new opportunity (okx richer now: buy okx2, sell okx) is refused and no order follows
-            orders = len(rows(db, "SELECT client_id FROM orders"))
+            # trading stopped: a new opportunity (okx richer now: buy okx2, sell okx) is refused, and no order
+            # reached a venue after the kill (an intent committed after it is journaled "not sent", never sent)
             plant(sim, "okx", 80.0)
             refused = await eventually(
                 lambda: [d for d in halted_decisions(db, halt[0]["ts_ms"]) if (d["buy"], d["sell"]) == ("okx2", "okx")],
@@ -156,7 +167,9 @@ async def test_wrong_token_planted_episode_and_kill(browser_page: Any, tmp_path:
                 what="the new opportunity refused after the kill",
             )
             assert refused[0]["verdict"] == "halted_kill"
-            assert len(rows(db, "SELECT client_id FROM orders")) == orders
+            after = rows(db, "SELECT * FROM orders WHERE created_ms >= ?", killed[0]["ts_ms"])
+            assert all(o["state"] == "rejected" and o["reason"].startswith("not sent") for o in after), after
+            assert rows(db, "SELECT * FROM orders WHERE venue = 'okx2' AND side = 'buy'") == []
             code = await arb.stop()
         assert code == 0, arb.err()
         assert "Traceback" not in arb.err()
