@@ -57,10 +57,11 @@ class DurableRecords(JournalCore):
         out: list[dict[str, Any] | None] = []
         with self._write_tx("record order intents", full=True) as tx:
             for row in encoded:
-                existing = tx.get("orders", row["client_id"])
-                if existing is None:
-                    tx.insert("orders", row)
-                out.append(None if existing is None else self._decode("orders", existing))
+                if tx.insert_new("orders", row):
+                    out.append(None)
+                else:  # already journaled (by this process or another sharing the journal): unchanged
+                    existing = tx.get("orders", row["client_id"])
+                    out.append(None if existing is None else self._decode("orders", existing))
         return out
 
     def update_order(self, client_id: str, **fields: Any) -> None:

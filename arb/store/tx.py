@@ -53,6 +53,13 @@ class Tx:
             return self._cur.fetchone()["id"]
         return self._cur.lastrowid
 
+    def insert_new(self, table: str, row: dict[str, Any]) -> bool:
+        """Insert one row unless its key (or a unique column set) is already there: True if inserted. Atomic
+        against a concurrent writer of the same key (``ON CONFLICT DO NOTHING``), unlike a get-then-insert."""
+        row = _without_null_id(table, row)
+        self._cur.execute(self.dialect.insert(table, list(row), ignore=True), tuple(row.values()))
+        return int(self._cur.rowcount) == 1
+
     def insert_all(self, table: str, rows: Sequence[dict[str, Any]], *, ignore: bool = False) -> None:
         """Insert rows in order; ``ignore`` skips those whose key or unique columns are already there."""
         for columns, group in _runs(table, rows):

@@ -2,9 +2,9 @@
 
 :func:`start_postgres` runs ``initdb`` and ``pg_ctl start`` on a data directory under a fresh temporary
 directory, listening only on a unix socket there (no TCP), and returns a :class:`PgServer`; each test gets its
-own database from :meth:`PgServer.new_database` (a ``postgresql://`` URL). When the binaries are missing the
-caller skips LOUDLY (:data:`MISSING`). As root (CI containers), the server runs as the ``postgres`` system user,
-as PostgreSQL refuses to run as root. One server per pytest-xdist worker: each worker has its own directory.
+own empty journal location from :meth:`PgServer.new_database` (a ``postgresql://`` URL). The session fixture
+:func:`pg_server` skips LOUDLY (:data:`MISSING`) when the binaries are missing. As root (CI containers) the
+server runs as the ``postgres`` system user: PostgreSQL refuses root. One server per pytest-xdist worker.
 """
 
 from __future__ import annotations
@@ -16,8 +16,11 @@ import pwd
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import pytest
 
 _BIN_DIRS = sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)
 BIN: Path | None = next((Path(d) for d in _BIN_DIRS if (Path(d) / "initdb").exists()), None)
@@ -99,3 +102,13 @@ def start_postgres() -> PgServer:
             raise RuntimeError(f"postgres did not start:\n{detail}") from None
         raise
     return PgServer(root, port)
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    """A server for this test process (xdist worker); import this fixture into a conftest or test module."""
+    if BIN is None:
+        pytest.skip(MISSING)
+    server = start_postgres()
+    yield server
+    server.stop()

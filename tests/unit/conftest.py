@@ -7,23 +7,14 @@ database on a server this pytest process (xdist worker) started in a temporary d
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.kit.pg import BIN, MISSING, PgServer, start_postgres
+from tests.kit.pg import PgServer, pg_server
 
 BACKENDS = ["sqlite", "postgres"]
-
-
-@pytest.fixture(scope="session")
-def pg_server() -> Iterator[PgServer]:
-    if BIN is None:
-        pytest.skip(MISSING)
-    server = start_postgres()
-    yield server
-    server.stop()
+__all__ = ["BACKENDS", "journal_location", "pg_server"]  # pg_server: the session fixture, for these tests
 
 
 def journal_location(kind: str, tmp: Path, request: pytest.FixtureRequest) -> str | Path:
