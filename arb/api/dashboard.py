@@ -1,4 +1,4 @@
-"""The web dashboard: ``GET /`` (the page) and ``GET /ui/{name}`` (its script, style sheet and labels).
+"""The web dashboard: ``GET /`` (the page) and ``GET /ui/{name}`` (its scripts and style sheet).
 
 The assets are small files shipped inside the package (``arb/api/static``); nothing is fetched from a CDN or
 another origin at run time, and the Content-Security-Policy says so to the browser (scripts, styles and
@@ -10,13 +10,10 @@ sends it as ``Authorization: Bearer`` on every API call and on the stream (read 
 
 from __future__ import annotations
 
-import json
 from functools import cache
 from importlib import resources
 
 from aiohttp import web
-
-from arb.scan.engine import REASONS
 
 # name -> content type of every asset the page may load (anything else is a 404)
 ASSETS = {
@@ -45,11 +42,6 @@ def asset(name: str) -> bytes:
     return resources.files("arb.api").joinpath("static", name).read_bytes()
 
 
-def labels() -> bytes:
-    """The near-miss reasons' readable labels ("why nothing fired"), from the engine's own table."""
-    return json.dumps(REASONS, sort_keys=True).encode()
-
-
 def _response(body: bytes, content_type: str) -> web.Response:
     return web.Response(body=body, headers={"Content-Type": content_type, **HEADERS})
 
@@ -60,9 +52,7 @@ async def page(request: web.Request) -> web.Response:
 
 async def static(request: web.Request) -> web.Response:
     name = request.match_info["name"]
-    if name == "labels.json":
-        return _response(labels(), "application/json")
-    if name not in ASSETS:
+    if name not in ASSETS or name == "index.html":  # the page is served at / only
         raise web.HTTPNotFound(text='{"error": "no such asset"}', content_type="application/json")
     return _response(asset(name), ASSETS[name])
 

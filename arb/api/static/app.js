@@ -12,7 +12,6 @@ const QUIET = new Set(["trade", "decision"]); // journal events shown in their o
 let token = null;
 let stream = null; // AbortController of the running stream loop
 let timer = null;
-let labels = {};
 let streamSeq = 0; // stream messages applied so far (a read keeps what the stream added after it started)
 const open = new Map(); // episode id -> {ep, seq}
 const ended = new Set(); // ids the stream saw end (a read made before the end must not reopen them)
@@ -41,7 +40,7 @@ async function api(path, options = {}) {
 const signedIn = (fn) => (doc) => {
   if (token !== null && doc) fn(doc);
 };
-const showStatus = signedIn((st) => view.renderStatus(st, labels));
+const showStatus = signedIn(view.renderStatus);
 const showPnl = signedIn(view.renderPnl);
 const showExposures = signedIn(view.renderExposures);
 const showHalts = signedIn(view.renderHalts);
@@ -285,11 +284,6 @@ $("confirm").addEventListener("close", () => {
   const dlg = $("confirm");
   if (dlg.returnValue === "ok") act(dlg.dataset.action, $("confirm-reason").value.trim());
 });
-try {
-  labels = await (await fetch("/ui/labels.json", { cache: "no-store" })).json();
-} catch (_) {
-  labels = {};
-}
 const saved = sessionStorage.getItem(TOKEN_KEY);
 if (saved) signIn(saved);
 else signOut("");

@@ -68,7 +68,8 @@ function setCard(id, value) {
 }
 
 // ------------------------------------------------------------------ status (header, cards, books, venues, near misses)
-export function renderStatus(st, labels) {
+export function renderStatus(st) {
+  const labels = st.near_miss_labels || {}; // reason -> readable text (the engine's table)
   const halt = st.halt;
   const mode = $("mode");
   if (halt) mode.textContent = `${st.mode} · halted (${halt.reason}) · alert-only`;
@@ -106,12 +107,13 @@ export function renderStatus(st, labels) {
           cell(b.symbol),
           cell(b.buy_venue ? pair(b.buy_venue, b.sell_venue) : "no cross evaluated"),
           cell(b.buy_venue && none(b.net_bps) ? "below threshold" : b.net_bps, sign(b.net_bps)),
+          cell(utc(b.updated_ms)),
         ],
         { symbol: b.symbol },
       ),
     ),
     "no crossing evaluated yet",
-    3,
+    4,
   );
   const health = (h) => (h.status === "up" ? "st-up" : h.status === "down" ? "st-down" : "st-other");
   fill(
@@ -178,7 +180,7 @@ export function renderOpen(eps, freshId) {
 export function renderRecent(recent, freshId) {
   fill(
     "recent-episodes",
-    recent.slice(0, SHOW).map((ep) =>
+    [...recent].sort((a, b) => (b.end_ms || 0) - (a.end_ms || 0)).slice(0, SHOW).map((ep) =>
       row(
         [
           cell(utc(ep.start_ms)),
