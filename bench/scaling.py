@@ -59,7 +59,7 @@ class Venue:
         self.cycle: dict[str, list[str]] = {}
         for i, s in enumerate(syms):
             g = OkxBookGen(s, seed=seed + i)
-            self.snap[inst_id(s)] = g.snapshot()
+            self.snap[inst_id(s)] = re.sub(r'"ts":"\d+"', '"ts":"%d"', g.snapshot())
             frames = [g.update(2) for _ in range(CYCLE)]
             # renumber as sent: "prevSeqId":P,"seqId":Q → templates
             self.cycle[inst_id(s)] = [
@@ -84,7 +84,7 @@ class Venue:
                     for arg in req.get("args", []):
                         subscribed.append(arg["instId"])
                         await ws.send_str(json.dumps({"event": "subscribe", "arg": arg}))
-                        await ws.send_str(self.snap[arg["instId"]])
+                        await ws.send_str(self.snap[arg["instId"]] % (time.time_ns() // 1_000_000))
                     got.set()
 
         task = asyncio.create_task(reader())
