@@ -20,9 +20,9 @@ The one rule: an order is sent at most once, over one transport.
   "connection closed before send" is treated so: from outside ccxt's send task, a frame that never left
   cannot be told from one that left just before the close. When in doubt, look up.
 
-The venue's own expiry travels as over REST: Binance ``recvWindow`` in the signed params (ccxt's nonce is
-pinned to ``sent_ms`` by ``calls.arm``), OKX ``expTime`` at the top of the op, Bybit ``X-BAPI-TIMESTAMP``
-(= ``sent_ms``) and ``X-BAPI-RECV-WINDOW`` in the request header.
+The venue's own expiry travels as over REST: Binance ``recvWindow`` in the signed params (set while ccxt
+signs; its nonce is pinned to ``sent_ms`` by ``calls.arm``), OKX ``expTime`` at the top of the op, Bybit
+``X-BAPI-TIMESTAMP`` (= ``sent_ms``) and ``X-BAPI-RECV-WINDOW`` in the request header.
 """
 
 from __future__ import annotations
@@ -118,6 +118,32 @@ def _order_watch(client: Any) -> Any:
     return order_watch
 
 
+def _window_sign_params(client: Any) -> Any:
+    """Binance ``sign_params`` that signs an order sent inside ``calls.expiring`` with its window as
+    ``recvWindow`` (ccxt lets ``options.recvWindow`` override a ``recvWindow`` param, so the option is set for
+    the duration of the synchronous signing); the timestamp is ``sent_ms`` (``calls.arm`` pins the nonce)."""
+    sign_params = client.sign_params
+
+    def window_sign_params(params: Any = None) -> Any:
+        window = sending()
+        if window is None:
+            return sign_params(params if params is not None else {})
+        options, before = client.options, client.options.get("recvWindow", _MISSING)
+        options["recvWindow"] = window[1]
+        try:
+            return sign_params(params if params is not None else {})
+        finally:
+            if before is _MISSING:
+                options.pop("recvWindow", None)
+            else:
+                options["recvWindow"] = before
+
+    return window_sign_params
+
+
+_MISSING = object()
+
+
 class WsOrderClient:
     """A send client whose ``create_order`` goes over the venue's WebSocket trading API when its socket is ready.
 
@@ -133,6 +159,8 @@ class WsOrderClient:
         object.__setattr__(self, "rest_orders", 0)
         if client.id in ORDER_OPS:
             client.watch = _order_watch(client)
+        if client.id == "binance":
+            client.sign_params = _window_sign_params(client)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._client, name)
@@ -209,9 +237,6 @@ class WsOrderClient:
             self.rest_orders += 1
             log.info("orders.rest_fallback venue=%s reason=socket not ready", self._venue)
             return dict(await c.create_order(symbol, type, side, amount, price, params))
-        window = sending()
-        if window is not None and c.id == "binance":
-            params["recvWindow"] = window[1]  # signed with the pinned timestamp (calls.arm pins the nonce)
         self.ws_orders += 1
         return dict(await c.create_order_ws(symbol, type, side, amount, price, params))
 

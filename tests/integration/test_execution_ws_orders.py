@@ -200,7 +200,7 @@ async def test_ws_orders_carry_the_venue_expiry(setup: Setup, venue: str) -> Non
     assert ws.ws_ready()
     ask = sim.book(venue, "BTC/USDT").asks[0][0]
     cid = profile(venue).client_order_id("expiry-test", "buy")
-    with pytest.raises(ccxtpro.BaseError, match=EXPIRED[venue]), expiring(sim.venue(venue).now_ms() - 10_000, 1000):
+    with pytest.raises(ccxtpro.BaseError, match=EXPIRED[venue]), expiring(sim.venue(venue).now_ms() - 3000, 1000):
         await ws.create_order("BTC/USDT", "limit", "buy", 0.001, float(ask), profile(venue).order_params(cid))
     entry, _ = sim_order(sim, cid)
     assert entry["status"] == "rejected" and entry["reject_reason"] == EXPIRED[venue]
