@@ -167,12 +167,13 @@ def from_ccxt(
                 fee = _dec(((fee_nets.get(raw_code) or {}).get("withdraw") or {}).get("fee"))
             confirmations = next((c for k in _CONFIRMATION_FIELDS if (c := _int(info.get(k))) is not None), None)
             arrival_s, arrival_source = _arrival(code, info, confirmations)
+            inactive = n.get("active") is False  # a network the venue marks inactive moves nothing either way
             by_code[code] = Network(
                 venue=venue,
                 asset=asset,
                 network=code,
-                deposit=_flag(n.get("deposit")),
-                withdraw=_flag(n.get("withdraw")),
+                deposit=False if inactive else _flag(n.get("deposit")),
+                withdraw=False if inactive else _flag(n.get("withdraw")),
                 withdraw_fee=fee,
                 withdraw_min=_dec(limits.get("min")),
                 withdraw_step=_dec(n.get("precision")),

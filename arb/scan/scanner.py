@@ -38,6 +38,7 @@ from exchanges.profiles import profile
 log = logging.getLogger(__name__)
 
 SWEEP_MS = 50
+FIRST_NETWORKS_S = 5.0  # the feeds wait at most this long for the first load of the venues' networks
 HEALTH_EVENTS = {"venue_down": "down", "venue_up": "up", "stale": "stale"}
 
 
@@ -312,10 +313,12 @@ class Scanner:
         self.status = "running"
         try:
             async with asyncio.TaskGroup() as tg:
+                if self.transfers is not None:  # networks first (bounded): no venue call of theirs races the run's
+                    tg.create_task(self.transfers.run(self._stop), name="networks")
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self.transfers.loaded.wait(), FIRST_NETWORKS_S)
                 feeds = tg.create_task(self.feeds.run(self._on_ready), name="feeds")
                 tg.create_task(self._sweeper(), name="sweeper")
-                if self.transfers is not None:
-                    tg.create_task(self.transfers.run(self._stop), name="networks")
                 if self.writer is not None:
                     tg.create_task(self.writer.run(), name="journal-writer")
                 if self.notifier is not None:

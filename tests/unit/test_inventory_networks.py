@@ -52,6 +52,12 @@ def test_from_ccxt_unifies_codes_and_keeps_money_exact() -> None:
     assert (trc.arrival_s, trc.arrival_source) == (60, "confirmations")  # 20 confirmations × 3 s
 
 
+def test_an_inactive_network_is_closed_both_ways() -> None:
+    cur = {"USDT": currency("USDT", TRC20=n("TRC20", 1.0, 10.0, dep=None, wd=None) | {"active": False})}
+    trc = from_ccxt("okx", cur, ["USDT"])["USDT"]["TRC20"]
+    assert (trc.deposit, trc.withdraw) == (False, False)
+
+
 def test_fee_missing_from_currencies_comes_from_deposit_withdraw_fees() -> None:
     cur = {"USDT": currency("USDT", TRC20=n("TRC20", None, 10.0))}
     fees = {"USDT": {"networks": {"TRC20": {"withdraw": {"fee": 1.5}}}}}
