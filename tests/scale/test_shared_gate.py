@@ -1,0 +1,108 @@
+"""Two workers' risk gates on one Redis (real redis-server): what one claims the other cannot; settling a leg
+applies its fills; the end frees the rest; limits hold across the workers; CLI refusals are one line."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from arb.config import RiskConfig
+from arb.core.ledger import LegFill
+from arb.core.model import Leg, Opportunity
+from arb.scale.coordinator import atoms_down
+from arb.scale.hook import SharedLimits
+from arb.scale.redis_coord import RedisCoordinator
+from arb.trade.risk import BalanceBook, RiskGate
+from tests.kit.run import run_arb
+from tests.scale.redis_server import redis_server
+
+D = Decimal
+T0 = 1_800_000_000_000
+pytestmark = pytest.mark.timeout(60)
+
+
+def opp(cost: str) -> Opportunity:
+    qty = D(cost) / D(50000)
+    b = Leg("okx", "buy", qty, D(50000), D(50000), D(50000), D(0), 1)
+    s = Leg("bybit", "sell", qty, D(50100), D(50100), D(50100), D(0), 1)
+    return Opportunity("BTC/USDT", b, s, D(cost), D(cost) + 1, D(2), D(1), D(1), D(20))
+
+
+def worker(url: str, name: str, **risk: object) -> tuple[RiskGate, RedisCoordinator]:
+    c = RedisCoordinator(url, lease_ms=10_000, worker=name)
+    c.start()
+    book = BalanceBook()
+    for v in ("okx", "bybit"):  # this worker tracks both venues' balances (as a live run does)
+        book.set_fetched(v, {"USDT": D(10**6), "BTC": D(10)}, {"USDT": D(10**6), "BTC": D(10)})
+    g = RiskGate(RiskConfig(max_in_flight=5, **risk), book)  # type: ignore[arg-type]
+    g.shared = SharedLimits(c)
+    return g, c
+
+
+def test_what_one_worker_claims_the_other_cannot_spend(tmp_path: Path) -> None:
+    with redis_server(tmp_path) as url:
+        a, ca = worker(url, "a")
+        b, cb = worker(url, "b")
+        assert b.check(opp("400"), T0) == "min_balance"  # nothing published yet: no shared claim
+        ca.publish("okx", ca.generation("okx"), {"USDT": D(1000)})
+        ca.publish("bybit", ca.generation("bybit"), {"BTC": D(1)})
+        assert a.check(opp("600"), T0) is None  # locally 10^6 USDT: the shared 1000 decides
+        a.begin("opp-a", opp("600"))
+        assert b.check(opp("600"), T0) == "min_balance"  # 1000 − 606 (a buy hold: 1% fee headroom) < 606
+        assert b.check(opp("300"), T0) is None
+        b.begin("opp-b", opp("300"))
+        # worker a's buy fills 0.012 BTC at 50,000 (fee 0.6 USDT): its hold gives way to its flows
+        buy = LegFill("okx", "BTC/USDT", "buy", "cid-a", D("0.012"), D(50000), state="closed", filled=D("0.012"),
+                      cost=D(600), fees=(("USDT", D("0.6")),))  # fmt: skip
+        a.leg_sent("opp-a", buy)
+        a.leg_final(buy)
+        assert ca.available("okx", "USDT") == atoms_down(D(1000) - D("600.6") - D(300) * D("1.01"))
+        a.end("opp-a", ok=True, now_ms=T0)  # the sell leg never went: its hold comes back
+        assert ca.available("bybit", "BTC") == atoms_down(D(1) - D("0.006"))  # b's sell still held
+        b.end("opp-b", ok=True, now_ms=T0)
+        assert cb.available("okx", "USDT") == atoms_down(D(1000) - D("600.6"))
+        assert cb.available("bybit", "BTC") == atoms_down(D(1))
+        ca.close()
+        cb.close()
+
+
+def test_in_flight_and_exposure_limits_count_every_worker(tmp_path: Path) -> None:
+    with redis_server(tmp_path) as url:
+        a, ca = worker(url, "a", max_exposure_per_asset=D(1000))
+        b, cb = worker(url, "b", max_exposure_per_asset=D(1000))
+        for g in (a, b):  # a limit of 1 in flight, shared
+            g.cfg = RiskConfig(max_in_flight=1, max_exposure_per_asset=D(1000))
+        for c in (ca, cb):
+            c.publish("okx", c.generation("okx"), {"USDT": D(10**6)})
+            c.publish("bybit", c.generation("bybit"), {"BTC": D(100)})
+        assert a.check(opp("300"), T0) is None
+        a.begin("x", opp("300"))
+        assert b.check(opp("300"), T0) == "in_flight"
+        a.end("x", ok=True, now_ms=T0)
+        for g in (a, b):
+            g.cfg = RiskConfig(max_in_flight=5, max_exposure_per_asset=D(1000))
+        assert a.check(opp("700"), T0) is None
+        a.begin("y", opp("700"))
+        assert b.check(opp("400"), T0) == "exposure_asset"  # 700 in flight on worker a + 400 > 1000
+        assert b.check(opp("300"), T0) is None
+        ca.close()
+        cb.close()
+
+
+def test_shard_without_a_coordinator_and_a_bad_shard_are_one_line_errors(tmp_path: Path) -> None:
+    cfg = tmp_path / "arb.toml"
+    cfg.write_text('[execution]\nmode = "paper"\n[scanner]\nsymbols = ["BTC/USDT", "DOGE/USDT"]\n')
+    r = run_arb("run", "--config", str(cfg), "--shard", "0/2")
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert r.stderr.strip().splitlines()[-1].startswith("arb: config: --shard 0/2: workers trading beside others")
+    r = run_arb("run", "--config", str(cfg), "--shard", "2/2")
+    assert r.returncode == 2 and r.stderr.strip().splitlines()[-1].startswith("arb: config: --shard = '2/2': must be")
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[scanner]\nsymbols = "all"\nmax_symbols = 0\n[scale]\ncoordinator = "http://x"\n')
+    r = run_arb("config", "check", str(bad))
+    assert r.returncode == 2
+    assert 'scanner.symbols = "all": must be "auto"' in r.stderr
+    assert "scanner.max_symbols = 0: must be an integer >= 1" in r.stderr
+    assert 'scale.coordinator = "http://x": must be "" (coordinate inside this process) or a Redis URL' in r.stderr
