@@ -272,7 +272,10 @@ class ExecutionConfig(_Section):
         Decimal("1"), "visible depth required as a multiple of the trade size (>= 1)", _num(ge=1)
     )
     paper_latency_ms: int = _key(
-        50, "simulated order latency in paper mode, milliseconds (>= 0)", _num(ge=0, integer=True)
+        50,
+        "paper mode and backtests: one-way latency to the venue, milliseconds (>= 0); an order meets the venue's "
+        "book that long after the send, its answer and every look-up take the way back",
+        _num(ge=0, integer=True),
     )
     paper_balances: dict[str, dict[str, Decimal]] = _table(
         "paper-mode starting balances, venue → asset → amount (>= 0); empty = not limited by balances", _balances
