@@ -28,6 +28,7 @@ from arb.store.url import display_url, url_password
 
 META_DDL = "CREATE TABLE IF NOT EXISTS arb_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
 SCHEMA_LOCK = APPLICATION_ID  # pg_advisory_xact_lock key for migrations
+APP_NAME = "arb journal"  # application_name: how an operator finds arb's sessions in pg_stat_activity
 
 
 def import_psycopg(where: str) -> Any:
@@ -45,30 +46,21 @@ def import_psycopg(where: str) -> Any:
 class PostgresBackend(Backend):
     dialect = POSTGRES
 
-    def __init__(self, conn: Any, url: str, *, readonly: bool) -> None:
-        self._conn = conn
+    def __init__(self, url: str, *, readonly: bool, busy_timeout_ms: int) -> None:
         self.where = self.location = display_url(url)
         self.readonly = readonly
+        self._url, self._busy_ms = url, busy_timeout_ms  # the URL may hold a password: never shown (display_url)
+        self._conn: Any = None
+        self._conn = self._dial()
+
+    def __repr__(self) -> str:
+        return f"PostgresBackend({self.where!r}, readonly={self.readonly})"
 
     @classmethod
     def open(cls, url: str, *, readonly: bool, busy_timeout_ms: int) -> PostgresBackend:
-        psycopg = import_psycopg(display_url(url))
-        from psycopg.rows import dict_row
-
         add_secrets(url_password(url))  # never in a log line, an error, an alert or the journal
-        where = display_url(url)
+        backend = cls(url, readonly=readonly, busy_timeout_ms=busy_timeout_ms)
         try:
-            conn = psycopg.connect(url, autocommit=True, row_factory=dict_row, connect_timeout=10)
-        except psycopg.Error as e:
-            raise StoreError(f"journal {where}: cannot connect ({scrub(_one_line(e))}); check store.url") from None
-        except Exception as e:  # psycopg's URL parser: ProgrammingError / ValueError on a malformed URL
-            raise StoreError(f"journal {where}: bad store.url ({scrub(_one_line(e))})") from None
-        backend = cls(conn, url, readonly=readonly)
-        try:
-            with backend._translated("open"):
-                conn.execute(f"SET lock_timeout = {int(busy_timeout_ms)}")
-                if readonly:
-                    conn.execute("SET default_transaction_read_only = on")
             check_version(backend)
             if not readonly:
                 migrate(backend)
@@ -76,6 +68,36 @@ class PostgresBackend(Backend):
         except BaseException:
             backend.close()
             raise
+
+    def _dial(self) -> Any:
+        """A new connection, set up (lock timeout, read-only); a failure is one line without the password."""
+        psycopg = import_psycopg(self.where)
+        from psycopg.rows import dict_row
+
+        try:
+            conn = psycopg.connect(
+                self._url, autocommit=True, row_factory=dict_row, connect_timeout=10, application_name=APP_NAME
+            )
+        except psycopg.Error as e:
+            raise StoreError(f"journal {self.where}: cannot connect ({scrub(_one_line(e))}); check store.url") from None
+        except Exception as e:  # psycopg's URL parser: ProgrammingError / ValueError on a malformed URL
+            raise StoreError(f"journal {self.where}: bad store.url ({scrub(_one_line(e))})") from None
+        try:
+            with self._translated("connect"):
+                conn.execute(f"SET lock_timeout = {int(self._busy_ms)}")
+                if self.readonly:
+                    conn.execute("SET default_transaction_read_only = on")
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _live(self) -> Any:
+        """The connection, dialled again if the last one was lost (server restart, network): the write that
+        saw it fail raised (its outcome unknown to the caller, who never sends on it); the next one reconnects."""
+        if self._conn is None or self._conn.closed:
+            self._conn = self._dial()
+        return self._conn
 
     @property
     def driver_errors(self) -> tuple[type[BaseException], ...]:  # type: ignore[override]
@@ -109,7 +131,7 @@ class PostgresBackend(Backend):
     @contextlib.contextmanager
     def read(self, action: str) -> Iterator[Tx]:
         with self._translated(action):
-            yield Tx(self._conn.cursor(), POSTGRES)
+            yield Tx(self._live().cursor(), POSTGRES)
 
     @contextlib.contextmanager
     def migration(self) -> Iterator[Tx]:
@@ -120,7 +142,8 @@ class PostgresBackend(Backend):
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[Tx]:
-        with self._conn.transaction(), self._conn.cursor() as cur:
+        conn = self._live()
+        with conn.transaction(), conn.cursor() as cur:
             yield Tx(cur, POSTGRES)
 
     # ---- schema ------------------------------------------------------------------------------
@@ -168,4 +191,5 @@ class PostgresBackend(Backend):
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
-            self._conn.close()
+            if self._conn is not None:
+                self._conn.close()

@@ -147,3 +147,21 @@ def test_foreign_database_newer_schema_and_read_only_are_one_line_errors(pg_serv
         conn.execute("UPDATE arb_meta SET value = %s WHERE key = 'schema_version'", [str(len(MIGRATIONS) + 4)])
     with pytest.raises(StoreError, match=f"schema version {len(MIGRATIONS) + 4}, this arb knows up to"):
         Journal.open(url)
+
+
+def test_a_lost_connection_fails_one_write_then_the_journal_reconnects(pg_server: PgServer) -> None:
+    import psycopg
+
+    url = pg_server.new_database()
+    with Journal.open(url) as j:
+        j.start_run("alert", {}, now_ms=1, run_id="r1")
+        with psycopg.connect(url, autocommit=True) as admin:  # a server restart / network cut, as the journal sees it
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE application_name = 'arb journal' AND pid <> pg_backend_pid()"
+            )
+        with pytest.raises(StoreError) as e:  # the write that meets the dead connection: one line, no traceback
+            j.start_run("alert", {}, now_ms=2, run_id="r2")
+        assert "\n" not in str(e.value) and str(e.value).startswith(f"journal {j.path}")
+        j.start_run("alert", {}, now_ms=3, run_id="r3")  # dialled again
+        assert [r["id"] for r in j.runs()] == ["r1", "r3"]
