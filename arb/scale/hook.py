@@ -18,6 +18,7 @@ import contextlib
 import json
 import logging
 import os
+from collections.abc import Callable
 from decimal import Decimal
 from itertools import count
 from pathlib import Path
@@ -36,8 +37,9 @@ BALANCE_S = 1.0
 class SharedLimits:
     """The risk gate's link to the coordinator (sync: the gate's decision is synchronous)."""
 
-    def __init__(self, coordinator: Any) -> None:
+    def __init__(self, coordinator: Any, published: Callable[[str], bool] = lambda venue: True) -> None:
         self.c = coordinator
+        self.published = published  # venues whose balances the workers publish (not paper venues: their own)
         self.pending: str | None = None  # claimed by check(), not yet bound by begin()
         self.tokens: dict[str, str] = {}  # opportunity id → claim token
         self._n = count(1)
@@ -48,7 +50,7 @@ class SharedLimits:
             self.pending = None
         book, cfg = gate.balances, gate.cfg
         holds = [
-            (venue, asset, amount, book.known and venue in book.free)
+            (venue, asset, amount, book.known and venue in book.free and self.published(venue))
             for venue, _side, need in needs
             for asset, amount in need.items()
         ]
@@ -85,7 +87,10 @@ class SharedLimits:
 def attach(trader: Any, coordinator: Any, shard: str) -> Monitor:
     """Share ``trader``'s limits, halts, kill and daily loss through ``coordinator``; the monitor starts when the
     trader is ready and stops with it."""
-    trader.risk.shared = SharedLimits(coordinator)
+    from arb.trade.paper import PaperVenue
+
+    # a paper venue's balances are each worker's own fiction: not shared, not required (limits, halts still are)
+    trader.risk.shared = SharedLimits(coordinator, lambda v: not isinstance(trader.order_clients.get(v), PaperVenue))
     monitor = Monitor(trader, coordinator, shard)
 
     def on_event(kind: str, _payload: Any) -> None:

@@ -106,3 +106,14 @@ def test_shard_without_a_coordinator_and_a_bad_shard_are_one_line_errors(tmp_pat
     assert 'scanner.symbols = "all": must be "auto"' in r.stderr
     assert "scanner.max_symbols = 0: must be an integer >= 1" in r.stderr
     assert 'scale.coordinator = "http://x": must be "" (coordinate inside this process) or a Redis URL' in r.stderr
+
+
+def test_paper_workers_share_limits_but_not_their_own_balances(tmp_path: Path) -> None:
+    with redis_server(tmp_path) as url:
+        a, ca = worker(url, "a")
+        assert a.shared is not None
+        a.shared.published = lambda venue: False  # paper venues: nothing is published, nothing is required
+        assert a.check(opp("600"), T0) is None
+        a.begin("p", opp("600"))
+        a.end("p", ok=True, now_ms=T0)
+        ca.close()
