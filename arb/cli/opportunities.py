@@ -46,7 +46,12 @@ def _cell(v: Any) -> str:
 
 
 @click.command("opportunities")
-@click.option("--db", "db_path", default=None, help="Journal path (default: store.path from --config or arb.db).")
+@click.option(
+    "--db",
+    "db_path",
+    default=None,
+    help="Journal path or postgresql:// URL (default: store.url or store.path from --config, or arb.db).",
+)
 @click.option(
     "--config", "config_path", type=click.Path(dir_okay=False), default=None, help="Config to take store.path from."
 )

@@ -41,7 +41,8 @@ def _journal_path(db_path: str | None, config_path: str | None, paper: bool = Fa
     "--db",
     "db_path",
     default=None,
-    help="Journal to review (default: store.path from --config, or arb.db; see --paper).",
+    help="Journal to review, a path or postgresql:// URL (default: store.url or store.path from --config, or arb.db; "
+    "see --paper).",
 )
 @click.option(
     "--config", "config_path", type=click.Path(dir_okay=False), default=None, help="Config to take store.path from."

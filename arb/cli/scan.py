@@ -125,7 +125,9 @@ _LOCKS: dict[int, Any] = {}  # id(journal) → its lock (the OS releases them an
     default=None,
     help="TOML config (default: built-in defaults + ARB__* environment overrides).",
 )
-@click.option("--db", "db_path", default=None, help="Journal path (default: store.path from the config).")
+@click.option(
+    "--db", "db_path", default=None, help="Journal path or postgresql:// URL (default: store.url or store.path)."
+)
 @click.option(
     "--no-ui", is_flag=True, help="Print JSON lines (episodes, events, status every 5 s) instead of the live view."
 )
