@@ -43,8 +43,14 @@ def _journal_path(db_path: str | None, cfg: Any) -> str:
     default=None,
     help="Config with [rebalance] targets and max_fee_share (default: the run's starting inventory, 0.5).",
 )
+@click.option(
+    "--networks",
+    "networks_path",
+    default=None,
+    help="Take the networks from this journal instead (e.g. a backtest's journal has none: use a paper run's).",
+)
 @click.option("--json", "json_out", is_flag=True, help="One JSON document on stdout.")
-def rebalance_command(db_path: str | None, config_path: str | None, json_out: bool) -> None:
+def rebalance_command(db_path: str | None, config_path: str | None, networks_path: str | None, json_out: bool) -> None:
     """Plan the transfers that restore the target inventory (cheapest open network per move).
 
     Balances are the journal's latest; networks are those the run journaled (read-only API keys needed);
@@ -71,10 +77,19 @@ def rebalance_command(db_path: str | None, config_path: str | None, json_out: bo
     finally:
         journal.close()
     trades = tt.trades.to_dict("records") if not tt.trades.empty else []
+    events = ld.events
+    if networks_path is not None:
+        if not Path(networks_path).exists():
+            raise ConfigError(f"--networks {networks_path}: no journal there")
+        other = open_journal(networks_path)
+        try:
+            events = [e for e in ld.events if e.get("kind") != "networks"] + other.events(kind="networks")
+        finally:
+            other.close()
     i = journaled.inputs(
         ld.runs,
         ld.balances,
-        ld.events,
+        events,
         trades,
         ld.episodes,
         targets=cfg.rebalance.targets if cfg is not None else None,

@@ -138,5 +138,7 @@ async def test_rebalance_exit_codes_impossible_unknown_and_targets(tmp_path: Any
     _journal(db3 := str(tmp_path / "paper3.db"), None)  # no keys in the run: no networks journaled
     code, out, err = await _arb("rebalance", "--db", db3)
     assert code == 1 and "unknown" in err and "Traceback" not in err
+    code, out, err = await _arb("rebalance", "--db", db3, "--networks", db2, "--json")  # borrowed networks
+    assert code == 0 and json.loads(out)["transfers"][0]["network"] == "TRC20", err
     code, _, err = await _arb("rebalance", "--db", str(tmp_path / "missing.db"))
     assert code == 2 and "no journal" in err
