@@ -6,6 +6,7 @@
 - the pause and resume buttons act after their dialog (journaled with who acted);
 - the kill button, confirmed in its dialog, stops trading: the journal holds the kill halt and the operator's
   control event, the page shows the run halted and alert-only, and no order follows while opportunities do;
+- the page's stream reader turns any chunking of the event stream into whole messages, in order;
 - on ``arb demo --paper`` the money on the page is the API's exact text, and the test takes the README's
   screenshot (``ARB_SCREENSHOT=docs/dashboard.png`` copies it there).
 """
@@ -21,7 +22,10 @@ from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 
+from arb.api import dashboard
 from exchanges.sim.harness import default_balances
 from tests.browser.harness import served
 from tests.kit.builders import toml_text
@@ -225,3 +229,46 @@ async def test_demo_money_is_the_apis_text_and_screenshot(browser_page: Any, tmp
         code = await arb.stop()
     assert code == 0, arb.err()
     assert "Traceback" not in arb.err()
+
+
+SSE_TEXT = (
+    'id: 1\nevent: hello\ndata: {"run_id":"r1"}\n\n'
+    ": keep-alive\n\n"
+    'id: 2\r\nevent: episode_started\r\ndata: {"pair":"okx → bybit","net_profit":"1.2300"}\r\n\r\n'
+    'id: 3\nevent: status\ndata: {"pnl":"-0.000000010"}\n\n'
+)
+SSE_READ = """async ([text, sizes]) => {
+  const { readEvents } = await import("/ui/sse.js");
+  const bytes = new TextEncoder().encode(text);
+  const out = [];
+  for (const size of sizes) {
+    const body = new ReadableStream({
+      start(c) {
+        for (let i = 0; i < bytes.length; i += size) c.enqueue(bytes.slice(i, i + size));
+        c.close();
+      },
+    });
+    const got = [];
+    await readEvents(body, (name, data) => got.push([name, data]));
+    out.push(got);
+  }
+  return out;
+}"""
+
+
+@pytest.mark.timeout(60)
+async def test_the_stream_parser_in_the_browser_whatever_the_chunking(browser_page: Any) -> None:
+    """The page's own SSE reader (fetch body, not EventSource): messages split anywhere — inside a line, a CRLF,
+    a multi-byte character — come out whole, in order, comments skipped, data text untouched."""
+    app = web.Application()
+    app.add_routes(dashboard.routes())
+    async with TestServer(app, host="127.0.0.1") as srv:
+        await browser_page.goto(str(srv.make_url("/")))
+        await browser_page.wait_for_selector("#login:not([hidden])")
+        runs = await browser_page.evaluate(SSE_READ, [SSE_TEXT, [1, 2, 3, 5, 7, 64, len(SSE_TEXT.encode())]])
+    expected = [
+        ["hello", '{"run_id":"r1"}'],
+        ["episode_started", '{"pair":"okx → bybit","net_profit":"1.2300"}'],
+        ["status", '{"pnl":"-0.000000010"}'],
+    ]
+    assert runs == [expected] * 7
