@@ -193,11 +193,7 @@ class VenueServer(MarketViews):
         self.latency = LatencyDraws(VenueLatency(), 0, self.venue)  # one-way latencies (the harness sets them)
         self.md_delay = MarketDataDelay(self)
         self.wallets = Wallets([c for s in market.symbols for c in s.split("/")])  # currencies and networks
-        self.unlisted: set[str] = set()  # market symbols this venue does not list (instruments, tickers)
-
-    def listed(self) -> list[str]:
-        """The market's symbols this venue lists (its instruments and tickers endpoints serve only these)."""
-        return [s for s in self.market.symbols if s not in self.unlisted]
+        self.unlisted: set[str] = set()  # market symbols this venue does not list (MarketViews.listed)
 
     # ------------------------------------------------------------------ dialect hooks
     def make_app(self) -> web.Application:

@@ -19,9 +19,14 @@ class MarketViews:
     venue: str
     market: MarketProcess
     engine: MatchingEngine
+    unlisted: set[str]  # symbols of the market this venue does not list (the harness's ``unlisted``)
 
     def now_ms(self) -> int:
         raise NotImplementedError
+
+    def listed(self) -> list[str]:
+        """The market's symbols this venue lists (its instruments and tickers endpoints serve only these)."""
+        return [s for s in self.market.symbols if s not in self.unlisted]
 
     def usd_prices(self) -> dict[str, float]:
         """USD value of one unit per currency: stablecoins 1, bases at their latent mid."""
