@@ -21,9 +21,12 @@ _ONE_EPS = 1.0 + 1e-12
 _NO_PAIRS: list[Pair] = []  # shared, never mutated: the common "nothing crosses" answer
 
 # Per (symbol, venue) record: [bid, ask, buy_cost (1+ψ), buy_keep (1−φ), sell_keep (1−f), bid·sell_keep,
-# ask·buy_cost] (the last two kept so a check multiplies each other venue's numbers once, not per check).
-# bid is None while the venue has no usable book.
-_BID, _ASK, _BUY_COST, _BUY_KEEP, _SELL_KEEP, _BID_NET, _ASK_COST = range(7)
+# ask·buy_cost, last result, epoch of the last result, the symbol's epoch cell]. bid·sell_keep and ask·buy_cost
+# are kept so a check multiplies each other venue's numbers once, not per check. The symbol's epoch (one
+# [int] shared by its records) moves whenever any of its tops, fees or books change: an update that leaves
+# its top as it was, in an unmoved epoch, has the last result again without the loop (depth-only updates,
+# most of a feed). bid is None while the venue has no usable book.
+_BID, _ASK, _BUY_COST, _BUY_KEEP, _SELL_KEEP, _BID_NET, _ASK_COST, _LAST, _LAST_EPOCH, _EPOCH = range(10)
 
 
 class Detector:
@@ -40,6 +43,7 @@ class Detector:
             rec[_BUY_COST], rec[_BUY_KEEP], rec[_SELL_KEEP] = factors
             if rec[_BID] is not None:
                 rec[_BID_NET], rec[_ASK_COST] = rec[_BID] * rec[_SELL_KEEP], rec[_ASK] * rec[_BUY_COST]
+            rec[_EPOCH][0] += 1
 
     def _record(self, venue: str, symbol: str) -> list[Any]:
         venues = self._sym.get(symbol)
@@ -48,7 +52,9 @@ class Detector:
         rec = venues.get(venue)
         if rec is None:
             f = self._fees.get((venue, symbol), (1.0, 1.0, 1.0))
-            rec = venues[venue] = [None, None, f[0], f[1], f[2], None, None]
+            epoch = next(iter(venues.values()))[_EPOCH] if venues else [0]
+            rec = venues[venue] = [None, None, f[0], f[1], f[2], None, None, None, -1, epoch]
+            epoch[0] += 1
         return rec
 
     def handle(self, venue: str, symbol: str) -> tuple[list[Any], dict[str, list[Any]]]:
@@ -72,8 +78,14 @@ class Detector:
         rec: list[Any], venues: dict[str, list[Any]], venue: str, bid: float, ask: float
     ) -> tuple[list[Pair], int]:
         """:meth:`check` on a :meth:`handle` (no look-ups by name). (Record fields by literal index: 0 bid,
-        1 ask, 2 buy_cost, 3 buy_keep, 4 sell_keep, 5 bid·sell_keep, 6 ask·buy_cost — globals would cost a
-        lookup each.)"""
+        1 ask, 2 buy_cost, 3 buy_keep, 4 sell_keep, 5 bid·sell_keep, 6 ask·buy_cost, 7 last result, 8 its
+        epoch, 9 the symbol's epoch cell — globals would cost a lookup each.)"""
+        epoch = rec[9]
+        if bid == rec[0] and ask == rec[1]:
+            if rec[8] == epoch[0]:
+                return rec[7]  # type: ignore[no-any-return]
+        else:
+            epoch[0] += 1
         rec[0] = bid
         rec[1] = ask
         pairs = _NO_PAIRS
@@ -98,10 +110,13 @@ class Detector:
                 pairs.append((other, venue))
             elif bid > o[1]:
                 raw += 1
-        return pairs, raw
+        rec[7] = result = (pairs, raw)
+        rec[8] = epoch[0]
+        return result
 
     def remove(self, venue: str, symbol: str) -> None:
         """Forget a venue's book (stale, crossed, disconnected): no pair involving it crosses."""
         rec = self._sym.get(symbol, {}).get(venue)
         if rec is not None:
             rec[_BID] = rec[_ASK] = None
+            rec[_EPOCH][0] += 1

@@ -29,7 +29,6 @@ from arb.scan.episodes import EpisodeTracker, Key, snapshot
 
 log = logging.getLogger(__name__)
 _Q2 = Decimal("0.01")
-_INF = float("inf")
 
 # Near-miss reasons shown in the live view ("why nothing fired").
 REASONS = {
@@ -171,7 +170,7 @@ class Engine:
                 ask = float(book["asks"][0][0])
             except (KeyError, IndexError, TypeError, ValueError):
                 bid = ask = 0.0
-        if not (0.0 < bid < ask < _INF):
+        if not (0.0 < bid < ask < 1e999):  # 1e999 is inf, a constant (no global look-up on the hot path)
             self._invalidate(venue, symbol, self.wall(), "crossed", "book crossed or empty on its venue")
             stats.near_miss["crossed_or_empty"] += 1
             return

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from arb.core.detector import Detector
 from arb.core.model import Fee
@@ -77,3 +81,51 @@ def test_a_fee_changed_after_books_arrived_applies_to_the_next_check() -> None:
     d.set_fee("a", "X/USDT", Fee(Decimal("0.02"), "quote"))
     d.set_fee("b", "X/USDT", Fee(Decimal("0")))  # a's ask costs 102 with its quote fee: still no cross after fees
     assert d.check("b", "X/USDT", 100.5, 101.0) == ([], 1)
+
+
+def _fresh(d: Detector, fees: dict[tuple[str, str], Fee], symbol: str, venue: str, bid: float, ask: float) -> Any:
+    """What a detector without any remembered result answers: rebuilt from d's tops, records in d's order."""
+    f = Detector()
+    for (v, s), fee in fees.items():
+        f.set_fee(v, s, fee)
+    d.handle(venue, symbol)  # the record exists once checked (creating it first changes no answer)
+    for v, rec in d._sym[symbol].items():  # in d's order: the order pairs come out in
+        f.handle(v, symbol)
+        if v != venue and rec[0] is not None:
+            f.check(v, symbol, rec[0], rec[1])
+    return f.check(venue, symbol, bid, ask)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.tuples(st.just("book"), st.sampled_from("abc"), st.sampled_from([99.0, 99.5, 100.0, 100.4])),
+            st.tuples(st.just("fee"), st.sampled_from("abc"), st.sampled_from(["0", "0.001", "0.004"])),
+            st.tuples(st.just("remove"), st.sampled_from("abc"), st.just(0)),
+        ),
+        max_size=40,
+    )
+)
+def test_an_unchanged_top_reuses_the_last_answer_only_while_it_is_still_the_answer(ops: list[Any]) -> None:
+    """Depth-only updates skip the pair loop; any top, fee or removal anywhere on the symbol must redo it."""
+    d, fees = Detector(), {}
+    for kind, venue, x in ops:
+        if kind == "fee":
+            fees[(venue, "X/USDT")] = Fee(Decimal(x))
+            d.set_fee(venue, "X/USDT", fees[(venue, "X/USDT")])
+        elif kind == "remove":
+            d.remove(venue, "X/USDT")
+        else:
+            bid, ask = x, x + 0.2
+            expected = _fresh(d, fees, "X/USDT", venue, bid, ask)
+            assert d.check(venue, "X/USDT", bid, ask) == expected
+            assert d.check(venue, "X/USDT", bid, ask) == expected  # the same book again (depth-only update)
+
+
+def test_a_removed_book_drops_out_of_the_other_venues_next_unchanged_update() -> None:
+    d = Detector()
+    d.check("a", "X/USDT", 100.4, 100.6)
+    assert d.check("b", "X/USDT", 99.0, 99.2) == ([("b", "a")], 0)
+    d.remove("a", "X/USDT")
+    assert d.check("b", "X/USDT", 99.0, 99.2) == ([], 0)  # same top on b, but a is gone
