@@ -40,7 +40,7 @@ class Ladder:
         self.venue, self.symbol = venue, symbol
         if levels is None:
             levels = ()
-        if not isinstance(levels, Sequence) or isinstance(levels, str | bytes):
+        if type(levels) is not list and (not isinstance(levels, Sequence) or isinstance(levels, str | bytes)):
             raise self._error(f"{label} {side}: expected a list of [price, amount] levels, got {type(levels).__name__}")
         self._raw = levels
         self.side = side

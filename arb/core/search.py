@@ -30,7 +30,7 @@ products and exact point evaluations: the cost of one evaluation in operations, 
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import ROUND_FLOOR, Decimal
+from decimal import Decimal
 from math import gcd
 from typing import TYPE_CHECKING
 
@@ -158,8 +158,9 @@ def search(p: Problem, lo: int, hi: int) -> tuple[Point | None, int]:
     bids.ensure_amount(p.ls * ns(hi))
     lb, ls = p.lb, p.ls
     # by loaded level: the last index whose buy amount ends in that ask level / sell amount in that bid level
-    ask_ends = [int((c / lb).to_integral_value(ROUND_FLOOR)) for c in asks.cum_amount]
-    bid_ends = [first_ns(int((c / ls).to_integral_value(ROUND_FLOOR)) + 1) - 1 for c in bids.cum_amount]
+    # (c // step: the exact floor of the quotient, for these positive amounts)
+    ask_ends = [int(c // lb) for c in asks.cum_amount]
+    bid_ends = [first_ns(int(c // ls) + 1) - 1 for c in bids.cum_amount]
     g, ah, bk, bh = p.level_tables()
     # Pieces: a two-pointer merge of the index ranges of ask levels and bid levels, each with its line bound
     # (_line_bound, inlined).
