@@ -62,7 +62,8 @@ class Ladder:
         return BookError(message, venue=self.venue, symbol=self.symbol)
 
     def _load_one(self) -> bool:
-        i = len(self.prices)
+        prices = self.prices
+        i = len(prices)
         if i >= len(self._raw):
             return False
         level = self._raw[i]
@@ -78,18 +79,19 @@ class Ladder:
         if not amount.is_finite() or amount <= 0:
             raise self._error(f"{self.label} {self.side}[{i}]: amount must be a positive number, got {level[1]!r}")
         if i:
-            prev = self.prices[-1]
+            prev = prices[-1]
             if (price <= prev) if self.side == "asks" else (price >= prev):
                 order = "ascending" if self.side == "asks" else "descending"
                 raise self._error(
                     f"{self.label} {self.side}[{i}]: price {price} breaks strictly {order} order after {prev}"
                 )
-        self.prices.append(price)
-        self.amounts.append(amount)
-        if i:
+            prices.append(price)
+            self.amounts.append(amount)
             self.cum_amount.append(amount + self.cum_amount[-1])
             self.cum_cost.append(price * amount + self.cum_cost[-1])
         else:
+            prices.append(price)
+            self.amounts.append(amount)
             self.cum_amount.append(amount + ZERO)
             self.cum_cost.append(price * amount + ZERO)
         return True

@@ -235,12 +235,12 @@ class Problem:
     def envelope_peak(self) -> Decimal:
         """The B where the envelope's slope turns negative (or the depth ends), loading levels to it."""
         asks, bids = self.asks, self.bids
-        a_cum = asks.cum_amount
+        a_cum, g, bk, bx = asks.cum_amount, self._g, self._bk, self._bx
         b, k, j = ZERO, 0, 0
         while (k < len(asks.prices) or has_level(asks, k)) and (j < len(bids.prices) or has_level(bids, j)):
-            if self.bid_rate(j) < self.ask_cost_rate(k):
+            if (bk[j] if j < len(bk) else self.bid_rate(j)) < (g[k] if k < len(g) else self.ask_cost_rate(k)):
                 break
-            a_end, b_end = a_cum[k], self._bx[j]
+            a_end, b_end = a_cum[k], bx[j]
             b = min(a_end, b_end)
             if b == a_end:
                 k += 1
@@ -254,7 +254,7 @@ class Problem:
         ``floor_net`` (the net of a feasible size; None if no size does). Walks both books level by
         level, loading only what it reads."""
         asks, bids, keep = self.asks, self.bids, self.keep
-        a_cum = asks.cum_amount
+        a_cum, g, bks, bx = asks.cum_amount, self._g, self._bk, self._bx
         mnp, t = max(self.limits.min_net_profit, floor_net), self.t
         strict_e = not mnp
         b = e = et = ZERO  # B, envelope net, envelope net − t·cost
@@ -265,11 +265,11 @@ class Problem:
                 return b if started else None
             if j >= len(bids.prices) and not has_level(bids, j):  # S = floor(B·keep) stays within the bids
                 return (bids.cum_amount[-1] + self.ls) / keep if started else None
-            bk = self.bid_rate(j)
-            a_end, b_end = a_cum[k], self._bx[j]
-            x1 = min(a_end, b_end)
-            gamma = self.ask_cost_rate(k)
-            s_e = bk - gamma
+            rate = bks[j] if j < len(bks) else self.bid_rate(j)
+            a_end, b_end = a_cum[k], bx[j]
+            x1 = a_end if a_end <= b_end else b_end
+            gamma = g[k] if k < len(g) else self.ask_cost_rate(k)
+            s_e = rate - gamma
             s_t = s_e - t * gamma
             # Each condition h0 + s·(x − b) >= θ holds on a sub-interval of [b, x1]; intersect them. (A
             # division only when its bound can move: where h0 >= θ the rising condition holds from b on,
