@@ -149,7 +149,7 @@ def own_partition(c: Any, shard: Shard, lease_ms: int) -> None:
     name = f"shard{shard.index}of{shard.count}"
     deadline = time.monotonic() + 20 * lease_ms / 1000
     told = False
-    while c.try_own(name) is None:
+    while not c.try_own(name):
         if not told:
             click.echo(f"shard {shard}: waiting for the previous owner ({c.holder(name)}) to release it", err=True)
             told = True

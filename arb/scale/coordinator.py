@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from typing import Protocol
 
 from arb.core.ledger import LegFill
 
@@ -48,6 +49,21 @@ class Request:
     max_in_flight: int
     max_exposure_per_asset: Decimal
     max_exposure_per_venue: Decimal
+
+
+class Coordinator(Protocol):
+    """What a worker asks of the shared state (sync: called from the gate's synchronous decision)."""
+
+    worker: str
+    shared: bool
+
+    def reserve(self, token: str, req: Request) -> str | None: ...
+
+    def settle(self, token: str, leg: LegFill) -> None: ...
+
+    def release(self, token: str, keep: Sequence[str] = ()) -> None: ...
+
+    def close(self) -> None: ...
 
 
 @dataclass(slots=True)

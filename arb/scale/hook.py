@@ -26,7 +26,7 @@ from typing import Any
 
 from arb.core.ledger import LegFill
 from arb.core.model import ZERO, Opportunity, dec
-from arb.scale.coordinator import Request, atoms_up
+from arb.scale.coordinator import Coordinator, Request, atoms_up
 from arb.trade.accounts import DAY_MS, utc_day
 
 log = logging.getLogger(__name__)
@@ -37,7 +37,7 @@ BALANCE_S = 1.0
 class SharedLimits:
     """The risk gate's link to the coordinator (sync: the gate's decision is synchronous)."""
 
-    def __init__(self, coordinator: Any, published: Callable[[str], bool] = lambda venue: True) -> None:
+    def __init__(self, coordinator: Coordinator, published: Callable[[str], bool] = lambda venue: True) -> None:
         self.c = coordinator
         self.published = published  # venues whose balances the workers publish (not paper venues: their own)
         self.pending: str | None = None  # claimed by check(), not yet bound by begin()
@@ -111,6 +111,7 @@ class Monitor:
         self.r = aredis.Redis.from_url(coordinator.url, socket_timeout=1, socket_connect_timeout=1)
         self.task: asyncio.Task[None] | None = None
         self._next_balance = 0.0
+        self._failing = False
         self._assets: set[str] = set()  # assets this shard ever published an exposure for (zeroed when closed)
 
     def key(self, name: str) -> str:
@@ -125,8 +126,15 @@ class Monitor:
                     if loop.time() >= self._next_balance:
                         self._next_balance = loop.time() + BALANCE_S
                         await self.publish_balances()
+                    if self._failing:
+                        log.warning("scale.monitor_recovered")
+                        self._failing = False
                 except Exception as e:  # Redis away: the gate refuses (verdict coordinator) until it is back
-                    log.warning("scale.monitor_failed error=%s", e)
+                    if not self._failing:  # once per outage, not every poll
+                        log.warning("scale.monitor_failed error=%s", e)
+                        t = self.t
+                        t.out.event("error", None, None, f"coordinator unreachable: {type(e).__name__}: {e}")
+                    self._failing = True
                 await asyncio.sleep(POLL_S)
         finally:
             with contextlib.suppress(Exception):

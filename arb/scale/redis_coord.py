@@ -83,14 +83,13 @@ class RedisCoordinator:
                 self.lost_lease = True
                 log.warning("coordinator.heartbeat_failed worker=%s error=%s", self.worker, e)
 
-    def try_own(self, name: str) -> str | None:
-        """Own ``name`` (a partition) under our lease; None when taken, else the previous holder if any."""
+    def try_own(self, name: str) -> bool:
+        """Own ``name`` (a partition) under our lease; False while another live worker holds it."""
         k = self.key(f"owner:{name}")
         if self.r.set(k, self.worker, px=self.lease_ms, nx=True):
             self.owned.append(k)
-            return ""
-        holder = self.r.get(k)
-        return None if holder is not None else self.try_own(name)
+            return True
+        return False
 
     def holder(self, name: str) -> str | None:
         v = self.r.get(self.key(f"owner:{name}"))
