@@ -106,8 +106,6 @@ class TransferMarks:
         m = self.of(ep.symbol, ep.buy_venue, ep.sell_venue)
         o = opp or ep.last or ep.peak
         cost = None if o is None else m.cost_per_unit(o.buy.amount, o.buy.vwap)
-        if cost is not None:
-            cost = cost.quantize(Decimal("1e-12")).normalize()
         changed = (ep.transferable, ep.transfer_detail) != (m.status, m.detail)
         ep.transferable, ep.transfer_cost, ep.transfer_detail = m.status, cost, m.detail
         return changed
