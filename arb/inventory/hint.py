@@ -35,7 +35,7 @@ def _target(cfg: Any, journal: Any, assets: tuple[str, str]) -> dict[tuple[str, 
 
 def _text(t: Transfer) -> str:
     if t.status == "ok":
-        fee = format((t.fee or Decimal(0)).normalize(), "f")
+        fee = "?" if t.fee is None else format(t.fee.normalize(), "f")
         return f"{t.asset} {t.source}→{t.dest} send {t.amount} via {t.network} (fee {fee})"
     return f"{t.asset} {t.source}→{t.dest} {t.needed} {t.status}: {t.reason}"
 

@@ -130,17 +130,16 @@ def move(
     best = route(table, asset, source, dest)
     if not table.known(source) or not table.known(dest):
         return Transfer(asset, source, dest, "unknown", needed, reason=best.reason)
+    # open networks, cheapest first (an unknown fee last): the first feasible one wins
     candidates = [r for r in routes(table, asset, source, dest) if r.status == "yes"]
     why: list[str] = []
     chosen: tuple[Route, Decimal, str] | None = None
     for r in candidates:
         amount, note, reason = _try(r, needed, available)
-        if amount is None:
-            why.append(reason)
-            continue
-        fee = r.fee if r.fee is not None else ZERO
-        if chosen is None or fee < (chosen[0].fee or ZERO):
+        if amount is not None:
             chosen = (r, amount, note)
+            break
+        why.append(reason)
     if chosen is None:
         if not candidates and any(r.status == "unknown" for r in routes(table, asset, source, dest)):
             return Transfer(
@@ -149,7 +148,7 @@ def move(
         reason = "; ".join(why) or best.reason or "no open network"
         return Transfer(asset, source, dest, "impossible", needed, reason=reason)
     r, amount, note = chosen
-    fee = r.fee if r.fee is not None else ZERO
+    fee = r.fee if r.fee is not None else ZERO  # unknown: not guessed (``fee`` None, no price, no net PnL)
     return Transfer(
         asset,
         source,
@@ -158,12 +157,12 @@ def move(
         needed,
         network=r.network,
         amount=amount,
-        fee=fee,
+        fee=r.fee,
         received=amount - fee,
         minimum=r.minimum,
         arrival_s=r.arrival_s,
         arrival_source=r.arrival_source,
-        note=note if r.fee is not None else (note + "; " if note else "") + "fee unknown, taken as 0",
+        note=note if r.fee is not None else (note + "; " if note else "") + "fee unknown: receives at most this",
     )
 
 

@@ -167,3 +167,17 @@ def test_conservation_and_minimum_properties(a: Decimal, b: Decimal, c: Decimal,
     total_after = sum(p.after.values(), D(0))
     assert total_after == total_before - sum((t.fee for t in p.ok), D(0))  # fees are the only loss
     assert all(x >= 0 for x in p.after.values())  # never sends what a venue does not hold
+
+
+def test_an_unknown_fee_is_not_guessed_and_ranks_after_known_fees() -> None:
+    nets = [net(v, "USDT", "TRC20", "1", "10") for v in ("okx", "binance")]
+    nets += [Network(v, "USDT", "SOL", True, True, None, D("10"), D("0.000001")) for v in ("okx", "binance")]
+    balances = {("okx", "USDT"): D("700"), ("binance", "USDT"): D("300")}
+    target = {("okx", "USDT"): D(1), ("binance", "USDT"): D(1)}
+    (t,) = plan(balances, target, table(*nets), prices={"USDT": D(1)}).transfers
+    assert t.network == "TRC20"  # a known 1 USDT beats an unknown fee
+    only = [n for n in nets if n.network == "SOL"]
+    p = plan(balances, target, table(*only), prices={"USDT": D(1)})
+    (u,) = p.transfers
+    assert (u.status, u.fee, u.fee_quote, u.amount) == ("ok", None, None, D("200")) and "fee unknown" in u.note
+    assert p.fee_quote is None  # no price for the plan: net after rebalancing is not claimed
