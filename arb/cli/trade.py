@@ -312,6 +312,11 @@ def resume_command(config_path: str, reason: str) -> None:
     who = f"{getpass.getuser()}@{socket.gethostname()} pid {os.getpid()}: {reason.strip() or 'operator resume'}"
     from arb.clock import wall_ms
 
+    if cfg.scale.coordinator:  # first the halt and kill every worker shares, then each journal's halts
+        from arb.scale.redis_coord import clear_shared
+
+        for key in clear_shared(cfg.scale.coordinator):
+            click.echo(f"cleared the shared {key} on the coordinator: every worker resumes within a second")
     for db in dbs:  # the journal, and each worker's (--workers / --shard: README "Scaling out")
         with Journal.open(db, create=False) as journal:
             cleared = journal.clear_halts(wall_ms(), who)
@@ -322,11 +327,6 @@ def resume_command(config_path: str, reason: str) -> None:
             click.echo(
                 f"cleared halt #{h['id']} ({h['reason']}: {h['detail']}) in {db}; a running arb resumes within a second"
             )
-    if cfg.scale.coordinator:  # the halt and kill every worker shares
-        from arb.scale.redis_coord import clear_shared
-
-        for key in clear_shared(cfg.scale.coordinator):
-            click.echo(f"cleared the shared {key} on the coordinator: every worker resumes within a second")
     kill = Path(cfg.risk.kill_file)
     if kill.exists():
         click.echo(f"the kill file {kill} is still there: remove it to trade again")

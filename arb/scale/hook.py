@@ -42,6 +42,7 @@ class SharedLimits:
         self.published = published  # venues whose balances the workers publish (not paper venues: their own)
         self.pending: str | None = None  # claimed by check(), not yet bound by begin()
         self.tokens: dict[str, str] = {}  # opportunity id → claim token
+        self.kept: dict[str, str] = {}  # claim token → opportunity id, for holds of legs whose outcome is unknown
         self._n = count(1)
 
     def claim(self, opp: Opportunity, needs: list[tuple[str, str, dict[str, Decimal]]], gate: Any) -> str | None:
@@ -82,6 +83,16 @@ class SharedLimits:
         token = self.tokens.pop(opp_id, None)
         if token is not None:
             self.c.release(token, unknown_venues)
+            if unknown_venues:  # held until reconcile decides those legs (:meth:`sweep`)
+                self.kept[token] = opp_id
+
+    def sweep(self, book: Any) -> None:
+        """Free the kept holds of opportunities none of whose legs is unknown any more (reconcile decided them;
+        the next published snapshot carries their effect)."""
+        for token, opp_id in list(self.kept.items()):
+            if not any(h.token == opp_id and h.state == "unknown" for h in book.holds):
+                self.c.release(token)
+                del self.kept[token]
 
 
 def attach(trader: Any, coordinator: Any, shard: str) -> Monitor:
@@ -112,6 +123,7 @@ class Monitor:
         self.task: asyncio.Task[None] | None = None
         self._next_balance = 0.0
         self._failing = False
+        self._halts_seen: set[int] = set()  # halts (ts_ms) published or adopted: each is shared once
         self._assets: set[str] = set()  # assets this shard ever published an exposure for (zeroed when closed)
 
     def key(self, name: str) -> str:
@@ -153,21 +165,28 @@ class Monitor:
         elif shared_kill is not None and not kill_file.exists():
             tmp = kill_file.with_name(kill_file.name + f".{os.getpid()}.tmp")
             tmp.write_text(f"{_text(shared_kill)} (kill shared by the coordinator)\n", encoding="utf-8")
-            os.replace(tmp, kill_file)  # atomically, as `arb kill` writes it
-            sup.poll_kill()
+            os.replace(tmp, kill_file)  # atomically, as `arb kill` writes it; the supervisor's poll halts and
+            # cancels the open orders within KILL_POLL_S, exactly as for a local `arb kill`
         # halts: ours published, another worker's adopted
         h = risk.halted
         raw = await self.r.get(self.key("halt"))
-        if h is not None and h.reason != "kill" and raw is None and "(worker " not in h.detail:
+        if h is not None and h.reason != "kill" and raw is None and h.ts_ms not in self._halts_seen:
             doc = {"reason": h.reason, "detail": h.detail, "ts_ms": h.ts_ms, "until_ms": h.until_ms}
             doc["shard"] = self.shard
             ttl = max(1, h.until_ms - now) if h.until_ms is not None else None
             await self.r.set(self.key("halt"), json.dumps(doc), px=ttl, nx=True)
             await self.r.publish(self.key("events"), "halt")
+            self._halts_seen.add(h.ts_ms)  # published once: after `arb resume` cleared it, never again
         elif raw is not None and h is None:
             doc = json.loads(_text(raw))
             detail = f"{doc['detail']} (worker {doc.get('shard', '?')} halted every worker)"
-            sup.on_halt(risk.halt(doc["reason"], detail, now))
+            adopted = risk.halt(doc["reason"], detail, now)
+            if adopted is not None:
+                self._halts_seen.add(adopted.ts_ms)
+            sup.on_halt(adopted)
+        shared = risk.shared
+        if shared is not None:  # holds of legs reconcile has decided since: free them
+            shared.sweep(risk.balances)
         # the daily loss over every worker
         t.marks()
         realised, unrealised = t.accounts.pnl(now)

@@ -117,3 +117,25 @@ def test_paper_workers_share_limits_but_not_their_own_balances(tmp_path: Path) -
         a.begin("p", opp("600"))
         a.end("p", ok=True, now_ms=T0)
         ca.close()
+
+
+def test_a_leg_of_unknown_outcome_stays_held_until_reconcile_decides_it(tmp_path: Path) -> None:
+    with redis_server(tmp_path) as url:
+        a, ca = worker(url, "a")
+        ca.publish("okx", ca.generation("okx"), {"USDT": D(1000)})
+        ca.publish("bybit", ca.generation("bybit"), {"BTC": D(1)})
+        a.check(opp("600"), T0)
+        a.begin("u", opp("600"))
+        buy = LegFill("okx", "BTC/USDT", "buy", "cid-u", D("0.012"), D(50000), state="unknown")
+        a.leg_sent("u", buy)
+        a.leg_final(buy)  # no answer: the order may still execute
+        a.end("u", ok=False, now_ms=T0)
+        assert ca.available("okx", "USDT") == atoms_down(D(1000) - D(606))  # still held for every worker
+        assert ca.available("bybit", "BTC") == atoms_down(D(1))  # the sell never went: freed
+        assert a.shared is not None
+        a.shared.sweep(a.balances)  # reconcile has not decided yet: kept
+        assert ca.available("okx", "USDT") == atoms_down(D(1000) - D(606))
+        a.balances.resolve("cid-u")  # reconcile decided it (what the supervisor does)
+        a.shared.sweep(a.balances)
+        assert ca.available("okx", "USDT") == atoms_down(D(1000))  # the next quiet snapshot brings its effect
+        ca.close()

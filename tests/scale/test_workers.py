@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from arb.scale.partition import owner
-from tests.kit.live import key_env, no_duplicate_client_ids, plant, start_sim, write_config
+from tests.kit.live import client, key_env, no_duplicate_client_ids, plant, start_sim, write_config
 from tests.kit.run import arb, start_arb
 from tests.scale.redis_server import redis_server
 
@@ -93,8 +93,13 @@ async def test_daily_loss_of_one_worker_and_arb_kill_halt_every_worker_within_a_
             sim.step()
         first = await eventually(lambda: halts(tmp_path, 1), "worker 1's daily-loss halt")
         other = await eventually(lambda: halts(tmp_path, 0), "worker 0's halt")
+        # an order of ours resting on worker 0's symbol (as a leg would if a venue ignored IOC), far below
+        trader = client(sim, "okx")
+        low = round(float(sim.book("okx", "DOGE/USDT").bids[0][0]) * 0.9, 5)
+        resting = await trader.create_order("DOGE/USDT", "limit", "buy", 100, low, {"clOrdId": "arbrestingscale1"})
+        await trader.close()
         # then `arb kill` on "another machine" (its own kill file) through the coordinator: it overrides any
-        # halt, every worker halts again for the kill
+        # halt, every worker halts again for the kill and cancels its open orders
         remote = tmp_path / "remote.toml"
         remote.write_text(Path(path).read_text().replace(str(tmp_path / "arb.kill"), str(tmp_path / "remote.kill")))
         code, _out, err = await arb(
@@ -104,6 +109,8 @@ async def test_daily_loss_of_one_worker_and_arb_kill_halt_every_worker_within_a_
         stamp = (tmp_path / "remote.kill").read_text().splitlines()[1].split(" by ")[0]  # when `arb kill` wrote it
         written_ms = int(dt.datetime.fromisoformat(stamp).timestamp() * 1000)
         killed = [await eventually(lambda s=s: halts(tmp_path, s)[1:], f"worker {s}'s kill halt") for s in (0, 1)]
+        order = sim.venue("okx").engine.orders[resting["id"]]
+        await eventually(lambda: order.status == "canceled", "the resting order cancelled by the kill")
     assert "daily_loss" in first[0][1]
     assert "daily_loss" in other[0][1] and "halted every worker" in other[0][1]
     assert 0 <= other[0][0] - first[0][0] <= 1000, f"worker 0 halted {other[0][0] - first[0][0]} ms later"
