@@ -20,7 +20,7 @@ import pytest
 from arb.scale.partition import owner
 from tests.kit.live import client, key_env, no_duplicate_client_ids, plant, start_sim, write_config
 from tests.kit.run import arb, start_arb
-from tests.scale.redis_server import redis_server
+from tests.scale.redis_server import REDIS_BIN, redis_server
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
 VENUES = ("okx", "okx2")
@@ -175,3 +175,23 @@ async def test_a_sigkilled_worker_is_replaced_after_its_lease_and_nothing_is_sen
     no_duplicate_client_ids(sim)
     with Journal.open(db, readonly=True) as j:
         assert [o["client_id"] for o in j.orders() if o["client_id"] == cid] == [cid]
+
+
+async def test_paper_workers_without_a_coordinator_share_a_private_redis(tmp_path: Path) -> None:
+    sim = await start_sim(VENUES, symbols=SYMS)
+    try:
+        bal = {v: {"USDT": "10000", "BTC": "1", "DOGE": "10000"} for v in VENUES}
+        path = write_config(
+            sim, VENUES, tmp_path, mode="paper", scanner={"symbols": SYMS}, execution={"paper_balances": bal}
+        )
+        code, _out, err = await arb("run", "--config", path, "--no-ui", "--workers", "2", "--duration", "2")
+    finally:
+        await sim.stop()
+    if REDIS_BIN is None:  # no redis-server here: the one line saying what to pass or install
+        assert code == 2 and err.strip().splitlines()[-1].startswith("arb: config: --workers N > 1 trades from")
+        return
+    assert code == 0, err
+    assert "workers coordinate on a private redis-server at redis://127.0.0.1:" in err
+    for i, sym in ((0, "DOGE/USDT"), (1, "BTC/USDT")):
+        notes = rows(tmp_path / f"arb-paper.shard{i}of2.db", "select detail from events where kind = 'symbols'")
+        assert notes == [(f"shard {i}/2: 1 of 2 symbols: {sym}",)]
