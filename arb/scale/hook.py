@@ -31,7 +31,7 @@ from arb.trade.accounts import DAY_MS, utc_day
 
 log = logging.getLogger(__name__)
 POLL_S = 0.1  # halts, kill and the shared daily loss reach every worker within a few polls (≤ 1 s)
-BALANCE_S = 1.0
+BALANCE_S = 2.0  # balance look-ups per venue for the shared snapshot (a venue rate-limits its account calls)
 
 
 class SharedLimits:

@@ -182,7 +182,7 @@ async def test_paper_workers_without_a_coordinator_share_a_private_redis(tmp_pat
     try:
         bal = {v: {"USDT": "10000", "BTC": "1", "DOGE": "10000"} for v in VENUES}
         path = write_config(
-            sim, VENUES, tmp_path, mode="paper", scanner={"symbols": SYMS}, execution={"paper_balances": bal}
+            sim, VENUES, tmp_path, mode="paper", scanner={"symbols": "auto"}, execution={"paper_balances": bal}
         )
         code, _out, err = await arb("run", "--config", path, "--no-ui", "--workers", "2", "--duration", "2")
     finally:
@@ -192,6 +192,8 @@ async def test_paper_workers_without_a_coordinator_share_a_private_redis(tmp_pat
         return
     assert code == 0, err
     assert "workers coordinate on a private redis-server at redis://127.0.0.1:" in err
+    found = "symbols auto: 2 of 2 listed on two venues or more (listed: okx 2, okx2 2): BTC/USDT, DOGE/USDT"
+    assert found in err  # discovered once, by the parent
     for i, sym in ((0, "DOGE/USDT"), (1, "BTC/USDT")):
         notes = rows(tmp_path / f"arb-paper.shard{i}of2.db", "select detail from events where kind = 'symbols'")
-        assert notes == [(f"shard {i}/2: 1 of 2 symbols: {sym}",)]
+        assert notes == [(found,), (f"shard {i}/2: 1 of 2 symbols: {sym}",)]
