@@ -200,11 +200,12 @@ class Notifier:
         self._health[venue] = (status, now)
         return True
 
-    def send(self, title: str, body: str, *, key: str | None = None, kind: str = "info") -> bool:
-        """Any alert (fills, halts, heartbeat); ``key`` throttles like episode starts."""
+    def send(self, title: str, body: str, *, key: str | None = None, kind: str = "info", dedupe: bool = True) -> bool:
+        """Any alert (fills, halts, heartbeat); ``key`` throttles like episode starts; ``dedupe=False`` for
+        transitions that must never be hidden (a network suspended again after it resumed)."""
         if kind not in KINDS:
             raise ValueError(f"notify kind must be one of {KINDS}, got {kind!r}")
-        return self._offer(Alert(title, body, kind), key=None if key is None else ("send", key))
+        return self._offer(Alert(title, body, kind), key=None if key is None else ("send", key), dedupe=dedupe)
 
     def _offer(self, alert: Alert, *, key: Hashable | None = None, dedupe: bool = True) -> bool:
         alert = Alert(scrub(alert.title), scrub(alert.body), alert.kind)  # error texts may quote a credential

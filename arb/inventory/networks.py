@@ -111,6 +111,7 @@ class Network:
     confirmations: int | None = None
     arrival_s: int | None = None
     arrival_source: str = ""
+    deposit_min: Decimal | None = None  # a deposit below this is not credited
 
     def as_json(self) -> dict[str, Any]:
         return {k: (str(v) if isinstance(v, Decimal) else v) for k, v in asdict(self).items()}
@@ -129,6 +130,7 @@ class Network:
             confirmations=_int(d.get("confirmations")),
             arrival_s=_int(d.get("arrival_s")),
             arrival_source=str(d.get("arrival_source") or ""),
+            deposit_min=_dec(d.get("deposit_min")),
         )
 
 
@@ -162,6 +164,7 @@ def from_ccxt(
             code = network_code(n.get("network") or raw_code)
             info = n.get("info") or {}
             limits = (n.get("limits") or {}).get("withdraw") or {}
+            deposit_limits = (n.get("limits") or {}).get("deposit") or {}
             fee = _dec(n.get("fee"))
             if fee is None:
                 fee = _dec(((fee_nets.get(raw_code) or {}).get("withdraw") or {}).get("fee"))
@@ -180,6 +183,7 @@ def from_ccxt(
                 confirmations=confirmations,
                 arrival_s=arrival_s,
                 arrival_source=arrival_source,
+                deposit_min=_dec(deposit_limits.get("min")),
             )
         out[asset] = dict(sorted(by_code.items()))
     return out
@@ -273,6 +277,7 @@ class Route:
     arrival_s: int | None = None
     arrival_source: str = ""
     reason: str = ""
+    deposit_min: Decimal | None = None  # at the destination
 
     def as_json(self) -> dict[str, Any]:
         return {k: (str(v) if isinstance(v, Decimal) else v) for k, v in asdict(self).items()}
@@ -318,6 +323,7 @@ def routes(table: NetworkTable, asset: str, source: str, dest: str) -> list[Rout
                 _later(s.arrival_s, d.arrival_s),
                 s.arrival_source or d.arrival_source,
                 why,
+                d.deposit_min,
             )
         )
     rank = {"yes": 0, "unknown": 1, "no": 2}

@@ -114,6 +114,15 @@ def _try(r: Route, needed: Decimal, available: Decimal) -> tuple[Decimal | None,
         amount, note = r.minimum, f"raised to the withdrawal minimum {r.minimum}"
     if amount <= fee:
         return None, "", f"{r.network}: the fee {fee} takes all of {amount}"
+    if r.deposit_min is not None and amount - fee < r.deposit_min:  # below it the deposit is never credited
+        least = _up(r.deposit_min + fee, r.step)
+        if least > available:
+            return (
+                None,
+                "",
+                f"{r.network}: {r.dest} credits deposits from {r.deposit_min}; {r.source} holds only {available}",
+            )
+        amount, note = least, f"raised so that {r.dest}'s deposit minimum {r.deposit_min} is received"
     return amount, note, ""
 
 

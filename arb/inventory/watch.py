@@ -118,7 +118,6 @@ class NetworkWatch:
         )
         old = self.marks.table
         new = old
-        loaded: list[str] = []
         for venue, res in zip(live, results, strict=True):
             if isinstance(res, BaseException):
                 if isinstance(res, asyncio.CancelledError):
@@ -135,13 +134,10 @@ class NetworkWatch:
                 continue
             self._failed.discard(venue)
             new = new.with_venue(venue, res)
-            loaded.append(venue)
         found = changes(old, new)
-        first = [v for v in loaded if not old.known(v)]
         self.loads += 1
-        if new is not old:
+        if new != old:  # a first load, a suspension, a new fee or minimum: journaled whole for the planner
             self.marks.set_table(new)
-        if found or first:
             self.event(None, None, EventKind.NETWORKS, new.dumps())
         for c in found:
             self._report(c, old, new)
@@ -180,8 +176,8 @@ class NetworkWatch:
         if self.alert is not None:
             title = f"arb {change.asset} {change.what} {change.now} on {change.venue} ({change.network})"
             when = dt.datetime.fromtimestamp(wall_ms() / 1000, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-            body = "\n".join([f"{change.text} (seen {when})", *affected])  # the time: a repeat is never deduplicated
-            self.alert(title, body, kind="warning" if down else "success")
+            body = "\n".join([f"{change.text} (seen {when})", *affected])
+            self.alert(title, body, kind="warning" if down else "success", dedupe=False)  # transitions: all of them
 
 
 def journaled_table(events: Iterable[Mapping[str, Any]]) -> NetworkTable | None:

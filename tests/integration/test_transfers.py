@@ -120,6 +120,17 @@ async def test_suspended_network_marks_not_transferable_events_and_alerts_then_r
     rig.sim.set_transfers("okx", "USDT", "TRC20", withdraw=False)  # the same suspension again, minutes apart or not
     await eventually(lambda: trc20_suspended() == 2, 10, what="a repeated suspension alerted again")
 
+    trc20 = next(n for n in rig.sim.venue("okx").wallets.get("USDT") if n.network == "TRC20")
+    trc20.withdraw_fee = Decimal("2.5")  # the venue raises its fee: the journaled networks follow
+
+    def journaled_fee() -> Any:
+        from arb.inventory.watch import journaled_table
+
+        table = journaled_table(rig.events("networks"))
+        return table is not None and table.networks("okx", "USDT")["TRC20"].withdraw_fee == Decimal("2.5")
+
+    await eventually(journaled_fee, 10, what="the new fee journaled")
+
 
 @pytest.mark.parametrize("rig", ["require"], indirect=True)
 async def test_require_transferable_skips_until_the_network_resumes(rig: Rig) -> None:
