@@ -146,7 +146,10 @@ async def test_require_transferable_skips_until_the_network_resumes(rig: Rig) ->
 
     rig.sim.set_transfers("okx", "BTC", deposit=True)
     await eventually(lambda: [r for r in rig.rows() if r["transferable"] == "yes"], 15, what="episode journaled")
-    await eventually(lambda: any(p["title"].startswith(f"arb {SYM} binance→okx") for p in rig.rx.posts), 10)
+    start = await eventually(
+        lambda: next((p for p in rig.rx.posts if p["title"].startswith(f"arb {SYM} binance→okx")), None), 10
+    )
+    assert "transferable yes" in start["message"] and "BTC binance→okx via BTC" in start["message"]
 
 
 @pytest.mark.parametrize("rig", ["nokeys"], indirect=True)
