@@ -129,6 +129,7 @@ class ScanSink:
     def _transfer_skip(self, ep: Episode, opp: Opportunity) -> bool:
         """Re-mark the episode (journaled again when the mark changed); True = skip it (require_transferable)."""
         changed = self.marks.apply(ep, opp)
+        opp.meta["transferable"], opp.meta["transfer_cost"] = ep.transferable, ep.transfer_cost  # for library users
         held = self._held.get(ep.id)
         if not self.marks.allowed(ep):
             self.marks.skipped += 1

@@ -162,6 +162,10 @@ async def test_without_keys_transfer_data_is_unknown_and_the_opportunities_filte
         ep.transferable == "unknown" and ep.transfer_cost is None and "no transfer data" in (ep.transfer_detail or "")
     )
     await eventually(lambda: [r for r in rig.rows() if r["transferable"] == "unknown"], 10, what="journaled unknown")
+    async with asyncio.timeout(10):
+        async for opp in rig.scanner:  # library users see the mark on each opportunity
+            assert opp.meta["transferable"] == "unknown" and opp.meta["transfer_cost"] is None
+            break
     db = str(rig.journal.path)
 
     async def listed(*args: str) -> list[dict[str, Any]]:
