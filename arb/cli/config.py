@@ -92,7 +92,8 @@ def check_command(file: Path) -> None:
     """
     cfg = load_config(file)
     n_venues, n_symbols = len(cfg.scanner.venues), len(cfg.scanner.symbols)
-    click.echo(f"ok: {file} ({n_venues} venues, {n_symbols} symbols, mode {cfg.execution.mode})")
+    symbols = "symbols auto" if cfg.scanner.symbols == ("auto",) else f"{n_symbols} symbols"  # discovered at start
+    click.echo(f"ok: {file} ({n_venues} venues, {symbols}, mode {cfg.execution.mode})")
 
 
 @config_group.command("show")

@@ -344,6 +344,13 @@ def doctor_command(config_path: str, json_out: bool) -> None:
     from arb.trade.doctor import as_json, run_doctor
 
     cfg = load_config(config_path)
+    if cfg.scanner.symbols == ("auto",):  # the symbols a run would watch (a venue that cannot answer: its check says)
+        from arb.cli.common import make_exchanges
+        from arb.core.errors import ArbError
+        from arb.scale.plan import plan_symbols
+
+        with contextlib.suppress(ArbError):
+            cfg = plan_symbols(cfg, None, make_exchanges).cfg
     checks = asyncio.run(run_doctor(cfg))
     doc = as_json(checks)
     if json_out:
