@@ -331,6 +331,8 @@ def _build_config(d: Mapping[str, Any], env: Mapping[str, str], source: str, bas
 
     if built["execution"] and built["risk"] and built["store"]:
         problems += _cross_problems(scanner, venues, built["execution"], built["risk"], built["store"], bad)
+    if built["rebalance"] and "scanner.venues" not in bad:
+        problems += built["rebalance"].venue_problems(venues)
     if problems:
         prefix = f"{source}: " if from_file else ""
         raise ConfigError([prefix + _annotate(line, origins) for line in problems])

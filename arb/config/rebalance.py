@@ -4,13 +4,17 @@ Read by :mod:`arb.inventory` (the networks watcher, the planner behind ``arb reb
 "net after rebalancing" and the alert suggestion when a direction is disabled for lack of balance).
 """
 
+# RUF009 cannot see that _key and _table return dataclasses.field(...), not a shared default value.
+# ruff: noqa: RUF009
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from arb.config._parse import _balances, _num
+from arb.config._parse import _balances, _num, _suggest
 from arb.config.sections import _key, _Section, _table
 
 
@@ -35,3 +39,13 @@ class RebalanceConfig(_Section):
         "reload every venue's deposit/withdraw networks (needs read-only API keys) this often, seconds (>= 1)",
         _num(ge=1, integer=True),
     )
+
+    def venue_problems(self, venues: Mapping[str, Any]) -> list[str]:
+        """One line per target venue that is not configured."""
+        known = list(venues)
+        listed = " (venues: " + ", ".join(known) + ")"
+        return [
+            f"rebalance.targets.{n}: not a configured venue{_suggest(n, known) or listed}"
+            for n in self.targets
+            if n not in venues
+        ]

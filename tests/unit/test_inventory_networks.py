@@ -101,6 +101,7 @@ def test_changes_name_suspensions_and_resumptions() -> None:
         ({"networks_refresh_s": 0}, "rebalance.networks_refresh_s = 0:"),
         ({"targets": {"okx": {"USDT": "x"}}}, "rebalance.targets.okx.USDT"),
         ({"bogus": 1}, "bogus"),
+        ({"targets": {"okk": {"USDT": 1}}}, 'rebalance.targets.okk: not a configured venue (did you mean "okx"?)'),
     ],
 )
 def test_rebalance_config_errors_are_one_line(table_: dict[str, Any], needle: str) -> None:
