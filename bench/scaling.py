@@ -96,8 +96,8 @@ class Venue:
         k = 0
         try:
             while not ws.closed and not transport.is_closing():
-                if transport.get_write_buffer_size() > 1 << 20:
-                    await asyncio.sleep(0.001)
+                if transport.get_write_buffer_size() > 4 << 20:  # ~0.5 s of frames queued: check back later
+                    await asyncio.sleep(0.005)
                     continue
                 chunk = []
                 now = time.time_ns() // 1_000_000  # fresh books: the engine evaluates them
