@@ -300,9 +300,10 @@ def _combinations_bar(enabled: bool, label: str, total: int) -> tuple[Any, Any]:
         TimeElapsedColumn(),
         console=Console(stderr=True),
         transient=True,
+        auto_refresh=False,  # no refresh thread in this process while the pool forks its workers
     )
     task = prog.add_task(label, total=total)
-    return prog, lambda n: prog.update(task, completed=n)
+    return prog, lambda n: prog.update(task, completed=n, refresh=True)
 
 
 def _command(file: str, config_path: str | None, mode: str, sets: tuple[str, ...], combo: list[tuple[str, str]]) -> str:
