@@ -108,6 +108,32 @@ class LazyBook(dict[str, Any]):
         except KeyError:
             return default
 
+    # Everything else that looks at the whole dict sees both sides built.
+    def _built(self) -> LazyBook:
+        self["bids"], self["asks"]
+        return self
+
+    def __contains__(self, key: object) -> bool:
+        return (key in ("bids", "asks") and self.view is not None) or dict.__contains__(self, key)
+
+    def __iter__(self) -> Any:
+        return dict.__iter__(self._built())
+
+    def __len__(self) -> int:
+        return dict.__len__(self._built())
+
+    def keys(self) -> Any:
+        return dict.keys(self._built())
+
+    def values(self) -> Any:
+        return dict.values(self._built())
+
+    def items(self) -> Any:
+        return dict.items(self._built())
+
+    def copy(self) -> dict[str, Any]:
+        return dict(self._built())
+
 
 @dataclass(frozen=True, slots=True)
 class ViewRecord:
