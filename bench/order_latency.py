@@ -8,7 +8,9 @@ The live trader runs here with keys, real ccxt.pro clients and dedicated send cl
 builds them. "Decision" is the trader's ``decision`` event (synchronous on the feed task) stamped here; both
 processes read the same wall clock. The figure includes scheduling the execution, the journal's fsynced
 commit of both order intents, signing, ccxt's send (WebSocket frame or HTTP request) and the simulator's
-parsing and authentication of the order.
+parsing and authentication of the order. It is split at the moment the order leaves arb's hands (ccxt's
+WebSocket ``Client.send`` returned, or the REST request handed to ``fetch``): ``decision_to_both_handed_over_ms``
+is arb's part, ``handed_over_to_engine_ms`` the wire and the simulator.
 
 Run once per transport, each with a fresh simulator process: ``execution.order_transport = "ws"``
 (orders over each venue's WebSocket trading API, sockets logged in before the first decision) and
@@ -20,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 import signal
 import sys
 import tempfile
@@ -133,6 +136,7 @@ async def _run(transport: str, seconds: float, min_trades: int) -> dict[str, Any
 
     clients = {v: make(v) for v in VENUES}
     send = {v: make(v, **SEND_CLIENT_OPTIONS) for v in VENUES}  # as `arb run --live` builds them
+    handed = _stamp_hand_over(send)
     journal = Journal.open(tmp / "arb.db")
     trader = Trader(cfg, market_clients=clients, send_clients=send, journal=journal)
 
@@ -150,6 +154,7 @@ async def _run(transport: str, seconds: float, min_trades: int) -> dict[str, Any
     trader.stop()
     with contextlib.suppress(Exception):
         await task
+    _stamp_hand_over(None)
     ws = {v: [getattr(c, "ws_orders", 0), getattr(c, "rest_orders", 0)] for v, c in trader.send_clients.items()}
     for c in (*clients.values(), *trader.send_clients.values()):
         await c.close()
@@ -159,15 +164,22 @@ async def _run(transport: str, seconds: float, min_trades: int) -> dict[str, Any
     received: dict[str, int] = json.loads(stamps_path.read_text())
     lat: list[float] = []
     legs: list[float] = []
+    arb_part: list[float] = []  # decision -> both orders handed to the socket / HTTP request (this process)
+    wire: list[float] = []  # one order: handed over -> at the simulator's matching engine (other process)
     for opp_id, t0 in decided.items():
-        stamps = []
+        stamps, hand = [], []
         for leg in ("buy", "sell"):
-            got = [received[i] for i in (profile(v).client_order_id(opp_id, leg) for v in VENUES) if i in received]
-            if got:
-                stamps.append(min(got))
+            ids = [i for i in (profile(v).client_order_id(opp_id, leg) for v in VENUES) if i in received]
+            if ids:
+                stamps.append(received[ids[0]])
+                if ids[0] in handed:
+                    hand.append(handed[ids[0]])
+                    wire.append((received[ids[0]] - handed[ids[0]]) / 1e6)
         if len(stamps) == 2:
             lat.append((max(stamps) - t0) / 1e6)
             legs.append(abs(stamps[0] - stamps[1]) / 1e6)
+        if len(hand) == 2:
+            arb_part.append((max(hand) - t0) / 1e6)
     if not lat:
         return {"error": "no trades matched", "decisions": len(decided), "transport": transport}
     return {
@@ -179,9 +191,55 @@ async def _run(transport: str, seconds: float, min_trades: int) -> dict[str, Any
             "max": round(max(lat), 3),
         },
         "gap_between_legs_ms": {"p50": round(_pct(legs, 50), 3), "p99": round(_pct(legs, 99), 3)},
+        "decision_to_both_handed_over_ms": _p(arb_part),
+        "handed_over_to_engine_ms": _p(wire),
         "orders_ws_rest_per_venue": ws,
         "simulators": "own process",
     }
+
+
+def _p(xs: list[float]) -> dict[str, float] | None:
+    return {"p50": round(_pct(xs, 50), 3), "p99": round(_pct(xs, 99), 3)} if xs else None
+
+
+CLIENT_ID_RE = re.compile(r'"?(?:clOrdId|newClientOrderId|orderLinkId)"?\s*[:=]\s*"?([A-Za-z0-9_-]+)')
+_WS_SEND: list[Any] = []
+
+
+def _stamp_hand_over(send: dict[str, Any] | None) -> dict[str, int]:
+    """Stamp (wall ns) the moment each order leaves arb's hands: the WebSocket frame written by ccxt's
+    ``Client.send``, or the REST request handed to ``fetch``; ``None`` undoes the WebSocket hook."""
+    from ccxt.async_support.base.ws.client import Client
+
+    if send is None:
+        if _WS_SEND:
+            Client.send = _WS_SEND.pop()
+        return {}
+    handed: dict[str, int] = {}
+
+    def note(text: str) -> None:
+        m = CLIENT_ID_RE.search(text)
+        if m:
+            handed.setdefault(m.group(1), time.time_ns())
+
+    ws_send = Client.send
+    _WS_SEND.append(ws_send)
+
+    async def stamped_send(self: Any, message: Any) -> Any:
+        result = await ws_send(self, message)
+        note(json.dumps(message) if isinstance(message, dict) else str(message))
+        return result
+
+    Client.send = stamped_send
+    for c in send.values():
+        fetch = c.fetch
+
+        async def stamped_fetch(url: str, method: str = "GET", headers: Any = None, body: Any = None, f: Any = fetch):
+            note(f"{url} {body or ''}")
+            return await f(url, method, headers, body)
+
+        c.fetch = stamped_fetch
+    return handed
 
 
 def measure(seconds: float = 15.0, min_trades: int = 50) -> dict[str, Any]:
