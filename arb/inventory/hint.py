@@ -9,7 +9,6 @@ raises: an alert goes out with or without its hint.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -40,13 +39,20 @@ def _text(t: Transfer) -> str:
     return f"{t.asset} {t.source}→{t.dest} {t.needed} {t.status}: {t.reason}"
 
 
-def rebalance_hint(
-    cfg: Any, journal: Any, totals: Mapping[str, Mapping[str, Decimal]], symbol: str, buy: str, sell: str
-) -> str:
-    """``"; rebalance: …"`` naming the moves that restore (symbol, buy on ``buy``, sell on ``sell``), or ""."""
+def rebalance_hint(cfg: Any, journal: Any, book: Any, symbol: str, buy: str, sell: str) -> str:
+    """``"; rebalance: …"`` naming the moves that restore (symbol, buy on ``buy``, sell on ``sell``), or "".
+
+    Balances are what the direction itself sees: each venue's spendable amount (``book.spendable``: free minus
+    the configured minimum minus holds of orders in flight), so a direction disabled by a trade still settling
+    gets the moves its remaining balances need (``arb rebalance`` plans on the settled balances)."""
     try:
         base, quote = assets_of(symbol)
-        balances = {(v, a): x for v, by in totals.items() for a, x in by.items() if a in (base, quote)}
+        balances = {
+            (v.name, a): x
+            for v in cfg.active_venues()
+            for a in (base, quote)
+            if (x := book.spendable(v.name, a)) is not None
+        }
         target = _target(cfg, journal, (base, quote))
         table = journaled_table(journal.events(kind="networks")) or NetworkTable()
         p = plan(balances, target, table, max_fee_share=cfg.rebalance.max_fee_share)

@@ -225,8 +225,7 @@ class Supervisor:
                 if change is not None:
                     text = f"buy {venue} → sell {other}: {change}" + (f" ({why})" if why else "")
                     if why:  # the transfers that would give it its balance back (arb.inventory.hint)
-                        totals = self.risk.balances.expected
-                        text += rebalance_hint(self.cfg, self.journal, totals, symbol, venue, other)
+                        text += rebalance_hint(self.cfg, self.journal, self.risk.balances, symbol, venue, other)
                     kind = EventKind.DIRECTION_DISABLED if change == "disabled" else EventKind.DIRECTION_ENABLED
                     self.out.event(kind, None, symbol, text)
                     self.out.emit("direction", ((symbol, venue, other), change))
