@@ -26,6 +26,7 @@ from arb.cli.common import (
 )
 from arb.config import ScannerConfig
 from arb.core.errors import ConfigError
+from arb.core.kinds import EventKind
 from arb.scale.cli import scale_options
 
 
@@ -189,7 +190,7 @@ def scan_command(
         transfers=network_watch(cfg, s.symbols),  # networks with read keys; unknown without (arb.inventory)
     )
     for note in scale.notes:  # the parent's discovery line
-        scanner.sink.event(None, None, "symbols", note)
+        scanner.sink.event(None, None, EventKind.SYMBOLS, note)
     announce(plan, scanner.sink.event)
     try:
         asyncio.run(

@@ -17,6 +17,7 @@ class EventKind(StrEnum):
     DISCONNECT = "disconnect"  # a stream failed with a network/exchange error; it reconnects
     RESYNC = "resync"  # the venue's sequence broke (ccxt InvalidNonce); the book is rebuilt
     ERROR = "error"  # an unexpected failure (feed or executor)
+    SYMBOLS = "symbols"  # the symbols a run scans (scanner.symbols = "auto": the discovered list)
     SYMBOL_SKIPPED = "symbol_skipped"  # not tradable here / rejected by the venue / on fewer than 2 venues
     VENUE_DOWN = "venue_down"  # load_markets failed
     VENUE_UP = "venue_up"  # streaming (again)

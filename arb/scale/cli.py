@@ -13,6 +13,7 @@ import click
 
 from arb.config import Config
 from arb.core.errors import ConfigError
+from arb.core.kinds import EventKind
 from arb.scale.partition import Shard, parse_shard
 from arb.scale.plan import Plan, announce, plan_symbols
 
@@ -102,7 +103,7 @@ class WorkerSetup:
     def attach(self, trader: Any) -> None:
         """Journal the plan and, with a coordinator, share the trader's limits, halts, kill and daily loss."""
         for line in self.notes:
-            trader.out.event("symbols", None, None, line)
+            trader.out.event(EventKind.SYMBOLS, None, None, line)
         announce(self.plan, lambda v, s, kind, line: trader.out.event(kind, v, s, line))
         if self.coordinator is not None:
             from arb.scale.hook import attach

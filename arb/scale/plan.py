@@ -15,6 +15,7 @@ from typing import Any
 from arb.config import Config
 from arb.config._scale_keys import AUTO_SYMBOLS
 from arb.core.errors import ConfigError
+from arb.core.kinds import EventKind
 from arb.scale.discovery import Discovery, discover
 from arb.scale.partition import Shard
 
@@ -77,4 +78,4 @@ def announce(plan: Plan, event: Callable[[str | None, str | None, str, str], Non
     for line in plan.lines():
         click.echo(line, err=True)
         if event is not None:
-            event(None, None, "symbols", line)
+            event(None, None, EventKind.SYMBOLS, line)

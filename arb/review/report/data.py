@@ -45,6 +45,7 @@ FUNDS = "InsufficientFunds"  # the cause code of an order refused for lack of fu
 LATENCY = "latency (book moved before the orders arrived)"
 BUSY = "busy (pair in flight or cooling down)"
 OPERATOR = "operator (paused or direction disabled through the control API)"
+COORDINATOR = "coordinator unreachable (workers share limits through it)"
 REASONS: dict[str, str] = {  # the gate's refusal verdicts → capture buckets (halted_* → risk halt)
     Verdict.DEPTH: BELOW,
     Verdict.MIN_BALANCE: BALANCE,
@@ -59,6 +60,7 @@ REASONS: dict[str, str] = {  # the gate's refusal verdicts → capture buckets (
     Verdict.CONFIRMING: "not confirmed (execution.confirm_updates)",
     Verdict.PAUSED: OPERATOR,
     Verdict.OPERATOR_DISABLED: OPERATOR,
+    Verdict.COORDINATOR: COORDINATOR,
     # words older journals may hold
     "below_threshold": BELOW,
     "balance": BALANCE,
