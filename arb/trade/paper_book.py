@@ -12,7 +12,9 @@ shows it now — the real queue as it would be had paper's orders been real:
 * size added at a level on top of it (makers) is available at once, the take still subtracted: liquidity
   comes back only as the book shows it arriving;
 * a level that is gone — the price left the side, or it emptied — releases the take: what is posted at that
-  price later is new liquidity. A level beyond the book's visible depth is not gone, it stays taken.
+  price later is new liquidity. A level beyond the book's visible depth is not gone, it stays taken — up
+  to one visible book-width beyond the last level shown; further away the price has left it behind and
+  the take is dropped (this also bounds what the shadow keeps).
 
 So per price, paper never takes more than the size increases the book has shown there (visible depth plus
 replenishment). Between two looks a level that emptied and came back is not seen: its take stays (the
@@ -31,9 +33,11 @@ Level = tuple[Decimal, Decimal]  # (price, amount)
 SIDES = ("bids", "asks")
 
 
-def _beyond(px: Decimal, last: Decimal, side: str) -> bool:
-    """``px`` lies past the last visible level of ``side`` (further from the touch than the book shows)."""
-    return px > last if side == "asks" else px < last
+def _out_of_sight(px: Decimal, first: Decimal, last: Decimal, side: str) -> bool:
+    """``px`` lies past the last visible level of ``side`` (further from the touch than the book shows), by at
+    most the width of the visible book."""
+    width = abs(last - first)
+    return last < px <= last + width if side == "asks" else last - width <= px < last
 
 
 class Shadow:
@@ -64,9 +68,10 @@ class Shadow:
                     out.append((dec(lv[0]), amt))
             return out
         kept: dict[Decimal, Decimal] = {}
-        last: Decimal | None = None
+        first = last = None
         for lv in shown:
             px, amt = dec(lv[0]), dec(lv[1])
+            first = px if first is None else first
             last = px
             t = taken.get(px)
             if t is not None:
@@ -76,9 +81,9 @@ class Shadow:
                 amt -= t
             if amt > 0:
                 out.append((px, amt))
-        if last is None:  # an empty side shows nothing about the levels: keep every take
+        if first is None or last is None:  # an empty side shows nothing about the levels: keep every take
             return out
-        kept.update((px, t) for px, t in taken.items() if px not in kept and _beyond(px, last, side))  # out of sight
+        kept.update((px, t) for px, t in taken.items() if px not in kept and _out_of_sight(px, first, last, side))
         if kept:
             self._taken[(symbol, side)] = kept
         else:

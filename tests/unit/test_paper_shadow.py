@@ -105,6 +105,15 @@ async def test_a_level_scrolled_out_of_the_visible_depth_stays_taken() -> None:
     assert await buy(v, 1, 100) == D(0)
 
 
+async def test_a_take_the_price_left_far_behind_is_dropped() -> None:
+    m = Market()
+    v = venue(m)
+    assert await buy(v, 1, 100) == D(1)
+    m.show(asks=[(90, 1), (91, 1), (92, 1)])  # 100 is 8 beyond the last level, the book is 2 wide: left behind
+    assert await buy(v, 1, 89) == D(0)  # a look
+    assert v.shadow.taken(SYM, "asks") == {}
+
+
 async def test_sell_side_is_shadowed_the_same_way() -> None:
     m = Market()
     v = venue(m)
