@@ -35,7 +35,12 @@ def _journal_path(db_path: str | None, cfg: Any) -> str:
 
 
 @click.command("rebalance")
-@click.option("--db", "db_path", default=None, help="Journal (default: the config's journal for its mode, or arb.db).")
+@click.option(
+    "--db",
+    "db_path",
+    default=None,
+    help="Journal, a path or postgresql:// URL (default: the config's journal for its mode, or arb.db).",
+)
 @click.option(
     "--config",
     "config_path",
@@ -79,7 +84,7 @@ def rebalance_command(db_path: str | None, config_path: str | None, networks_pat
     trades = tt.trades.to_dict("records") if not tt.trades.empty else []
     events = ld.events
     if networks_path is not None:
-        if not Path(networks_path).exists():
+        if not networks_path.startswith(("postgresql://", "postgres://")) and not Path(networks_path).exists():
             raise ConfigError(f"--networks {networks_path}: no journal there")
         other = open_journal(networks_path)
         try:
