@@ -158,6 +158,13 @@ def table_rows(p: Plan) -> list[dict[str, Any]]:
     ]
 
 
+def frame(p: Plan) -> Any:
+    """:func:`table_rows` as a pandas table of Python objects (a missing arrival stays None, never NaN)."""
+    import pandas as pd
+
+    return pd.DataFrame(table_rows(p), columns=REBALANCE_COLUMNS, dtype=object)
+
+
 def net_after(gross: Decimal | None, p: Plan) -> tuple[Decimal | None, str]:
     """Gross PnL net of the plan's transfer fees, and why it is not available when it is not."""
     if gross is None:

@@ -135,7 +135,7 @@ def build(
         configured=target or inventory.configured_target(ld.runs),
     )
     plan = journaled.plan_from(moves)
-    tables["rebalance"] = pd.DataFrame(journaled.table_rows(plan), columns=journaled.REBALANCE_COLUMNS)
+    tables["rebalance"] = journaled.frame(plan)
     start, end = _span(ld, trades, f)
     ts = [int(t) for t in trades["ts_ms"]] if not trades.empty else []
     pnl = list(trades["pnl"]) if not trades.empty else []
