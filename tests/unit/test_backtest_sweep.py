@@ -71,6 +71,13 @@ def test_ray_missing_is_one_clear_line(tmp_path: Path) -> None:
     ]
 
 
+def test_a_ray_address_nothing_answers_is_one_line_at_once(tmp_path: Path) -> None:
+    p = arb("backtest", str(FIXTURE), *SWEEP, "--out", str(tmp_path / "o"), "--ray", "127.0.0.1:1", timeout=60)
+    assert p.returncode == 2
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("arb: --ray 127.0.0.1:1: nothing answers there"), p.stderr
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(150)
 def test_ray_sweep_on_a_local_cluster_gives_the_sequential_rows(

@@ -145,6 +145,25 @@ def run_jobs(
     return [results[i] for i in range(len(jobs))]
 
 
+def _reachable(address: str, timeout_s: float = 5.0) -> None:
+    """A ``host:port`` (or ``ray://host:port``) that nothing answers is one line now: Ray itself would
+    retry for minutes. Other forms (``auto``) go to Ray as they are."""
+    import socket
+
+    host, sep, port = address.removeprefix("ray://").rpartition(":")
+    if not sep or not host or not port.isdigit():
+        return
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s):
+            pass
+    except OSError as e:
+        raise SweepError(
+            f"--ray {address}: nothing answers there ({e.strerror or type(e).__name__}); "
+            "give the address of a running Ray cluster's head (ray start --head prints it)",
+            bad_input=True,
+        ) from None
+
+
 def _on_ray(jobs: list[Job], address: str, done: Callable[[int], None]) -> list[dict[str, Any]]:
     try:
         import ray
@@ -154,6 +173,8 @@ def _on_ray(jobs: list[Job], address: str, done: Callable[[int], None]) -> list[
         ) from None
     import logging
 
+    _reachable(address)
+    os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "error")  # Ray's core logs its connection retries as warnings
     try:
         ray.init(address=address, log_to_driver=False, logging_level=logging.ERROR)
     except Exception as e:
