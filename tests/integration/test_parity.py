@@ -10,7 +10,7 @@ venue only reads them). The recording is replayed with ``arb backtest`` under th
 market data and orders, each venue's push cadence, persistent takes, makers, competitors.
 
 Dislocations (50 bps on Bybit, alternating side) are planted in both sets at the same market times; each start
-is chosen so that the competitors' seeded, deterministic reaction to it is 300-500 ms — well after arb's first
+is chosen so that the competitors' seeded, deterministic reaction to it is 400-500 ms — well after arb's first
 order lands whatever the machine's load. The venues hold inventory for exactly one trade per dislocation
 (:data:`ROOM`), so how many more trades would fit before the competitor — a race between arb's trade cycle,
 which depends on the machine's load (fsyncs, the loopback stack), and the reaction — does not decide the result.
@@ -22,7 +22,7 @@ account's tier — both runs here use ``taker_fee_bps = 10``.)
 
 Tolerances (README, "The loopback exchanges"): trades within 25% of live's, PnL within 20% of live's,
 capture rate within 10 points of live's; the backtest against the paper run the same way. A sweep of the
-recording over ``execution.paper_latency_ms`` gives rows that differ: at 400 ms the orders land after the
+recording over ``execution.paper_latency_ms`` gives rows that differ: at 600 ms the orders land after the
 competitors and the run loses what the 50 ms run makes.
 """
 
@@ -54,7 +54,7 @@ DISLOCATIONS = 8
 EVERY_MS = 1500
 BPS = 50.0
 DISLOCATED = "bybit"  # pushes every 20 ms: arb sees a dislocation 20-90 ms after it starts, OKX's 100 ms cadence later
-REACTION_MS = (300.0, 500.0)  # the competitors' reaction to each planted dislocation (chosen start times)
+REACTION_MS = (400.0, 500.0)  # the competitors' reaction to each planted dislocation (chosen start times)
 # Inventory for exactly one 1000 USDT trade per dislocation (BTC ~65,000): the venues hold room for one trade
 # buying on OKX and selling on Bybit (the first dislocation's direction) and none the other way; each trade moves
 # that room to the opposite direction, which the next dislocation (opposite sign) uses. What is left behind
@@ -74,7 +74,7 @@ def settings(sim: LoopbackExchanges, tmp: Path, mode: str) -> dict[str, Any]:
         tmp,
         mode=mode,
         scanner={"min_net_bps": 10, "min_net_profit": "1", "max_notional": 1000, "max_book_age_ms": 2000},
-        execution={"on_partial": "hedge", "confirm_updates": 1}
+        execution={"on_partial": "hedge", "confirm_updates": 1, "order_timeout_ms": 3000}
         | (
             {"paper_balances": {v: {k: str(x) for k, x in sim.account_balances(v).items()} for v in VENUES}}
             if mode == "paper"
@@ -93,7 +93,7 @@ def plan(now_ms: int, competitors: Any) -> list[Dislocation]:
     for i in range(DISLOCATIONS):
         venue = DISLOCATED
         bps = BPS if i % 2 == 0 else -BPS  # Bybit rich first: buy OKX, sell Bybit (the room ROOM gives)
-        start = now_ms + i * EVERY_MS
+        start = max(now_ms + i * EVERY_MS, out[-1].start_ms + EVERY_MS if out else now_ms)
         while (
             not REACTION_MS[0]
             <= competitors.reaction_ms(Dislocation(SYM, venue, start, start + 3000, bps))
@@ -207,7 +207,7 @@ async def test_live_paper_and_backtest_agree_on_the_realistic_market(tmp_path: P
         closed = [c for c in paper_sim.competitors.closures if c.dislocation.start_ms >= start]
         assert len(closed) == DISLOCATIONS  # every planted dislocation ran its course on the paper market
         bt_db = tmp_path / "bt.db"
-        sweep = ("--sweep", "execution.paper_latency_ms=50,400", "--out", str(tmp_path / "sweep"), "--json")
+        sweep = ("--sweep", "execution.paper_latency_ms=50,600", "--out", str(tmp_path / "sweep"), "--json")
         live_doc, paper_doc, (code, _, bt_err), (sweep_code, sweep_out, sweep_err) = await asyncio.gather(
             report(tmp_path / "live" / "arb.db"),
             report(tmp_path / "paper" / "arb-paper.db"),
@@ -217,8 +217,8 @@ async def test_live_paper_and_backtest_agree_on_the_realistic_market(tmp_path: P
         assert code == 0, bt_err
         assert sweep_code == 0, sweep_err
         rows = {r["params"]["execution.paper_latency_ms"]: r for r in json.loads(sweep_out)["runs"]}
-        # the latency matters on this market: 400 ms reaches the venues after the competitors (300-500 ms)
-        assert Decimal(rows["400"]["pnl"]) < Decimal(rows["50"]["pnl"]), rows
+        # the latency matters on this market: 600 ms reaches the venues after the competitors (400-500 ms)
+        assert Decimal(rows["600"]["pnl"]) < Decimal(rows["50"]["pnl"]), rows
         results = {"live": live_doc, "paper": paper_doc, "backtest": await report(bt_db)}
         story = json.dumps({k: {x: str(y) for x, y in v.items()} for k, v in results.items()})
         print(story)
