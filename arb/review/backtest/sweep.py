@@ -189,16 +189,18 @@ def _on_ray(jobs: list[Job], address: str, done: Callable[[int], None]) -> list[
         remote = ray.remote(num_cpus=1, max_retries=0)(run_job)
         refs = [remote.remote(job) for job in absolute]
         pending, finished = list(refs), 0
-        while pending:
-            ready, pending = ray.wait(pending, num_returns=1)
-            finished += len(ready)
-            done(finished)
         try:
+            while pending:
+                ready, pending = ray.wait(pending, num_returns=1)
+                finished += len(ready)
+                done(finished)
             return [row | {"journal": job.journal} for row, job in zip(ray.get(refs), jobs, strict=True)]
-        except ray.exceptions.RayTaskError as e:
+        except ray.exceptions.RayError as e:  # a task's own error, or a worker or node lost
             cause = getattr(e, "cause", None)
             if isinstance(cause, SweepError):
                 raise SweepError(str(cause), bad_input=cause.bad_input) from None
-            raise
+            what = cause if isinstance(cause, BaseException) else e
+            text = str(what).strip().splitlines()[-1] if str(what).strip() else ""
+            raise SweepError(f"a combination failed on Ray: {type(what).__name__}: {text}"[:400]) from None
     finally:
         ray.shutdown()
