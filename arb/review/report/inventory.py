@@ -1,5 +1,5 @@
-"""Balances over time: inventory per venue and asset, the rebalance needed to reach a target, and the capital
-the report measures returns against."""
+"""Balances over time: inventory per venue and asset, the configured target, and the capital the report measures
+returns against. The rebalance that restores the target is the planner's (:mod:`arb.inventory.journaled`)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import bisect
 import itertools
 import json
 import math
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 from typing import Any
 
 import pandas as pd
@@ -15,7 +15,6 @@ import pandas as pd
 from arb.core.model import ZERO, dec
 from arb.review.report.data import Loaded, _frame
 
-_Q8 = Decimal("1e-8")  # rebalance amounts are shown to 8 places, rounded down
 INVENTORY_COLUMNS = ["ts_ms", "run_id", "venue", "asset", "total", "source"]
 
 
@@ -125,55 +124,6 @@ def configured_capital(runs: list[dict[str, Any]], quotes: set[str], venues: set
         if notional is not None and n:
             return dec(notional) * n, f"configured total notional: scanner.max_notional × {n} venues"
     return None, "unknown (pass --capital)"
-
-
-def rebalance(
-    inv: pd.DataFrame,
-    target: dict[tuple[str, str], Decimal],
-    min_fraction: Decimal = Decimal("0.001"),
-) -> tuple[pd.DataFrame, str]:
-    """Transfers that restore each asset's target split across venues, and where the target came from.
-
-    Current = the latest balance per venue and asset of the newest run (:func:`inventory_latest`);
-    target = ``target`` (configured) or else that run's first journaled balance per venue and asset.
-    Per asset the current total is split in the target's proportions; venues above their share send
-    to venues below it, largest first. Transfers under ``min_fraction`` of the asset's total are
-    omitted. Amounts round down to 1e-8.
-    """
-    first, last = _first_last(_newest_run(inv))
-    source = "configured execution.paper_balances" if target else "starting balances of the newest run"
-    target = target or first
-    rows: list[dict[str, Any]] = []
-    for asset in sorted({a for _, a in target} | {a for _, a in last}):
-        venues = sorted({v for v, a in target if a == asset} | {v for v, a in last if a == asset})
-        want = {v: target.get((v, asset), ZERO) for v in venues}
-        have = {v: last.get((v, asset), ZERO) for v in venues}
-        total, wsum = sum(have.values(), ZERO), sum(want.values(), ZERO)
-        if total <= 0 or wsum <= 0:
-            continue
-        delta = {v: have[v] - total * want[v] / wsum for v in venues}
-        give = sorted(((d, v) for v, d in delta.items() if d > 0), reverse=True)
-        take = sorted(((-d, v) for v, d in delta.items() if d < 0), reverse=True)
-        gi = ti = 0
-        g_left = give[0][0] if give else ZERO
-        t_left = take[0][0] if take else ZERO
-        while gi < len(give) and ti < len(take):
-            amount = min(g_left, t_left)
-            if amount >= total * min_fraction:
-                rows.append(
-                    {
-                        "asset": asset,
-                        "from_venue": give[gi][1],
-                        "to_venue": take[ti][1],
-                        "amount": amount.quantize(_Q8, ROUND_DOWN),
-                    }
-                )
-            g_left, t_left = g_left - amount, t_left - amount
-            if g_left <= 0 and (gi := gi + 1) < len(give):
-                g_left = give[gi][0]
-            if t_left <= 0 and (ti := ti + 1) < len(take):
-                t_left = take[ti][0]
-    return _frame(rows, ["asset", "from_venue", "to_venue", "amount"]), source
 
 
 def capital(inv: pd.DataFrame, quotes: set[str]) -> Decimal | None:
