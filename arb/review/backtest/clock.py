@@ -29,6 +29,8 @@ class _VirtualSelector:
 class VirtualTimeLoop(asyncio.SelectorEventLoop):
     """An event loop on virtual time: ``time()`` only moves when every task waits on a timer."""
 
+    virtual_time = True  # work done on other threads would let time jump meanwhile: do it on the loop instead
+
     def __init__(self, start_s: float = 0.0) -> None:
         super().__init__()
         self._now = start_s
