@@ -6,11 +6,13 @@
   symbol's mark is the mean over its venues.
 * **Day PnL** has one source: every opportunity's legs as journaled (orders and their fills). Per
   opportunity the ledger's :class:`~arb.core.ledger.Position` gives ``quote_net`` (realised) and the
-  residual ``base_net`` beyond dust (the exposure), valued at the mark of the venue that holds it
-  (unrealised). Realised and unrealised can therefore never disagree about which legs they count: an
-  opportunity whose quote flows are in the day also has its unmatched base marked, however its exposure
-  was found (the trade itself, a sweep, or the reconcile on start). An opportunity counts on the UTC
-  day of its first order; after an operator resumed a daily-loss halt, from that moment on.
+  residual ``base_net`` beyond dust (the exposure; dust is :func:`arb.trade.dust.dust_of`, the rule the
+  executor records exposures by), valued at the mark of the venue that holds it (unrealised). Realised and
+  unrealised can therefore never disagree about which legs they count: an opportunity whose quote flows are
+  in the day also has its unmatched base marked, however its exposure was found (the trade itself, a sweep,
+  or the reconcile on start). A residual no mid values yet (a restart before the first book) is valued at
+  the price its own legs traded it at, never at 0: its purchase alone is not a loss. An opportunity counts
+  on the UTC day of its first order; after an operator resumed a daily-loss halt, from that moment on.
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from arb.core.ledger import LegFill, Position, flows
-from arb.core.model import ZERO, Balances
+from arb.core.model import ZERO, Balances, MarketSpec
 from arb.trade.balances import BalanceBook
+from arb.trade.dust import dust_of
 
 DAY_MS = 86_400_000
 VenueSymbol = tuple[str, str]
@@ -44,9 +47,13 @@ class Marks:
         got = [m for (_, s), m in self.mids.items() if s == symbol]
         return sum(got, ZERO) / len(got) if got else None
 
+    def get(self, venue: str, symbol: str) -> Decimal | None:
+        """The mid on ``venue``, else the symbol's mean over venues, else None (no book seen yet)."""
+        return self.mids.get((venue, symbol)) or self.symbol(symbol)
+
     def of(self, venue: str, symbol: str) -> Decimal:
-        """The mid on ``venue``, else the symbol's mean over venues, else 0."""
-        return self.mids.get((venue, symbol)) or self.symbol(symbol) or ZERO
+        """:meth:`get`, 0 when no book has been seen."""
+        return self.get(venue, symbol) or ZERO
 
 
 @dataclass(slots=True)
@@ -58,26 +65,33 @@ class OpportunityLegs:
     def position(self) -> Position:
         return Position.of(self.symbol, self.legs.values())
 
-    def residual(self, lots: Mapping[VenueSymbol, Decimal]) -> tuple[str | None, Decimal]:
-        """(venue holding it, base not matched by the other legs); dust (``0 <= base < lot``) is no residual."""
+    def residual(self, markets: Mapping[VenueSymbol, MarketSpec], marks: Marks) -> tuple[str | None, Decimal]:
+        """(venue holding it, base not matched by the other legs); dust (:func:`arb.trade.dust.dust_of` over the
+        legs' venues, the mids standing in for the bids) is no residual."""
         base, quote = self.symbol.split("/")[0], self.symbol.split("/")[1].split(":")[0]
         by_venue: dict[str, Decimal] = {}
         for leg in self.legs.values():
             by_venue[leg.venue] = by_venue.get(leg.venue, ZERO) + flows(leg, base, quote)[0]
         net = sum(by_venue.values(), ZERO)
-        sellers = [lots[(v, self.symbol)] for v, b in by_venue.items() if b < 0 and (v, self.symbol) in lots]
-        lot = max(sellers or [lots.get((v, self.symbol), ZERO) for v in by_venue] or [ZERO])
-        if net == ZERO or ZERO <= net < lot:
+        dust = dust_of(markets, self.symbol, by_venue, lambda v: marks.mids.get((v, self.symbol))) or ZERO
+        if net == ZERO or ZERO <= net < dust:
             return None, ZERO
         venue = max(by_venue, key=lambda v: by_venue[v] if net > 0 else -by_venue[v])
         return venue, net
+
+    def traded_price(self, long: bool) -> Decimal | None:
+        """The average price this opportunity bought (``long``) or sold its base at: what a residual is worth
+        while no mid values it."""
+        legs = [x for x in self.legs.values() if x.filled and x.side == ("buy" if long else "sell")]
+        filled = sum((x.filled for x in legs), ZERO)
+        return sum((x.cost for x in legs), ZERO) / filled if filled else None
 
 
 class DayPnl:
     """Today's PnL per opportunity from its legs (see the module doc); fed by every journaled leg."""
 
-    def __init__(self, lots: Mapping[VenueSymbol, Decimal] | None = None) -> None:
-        self.lots: Mapping[VenueSymbol, Decimal] = lots if lots is not None else {}
+    def __init__(self, markets: Mapping[VenueSymbol, MarketSpec] | None = None) -> None:
+        self.markets: Mapping[VenueSymbol, MarketSpec] = markets if markets is not None else {}
         self.opportunities: dict[str, OpportunityLegs] = {}
         self.since_ms = 0  # an operator's resume of a daily-loss halt: opportunities before it do not count
 
@@ -114,13 +128,14 @@ class DayPnl:
         )
 
     def pnl(self, now_ms: int, marks: Marks) -> tuple[Decimal, Decimal]:
-        """(realised: Σ quote_net, unrealised: Σ residual base × its venue's mark) of today's opportunities."""
+        """(realised: Σ quote_net, unrealised: Σ residual base × its venue's mark, or the price its legs traded it
+        at while no mark is known) of today's opportunities."""
         realised = unrealised = ZERO
         for e in self._today(now_ms):
             realised += e.position().quote_net
-            venue, base = e.residual(self.lots)
+            venue, base = e.residual(self.markets, marks)
             if venue is not None:
-                unrealised += base * marks.of(venue, e.symbol)
+                unrealised += base * (marks.get(venue, e.symbol) or e.traded_price(base > 0) or ZERO)
         return realised, unrealised
 
     def prune(self, now_ms: int) -> None:
@@ -133,10 +148,10 @@ class DayPnl:
 class Accounts:
     """Balances with reservations, marks and the day's PnL of one run."""
 
-    def __init__(self, balances: BalanceBook, lots: Mapping[VenueSymbol, Decimal] | None = None) -> None:
+    def __init__(self, balances: BalanceBook, markets: Mapping[VenueSymbol, MarketSpec] | None = None) -> None:
         self.balances = balances
         self.marks = Marks()
-        self.day = DayPnl(lots)
+        self.day = DayPnl(markets)  # the run's markets (filled in place at start): the dust rule's lots and minimums
         self._opp_of: dict[str, str] = {}  # client id → opportunity id, learnt from the legs seen
 
     def balances_for(self, symbol: str, buy_venue: str, sell_venue: str) -> Balances:

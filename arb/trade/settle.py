@@ -22,14 +22,14 @@ from typing import Any
 
 from arb.core.books import ladders
 from arb.core.evaluator import ceil_to, floor_to
-from arb.core.ledger import LegFill, Position, dust_limit, min_sellable
+from arb.core.ledger import LegFill, Position
 from arb.core.model import BPS, ONE, ZERO, Fee, MarketSpec, Opportunity
 from arb.store import Journal
+from arb.trade.dust import HEDGE_BAND_BPS, dust_of
 from arb.trade.orders import brief
 
 log = logging.getLogger(__name__)
 
-HEDGE_BAND_BPS = Decimal(50)  # a hedge is IOC at the walked worst price widened by this (a guarded market order)
 RETRY_ATTEMPTS = 2
 
 
@@ -198,18 +198,10 @@ class Settlement:
         return eid
 
     def dust(self, symbol: str, venues: tuple[str, str]) -> Decimal:
-        """Below this a long residual can be sold on neither venue (lot, minimum amount, minimum cost at the
-        best bid): dust, not an exposure. A residual a hedge could sell somewhere is an exposure."""
-        sellable = []
-        for v in dict.fromkeys(venues):
-            m = self.markets.get((v, symbol))
-            if m is None:
-                continue
-            book = self.books(v, symbol)
-            bid = _best_bid(book)  # a hedge sells at most HEDGE_BAND_BPS below it: the minimum cost is checked there
-            price = None if bid is None else bid * (ONE - HEDGE_BAND_BPS / BPS)
-            sellable.append(min_sellable(m.amount_step, m.min_amount, m.min_cost, price))
-        return dust_limit(sellable) if sellable else self.markets[(venues[1], symbol)].amount_step
+        """Below this a long residual can be sold on neither venue: dust, not an exposure (the one rule,
+        :func:`arb.trade.dust.dust_of`, at the books' best bids). A residual a hedge could sell somewhere is one."""
+        limit = dust_of(self.markets, symbol, venues, lambda v: _best_bid(self.books(v, symbol)))
+        return limit if limit is not None else self.markets[(venues[1], symbol)].amount_step
 
     def _flatten_order(self, venue: str, symbol: str, base: Decimal) -> tuple[str, Decimal]:
         """(side, amount on the venue's lot grid) that brings ``base`` back to zero on ``venue``."""

@@ -97,7 +97,7 @@ class Trader:
         self.lots: dict[tuple[str, str], Decimal] = {}  # (venue, symbol) → amount step
         self.books: dict[tuple[str, str], BookSlot] = {}  # the engine's book handles, published to us (read-only)
         self.risk = RiskGate(r, BalanceBook(r.min_balances), fees=self.fees)  # holds reserve the fee where charged
-        self.accounts = Accounts(self.risk.balances, self.lots)
+        self.accounts = Accounts(self.risk.balances, self.markets)
         self.scanner = self._scanner(run_id) if scan else None
         self.run_id = self.scanner.run_id if self.scanner is not None else run_id or uuid.uuid4().hex[:12]
         writer = self.scanner.writer if self.scanner is not None else None

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from arb.config import RiskConfig
 from arb.core.ledger import LegFill
+from arb.core.model import MarketSpec
 from arb.store import Journal
 from arb.trade.accounts import DAY_MS, Accounts, DayPnl, Marks
 from arb.trade.balances import BalanceBook
@@ -22,7 +23,8 @@ from arb.trade.riskstate import rebuild
 D = Decimal
 DAY0 = 20_600 * DAY_MS
 T0 = DAY0 + 10 * 3_600_000
-LOTS = {(v, "BTC/USDT"): D("0.00000001") for v in ("okx", "bybit", "binance")}
+SPEC = MarketSpec("BTC/USDT", "BTC", "USDT", D("0.00000001"), D("0.1"))
+LOTS = {(v, "BTC/USDT"): SPEC for v in ("okx", "bybit", "binance")}
 
 
 def leg(cid: str, venue: str, side: str, amount: str, price: str, fee: str = "0") -> LegFill:
@@ -149,3 +151,50 @@ def test_day_window_rollover_and_resume() -> None:
     assert day.pnl(T0 + 2, m) == (D(0), D(0))
     day.prune(DAY0 + 2 * DAY_MS)
     assert not day.opportunities
+
+
+def test_a_residual_no_mid_values_yet_is_worth_the_price_its_legs_traded_it_at(tmp_path: Path) -> None:
+    """A restart rebuilds the day before any book arrives: the long exposure's purchase is in realised at once.
+    Its base valued at 0 made the day a −500 loss and tripped the durable daily-loss halt; it is worth what was
+    paid for it until a mid values it (test_daily_loss_restart.py is the same through `arb run`)."""
+    j = Journal.open(tmp_path / "arb.db")
+    order(j, "x.1", "x-b", "okx", "buy", "0.00769", "65012", T0 - 5_000, True)  # bought ≈ 500 USDT
+    order(j, "x.1", "x-s", "bybit", "sell", "0.00769", "65378", T0 - 5_000, False)  # the sell was refused
+    state = rebuild(j, T0)
+    accounts = Accounts(BalanceBook(), LOTS)
+    accounts.day.load(state.opportunities, state.since_ms)
+    realised, unrealised = accounts.pnl(T0)  # no book seen yet: no marks
+    assert realised == -D("0.00769") * 65012 - D("0.2")
+    assert unrealised == D("0.00769") * 65012 and realised + unrealised == -D("0.2")  # only the fee is lost
+    assert RiskGate(RiskConfig(daily_loss_limit=D(100))).check_daily_loss(T0, realised, unrealised) is None
+    accounts.marks.update({("bybit", "BTC/USDT"): D(64000)})  # a mid (another venue's) values it from then on
+    assert accounts.pnl(T0 + 1)[1] == D("0.00769") * 64000
+    # a short residual without a mark: worth what its sell received
+    day = DayPnl(LOTS)
+    day.record("s.1", leg("s", "okx", "sell", "0.01", "60000", "0.5"), T0)
+    assert day.pnl(T0, Marks()) == (D(599.5), D(-600))
+    j.close()
+
+
+def test_the_day_marks_exactly_the_residual_the_executor_records_as_exposure() -> None:
+    """One dust rule (arb.trade.dust): a long residual no hedge could sell (below the lot, the minimum amount, or
+    the minimum cost at the hedge's price) is dust for the executor's settlement and for the day's PnL alike."""
+    from arb.core.ledger import Position
+    from arb.trade.settle import Settlement
+
+    spec = MarketSpec("BTC/USDT", "BTC", "USDT", D("0.00001"), D("0.1"), min_amount=D("0.0001"), min_cost=D(5))
+    markets = {(v, "BTC/USDT"): spec for v in ("okx", "bybit")}
+    settle = Settlement()
+    settle.markets = markets
+    settle.books = lambda v, s: {"bids": [[50000, 1]], "asks": [[50001, 1]]}
+    m = Marks()
+    m.update({(v, "BTC/USDT"): D(50000) for v in ("okx", "bybit")})  # the mid where settle sees the bid
+    dust = settle.dust("BTC/USDT", ("okx", "bybit"))
+    assert dust == D("0.00011")  # 5 USDT at the bid less the hedge band, on the lot grid
+    for left in ("0.00001", "0.0001", "0.00010999", "0.00011", "0.001", "-0.00001"):
+        day = DayPnl(markets)
+        day.record("a", leg("b", "okx", "buy", "0.01", "50000"), T0)
+        day.record("a", leg("s", "bybit", "sell", str(D("0.01") - D(left)), "50010"), T0)
+        entry = day.opportunities["a"]
+        recorded = Position.of("BTC/USDT", entry.legs.values()).exposure(dust)
+        assert entry.residual(markets, m)[1] == recorded, left

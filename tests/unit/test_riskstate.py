@@ -139,7 +139,10 @@ def test_an_operator_resume_in_a_running_gate_restarts_the_day_and_the_breaker()
     g.end("a", ok=False, now_ms=T0)
     day = DayPnl()
     day.record("a", LegFill("okx", "BTC/USDT", "buy", "a-b", D(1), D(20), state="closed", filled=D(1), cost=D(20)), T0)
-    assert g.check_daily_loss(T0, *day.pnl(T0, Marks())) is not None
+    fell = Marks()
+    fell.update({("okx", "BTC/USDT"): D(5)})  # bought 1 at 20, now worth 5: a loss of 15
+    assert day.pnl(T0, fell) == (D(-20), D(5))
+    assert g.check_daily_loss(T0, *day.pnl(T0, fell)) is not None
     lifted = g.resume(T0 + 1)
     day.resume(T0 + 1)  # the trader restarts the day book with the gate (arb.trade.halts)
     assert lifted is not None and lifted.reason == "daily_loss" and g.halted is None
