@@ -73,6 +73,10 @@ class Backend:
     def close(self) -> None:
         raise NotImplementedError
 
+    def reopen(self) -> Backend:
+        """Another connection to the same (already checked and migrated) journal, for the writer thread."""
+        raise NotImplementedError
+
     @contextlib.contextmanager
     def _translated(self, action: str) -> Iterator[None]:
         """Driver errors → one-line StoreError (per backend: :meth:`error`)."""

@@ -7,9 +7,11 @@ Storage is a :class:`~arb.store.backend.Backend`: SQLite (a file, the default) o
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import contextlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Self
 
@@ -17,6 +19,7 @@ from arb.core.errors import StoreError
 from arb.redaction import scrub
 from arb.store.backend import Backend, open_backend
 from arb.store.codec import decode_row, encode_row
+from arb.store.offloop import WriterThread
 from arb.store.schema import MONEY
 from arb.store.tx import Tx
 
@@ -30,7 +33,8 @@ def eq(**filters: Any) -> tuple[list[str], list[Any]]:
 
 
 class JournalCore:
-    """One journal, one connection; thread-safe (every use holds ``_lock``)."""
+    """One journal, one connection; thread-safe (every use holds ``_lock``). Writes awaited with
+    :meth:`off_loop` run on the journal's writer thread, on a connection of its own (:mod:`.offloop`)."""
 
     def __init__(self, backend: Backend) -> None:
         self._backend = backend
@@ -42,6 +46,36 @@ class JournalCore:
         self.schema_version = backend.meta().version
         tables = backend.tables()
         self._columns = {t: backend.columns(t) for t in MONEY if t in tables}
+        self._writer = WriterThread(backend.reopen, str(self.path))
+
+    async def off_loop(self, priority: int, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run ``fn(*args)`` — a journal write method, or a function calling them — on the writer thread and
+        await it: its commits are made (fsynced when ``full``) when this returns, and the event loop ran on
+        meanwhile. ``priority``: :data:`arb.store.offloop.URGENT` / ``DURABLE`` / ``BATCH``."""
+        return await self.off_loop_start(priority, fn, *args)
+
+    def off_loop_start(self, priority: int, fn: Callable[..., Any], *args: Any) -> asyncio.Future[Any]:
+        """Queue ``fn(*args)`` on the writer thread now (from the event loop's thread, without awaiting); the
+        future settles when it has run. The write runs even if the future is cancelled (never half-decided)."""
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[Any] = loop.create_future()
+        try:
+            if self.readonly:
+                fn(*args)  # raises the read-only error, as on the loop
+            if getattr(loop, "virtual_time", False):  # a replay's loop: its time would jump to the next timer
+                fut.set_result(fn(*args))  # while it waits on the thread, so the write runs here
+                return fut
+            job = self._writer.submit(priority, fn, *args)
+        except Exception as e:
+            fut.set_exception(e)
+            return fut
+
+        def settle(done: concurrent.futures.Future[Any]) -> None:  # on the writer thread: one hop to the loop
+            with contextlib.suppress(RuntimeError):  # the loop is gone: nobody waits
+                loop.call_soon_threadsafe(_settle, fut, done)
+
+        job.add_done_callback(settle)
+        return fut
 
     # ---- opening -------------------------------------------------------------------------
     @classmethod
@@ -53,6 +87,7 @@ class JournalCore:
         return cls(open_backend(path, create=create, readonly=readonly, busy_timeout_ms=busy_timeout_ms))
 
     def close(self) -> None:
+        self._writer.close()  # what is queued commits first
         with self._lock:
             if not self._closed:
                 self._closed = True
@@ -68,6 +103,10 @@ class JournalCore:
     @contextlib.contextmanager
     def _write_tx(self, action: str, *, full: bool = False) -> Iterator[Tx]:
         """One write transaction, one commit; ``full``: durable at return, power loss included (one fsync)."""
+        if self._writer.on_thread():  # the writer thread: its own connection, used by no other thread
+            with self._writer.connection().write(action, full=full) as tx:
+                yield tx
+            return
         with self._lock:
             if self._closed:
                 raise StoreError(f"journal {self.path} is closed; cannot {action}")
@@ -102,3 +141,13 @@ class JournalCore:
         return encode_row(table, row, self._columns[table])
 
     _decode = staticmethod(decode_row)
+
+
+def _settle(fut: asyncio.Future[Any], done: concurrent.futures.Future[Any]) -> None:
+    if fut.cancelled():
+        return
+    e = done.exception()
+    if e is not None:
+        fut.set_exception(e)
+    else:
+        fut.set_result(done.result())

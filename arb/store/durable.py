@@ -1,13 +1,19 @@
-"""Money records, each committed synchronously and fsynced: halts, order intents and updates, legs, exposures."""
+"""Money records, each committed synchronously and fsynced: halts, order intents and updates, legs, exposures.
+
+The executor awaits its three (intents, order updates, finished legs) through the ``commit_*`` methods: the
+same method and fsync, run on the journal's writer thread (:mod:`arb.store.offloop`) so the event loop runs on.
+"""
 
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from arb.core.errors import StoreError
 from arb.store.core import JournalCore
 from arb.store.core import eq as _eq
+from arb.store.offloop import DURABLE, URGENT
 from arb.store.schema import TERMINAL_ORDER_STATES
 
 
@@ -63,6 +69,18 @@ class DurableRecords(JournalCore):
                     existing = tx.get("orders", row["client_id"])
                     out.append(None if existing is None else self._decode("orders", existing))
         return out
+
+    async def commit_order_intents(self, rows: list[dict[str, Any]]) -> list[dict[str, Any] | None]:
+        """:meth:`record_order_intents` on the writer thread, first in its queue; durable when this returns."""
+        return list(await self.off_loop(URGENT, self.record_order_intents, rows))
+
+    async def commit_order_update(self, client_id: str, **fields: Any) -> None:
+        """:meth:`update_order` on the writer thread; durable when this returns."""
+        await self.off_loop(DURABLE, partial(self.update_order, client_id, **fields))
+
+    async def commit_leg(self, client_id: str, fields: dict[str, Any], fills: list[dict[str, Any]]) -> None:
+        """:meth:`record_leg` on the writer thread; durable when this returns."""
+        await self.off_loop(DURABLE, self.record_leg, client_id, fields, fills)
 
     def update_order(self, client_id: str, **fields: Any) -> None:
         """Update an order's fields (state, venue_order_id, filled, …) and commit, fsynced."""

@@ -189,6 +189,10 @@ class PostgresBackend(Backend):
             rows = tx.query("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
         return {r["tablename"] for r in rows}
 
+    def reopen(self) -> PostgresBackend:
+        """A second session on this (checked, migrated) journal, e.g. for the journal's writer thread."""
+        return PostgresBackend(self._url, readonly=self.readonly, busy_timeout_ms=self._busy_ms)
+
     def close(self) -> None:
         with contextlib.suppress(Exception):
             if self._conn is not None:

@@ -25,8 +25,8 @@ class SqliteBackend(Backend):
     dialect = SQLITE
     driver_errors = (sqlite3.Error,)
 
-    def __init__(self, conn: sqlite3.Connection, path: Path, *, readonly: bool) -> None:
-        self._conn = conn
+    def __init__(self, conn: sqlite3.Connection, path: Path, *, readonly: bool, busy_timeout_ms: int = 5000) -> None:
+        self._conn, self._busy_ms = conn, busy_timeout_ms
         self.path = self.location = path
         self.where = str(path)
         self.readonly = readonly
@@ -37,16 +37,8 @@ class SqliteBackend(Backend):
         check_path(path, create=create, readonly=readonly)
         conn: sqlite3.Connection | None = None
         try:
-            mode = "ro" if readonly else "rwc"
-            conn = sqlite3.connect(
-                f"{path.as_uri()}?mode={mode}",
-                uri=True,
-                timeout=busy_timeout_ms / 1000,
-                check_same_thread=False,
-                isolation_level=None,  # autocommit: every transaction is an explicit BEGIN … COMMIT
-            )
-            conn.row_factory = sqlite3.Row
-            backend = cls(conn, path, readonly=readonly)
+            conn = _connect(path, "ro" if readonly else "rwc", busy_timeout_ms)
+            backend = cls(conn, path, readonly=readonly, busy_timeout_ms=busy_timeout_ms)
             check_version(backend)
             if not readonly:
                 conn.execute("PRAGMA journal_mode=WAL")
@@ -59,6 +51,15 @@ class SqliteBackend(Backend):
             if isinstance(e, sqlite3.Error):
                 raise _error(e, path, "open", readonly=readonly) from None
             raise
+
+    def reopen(self) -> SqliteBackend:
+        """A second connection to this (WAL, migrated) file, e.g. for the journal's writer thread."""
+        try:
+            conn = _connect(self.path, "rw", self._busy_ms)
+            conn.execute("PRAGMA synchronous=NORMAL")
+        except sqlite3.Error as e:
+            raise _error(e, self.path, "open", readonly=False) from None
+        return SqliteBackend(conn, self.path, readonly=False, busy_timeout_ms=self._busy_ms)
 
     def error(self, e: BaseException, action: str) -> Exception:
         assert isinstance(e, sqlite3.Error)
@@ -125,3 +126,15 @@ class SqliteBackend(Backend):
     def close(self) -> None:
         with contextlib.suppress(sqlite3.Error):
             self._conn.close()
+
+
+def _connect(path: Path, mode: str, busy_timeout_ms: int) -> sqlite3.Connection:
+    conn = sqlite3.connect(
+        f"{path.as_uri()}?mode={mode}",
+        uri=True,
+        timeout=busy_timeout_ms / 1000,
+        check_same_thread=False,
+        isolation_level=None,  # autocommit: every transaction is an explicit BEGIN … COMMIT
+    )
+    conn.row_factory = sqlite3.Row
+    return conn

@@ -42,7 +42,7 @@ from arb.core.ledger import LegFill
 from arb.core.model import Fee, MarketSpec, Opportunity
 from arb.store import Journal
 from arb.trade.finisher import TRADES_BACKOFF, LegFinisher
-from arb.trade.intents import Intents, IntentSpec
+from arb.trade.intents import Begun, Intents, IntentSpec
 from arb.trade.legs import EXPIRY_SKEW_MS, expiry_of, plan_of
 from arb.trade.orders import OrderRouter, brief
 from arb.trade.sender import LOOKUP_BACKOFF, SEND_CLIENT_OPTIONS, LegSender
@@ -121,17 +121,17 @@ class Executor(Intents, LegSender, LegFinisher, Settlement):
         self.throttle, self.clock = throttle, clock
         self.active: set[str] = set()  # client ids this executor is handling right now
         self._windows: dict[str, tuple[int, int]] = {}  # client id -> (sent_ms, expires_ms) of legs in hand
+        self._begun: dict[str, Begun] = {}  # opportunity id -> intents queued at the decision (begin)
 
     # -- one opportunity ---------------------------------------------------------------------------
+    def begin(self, opp_id: str, opp: Opportunity) -> None:
+        """At the decision (sync, on the feed's task): both intents' commit queued on the journal's writer thread
+        at once, so the fsync runs while the execution's task is being scheduled; :meth:`execute` awaits it."""
+        self.begin_intents(opp_id, opp.symbol, _specs(opp))
+
     async def execute(self, opp_id: str, opp: Opportunity) -> Outcome:
-        buy, sell = self._intents(  # both intents: one transaction, one fsync, before either leg is sent
-            opp_id,
-            opp.symbol,
-            [
-                IntentSpec(opp.buy_venue, "buy", opp.buy.amount, opp.buy.limit_price, "buy"),
-                IntentSpec(opp.sell_venue, "sell", opp.sell.amount, opp.sell.limit_price, "sell"),
-            ],
-        )
+        # both intents: one transaction, one fsync, before either leg is sent (queued by begin, or now)
+        buy, sell = await self._intents(opp_id, opp.symbol, _specs(opp))
         results = await asyncio.gather(self.run_leg(buy), self.run_leg(sell), return_exceptions=True)
         legs: list[LegFill] = []
         for leg, res in zip((buy, sell), results, strict=True):
@@ -180,7 +180,9 @@ class Executor(Intents, LegSender, LegFinisher, Settlement):
                 if blocked is not None:
                     reason = f"not sent: {blocked}"
                     log.warning("order.not_sent venue=%s client_id=%s reason=%s", leg.venue, leg.client_id, blocked)
-                    self.journal.update_order(leg.client_id, state="rejected", reason=reason, updated_ms=self.clock())
+                    await self.journal.commit_order_update(
+                        leg.client_id, state="rejected", reason=reason, updated_ms=self.clock()
+                    )
                     return leg.with_state("rejected", reason)
                 leg = await self._send(leg)
             return await self.finish(leg)
@@ -199,3 +201,10 @@ class Executor(Intents, LegSender, LegFinisher, Settlement):
             "kind": kind,
             "detail": detail,
         }
+
+
+def _specs(opp: Opportunity) -> list[IntentSpec]:
+    return [
+        IntentSpec(opp.buy_venue, "buy", opp.buy.amount, opp.buy.limit_price, "buy"),
+        IntentSpec(opp.sell_venue, "sell", opp.sell.amount, opp.sell.limit_price, "sell"),
+    ]

@@ -43,7 +43,7 @@ class LegFinisher:
     async def finish(self, leg: LegFill) -> LegFill:
         """Bring a leg to its final state (WS, REST fall-back, cancel), fetch its trades, journal it."""
         leg = await self._final(leg)
-        self._journal_leg(leg)
+        await self._journal_leg(leg)
         return leg
 
     async def _final(self, leg: LegFill) -> LegFill:
@@ -95,10 +95,10 @@ class LegFinisher:
             )
         return await self.look(leg)
 
-    def _journal_leg(self, leg: LegFill) -> None:
+    async def _journal_leg(self, leg: LegFill) -> None:
         """The leg's outcome and fills in one fsynced transaction; not terminal while its fills are incomplete."""
         client = self.venues.get(leg.venue)
         has_trades = bool(client is not None and client.has.get("fetchOrderTrades"))
         fields, fills = leg_record(leg, has_trades, self.clock())
-        self.journal.record_leg(leg.client_id, fields, fills)
+        await self.journal.commit_leg(leg.client_id, fields, fills)
         self.on_journal(leg)

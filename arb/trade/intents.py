@@ -3,11 +3,13 @@
 Step 1 of the executor: each leg gets ``VenueProfile.client_order_id(opportunity_id, leg, attempt)`` and
 its intent row (leg, attempt, ``sent_ms``, ``expires_ms = sent_ms + execution.order_expiry_ms +
 EXPIRY_SKEW_MS``) is committed, fsynced, before the send. Both legs of a decision commit in ONE transaction
-(one fsync, :meth:`arb.store.Journal.record_order_intents`). An id already journaled is looked up, not sent.
+(one fsync, :meth:`arb.store.Journal.record_order_intents`), awaited on the journal's writer thread so the
+event loop runs on during the fsync (:mod:`arb.store.offloop`). An id already journaled is looked up, not sent.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Mapping
 from decimal import Decimal
@@ -15,11 +17,14 @@ from typing import Any, NamedTuple
 
 from arb.core.ledger import LegFill
 from arb.store import Journal
+from arb.store.offloop import URGENT
 from arb.trade.legs import EXPIRY_SKEW_MS, FALLBACK_EXPIRY_MS, expiry_of
 from exchanges.profiles import profile
 from exchanges.profiles.calls import has_expiry
 
 log = logging.getLogger("arb.trade.executor")  # one logger name for the executor's parts
+# (intent rows, their (sent_ms, expires_ms) windows, the commit's future): intents queued by begin_intents
+Begun = tuple[list[dict[str, Any]], list[tuple[int, int]], "asyncio.Future[list[dict[str, Any] | None]]"]
 
 
 class IntentSpec(NamedTuple):
@@ -43,6 +48,7 @@ class Intents:
     expiry_ms: int
     clock: Callable[[], int]
     _windows: dict[str, tuple[int, int]]
+    _begun: dict[str, Begun]
 
     def next_attempt(self, opp_id: str, venue: str, leg: str) -> int:
         """The first attempt number of ``leg`` (hedge | retry) not yet journaled for this opportunity."""
@@ -54,7 +60,7 @@ class Intents:
             n += 1
         return n
 
-    def _intent(
+    async def _intent(
         self,
         opp_id: str,
         symbol: str,
@@ -66,10 +72,21 @@ class Intents:
         attempt: int = 0,
     ) -> LegFill:
         """One leg's intent (a hedge or retry order), committed and fsynced before it is sent."""
-        return self._intents(opp_id, symbol, [IntentSpec(venue, side, amount, price, leg, attempt)])[0]
+        return (await self._intents(opp_id, symbol, [IntentSpec(venue, side, amount, price, leg, attempt)]))[0]
 
-    def _intents(self, opp_id: str, symbol: str, specs: list[IntentSpec]) -> list[LegFill]:
-        """Every leg's intent in ONE journal transaction, one fsync (both legs of a decision), before any send."""
+    def begin_intents(self, opp_id: str, symbol: str, specs: list[IntentSpec]) -> None:
+        """Queue the intents' commit on the journal's writer thread now (sync, e.g. at the decision, before the
+        execution's task has even started); :meth:`_intents` with the same ``opp_id`` awaits it. Never raises:
+        a failure is raised by that await."""
+        try:
+            pending = self._begin(opp_id, symbol, specs)
+        except Exception as e:  # e.g. no such venue: raised where the execution awaits it
+            fut = asyncio.get_running_loop().create_future()
+            fut.set_exception(e)
+            pending = ([], [], fut)
+        self._begun[opp_id] = pending
+
+    def _begin(self, opp_id: str, symbol: str, specs: list[IntentSpec]) -> Begun:
         now = self.clock()
         rows: list[dict[str, Any]] = []
         windows: list[tuple[int, int]] = []
@@ -96,8 +113,18 @@ class Intents:
                     "expires_ms": windows[-1][1],
                 }
             )
+        return rows, windows, self.journal.off_loop_start(URGENT, self.journal.record_order_intents, rows)
+
+    async def _intents(self, opp_id: str, symbol: str, specs: list[IntentSpec]) -> list[LegFill]:
+        """Every leg's intent in ONE journal transaction, one fsync (both legs of a decision), before any send.
+
+        The commit runs on the journal's writer thread, first in its queue (:mod:`arb.store.offloop`), queued by
+        :meth:`begin_intents` or here; durable when this returns, while the event loop (feeds, other trades'
+        sends) ran on."""
+        pending = self._begun.pop(opp_id, None)
+        rows, windows, fut = pending if pending is not None else self._begin(opp_id, symbol, specs)
+        done = await fut
         fills = []
-        done = self.journal.record_order_intents(rows)
         for spec, row, window, existing in zip(specs, rows, windows, done, strict=True):
             cid = str(row["client_id"])
             fill = LegFill(spec.venue, symbol, spec.side, cid, spec.amount, spec.price)

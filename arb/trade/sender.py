@@ -76,7 +76,7 @@ class LegSender:
             return await self._unconfirmed(leg, e, expires_ms)
         self.on_order_result(leg.venue, True)
         # never a terminal state here: that is journaled with the fills (finish)
-        self.journal.update_order(
+        await self.journal.commit_order_update(
             leg.client_id,
             state="open" if leg.state == "open" else "sent",
             venue_order_id=leg.order_id,
@@ -88,7 +88,7 @@ class LegSender:
         self.on_order_result(leg.venue, False)
         why = brief(e)
         log.warning("order.send_unconfirmed venue=%s client_id=%s error=%s", leg.venue, leg.client_id, why)
-        self.journal.update_order(
+        await self.journal.commit_order_update(
             leg.client_id, state="unknown", reason=f"send unconfirmed: {why}", updated_ms=self.clock()
         )
         rate_limited = isinstance(e, ccxtpro.RateLimitExceeded | ccxtpro.DDoSProtection)

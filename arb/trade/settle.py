@@ -100,7 +100,7 @@ class Settlement:
     def next_attempt(self, opp_id: str, venue: str, leg: str) -> int:
         raise NotImplementedError
 
-    def _intent(
+    async def _intent(
         self,
         opp_id: str,
         symbol: str,
@@ -235,7 +235,7 @@ class Settlement:
             if not self._tradable(venue, symbol, amount, price):
                 continue
             attempt = self.next_attempt(opp_id, venue, name)
-            leg = await self.run_leg(self._intent(opp_id, symbol, venue, side, amount, price, name, attempt))
+            leg = await self.run_leg(await self._intent(opp_id, symbol, venue, side, amount, price, name, attempt))
             legs.append(leg)
             base += Position.of(symbol, [leg]).base_net
             if not leg.terminal or Position(symbol, base).exposure(lot) == ZERO:

@@ -301,7 +301,7 @@ class Trader:
         self.books[(venue, symbol)] = slot
 
     def on_opportunity(self, s: Sighting) -> None:
-        if not self.ready or self.stopping or self._tg is None:
+        if not self.ready or self.stopping or self._tg is None or self.executor is None:
             return
         opp, ep = s.opp, s.episode
         d = self.gate.decide(s, balances=self.accounts.balances_for(*opp.key), marks=self.marks(), now_ms=self.clock())
@@ -318,8 +318,8 @@ class Trader:
         }
         self.out.decision(trade, Verdict.ACCEPT, info, self.stats)
         self.risk.begin(opp_id, trade)
-        pair = pair_of(opp)
-        self.gate.begin(pair)
+        self.gate.begin(pair := pair_of(opp))
+        self.executor.begin(opp_id, trade)  # both intents to the journal's writer thread now, not when the task runs
         self._tg.create_task(self._execute(opp_id, trade, pair), name=f"execute-{opp_id}")
 
     async def _execute(self, opp_id: str, opp: Opportunity, pair: Pair) -> None:

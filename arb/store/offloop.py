@@ -1,0 +1,105 @@
+"""The journal's writer thread: durable commits awaited by the event loop without blocking it.
+
+One dedicated thread per journal owns a connection of its own (a second SQLite connection to the same
+WAL file, or a second Postgres session) and runs the journal's write methods queued to it, one at a time,
+most urgent first: ``URGENT`` (order intents: a send waits on them), ``DURABLE`` (order updates, finished
+legs), ``BATCH`` (the batched observations of :class:`arb.store.JournalWriter`); FIFO within a priority, so
+the writes of one order commit in the order they were awaited.
+
+A caller awaits the commit (:meth:`arb.store.core.JournalCore.off_loop`): durability is what it was on the
+loop (the method and its ``full`` fsync are unchanged; the await returns after ``COMMIT`` returned), but the
+event loop keeps running meanwhile, so feeds and other trades' sends never wait on this commit's fsync.
+A queued write always runs, even if its awaiting task is cancelled (a write is never half-decided).
+Reads on the journal's own connection see a write once its await has returned (WAL: readers see committed
+transactions; they never wait for the writer).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import itertools
+import logging
+import os
+import queue
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from arb.core.errors import StoreError
+from arb.store.backend import Backend
+
+log = logging.getLogger(__package__)
+
+URGENT, DURABLE, BATCH = 0, 1, 2  # priorities: order intents, other money records, batched observations
+_STOP = 9  # after everything queued
+
+
+class WriterThread:
+    """One thread, one connection: the journal's off-loop writes in priority order."""
+
+    def __init__(self, connect: Callable[[], Backend], name: str) -> None:
+        self._connect = connect
+        self._name = name
+        self._queue: queue.PriorityQueue[tuple[int, int, Any]] = queue.PriorityQueue()
+        self._seq = itertools.count()
+        self._guard = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+        self._closed = False
+        self.backend: Backend | None = None  # opened by the thread on its first write
+        self.ident: int | None = None
+
+    def submit(self, priority: int, fn: Callable[..., Any], *args: Any) -> concurrent.futures.Future[Any]:
+        """Queue ``fn(*args)`` to run on the writer thread; its future holds the result or the exception."""
+        fut: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        with self._guard:
+            if self._closed:
+                raise StoreError(f"journal {self._name} is closed; cannot write")
+            if self._thread is None or self._pid != os.getpid():  # started lazily; again in a forked child
+                self.backend, self._pid = None, os.getpid()
+                self._thread = threading.Thread(target=self._run, name="arb-journal-writer", daemon=True)
+                self._thread.start()
+            self._queue.put((priority, next(self._seq), (fut, fn, args)))
+        return fut
+
+    def connection(self) -> Backend:
+        """The thread's own connection (only ever used on the writer thread), opened on first use."""
+        if self.backend is None:
+            self.backend = self._connect()
+        return self.backend
+
+    def on_thread(self) -> bool:
+        return self.ident is not None and threading.get_ident() == self.ident
+
+    def _run(self) -> None:
+        self.ident = threading.get_ident()
+        try:
+            while True:
+                _, _, job = self._queue.get()
+                if job is None:
+                    return
+                fut, fn, args = job
+                if not fut.set_running_or_notify_cancel():
+                    continue
+                try:
+                    fut.set_result(fn(*args))
+                except BaseException as e:  # delivered to the awaiting caller
+                    fut.set_exception(e)
+        finally:
+            if self.backend is not None:
+                with contextlib.suppress(Exception):
+                    self.backend.close()
+                self.backend = None
+
+    def close(self) -> None:
+        """Run everything queued, then close the thread's connection and end the thread."""
+        with self._guard:
+            if self._closed:
+                return
+            self._closed = True
+            thread = self._thread if self._pid == os.getpid() else None
+            if thread is not None:
+                self._queue.put((_STOP, next(self._seq), None))
+        if thread is not None and thread is not threading.current_thread():
+            thread.join()
