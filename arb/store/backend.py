@@ -8,6 +8,8 @@ A :class:`Backend` owns one connection and gives the journal :class:`~arb.store.
   durable when the call returns, power loss included (SQLite ``synchronous=FULL``: the WAL is fsynced at the
   commit; Postgres ``synchronous_commit = on``: the commit waits for the WAL flush). One ``write`` block is
   one commit, so one fsync.
+- ``group()`` — one transaction around several ``write`` blocks, each then a savepoint (rolled back alone if
+  it fails): one commit, one fsync for all of them (the journal's writer thread, :mod:`arb.store.offloop`).
 - ``read(action)`` — reads outside any write transaction.
 - ``migration()`` — a transaction holding the schema lock (SQLite ``BEGIN IMMEDIATE``; Postgres
   ``pg_advisory_xact_lock``), in which :func:`arb.store.migrate.migrate` reads and bumps the version.
@@ -46,7 +48,12 @@ class Backend:
     location: Path | str  # Journal.path: the SQLite file, or the display URL
     readonly: bool
 
+    supports_group = False  # group(): several writes in one transaction (each a savepoint), one commit
+
     def write(self, action: str, *, full: bool = False) -> contextlib.AbstractContextManager[Tx]:
+        raise NotImplementedError
+
+    def group(self) -> contextlib.AbstractContextManager[None]:
         raise NotImplementedError
 
     def read(self, action: str) -> contextlib.AbstractContextManager[Tx]:

@@ -121,12 +121,25 @@ class PostgresBackend(Backend):
         return StoreError(f"journal {where}: {action} failed ({type(e).__name__}: {msg})")
 
     # ---- transactions ------------------------------------------------------------------------
+    supports_group = True
+    _grouped = False
+
     @contextlib.contextmanager
     def write(self, action: str, *, full: bool = False) -> Iterator[Tx]:
-        with self._translated(action), self._transaction() as tx:
-            if not full:  # batched observations: the commit does not wait for the server's WAL flush
+        with self._translated(action), self._transaction() as tx:  # inside group(): a savepoint (psycopg nests)
+            if not full and not self._grouped:  # observations: the commit does not wait for the server's WAL flush
                 tx.execute("SET LOCAL synchronous_commit = off")
             yield tx
+
+    @contextlib.contextmanager
+    def group(self) -> Iterator[None]:
+        """One transaction around several writes, each of them a savepoint in it: one commit (synchronous)."""
+        with self._translated("commit a group of writes"), self._live().transaction():
+            self._grouped = True
+            try:
+                yield
+            finally:
+                self._grouped = False
 
     @contextlib.contextmanager
     def read(self, action: str) -> Iterator[Tx]:

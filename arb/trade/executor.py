@@ -130,11 +130,23 @@ class Executor(Intents, LegSender, LegFinisher, Settlement):
         self.begin_intents(opp_id, opp.symbol, _specs(opp))
 
     async def execute(self, opp_id: str, opp: Opportunity) -> Outcome:
-        # both intents: one transaction, one fsync, before either leg is sent (queued by begin, or now)
-        buy, sell = await self._intents(opp_id, opp.symbol, _specs(opp))
-        results = await asyncio.gather(self.run_leg(buy), self.run_leg(sell), return_exceptions=True)
+        # both intents: one transaction, one fsync, before either leg is sent (queued by begin, or now). Each
+        # leg's task waits for that commit itself and sends as soon as it is durable (no hop through this task).
+        specs = _specs(opp)
+        rows, windows, journaled = self._take(opp_id, opp.symbol, specs)
+        made: list[LegFill | None] = [None, None]
+
+        async def leg_of(i: int) -> LegFill:
+            made[i] = leg = self._journaled(opp.symbol, specs[i], rows[i], windows[i], (await journaled)[i])
+            return await self.run_leg(leg)
+
+        results = await asyncio.gather(leg_of(0), leg_of(1), return_exceptions=True)
+        if journaled.done() and not journaled.cancelled() and (failed := journaled.exception()) is not None:
+            raise failed  # the intents were not committed: nothing was sent
         legs: list[LegFill] = []
-        for leg, res in zip((buy, sell), results, strict=True):
+        for i, res in enumerate(results):
+            s = specs[i]
+            leg = made[i] or LegFill(s.venue, opp.symbol, s.side, str(rows[i]["client_id"]), s.amount, s.price)
             if isinstance(res, BaseException):
                 log.error("leg.crashed client_id=%s error=%s", leg.client_id, brief(res))
                 legs.append(leg.with_state("unknown", f"executor error: {brief(res)}"))

@@ -115,25 +115,31 @@ class Intents:
             )
         return rows, windows, self.journal.off_loop_start(URGENT, self.journal.record_order_intents, rows)
 
+    def _take(self, opp_id: str, symbol: str, specs: list[IntentSpec]) -> Begun:
+        """The intents' commit queued by :meth:`begin_intents` for ``opp_id``, or queued now."""
+        pending = self._begun.pop(opp_id, None)
+        return pending if pending is not None else self._begin(opp_id, symbol, specs)
+
+    def _journaled(
+        self, symbol: str, spec: IntentSpec, row: dict[str, Any], window: tuple[int, int], existing: Any
+    ) -> LegFill:
+        """The leg of one committed intent; ``existing``: the row already journaled under its id (look up, not send)."""
+        cid = str(row["client_id"])
+        fill = LegFill(spec.venue, symbol, spec.side, cid, spec.amount, spec.price)
+        if existing is not None:  # same id already journaled: it may be at the venue; look it up, never resend
+            log.warning("order.duplicate_intent client_id=%s state=%s", cid, existing["state"])
+            sent = existing.get("sent_ms") or existing["created_ms"]
+            self._windows[cid] = (int(str(sent)), expiry_of(existing))
+            return fill.with_state("unknown", "duplicate intent: looked up, not sent")
+        self._windows[cid] = window
+        return fill
+
     async def _intents(self, opp_id: str, symbol: str, specs: list[IntentSpec]) -> list[LegFill]:
         """Every leg's intent in ONE journal transaction, one fsync (both legs of a decision), before any send.
 
         The commit runs on the journal's writer thread, first in its queue (:mod:`arb.store.offloop`), queued by
         :meth:`begin_intents` or here; durable when this returns, while the event loop (feeds, other trades'
         sends) ran on."""
-        pending = self._begun.pop(opp_id, None)
-        rows, windows, fut = pending if pending is not None else self._begin(opp_id, symbol, specs)
+        rows, windows, fut = self._take(opp_id, symbol, specs)
         done = await fut
-        fills = []
-        for spec, row, window, existing in zip(specs, rows, windows, done, strict=True):
-            cid = str(row["client_id"])
-            fill = LegFill(spec.venue, symbol, spec.side, cid, spec.amount, spec.price)
-            if existing is not None:  # same id already journaled: it may be at the venue; look it up, never resend
-                log.warning("order.duplicate_intent client_id=%s state=%s", cid, existing["state"])
-                sent = existing.get("sent_ms") or existing["created_ms"]
-                self._windows[cid] = (int(str(sent)), expiry_of(existing))
-                fill = fill.with_state("unknown", "duplicate intent: looked up, not sent")
-            else:
-                self._windows[cid] = window
-            fills.append(fill)
-        return fills
+        return [self._journaled(symbol, *x) for x in zip(specs, rows, windows, done, strict=True)]
