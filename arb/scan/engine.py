@@ -5,9 +5,11 @@ calls :meth:`Engine.sweep` a few times a second, and everything observable leave
 ``Sink`` (journal, notifier, live view, library consumers), which must not block.
 
 Book hygiene (never trade or log on bad data): a book that is empty or crossed on its own venue is
-dropped and ends the episodes that use it; a book older than ``max_book_age_ms`` (by receive time,
-or by the venue's own timestamp when that is more than twice the limit behind the wall clock, which
-catches delayed feeds) is never evaluated, and the sweeper drops it until a fresh update arrives.
+dropped and ends the episodes that use it. Staleness means "arb cannot vouch that the book is current"
+(:mod:`arb.scan.liveness`): a book whose stream (the feed watch that carries it) delivered nothing for
+``max_book_age_ms`` is never evaluated and the sweeper drops it until its own fresh update arrives; a quiet
+book on a stream that keeps delivering stays current (incremental channels push only changes). An update
+whose venue timestamp is more than twice the limit behind the wall clock (a delayed feed) is dropped too.
 A feed error (disconnect, sequence gap, resync) invalidates the venue's books at once.
 """
 
@@ -26,6 +28,7 @@ from arb.core.errors import BookError
 from arb.core.evaluator import evaluate
 from arb.core.model import Balances, Episode, EpisodeEnd, Fee, Limits, MarketSpec, Opportunity
 from arb.scan.episodes import EpisodeTracker, Key, snapshot
+from arb.scan.liveness import Link, Liveness, Stream
 
 log = logging.getLogger(__name__)
 _Q2 = Decimal("0.01")
@@ -37,7 +40,7 @@ REASONS = {
     "too_thin": "too thin for min amount / min notional",
     "capped": "no size fits balances / notional / limit-price edge",
     "below_threshold": "below the profit or bps threshold",
-    "stale": "other book stale",
+    "stale": "other book stale (its stream silent)",
     "crossed_or_empty": "book crossed or empty on its venue",
     "bad_book": "malformed book data",
 }
@@ -49,8 +52,10 @@ class BookSlot:
     was received (monotonic ms) and whether it may be used. Later stages read it, never write it."""
 
     book: Any
-    recv_ms: int  # monotonic
+    recv_ms: int  # monotonic: when this book last changed (was delivered)
     valid: bool = True
+    # the stream carrying the book: ``link.stream.heard_ms`` is when it last delivered anything (liveness.py)
+    link: Link = field(default_factory=lambda: Link(Stream()), repr=False, compare=False)
     problem: str | None = None  # the last problem reported (each is reported once, recovery once)
     # the detector's handle on this book (record, the symbol's records): the hot path's look-ups done once
     detect: tuple[Any, Any] | None = field(default=None, repr=False, compare=False)
@@ -118,12 +123,15 @@ class Engine:
         episode_gap_ms: int = 500,
         balances: Callable[[str, str, str], Balances] | None = None,
         wall_clock: Callable[[], int] = wall_ms,
+        liveness: Liveness | None = None,
     ) -> None:
+        """``liveness``: shared with the feeds, which say which books share a stream (default: each its own)."""
         self.markets = markets
         self.fees = fees
         self.limits = limits
         self.sink = sink
         self.max_age = max_book_age_ms
+        self.liveness = liveness if liveness is not None else Liveness()
         self._venue_lag_ms = 2 * max_book_age_ms
         # wall ms ≈ receive ms + offset (taken from the caller's own receive clock on first use and
         # refreshed by sweep()), so on_book checks venue timestamps without a clock call
@@ -159,9 +167,10 @@ class Engine:
         if slot is None:
             if (venue, symbol) not in self.markets:
                 return  # a symbol this run does not trade on this venue
-            slot = self.books[(venue, symbol)] = BookSlot(book, recv_ms, False)
+            slot = self.books[(venue, symbol)] = BookSlot(book, recv_ms, False, link=self.liveness.link(venue, symbol))
             slot.detect = self.detector.handle(venue, symbol)
             self.sink.book_opened(venue, symbol, slot)  # published once: later stages read it, never the engine
+        slot.link.stream.heard_ms = recv_ms  # its stream delivered (feeds mark their shared streams too)
         if top is not None:
             bid, ask = top
         else:
@@ -220,12 +229,13 @@ class Engine:
         self.sink.event(venue, symbol, kind, detail)
 
     def sweep(self, recv_now_ms: int) -> None:
-        """Drop stale books and end episodes that went quiet. Call a few times a second."""
+        """Drop books whose stream went silent and end episodes that went quiet. Call a few times a second."""
         now = self.wall()
         self._wall_offset = now - recv_now_ms
         for (venue, symbol), slot in self.books.items():
-            if slot.valid and recv_now_ms - slot.recv_ms > self.max_age:
-                self._invalidate(venue, symbol, now, "stale", f"no update for {recv_now_ms - slot.recv_ms} ms")
+            silent = recv_now_ms - slot.link.stream.heard_ms
+            if slot.valid and silent > self.max_age:
+                self._invalidate(venue, symbol, now, "stale", f"nothing heard on its stream for {silent} ms")
         for t in self.tracker.sweep(now):
             self._ended(t)
 
@@ -238,10 +248,10 @@ class Engine:
         b, s = self.books.get((buy_v, symbol)), self.books.get((sell_v, symbol))
         if b is None or s is None or not b.valid or not s.valid:
             return None
-        ages = (recv_ms - b.recv_ms, recv_ms - s.recv_ms)
-        if max(ages) > self.max_age:
+        if max(recv_ms - b.link.stream.heard_ms, recv_ms - s.link.stream.heard_ms) > self.max_age:
             self.stats.near_miss["stale"] += 1
             return None
+        ages = (recv_ms - b.recv_ms, recv_ms - s.recv_ms)  # since each book last changed (journaled)
         bm, sm = self.markets[(buy_v, symbol)], self.markets[(sell_v, symbol)]
         bf, sf = self.fees[(buy_v, symbol)], self.fees[(sell_v, symbol)]
         bal = self.balances(symbol, buy_v, sell_v) if self.balances else Balances()

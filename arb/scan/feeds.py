@@ -5,6 +5,11 @@ Each delivered book goes straight to ``on_book`` in the watching task, with no q
 while the engine works, ccxt keeps applying updates, and the next ``watch_*`` returns the latest
 book. arb therefore always evaluates the newest state and never works through a backlog.
 
+Liveness (:mod:`arb.scan.liveness`): each watch is one stream — one ``watch_order_book_for_symbols``
+subscription set (ccxt carries it on one connection), or one symbol's ``watch_order_book`` — and every
+wake-up marks it heard, so a quiet book on a stream that keeps delivering stays current while a stream
+that delivers nothing for ``max_book_age_ms`` makes all its books stale.
+
 Errors never stop a feed. Network errors, ccxt ``InvalidNonce`` (sequence gaps, resyncs) and
 anything unexpected are reported through ``on_event``, the venue's books are invalidated (the
 engine drops them until a fresh update arrives) and the watch is retried after jittered
@@ -26,6 +31,7 @@ from tenacity import RetryCallState, retry_if_exception_type
 from arb.clock import monotonic_ms
 from arb.core.kinds import EventKind
 from arb.retry import Backoff, retrying
+from arb.scan.liveness import Liveness
 
 log = logging.getLogger(__name__)
 
@@ -99,8 +105,11 @@ class Feeds:
         backoff: Backoff = Backoff(),
         clock: Callable[[], int] = monotonic_ms,
         seed: int | None = None,
+        liveness: Liveness | None = None,
     ) -> None:
+        """``liveness``: the engine's (``engine.liveness``), so it knows which books share a stream."""
         self.exchanges = exchanges
+        self.liveness = liveness if liveness is not None else Liveness()
         self.symbols = list(symbols)
         self.on_book = on_book
         self.on_event = on_event
@@ -164,7 +173,8 @@ class Feeds:
         limit = self.book_limits.get(venue)
         failures = 0
         symbols = list(symbols)
-        seen: dict[str, tuple[Any, ...]] = {}  # symbol -> (nonce, timestamp, depths) last delivered
+        stream = self.liveness.stream(venue, symbols, self.clock())  # this watch: heard on every wake-up
+        seen: dict[str, tuple[Any, ...]] = {}  # symbol -> (book object, nonce, timestamp, depths) last delivered
         while symbols:
             try:
                 if many:
@@ -196,7 +206,7 @@ class Feeds:
                     self.on_event(venue, s, kind, _brief(e))
                 await asyncio.sleep(self.backoff.delay(failures - 1, self.rng))
                 continue
-            now = self.clock()
+            now = stream.heard_ms = self.clock()
             if failures or h.status != "up":
                 if h.status != "up":
                     self.on_event(venue, None, EventKind.VENUE_UP, f"streaming {len(symbols)} symbol(s)")
@@ -214,7 +224,7 @@ class Feeds:
                 b = book if sym == symbol else books.get(sym)
                 if b is None or (sym != symbol and not (b["bids"] and b["asks"])):
                     continue  # not subscribed yet, or waiting for its first snapshot (Binance)
-                mark = (b.get("nonce"), b.get("timestamp"), len(b["bids"]), len(b["asks"]))
+                mark = (id(b), b.get("nonce"), b.get("timestamp"), len(b["bids"]), len(b["asks"]))
                 if seen.get(sym) == mark and sym != symbol:
                     continue
                 seen[sym] = mark

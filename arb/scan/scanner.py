@@ -243,6 +243,7 @@ class Scanner:
             self.engine.on_event,
             book_limits=limits_by_venue,
             backoff=Backoff(),
+            liveness=self.engine.liveness,  # the feeds say which books share a stream (liveness.py)
         )
         self.health_stale_ms = health_stale_ms
         self._stale_alerted: set[str] = set()

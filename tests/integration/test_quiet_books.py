@@ -1,0 +1,157 @@
+"""Staleness means "arb cannot vouch that the book is current", not "the book has not changed lately".
+
+Real incremental depth channels (OKX ``books``, Binance diff depth, Bybit ``orderbook.50``) push only changes,
+and so does the simulator: a quiet book is not pushed. The market here moves only when the test moves it
+(no volatility, no venue noise, manual steps), so one symbol stays quiet while another keeps its venue's
+connection busy. Real ccxt.pro clients, loopback venues, the real scanner and journal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from decimal import Decimal
+from pathlib import Path
+
+import ccxt.pro as ccxtpro
+import pytest
+
+from arb.core.model import Limits
+from arb.scan.scanner import Scanner
+from arb.store import Journal
+from exchanges.sim.harness import LoopbackExchanges
+from exchanges.sim.profiles import realistic
+from tests.kit.live import plant
+from tests.kit.poll import eventually
+
+BUSY, QUIET = "BTC/USDT", "ETH/USDT"
+VENUES = ("okx", "okx2")
+MAX_AGE_MS = 300
+LIMITS = Limits(
+    min_net_bps=Decimal("5"), min_net_profit=Decimal("0.5"), max_notional=Decimal("1000"), slippage_bps=Decimal("2")
+)
+
+
+def mono_ms() -> int:
+    return time.monotonic_ns() // 1_000_000
+
+
+def still_market() -> LoopbackExchanges:
+    """Realistic books (1-tick spread, dense levels, only changes pushed) on a market that never moves by itself."""
+    prof = realistic()
+    book = replace(prof.venue("okx"), noise_bps=0.0, publish_ms=0)
+    params = replace(prof.params, volatility_bps_per_sqrt_s=0.0, dislocation_rate_per_min=0.0)
+    return LoopbackExchanges(
+        venues=list(VENUES),
+        aliases={"okx2": "okx"},
+        symbols=[BUSY, QUIET],
+        update_interval_ms=None,
+        params=params,
+        profiles=dict.fromkeys(VENUES, book),
+    )
+
+
+def touch(sim: LoopbackExchanges, venue: str, symbol: str) -> None:
+    """One real book change on ``venue``'s ``symbol`` (a deep level's size), pushed like any other update."""
+    book = sim.market.book(venue, symbol)
+    tick, lots = book.sorted_levels("bid")[-1]
+    book.set_level("bid", tick, lots + 1 if lots % 2 == 0 else lots - 1)
+    upd = sim.market.flush(venue, symbol, sim.market.now_ms)
+    assert upd is not None
+    sim.venue(venue).after_step([upd])
+
+
+class Run:
+    def __init__(self, sim: LoopbackExchanges, scanner: Scanner, journal: Journal) -> None:
+        self.sim, self.scanner, self.journal = sim, scanner, journal
+
+    def slot(self, venue: str, symbol: str):  # type: ignore[no-untyped-def]
+        return self.scanner.engine.books[(venue, symbol)]
+
+    def stale_events(self, symbol: str | None = None) -> list[tuple[str | None, str | None, str]]:
+        return [
+            (v, s, d) for _, v, s, k, d in self.scanner.sink.events if k == "stale" and (symbol is None or s == symbol)
+        ]
+
+    async def keep_busy(self, until, what: str, venues: tuple[str, ...] = VENUES) -> None:  # type: ignore[no-untyped-def]
+        """Push changes to BUSY on ``venues`` (the connections' only traffic) until ``until()`` holds."""
+
+        def check() -> bool:
+            for v in venues:
+                touch(self.sim, v, BUSY)
+            return bool(until())
+
+        await eventually(check, timeout_s=15, interval_s=0.03, what=what)
+
+
+@pytest.fixture
+async def run(tmp_path: Path) -> AsyncIterator[Run]:
+    async with still_market() as sim:
+        sim.step()  # lay the books out once; from here on only the test changes them
+        exchanges = {v: ccxtpro.okx(sim.ccxt_config(v, key=None)) for v in VENUES}
+        journal = Journal.open(tmp_path / "journal.db")
+        scanner = Scanner(
+            exchanges,
+            [BUSY, QUIET],
+            limits=LIMITS,
+            journal=journal,
+            own_exchanges=True,
+            flush_ms=50,
+            max_book_age_ms=MAX_AGE_MS,
+        )
+        task = asyncio.create_task(scanner.run())
+        want = {(v, s) for v in VENUES for s in (BUSY, QUIET)}
+        await eventually(
+            lambda: all((b := scanner.engine.books.get(k)) is not None and b.valid for k in want),
+            timeout_s=15,
+            what="all books valid",
+        )
+        try:
+            yield Run(sim, scanner, journal)
+        finally:
+            scanner.stop()
+            await task
+            journal.close()
+
+
+@pytest.mark.timeout(60)
+async def test_a_quiet_book_on_a_live_connection_stays_current_and_is_evaluated(run: Run) -> None:
+    quiet_since = max(run.slot(v, QUIET).recv_ms for v in VENUES)
+    # QUIET gets no update at all while BUSY keeps both connections delivering, for several staleness limits
+    await run.keep_busy(lambda: mono_ms() - quiet_since > 4 * MAX_AGE_MS, "QUIET silent for 4 limits")
+    assert all(run.slot(v, QUIET).recv_ms <= quiet_since for v in VENUES)  # really no QUIET update
+    assert all(run.slot(v, QUIET).valid for v in VENUES), run.stale_events()
+    assert run.stale_events(QUIET) == []
+    # a dislocation on okx2's QUIET book is evaluated against okx's book, which has not changed for seconds
+    before = run.scanner.engine.stats.opportunities
+    plant(run.sim, "okx2", 40.0, symbol=QUIET)
+    run.sim.step()
+    await eventually(lambda: run.scanner.engine.stats.opportunities > before, timeout_s=10, what="an opportunity")
+    assert run.scanner.engine.stats.near_miss["stale"] == 0
+    assert mono_ms() - run.slot("okx", QUIET).recv_ms > MAX_AGE_MS  # the quiet side was still quiet
+
+
+@pytest.mark.timeout(60)
+async def test_a_venue_that_stops_delivering_goes_stale_and_is_never_traded(run: Run) -> None:
+    server = run.sim.venue("okx2")
+    server.stall(600_000)  # the TCP connection stays open; nothing is delivered on it (no data, no pong)
+    try:
+        # okx keeps delivering; okx2's pushes are swallowed: every okx2 book goes stale, quiet or not
+        await run.keep_busy(
+            lambda: not run.slot("okx2", QUIET).valid and not run.slot("okx2", BUSY).valid,
+            "okx2 books stale",
+        )
+        assert run.slot("okx", QUIET).valid and run.slot("okx", BUSY).valid
+        assert {(v, s) for v, s, _ in run.stale_events()} >= {("okx2", QUIET), ("okx2", BUSY)}
+        # okx jumps 40 bps up: against okx2's last (unvouched) book that would be a trade; it must not be one
+        before = run.scanner.engine.stats.opportunities
+        seen = run.slot("okx", QUIET).recv_ms
+        plant(run.sim, "okx", 40.0, symbol=QUIET)
+        run.sim.step()
+        await eventually(lambda: run.slot("okx", QUIET).recv_ms != seen, timeout_s=10, what="okx QUIET moved")
+        assert run.scanner.engine.stats.opportunities == before
+        assert not run.slot("okx2", QUIET).valid
+    finally:
+        server.stalled_until = 0.0
