@@ -126,7 +126,7 @@ class ScannerConfig(_Section):
     slippage_bps: Decimal = _key(Decimal("2"), "buffer on each leg's worst walked price, in bps (>= 0)", _num(ge=0))
     max_book_age_ms: int = _key(
         2000,
-        "staleness limit: books older than this many milliseconds are not used (> 0)",
+        "staleness limit: a book is not used once the stream carrying it delivered nothing for this many ms (> 0)",
         _num(gt=0, integer=True),
     )
     episode_gap_ms: int = _key(
