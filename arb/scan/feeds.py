@@ -21,11 +21,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import ccxt
+import ccxt.pro
 from tenacity import RetryCallState, retry_if_exception_type
 
 from arb.clock import monotonic_ms
@@ -89,6 +90,18 @@ def usable_symbols(markets: dict[str, Any], symbols: Iterable[str]) -> tuple[lis
         else:
             ok.append(s)
     return ok, skipped
+
+
+def watched_together(has: Mapping[str, Any], n_symbols: int) -> bool:
+    """Whether a venue's symbols share one watch, hence one stream (liveness.py): ``watch_order_book_for_symbols``
+    where ccxt has it, else one ``watch_order_book`` (one stream) per symbol."""
+    return n_symbols > 1 and bool(has.get("watchOrderBookForSymbols"))
+
+
+def ccxt_has(ccxt_id: str) -> Mapping[str, Any]:
+    """The ``has`` of ccxt.pro's exchange class ``ccxt_id`` ({} when ccxt has none), opening nothing."""
+    cls = getattr(ccxt.pro, ccxt_id, None)
+    return cls().has if isinstance(cls, type) else {}
 
 
 class Feeds:
@@ -155,7 +168,7 @@ class Feeds:
             self.on_event(venue, None, EventKind.VENUE_IDLE, "none of the configured symbols is tradable here")
             return
         ex = self.exchanges[venue]
-        if len(symbols) > 1 and ex.has.get("watchOrderBookForSymbols"):
+        if watched_together(ex.has, len(symbols)):
             await self._watch(venue, symbols, many=True)
         else:
             async with asyncio.TaskGroup() as tg:

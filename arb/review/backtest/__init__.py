@@ -38,6 +38,7 @@ from arb.review.backtest.settings import Settings, apply, grid, override, parse_
 from arb.review.backtest.sink import BacktestSink
 from arb.review.record import BookRecord, Recording
 from arb.scan.engine import Engine
+from arb.scan.feeds import ccxt_has, watched_together
 from arb.scan.scanner import SWEEP_MS
 from arb.store import Journal
 
@@ -197,6 +198,10 @@ async def _replay(
         wall_clock=clock.wall,
         balances=execution.trader.accounts.balances_for if execution else None,
     )
+    for v in rec.venues:  # the live feeds' streams, so a quiet book on a live venue is judged as live (liveness.py)
+        syms = [sym for (v2, sym) in rec_markets if v2 == v]
+        if watched_together(ccxt_has(markets[v].id), len(syms)):
+            engine.liveness.stream(v, syms)
     if execution is not None:
         sink.on_opportunity = execution.trader.on_opportunity
         sink.on_book_opened = execution.trader.book_opened
