@@ -1,4 +1,5 @@
-"""`make bench`: every benchmark, baseline and arb in the same run, ratios printed.
+"""`make bench`: every benchmark, baseline and arb in the same run, ratios printed (``--only 2b``: the order
+latency alone, merged into the last results).
 
 Results go to bench/results/latest.json; README "Performance" quotes a run of this.
 """
@@ -31,8 +32,25 @@ def _machine() -> dict[str, Any]:
     }
 
 
+def only_order_latency(quick: bool) -> int:
+    """``python -m bench --only 2b``: benchmark 2b alone, merged into the last full run's results file."""
+    out: dict[str, Any] = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    print("2b. decision -> both orders received by the simulators (live, simulators in their own process)")
+    out["order_latency"] = ol = order_latency.measure(seconds=8 if quick else 15, min_trades=20 if quick else 50)
+    out["order_latency_machine"] = _machine() | {"load_average": os.getloadavg()}
+    for transport, r in ol.items():
+        if "error" not in r:
+            d, a = r["decision_to_both_orders_ms"], r["decision_to_both_handed_over_ms"]
+            print(f"   {transport:>4}: {r['trades']} trades: p50 {d['p50']} / p99 {d['p99']} ms (arb's part {a})")
+    RESULTS.write_text(json.dumps(out, indent=1) + "\n")
+    print(f"wrote {RESULTS}")
+    return 0
+
+
 def main(argv: list[str]) -> int:
     quick = "--quick" in argv
+    if "--only" in argv and argv[argv.index("--only") + 1 :][:1] == ["2b"]:
+        return only_order_latency(quick)
     n = 5_000 if quick else 20_000
     out: dict[str, Any] = {"machine": _machine()}
     t0 = time.monotonic()

@@ -3,8 +3,8 @@
 ``journal_mode=WAL`` with ``synchronous=NORMAL``: a committed transaction is in the WAL (the OS page cache)
 when ``COMMIT`` returns, so it survives a crash or SIGKILL of the process. A ``full`` write switches the
 connection to ``synchronous=FULL`` for that one transaction: the WAL is fsynced before the call returns. The
-journal writer thread's own connection (:meth:`SqliteBackend.reopen`) stays at ``FULL``: every commit on it is
-fsynced, batches of observations included (fewer statements per money commit).
+journal writer thread's own connection (:meth:`SqliteBackend.reopen`) is at ``FULL`` by default (its writes are
+mostly money: no PRAGMA statements around them) and switches to ``NORMAL`` for a batch of observations.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from arb.store.tx import Tx
 class SqliteBackend(Backend):
     dialect = SQLITE
     driver_errors = (sqlite3.Error,)
-    always_full = False  # every write fsynced (synchronous=FULL for good): the writer thread's connection
+    always_full = False  # synchronous=FULL by default (full=False writes switch): the writer thread's connection
     supports_group = True
     _grouped = False
 
@@ -65,7 +65,7 @@ class SqliteBackend(Backend):
         except sqlite3.Error as e:
             raise _error(e, self.path, "open", readonly=False) from None
         backend = SqliteBackend(conn, self.path, readonly=False, busy_timeout_ms=self._busy_ms)
-        backend.always_full = True  # its writes are mostly money: no PRAGMA round trips; batches get an fsync too
+        backend.always_full = True  # its writes are mostly money: no PRAGMA round trips for them
         return backend
 
     def error(self, e: BaseException, action: str) -> Exception:
@@ -84,15 +84,15 @@ class SqliteBackend(Backend):
             return
         with self._translated(action):
             conn = self._conn
-            toggle = full and not self.always_full
+            toggle = full != self.always_full  # a write of the other kind than the connection's default
             if toggle:
-                conn.execute("PRAGMA synchronous=FULL")
+                conn.execute(f"PRAGMA synchronous={'FULL' if full else 'NORMAL'}")
             try:
                 with self._transaction("BEGIN IMMEDIATE") as tx:
                     yield tx
             finally:
                 if toggle:
-                    conn.execute("PRAGMA synchronous=NORMAL")
+                    conn.execute(f"PRAGMA synchronous={'NORMAL' if full else 'FULL'}")
 
     @contextlib.contextmanager
     def group(self) -> Iterator[None]:
