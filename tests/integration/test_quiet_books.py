@@ -28,7 +28,7 @@ from tests.kit.poll import eventually
 
 BUSY, QUIET = "BTC/USDT", "ETH/USDT"
 VENUES = ("okx", "okx2")
-MAX_AGE_MS = 300
+MAX_AGE_MS = 1000  # generous: a loaded machine must not make a live stream look silent
 LIMITS = Limits(
     min_net_bps=Decimal("5"), min_net_profit=Decimal("0.5"), max_notional=Decimal("1000"), slippage_bps=Decimal("2")
 )
@@ -120,7 +120,7 @@ async def run(tmp_path: Path) -> AsyncIterator[Run]:
 async def test_a_quiet_book_on_a_live_connection_stays_current_and_is_evaluated(run: Run) -> None:
     quiet_since = max(run.slot(v, QUIET).recv_ms for v in VENUES)
     # QUIET gets no update at all while BUSY keeps both connections delivering, for several staleness limits
-    await run.keep_busy(lambda: mono_ms() - quiet_since > 4 * MAX_AGE_MS, "QUIET silent for 4 limits")
+    await run.keep_busy(lambda: mono_ms() - quiet_since > 3 * MAX_AGE_MS, "QUIET silent for 3 limits")
     assert all(run.slot(v, QUIET).recv_ms <= quiet_since for v in VENUES)  # really no QUIET update
     assert all(run.slot(v, QUIET).valid for v in VENUES), run.stale_events()
     assert run.stale_events(QUIET) == []
