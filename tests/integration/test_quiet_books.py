@@ -155,3 +155,14 @@ async def test_a_venue_that_stops_delivering_goes_stale_and_is_never_traded(run:
         assert not run.slot("okx2", QUIET).valid
     finally:
         server.stalled_until = 0.0
+
+
+@pytest.mark.timeout(60)
+async def test_after_a_reconnect_a_quiet_book_is_current_again_from_its_new_snapshot(run: Run) -> None:
+    quiet, seq = run.slot("okx2", QUIET), run.sim.book("okx2", QUIET).seq
+    reconnects = run.scanner.feeds.health["okx2"].reconnects
+    await run.sim.venue("okx2").disconnect_all()
+    await run.keep_busy(lambda: run.scanner.feeds.health["okx2"].reconnects > reconnects, "okx2 reconnects")
+    # the resubscription's snapshots (QUIET unchanged) make every okx2 book current again, the quiet one too
+    await run.keep_busy(lambda: quiet.valid and run.slot("okx2", BUSY).valid, "okx2 books current again")
+    assert run.sim.book("okx2", QUIET).seq == seq  # QUIET itself never changed
