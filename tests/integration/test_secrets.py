@@ -99,6 +99,17 @@ def file_text(path: Path) -> str:
     return raw.decode(errors="replace")
 
 
+CTL = [
+    ("status", ()),
+    ("pause", ()),
+    ("resume", ()),
+    ("disable", ("BTC/USDT/okx/binance",)),
+    ("enable", ("BTC/USDT/okx/binance",)),
+    ("exposures", ()),
+    ("kill", ()),
+]
+
+
 def all_commands() -> set[str]:
     out = set()
     for name, cmd in cli.commands.items():
@@ -113,7 +124,7 @@ async def test_no_credential_in_any_output_of_any_command(
     sim: AliasedLoopback, receiver: Receiver, tmp_path: Path
 ) -> None:
     token = f"Notify-T0ken-{uuid.uuid4().hex[:10]}"
-    env = key_env(sim, VENUES, key=LABEL)
+    env = key_env(sim, VENUES, key=LABEL) | {"ARB_API_TOKEN": f"Api-T0ken-{uuid.uuid4().hex}"}
     secrets = [*env.values(), token]
     env |= {"ARB_NOTIFY_TOKEN": token}  # lying around in the environment too
     notify = {"urls": [f"json://arbuser:{token}@127.0.0.1:{receiver.port}/hook"], "min_interval_s": 0}
@@ -152,7 +163,11 @@ async def test_no_credential_in_any_output_of_any_command(
         [
             ("kill", ("kill", "--config", "live.toml", "--reason", "leak check"), {0}),
             ("resume", ("resume", "--config", "live.toml", "--reason", "leak check"), {0}),
+            ("rebalance", ("rebalance", "--config", "live.toml", "--json"), {0, 1}),
         ],
+        # the control client with its token in the environment, against an address nothing answers
+        # (exit 1, one line); tests/test_ctl.py checks the token never shows against a running server
+        [(f"ctl {c}", ("ctl", "--url", "http://127.0.0.1:9", "--timeout", "2", c, *a), {1}) for c, a in CTL],
     ]
     missing = all_commands() - {label for phase in phases for label, _, _ in phase}
     assert not missing, f"commands not covered by the secrets test: {sorted(missing)}"
