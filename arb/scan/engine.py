@@ -170,7 +170,6 @@ class Engine:
             slot = self.books[(venue, symbol)] = BookSlot(book, recv_ms, False, link=self.liveness.link(venue, symbol))
             slot.detect = self.detector.handle(venue, symbol)
             self.sink.book_opened(venue, symbol, slot)  # published once: later stages read it, never the engine
-        slot.link.stream.heard_ms = recv_ms  # its stream delivered (feeds mark their shared streams too)
         if top is not None:
             bid, ask = top
         else:
@@ -193,6 +192,8 @@ class Engine:
                 self._invalidate(venue, symbol, now, "stale", f"book timestamp {now - venue_ts} ms behind")
                 stats.near_miss["stale"] += 1
                 return
+        # a good, timely book: its stream (shared with the venue's other books by the feeds) is live
+        slot.link.stream.heard_ms = recv_ms
         if not slot.valid:
             if slot.problem is not None:
                 self.sink.event(venue, symbol, "book_ok", f"fresh book after: {slot.problem}")

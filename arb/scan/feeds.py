@@ -6,9 +6,10 @@ while the engine works, ccxt keeps applying updates, and the next ``watch_*`` re
 book. arb therefore always evaluates the newest state and never works through a backlog.
 
 Liveness (:mod:`arb.scan.liveness`): each watch is one stream — one ``watch_order_book_for_symbols``
-subscription set (ccxt carries it on one connection), or one symbol's ``watch_order_book`` — and every
-wake-up marks it heard, so a quiet book on a stream that keeps delivering stays current while a stream
-that delivers nothing for ``max_book_age_ms`` makes all its books stale.
+subscription set (ccxt carries it on one connection), or one symbol's ``watch_order_book`` — registered
+before its first book. Every wake-up delivers at least the book that woke it, and each good, timely book the
+engine takes marks its stream heard, so a quiet book on a stream that keeps delivering stays current while a
+stream that delivers nothing (or only late or bad books) for ``max_book_age_ms`` makes all its books stale.
 
 Errors never stop a feed. Network errors, ccxt ``InvalidNonce`` (sequence gaps, resyncs) and
 anything unexpected are reported through ``on_event``, the venue's books are invalidated (the
@@ -186,7 +187,7 @@ class Feeds:
         limit = self.book_limits.get(venue)
         failures = 0
         symbols = list(symbols)
-        stream = self.liveness.stream(venue, symbols, self.clock())  # this watch: heard on every wake-up
+        self.liveness.stream(venue, symbols, self.clock())  # this watch's books share one stream
         seen: dict[str, tuple[Any, ...]] = {}  # symbol -> (book object, nonce, timestamp, depths) last delivered
         while symbols:
             try:
@@ -219,7 +220,7 @@ class Feeds:
                     self.on_event(venue, s, kind, _brief(e))
                 await asyncio.sleep(self.backoff.delay(failures - 1, self.rng))
                 continue
-            now = stream.heard_ms = self.clock()
+            now = self.clock()
             if failures or h.status != "up":
                 if h.status != "up":
                     self.on_event(venue, None, EventKind.VENUE_UP, f"streaming {len(symbols)} symbol(s)")

@@ -8,10 +8,12 @@ arrives. What arb can vouch for is the *stream*: one feed watch (one ``watch_ord
 subscription set, which ccxt carries on one WebSocket connection; or one symbol's own
 ``watch_order_book``). A book is current while its stream delivered anything (any of its books) within
 ``max_book_age_ms`` and nothing invalidated the book since its last update (disconnect, sequence gap or
-resync, crossed or malformed data, a venue timestamp far behind). A stream that delivers nothing for that
-long — the venue stopped pushing, a half-dead socket — makes every book it carries stale, and a book made
-stale that way is used again only after its own fresh update (a quiet book may have missed an update
-while its stream was silent; its sequence chain is checked only when the next one arrives).
+resync, crossed or malformed data, a venue timestamp far behind). Only a good, timely book marks its stream
+heard (the engine does, in ``on_book``). A stream that delivers nothing for that long (the venue stopped
+pushing, a half-dead socket), or only crossed books or books stamped far in the past (a delayed
+connection), makes every book it carries stale, and a book made stale that way is used again only after
+its own fresh update (a quiet book may have missed an update while its stream was silent; its sequence
+chain is checked only when the next one arrives).
 
 Without a feed registering streams (a library caller feeding :meth:`Engine.on_book` itself), each book is
 its own stream: the conservative rule, a book not updated for ``max_book_age_ms`` is stale. ccxt's own
@@ -42,8 +44,8 @@ class Link:
 
 
 class Liveness:
-    """Shared by the feeds (which say which books share a stream and mark it heard on every delivery) and
-    the engine (which reads, per book, when its stream was last heard)."""
+    """Shared by the feeds (which say which books share a stream) and the engine (which marks a stream heard on
+    each good, timely book it takes and reads, per book, when its stream was last heard)."""
 
     def __init__(self) -> None:
         self._links: dict[tuple[str, str], Link] = {}

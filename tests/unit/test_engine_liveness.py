@@ -49,3 +49,22 @@ def test_without_streams_each_book_is_its_own_stream() -> None:
     e.on_book("okx", ETH, normal(), 900)  # not a market of this engine: ignored, vouches for nothing
     e.on_book("binance", SYM, normal(64300.0), 1500)
     assert sink.started == [] and e.stats.near_miss["stale"] == 1
+
+
+def test_a_stream_delivering_only_late_books_vouches_for_nothing() -> None:
+    """A delayed connection (updates stamped by the venue far behind the wall clock) keeps delivering, but what it
+    delivers is old: it does not keep its quiet books current."""
+    sink, clock, live = RecordingSink(), Clock(), Liveness()
+    live.stream("okx", [SYM, ETH])
+    e = _engine(sink, clock, max_age=1000, liveness=live)
+    e.markets[("okx", ETH)] = e.markets[("okx", SYM)]  # a second symbol on the stream (the quiet one)
+    e.fees[("okx", ETH)] = e.fees[("okx", SYM)]
+    start = clock.t
+    e.on_book("okx", ETH, normal(), 0)
+    e.on_book("okx", SYM, normal() | {"timestamp": start}, 0)
+    for t in range(200, 3001, 200):  # okx now delivers SYM updates stamped 2.5 s in the past
+        clock.t = start + t
+        e.on_book("okx", SYM, normal() | {"timestamp": start + t - 2500}, t)
+        e.sweep(t)
+    assert not e.books[("okx", SYM)].valid
+    assert not e.books[("okx", ETH)].valid, "a quiet book kept current by a stream delivering late books"
