@@ -137,6 +137,8 @@ class LegFill:
         cost = filled * avg if avg is not None else _num(order.get("cost"), "order cost", allow_none=True)
         if filled and cost is None:
             raise MalformedOrder("order has fills but neither average nor cost")
+        if filled and cost is not None and cost <= 0:  # its base would be counted without its quote
+            raise MalformedOrder(f"order filled {filled} at no price (cost {cost})")
         fees = _fees(order)
         oid = order.get("id")
         return replace(

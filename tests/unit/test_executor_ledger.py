@@ -84,6 +84,9 @@ def test_with_order_reads_ccxt_orders_exactly() -> None:
         {"filled": float("nan")},
         {"filled": 0.02, "average": 1},  # more than was sent
         {"filled": 0.01},  # fills without a price
+        {"filled": 0.01, "average": 0},  # fills at no price: base counted without its quote
+        {"filled": 0.01, "cost": 0},
+        {"filled": 0.01, "average": -1},
         {"filled": 0.01, "average": 1, "fees": ["x"]},
         "not a dict",
     ],
