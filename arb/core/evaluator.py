@@ -40,9 +40,9 @@ O(L·log L + log N·log L + P·log q·log N) arithmetic operations on numbers of
 from __future__ import annotations
 
 from decimal import ROUND_FLOOR, Decimal, localcontext
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from arb.core.books import Ladder, ladders
+from arb.core.books import ladders
 from arb.core.model import (
     BPS,
     ONE,
@@ -58,6 +58,9 @@ from arb.core.search import search
 from arb.core.sizing import PREC, Point, Problem
 from arb.core.sizing import ceil_to as ceil_to  # re-exported: rounding helpers callers know from here
 from arb.core.sizing import floor_to as floor_to
+
+if TYPE_CHECKING:
+    from arb.core.intsizing import IntProblem
 
 
 def _as_market(m: MarketSpec | dict[str, Any]) -> MarketSpec:
@@ -114,7 +117,9 @@ def evaluate(
         best, steps = search(p, lo, hi)
         if best is None:
             return _reject(why, "below_threshold")
-        return _opportunity(p, best, symbol, buy_venue, sell_venue, steps)
+        return _opportunity(
+            p, best, symbol, buy_venue, sell_venue, steps, p.asks.prices[best.buy_level], p.bids.prices[best.sell_level]
+        )
 
 
 def _reject(why: list[str] | None, reason: str) -> Opportunity | None:
@@ -129,7 +134,7 @@ def _leg(
     side: Side,
     amount: Decimal,
     value: Decimal,
-    ladder: Ladder,
+    worst: Decimal,
     level: int,
     limit: Decimal,
     fee_quote: Decimal,
@@ -140,19 +145,28 @@ def _leg(
         side=side,
         amount=amount,
         vwap=value / amount,
-        worst_price=ladder.prices[level],
+        worst_price=worst,
         limit_price=limit,
         fee_quote=fee_quote,
         levels=level + 1,
     )
 
 
-def _opportunity(p: Problem, pt: Point, symbol: str, buy_venue: str, sell_venue: str, steps: int) -> Opportunity:
+def _opportunity(
+    p: Problem | IntProblem,  # (Decimal parameters only: s, φ, ψ, f_sell, and the levels loaded)
+    pt: Point,
+    symbol: str,
+    buy_venue: str,
+    sell_venue: str,
+    steps: int,
+    worst_buy: Decimal,
+    worst_sell: Decimal,
+) -> Opportunity:
     fee_buy = pt.cost_raw * (ONE + p.s) * (p.phi + p.psi)
     fee_sell = pt.proceeds_raw * (ONE - p.s) * p.fs
     fees = fee_buy + fee_sell
-    buy = _leg(buy_venue, "buy", pt.buy_amount, pt.cost_raw, p.asks, pt.buy_level, pt.buy_limit, fee_buy)
-    sell = _leg(sell_venue, "sell", pt.sell_amount, pt.proceeds_raw, p.bids, pt.sell_level, pt.sell_limit, fee_sell)
+    buy = _leg(buy_venue, "buy", pt.buy_amount, pt.cost_raw, worst_buy, pt.buy_level, pt.buy_limit, fee_buy)
+    sell = _leg(sell_venue, "sell", pt.sell_amount, pt.proceeds_raw, worst_sell, pt.sell_level, pt.sell_limit, fee_sell)
     return Opportunity(
         symbol=symbol,
         buy=buy,

@@ -15,6 +15,7 @@ so it equals ``repr(x)`` — the shortest decimal rounding to ``x`` — in value
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import lru_cache
 
 DBL_DIG_LIMIT = 10**15  # decimals with fewer significant digits than this bound are DBL_DIG-exact
 TINY, HUGE = 1e-290, 1e290  # well inside the normal doubles (DBL_DIG holds there)
@@ -23,7 +24,7 @@ TINY, HUGE = 1e-290, 1e290  # well inside the normal doubles (DBL_DIG holds ther
 class Grid:
     """A positive step ``m·10^-d`` (integers ``m >= 1``, ``d >= 0``) and exact conversions onto it."""
 
-    __slots__ = ("d", "m", "p10", "per_unit", "step")
+    __slots__ = ("d", "fix_hi", "fix_lo", "m", "p10", "per_unit", "step")
 
     def __init__(self, step: Decimal) -> None:
         if not step.is_finite() or step <= 0:
@@ -36,6 +37,10 @@ class Grid:
         self.d: int = 0 if exp >= 0 else -exp
         self.p10: int = 10**self.d
         self.per_unit: float = self.p10 / self.m  # a float: only proposes the candidate that is then checked
+        # c·10^-d with a last digit at 10^-d prints in fixed notation when fix_lo <= c < fix_hi (leading digit
+        # exponent in [-4, 15])
+        self.fix_lo: int = 10 ** max(0, self.d - 4)
+        self.fix_hi: int = 10 ** (16 + self.d)
 
     def of_float(self, x: float) -> int | None:
         """``n`` with ``Decimal(repr(x)) == n·step`` exactly (``n >= 1``), or None."""
@@ -77,6 +82,10 @@ class Grid:
         """The exponent of ``Decimal(repr(x))`` for the float ``x`` whose repr is worth ``n`` steps: what
         the Decimal path's digits (and so every result's trailing zeros) are built from."""
         c, e = n * self.m, -self.d
+        if c % 10:  # the common case: the last digit at 10^-d
+            if self.fix_lo <= c < self.fix_hi:
+                return e if e < 0 else -1
+            return e
         while c % 10 == 0:
             c //= 10
             e += 1
@@ -84,3 +93,9 @@ class Grid:
         if -4 <= lead <= 15:  # repr prints fixed notation, with at least one fractional digit
             return e if e < 0 else -1
         return e
+
+
+@lru_cache(maxsize=256)
+def grid_of(step: Decimal) -> Grid:
+    """The grid of a market step (a pure function of it, cached)."""
+    return Grid(step)

@@ -45,6 +45,8 @@ class IntLadder:
     )
 
     def __init__(self, levels: Any, side: Literal["bids", "asks"], price_grid: Grid, amount_grid: Grid) -> None:
+        if levels is None:
+            levels = ()
         if (type(levels) is not list and not isinstance(levels, Sequence)) or isinstance(levels, str | bytes):
             raise OffGrid(side)
         self._raw: Sequence[Any] = levels
@@ -61,6 +63,10 @@ class IntLadder:
     @property
     def loaded(self) -> int:
         return len(self.ticks)
+
+    def raw_price(self, k: int) -> Any:
+        """Level ``k``'s price as the book holds it (loaded)."""
+        return self._raw[k][0]
 
     def load_one(self) -> bool:
         """Load the next level; False when the side is exhausted. Raises :class:`OffGrid`."""
