@@ -16,6 +16,13 @@ for that transaction (the WAL is fsynced before the call returns), Postgres ``sy
 (the server flushed its WAL), so they survive power loss too. Observations are batched by
 :class:`JournalWriter` and lose at most the last flush interval on a hard kill.
 
+Off the event loop. The executor's money writes and the observation batches run on the journal's writer
+thread (:mod:`.offloop`: one thread, its own connection, intents first, group commit), awaited through
+:meth:`Journal.commit_order_intents` / ``commit_order_update`` / ``commit_leg`` / ``off_loop``: durable when
+the await returns, exactly as the synchronous methods, but the event loop runs on during the fsync. Reads
+and other synchronous writes use the journal's own connection; WAL readers see a write once its await
+returned and never wait for the writer thread.
+
 Schema. The version is the number of :data:`MIGRATIONS` applied: ``PRAGMA user_version`` (with ``PRAGMA
 application_id`` marking an arb journal) on SQLite, the ``arb_meta`` table on Postgres. Migrations are
 forward-only; each runs in its own transaction together with the version bump under the backend's schema
@@ -29,8 +36,9 @@ its password (:func:`arb.store.url.display_url`).
 Layout: :mod:`.schema` tables and migrations; :mod:`.migrate` version checks; :mod:`.codec` Decimal/TEXT
 encoding; :mod:`.errors` one-line failures; :mod:`.backend`, :mod:`.sqlite`, :mod:`.postgres`, :mod:`.tx`,
 :mod:`.dialect` storage; :mod:`.core` opening and transactions; :mod:`.observations` and :mod:`.durable` the
-journal's methods; :mod:`.journal` :class:`Journal`; :mod:`.writer` :class:`JournalWriter`; :mod:`.lock` and
-:mod:`.pglock` one writer per journal (per run owner on Postgres); :mod:`.url` locations.
+journal's methods; :mod:`.journal` :class:`Journal`; :mod:`.writer` :class:`JournalWriter`; :mod:`.offloop`
+the writer thread; :mod:`.lock` and :mod:`.pglock` one writer per journal (per run owner on Postgres);
+:mod:`.url` locations.
 """
 
 from arb.store.errors import JournalDataError
