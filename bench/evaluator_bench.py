@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 from arb.core.evaluator import evaluate
+from arb.core.intevaluator import evaluate_int
 from arb.core.model import Fee, Limits, MarketSpec
 
 BUY = MarketSpec(
@@ -35,8 +37,11 @@ def books(levels: int, seed: int = 1) -> tuple[dict[str, Any], dict[str, Any]]:
     return buy, sell
 
 
-def measure(levels_list: tuple[int, ...] = (5, 20, 50, 400), repeat: int = 300) -> list[dict[str, Any]]:
-    """Per-call times on each book size: p50 and p99 of ``repeat`` timed calls (after a warm-up)."""
+def measure(
+    levels_list: tuple[int, ...] = (5, 20, 50, 400), repeat: int = 300, fn: Callable[..., Any] = evaluate
+) -> list[dict[str, Any]]:
+    """Per-call times of ``fn`` on each book size: p50 and p99 of ``repeat`` timed calls (after a warm-up)."""
+    evaluate = fn
     out = []
     lim = Limits(min_net_bps=Decimal("1"), slippage_bps=Decimal("1"))
     for levels in levels_list:
@@ -62,6 +67,19 @@ def measure(levels_list: tuple[int, ...] = (5, 20, 50, 400), repeat: int = 300) 
             }
         )
     return out
+
+
+def compare(rounds: int = 3, repeat: int = 300) -> dict[str, dict[str, float]]:
+    """The Decimal evaluator and the integer one (``evaluate_int``), timed alternately in this process (the
+    machine's load hits both alike): p50/p99 over all crossing books, pooled over ``rounds`` rounds each."""
+    pooled: dict[str, list[int]] = {"decimal": [], "integer": []}
+    for _ in range(rounds):
+        for name, fn in (("decimal", evaluate), ("integer", evaluate_int)):
+            pooled[name] += [x for r in measure(repeat=repeat, fn=fn) for x in r["_ns"]]
+    return {
+        name: {"p50_us": round(percentile(ns, 50) / 1000, 1), "p99_us": round(percentile(ns, 99) / 1000, 1)}
+        for name, ns in pooled.items()
+    }
 
 
 def percentile(xs: list[int], q: float) -> float:
@@ -114,4 +132,6 @@ def measure_worst(lots_list: tuple[int, ...] = (200_000, 1_200_000)) -> list[dic
 if __name__ == "__main__":
     import json
 
-    print(json.dumps({"crossing": measure(), "worst": measure_worst()}, indent=1))
+    rows = measure()
+    summary(rows)
+    print(json.dumps({"crossing": rows, "worst": measure_worst(), "decimal_vs_integer": compare()}, indent=1))

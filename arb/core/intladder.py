@@ -117,15 +117,35 @@ class IntLadder:
         """The exponents of the Decimal path's numbers for levels up to ``k`` (loaded): each price as read,
         and the prefix sums of amount and cost (the Decimal path adds ZERO, exponent 0, to the first level)."""
         e_price, e_amt, e_cost = self.e_price, self.e_amt, self.e_cost
-        pg, ag = self.price_grid, self.amount_grid
-        while len(e_price) <= k:
-            i = len(e_price)
-            x, y = self._raw[i][0], self._raw[i][1]
-            ep = pg.repr_exponent(self.ticks[i]) if type(x) is float else _exponent(x)
-            ea = ag.repr_exponent(self.lots[i]) if type(y) is float else _exponent(y)
+        n = len(e_price)
+        if n > k:
+            return
+        pg, ag, raw, ticks, lots = self.price_grid, self.amount_grid, self._raw, self.ticks, self.lots
+        # Grid.repr_exponent's common case inlined: a last digit at 10^-d, fixed notation when fix_lo <= c < fix_hi
+        pm, pd, plo, phi = pg.m, pg.d, pg.fix_lo, pg.fix_hi
+        am, ad, alo, ahi = ag.m, ag.d, ag.fix_lo, ag.fix_hi
+        p_fixed, a_fixed = -pd if pd else -1, -ad if ad else -1
+        ea_min = e_amt[-1] if n else 0
+        ec_min = e_cost[-1] if n else 0
+        for i in range(n, k + 1):
+            x, y = raw[i][0], raw[i][1]
+            if type(x) is float:
+                c = ticks[i] * pm
+                ep = (p_fixed if plo <= c < phi else -pd) if c % 10 else pg.repr_exponent(ticks[i])
+            else:
+                ep = _exponent(x)
+            if type(y) is float:
+                c = lots[i] * am
+                ea = (a_fixed if alo <= c < ahi else -ad) if c % 10 else ag.repr_exponent(lots[i])
+            else:
+                ea = _exponent(y)
             e_price.append(ep)
-            e_amt.append(min(ea, e_amt[-1] if i else 0))
-            e_cost.append(min(ep + ea, e_cost[-1] if i else 0))
+            if ea < ea_min:
+                ea_min = ea
+            if ep + ea < ec_min:
+                ec_min = ep + ea
+            e_amt.append(ea_min)
+            e_cost.append(ec_min)
 
     def load_to(self, k: int) -> bool:
         """Load levels up to index ``k``; whether level ``k`` exists."""
