@@ -54,7 +54,7 @@ class BookSlot:
     book: Any
     recv_ms: int  # monotonic: when this book last changed (was delivered)
     valid: bool = True
-    # the stream carrying the book: ``link.stream.heard_ms`` is when it last delivered anything (liveness.py)
+    # the stream carrying the book: ``link.stream.heard_ms`` is when it last delivered a good, timely book
     link: Link = field(default_factory=lambda: Link(Stream()), repr=False, compare=False)
     problem: str | None = None  # the last problem reported (each is reported once, recovery once)
     # the detector's handle on this book (record, the symbol's records): the hot path's look-ups done once
