@@ -76,6 +76,7 @@ class Verdict(StrEnum):
     DIRECTION_DISABLED = "direction_disabled"  # a venue lacks base or quote for this direction
     EXPOSURE_ASSET = "exposure_asset"
     EXPOSURE_VENUE = "exposure_venue"
+    EXPOSURE_UNPRICED = "exposure_unpriced"  # an open exposure on its asset or venues has no price yet (no book/fills)
     MIN_BALANCE = "min_balance"
     COORDINATOR = "coordinator"  # the shared coordinator (Redis) refused or is unreachable: no shared reservation
     # an operator's controls (arb.trade.controls, set through the control API)

@@ -233,7 +233,7 @@ def _open(risk: Any, marks: Any, which: Any) -> Decimal:
     """Open exposure of the entries ``which`` selects, at ``marks`` (in-flight notional is claimed per opportunity)."""
     from arb.trade.risk import mark_of
 
-    return sum((abs(e.base_delta) * mark_of(e, marks) for e in risk.exposures.values() if which(e)), ZERO)
+    return sum((abs(e.base_delta) * (mark_of(e, marks) or ZERO) for e in risk.exposures.values() if which(e)), ZERO)
 
 
 def _text(v: Any) -> str:

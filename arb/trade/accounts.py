@@ -13,6 +13,8 @@
   or the reconcile on start). A residual no mid values yet (a restart before the first book) is valued at
   the price its own legs traded it at, never at 0: its purchase alone is not a loss. An opportunity counts
   on the UTC day of its first order; after an operator resumed a daily-loss halt, from that moment on.
+* **One price rule** (:meth:`Marks.value`) for an open base: the day's residuals and the exposure limits
+  (:mod:`arb.trade.risk`) both value it at its venue's mid, else the symbol's mean, else its legs' traded price.
 """
 
 from __future__ import annotations
@@ -55,6 +57,20 @@ class Marks:
         """:meth:`get`, 0 when no book has been seen."""
         return self.get(venue, symbol) or ZERO
 
+    def value(self, venue: str, symbol: str, traded: Decimal | None) -> Decimal | None:
+        """The price an open base of ``symbol`` held on ``venue`` is worth — the one rule of the day's PnL and the
+        exposure limits: the mid on ``venue``, else the symbol's mean over venues, else ``traded`` (the price its
+        own legs traded it at, :func:`traded_price`), else None (nothing prices it)."""
+        return self.get(venue, symbol) or (traded if traded is not None and traded > ZERO else None)
+
+
+def traded_price(legs: Iterable[LegFill], long: bool) -> Decimal | None:
+    """The average price ``legs`` bought (``long``) or sold their base at (their cost over their fills, as their
+    quote flows count in realised); None when none did: what a residual of theirs is worth while no mid values it."""
+    done = [x for x in legs if x.filled and x.side == ("buy" if long else "sell")]
+    filled = sum((x.filled for x in done), ZERO)
+    return sum((x.cost for x in done), ZERO) / filled if filled else None
+
 
 @dataclass(slots=True)
 class OpportunityLegs:
@@ -82,9 +98,7 @@ class OpportunityLegs:
     def traded_price(self, long: bool) -> Decimal | None:
         """The average price this opportunity bought (``long``) or sold its base at: what a residual is worth
         while no mid values it."""
-        legs = [x for x in self.legs.values() if x.filled and x.side == ("buy" if long else "sell")]
-        filled = sum((x.filled for x in legs), ZERO)
-        return sum((x.cost for x in legs), ZERO) / filled if filled else None
+        return traded_price(self.legs.values(), long)
 
 
 class DayPnl:
@@ -135,7 +149,7 @@ class DayPnl:
             realised += e.position().quote_net
             venue, base = e.residual(self.markets, marks)
             if venue is not None:
-                unrealised += base * (marks.get(venue, e.symbol) or e.traded_price(base > 0) or ZERO)
+                unrealised += base * (marks.value(venue, e.symbol, e.traded_price(base > 0)) or ZERO)
         return realised, unrealised
 
     def prune(self, now_ms: int) -> None:

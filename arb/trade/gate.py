@@ -99,6 +99,8 @@ class Gate:
             "confirm_updates": r.confirm_updates,
             "depth_multiple": str(r.depth_multiple),
         }
+        if verdict != Verdict.ACCEPT and self.risk.refusal and verdict.value.startswith("exposure_"):
+            info["why"] = self.risk.refusal  # which exposure limit, at what value (the decision event carries it)
         assert verdict is not None
         return Decision(verdict, opp, trade if verdict == Verdict.ACCEPT else None, info)
 

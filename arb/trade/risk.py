@@ -17,8 +17,14 @@ Every halt but ``kill`` is journaled and survives restarts (:mod:`arb.trade.halt
 Per-opportunity refusals (not halts): ``in_flight`` (``max_in_flight`` reached), ``notional``
 (B·VWAP_buy above ``max_notional_per_trade``, the same notional the evaluator caps),
 ``exposure_asset`` / ``exposure_venue`` (open exposure plus in-flight notional plus this trade
-above the limit), ``venue_paused`` (error-rate breaker),
+above the limit), ``exposure_unpriced`` (an open exposure counting toward one of those limits has no price at
+all, so this trade could push it over: refused until a price is known), ``venue_paused`` (error-rate breaker),
 ``direction_disabled`` (a venue lacks base or quote to trade this direction), ``min_balance``.
+
+An open exposure always counts at a price (:func:`mark_of`, the day's PnL rule :meth:`arb.trade.accounts.Marks.value`):
+its venue's mid, else the symbol's mid elsewhere, else the price its own legs traded it at (``traded_price``, loaded
+from the journal with it), so a restart before a symbol's first book never counts its exposure as 0. An exposure
+refusal says why in :attr:`RiskGate.refusal` (the decision event carries it).
 """
 
 from __future__ import annotations
@@ -62,10 +68,14 @@ class ExposureEntry:
     symbol: str
     base_delta: Decimal
     created_ms: int | None = None
+    traded_price: Decimal | None = None  # what its legs paid (long) / got (short) per base: its price while no book
 
     @property
     def asset(self) -> str:
         return self.symbol.split("/")[0]
+
+    def line(self) -> str:
+        return f"exposure #{self.id} {self.base_delta} {self.symbol} on {self.venue}"
 
 
 @dataclass(slots=True)
@@ -119,6 +129,7 @@ class RiskGate:
     fees: Mapping[tuple[str, str], Fee] = field(default_factory=dict)  # (venue, symbol) → taker fee, for holds
     errors: VenueErrors = field(init=False)
     shared: Any = None  # arb.scale.hook.SharedLimits: limits and balances shared with other workers (Redis)
+    refusal: str | None = None  # why the last check refused on an exposure limit (one line), else None
 
     def __post_init__(self) -> None:
         self.errors = VenueErrors(self.cfg.max_venue_error_rate)
@@ -160,6 +171,7 @@ class RiskGate:
     # -- the gate -------------------------------------------------------------------------------------
     def check(self, opp: Opportunity, now_ms: int, marks: Marks | None = None) -> str | None:
         """None if ``opp`` may trade now, else the limit it breaks (one word); exposures valued at ``marks``."""
+        self.refusal = None
         self.lift_expired(now_ms)
         if self.halted is not None:
             return f"halted_{self.halted.reason}"
@@ -172,12 +184,9 @@ class RiskGate:
                 return "venue_paused"
         if opp.key in self.disabled:
             return "direction_disabled"
-        asset = opp.symbol.split("/")[0]
-        if self.asset_exposure(asset, marks or Marks()) + opp.notional > self.cfg.max_exposure_per_asset:
-            return "exposure_asset"
-        for v in (opp.buy_venue, opp.sell_venue):
-            if self.venue_exposure(v, marks or Marks()) + opp.notional > self.cfg.max_exposure_per_venue:
-                return "exposure_venue"
+        why = self.exposure_check(opp, marks or Marks())
+        if why is not None:
+            return why
         for venue, _side, need in self._needs(opp):
             for a, amount in need.items():
                 have = self.balances.spendable(venue, a)
@@ -248,15 +257,50 @@ class RiskGate:
         else:
             self.exposures[entry.id] = entry
 
+    def open_exposure(self, kind: str, name: str, marks: Marks) -> tuple[Decimal, list[ExposureEntry]]:
+        """(Σ |base| × price of the open exposures in asset (``kind`` "asset") or on venue (``kind`` "venue")
+        ``name`` that a price values (:func:`mark_of`), the ones nothing prices)."""
+        value, unpriced = ZERO, []
+        for e in self.exposures.values():
+            if (e.asset if kind == "asset" else e.venue) == name:
+                price = mark_of(e, marks)
+                if price is None:
+                    unpriced.append(e)
+                else:
+                    value += abs(e.base_delta) * price
+        return value, unpriced
+
     def asset_exposure(self, asset: str, marks: Marks) -> Decimal:
-        open_q = sum((abs(e.base_delta) * mark_of(e, marks) for e in self.exposures.values() if e.asset == asset), ZERO)
+        """Open exposure in ``asset`` at its prices plus in-flight notional (unpriced: :meth:`open_exposure`)."""
         flying = sum((f.notional for f in self.in_flight.values() if f.symbol.split("/")[0] == asset), ZERO)
-        return open_q + flying
+        return self.open_exposure("asset", asset, marks)[0] + flying
 
     def venue_exposure(self, venue: str, marks: Marks) -> Decimal:
-        open_q = sum((abs(e.base_delta) * mark_of(e, marks) for e in self.exposures.values() if e.venue == venue), ZERO)
+        """Open exposure on ``venue`` at its prices plus in-flight notional (unpriced: :meth:`open_exposure`)."""
         flying = sum((f.notional for f in self.in_flight.values() if venue in f.venues), ZERO)
-        return open_q + flying
+        return self.open_exposure("venue", venue, marks)[0] + flying
+
+    def exposure_check(self, opp: Opportunity, marks: Marks) -> str | None:
+        """``exposure_asset`` / ``exposure_venue`` when open exposure + in flight + ``opp`` exceeds the limit of its
+        asset or one of its venues; ``exposure_unpriced`` when an open exposure counting toward one of them has no
+        price at all (its value is unknown, so ``opp`` could push that limit over). Sets :attr:`refusal`."""
+        for kind, name in (("asset", opp.symbol.split("/")[0]), ("venue", opp.buy_venue), ("venue", opp.sell_venue)):
+            key = f"max_exposure_per_{kind}"
+            limit: Decimal = getattr(self.cfg, key)
+            counted = self.asset_exposure(name, marks) if kind == "asset" else self.venue_exposure(name, marks)
+            if counted + opp.notional > limit:
+                self.refusal = (
+                    f"{kind} {name}: open and in flight {counted} + this trade {opp.notional} > risk.{key} = {limit}"
+                )
+                return f"exposure_{kind}"
+            unpriced = self.open_exposure(kind, name, marks)[1]
+            if unpriced:
+                self.refusal = (
+                    f"{kind} {name}: {'; '.join(e.line() for e in unpriced)}: no price (no book of its symbol yet, no "
+                    f"journaled fills), so this trade could push risk.{key} = {limit} over"
+                )
+                return "exposure_unpriced"
+        return None
 
     def check_daily_loss(self, now_ms: int, realised: Decimal, unrealised: Decimal) -> Halt | None:
         """Halt when today's PnL (:meth:`arb.trade.accounts.Accounts.pnl`) reached ``-daily_loss_limit``."""
@@ -281,9 +325,10 @@ class RiskGate:
         return "disabled"
 
 
-def mark_of(e: ExposureEntry, marks: Marks) -> Decimal:
-    """An exposure's mark: the mid on its own venue, else the symbol's mean over venues."""
-    return marks.of(e.venue, e.symbol)
+def mark_of(e: ExposureEntry, marks: Marks) -> Decimal | None:
+    """An exposure's price (:meth:`arb.trade.accounts.Marks.value`, the day's PnL rule): the mid on its own venue,
+    else the symbol's mean over venues, else the price its legs traded it at; None when nothing prices it."""
+    return marks.value(e.venue, e.symbol, e.traded_price)
 
 
 def direction_blocker(

@@ -33,7 +33,7 @@ from arb.core.kinds import EventKind
 from arb.core.model import ZERO, MarketSpec, dec
 from arb.inventory.hint import rebalance_hint
 from arb.store import Journal
-from arb.trade.accounts import Accounts, Marks, utc_day
+from arb.trade.accounts import Accounts, Marks, traded_price, utc_day
 from arb.trade.doctor import startup_call
 from arb.trade.executor import Executor
 from arb.trade.halts import DurableHalts
@@ -300,8 +300,11 @@ class Supervisor:
                 self.risk.balances.resolve(cid)
 
     def load_exposures(self) -> None:
+        """The gate's open exposures from the journal, each with the price its legs traded it at (what the limits
+        count it at while no book of its symbol has arrived, e.g. after a restart)."""
         self.risk.exposures.clear()
         for e in self.journal.exposures("open"):
+            legs = opportunity_legs(self.journal, e["opportunity_id"])[0] if e.get("opportunity_id") else []
             self.risk.set_exposure(
                 ExposureEntry(
                     e["id"],
@@ -310,6 +313,7 @@ class Supervisor:
                     e["symbol"],
                     e["base_delta"],
                     e.get("created_ms"),
+                    traded_price([x for x in legs if x.symbol == e["symbol"]], e["base_delta"] > 0),
                 )
             )
 

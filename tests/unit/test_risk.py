@@ -62,7 +62,7 @@ def test_daily_loss_halts_until_utc_midnight() -> None:
     g = gate(daily_loss_limit=D(10), max_in_flight=2)
     g.begin("a", opp())
     g.end("a", ok=False, now_ms=T0)  # bought base, the sell leg failed: realised −500, 0.01 base held
-    g.set_exposure(ExposureEntry(1, "a", "okx", "BTC/USDT", D("0.01")))
+    g.set_exposure(ExposureEntry(1, "a", "okx", "BTC/USDT", D("0.01"), traded_price=D(50000)))  # as journaled
     assert g.check_daily_loss(T0, D(-500), D(495)) is None  # −500 + 495 = −5
     halt = g.check_daily_loss(T0, D(-500), D(490))  # −500 + 490 = −10
     assert halt is not None and halt.reason == "daily_loss" and "-10" in halt.detail

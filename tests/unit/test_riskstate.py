@@ -127,7 +127,7 @@ def test_rebuild_over_runs_day_rollover_and_resume(tmp_path: Path) -> None:
     marks = Marks()
     marks.update({("okx", "BTC/USDT"): D(50000)})
     assert day.pnl(resume_at + 1, marks) == (D(0), D(0))  # its opportunity began before the resume
-    assert g2.check(opp(), resume_at + 1) is None
+    assert g2.check(opp(), resume_at + 1, marks) is None  # the exposure counts at its mark, within the limits
     order(j, "r3", "c.1", "c-b", "buy", resume_at + 10, filled="0.01", price="50000")  # after it: counts
     assert rebuild(j, resume_at + 20).realised == D(-500)
     j.close()

@@ -53,6 +53,7 @@ REASONS: dict[str, str] = {  # the gate's refusal verdicts → capture buckets (
     Verdict.NOTIONAL: RISK_LIMIT,
     Verdict.EXPOSURE_ASSET: RISK_LIMIT,
     Verdict.EXPOSURE_VENUE: RISK_LIMIT,
+    Verdict.EXPOSURE_UNPRICED: RISK_LIMIT,
     Verdict.IN_FLIGHT: RISK_LIMIT,
     Verdict.VENUE_PAUSED: RISK_LIMIT,
     Verdict.PAIR_IN_FLIGHT: BUSY,
