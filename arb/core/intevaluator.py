@@ -20,7 +20,7 @@ from typing import Any
 from arb.core.evaluator import _as_market, _opportunity, _reject, evaluate
 from arb.core.intenvelope import buy_depth_bound, estimate_hi, estimate_lo
 from arb.core.intladder import OffGrid
-from arb.core.intsearch import decimal_point, int_problem, level_price, search
+from arb.core.intsearch import decimal_point, int_problem, search
 from arb.core.model import Balances, Fee, Limits, MarketSpec, Opportunity
 from arb.core.sizing import PREC
 
@@ -92,8 +92,7 @@ def _evaluate(
     best, steps = search(p, lo, hi)
     if best is None:
         return _reject(why, "below_threshold")
-    pt = decimal_point(p, best[0])
+    pt, worst_buy, worst_sell = decimal_point(p, best[0])
     if pt.net * p.f != best[1]:  # the integers and the Decimal digits agree, or neither is used
         raise OffGrid("net")
-    worst_buy, worst_sell = level_price(p.asks, pt.buy_level), level_price(p.bids, pt.sell_level)
     return _opportunity(p, pt, symbol, kw["buy_venue"], kw["sell_venue"], steps, worst_buy, worst_sell)

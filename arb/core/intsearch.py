@@ -149,8 +149,9 @@ def level_price(ladder: IntLadder, k: int) -> Decimal:
     return Decimal(repr(x)) if type(x) is float else dec(x)
 
 
-def decimal_point(p: IntProblem, i: int) -> Point:
-    """:meth:`Problem.point` at B = i lots, digit for digit (the index already passed every check)."""
+def decimal_point(p: IntProblem, i: int) -> tuple[Point, Decimal, Decimal]:
+    """:meth:`Problem.point` at B = i lots, digit for digit (the index already passed every check), and the
+    worst ask and bid walked as the Decimal path reads them."""
     b = p.lb * i
     s = floor_to(b * p.keep, p.ls)
     m = p.ns(i)
@@ -158,11 +159,12 @@ def decimal_point(p: IntProblem, i: int) -> Point:
         raise OffGrid("sell lots")
     cost_raw, k = p.asks.walk_decimal(i, _exponent(b))
     proceeds_raw, j = p.bids.walk_decimal(m, _exponent(s))
-    buy_limit = ceil_to(level_price(p.asks, k) * (ONE + p.s), p.bm.price_step)
-    sell_limit = floor_to(level_price(p.bids, j) * (ONE - p.s), p.sm.price_step)
+    ask, bid = level_price(p.asks, k), level_price(p.bids, j)
+    buy_limit = ceil_to(ask * (ONE + p.s), p.bm.price_step)
+    sell_limit = floor_to(bid * (ONE - p.s), p.sm.price_step)
     cost = cost_raw * p.buy_mult
     proceeds = proceeds_raw * p.sell_mult
-    return Point(b, s, cost_raw, proceeds_raw, k, j, buy_limit, sell_limit, cost, proceeds, proceeds - cost)
+    return Point(b, s, cost_raw, proceeds_raw, k, j, buy_limit, sell_limit, cost, proceeds, proceeds - cost), ask, bid
 
 
 def _side(book: Any, name: str, price_step: Decimal, amount_step: Decimal) -> IntLadder:

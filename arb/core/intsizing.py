@@ -15,6 +15,7 @@ from collections.abc import Callable
 from decimal import ROUND_FLOOR, Decimal
 from functools import lru_cache
 from math import gcd
+from typing import Any
 
 from arb.core.intgrid import grid_of
 from arb.core.intladder import IntLadder, OffGrid
@@ -89,8 +90,49 @@ class Params:
 params = lru_cache(maxsize=1024)(Params)
 
 
+def _attributes(bm: MarketSpec, sm: MarketSpec, buy_fee: Fee, sell_fee: Fee, limits: Limits) -> dict[str, Any]:
+    """Every attribute an evaluation derives from these very objects: the cached integers (by value) and the
+    Decimal path's own Decimals, computed as it computes them (their digits reach the result, so they are
+    shared only between calls with the *same* objects)."""
+    d = dict(params(bm, sm, buy_fee, sell_fee, limits).__dict__)
+    d["bm"], d["sm"], d["limits"] = bm, sm, limits
+    d["lb"], d["ls"] = bm.amount_step, sm.amount_step
+    d["phi"] = phi = buy_fee.taker if buy_fee.currency == "received" else ZERO
+    d["psi"] = psi = buy_fee.taker if buy_fee.currency == "quote" else ZERO
+    d["keep"] = keep = ONE - phi
+    d["fs"] = fs = sell_fee.taker
+    d["s"] = s = limits.slippage_bps / BPS
+    d["buy_mult"] = buy_mult = (ONE + s) * (ONE + psi)
+    d["sell_mult"] = sell_mult = (ONE - s) * (ONE - fs)
+    d["t"] = limits.min_net_bps / BPS
+    d["_gm"] = bm.price_step * buy_mult  # tick × buy_mult, exact
+    d["_bmk"] = sm.price_step * sell_mult * keep
+    return d
+
+
+# id-keyed (the entry holds the objects, so an id stays theirs); values identical by identity, digits included
+_BY_ID: dict[tuple[int, int, int, int, int], tuple[MarketSpec, MarketSpec, Fee, Fee, Limits, dict[str, Any]]] = {}
+
+
 class IntProblem(Params):
     """One evaluation on integer ladders (buy venue's asks, sell venue's bids) plus every parameter."""
+
+    # set from _attributes (the Decimal path's Decimals and the parameter objects themselves)
+    bm: MarketSpec
+    sm: MarketSpec
+    limits: Limits
+    lb: Decimal
+    ls: Decimal
+    phi: Decimal
+    psi: Decimal
+    keep: Decimal
+    fs: Decimal
+    s: Decimal
+    buy_mult: Decimal
+    sell_mult: Decimal
+    t: Decimal
+    _gm: Decimal
+    _bmk: Decimal
 
     def __init__(
         self,
@@ -102,21 +144,18 @@ class IntProblem(Params):
         sell_fee: Fee,
         limits: Limits,
         balances: Balances,
-    ) -> None:  # the cached parameters' attributes, copied at once (Params.__init__ ran for the cache)
-        self.__dict__.update(params(bm, sm, buy_fee, sell_fee, limits).__dict__)
-        self.asks, self.bids, self.bm, self.sm, self.limits, self.balances = asks, bids, bm, sm, limits, balances
-        # the Decimal path's own Decimals (their digits reach the result), as it computes them
-        self.lb, self.ls = bm.amount_step, sm.amount_step
-        self.phi = buy_fee.taker if buy_fee.currency == "received" else ZERO
-        self.psi = buy_fee.taker if buy_fee.currency == "quote" else ZERO
-        self.keep = ONE - self.phi
-        self.fs = sell_fee.taker
-        self.s = limits.slippage_bps / BPS
-        self.buy_mult = (ONE + self.s) * (ONE + self.psi)
-        self.sell_mult = (ONE - self.s) * (ONE - self.fs)
-        self.t = limits.min_net_bps / BPS
-        self._gm = bm.price_step * self.buy_mult  # tick × buy_mult, exact
-        self._bmk = sm.price_step * self.sell_mult * self.keep
+    ) -> None:
+        key = (id(bm), id(sm), id(buy_fee), id(sell_fee), id(limits))
+        hit = _BY_ID.get(key)
+        if hit is None or not (
+            hit[0] is bm and hit[1] is sm and hit[2] is buy_fee and hit[3] is sell_fee and hit[4] is limits
+        ):
+            hit = (bm, sm, buy_fee, sell_fee, limits, _attributes(bm, sm, buy_fee, sell_fee, limits))
+            if len(_BY_ID) >= 1024:
+                _BY_ID.clear()
+            _BY_ID[key] = hit  # (holding the objects keeps their ids unique while the entry lives)
+        self.__dict__.update(hit[5])
+        self.asks, self.bids, self.balances = asks, bids, balances
         self.quote, self.base = _opt(balances.quote_on_buy), _opt(balances.base_on_sell)
         # Decimal values equal to the Decimal path's, for its rounded computations (built as levels are read)
         self._ac: list[Decimal] = []  # ask cum amount
