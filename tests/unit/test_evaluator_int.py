@@ -4,6 +4,7 @@ reason codes included, and leaves books off the grid to the Decimal path instead
 from __future__ import annotations
 
 from decimal import Decimal as D
+from decimal import localcontext
 from typing import Any
 
 import pytest
@@ -15,7 +16,7 @@ from arb.core.intevaluator import _evaluate, evaluate_int
 from arb.core.intladder import OffGrid
 from arb.core.model import Balances, Fee, Limits, MarketSpec
 from tests.refeval.evaluator import evaluate as reference
-from tests.unit.test_evaluator import make_book, scenarios
+from tests.unit.test_evaluator import make_book, oracle, scenarios
 from tests.unit.test_evaluator_reference import deep_books
 
 
@@ -129,3 +130,23 @@ def test_steps_written_with_other_digits_keep_their_own_digits() -> None:
         kw = {**KW, "buy_market": m, "sell_market": m, "limits": Limits(slippage_bps=D(slip))}
         assert integer_path_taken(buy, sell, m, m, **kw)
         same(buy, sell, **kw)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios())
+def test_equals_the_brute_force_oracle(sc: Any) -> None:
+    asks, bids, bm, sm, bf, sf, lim, bal, floats = sc
+    buy_book = make_book(
+        bids=[(asks[0][0] - bm.price_step, 1)] if asks[0][0] > bm.price_step else [], asks=asks, floats=floats
+    )
+    sell_book = make_book(bids=bids, asks=[(bids[0][0] + sm.price_step, 1)], floats=floats)
+    with localcontext() as ctx:
+        ctx.prec = 60
+        want = oracle(asks, bids, bm, sm, bf, sf, lim, bal)
+    got = evaluate_int(
+        buy_book, sell_book, buy_market=bm, sell_market=sm, buy_fee=bf, sell_fee=sf, limits=lim, balances=bal
+    )
+    if want is None:
+        assert got is None
+    else:
+        assert got is not None and (got.net_profit, got.buy.amount) == (want[0], want[1])
