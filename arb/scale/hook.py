@@ -203,10 +203,10 @@ class Monitor:
         pipe = self.r.pipeline()
         self._assets |= {e.asset for e in risk.exposures.values()}
         for asset in self._assets:
-            value = _open(risk, marks, lambda e, a=asset: e.asset == a)
+            value = _open(risk, marks, "asset", asset)
             pipe.hset(self.key(f"open:asset:{asset}"), self.shard, atoms_up(value))
         for venue in t.order_clients:
-            value = _open(risk, marks, lambda e, v=venue: e.venue == v)
+            value = _open(risk, marks, "venue", venue)
             pipe.hset(self.key(f"open:venue:{venue}"), self.shard, atoms_up(value))
         await pipe.execute()
 
@@ -229,11 +229,12 @@ class Monitor:
             await asyncio.to_thread(self.c.publish, venue, gen, free)
 
 
-def _open(risk: Any, marks: Any, which: Any) -> Decimal:
-    """Open exposure of the entries ``which`` selects, at ``marks`` (in-flight notional is claimed per opportunity)."""
-    from arb.trade.risk import mark_of
-
-    return sum((abs(e.base_delta) * (mark_of(e, marks) or ZERO) for e in risk.exposures.values() if which(e)), ZERO)
+def _open(risk: Any, marks: Any, kind: str, name: str) -> Decimal:
+    """Open exposure in asset (``kind`` "asset") or on venue ``name`` at its prices (the gate's rule,
+    :meth:`arb.trade.risk.RiskGate.open_exposure`; in-flight notional is claimed per opportunity). An exposure nothing
+    prices yet publishes the whole limit: no worker's trade counts on it being worth 0."""
+    value, unpriced = risk.open_exposure(kind, name, marks)
+    return max(value, getattr(risk.cfg, f"max_exposure_per_{kind}")) if unpriced else value
 
 
 def _text(v: Any) -> str:

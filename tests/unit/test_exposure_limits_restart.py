@@ -163,3 +163,25 @@ def test_the_decision_says_which_exposure_refused_it(tmp_path: Path) -> None:
     d = g.decide(sighting(), balances=Balances(), marks=btc_trading(), now_ms=T0)
     assert d.verdict == Verdict.EXPOSURE_VENUE and "risk.max_exposure_per_venue = 1" in d.info["why"]
     j.close()
+
+
+def test_shared_workers_never_see_an_unpriced_exposure_as_zero(tmp_path: Path) -> None:
+    """Workers sharing limits through Redis check this shard's published open exposure: an exposure nothing prices
+    is published as the whole limit (any trade counting toward it is refused everywhere), a priced one at its
+    price (the restart's traded price before its book)."""
+    from arb.scale.hook import _open
+
+    j = Journal.open(tmp_path / "arb.db")
+    order(j, "eth.4", "eth.4-b", "okx", "ETH/USDT", "buy", "0.5", "2000", fills=False)
+    j.update_order("eth.4-b", state="closed", filled=D("0.5"))
+    order(j, "btc.5", "btc.5-b", "bybit", "BTC/USDT", "buy", "0.01", "50000", fills=True)
+    exposure(j, "eth.4", "okx", "ETH/USDT", "0.5")
+    exposure(j, "btc.5", "bybit", "BTC/USDT", "0.01")
+    gate = restart(j, max_exposure_per_venue=D(3000), max_exposure_per_asset=D(4000))
+    none = Marks()
+    assert _open(gate, none, "venue", "okx") == D(3000) and _open(gate, none, "asset", "ETH") == D(4000)
+    assert _open(gate, none, "venue", "bybit") == D(500) and _open(gate, none, "asset", "BTC") == D(500)
+    assert _open(gate, none, "venue", "binance") == 0
+    none.update({("bybit", "ETH/USDT"): D(2100)})
+    assert _open(gate, none, "venue", "okx") == D(1050)
+    j.close()
