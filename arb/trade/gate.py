@@ -99,9 +99,9 @@ class Gate:
             "confirm_updates": r.confirm_updates,
             "depth_multiple": str(r.depth_multiple),
         }
-        if verdict != Verdict.ACCEPT and self.risk.refusal and verdict.value.startswith("exposure_"):
-            info["why"] = self.risk.refusal  # which exposure limit, at what value (the decision event carries it)
         assert verdict is not None
+        if verdict.value.startswith("exposure_") and self.risk.refusal:
+            info["why"] = self.risk.refusal  # which exposure limit, at what value (the decision event carries it)
         return Decision(verdict, opp, trade if verdict == Verdict.ACCEPT else None, info)
 
     def cooling(self, pair: Pair, s: Sighting) -> bool:
