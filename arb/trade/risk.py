@@ -30,7 +30,7 @@ refusal says why in :attr:`RiskGate.refusal` (the decision event carries it).
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -38,7 +38,7 @@ from typing import Any
 from arb.config import RiskConfig
 from arb.core.ledger import LegFill
 from arb.core.model import ZERO, Fee, Opportunity
-from arb.trade.accounts import DAY_MS, Marks, utc_day
+from arb.trade.accounts import DAY_MS, Marks, traded_price, utc_day
 from arb.trade.balances import BalanceBook, leg_need
 from arb.trade.riskstate import RiskState
 
@@ -69,6 +69,15 @@ class ExposureEntry:
     base_delta: Decimal
     created_ms: int | None = None
     traded_price: Decimal | None = None  # what its legs paid (long) / got (short) per base: its price while no book
+
+    @classmethod
+    def left_by(
+        cls, exposure_id: int, opp_id: str, opp: Opportunity, legs: Iterable[LegFill], base: Decimal, now_ms: int
+    ) -> ExposureEntry:
+        """The exposure an arbitrage just left: on its buy venue when long, its sell venue when short, with the price
+        its legs traded it at (:func:`arb.trade.accounts.traded_price`)."""
+        venue = opp.buy_venue if base > 0 else opp.sell_venue
+        return cls(exposure_id, opp_id, venue, opp.symbol, base, now_ms, traded_price(legs, base > 0))
 
     @property
     def asset(self) -> str:

@@ -343,9 +343,8 @@ class Trader:
             self.out.emit("outcome", out)
             self.stats["trades_ok" if out.ok else "trades_failed"] += 1
             sup.journal_balances("trade", {leg.venue for leg in out.legs})
-            if out.exposure_id is not None:
-                v = opp.buy_venue if out.exposure > 0 else opp.sell_venue
-                self.risk.set_exposure(ExposureEntry(out.exposure_id, opp_id, v, opp.symbol, out.exposure, now))
+            if out.exposure_id is not None:  # priced by its legs too until a mark values it (arb.trade.risk)
+                self.risk.set_exposure(ExposureEntry.left_by(out.exposure_id, opp_id, opp, out.legs, out.exposure, now))
         sup.on_halt(self.risk.end(opp_id, ok=out is not None and out.ok, now_ms=now))
         sup.check_daily_loss(now)
 

@@ -185,3 +185,17 @@ def test_shared_workers_never_see_an_unpriced_exposure_as_zero(tmp_path: Path) -
     none.update({("bybit", "ETH/USDT"): D(2100)})
     assert _open(gate, none, "venue", "okx") == D(1050)
     j.close()
+
+
+def test_an_exposure_an_arbitrage_just_left_carries_its_traded_price() -> None:
+    """In the run that made it: held where its legs left it, worth what they paid until a mark values it."""
+    from arb.core.ledger import LegFill
+    from arb.trade.risk import ExposureEntry, mark_of
+
+    buy = LegFill("okx", "BTC/USDT", "buy", "b", D("0.01"), D(50010), filled=D("0.01"), cost=D("500.1"))
+    sell = LegFill("bybit", "BTC/USDT", "sell", "s", D("0.01"), D(50100), state="rejected")
+    e = ExposureEntry.left_by(7, "o.1", btc_opp("500"), [buy, sell], D("0.01"), T0)
+    assert (e.venue, e.symbol, e.base_delta, e.traded_price) == ("okx", "BTC/USDT", D("0.01"), D(50010))
+    assert mark_of(e, Marks()) == D(50010)
+    short = ExposureEntry.left_by(8, "o.2", btc_opp("500"), [sell], D("-0.01"), T0)
+    assert short.venue == "bybit" and short.traded_price is None and mark_of(short, Marks()) is None
