@@ -249,7 +249,8 @@ class Engine:
         b, s = self.books.get((buy_v, symbol)), self.books.get((sell_v, symbol))
         if b is None or s is None or not b.valid or not s.valid:
             return None
-        if max(recv_ms - b.link.stream.heard_ms, recv_ms - s.link.stream.heard_ms) > self.max_age:
+        heard = (recv_ms - b.link.stream.heard_ms, recv_ms - s.link.stream.heard_ms)  # what vouches for each book
+        if max(heard) > self.max_age:
             self.stats.near_miss["stale"] += 1
             return None
         ages = (recv_ms - b.recv_ms, recv_ms - s.recv_ms)  # since each book last changed (journaled)
@@ -296,6 +297,7 @@ class Engine:
             limits=self.limits,
             balances=bal,
             book_age_ms=ages,
+            stream_age_ms=heard,
         )
         started = self.tracker.observe(opp, inputs, now)
         ep = started or self.tracker.open[opp.key].ep

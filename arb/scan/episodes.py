@@ -127,8 +127,12 @@ def snapshot(
     limits: Limits,
     balances: Balances,
     book_age_ms: tuple[int, int],
+    stream_age_ms: tuple[int, int] | None = None,
 ) -> dict[str, Any]:
-    """The evaluation's inputs, limited to the levels it read, plus its result."""
+    """The evaluation's inputs, limited to the levels it read, plus its result.
+
+    ``book_age_ms``: since each book last changed (a quiet book may be old); ``stream_age_ms``: since the stream
+    carrying it last delivered a good book — what made it current (at most ``max_book_age_ms``)."""
     nb = max(1, int(opp.meta.get("buy_levels_loaded", len(buy_book["asks"]))))
     ns = max(1, int(opp.meta.get("sell_levels_loaded", len(sell_book["bids"]))))
     return {
@@ -144,6 +148,7 @@ def snapshot(
         "limits": limits_to_json(limits),
         "balances": balances_to_json(balances),
         "book_age_ms": {"buy": book_age_ms[0], "sell": book_age_ms[1]},
+        **({"stream_age_ms": {"buy": stream_age_ms[0], "sell": stream_age_ms[1]}} if stream_age_ms else {}),
         "result": {
             "buy_amount": str(opp.buy.amount),
             "sell_amount": str(opp.sell.amount),
