@@ -112,8 +112,7 @@ async def serving(
         trader,
         kill_file=None if kill_file is None else Path(kill_file),
         risk=risk,
-        # history needs the SQLite file; without one (another backend) the endpoints serve what the run holds
-        reader=Reader(journal_path) if journal_path and Path(journal_path).is_file() else None,
+        reader=_reader(Reader, scanner, journal_path),
     )
     server = ApiServer(
         ctx,
@@ -133,3 +132,12 @@ async def serving(
         yield server
     finally:
         await server.stop()
+
+
+def _reader(reader: Any, scanner: Any, journal_path: str | None) -> Any:
+    """The history's reader: a session of its own on a PostgreSQL journal, the SQLite file otherwise; without
+    a journal (none journaled) the endpoints serve what the run holds."""
+    journal = getattr(scanner, "journal", None)
+    if journal is not None and journal.backend == "postgres":
+        return reader(backend=journal.reader_session())
+    return reader(journal_path) if journal_path and Path(journal_path).is_file() else None

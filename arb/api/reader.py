@@ -1,6 +1,7 @@
 """Read-only queries on the journal for the API, on a connection of its own (WAL: readers never block the
-writer). Every call runs in a worker thread (:meth:`Reader.run`), so the event loop never waits on disk.
-Money stays the journal's TEXT (Decimal text), ids and times integers."""
+writer; on PostgreSQL a session of its own from :meth:`arb.store.Journal.reader_session`). Every call runs in
+a worker thread (:meth:`Reader.run`), so the event loop never waits on disk or the server. The SQL is the
+portable subset both backends run. Money stays the journal's TEXT (Decimal text), ids and times integers."""
 
 from __future__ import annotations
 
@@ -12,16 +13,25 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from arb.store.backend import Backend
+
 T = TypeVar("T")
 
 
 class Reader:
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
+    """``path``: a SQLite journal file, read on a read-only connection; or ``backend``: a journal's own
+    session (any backend, e.g. PostgreSQL), which the reader closes with itself."""
+
+    def __init__(self, path: str | Path | None = None, *, backend: Backend | None = None) -> None:
+        if (path is None) == (backend is None):
+            raise ValueError("a Reader reads a journal file or a backend session, one of them")
+        self.path = Path(path) if path is not None else None
+        self._backend = backend
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.Lock()
 
     def _db(self) -> sqlite3.Connection:
+        assert self.path is not None
         if self._conn is None:
             conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
             conn.row_factory = sqlite3.Row
@@ -34,9 +44,14 @@ class Reader:
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
+            if self._backend is not None:
+                self._backend.close()
 
     def rows(self, sql: str, args: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
         with self._lock:
+            if self._backend is not None:
+                with self._backend.read("read the journal for the API") as tx:
+                    return [dict(r) for r in tx.query(sql, args)]
             return [dict(r) for r in self._db().execute(sql, args).fetchall()]
 
     async def run(self, fn: Callable[[Reader], T]) -> T:

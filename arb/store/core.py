@@ -86,6 +86,11 @@ class JournalCore:
         ``postgresql://`` URL (the database must exist; ``create`` applies to SQLite files)."""
         return cls(open_backend(path, create=create, readonly=readonly, busy_timeout_ms=busy_timeout_ms))
 
+    def reader_session(self) -> Backend:
+        """A session of its own on this journal, for a reader on other threads (the control API's history);
+        the caller closes it. The location (a Postgres URL's password included) stays inside the backend."""
+        return self._backend.reopen()
+
     def close(self) -> None:
         self._writer.close()  # what is queued commits first
         with self._lock:

@@ -165,3 +165,28 @@ def test_a_lost_connection_fails_one_write_then_the_journal_reconnects(pg_server
         assert "\n" not in str(e.value) and str(e.value).startswith(f"journal {j.path}")
         j.start_run("alert", {}, now_ms=3, run_id="r3")  # dialled again
         assert [r["id"] for r in j.runs()] == ["r1", "r3"]
+
+
+def test_the_control_apis_history_reads_a_postgres_journal(pg_server: PgServer) -> None:
+    """Issue 19: the dashboard reads either journal. The API's reader gets a session of its own on the
+    journal's database (the URL's password stays inside the backend) and reads what the run journaled."""
+    from arb.api.reader import Reader
+
+    url = with_password(pg_server.new_database())
+    with Journal.open(url) as journal:
+        run_id = journal.start_run("paper", {}, now_ms=1)
+        journal.write_batch(
+            [
+                ("event", {"run_id": run_id, "ts_ms": 2, "kind": "trade", "symbol": "BTC/USDT", "detail": '{"ok": 1}'}),
+                ("event", {"run_id": run_id, "ts_ms": 3, "kind": "control", "detail": "pause by ops"}),
+            ]
+        )
+        reader = Reader(backend=journal.reader_session())
+        try:
+            trades = reader.trades(limit=10)
+            assert [(t["symbol"], t["detail"]) for t in trades] == [("BTC/USDT", {"ok": 1})]
+            assert reader.max_event_id() >= 2 and len(reader.events_after(0)) == 2
+            assert [e["detail"] for e in reader.control_events()] == ["pause by ops"]
+            assert reader.run_counts(run_id)["trades"] and reader.episodes(5) == []
+        finally:
+            reader.close()
