@@ -18,9 +18,7 @@ reference reader's; an amount that is not a number is a :class:`RecordingError` 
 
 from __future__ import annotations
 
-import gzip
 import json
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -176,32 +174,13 @@ class _Amounts(dict[str, float]):
         return x
 
 
-def _lines(rec: Recording) -> Iterator[tuple[int, Any]]:
-    """The reference reader's line stream (same errors, truncation and progress), parsed by orjson."""
-    n = 1
+def _loads(raw: bytes) -> Any:
+    """A recording's line parsed by orjson; what orjson refuses and json reads (huge ints, NaN) by json, else
+    json's error."""
     try:
-        with open(rec.path, "rb") as raw_fh, gzip.GzipFile(fileobj=raw_fh, mode="rb") as fh:
-            fh.readline()
-            for raw in fh:
-                n += 1
-                if n % 256 == 0:
-                    rec.position = raw_fh.tell()
-                if not raw.endswith(b"\n"):
-                    raise EOFError
-                try:
-                    yield n, orjson.loads(raw)
-                except orjson.JSONDecodeError:
-                    yield n, json.loads(raw)  # what orjson refuses and json reads (huge ints, NaN), else its error
-    except (EOFError, zlib.error, OSError):
-        if rec.allow_truncated:
-            rec.truncated = True
-            return
-        raise RecordingError(
-            f"recording {rec.path} is cut short or corrupt after line {n} "
-            "(recorder killed?); pass --allow-truncated to replay what is there"
-        ) from None
-    except ValueError:
-        raise RecordingError(f"recording {rec.path} is corrupt at line {n + 1} (not JSON)") from None
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return json.loads(raw)
 
 
 def records(rec: Recording) -> Iterator[ViewRecord | EventRecord]:
@@ -210,7 +189,7 @@ def records(rec: Recording) -> Iterator[ViewRecord | EventRecord]:
     views: dict[tuple[int, int], tuple[_Side, _Side]] = {}
     venues, symbols = rec.venues, rec.symbols
     floats = _Floats()
-    for n, r in _lines(rec):
+    for n, r in rec.lines(_loads):
         try:
             kind = r[0]
             if kind in ("B", "D", "K", "S"):

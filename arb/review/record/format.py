@@ -46,7 +46,7 @@ import gzip
 import json
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -312,7 +312,9 @@ class Recording:
     def fees(self) -> dict[tuple[str, str], Fee]:
         return {(v, s): fee_from_json(f) for v, fs in self.header["fees"].items() for s, f in fs.items()}
 
-    def _lines(self) -> Iterator[tuple[int, Any]]:
+    def lines(self, loads: Callable[[bytes], Any] = json.loads) -> Iterator[tuple[int, Any]]:
+        """(line number, parsed line) after the header, read by ``loads``; a cut-short or corrupt file is a
+        :class:`RecordingError` (or, with ``allow_truncated``, the end, marked ``truncated``)."""
         n = 1
         try:
             with open(self.path, "rb") as raw_fh, gzip.GzipFile(fileobj=raw_fh, mode="rb") as fh:
@@ -323,7 +325,7 @@ class Recording:
                         self.position = raw_fh.tell()
                     if not raw.endswith(b"\n"):
                         raise EOFError
-                    yield n, json.loads(raw)
+                    yield n, loads(raw)
         except (EOFError, zlib.error, OSError):
             if self.allow_truncated:
                 self.truncated = True
@@ -338,7 +340,7 @@ class Recording:
     def records(self) -> Iterator[BookRecord | EventRecord]:
         """Every record in file order; books rebuilt to their full top-N view."""
         views: dict[tuple[int, int], tuple[dict[str, str], dict[str, str]]] = {}
-        for n, r in self._lines():
+        for n, r in self.lines():
             try:
                 kind = r[0]
                 if kind in ("B", "D", "K", "S"):
