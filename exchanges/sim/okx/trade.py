@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
@@ -141,11 +142,9 @@ def exp_time(request: web.Request) -> int | None:
     return int(text)
 
 
-async def place_orders(request: web.Request, items: list[Any]) -> web.Response:
-    """Place ``items`` as one request (faults and ``expTime`` apply to the request, as on OKX)."""
-    in_us = int(time.time() * 1e6)
-    server, key = server_of(request), request[KEY]
-    deadline = exp_time(request)
+def expiry_check(items: list[Any], deadline: int | None, msg: str) -> Callable[[int], OkxError | None]:
+    """The request's ``expTime`` check (REST header or WS ``expTime``): past ``deadline``, every item is
+    refused with OKX's expiry code (``msg``: the answer's top-level message, which REST and WS word apart)."""
 
     def expired(now: int) -> OkxError | None:
         if deadline is None or now <= deadline:
@@ -161,7 +160,18 @@ async def place_orders(request: web.Request, items: list[Any]) -> web.Response:
             }
             for p in items
         ]
-        return OkxError(200, "1", "All operations failed", data)
+        return OkxError(200, "1", msg, data)
+
+    return expired
+
+
+async def place_orders(request: web.Request, items: list[Any]) -> web.Response:
+    """Place ``items`` as one request (faults and ``expTime`` apply to the request, as on OKX)."""
+    in_us = int(time.time() * 1e6)
+    server, key = server_of(request), request[KEY]
+    deadline = exp_time(request)
+
+    expired = expiry_check(items, deadline, "All operations failed")
 
     def reject_log(now: int, arrival: int, code: str) -> None:
         for p in items:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from exchanges.sim.dialect_util import dumps
 from exchanges.sim.okx import format as fmt
 from exchanges.sim.okx.auth import BUSY, EXPIRED, RATE_LIMITED, OkxError
-from exchanges.sim.okx.trade import cancel_one, place_one
+from exchanges.sim.okx.trade import cancel_one, expiry_check, place_one
 from exchanges.sim.placement import submit
 from exchanges.sim.ws_trade import run_request, take_rate_limit_burst
 
@@ -110,21 +110,7 @@ def handle(server: OkxServer, session: WsSession, msg: dict[str, Any]) -> None:
 async def place(
     server: OkxServer, key: ApiKey, msg: dict[str, Any], items: list[Any], deadline: int | None, in_us: str
 ) -> str:
-    def expired(now: int) -> OkxError | None:
-        if deadline is None or now <= deadline:
-            return None
-        data = [
-            {
-                "clOrdId": str(p.get("clOrdId", "")) if isinstance(p, dict) else "",
-                "ordId": "",
-                "sCode": EXPIRED[0],
-                "sMsg": EXPIRED[1],
-                "tag": str(p.get("tag", "")) if isinstance(p, dict) else "",
-                "ts": str(now),
-            }
-            for p in items
-        ]
-        return OkxError(200, "1", "", data)
+    expired = expiry_check(items, deadline, "")  # the WS answer carries no top-level message
 
     try:
         results = await submit(
