@@ -108,6 +108,21 @@ def parse_create(server: BybitServer, p: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def place(server: BybitServer, key: ApiKey, kw: dict[str, Any], now: int, arrival: int | None = None) -> Order:
+    """One parsed order into the matching engine (REST and WebSocket), a refusal as Bybit's error."""
+    try:
+        return server.engine.place(
+            account=key.account,
+            key=key.key,
+            now_ms=now,
+            fault_reject=server.order_faults(),
+            arrival_ms=arrival,
+            **kw,
+        )
+    except Reject as e:
+        raise reject_error(e) from None
+
+
 @routes.post(P + "/order/create")
 @private("order/create", "trade")
 async def order_create(request: web.Request) -> web.Response:
@@ -119,23 +134,10 @@ async def order_create(request: web.Request) -> web.Response:
         server.log_rejected_order(key.key, p, str(e.code))
         raise
 
-    def place(now: int, arrival: int) -> Order:
-        try:
-            return server.engine.place(
-                account=key.account,
-                key=key.key,
-                now_ms=now,
-                fault_reject=server.order_faults(),
-                arrival_ms=arrival,
-                **kw,
-            )
-        except Reject as e:
-            raise reject_error(e) from None
-
     order = await submit(
         server,
         expired=lambda now: expired(request.headers, now),
-        place=place,
+        place=lambda now, arrival: place(server, key, kw, now, arrival),
         reject_log=lambda now, arrival, code: server.log_rejected_order(key.key, p, code, now, arrival),
         error_after_accept=lambda: SYSTEM_ERROR,
     )

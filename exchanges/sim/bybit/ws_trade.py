@@ -23,13 +23,11 @@ from exchanges.sim.bybit.auth import (
     SYSTEM_ERROR,
     TOO_MANY_VISITS,
     BybitError,
-    reject_error,
     ws_auth_error,
 )
 from exchanges.sim.bybit.rest import symbol_of
-from exchanges.sim.bybit.trade import cancel_one, expired, find, parse_create, spot_only
+from exchanges.sim.bybit.trade import cancel_one, expired, find, parse_create, place, spot_only
 from exchanges.sim.dialect_util import dumps
-from exchanges.sim.orders import Order, Reject
 from exchanges.sim.placement import submit
 from exchanges.sim.ws_trade import run_request, take_rate_limit_burst
 
@@ -156,24 +154,12 @@ def request(server: BybitServer, session: WsSession, msg: dict[str, Any]) -> Non
 async def create(
     server: BybitServer, session: WsSession, key: ApiKey, msg: dict[str, Any], p: dict[str, Any], kw: dict[str, Any]
 ) -> str:
-    def place(now: int, arrival: int) -> Order:
-        try:
-            return server.engine.place(
-                account=key.account,
-                key=key.key,
-                now_ms=now,
-                fault_reject=server.order_faults(),
-                arrival_ms=arrival,
-                **kw,
-            )
-        except Reject as e:
-            raise reject_error(e) from None
 
     try:
         order = await submit(
             server,
             expired=lambda now: expired(msg.get("header") or {}, now),
-            place=place,
+            place=lambda now, arrival: place(server, key, kw, now, arrival),
             reject_log=lambda now, arrival, code: server.log_rejected_order(key.key, p, code, now, arrival),
             error_after_accept=lambda: SYSTEM_ERROR,
             hang=False,
