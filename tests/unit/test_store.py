@@ -184,6 +184,7 @@ _OPEN_AS_NOBODY = """
 import os, sys
 from arb.core.errors import StoreError
 from arb.store import Journal
+import arb.store.sqlite  # imported lazily by Journal.open: before the checkout may be unreadable to nobody
 os.setgid(65534); os.setuid(65534)
 try:
     Journal.open(sys.argv[1])
