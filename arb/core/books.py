@@ -18,6 +18,23 @@ from arb.core.model import ZERO, dec
 
 BookSideName = Literal["bids", "asks"]
 
+# float -> its exact Decimal (through repr), for positive finite floats only: a level's price or amount read
+# before is not converted again (prices repeat across a feed's updates). Bounded: cleared when full.
+_FLOATS: dict[float, Decimal] = {}
+_FLOATS_MAX = 1 << 16
+
+
+def _convert(x: Any) -> Decimal:
+    return Decimal(repr(x)) if type(x) is float else dec(x)
+
+
+def _remember(x: Any, d: Decimal) -> None:
+    """Memoise ``d``, the checked (finite, positive) Decimal of level value ``x``, when ``x`` is a float."""
+    if type(x) is float:
+        if len(_FLOATS) >= _FLOATS_MAX:
+            _FLOATS.clear()
+        _FLOATS[x] = d
+
 
 class Ladder:
     """One side of a book as exact Decimal levels with prefix sums of amount and cost.
@@ -26,7 +43,18 @@ class Ladder:
     amount must be a finite positive number. Violations raise :class:`BookError` naming the level.
     """
 
-    __slots__ = ("_raw", "amounts", "cum_amount", "cum_cost", "label", "prices", "side", "symbol", "venue")
+    __slots__ = (
+        "_ascending",
+        "_raw",
+        "amounts",
+        "cum_amount",
+        "cum_cost",
+        "label",
+        "prices",
+        "side",
+        "symbol",
+        "venue",
+    )
 
     def __init__(
         self,
@@ -44,6 +72,7 @@ class Ladder:
             raise self._error(f"{label} {side}: expected a list of [price, amount] levels, got {type(levels).__name__}")
         self._raw = levels
         self.side = side
+        self._ascending = side == "asks"
         self.label = label
         self.prices: list[Decimal] = []
         self.amounts: list[Decimal] = []
@@ -69,19 +98,26 @@ class Ladder:
         level = self._raw[i]
         try:
             x, y = level[0], level[1]
-            # ccxt's floats straight through repr (== str for floats); anything else through dec()
-            price = Decimal(repr(x)) if type(x) is float else dec(x)
-            amount = Decimal(repr(y)) if type(y) is float else dec(y)
+            # ccxt's floats straight through repr (== str for floats), memoised; anything else through dec()
+            price = _FLOATS.get(x) if type(x) is float else None
+            amount = _FLOATS.get(y) if type(y) is float else None
+            px = _convert(x) if price is None else price
+            ax = _convert(y) if amount is None else amount
         except (TypeError, ValueError, IndexError, InvalidOperation, KeyError) as e:
             raise self._error(f"{self.label} {self.side}[{i}]: not a [price, amount] pair of numbers: {level!r}") from e
-        if not price.is_finite() or price <= 0:
-            raise self._error(f"{self.label} {self.side}[{i}]: price must be a positive number, got {level[0]!r}")
-        if not amount.is_finite() or amount <= 0:
-            raise self._error(f"{self.label} {self.side}[{i}]: amount must be a positive number, got {level[1]!r}")
+        if price is None:  # not a float seen before: check it (a memoised one was checked when it was stored)
+            if not px.is_finite() or px <= ZERO:
+                raise self._error(f"{self.label} {self.side}[{i}]: price must be a positive number, got {level[0]!r}")
+            _remember(x, px)
+        if amount is None:
+            if not ax.is_finite() or ax <= ZERO:
+                raise self._error(f"{self.label} {self.side}[{i}]: amount must be a positive number, got {level[1]!r}")
+            _remember(y, ax)
+        price, amount = px, ax
         if i:
             prev = prices[-1]
-            if (price <= prev) if self.side == "asks" else (price >= prev):
-                order = "ascending" if self.side == "asks" else "descending"
+            if (price <= prev) if self._ascending else (price >= prev):
+                order = "ascending" if self._ascending else "descending"
                 raise self._error(
                     f"{self.label} {self.side}[{i}]: price {price} breaks strictly {order} order after {prev}"
                 )
