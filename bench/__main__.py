@@ -81,10 +81,6 @@ def main(argv: list[str]) -> int:
     for r in ev:
         print(f"   {r['levels']:>4} levels: p50 {r['p50_us']} / p99 {r['p99_us']} us (walked {r['levels_walked']})")
     print(f"   all crossing books: p50 {evs['p50_us']} / p99 {evs['p99_us']} us per call")
-    ab = out["evaluator_decimal_vs_integer"] = evaluator_bench.compare(
-        rounds=1 if quick else 3, repeat=50 if quick else 300
-    )
-    print(f"   decimal vs integer path, alternated: p50/p99 {ab['decimal']} vs {ab['integer']} us")
     print("5. scaling: arb cost per update as books grow")
     sc = overhead.scaling(updates=n // 2)
     out["scaling"] = sc

@@ -15,7 +15,6 @@ from decimal import Decimal
 from typing import Any
 
 from arb.core.evaluator import evaluate
-from arb.core.intevaluator import evaluate_int
 from arb.core.model import Fee, Limits, MarketSpec
 
 BUY = MarketSpec(
@@ -69,19 +68,6 @@ def measure(
     return out
 
 
-def compare(rounds: int = 3, repeat: int = 300) -> dict[str, dict[str, float]]:
-    """The Decimal evaluator and the integer one (``evaluate_int``), timed alternately in this process (the
-    machine's load hits both alike): p50/p99 over all crossing books, pooled over ``rounds`` rounds each."""
-    pooled: dict[str, list[int]] = {"decimal": [], "integer": []}
-    for _ in range(rounds):
-        for name, fn in (("decimal", evaluate), ("integer", evaluate_int)):
-            pooled[name] += [x for r in measure(repeat=repeat, fn=fn) for x in r["_ns"]]
-    return {
-        name: {"p50_us": round(percentile(ns, 50) / 1000, 1), "p99_us": round(percentile(ns, 99) / 1000, 1)}
-        for name, ns in pooled.items()
-    }
-
-
 def percentile(xs: list[int], q: float) -> float:
     s = sorted(xs)
     return float(s[min(len(s) - 1, int(len(s) * q / 100))])
@@ -133,5 +119,4 @@ if __name__ == "__main__":
     import json
 
     rows = measure()
-    summary(rows)
-    print(json.dumps({"crossing": rows, "worst": measure_worst(), "decimal_vs_integer": compare()}, indent=1))
+    print(json.dumps({"crossing": rows, "summary": summary(rows), "worst": measure_worst()}, indent=1))

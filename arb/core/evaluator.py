@@ -40,7 +40,7 @@ O(L·log L + log N·log L + P·log q·log N) arithmetic operations on numbers of
 from __future__ import annotations
 
 from decimal import ROUND_FLOOR, Decimal, localcontext
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from arb.core.books import ladders
 from arb.core.model import (
@@ -58,9 +58,6 @@ from arb.core.search import search
 from arb.core.sizing import PREC, Point, Problem
 from arb.core.sizing import ceil_to as ceil_to  # re-exported: rounding helpers callers know from here
 from arb.core.sizing import floor_to as floor_to
-
-if TYPE_CHECKING:
-    from arb.core.intsizing import IntProblem
 
 
 def _as_market(m: MarketSpec | dict[str, Any]) -> MarketSpec:
@@ -153,7 +150,7 @@ def _leg(
 
 
 def _opportunity(
-    p: Problem | IntProblem,  # (Decimal parameters only: s, φ, ψ, f_sell, and the levels loaded)
+    p: Problem,
     pt: Point,
     symbol: str,
     buy_venue: str,
