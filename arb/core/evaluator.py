@@ -43,6 +43,7 @@ from decimal import ROUND_FLOOR, Decimal, localcontext
 from typing import Any
 
 from arb.core.books import ladders
+from arb.core.envelope import buy_depth_bound
 from arb.core.model import (
     BPS,
     ONE,
@@ -103,7 +104,7 @@ def evaluate(
         # Cheap exit: the best levels do not cross after fees and buffer.
         if best_bid * p.sell_mult * p.keep <= best_ask * p.buy_mult:
             return _reject(why, "no_cross_after_fees")
-        b_cap = p.buy_depth_bound()
+        b_cap = buy_depth_bound(p)
         hi_index = int((b_cap / p.lb).to_integral_value(ROUND_FLOOR))
         hi = p.boundary(p.upper_ok, p.estimate_hi(b_cap), 1, hi_index, last_true=True)
         if hi is None:

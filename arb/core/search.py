@@ -32,7 +32,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 from math import gcd
+from operator import itemgetter
 from typing import TYPE_CHECKING
+
+from arb.core.model import ZERO
 
 if TYPE_CHECKING:
     from arb.core.sizing import Point, Problem
@@ -104,20 +107,6 @@ def floor_max(al: int, pl: int, a: int, q: int, r: int, n: int) -> tuple[int, in
     return best + pl * k0, arg, path.products
 
 
-class _Piece:
-    """Linear economics of the indices whose walk ends in ask level k and bid level j:
-    net(i) = c0 + pl·ns(i) + al·i and cost(i) = cost0 − al·i (Decimal, exact at the evaluator's
-    60-digit precision, like every other money value it computes)."""
-
-    __slots__ = ("al", "c0", "cost0", "pl")
-
-    def __init__(self, p: Problem, k: int, j: int) -> None:
-        self.cost0 = p.ask_head(k)
-        self.c0 = p.bid_head(j) - self.cost0
-        self.al = -p.asks.prices[k] * p.buy_mult * p.lb
-        self.pl = p.bids.prices[j] * p.sell_mult * p.ls
-
-
 def _ratio(x: Decimal, y: Decimal) -> tuple[int, int]:
     """x / y as (numerator, denominator) in lowest terms, exactly."""
     n1, d1 = x.as_integer_ratio()
@@ -127,45 +116,35 @@ def _ratio(x: Decimal, y: Decimal) -> tuple[int, int]:
     return num // g, den // g
 
 
-def _line_bound(p: Problem, u: int, v: int, k: int, j: int) -> Decimal:
-    """Max over the piece of its net line with S = B·(1−φ) unrounded (≥ net at every index), in
-    Decimal: a cheap key for ordering and pruning (compared with a relative slack for rounding)."""
-    c0 = p.bid_head(j) - p.ask_head(k)
-    slope = p.bid_rate(j) - p.ask_cost_rate(k)  # per unit of B
-    return c0 + slope * p.lb * (v if slope > 0 else u)
-
-
 def search(p: Problem, lo: int, hi: int) -> tuple[Point | None, int]:
     """The feasible B = i·lb, lo <= i <= hi, with the largest net (ties: smaller B), and the steps taken.
 
     ``[lo, hi]`` already satisfies every monotone constraint (depth, balances, notional, min/max
     amount, buy min/max cost, limit-price edge); see the module docstring for the rest.
     """
-    asks, bids = p.asks, p.bids
-    a, q = _ratio(p.lb * p.keep, p.ls)  # sell lots per buy lot
-
-    def ns(i: int) -> int:
-        return a * i // q
+    asks, bids, lb, ls = p.asks, p.bids, p.lb, p.ls
+    a, q = _ratio(lb * p.keep, ls)  # sell lots per buy lot: ns(i) = a·i // q
 
     def first_ns(n: int) -> int:  # smallest i >= 0 with ns(i) >= n
-        return max(0, -(-n * q // a)) if n > 0 else 0
+        return -(-n * q // a) if n > 0 else 0
 
     steps = 0
     lo = max(lo, first_ns(1))  # S must be at least one sell lot
     if lo > hi:
         return None, steps
-    asks.ensure_amount(p.lb * hi)
-    bids.ensure_amount(p.ls * ns(hi))
-    lb, ls = p.lb, p.ls
+    asks.ensure_amount(lb * hi)
+    bids.ensure_amount(ls * (a * hi // q))
     # by loaded level: the last index whose buy amount ends in that ask level / sell amount in that bid level
-    # (c // step: the exact floor of the quotient, for these positive amounts)
+    # (c // step: the exact floor of the quotient, for these positive amounts; first_ns inlined)
     ask_ends = [int(c // lb) for c in asks.cum_amount]
-    bid_ends = [first_ns(int(c // ls) + 1) - 1 for c in bids.cum_amount]
+    bid_ends = [-((-int(c // ls) - 1) * q // a) - 1 for c in bids.cum_amount]
     g, ah, bk, bh = p.level_tables()
-    # Pieces: a two-pointer merge of the index ranges of ask levels and bid levels, each with its line bound
-    # (_line_bound, inlined).
+    # Pieces: a two-pointer merge of the index ranges of ask levels and bid levels, each keyed by its line
+    # bound: the max over the piece of its net line with S = B·(1−φ) unrounded (≥ net at every index), in
+    # Decimal — a cheap key for ordering and pruning (compared with a relative slack for rounding).
     pieces: list[tuple[Decimal, int, int, int, int]] = []
-    i, k, j = lo, asks.level_index(lb * lo), bids.level_index(ls * ns(lo))
+    add = pieces.append
+    i, k, j = lo, asks.level_index(lb * lo), bids.level_index(ls * (a * lo // q))
     while i <= hi:
         while ask_ends[k] < i:  # levels thinner than a lot hold no index
             k += 1
@@ -176,60 +155,73 @@ def search(p: Problem, lo: int, hi: int) -> tuple[Point | None, int]:
         if hi < end:
             end = hi
         slope = bk[j] - g[k]
-        pieces.append((bh[j] - ah[k] + slope * lb * (end if slope > 0 else i), i, end, k, j))
+        add((bh[j] - ah[k] + slope * lb * (end if slope > 0 else i), i, end, k, j))
         i = end + 1
-    pieces.sort(key=lambda pc: pc[0], reverse=True)
+    pieces.sort(key=itemgetter(0), reverse=True)
 
     best: Point | None = None
-    lim, t = p.limits, p.t
-    mnp = lim.min_net_profit
+    floor = ZERO  # bounds below this cannot match the best (once there is one)
+    lim, t, sm = p.limits, p.t, p.sm
+    mnp, buy_mult, sell_mult = lim.min_net_profit, p.buy_mult, p.sell_mult
 
     def argmax(al: Decimal, pl: Decimal, u: int, v: int) -> tuple[Decimal, int]:
         """max and smallest argmax of al·i + pl·ns(i) over u <= i <= v (exact: integers scaled by 10^e)."""
         nonlocal steps
-        e = min(int(al.as_tuple().exponent), int(pl.as_tuple().exponent))
+        e = min(int(al.as_tuple()[2]), int(pl.as_tuple()[2]))
         val, x, products = floor_max(int(al.scaleb(-e)), int(pl.scaleb(-e)), a, q, a * u, v - u)
         steps += products
         return Decimal(val).scaleb(e) + al * u, u + x
 
     for bound, u, v, k, j in pieces:
-        if best is not None and bound < best.net - _SLACK * (abs(best.net) + 1):
+        if best is not None and bound < floor:
             break  # sorted by bound: nothing left can match the best
-        pc = _Piece(p, k, j)
+        # the piece's economics: net(i) = c0 + pl·ns(i) + al·i and cost(i) = cost0 − al·i
+        cost0 = ah[k]
+        c0 = bh[j] - cost0
+        al = -asks.prices[k] * buy_mult * lb
+        pl = bids.prices[j] * sell_mult * ls
         sell_limit = p.sell_limit(j)
-        if p.sm.min_cost is not None:  # S·sell_limit >= min_cost: at least n sell lots
-            num, den = _ratio(p.sm.min_cost, sell_limit * p.ls)
+        if sm.min_cost is not None:  # S·sell_limit >= min_cost: at least n sell lots
+            num, den = _ratio(sm.min_cost, sell_limit * ls)
             u = max(u, first_ns(-(-num // den)))
-        if p.sm.max_cost is not None:
-            num, den = _ratio(p.sm.max_cost, sell_limit * p.ls)
+        if sm.max_cost is not None:
+            num, den = _ratio(sm.max_cost, sell_limit * ls)
             v = min(v, first_ns(num // den + 1) - 1)
         if u > v:
             continue
-        val, i_best = argmax(pc.al, pc.pl, u, v)
-        net = pc.c0 + val
+        val, i_best = argmax(al, pl, u, v)
+        net = c0 + val
         if net <= 0 or net < mnp:
             continue  # the piece's best fails the thresholds: so does every size in it
-        if t > 0 and net < t * (pc.cost0 - pc.al * i_best):
-            last = _last_bps_feasible(pc, t, u, v, argmax)
+        if t > 0 and net < t * (cost0 - al * i_best):
+            last = _last_bps_feasible(c0, cost0, al, pl, t, u, v, argmax)
             if last is None:
                 continue
-            val, i_best = argmax(pc.al, pc.pl, u, last)
+            val, i_best = argmax(al, pl, u, last)
         steps += 1
-        pt = p.point(p.lb * i_best)
+        pt = p.point(lb * i_best)
         if pt is not None and (best is None or (pt.net, -pt.buy_amount) > (best.net, -best.buy_amount)):
             best = pt
+            floor = pt.net - _SLACK * (abs(pt.net) + 1)
     return best, steps
 
 
 def _last_bps_feasible(
-    pc: _Piece, t: Decimal, u: int, v: int, argmax: Callable[[Decimal, Decimal, int, int], tuple[Decimal, int]]
+    c0: Decimal,
+    cost0: Decimal,
+    al: Decimal,
+    pl: Decimal,
+    t: Decimal,
+    u: int,
+    v: int,
+    argmax: Callable[[Decimal, Decimal, int, int], tuple[Decimal, int]],
 ) -> int | None:
     """The largest i in [u, v] with net(i) ≥ t·cost(i), by binary search over suffix maxima."""
-    al_g = pc.al * (1 + t)  # net − t·cost = (c0 − t·cost0) + pl·ns(i) + al·(1+t)·i
-    c_g = pc.c0 - t * pc.cost0
+    al_g = al * (1 + t)  # net − t·cost = (c0 − t·cost0) + pl·ns(i) + al·(1+t)·i
+    c_g = c0 - t * cost0
 
     def feasible_from(x: int) -> int | None:  # some feasible index >= x (the first best one), or None
-        val, arg = argmax(al_g, pc.pl, x, v)
+        val, arg = argmax(al_g, pl, x, v)
         return arg if c_g + val >= 0 else None
 
     found = feasible_from(u)

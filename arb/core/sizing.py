@@ -7,9 +7,9 @@ finds the best size inside those bounds. Rounding helpers (:func:`floor_to`, :fu
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from bisect import bisect_left
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from arb.core.books import Ladder
 from arb.core.model import BPS, ONE, ZERO, Balances, Fee, Limits, MarketSpec
@@ -27,8 +27,9 @@ def ceil_to(x: Decimal, step: Decimal) -> Decimal:
     return (x / step).to_integral_value(ROUND_CEILING) * step
 
 
-@dataclass(frozen=True, slots=True)
-class Point:
+class Point(NamedTuple):
+    """One size's exact economics (a tuple: built a few times per evaluation, cheaply)."""
+
     buy_amount: Decimal
     sell_amount: Decimal
     cost_raw: Decimal  # sum of ask price × amount walked (no buffer, no fee)
@@ -63,8 +64,9 @@ class Problem:
         self.keep = ONE - self.phi  # fraction of B that can be sold
         self.fs = sell_fee.taker
         self.s = limits.slippage_bps / BPS
-        self.buy_mult = (ONE + self.s) * (ONE + self.psi)  # cost per unit of raw ask cost
-        self.sell_mult = (ONE - self.s) * (ONE - self.fs)  # proceeds per unit of raw bid proceeds
+        self.up, self.down = ONE + self.s, ONE - self.s  # the buffer on buy and sell prices
+        self.buy_mult = self.up * (ONE + self.psi)  # cost per unit of raw ask cost
+        self.sell_mult = self.down * (ONE - self.fs)  # proceeds per unit of raw bid proceeds
         self.t = limits.min_net_bps / BPS
         self.limits, self.balances = limits, balances
         self._g: list[Decimal] = []  # ask_cost_rate by level
@@ -72,27 +74,36 @@ class Problem:
         self._bx: list[Decimal] = []  # bid_end by level
         self._ah: list[Decimal] = []  # ask_head by level
         self._bh: list[Decimal] = []  # bid_head by level
+        self._bl: dict[int, Decimal] = {}  # buy_limit by ask level
+        self._sl: dict[int, Decimal] = {}  # sell_limit by bid level
 
     # -- exact evaluation -------------------------------------------------------------------
     def sell_amount(self, b: Decimal) -> Decimal:
         return floor_to(b * self.keep, self.ls)
 
     def buy_limit(self, k: int) -> Decimal:
-        return ceil_to(self.asks.prices[k] * (ONE + self.s), self.bm.price_step)
+        v = self._bl.get(k)
+        if v is None:
+            v = self._bl[k] = ceil_to(self.asks.prices[k] * self.up, self.bm.price_step)
+        return v
 
     def sell_limit(self, j: int) -> Decimal:
-        return floor_to(self.bids.prices[j] * (ONE - self.s), self.sm.price_step)
+        v = self._sl.get(j)
+        if v is None:
+            v = self._sl[j] = floor_to(self.bids.prices[j] * self.down, self.sm.price_step)
+        return v
 
     def upper_ok(self, b: Decimal) -> bool:
         """Constraints that, once broken, stay broken for every larger B."""
-        if not self.asks.ensure_amount(b):
+        asks = self.asks
+        if not asks.ensure_amount(b):
             return False
         s = self.sell_amount(b)
-        if s > 0 and not self.bids.ensure_amount(s):
+        if s > ZERO and not self.bids.ensure_amount(s):
             return False
-        cost_raw, k = self.asks.walk(b)
+        k = bisect_left(asks.cum_amount, b)  # the walk's last level (asks.level_index: depth ensured above)
         lim = self.limits
-        if lim.max_notional is not None and cost_raw > lim.max_notional:
+        if lim.max_notional is not None and asks.walk(b)[0] > lim.max_notional:
             return False
         buy_limit = self.buy_limit(k)
         if self.balances.quote_on_buy is not None and b * buy_limit * (ONE + self.psi) > self.balances.quote_on_buy:
@@ -105,8 +116,8 @@ class Problem:
             return False
         if self.sm.max_amount is not None and s > self.sm.max_amount:
             return False
-        if s > 0:
-            j = self.bids.level_index(s)
+        if s > ZERO:
+            j = bisect_left(self.bids.cum_amount, s)  # bids.level_index(s), depth ensured above
             if self.sell_limit(j) <= buy_limit:
                 return False
         return True
@@ -114,14 +125,14 @@ class Problem:
     def lower_ok(self, b: Decimal) -> bool:
         """Constraints that, once met, stay met for every larger B (within the upper bound)."""
         s = self.sell_amount(b)
-        if s <= 0:
+        if s <= ZERO:
             return False
         if self.bm.min_amount is not None and b < self.bm.min_amount:
             return False
         if self.sm.min_amount is not None and s < self.sm.min_amount:
             return False
         if self.bm.min_cost is not None:
-            _, k = self.asks.walk(b)
+            k = self.asks.level_index(b)
             if b * self.buy_limit(k) < self.bm.min_cost:
                 return False
         return True
@@ -129,7 +140,7 @@ class Problem:
     def point(self, b: Decimal) -> Point | None:
         """Exact economics at B if every non-monotone constraint holds (B within [lo, hi])."""
         s = self.sell_amount(b)
-        if s <= 0:
+        if s <= ZERO:
             return None
         cost_raw, k = self.asks.walk(b)
         proceeds_raw, j = self.bids.walk(s)
@@ -145,38 +156,6 @@ class Problem:
         if net <= 0 or net < self.limits.min_net_profit or net < self.t * cost:
             return None
         return Point(b, s, cost_raw, proceeds_raw, k, j, self.buy_limit(k), sell_limit, cost, proceeds, net)
-
-    # -- bounds -----------------------------------------------------------------------------
-    def buy_depth_bound(self) -> Decimal:
-        """An upper bound on B from depth and quote caps, loading only the levels it needs."""
-        caps = [c for c in (self.limits.max_notional, self.bm.max_cost) if c is not None]
-        if self.balances.quote_on_buy is not None:
-            caps.append(self.balances.quote_on_buy / (ONE + self.psi))
-        if caps:
-            self.asks.ensure_cost(min(caps))
-            b = self.asks.cum_amount[-1] if self.asks.loaded else ZERO
-        else:
-            # A feasible size near the envelope's peak is a lower bound on the best net: sizes whose
-            # envelope falls below it cannot win, so the walk past the peak stays short.
-            floor_net = ZERO
-            b1 = floor_to(self.envelope_peak(), self.lb)
-            if b1 > 0 and self.upper_ok(b1) and self.lower_ok(b1):
-                pt = self.point(b1)
-                floor_net = pt.net if pt is not None else ZERO
-            env = self.envelope_bound(floor_net)
-            if env is None:  # no size clears the thresholds; bound as before so the reason codes stay
-                limit = self.bids.prices[0] * self.sell_mult * self.keep / self.buy_mult
-                self.asks.load_while(lambda price: price <= limit, extra=self.ls / self.keep + self.lb)
-                b = self.asks.cum_amount[-1]
-            else:
-                b = env + self.lb  # the crossing point is a rounded quotient: keep a lot of slack
-        if self.bm.max_amount is not None:
-            b = min(b, self.bm.max_amount)
-        s_caps = [c for c in (self.balances.base_on_sell, self.sm.max_amount) if c is not None]
-        s_need = min([b * self.keep, *s_caps])
-        self.bids.ensure_amount(s_need)
-        s_depth = self.bids.cum_amount[-1] if self.bids.loaded else ZERO
-        return min(b, (min(s_depth, s_need) + self.ls) / self.keep)
 
     # -- per-level values, computed once per evaluation (the walks below and the search share them) ---
     def ask_cost_rate(self, k: int) -> Decimal:
@@ -232,89 +211,7 @@ class Problem:
             self.bid_head(nb - 1)
         return self._g, self._ah, self._bk, self._bh
 
-    def envelope_peak(self) -> Decimal:
-        """The B where the envelope's slope turns negative (or the depth ends), loading levels to it."""
-        asks, bids = self.asks, self.bids
-        a_cum, g, bk, bx = asks.cum_amount, self._g, self._bk, self._bx
-        b, k, j = ZERO, 0, 0
-        while (k < len(asks.prices) or has_level(asks, k)) and (j < len(bids.prices) or has_level(bids, j)):
-            if (bk[j] if j < len(bk) else self.bid_rate(j)) < (g[k] if k < len(g) else self.ask_cost_rate(k)):
-                break
-            a_end, b_end = a_cum[k], bx[j]
-            b = min(a_end, b_end)
-            if b == a_end:
-                k += 1
-            if b == b_end:
-                j += 1
-        return b
-
-    def envelope_bound(self, floor_net: Decimal = ZERO) -> Decimal | None:
-        """Without a quote cap: the right end of the sizes whose envelope — net with ``S = B·(1−φ)``
-        unrounded, concave and ≥ net — clears ``net > 0``, ``min_net_profit``, ``min_net_bps`` and
-        ``floor_net`` (the net of a feasible size; None if no size does). Walks both books level by
-        level, loading only what it reads."""
-        asks, bids, keep = self.asks, self.bids, self.keep
-        a_cum, g, bks, bx = asks.cum_amount, self._g, self._bk, self._bx
-        mnp, t = max(self.limits.min_net_profit, floor_net), self.t
-        strict_e = not mnp
-        b = e = et = ZERO  # B, envelope net, envelope net − t·cost
-        k = j = 0
-        started = False
-        while True:
-            if k >= len(asks.prices) and not has_level(asks, k):
-                return b if started else None
-            if j >= len(bids.prices) and not has_level(bids, j):  # S = floor(B·keep) stays within the bids
-                return (bids.cum_amount[-1] + self.ls) / keep if started else None
-            rate = bks[j] if j < len(bks) else self.bid_rate(j)
-            a_end, b_end = a_cum[k], bx[j]
-            x1 = a_end if a_end <= b_end else b_end
-            gamma = g[k] if k < len(g) else self.ask_cost_rate(k)
-            s_e = rate - gamma
-            s_t = s_e - t * gamma
-            # Each condition h0 + s·(x − b) >= θ holds on a sub-interval of [b, x1]; intersect them. (A
-            # division only when its bound can move: where h0 >= θ the rising condition holds from b on,
-            # where the end value >= θ the falling one holds up to x1.) Written out for the two conditions.
-            lo_x, hi_x, dead = b, x1, False
-            # the envelope net e with slope s_e against mnp (strict when mnp is 0: net > 0) ...
-            if s_e > 0:
-                if e < mnp:
-                    lo_x = b + (mnp - e) / s_e
-            else:
-                end = e + s_e * (x1 - b)  # past its peak (concave) and failing at x1: it never holds again
-                if s_e < 0:
-                    if end < mnp:
-                        hi_x = b + (e - mnp) / -s_e
-                elif e < mnp:
-                    hi_x = b - 1
-                dead = end < mnp or (strict_e and end <= mnp)
-            # ... and et (net − t·cost) with slope s_t against 0
-            if s_t > 0:
-                if et < 0:
-                    lo_x = max(lo_x, b + (ZERO - et) / s_t)
-            else:
-                end = et + s_t * (x1 - b)
-                if s_t < 0:
-                    if end < 0:
-                        hi_x = min(hi_x, b + (et - ZERO) / -s_t)
-                elif et < 0:
-                    hi_x = b - 1
-                dead = dead or end < 0
-            if lo_x <= hi_x and hi_x > 0:
-                started = True
-                if hi_x < x1:
-                    return hi_x
-            elif started:
-                return b
-            elif dead:
-                return None
-            e += s_e * (x1 - b)
-            et += s_t * (x1 - b)
-            b = x1
-            if b == a_end:
-                k += 1
-            if b == b_end:
-                j += 1
-
+    # -- bounds (the envelope walks are in arb.core.envelope) ------------------------------
     def estimate_hi(self, b_cap: Decimal) -> Decimal:
         """A close guess of the largest feasible B (only speeds up the exact search): the notional
         and quote-balance caps inverted through the ask walk level by level."""
@@ -393,8 +290,3 @@ class Problem:
             else:
                 bad = mid
         return good
-
-
-def has_level(ladder: Ladder, k: int) -> bool:
-    """Whether level ``k`` exists, loading (and validating) levels up to it."""
-    return k < len(ladder.prices) or ladder.load_to(k)
