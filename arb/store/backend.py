@@ -84,6 +84,11 @@ class Backend:
         """Another connection to the same (already checked and migrated) journal, for the writer thread."""
         raise NotImplementedError
 
+    def reopen_nowait(self) -> Backend | None:
+        """Another connection whose writes never wait for the lock (``BEGIN`` raises
+        :class:`arb.store.offloop.LockBusy` at once), fsynced; None when the engine has none (PostgreSQL)."""
+        return None
+
     @contextlib.contextmanager
     def _translated(self, action: str) -> Iterator[None]:
         """Driver errors → one-line StoreError (per backend: :meth:`error`)."""

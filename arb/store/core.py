@@ -19,7 +19,7 @@ from arb.core.errors import StoreError
 from arb.redaction import scrub
 from arb.store.backend import Backend, open_backend
 from arb.store.codec import decode_row, encode_row
-from arb.store.offloop import WriterThread
+from arb.store.offloop import InlineWriter, WriterThread
 from arb.store.schema import MONEY
 from arb.store.tx import Tx
 
@@ -47,12 +47,32 @@ class JournalCore:
         tables = backend.tables()
         self._columns = {t: backend.columns(t) for t in MONEY if t in tables}
         self._writer = WriterThread(backend.reopen, str(self.path))
+        self._inline = InlineWriter(backend.reopen_nowait)
 
     async def off_loop(self, priority: int, fn: Callable[..., Any], *args: Any) -> Any:
         """Run ``fn(*args)`` — a journal write method, or a function calling them — on the writer thread and
         await it: its commits are made (fsynced when ``full``) when this returns, and the event loop ran on
         meanwhile. ``priority``: :data:`arb.store.offloop.URGENT` / ``DURABLE`` / ``BATCH``."""
         return await self.off_loop_start(priority, fn, *args)
+
+    def commit_now(self, priority: int, fn: Callable[..., Any], *args: Any) -> asyncio.Future[Any]:
+        """``fn(*args)`` — ONE write transaction, e.g. both intents of a decision — committed right here on the
+        calling (event loop) thread if the journal's write lock is free this instant: the future is done when this
+        returns, without the writer thread's wake-up and the hop back. When another connection holds the lock, or
+        the engine cannot try without waiting (PostgreSQL), nothing was written and it is queued as
+        :meth:`off_loop_start` does, so the loop never waits for a lock. Durable (fsynced) either way."""
+        loop = asyncio.get_running_loop()
+        if not (self.readonly or self._closed or getattr(loop, "virtual_time", False)):
+            fut: asyncio.Future[Any] = loop.create_future()
+            try:
+                done, value = self._inline.run(fn, *args)
+            except Exception as e:
+                fut.set_exception(e)
+                return fut
+            if done:
+                fut.set_result(value)
+                return fut
+        return self.off_loop_start(priority, fn, *args)
 
     def off_loop_start(self, priority: int, fn: Callable[..., Any], *args: Any) -> asyncio.Future[Any]:
         """Queue ``fn(*args)`` on the writer thread now (from the event loop's thread, without awaiting); the
@@ -93,6 +113,7 @@ class JournalCore:
 
     def close(self) -> None:
         self._writer.close()  # what is queued commits first
+        self._inline.close()
         with self._lock:
             if not self._closed:
                 self._closed = True
@@ -110,6 +131,10 @@ class JournalCore:
         """One write transaction, one commit; ``full``: durable at return, power loss included (one fsync)."""
         if self._writer.on_thread():  # the writer thread: its own connection, used by no other thread
             with self._writer.connection().write(action, full=full) as tx:
+                yield tx
+            return
+        if (inline := self._inline.connection_here()) is not None:  # inside commit_now on this thread
+            with inline.write(action, full=full) as tx:
                 yield tx
             return
         with self._lock:

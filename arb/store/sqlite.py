@@ -19,6 +19,7 @@ from arb.store.backend import Backend, Meta
 from arb.store.dialect import SQLITE
 from arb.store.errors import _error
 from arb.store.migrate import check_version, migrate
+from arb.store.offloop import LockBusy
 from arb.store.schema import APPLICATION_ID, check_path
 from arb.store.tx import Tx
 
@@ -29,6 +30,7 @@ class SqliteBackend(Backend):
     always_full = False  # synchronous=FULL by default (full=False writes switch): the writer thread's connection
     supports_group = True
     _grouped = False
+    nowait = False  # reopen_nowait's connection: BEGIN raises LockBusy instead of waiting
 
     def __init__(self, conn: sqlite3.Connection, path: Path, *, readonly: bool, busy_timeout_ms: int = 5000) -> None:
         self._conn, self._busy_ms = conn, busy_timeout_ms
@@ -66,6 +68,20 @@ class SqliteBackend(Backend):
             raise _error(e, self.path, "open", readonly=False) from None
         backend = SqliteBackend(conn, self.path, readonly=False, busy_timeout_ms=self._busy_ms)
         backend.always_full = True  # its writes are mostly money: no PRAGMA round trips for them
+        return backend
+
+    def reopen_nowait(self) -> SqliteBackend:
+        """A connection for inline commits (:class:`arb.store.offloop.InlineWriter`): busy timeout 0, so ``BEGIN
+        IMMEDIATE`` raises LockBusy at once when another connection holds the lock; synchronous=FULL; no automatic
+        checkpoint (the journal's other connections run it, never the caller at a decision)."""
+        try:
+            conn = _connect(self.path, "rw", 0)
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA wal_autocheckpoint=0")
+        except sqlite3.Error as e:
+            raise _error(e, self.path, "open", readonly=False) from None
+        backend = SqliteBackend(conn, self.path, readonly=False, busy_timeout_ms=0)
+        backend.always_full = backend.nowait = True
         return backend
 
     def error(self, e: BaseException, action: str) -> Exception:
@@ -129,7 +145,12 @@ class SqliteBackend(Backend):
     @contextlib.contextmanager
     def _transaction(self, begin: str) -> Iterator[Tx]:
         conn = self._conn
-        conn.execute(begin)
+        try:
+            conn.execute(begin)
+        except sqlite3.OperationalError as e:
+            if self.nowait and str(getattr(e, "sqlite_errorname", "")).startswith("SQLITE_BUSY"):
+                raise LockBusy(self.where) from None  # nothing written: the caller hands it to the writer thread
+            raise
         try:
             yield Tx(conn.cursor(), SQLITE)
             conn.execute("COMMIT")

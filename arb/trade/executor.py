@@ -122,6 +122,7 @@ class Executor(Intents, LegSender, LegFinisher, Settlement):
         self.active: set[str] = set()  # client ids this executor is handling right now
         self._windows: dict[str, tuple[int, int]] = {}  # client id -> (sent_ms, expires_ms) of legs in hand
         self._begun: dict[str, Begun] = {}  # opportunity id -> intents queued at the decision (begin)
+        self._rows: dict[str, dict[str, Any]] = {}  # client id -> its intent row, for legs in hand (intent_row)
 
     # -- one opportunity ---------------------------------------------------------------------------
     def begin(self, opp_id: str, opp: Opportunity) -> None:
@@ -130,8 +131,9 @@ class Executor(Intents, LegSender, LegFinisher, Settlement):
         self.begin_intents(opp_id, opp.symbol, _specs(opp))
 
     async def execute(self, opp_id: str, opp: Opportunity) -> Outcome:
-        # both intents: one transaction, one fsync, before either leg is sent (queued by begin, or now). Each
-        # leg's task waits for that commit itself and sends as soon as it is durable (no hop through this task).
+        # both intents: one transaction, one fsync, before either leg is sent (committed by begin, or now). The
+        # first leg runs in this task (no hop: its order is written at once when the commit is done); the second
+        # leg's task starts as soon as this one waits, i.e. right after the first order's frame is written.
         specs = _specs(opp)
         rows, windows, journaled = self._take(opp_id, opp.symbol, specs)
         made: list[LegFill | None] = [None, None]
@@ -140,7 +142,15 @@ class Executor(Intents, LegSender, LegFinisher, Settlement):
             made[i] = leg = self._journaled(opp.symbol, specs[i], rows[i], windows[i], (await journaled)[i])
             return await self.run_leg(leg)
 
-        results = await asyncio.gather(leg_of(0), leg_of(1), return_exceptions=True)
+        second = asyncio.ensure_future(leg_of(1))
+        try:
+            first: LegFill | BaseException = await leg_of(0)
+        except asyncio.CancelledError:
+            second.cancel()
+            raise
+        except Exception as e:  # as gather(return_exceptions=True) would give it
+            first = e
+        results = [first, *(await asyncio.gather(second, return_exceptions=True))]
         if journaled.done() and not journaled.cancelled() and (failed := journaled.exception()) is not None:
             raise failed  # the intents were not committed: nothing was sent
         legs: list[LegFill] = []
@@ -202,6 +212,7 @@ class Executor(Intents, LegSender, LegFinisher, Settlement):
             self.active.discard(leg.client_id)
             self.router.forget(leg.venue, leg.client_id)
             self._windows.pop(leg.client_id, None)
+            self._rows.pop(leg.client_id, None)
 
     # -- plumbing ------------------------------------------------------------------------------------------
     def _event_row(self, kind: str, symbol: str | None, detail: str, venue: str | None = None) -> dict[str, Any]:

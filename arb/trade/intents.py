@@ -49,6 +49,7 @@ class Intents:
     clock: Callable[[], int]
     _windows: dict[str, tuple[int, int]]
     _begun: dict[str, Begun]
+    _rows: dict[str, dict[str, Any]]
 
     def next_attempt(self, opp_id: str, venue: str, leg: str) -> int:
         """The first attempt number of ``leg`` (hedge | retry) not yet journaled for this opportunity."""
@@ -113,7 +114,7 @@ class Intents:
                     "expires_ms": windows[-1][1],
                 }
             )
-        return rows, windows, self.journal.off_loop_start(URGENT, self.journal.record_order_intents, rows)
+        return rows, windows, self.journal.commit_now(URGENT, self.journal.record_order_intents, rows)
 
     def _take(self, opp_id: str, symbol: str, specs: list[IntentSpec]) -> Begun:
         """The intents' commit queued by :meth:`begin_intents` for ``opp_id``, or queued now."""
@@ -129,10 +130,16 @@ class Intents:
         if existing is not None:  # same id already journaled: it may be at the venue; look it up, never resend
             log.warning("order.duplicate_intent client_id=%s state=%s", cid, existing["state"])
             sent = existing.get("sent_ms") or existing["created_ms"]
-            self._windows[cid] = (int(str(sent)), expiry_of(existing))
+            self._windows[cid], self._rows[cid] = (int(str(sent)), expiry_of(existing)), existing
             return fill.with_state("unknown", "duplicate intent: looked up, not sent")
-        self._windows[cid] = window
+        self._windows[cid], self._rows[cid] = window, row
         return fill
+
+    def intent_row(self, client_id: str) -> dict[str, Any]:
+        """The journaled intent of a leg in hand (as committed: no read back from the journal on the send path), or
+        the journal's row of any other order ({} if none)."""
+        row = self._rows.get(client_id)
+        return row if row is not None else self.journal.get_order(client_id) or {}
 
     async def _intents(self, opp_id: str, symbol: str, specs: list[IntentSpec]) -> list[LegFill]:
         """Every leg's intent in ONE journal transaction, one fsync (both legs of a decision), before any send.

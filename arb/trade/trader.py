@@ -352,7 +352,7 @@ class Trader:
     def _on_leg(self, event: str, leg: LegFill) -> None:
         """Around every order (:mod:`arb.trade.balances`): hold on send, settle on the final state."""
         if event == "send":
-            row = self.journal.get_order(leg.client_id) or {}
+            row = self.executor.intent_row(leg.client_id) if self.executor else {}  # as committed: no read back
             opp_id = row.get("opportunity_id") or leg.client_id
             self.risk.leg_sent(opp_id, leg, fresh=leg.state != "unknown")
             self._track(opp_id, leg, row)
