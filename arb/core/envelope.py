@@ -9,10 +9,10 @@ only the levels it needs) and share the :class:`arb.core.sizing.Problem`'s per-l
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 
 from arb.core.model import ONE, ZERO
-from arb.core.sizing import Problem, floor_to
+from arb.core.sizing import Problem
 
 
 def buy_depth_bound(p: Problem) -> Decimal:
@@ -28,10 +28,14 @@ def buy_depth_bound(p: Problem) -> Decimal:
         # A feasible size near the envelope's peak is a lower bound on the best net: sizes whose
         # envelope falls below it cannot win, so the walk past the peak stays short.
         floor_net = ZERO
-        b1 = floor_to(envelope_peak(p), p.lb)
+        peak, falls = envelope_peak(p)
+        n1 = (peak / p.lb).to_integral_value(ROUND_FLOOR)
+        b1 = n1 * p.lb  # floor_to(peak, lb)
         if b1 > 0 and p.upper_ok(b1) and p.lower_ok(b1):
             pt = p.point(b1)
-            floor_net = pt.net if pt is not None else ZERO
+            if pt is not None:
+                floor_net = pt.net
+                p.known = (int(n1), falls)  # lets the search skip pieces that cannot reach its net
         env = envelope_bound(p, floor_net)
         if env is None:  # no size clears the thresholds; bound as before so the reason codes stay
             limit = bids.prices[0] * p.sell_mult * p.keep / p.buy_mult
@@ -48,16 +52,39 @@ def buy_depth_bound(p: Problem) -> Decimal:
     return min(b, (min(s_depth, s_need) + p.ls) / p.keep)
 
 
-def envelope_peak(p: Problem) -> Decimal:
-    """The B where the envelope's slope turns negative (or the depth ends), loading levels to it."""
-    asks, bids = p.asks, p.bids
-    a_prices, b_prices, a_cum = asks.prices, bids.prices, asks.cum_amount
+def envelope_peak(p: Problem) -> tuple[Decimal, bool]:
+    """The B where the envelope's slope turns negative (or the depth ends), loading levels to it, and
+    whether it turns there (False: a book ended first)."""
+    asks, bids, keep, buy_mult, sell_mult = p.asks, p.bids, p.keep, p.buy_mult, p.sell_mult
+    a_prices, b_prices, a_cum, b_cum = asks.prices, bids.prices, asks.cum_amount, bids.cum_amount
     a_load, b_load = asks._load_one, bids._load_one  # the walk reads level k only once k-1 is read
-    g, bk, bx = p._g, p._bk, p._bx
+    g, bk, bx = p._g, p._bk, p._bx  # the Problem's per-level tables, filled here as levels are read
+    na, nb, ng, nk = len(a_prices), len(b_prices), len(g), len(bk)
     b, k, j = ZERO, 0, 0
-    while (k < len(a_prices) or a_load()) and (j < len(b_prices) or b_load()):
-        if (bk[j] if j < len(bk) else p.bid_rate(j)) < (g[k] if k < len(g) else p.ask_cost_rate(k)):
-            break
+    while True:
+        if k >= na:
+            if not a_load():
+                break
+            na += 1
+        if j >= nb:
+            if not b_load():
+                break
+            nb += 1
+        if j >= nk:  # Problem.bid_rate / bid_end, inlined
+            if j == nk:
+                bk.append(b_prices[j] * sell_mult * keep)
+                bx.append(b_cum[j] / keep)
+            else:
+                p.bid_rate(j)
+            nk = len(bk)
+        if k >= ng:  # Problem.ask_cost_rate, inlined
+            if k == ng:
+                g.append(a_prices[k] * buy_mult)
+            else:
+                p.ask_cost_rate(k)
+            ng = len(g)
+        if bk[j] < g[k]:
+            return b, True
         a_end, b_end = a_cum[k], bx[j]
         if a_end <= b_end:
             b = a_end
@@ -67,7 +94,7 @@ def envelope_peak(p: Problem) -> Decimal:
         else:
             b = b_end
             j += 1
-    return b
+    return b, False
 
 
 def envelope_bound(p: Problem, floor_net: Decimal = ZERO) -> Decimal | None:
@@ -75,24 +102,42 @@ def envelope_bound(p: Problem, floor_net: Decimal = ZERO) -> Decimal | None:
     unrounded, concave and ≥ net — clears ``net > 0``, ``min_net_profit``, ``min_net_bps`` and
     ``floor_net`` (the net of a feasible size; None if no size does). Walks both books level by
     level, loading only what it reads."""
-    asks, bids, keep = p.asks, p.bids, p.keep
-    a_prices, b_prices, a_cum = asks.prices, bids.prices, asks.cum_amount
+    asks, bids, keep, buy_mult, sell_mult = p.asks, p.bids, p.keep, p.buy_mult, p.sell_mult
+    a_prices, b_prices, a_cum, b_cum = asks.prices, bids.prices, asks.cum_amount, bids.cum_amount
     a_load, b_load = asks._load_one, bids._load_one  # as envelope_peak: level k is read after k-1
     g, bks, bx = p._g, p._bk, p._bx
+    na, nb, ng, nk = len(a_prices), len(b_prices), len(g), len(bks)
     mnp, t = max(p.limits.min_net_profit, floor_net), p.t
     strict_e = not mnp
     b = e = et = ZERO  # B, envelope net, envelope net − t·cost
     k = j = 0
     started = False
     while True:
-        if k >= len(a_prices) and not a_load():
-            return b if started else None
-        if j >= len(b_prices) and not b_load():  # S = floor(B·keep) stays within the bids
-            return (bids.cum_amount[-1] + p.ls) / keep if started else None
-        rate = bks[j] if j < len(bks) else p.bid_rate(j)
+        if k >= na:
+            if not a_load():
+                return b if started else None
+            na += 1
+        if j >= nb:
+            if not b_load():  # S = floor(B·keep) stays within the bids
+                return (b_cum[-1] + p.ls) / keep if started else None
+            nb += 1
+        if j >= nk:  # as envelope_peak
+            if j == nk:
+                bks.append(b_prices[j] * sell_mult * keep)
+                bx.append(b_cum[j] / keep)
+            else:
+                p.bid_rate(j)
+            nk = len(bks)
+        if k >= ng:
+            if k == ng:
+                g.append(a_prices[k] * buy_mult)
+            else:
+                p.ask_cost_rate(k)
+            ng = len(g)
+        rate = bks[j]
         a_end, b_end = a_cum[k], bx[j]
         x1 = a_end if a_end <= b_end else b_end
-        gamma = g[k] if k < len(g) else p.ask_cost_rate(k)
+        gamma = g[k]
         s_e = rate - gamma
         s_t = s_e - t * gamma
         dx = x1 - b

@@ -32,15 +32,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 from math import gcd
-from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from arb.core.model import ZERO
+from arb.core.pieces import Piece, all_pieces, floor_of, lazy_heads, pieces_near_peak
 
 if TYPE_CHECKING:
     from arb.core.sizing import Point, Problem
 
-_SLACK = Decimal("1e-40")  # relative: Decimal line bounds are rounded at 60 digits; never prune a tie
 
 # A path summary: (x steps, y steps, best value of a point in it or None, x of the first best point).
 Node = tuple[int, int, int | None, int]
@@ -134,50 +133,24 @@ def search(p: Problem, lo: int, hi: int) -> tuple[Point | None, int]:
         return None, steps
     asks.ensure_amount(lb * hi)
     bids.ensure_amount(ls * (a * hi // q))
-    # by loaded level: the last index whose buy amount ends in that ask level / sell amount in that bid level
-    # (c // step: the exact floor of the quotient, for these positive amounts; first_ns inlined)
-    ask_ends = [int(c // lb) for c in asks.cum_amount]
-    bid_ends = [-((-int(c // ls) - 1) * q // a) - 1 for c in bids.cum_amount]
-    g, ah, bk, bh = p.level_tables()
-    # Pieces: a two-pointer merge of the index ranges of ask levels and bid levels, each keyed by its line
-    # bound: the max over the piece of its net line with S = B·(1−φ) unrounded (≥ net at every index), in
-    # Decimal — a cheap key for ordering and pruning (compared with a relative slack for rounding).
-    pieces: list[tuple[Decimal, int, int, int, int]] = []
-    add = pieces.append
-    i, k, j = lo, asks.level_index(lb * lo), bids.level_index(ls * (a * lo // q))
-    while i <= hi:
-        while ask_ends[k] < i:  # levels thinner than a lot hold no index
-            k += 1
-        while bid_ends[j] < i:
-            j += 1
-        ea, eb = ask_ends[k], bid_ends[j]
-        end = ea if ea < eb else eb
-        if hi < end:
-            end = hi
-        slope = bk[j] - g[k]
-        add((bh[j] - ah[k] + slope * lb * (end if slope > 0 else i), i, end, k, j))
-        i = end + 1
-    pieces.sort(key=itemgetter(0), reverse=True)
-
-    best: Point | None = None
-    floor = ZERO  # bounds below this cannot match the best (once there is one)
     lim, t, sm = p.limits, p.t, p.sm
     mnp, buy_mult, sell_mult = lim.min_net_profit, p.buy_mult, p.sell_mult
+    counted = [0]  # monoid products and point evaluations of the solve under way
 
     def argmax(al: Decimal, pl: Decimal, u: int, v: int) -> tuple[Decimal, int]:
         """max and smallest argmax of al·i + pl·ns(i) over u <= i <= v (exact: integers scaled by 10^e)."""
-        nonlocal steps
         e = min(int(al.as_tuple()[2]), int(pl.as_tuple()[2]))
         val, x, products = floor_max(int(al.scaleb(-e)), int(pl.scaleb(-e)), a, q, a * u, v - u)
-        steps += products
+        counted[0] += products
         return Decimal(val).scaleb(e) + al * u, u + x
 
-    for bound, u, v, k, j in pieces:
-        if best is not None and bound < floor:
-            break  # sorted by bound: nothing left can match the best
+    def solve(pc: Piece) -> tuple[Point | None, int]:
+        """The best feasible size of a piece (None if it has none) and the steps it took."""
+        counted[0] = 0
+        _, u, v, k, j = pc
         # the piece's economics: net(i) = c0 + pl·ns(i) + al·i and cost(i) = cost0 − al·i
-        cost0 = ah[k]
-        c0 = bh[j] - cost0
+        cost0 = ah(k)
+        c0 = bh(j) - cost0
         al = -asks.prices[k] * buy_mult * lb
         pl = bids.prices[j] * sell_mult * ls
         sell_limit = p.sell_limit(j)
@@ -188,21 +161,41 @@ def search(p: Problem, lo: int, hi: int) -> tuple[Point | None, int]:
             num, den = _ratio(sm.max_cost, sell_limit * ls)
             v = min(v, first_ns(num // den + 1) - 1)
         if u > v:
-            continue
+            return None, 0
         val, i_best = argmax(al, pl, u, v)
         net = c0 + val
         if net <= 0 or net < mnp:
-            continue  # the piece's best fails the thresholds: so does every size in it
+            return None, counted[0]  # the piece's best fails the thresholds: so does every size in it
         if t > 0 and net < t * (cost0 - al * i_best):
             last = _last_bps_feasible(c0, cost0, al, pl, t, u, v, argmax)
             if last is None:
-                continue
+                return None, counted[0]
             val, i_best = argmax(al, pl, u, last)
-        steps += 1
-        pt = p.point(lb * i_best)
+        return p.point(lb * i_best), counted[0] + 1
+
+    ahead: dict[int, tuple[Point | None, int]] = {}  # pieces solved before the loop, by first index
+    known = p.known  # a feasible size at the envelope's peak: (index, whether the envelope falls past it)
+    if known is not None and lo <= known[0] <= hi:
+        ah, bh = lazy_heads(p)
+
+        def first_net(pc: Piece) -> Decimal | None:  # solved ahead: the loop takes its result if it gets to it
+            ahead[pc[1]] = got = solve(pc)
+            return None if got[0] is None else got[0].net
+
+        pieces = pieces_near_peak(p, lo, hi, a, q, known[0], known[1], ah, bh, first_net)
+    else:
+        pieces, ah, bh = all_pieces(p, lo, hi, a, q)
+
+    best: Point | None = None
+    floor = ZERO  # bounds below this cannot match the best (once there is one)
+    for pc in pieces:
+        if best is not None and pc[0] < floor:
+            break  # sorted by bound: nothing left can match the best
+        pt, n = ahead.pop(pc[1]) if pc[1] in ahead else solve(pc)
+        steps += n
         if pt is not None and (best is None or (pt.net, -pt.buy_amount) > (best.net, -best.buy_amount)):
             best = pt
-            floor = pt.net - _SLACK * (abs(pt.net) + 1)
+            floor = floor_of(pt.net)
     return best, steps
 
 

@@ -8,7 +8,7 @@ finds the best size inside those bounds. Rounding helpers (:func:`floor_to`, :fu
 from __future__ import annotations
 
 from bisect import bisect_left
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, getcontext
 from typing import Any, NamedTuple
 
 from arb.core.books import Ladder
@@ -43,6 +43,23 @@ class Point(NamedTuple):
     net: Decimal
 
 
+def _rates(buy_fee: Fee, sell_fee: Fee, limits: Limits) -> tuple[Decimal, ...]:
+    """(φ, ψ, keep, f_sell, s, 1+s, 1−s, buy_mult, sell_mult, t) of these fees and limits."""
+    phi = buy_fee.taker if buy_fee.currency == "received" else ZERO
+    psi = buy_fee.taker if buy_fee.currency == "quote" else ZERO
+    keep = ONE - phi  # fraction of B that can be sold
+    fs = sell_fee.taker
+    s = limits.slippage_bps / BPS
+    up, down = ONE + s, ONE - s  # the buffer on buy and sell prices
+    buy_mult = up * (ONE + psi)  # cost per unit of raw ask cost
+    sell_mult = down * (ONE - fs)  # proceeds per unit of raw bid proceeds
+    return phi, psi, keep, fs, s, up, down, buy_mult, sell_mult, limits.min_net_bps / BPS
+
+
+# _rates by (buy fee, sell fee, limits, precision): parameters, not books; the same few recur every call
+_RATES: dict[tuple[Fee, Fee, Limits, int], tuple[Decimal, ...]] = {}
+
+
 class Problem:
     """One evaluation: the books as ladders plus every parameter, with exact point evaluation."""
 
@@ -59,15 +76,14 @@ class Problem:
     ) -> None:
         self.asks, self.bids, self.bm, self.sm = asks, bids, bm, sm
         self.lb, self.ls = bm.amount_step, sm.amount_step
-        self.phi = buy_fee.taker if buy_fee.currency == "received" else ZERO
-        self.psi = buy_fee.taker if buy_fee.currency == "quote" else ZERO
-        self.keep = ONE - self.phi  # fraction of B that can be sold
-        self.fs = sell_fee.taker
-        self.s = limits.slippage_bps / BPS
-        self.up, self.down = ONE + self.s, ONE - self.s  # the buffer on buy and sell prices
-        self.buy_mult = self.up * (ONE + self.psi)  # cost per unit of raw ask cost
-        self.sell_mult = self.down * (ONE - self.fs)  # proceeds per unit of raw bid proceeds
-        self.t = limits.min_net_bps / BPS
+        key = (buy_fee, sell_fee, limits, getcontext().prec)
+        rates = _RATES.get(key)
+        if rates is None:
+            if len(_RATES) >= 1024:
+                _RATES.clear()
+            rates = _RATES[key] = _rates(buy_fee, sell_fee, limits)
+        self.phi, self.psi, self.keep, self.fs, self.s = rates[:5]
+        self.up, self.down, self.buy_mult, self.sell_mult, self.t = rates[5:]
         self.limits, self.balances = limits, balances
         self._g: list[Decimal] = []  # ask_cost_rate by level
         self._bk: list[Decimal] = []  # bid_rate by level
@@ -76,6 +92,8 @@ class Problem:
         self._bh: list[Decimal] = []  # bid_head by level
         self._bl: dict[int, Decimal] = {}  # buy_limit by ask level
         self._sl: dict[int, Decimal] = {}  # sell_limit by bid level
+        # (index, envelope falls past it) of a feasible size at the envelope's peak, once known
+        self.known: tuple[int, bool] | None = None
 
     # -- exact evaluation -------------------------------------------------------------------
     def sell_amount(self, b: Decimal) -> Decimal:
