@@ -123,34 +123,95 @@ class Executor(Intents, LegSender, LegFinisher, Settlement):
         self._windows: dict[str, tuple[int, int]] = {}  # client id -> (sent_ms, expires_ms) of legs in hand
         self._begun: dict[str, Begun] = {}  # opportunity id -> intents queued at the decision (begin)
         self._rows: dict[str, dict[str, Any]] = {}  # client id -> its intent row, for legs in hand (intent_row)
+        self._second: dict[str, tuple[list[LegFill | None], list[asyncio.Future[LegFill]]]] = {}  # begin's legs
 
     # -- one opportunity ---------------------------------------------------------------------------
-    def begin(self, opp_id: str, opp: Opportunity) -> None:
-        """At the decision (sync, on the feed's task): both intents' commit queued on the journal's writer thread
-        at once, so the fsync runs while the execution's task is being scheduled; :meth:`execute` awaits it."""
-        self.begin_intents(opp_id, opp.symbol, _specs(opp))
+    def begin(self, opp_id: str, opp: Opportunity, run: asyncio.Task[Any] | None = None) -> None:
+        """At the decision (sync, on the feed's task): both intents committed — on this thread when the journal's
+        lock is free, else queued on its writer thread (:meth:`execute` awaits that). ``run``: the task just created
+        to run :meth:`execute`. With it, each leg gets its task now, and when the intents are already durable each
+        leg whose venue's WebSocket is ready is sent right here (:meth:`send_now`): both orders are on the wire
+        when this returns, instead of after everything already queued on the event loop."""
+        specs = _specs(opp)
+        self.begin_intents(opp_id, opp.symbol, specs)
+        if run is None:
+            return
+        begun = self._begun[opp_id]
+        journaled = begun[2]
+        made: list[LegFill | None] = [None, None]
+        placing: list[asyncio.Future[Any] | None] = [None, None]
+        if journaled.done() and not journaled.cancelled() and journaled.exception() is None:
+            for i in (0, 1):
+                try:
+                    placing[i] = self._send_at_decision(opp.symbol, specs[i], begun, made, i)
+                except Exception:  # never into the feed's task: the leg's own task sends it
+                    log.exception("leg.send_now_failed opportunity=%s", opp_id)
+        legs = [self._leg(opp_id, opp.symbol, specs, begun, made, i, run, placing[i]) for i in (0, 1)]
+        self._second[opp_id] = (made, [asyncio.ensure_future(leg) for leg in legs])
+
+    def _send_at_decision(
+        self, symbol: str, spec: IntentSpec, begun: Begun, made: list[LegFill | None], i: int
+    ) -> asyncio.Future[Any] | None:
+        """Leg ``i`` of a durable decision sent now (its hold taken first, as :meth:`run_leg` does), or None: not
+        over a ready WebSocket, journaled before (looked up), or not to be sent (its task journals why)."""
+        rows, windows, journaled = begun
+        if journaled.result()[i] is not None or not self.ready_now(spec.venue) or self.may_send() is not None:
+            return None
+        made[i] = leg = self._journaled(symbol, spec, rows[i], windows[i], None)
+        self.on_leg("send", leg)
+        self.active.add(leg.client_id)
+        self.router.expect(leg.venue, leg.client_id)
+        return self.send_now(leg)
+
+    async def _leg(
+        self,
+        opp_id: str,
+        symbol: str,
+        specs: list[IntentSpec],
+        begun: Begun,
+        made: list[LegFill | None],
+        i: int,
+        run: asyncio.Task[Any] | None = None,
+        placing: asyncio.Future[Any] | None = None,
+    ) -> LegFill:
+        """Leg ``i``: once both intents are durable, sent (unless journaled before) and followed to its end;
+        ``placing``: its order was already handed over at the decision — followed whatever happens."""
+        if placing is not None:  # never sent again: followed from here
+            leg = made[i]
+            assert leg is not None
+            return await self.run_leg(leg, placing)
+        rows, windows, journaled = begun
+        done = await journaled
+        if run is not None and (run.cancelled() or run.cancelling()):  # the run is being torn down before the
+            self._second.pop(opp_id, None)  # execution started: not sent; the journaled intent is reconciled
+            self._begun.pop(opp_id, None)
+            raise asyncio.CancelledError
+        made[i] = leg = self._journaled(symbol, specs[i], rows[i], windows[i], done[i])
+        return await self.run_leg(leg)
 
     async def execute(self, opp_id: str, opp: Opportunity) -> Outcome:
-        # both intents: one transaction, one fsync, before either leg is sent (committed by begin, or now). The
-        # first leg runs in this task (no hop: its order is written at once when the commit is done); the second
-        # leg's task starts as soon as this one waits, i.e. right after the first order's frame is written.
+        # both intents: one transaction, one fsync, before either leg is sent (committed by begin, or now). Legs
+        # begun at the decision have their tasks (and maybe their orders out) already; else the first leg runs in
+        # this task (no hop) and the second in its own, which starts as soon as this one waits.
         specs = _specs(opp)
-        rows, windows, journaled = self._take(opp_id, opp.symbol, specs)
+        begun = self._take(opp_id, opp.symbol, specs)
+        rows, _, journaled = begun
         made: list[LegFill | None] = [None, None]
-
-        async def leg_of(i: int) -> LegFill:
-            made[i] = leg = self._journaled(opp.symbol, specs[i], rows[i], windows[i], (await journaled)[i])
-            return await self.run_leg(leg)
-
-        second = asyncio.ensure_future(leg_of(1))
-        try:
-            first: LegFill | BaseException = await leg_of(0)
-        except asyncio.CancelledError:
-            second.cancel()
-            raise
-        except Exception as e:  # as gather(return_exceptions=True) would give it
-            first = e
-        results = [first, *(await asyncio.gather(second, return_exceptions=True))]
+        early = self._second.pop(opp_id, None)
+        results: list[LegFill | BaseException]
+        if early is not None:
+            made, tasks = early
+            results = await asyncio.gather(*tasks, return_exceptions=True)
+        else:
+            second = asyncio.ensure_future(self._leg(opp_id, opp.symbol, specs, begun, made, 1))
+            try:
+                first: LegFill | BaseException = await self._leg(opp_id, opp.symbol, specs, begun, made, 0)
+            except asyncio.CancelledError:
+                second.cancel()
+                raise
+            except Exception as e:  # as gather(return_exceptions=True) would give it
+                first = e
+            results = [first, *(await asyncio.gather(second, return_exceptions=True))]
         if journaled.done() and not journaled.cancelled() and (failed := journaled.exception()) is not None:
             raise failed  # the intents were not committed: nothing was sent
         legs: list[LegFill] = []
@@ -175,23 +236,26 @@ class Executor(Intents, LegSender, LegFinisher, Settlement):
         return out
 
     # -- one leg -----------------------------------------------------------------------------------------
-    async def run_leg(self, leg: LegFill) -> LegFill:
+    async def run_leg(self, leg: LegFill, placing: asyncio.Future[Any] | None = None) -> LegFill:
         """:meth:`_run_leg` between the ``on_leg`` hooks: the risk gate holds what the order can consume from
         "send" on, and on "final" replaces the hold by the leg's flows (or keeps it if the state is unknown)."""
-        self.on_leg("send", leg)
+        if placing is None:  # else taken before its order was handed over (_send_at_decision)
+            self.on_leg("send", leg)
         done = leg
         try:
-            done = await self._run_leg(leg)
+            done = await self._run_leg(leg, placing)
             return done
         finally:
             self.on_leg("final", done)
 
-    async def _run_leg(self, leg: LegFill) -> LegFill:
+    async def _run_leg(self, leg: LegFill, placing: asyncio.Future[Any] | None = None) -> LegFill:
         """Send (unless already journaled), wait for the final state, fetch trades, journal everything."""
         self.active.add(leg.client_id)
         self.router.expect(leg.venue, leg.client_id)
         try:
-            if leg.state == "unknown":
+            if placing is not None:  # handed over at the decision
+                leg = await self._send(leg, placing)
+            elif leg.state == "unknown":
                 found, absent = await self.lookup(leg, self._windows[leg.client_id][1])
                 if found is not None:
                     leg = leg.with_order(found)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import ccxt.pro as ccxtpro
@@ -18,8 +18,10 @@ import ccxt.pro as ccxtpro
 from arb.core.ledger import LegFill
 from arb.retry import Backoff
 from arb.store import Journal
+from arb.trade.eager import start_now
 from arb.trade.legs import REFUSED
 from arb.trade.orders import brief, idempotent
+from arb.trade.wsorders import WsOrderClient
 from exchanges.profiles import profile
 from exchanges.profiles.calls import expiring, find_order
 
@@ -50,21 +52,13 @@ class LegSender:
     on_order_result: Callable[[str, bool], Any]
     _windows: dict[str, tuple[int, int]]
 
-    async def _send(self, leg: LegFill) -> LegFill:
-        client = self.send[leg.venue]
-        params = profile(getattr(client, "id", leg.venue)).order_params(leg.client_id)
+    async def _send(self, leg: LegFill, placing: Awaitable[Any] | None = None) -> LegFill:
+        """Send ``leg`` (or take the order :meth:`send_now` already handed over) and journal what the venue said."""
         assert leg.price is not None
-        sent_ms, expires_ms = self._windows[leg.client_id]
-        pace = self.send_pace.get(leg.venue)
+        _, expires_ms = self._windows[leg.client_id]
         try:
             async with asyncio.timeout(self.timeout_s):
-                if pace is not None:
-                    async with pace:
-                        pass  # a slot in this venue's order-rate window
-                with expiring(sent_ms, self.expiry_ms):
-                    placed = await client.create_order(
-                        leg.symbol, "limit", leg.side, float(leg.amount), float(leg.price), params
-                    )
+                placed = await (self._place(leg) if placing is None else placing)
             leg = leg.with_update(placed)
         except REFUSED as e:  # the venue (or ccxt's checks) refused it: final, never retried
             if not isinstance(e, ccxtpro.DuplicateOrderId):
@@ -83,6 +77,30 @@ class LegSender:
             updated_ms=self.clock(),
         )
         return leg
+
+    async def _place(self, leg: LegFill) -> Any:
+        """A slot in the venue's order-rate window, then the order to ccxt, signed inside its expiry window."""
+        client = self.send[leg.venue]
+        params = profile(getattr(client, "id", leg.venue)).order_params(leg.client_id)
+        assert leg.price is not None
+        pace = self.send_pace.get(leg.venue)
+        if pace is not None:
+            async with pace:
+                pass
+        with expiring(self._windows[leg.client_id][0], self.expiry_ms):
+            return await client.create_order(leg.symbol, "limit", leg.side, float(leg.amount), float(leg.price), params)
+
+    def ready_now(self, venue: str) -> bool:
+        """Whether an order to ``venue`` can be handed over right here (:meth:`send_now`): its WebSocket is ready.
+        Never over HTTP: that request is made from the leg's own task (aiohttp ties its timers to the current task)."""
+        client = self.send[venue]
+        return isinstance(client, WsOrderClient) and client.ws_ready()
+
+    def send_now(self, leg: LegFill) -> asyncio.Future[Any]:
+        """The leg's order handed to its venue's ready WebSocket right here, in the caller's task
+        (:func:`arb.trade.eager.start_now`: ccxt builds, signs and writes the frame before this returns); the
+        future gives ccxt's answer, awaited by :meth:`_send` in the leg's task."""
+        return start_now(self._place(leg))
 
     async def _unconfirmed(self, leg: LegFill, e: BaseException, expires_ms: int) -> LegFill:
         self.on_order_result(leg.venue, False)

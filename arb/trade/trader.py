@@ -319,8 +319,8 @@ class Trader:
         self.out.decision(trade, Verdict.ACCEPT, info, self.stats)
         self.risk.begin(opp_id, trade)
         self.gate.begin(pair := pair_of(opp))
-        self.executor.begin(opp_id, trade)  # both intents to the journal's writer thread now, not when the task runs
-        self._tg.create_task(self._execute(opp_id, trade, pair), name=f"execute-{opp_id}")
+        run = self._tg.create_task(self._execute(opp_id, trade, pair), name=f"execute-{opp_id}")
+        self.executor.begin(opp_id, trade, run)  # both intents committed now; the second leg's task beside `run`
 
     async def _execute(self, opp_id: str, opp: Opportunity, pair: Pair) -> None:
         assert self.executor is not None
