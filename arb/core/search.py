@@ -46,64 +46,72 @@ Node = tuple[int, int, int | None, int]
 _IDENTITY: Node = (0, 0, None, 0)
 
 
-class _Path:
-    """Monoid of lattice-path words for the objective ``al·x + pl·y`` (integers), counting products."""
+def floor_max(al: int, pl: int, a: int, q: int, r: int, n: int) -> tuple[int, int, int]:
+    """(max, smallest argmax, products) of ``al·x + pl·floor((a·x + r)/q)`` over integers 0 <= x <= n.
 
-    __slots__ = ("al", "pl", "products")
+    Requires ``a >= 0``, ``q > 0``, ``n >= 0``; any integer ``r`` (it is reduced mod q). The path words form
+    a monoid for the objective ``al·x + pl·y``; ``products`` counts its products (and powers).
+    """
+    products = 0
 
-    def __init__(self, al: int, pl: int) -> None:
-        self.al, self.pl, self.products = al, pl, 0
-
-    def mul(self, n1: Node, n2: Node) -> Node:
-        self.products += 1
+    def mul(n1: Node, n2: Node) -> Node:
+        nonlocal products
+        products += 1
         cx1, cy1, bv1, bx1 = n1
         cx2, cy2, bv2, bx2 = n2
         if bv2 is not None:
-            v2 = bv2 + self.al * cx1 + self.pl * cy1
+            v2 = bv2 + al * cx1 + pl * cy1
             if bv1 is None or v2 > bv1:  # strictly better only: ties keep the earlier (smaller x) point
                 return cx1 + cx2, cy1 + cy2, v2, bx2 + cx1
         return cx1 + cx2, cy1 + cy2, bv1, bx1
 
-    def pow(self, n: Node, e: int) -> Node:
+    def pow(n: Node, e: int) -> Node:
         """n repeated e times, in O(1): copy k's best is the first copy's plus k·(al·cx + pl·cy), so the
         best copy is the last if that step is positive, else the first (ties keep the first)."""
+        nonlocal products
         if e <= 0:
             return _IDENTITY
-        self.products += 1
+        products += 1
         cx, cy, bv, bx = n
         if bv is not None and e > 1:
-            d = self.al * cx + self.pl * cy
+            d = al * cx + pl * cy
             if d > 0:
                 bv, bx = bv + (e - 1) * d, bx + (e - 1) * cx
         return cx * e, cy * e, bv, bx
 
-    def word(self, p: int, q: int, r: int, n: int, u: Node, rr: Node) -> Node:
+    def word(p: int, q: int, r: int, n: int, u: Node, rr: Node) -> Node:
         """The word over x = 1..n of ``u^(y(x) − y(x−1)) rr`` with y(x) = floor((p·x + r)/q), 0 <= r < q."""
-        if n == 0:
-            return _IDENTITY
-        if p >= q:
-            return self.word(p % q, q, r, n, u, self.mul(self.pow(u, p // q), rr))
+        while True:
+            if n == 0:
+                return _IDENTITY
+            if p < q:
+                break
+            p, rr = p % q, mul(pow(u, p // q), rr)
         m = (n * p + r) // q
         if m == 0:
-            return self.pow(rr, n)
+            return pow(rr, n)
         cnt = n - (q * m - r - 1) // p
-        head = self.mul(self.pow(rr, (q - r - 1) // p), u)
-        inner = self.word(q, p, (q - r - 1) % p, m - 1, rr, u)
-        return self.mul(self.mul(head, inner), self.pow(rr, cnt))
+        head = mul(pow(rr, (q - r - 1) // p), u)
+        inner = word(q, p, (q - r - 1) % p, m - 1, rr, u)
+        return mul(mul(head, inner), pow(rr, cnt))
 
-
-def floor_max(al: int, pl: int, a: int, q: int, r: int, n: int) -> tuple[int, int, int]:
-    """(max, smallest argmax, products) of ``al·x + pl·floor((a·x + r)/q)`` over integers 0 <= x <= n.
-
-    Requires ``a >= 0``, ``q > 0``, ``n >= 0``; any integer ``r`` (it is reduced mod q).
-    """
     k0, r = divmod(r, q)
-    path = _Path(al, pl)
-    node = path.word(a, q, r, n, (0, 1, None, 0), (1, 0, al, 1))
+    node = word(a, q, r, n, (0, 1, None, 0), (1, 0, al, 1))
     best, arg = 0, 0  # x = 0
     if node[2] is not None and node[2] > best:
         best, arg = node[2], node[3]
-    return best + pl * k0, arg, path.products
+    return best + pl * k0, arg, products
+
+
+def _exponent(d: Decimal) -> int:
+    """``d.as_tuple().exponent`` of a finite Decimal, read off its string (a third of the time)."""
+    s = str(d)
+    i = s.find("E")
+    e = 0
+    if i >= 0:
+        e, s = int(s[i + 1 :]), s[:i]
+    dot = s.find(".")
+    return e - (len(s) - dot - 1) if dot >= 0 else e
 
 
 def _ratio(x: Decimal, y: Decimal) -> tuple[int, int]:
@@ -139,7 +147,7 @@ def search(p: Problem, lo: int, hi: int) -> tuple[Point | None, int]:
 
     def argmax(al: Decimal, pl: Decimal, u: int, v: int) -> tuple[Decimal, int]:
         """max and smallest argmax of al·i + pl·ns(i) over u <= i <= v (exact: integers scaled by 10^e)."""
-        e = min(int(al.as_tuple()[2]), int(pl.as_tuple()[2]))
+        e = min(_exponent(al), _exponent(pl))
         val, x, products = floor_max(int(al.scaleb(-e)), int(pl.scaleb(-e)), a, q, a * u, v - u)
         counted[0] += products
         return Decimal(val).scaleb(e) + al * u, u + x

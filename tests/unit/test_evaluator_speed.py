@@ -184,3 +184,33 @@ def test_the_other_sides_are_checked_as_before() -> None:
         ladders({"bids": [[0.0, 1.0]], "asks": [[1.0, 1.0]]}, "v")
     with pytest.raises(BookError, match="crossed book"):
         ladders({"bids": [[2.0, 1.0]], "asks": [[1.0, 1.0]]}, "v")
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.decimals(allow_nan=False, allow_infinity=False))
+def test_exponent_read_off_the_string_is_as_tuples(d: D) -> None:
+    from arb.core.search import _exponent
+
+    assert _exponent(d) == d.as_tuple().exponent
+
+
+def test_rates_are_memoised_per_parameters_and_precision() -> None:
+    """Problem's derived rates (slippage and bps as fractions, multipliers) come from a memo keyed by the
+    fees, the limits and the precision: another precision computes its own."""
+    from decimal import localcontext
+
+    from arb.core.sizing import Problem
+
+    lim = Limits(min_net_bps=D("1"), slippage_bps=D("1"))
+    fee = Fee(D("0.001"))
+    asks, bids = Ladder([[1.0, 1.0]], "asks"), Ladder([[2.0, 1.0]], "bids")
+    spec = MarketSpec("X/Y", "X", "Y", D("1"), D("1"))
+    rates = []
+    for prec in (60, 60, 3):
+        with localcontext() as ctx:
+            ctx.prec = prec
+            p = Problem(asks, bids, spec, spec, fee, Fee(D("0.002"), "quote"), lim, Balances())
+            want = ((1 + lim.slippage_bps / 10_000) * (1 + D(0)), (1 - lim.slippage_bps / 10_000) * (1 - D("0.002")))
+            assert (p.buy_mult, p.sell_mult) == want
+            rates.append((p.keep, p.buy_mult, p.sell_mult, p.t, p.s))
+    assert rates[0] == rates[1] and rates[2] != rates[0]
