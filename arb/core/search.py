@@ -123,6 +123,10 @@ def _ratio(x: Decimal, y: Decimal) -> tuple[int, int]:
     return num // g, den // g
 
 
+# lb·(1−φ)/ls in lowest terms by (lb, 1−φ, ls): market and fee parameters, the same few every call
+_LOTS: dict[tuple[Decimal, Decimal, Decimal], tuple[int, int]] = {}
+
+
 def search(p: Problem, lo: int, hi: int) -> tuple[Point | None, int]:
     """The feasible B = i·lb, lo <= i <= hi, with the largest net (ties: smaller B), and the steps taken.
 
@@ -130,7 +134,13 @@ def search(p: Problem, lo: int, hi: int) -> tuple[Point | None, int]:
     amount, buy min/max cost, limit-price edge); see the module docstring for the rest.
     """
     asks, bids, lb, ls = p.asks, p.bids, p.lb, p.ls
-    a, q = _ratio(lb * p.keep, ls)  # sell lots per buy lot: ns(i) = a·i // q
+    key = (lb, p.keep, ls)
+    lots = _LOTS.get(key)
+    if lots is None:
+        if len(_LOTS) >= 1024:
+            _LOTS.clear()
+        lots = _LOTS[key] = _ratio(lb * p.keep, ls)
+    a, q = lots  # sell lots per buy lot: ns(i) = a·i // q
 
     def first_ns(n: int) -> int:  # smallest i >= 0 with ns(i) >= n
         return -(-n * q // a) if n > 0 else 0

@@ -92,12 +92,17 @@ class Problem:
         self._bh: list[Decimal] = []  # bid_head by level
         self._bl: dict[int, Decimal] = {}  # buy_limit by ask level
         self._sl: dict[int, Decimal] = {}  # sell_limit by bid level
+        self._sold: tuple[Decimal | None, Decimal] = (None, ZERO)  # the last sell_amount: (B, S)
         # (index, envelope falls past it) of a feasible size at the envelope's peak, once known
         self.known: tuple[int, bool] | None = None
 
     # -- exact evaluation -------------------------------------------------------------------
     def sell_amount(self, b: Decimal) -> Decimal:
-        return floor_to(b * self.keep, self.ls)
+        if b is self._sold[0]:  # the same size asked again (upper_ok, lower_ok and point at one size)
+            return self._sold[1]
+        s = floor_to(b * self.keep, self.ls)
+        self._sold = (b, s)
+        return s
 
     def buy_limit(self, k: int) -> Decimal:
         v = self._bl.get(k)
