@@ -81,6 +81,9 @@ def main(argv: list[str]) -> int:
     for r in ev:
         print(f"   {r['levels']:>4} levels: p50 {r['p50_us']} / p99 {r['p99_us']} us (walked {r['levels_walked']})")
     print(f"   all crossing books: p50 {evs['p50_us']} / p99 {evs['p99_us']} us per call")
+    cold = evaluator_bench.measure(repeat=50 if quick else 300, cold=True)
+    evc = out["evaluator_cold_summary"] = evaluator_bench.summary(cold)
+    print(f"   ... float->Decimal memo emptied before each call: p50 {evc['p50_us']} / p99 {evc['p99_us']} us")
     print("5. scaling: arb cost per update as books grow")
     sc = overhead.scaling(updates=n // 2)
     out["scaling"] = sc

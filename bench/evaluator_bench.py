@@ -14,6 +14,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from arb.core.books import _FLOATS
 from arb.core.evaluator import evaluate
 from arb.core.model import Fee, Limits, MarketSpec
 
@@ -37,9 +38,14 @@ def books(levels: int, seed: int = 1) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def measure(
-    levels_list: tuple[int, ...] = (5, 20, 50, 400), repeat: int = 300, fn: Callable[..., Any] = evaluate
+    levels_list: tuple[int, ...] = (5, 20, 50, 400),
+    repeat: int = 300,
+    fn: Callable[..., Any] = evaluate,
+    cold: bool = False,
 ) -> list[dict[str, Any]]:
-    """Per-call times of ``fn`` on each book size: p50 and p99 of ``repeat`` timed calls (after a warm-up)."""
+    """Per-call times of ``fn`` on each book size: p50 and p99 of ``repeat`` timed calls (after a warm-up).
+    The same books every call, so their floats always hit the ladders' float → Decimal memo; ``cold`` empties
+    it before each timed call (every level converted afresh, as on a book whose prices were never seen)."""
     evaluate = fn
     out = []
     lim = Limits(min_net_bps=Decimal("1"), slippage_bps=Decimal("1"))
@@ -50,6 +56,8 @@ def measure(
             evaluate(buy, sell, buy_market=BUY, sell_market=SELL, buy_fee=FEE, sell_fee=FEE, limits=lim)
         ns = []
         for _ in range(repeat):
+            if cold:
+                _FLOATS.clear()
             t0 = time.perf_counter_ns()
             evaluate(buy, sell, buy_market=BUY, sell_market=SELL, buy_fee=FEE, sell_fee=FEE, limits=lim)
             ns.append(time.perf_counter_ns() - t0)
@@ -119,4 +127,5 @@ if __name__ == "__main__":
     import json
 
     rows = measure()
-    print(json.dumps({"crossing": rows, "summary": summary(rows), "worst": measure_worst()}, indent=1))
+    cold = summary(measure(cold=True))
+    print(json.dumps({"crossing": rows, "summary": summary(rows), "cold": cold, "worst": measure_worst()}, indent=1))
