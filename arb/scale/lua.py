@@ -1,7 +1,8 @@
 """The Redis scripts of :mod:`arb.scale.redis_coord`. Each runs atomically inside Redis (no other command
 interleaves), which is what makes "check free − reserved ≥ amount, then reserve" one step for all workers.
 
-Keys (under the prefix ``P``): ``avail:VENUE:ASSET`` = published free balance − live holds, in atoms;
+Keys (under the prefix ``P``): ``kill`` / ``halt`` = a shared kill (its reason) / halt (JSON), which refuse
+every reservation; ``avail:VENUE:ASSET`` = published free balance − live holds, in atoms;
 ``fly:asset:A`` / ``fly:venue:V`` = in-flight notional atoms; ``flight`` = opportunities in flight;
 ``open:asset:A`` / ``open:venue:V`` = hash shard → open exposure atoms; ``tok:TOKEN`` = hash of
 what undoes the token's claims (field = key, value = delta to add back) plus ``_worker``; ``tokens`` = the
@@ -44,6 +45,16 @@ RESERVE = (
     + """
 local token, worker = ARGV[2], ARGV[3]
 if redis.call('EXISTS', P .. 'lease:' .. worker) == 0 then return {'coordinator', 'lease expired'} end
+-- a shared kill or halt refuses in this same atomic step: no worker trades before its poll adopts it
+local killed = redis.call('GET', P .. 'kill')
+if killed then return {'halted_kill', killed} end
+local halt = redis.call('GET', P .. 'halt')
+if halt then
+  local ok, doc = pcall(cjson.decode, halt)
+  local reason = ok and type(doc) == 'table' and doc['reason']
+  if type(reason) ~= 'string' then reason = '?' end
+  return {'halted_' .. reason, halt}
+end
 local done = {}
 local function rollback()
   for _, d in ipairs(done) do redis.call('INCRBY', P .. d[1], d[2]) end

@@ -14,7 +14,9 @@
   owner of a partition wait for the previous one's lease to end before it reconciles its journal.
 * **Balances**: the free balance each worker fetches is published only when no claim on that venue is
   live and none changed while the fetch ran (the shared form of :mod:`arb.trade.balances`' quiet rule).
-* **Halts, kill, daily loss** live in :mod:`arb.scale.hook` (``halt``, ``kill``, ``pnl:DAY`` keys).
+* **Halts, kill, daily loss** live in :mod:`arb.scale.hook` (``halt``, ``kill``, ``pnl:DAY`` keys); a shared
+  ``halt`` or ``kill`` also refuses every reservation in the same atomic step (verdict ``halted_<reason>``), so
+  no worker trades between the moment it is shared and the moment its own poll adopts it.
 """
 
 from __future__ import annotations
@@ -30,12 +32,14 @@ from typing import Any
 import redis
 
 from arb.core.errors import ArbError
+from arb.core.kinds import Verdict
 from arb.core.ledger import TERMINAL, LegFill, flows
 from arb.scale import lua
 from arb.scale.coordinator import Request, atoms_down, atoms_up
 
 log = logging.getLogger(__name__)
 PREFIX = "arb:"
+HALT_VERDICTS = frozenset(v.value for v in Verdict if v.is_halt)
 
 
 class RedisCoordinator:
@@ -122,6 +126,8 @@ class RedisCoordinator:
             log.warning("coordinator.reserve_failed token=%s error=%s", token, e)
             return "coordinator"
         word = why.decode() if isinstance(why, bytes) else str(why)
+        if word.startswith("halted_") and word not in HALT_VERDICTS:
+            return "coordinator"  # a shared halt arb cannot name (another version's) still refuses
         return None if word == "ok" else word
 
     def settle(self, token: str, leg: LegFill) -> None:

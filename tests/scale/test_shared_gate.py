@@ -139,3 +139,35 @@ def test_a_leg_of_unknown_outcome_stays_held_until_reconcile_decides_it(tmp_path
         a.shared.sweep(a.balances)
         assert ca.available("okx", "USDT") == atoms_down(D(1000))  # the next quiet snapshot brings its effect
         ca.close()
+
+
+def test_no_claim_is_granted_once_a_halt_or_a_kill_is_shared(tmp_path: Path) -> None:
+    """A halt another worker shared, or `arb kill --coordinator`, refuses every claim in the same atomic step as
+    the balance check: no worker trades in the gap before its own poll adopts the halt."""
+    import json
+
+    import redis
+
+    from arb.core.kinds import Verdict
+    from arb.scale.redis_coord import share_kill
+
+    with redis_server(tmp_path) as url:
+        a, ca = worker(url, "a")
+        ca.publish("okx", ca.generation("okx"), {"USDT": D(1000)})
+        ca.publish("bybit", ca.generation("bybit"), {"BTC": D(1)})
+        r = redis.Redis.from_url(url)
+        doc = {"reason": "daily_loss", "detail": "day at -1 USDT", "ts_ms": T0, "shard": "1/2"}
+        r.set(ca.key("halt"), json.dumps(doc))
+        assert a.halted is None  # this worker has not adopted it yet (its monitor polls every 100 ms)
+        assert a.check(opp("300"), T0) == Verdict.HALTED_DAILY_LOSS
+        r.set(ca.key("halt"), json.dumps({"reason": "no such reason"}))
+        assert a.check(opp("300"), T0) == Verdict.COORDINATOR  # a halt arb cannot name still refuses
+        r.delete(ca.key("halt"))
+        assert a.check(opp("300"), T0) is None
+        a.begin("h", opp("300"))
+        a.end("h", ok=True, now_ms=T0)
+        share_kill(url, "stop everything")
+        assert a.check(opp("300"), T0) == Verdict.HALTED_KILL
+        assert ca.available("okx", "USDT") == atoms_down(D(1000))  # the refusals held nothing
+        assert int(r.get(ca.key("flight")) or 0) == 0
+        ca.close()
