@@ -44,6 +44,7 @@ class EventKind(StrEnum):
     DIRECTION_ENABLED = "direction_enabled"  # ... and has it again
     DAILY_SUMMARY = "daily_summary"  # realised PnL at UTC midnight
     SHUTDOWN_EXPOSURE = "shutdown_exposure"  # open exposure left at shutdown
+    COORDINATOR = "coordinator"  # a worker joined the shared state before trading (balances shared, halts adopted)
 
     # transfers between venues (arb.inventory)
     NETWORKS = "networks"  # every venue's deposit/withdraw networks, JSON (first load and after each change)

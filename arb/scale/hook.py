@@ -24,6 +24,7 @@ from itertools import count
 from pathlib import Path
 from typing import Any
 
+from arb.core.kinds import EventKind
 from arb.core.ledger import LegFill
 from arb.core.model import ZERO, Opportunity, dec
 from arb.scale.coordinator import Coordinator, Request, atoms_up
@@ -108,6 +109,7 @@ def attach(trader: Any, coordinator: Any, shard: str) -> Monitor:
         if kind == "ready" and monitor.task is None:
             monitor.task = asyncio.get_running_loop().create_task(monitor.run(), name="scale-monitor")
 
+    trader.before_ready.append(monitor.join)
     trader.listeners.append(on_event)
     return monitor
 
@@ -129,6 +131,26 @@ class Monitor:
     def key(self, name: str) -> str:
         return str(self.c.key(name))
 
+    async def join(self) -> None:
+        """Before this worker trades (the trader awaits it before ``ready``): adopt any shared halt or kill and
+        publish its balances — until a venue's balances are shared every claim on them is refused
+        (``min_balance``), so a worker that said "ready" before would refuse the first opportunities it saw."""
+        try:
+            await self.tick()
+            shared = await self.publish_balances()
+            self._next_balance = asyncio.get_running_loop().time() + BALANCE_S
+        except Exception as e:  # the monitor keeps trying once running; meanwhile the gate refuses (coordinator)
+            self._failed(e)
+            return
+        halt = self.t.risk.halted
+        state = f"halted ({halt.reason})" if halt is not None else "no shared halt"
+        self.t.out.event(
+            EventKind.COORDINATOR,
+            None,
+            None,
+            f"joined as shard {self.shard}: balances of {', '.join(shared) or 'no venue'} shared; {state}",
+        )
+
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
         try:
@@ -142,15 +164,17 @@ class Monitor:
                         log.warning("scale.monitor_recovered")
                         self._failing = False
                 except Exception as e:  # Redis away: the gate refuses (verdict coordinator) until it is back
-                    if not self._failing:  # once per outage, not every poll
-                        log.warning("scale.monitor_failed error=%s", e)
-                        t = self.t
-                        t.out.event("error", None, None, f"coordinator unreachable: {type(e).__name__}: {e}")
-                    self._failing = True
+                    self._failed(e)
                 await asyncio.sleep(POLL_S)
         finally:
             with contextlib.suppress(Exception):
                 await self.r.aclose()
+
+    def _failed(self, e: Exception) -> None:
+        if not self._failing:  # once per outage, not every poll
+            log.warning("scale.monitor_failed error=%s", e)
+            self.t.out.event(EventKind.ERROR, None, None, f"coordinator unreachable: {type(e).__name__}: {e}")
+        self._failing = True
 
     async def tick(self) -> None:
         t, risk, sup = self.t, self.t.risk, self.t.supervisor
@@ -210,10 +234,12 @@ class Monitor:
             pipe.hset(self.key(f"open:venue:{venue}"), self.shard, atoms_up(value))
         await pipe.execute()
 
-    async def publish_balances(self) -> None:
-        """Each venue's free balance, when no claim on it is live and none changed while it was fetched."""
+    async def publish_balances(self) -> list[str]:
+        """Each venue's free balance, when no claim on it is live and none changed while it was fetched; the venues
+        whose balances are shared now (published, or already there from another worker)."""
         from arb.trade.paper import PaperVenue
 
+        shared: list[str] = []
         for venue, client in self.t.order_clients.items():
             if isinstance(client, PaperVenue):  # a paper venue's balances are this process's own fiction
                 continue
@@ -226,7 +252,9 @@ class Monitor:
             free = {a: dec(x) for a, x in (bal.get("free") or {}).items() if x is not None}
             floor = self.t.risk.balances.min.get(venue, {})
             free = {a: max(ZERO, x - floor.get(a, ZERO)) for a, x in free.items()}
-            await asyncio.to_thread(self.c.publish, venue, gen, free)
+            if await asyncio.to_thread(self.c.publish, venue, gen, free) or await asyncio.to_thread(self.c.any, venue):
+                shared.append(venue)
+        return shared
 
 
 def _open(risk: Any, marks: Any, kind: str, name: str) -> Decimal:

@@ -164,6 +164,10 @@ class RedisCoordinator:
             args += [asset, atoms_down(amount)]
         return bool(self._publish(args=args))
 
+    def any(self, venue: str) -> bool:
+        """Whether some balance of ``venue`` is shared (published by any worker)."""
+        return next(iter(self.r.scan_iter(match=self.key(f"avail:{venue}:*"), count=1000)), None) is not None
+
     def available(self, venue: str, asset: str) -> int | None:
         """Atoms free minus live holds (tests, status); None when never published."""
         v = self.r.get(self.key(f"avail:{venue}:{asset}"))

@@ -26,7 +26,7 @@ import contextlib
 import logging
 import uuid
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -125,12 +125,12 @@ class Trader:
         self.router = OrderRouter(on_unknown=self.supervisor.on_unknown_order)
         self.executor: Executor | None = None
         self.ready = self.stopping = False
+        self.before_ready: list[Callable[[], Awaitable[None]]] = []  # awaited before trading (a worker's shared state)
         self.stats: Counter[str] = Counter()
         self.outcomes: list[Outcome] = []
-        self._stop = asyncio.Event()
+        self._stop, self._trades_done = asyncio.Event(), 0
         self._tg: asyncio.TaskGroup | None = None
         self._tasks: list[asyncio.Task[Any]] = []
-        self._trades_done = 0
 
     def _scanner(self, run_id: str | None) -> Scanner:
         cfg, s = self.cfg, self.cfg.scanner
@@ -284,10 +284,11 @@ class Trader:
     async def _go(self) -> None:
         if self.scanner is not None:
             await self.scanner.started.wait()  # markets and fees were resolved before the scanner started
+        for step in self.before_ready:
+            await step()
         self.ready = True
-        self.out.event(
-            EventKind.TRADING, None, None, f"ready: mode={self.mode} on_partial={self.cfg.execution.on_partial}"
-        )
+        ready = f"ready: mode={self.mode} on_partial={self.cfg.execution.on_partial}"
+        self.out.event(EventKind.TRADING, None, None, ready)
         self.out.emit("ready", None)
         if self.supervisor.restart_exposures and self.cfg.execution.on_partial == "hedge":
             await self.supervisor.hedge_restart_exposures()

@@ -42,14 +42,28 @@ def rows(db: Path, sql: str) -> list[tuple[Any, ...]]:
         return []
 
 
-async def eventually(check: Any, what: str, timeout_s: float = 60) -> Any:
+async def eventually(check: Any, what: str, timeout_s: float = 60, tmp: Path | None = None) -> Any:
     deadline = time.monotonic() + timeout_s
     while True:
         got = check()
         if got:
             return got
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        assert time.monotonic() < deadline, f"timed out waiting for {what}" + (evidence(tmp) if tmp else "")
         await asyncio.sleep(0.05)
+
+
+def evidence(tmp: Path) -> str:
+    """What the workers said and journaled: the failure message carries it (pytest's temp dirs are pruned)."""
+    err = tmp / "workers.err"
+    said = err.read_text(errors="replace").splitlines()[-40:] if err.exists() else []
+    out = ["", "--- workers.err (tail) ---", *said]
+    for shard in (0, 1):
+        out.append(f"--- shard {shard} events ---")
+        sql = "select ts_ms, kind, substr(detail, 1, 160) from events order by id desc limit 25"
+        out += [repr(r) for r in reversed(rows(journal(tmp, shard), sql))]
+        out.append(f"--- shard {shard} orders ---")
+        out += [repr(r) for r in rows(journal(tmp, shard), "select client_id, venue, side, state from orders")]
+    return "\n".join(out)
 
 
 def halts(tmp: Path, shard: int) -> list[tuple[int, str]]:
@@ -72,6 +86,12 @@ async def workers(tmp: Path, **cfg: Any) -> AsyncIterator[tuple[Any, str, str]]:
                         lambda s=shard: rows(journal(tmp, s), "select 1 from events where kind = 'trading'"),
                         f"worker {shard}",
                     )
+                    # ... and only after joining the shared state: balances shared (claims on a venue whose balances
+                    # are not shared yet are refused) and any shared halt adopted
+                    kinds = [k for (k,) in rows(journal(tmp, shard), "select kind from events order by id")]
+                    assert "coordinator" in kinds and kinds.index("coordinator") < kinds.index("trading"), kinds
+                    (joined,) = rows(journal(tmp, shard), "select detail from events where kind = 'coordinator'")[0]
+                    assert "balances of okx, okx2 shared" in joined, joined
                 yield sim, path, url
             finally:
                 if proc.returncode is None:
@@ -91,7 +111,7 @@ async def test_daily_loss_of_one_worker_and_arb_kill_halt_every_worker_within_a_
         plant(sim, "okx2", 60.0, symbol="BTC/USDT")  # BTC is worker 1's symbol
         for _ in range(3):
             sim.step()
-        first = await eventually(lambda: halts(tmp_path, 1), "worker 1's daily-loss halt")
+        first = await eventually(lambda: halts(tmp_path, 1), "worker 1's daily-loss halt", tmp=tmp_path)
         other = await eventually(lambda: halts(tmp_path, 0), "worker 0's halt")
         # an order of ours resting on worker 0's symbol (as a leg would if a venue ignored IOC), far below
         trader = client(sim, "okx")
