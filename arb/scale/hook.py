@@ -189,8 +189,9 @@ class Monitor:
         elif shared_kill is not None and not kill_file.exists():
             tmp = kill_file.with_name(kill_file.name + f".{os.getpid()}.tmp")
             tmp.write_text(f"{_text(shared_kill)} (kill shared by the coordinator)\n", encoding="utf-8")
-            os.replace(tmp, kill_file)  # atomically, as `arb kill` writes it; the supervisor's poll halts and
-            # cancels the open orders within KILL_POLL_S, exactly as for a local `arb kill`
+            os.replace(tmp, kill_file)  # atomically, as `arb kill` writes it; halting at once (not at the
+            # supervisor's next poll) then cancels the open orders exactly as for a local `arb kill`
+            sup.check_kill()
         # halts: ours published, another worker's adopted
         h = risk.halted
         raw = await self.r.get(self.key("halt"))

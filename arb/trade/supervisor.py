@@ -81,9 +81,13 @@ class Supervisor:
 
     async def watch_kill(self) -> None:
         while True:
-            if self.poll_kill() and self.tg is not None:
-                self.tg.create_task(self.cancel_open_orders(), name="kill-cancel")
+            self.check_kill()
             await asyncio.sleep(KILL_POLL_S)
+
+    def check_kill(self) -> None:
+        """The kill file there: halt and cancel our open orders (polled; a kill shared by a coordinator at once)."""
+        if self.poll_kill() and self.tg is not None:
+            self.tg.create_task(self.cancel_open_orders(), name="kill-cancel")
 
     def poll_kill(self) -> bool:
         path = Path(self.cfg.risk.kill_file)
