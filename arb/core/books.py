@@ -3,7 +3,8 @@
 ccxt hands books over as ``{"bids": [[price, amount], ...], "asks": [...]}`` with floats.
 :class:`Ladder` converts levels to ``Decimal`` lazily (through ``str``), validating each one
 as it is read, and keeps prefix sums so a depth walk for any amount is a bisect plus one
-multiplication. Only the levels a decision reads are ever converted or checked.
+multiplication. Only the levels a decision reads are ever converted or checked. A float read
+before is not converted again: a bounded memo maps checked positive finite floats to their Decimal.
 """
 
 from __future__ import annotations
@@ -130,14 +131,6 @@ class Ladder:
             self.amounts.append(amount)
             self.cum_amount.append(amount + ZERO)
             self.cum_cost.append(price * amount + ZERO)
-        return True
-
-    def load_to(self, k: int) -> bool:
-        """Load levels up to index ``k``; whether level ``k`` exists."""
-        prices, load = self.prices, self._load_one
-        while len(prices) <= k:
-            if not load():
-                return False
         return True
 
     def load_all(self) -> None:

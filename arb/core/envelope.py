@@ -70,7 +70,7 @@ def envelope_peak(p: Problem) -> tuple[Decimal, bool]:
             if not b_load():
                 break
             nb += 1
-        if j >= nk:  # Problem.bid_rate / bid_end, inlined
+        if j >= nk:  # Problem.bid_rate, inlined (with cum_bids_j / (1−φ) beside it)
             if j == nk:
                 bk.append(b_prices[j] * sell_mult * keep)
                 bx.append(b_cum[j] / keep)

@@ -87,7 +87,7 @@ class Problem:
         self.limits, self.balances = limits, balances
         self._g: list[Decimal] = []  # ask_cost_rate by level
         self._bk: list[Decimal] = []  # bid_rate by level
-        self._bx: list[Decimal] = []  # bid_end by level
+        self._bx: list[Decimal] = []  # cum_bids_j / (1−φ): the B whose unrounded sell amount ends bid level j
         self._ah: list[Decimal] = []  # ask_head by level
         self._bh: list[Decimal] = []  # bid_head by level
         self._bl: dict[int, Decimal] = {}  # buy_limit by ask level
@@ -196,11 +196,6 @@ class Problem:
             bk.append(bids.prices[n] * self.sell_mult * self.keep)
             bx.append(bids.cum_amount[n] / self.keep)
         return bk[j]
-
-    def bid_end(self, j: int) -> Decimal:
-        """``cum_bids_j / (1−φ)``: the B whose unrounded sell amount ends bid level ``j`` (level loaded)."""
-        self.bid_rate(j)
-        return self._bx[j]
 
     def ask_head(self, k: int) -> Decimal:
         """``(cost_before_k − amount_before_k·ask_k)·(1+s)(1+ψ)``: the cost of a walk into ask level ``k``
