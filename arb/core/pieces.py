@@ -9,8 +9,10 @@ below the best net found (less a relative slack for the 60-digit rounding): it s
 whose bound is at least the final best's floor ``F``.
 
 :func:`all_pieces` builds every piece in ``[lo, hi]``. :func:`pieces_near_peak` builds only those that
-can reach a known floor ``F0 ≤ F`` (the floor of a feasible size near the envelope's peak), so the search
-solves the same pieces and finds the same size. Why the others cannot (E = the envelope, net with ``S``
+can reach a known floor ``F0 ≤ F``: the floor of the best size of the piece holding the envelope's peak,
+solved first (``F0 ≤ F`` as the search is exact; the search's loop takes that solution when it gets to the
+piece instead of solving it again), so the search solves the same pieces, finds the same size and counts
+the same steps. Why the others cannot reach ``F0`` (E = the envelope, net with ``S``
 unrounded over the loaded levels: concave, ≤ every line ``L_kj``, rising up to its peak ``B*`` and, where
 the peak walk stopped at a falling segment, falling after it):
 
