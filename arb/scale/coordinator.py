@@ -4,7 +4,8 @@ A trading run asks its coordinator, at the moment the risk gate accepts an oppor
 order of it is sent), to **reserve** what both legs can consume on their venues plus a slot of the
 in-flight limit and the notional against the exposure limits; each leg's final state **settles** its
 hold (the hold is replaced by the leg's actual flows) and the end of the opportunity **releases** what
-is left (holds of legs whose state is unknown stay until the worker's lease ends).
+is left (holds of legs whose state is unknown stay until the worker's lease ends). A hedge or retry order
+**extends** its opportunity's claim with what it can spend before it is sent.
 
 :class:`LocalCoordinator` is today's single process: the in-process :class:`arb.trade.risk.RiskGate`
 already holds all of it, so every call is a no-op. :class:`arb.scale.redis_coord.RedisCoordinator`
@@ -59,6 +60,8 @@ class Coordinator(Protocol):
 
     def reserve(self, token: str, req: Request) -> str | None: ...
 
+    def extend(self, token: str, holds: Sequence[tuple[str, str, Decimal, bool]]) -> str | None: ...
+
     def settle(self, token: str, leg: LegFill) -> None: ...
 
     def release(self, token: str, keep: Sequence[str] = ()) -> None: ...
@@ -77,6 +80,10 @@ class LocalCoordinator:
     def reserve(self, token: str, req: Request) -> str | None:
         """None when reserved, else why not (a :class:`arb.core.kinds.Verdict` word)."""
         self.reserved[token] = req
+        return None
+
+    def extend(self, token: str, holds: Sequence[tuple[str, str, Decimal, bool]]) -> str | None:
+        """More holds under ``token`` (a hedge or retry order): None when held, else why not."""
         return None
 
     def settle(self, token: str, leg: LegFill) -> None:

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from arb.core.kinds import EventKind
-from arb.core.ledger import LegFill
+from arb.core.ledger import TERMINAL, LegFill
 from arb.core.model import ZERO, Opportunity, dec
 from arb.scale.coordinator import Coordinator, Request, atoms_up
 from arb.trade.accounts import DAY_MS, utc_day
@@ -44,6 +44,7 @@ class SharedLimits:
         self.pending: str | None = None  # claimed by check(), not yet bound by begin()
         self.tokens: dict[str, str] = {}  # opportunity id → claim token
         self.kept: dict[str, str] = {}  # claim token → opportunity id, for holds of legs whose outcome is unknown
+        self.own: set[str] = set()  # opportunities of an earlier run whose hedge holds a token of its own
         self._n = count(1)
 
     def claim(self, opp: Opportunity, needs: list[tuple[str, str, dict[str, Decimal]]], gate: Any) -> str | None:
@@ -75,10 +76,30 @@ class SharedLimits:
         if self.pending is not None:
             self.tokens[opp_id], self.pending = self.pending, None
 
+    def claim_leg(self, opp_id: str, venue: str, need: dict[str, Decimal], gate: Any) -> str | None:
+        """A hedge or retry order of ``opp_id`` on ``venue`` claims what it can spend before it is sent, under the
+        opportunity's token; one of an earlier run's opportunity (a restart or reconcile hedge) under a token of its
+        own, which ends with the order. None when claimed, else why not (the order is not sent)."""
+        book = gate.balances
+        limited = book.known and venue in book.free and self.published(venue)
+        holds = [(venue, asset, amount, limited) for asset, amount in need.items()]
+        token = self.tokens.get(opp_id)
+        if token is not None:
+            return self.c.extend(token, holds)
+        token = f"{self.c.worker}.{next(self._n)}"
+        why = self.c.extend(token, holds)
+        if why is None:
+            self.tokens[opp_id] = token
+            self.own.add(opp_id)
+        return why
+
     def settle(self, opp_id: str | None, leg: LegFill) -> None:
         token = self.tokens.get(opp_id or "")
         if token is not None:
             self.c.settle(token, leg)
+            if opp_id in self.own:  # an earlier run's hedge: its token ends with it (held on while unknown)
+                self.own.discard(opp_id)
+                self.end(opp_id, [] if leg.state in TERMINAL else [leg.venue])
 
     def end(self, opp_id: str, unknown_venues: list[str]) -> None:
         token = self.tokens.pop(opp_id, None)
@@ -142,6 +163,8 @@ class Monitor:
         except Exception as e:  # the monitor keeps trying once running; meanwhile the gate refuses (coordinator)
             self._failed(e)
             return
+        if self.t.executor is not None:  # hedge and retry orders claim what they spend too
+            self.t.executor.claim_flatten = self.t.risk.claim_flatten
         halt = self.t.risk.halted
         state = f"halted ({halt.reason})" if halt is not None else "no shared halt"
         self.t.out.event(

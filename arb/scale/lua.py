@@ -39,52 +39,33 @@ for _, t in ipairs(redis.call('SMEMBERS', P .. 'tokens')) do
 end
 """
 
-# ARGV: P, token, worker, max_in_flight, n, n × (venue, asset, atoms, limited), m, m × (key, atoms, limit, open, why)
-RESERVE = (
-    REAP
-    + """
+# Shared by RESERVE and EXTEND: the lease check, the undo list, the balance holds from ARGV[idx] on (n holds of
+# venue, asset, atoms, limited: this worker tracks that venue's balance, so an unpublished one refuses) ...
+_BEGIN = """
 local token, worker = ARGV[2], ARGV[3]
 if redis.call('EXISTS', P .. 'lease:' .. worker) == 0 then return {'coordinator', 'lease expired'} end
--- a shared kill or halt refuses in this same atomic step: no worker trades before its poll adopts it
-local killed = redis.call('GET', P .. 'kill')
-if killed then return {'halted_kill', killed} end
-local halt = redis.call('GET', P .. 'halt')
-if halt then
-  local ok, doc = pcall(cjson.decode, halt)
-  local reason = ok and type(doc) == 'table' and doc['reason']
-  if type(reason) ~= 'string' then reason = '?' end
-  return {'halted_' .. reason, halt}
-end
 local done = {}
 local function rollback()
   for _, d in ipairs(done) do redis.call('INCRBY', P .. d[1], d[2]) end
 end
-local flying = redis.call('INCR', P .. 'flight')
-table.insert(done, {'flight', -1})
-if flying > tonumber(ARGV[4]) then rollback() return {'in_flight', ''} end
-local idx = 6
-for i = 1, tonumber(ARGV[5]) do
-  local v, a, n, limited = ARGV[idx], ARGV[idx + 1], ARGV[idx + 2], ARGV[idx + 3]
-  idx = idx + 4
-  local k = 'avail:' .. v .. ':' .. a
-  if redis.call('EXISTS', P .. k) == 1 then
-    local left = redis.call('DECRBY', P .. k, n)
-    table.insert(done, {k, n})
-    if left < 0 then rollback() return {'min_balance', v .. ' ' .. a} end
-  elseif limited == '1' then
-    rollback() return {'min_balance', v .. ' ' .. a .. ' not published yet'}
+local function hold(idx, n)
+  for i = 1, n do
+    local v, a, x, limited = ARGV[idx], ARGV[idx + 1], ARGV[idx + 2], ARGV[idx + 3]
+    idx = idx + 4
+    local k = 'avail:' .. v .. ':' .. a
+    if redis.call('EXISTS', P .. k) == 1 then
+      local left = redis.call('DECRBY', P .. k, x)
+      table.insert(done, {k, x})
+      if left < 0 then rollback() return nil, {'min_balance', v .. ' ' .. a} end
+    elseif limited == '1' then
+      rollback() return nil, {'min_balance', v .. ' ' .. a .. ' not published yet'}
+    end
   end
+  return idx, nil
 end
-local m = tonumber(ARGV[idx])
-idx = idx + 1
-for i = 1, m do
-  local k, n, limit, open, why = ARGV[idx], ARGV[idx + 1], ARGV[idx + 2], ARGV[idx + 3], ARGV[idx + 4]
-  idx = idx + 5
-  local total = redis.call('INCRBY', P .. k, n)
-  table.insert(done, {k, '-' .. n})
-  for _, x in ipairs(redis.call('HVALS', P .. open)) do total = total + tonumber(x) end
-  if total > tonumber(limit) then rollback() return {why, k} end
-end
+"""
+# ... and what makes the claims the token's (undone when it is released or its worker's lease ends)
+_COMMIT = """
 local tk = P .. 'tok:' .. token
 redis.call('HSET', tk, '_worker', worker)
 for _, d in ipairs(done) do
@@ -95,6 +76,51 @@ end
 redis.call('SADD', P .. 'tokens', token)
 return {'ok', ''}
 """
+
+# ARGV: P, token, worker, max_in_flight, n, n × (venue, asset, atoms, limited), m, m × (key, atoms, limit, open, why)
+RESERVE = (
+    REAP
+    + _BEGIN
+    + """
+-- a shared kill or halt refuses in this same atomic step: no worker trades before its poll adopts it
+local killed = redis.call('GET', P .. 'kill')
+if killed then return {'halted_kill', killed} end
+local halt = redis.call('GET', P .. 'halt')
+if halt then
+  local ok, doc = pcall(cjson.decode, halt)
+  local reason = ok and type(doc) == 'table' and doc['reason']
+  if type(reason) ~= 'string' then reason = '?' end
+  return {'halted_' .. reason, halt}
+end
+local flying = redis.call('INCR', P .. 'flight')
+table.insert(done, {'flight', -1})
+if flying > tonumber(ARGV[4]) then rollback() return {'in_flight', ''} end
+local idx, refused = hold(6, tonumber(ARGV[5]))
+if refused then return refused end
+local m = tonumber(ARGV[idx])
+idx = idx + 1
+for i = 1, m do
+  local k, n, limit, open, why = ARGV[idx], ARGV[idx + 1], ARGV[idx + 2], ARGV[idx + 3], ARGV[idx + 4]
+  idx = idx + 5
+  local total = redis.call('INCRBY', P .. k, n)
+  table.insert(done, {k, '-' .. n})
+  for _, x in ipairs(redis.call('HVALS', P .. open)) do total = total + tonumber(x) end
+  if total > tonumber(limit) then rollback() return {why, k} end
+end
+"""
+    + _COMMIT
+)
+
+# ARGV: P, token, worker, n, n × (venue, asset, atoms, limited): more holds under a token (a hedge or retry order
+# of its opportunity; a new token for a restart hedge) — the balance check only: no in-flight slot, no limits
+EXTEND = (
+    REAP
+    + _BEGIN
+    + """
+local _, refused = hold(5, tonumber(ARGV[4]))
+if refused then return refused end
+"""
+    + _COMMIT
 )
 
 # ARGV: P, token, venue, n, n × (asset, flow atoms): the venue's holds of token come back, the flows apply

@@ -53,6 +53,7 @@ class RedisCoordinator:
         timeout = max(0.2, lease_ms / 4000)
         self.r = redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
         self._reserve = self.r.register_script(lua.RESERVE)
+        self._extend = self.r.register_script(lua.EXTEND)
         self._settle = self.r.register_script(lua.SETTLE)
         self._release = self.r.register_script(lua.RELEASE)
         self._publish = self.r.register_script(lua.PUBLISH)
@@ -128,6 +129,18 @@ class RedisCoordinator:
         word = why.decode() if isinstance(why, bytes) else str(why)
         if word.startswith("halted_") and word not in HALT_VERDICTS:
             return "coordinator"  # a shared halt arb cannot name (another version's) still refuses
+        return None if word == "ok" else word
+
+    def extend(self, token: str, holds: Sequence[tuple[str, str, Decimal, bool]]) -> str | None:
+        args: list[Any] = [self.prefix, token, self.worker, len(holds)]
+        for venue, asset, amount, limited in holds:
+            args += [venue, asset, atoms_up(amount), "1" if limited else "0"]
+        try:
+            why, _detail = self._extend(args=args)
+        except redis.RedisError as e:
+            log.warning("coordinator.extend_failed token=%s error=%s", token, e)
+            return "coordinator"
+        word = why.decode() if isinstance(why, bytes) else str(why)
         return None if word == "ok" else word
 
     def settle(self, token: str, leg: LegFill) -> None:

@@ -223,6 +223,18 @@ class RiskGate:
         for venue, side, need in self._needs(opp):
             self.balances.reserve(opp_id, venue, side, need)
 
+    def claim_flatten(
+        self, opp_id: str, venue: str, symbol: str, side: str, amount: Decimal, price: Decimal
+    ) -> str | None:
+        """A hedge or retry order about to be sent: with workers sharing balances it claims what it can spend first
+        (another worker's holds are not its to take); why not, or None. One process: the venue decides."""
+        if self.shared is None:
+            return None
+        base, quote = symbol.split("/")[0], symbol.split("/")[1]
+        return self.shared.claim_leg(
+            opp_id, venue, leg_need(side, amount, price, base, quote, self.fees.get((venue, symbol))), self
+        )
+
     def leg_sent(self, opp_id: str, leg: LegFill, *, fresh: bool = True) -> None:
         """An order is going out (or being looked up: ``fresh`` False): it holds what it can consume."""
         base, quote = leg.symbol.split("/")[0], leg.symbol.split("/")[1]

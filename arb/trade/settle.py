@@ -96,6 +96,9 @@ class Settlement:
     books: Callable[[str, str], Any]
     alert: Callable[[str, str, str], Any]
     clock: Callable[[], int]
+    # a hedge or retry order's claim on what it spends (opp id, venue, symbol, side, amount, price): why not, or
+    # None. Set by arb.scale when workers share balances (the order is not sent when refused).
+    claim_flatten: Callable[[str, str, str, str, Decimal, Decimal], str | None] | None = None
 
     def next_attempt(self, opp_id: str, venue: str, leg: str) -> int:
         raise NotImplementedError
@@ -233,6 +236,10 @@ class Settlement:
         for venue, price, name in plan:
             side, amount = self._flatten_order(venue, symbol, base)
             if not self._tradable(venue, symbol, amount, price):
+                continue
+            why = self.claim_flatten(opp_id, venue, symbol, side, amount, price) if self.claim_flatten else None
+            if why is not None:  # another worker holds what it would spend
+                log.warning("flatten.refused venue=%s symbol=%s %s %s: %s", venue, symbol, name, side, why)
                 continue
             attempt = self.next_attempt(opp_id, venue, name)
             leg = await self.run_leg(await self._intent(opp_id, symbol, venue, side, amount, price, name, attempt))

@@ -171,3 +171,44 @@ def test_no_claim_is_granted_once_a_halt_or_a_kill_is_shared(tmp_path: Path) -> 
         assert ca.available("okx", "USDT") == atoms_down(D(1000))  # the refusals held nothing
         assert int(r.get(ca.key("flight")) or 0) == 0
         ca.close()
+
+
+def test_hedge_and_retry_orders_claim_what_they_can_spend_like_any_other_order(tmp_path: Path) -> None:
+    """A hedge or retry order spends a venue's balance as any order does: it claims it in Redis first, and what
+    another worker holds it cannot take (refused: the order is not sent). A restart hedge (no live opportunity)
+    claims under a token of its own, gone once the order is final."""
+    with redis_server(tmp_path) as url:
+        a, ca = worker(url, "a")
+        b, cb = worker(url, "b")
+        ca.publish("okx", ca.generation("okx"), {"USDT": D(1000)})
+        ca.publish("bybit", ca.generation("bybit"), {"BTC": D(1)})
+        assert a.check(opp("300"), T0) is None
+        a.begin("opp-a", opp("300"))  # holds 303 USDT on okx, 0.006 BTC on bybit
+        assert b.check(opp("600"), T0) is None
+        b.begin("opp-b", opp("600"))  # holds 606 USDT on okx: 91 left
+        # opp-a's buy leg failed; a retry of it would need 303 USDT again: the others' holds leave 91 + its own 0
+        fail = LegFill("okx", "BTC/USDT", "buy", "cid-a1", D("0.006"), D(50000), state="rejected")
+        a.leg_sent("opp-a", fail)
+        a.leg_final(fail)  # its 303 come back: 394 free
+        assert a.claim_flatten("opp-a", "okx", "BTC/USDT", "buy", D("0.006"), D(50000)) is None  # 303 of 394
+        assert ca.available("okx", "USDT") == atoms_down(D(1000) - D(606) - D(303))
+        assert a.claim_flatten("opp-a", "okx", "BTC/USDT", "buy", D("0.006"), D(50000)) == "min_balance"  # 91 left
+        retry = LegFill("okx", "BTC/USDT", "buy", "cid-a2", D("0.006"), D(50000), state="closed", filled=D("0.006"),
+                        cost=D(300), fees=(("USDT", D("0.3")),))  # fmt: skip
+        a.leg_sent("opp-a", retry)
+        a.leg_final(retry)  # its claim gives way to its flows
+        assert ca.available("okx", "USDT") == atoms_down(D(1000) - D(606) - D("300.3"))
+        a.end("opp-a", ok=True, now_ms=T0)
+        # a restart hedge: no opportunity of this run; its claim lives only until its order is final
+        assert a.claim_flatten("old-opp", "bybit", "BTC/USDT", "sell", D("0.5"), D(50000)) is None
+        assert ca.available("bybit", "BTC") == atoms_down(D(1) - D("0.012") - D("0.5"))  # b's sell hold too
+        hedge = LegFill("bybit", "BTC/USDT", "sell", "cid-h", D("0.5"), D(50000), state="closed", filled=D("0.5"),
+                        cost=D(25000), fees=(("USDT", D(25)),))  # fmt: skip
+        a.leg_sent("old-opp", hedge, fresh=True)
+        a.leg_final(hedge)
+        assert ca.available("bybit", "BTC") == atoms_down(D(1) - D("0.012") - D("0.5"))  # sold: the flow stays
+        left = [t for t in ca.r.smembers("arb:tokens") if ca.r.hget(b"arb:tok:" + t, "_worker") == b"a"]
+        assert left == []  # every claim of worker a is gone
+        b.end("opp-b", ok=False, now_ms=T0)
+        ca.close()
+        cb.close()
