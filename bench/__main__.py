@@ -41,7 +41,11 @@ def only_order_latency(quick: bool) -> int:
     for transport, r in ol.items():
         if "error" not in r:
             d, a = r["decision_to_both_orders_ms"], r["decision_to_both_handed_over_ms"]
-            print(f"   {transport:>4}: {r['trades']} trades: p50 {d['p50']} / p99 {d['p99']} ms (arb's part {a})")
+            at = r.get("decision_to_both_at_simulator_socket_ms")
+            print(
+                f"   {transport:>4}: {r['trades']} trades: p50 {d['p50']} / p99 {d['p99']} ms (arb's part {a}; "
+                f"read by the simulators' sockets {at})"
+            )
     RESULTS.write_text(json.dumps(out, indent=1) + "\n")
     print(f"wrote {RESULTS}")
     return 0

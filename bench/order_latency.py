@@ -45,6 +45,7 @@ async def _serve(stamps_path: str) -> None:
     from exchanges.sim.harness import LoopbackExchanges
 
     received: dict[str, int] = {}
+    arrived: dict[str, int] = {}  # client id -> its WS order request read off the socket by the simulator
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -68,6 +69,7 @@ async def _serve(stamps_path: str) -> None:
             return entry
 
         order_log.new_entry = stamped
+        _stamp_arrivals(arrived)
         keys = {
             v: {"key": k.key, "secret": k.secret, "passphrase": k.passphrase}
             for v in VENUES
@@ -77,7 +79,26 @@ async def _serve(stamps_path: str) -> None:
         sys.stdout.write(json.dumps({"configs": configs, "keys": keys}) + "\n")
         sys.stdout.flush()
         await stop.wait()
-    Path(stamps_path).write_text(json.dumps(received))
+    Path(stamps_path).write_text(json.dumps({"engine": received, "socket": arrived}))
+
+
+def _stamp_arrivals(arrived: dict[str, int]) -> None:
+    """In the simulator process: stamp each WS order request when the venue's socket handler reads it (before the
+    simulator's own task hop, placement and matching engine), wrapping each dialect's entry point."""
+    from exchanges.sim.binance import ws_trade as binance_ws
+    from exchanges.sim.bybit import ws_trade as bybit_ws
+    from exchanges.sim.okx import ws_trade as okx_ws
+
+    for module, name in ((okx_ws, "handle"), (binance_ws, "handle"), (bybit_ws, "on_text")):
+        inner = getattr(module, name)
+
+        def stamped(*args: Any, _inner: Any = inner) -> Any:
+            now = time.time_ns()
+            for cid in CLIENT_ID_RE.findall(json.dumps(args[2:], default=str)):
+                arrived.setdefault(cid, now)
+            return _inner(*args)
+
+        setattr(module, name, stamped)
 
 
 # ------------------------------------------------------------------------------- the trader (this process)
@@ -161,11 +182,18 @@ async def _run(transport: str, seconds: float, min_trades: int) -> dict[str, Any
     journal.close()
     proc.send_signal(signal.SIGTERM)
     await proc.wait()
-    received: dict[str, int] = json.loads(stamps_path.read_text())
+    stamps = json.loads(stamps_path.read_text())
+    received: dict[str, int] = stamps["engine"]
+    arrived: dict[str, int] = stamps["socket"]
     lat: list[float] = []
     legs: list[float] = []
     arb_part: list[float] = []  # decision -> both orders handed to the socket / HTTP request (this process)
     wire: list[float] = []  # one order: handed over -> at the simulator's matching engine (other process)
+    at_socket: list[float] = []  # decision -> both requests read by the simulator's socket handlers
+
+    def ids_of(opp_id: str) -> list[str]:
+        return [i for leg in ("buy", "sell") for i in (profile(v).client_order_id(opp_id, leg) for v in VENUES)]
+
     for opp_id, t0 in decided.items():
         stamps, hand = [], []
         for leg in ("buy", "sell"):
@@ -180,6 +208,9 @@ async def _run(transport: str, seconds: float, min_trades: int) -> dict[str, Any
             legs.append(abs(stamps[0] - stamps[1]) / 1e6)
         if len(hand) == 2:
             arb_part.append((max(hand) - t0) / 1e6)
+        sock = [arrived[i] for i in ids_of(opp_id) if i in arrived]
+        if len(sock) == 2:
+            at_socket.append((max(sock) - t0) / 1e6)
     if not lat:
         return {"error": "no trades matched", "decisions": len(decided), "transport": transport}
     return {
@@ -193,6 +224,7 @@ async def _run(transport: str, seconds: float, min_trades: int) -> dict[str, Any
         "gap_between_legs_ms": {"p50": round(_pct(legs, 50), 3), "p99": round(_pct(legs, 99), 3)},
         "decision_to_both_handed_over_ms": _p(arb_part),
         "handed_over_to_engine_ms": _p(wire),
+        "decision_to_both_at_simulator_socket_ms": _p(at_socket),
         "orders_ws_rest_per_venue": ws,
         "simulators": "own process",
     }

@@ -21,7 +21,10 @@ thread (:mod:`.offloop`: one thread, its own connection, intents first, group co
 :meth:`Journal.commit_order_intents` / ``commit_order_update`` / ``commit_leg`` / ``off_loop``: durable when
 the await returns, exactly as the synchronous methods, but the event loop runs on during the fsync. Reads
 and other synchronous writes use the journal's own connection; WAL readers see a write once its await
-returned and never wait for the writer thread.
+returned and never wait for the writer thread. A decision's intents (:meth:`Journal.commit_now`) are committed
+on the calling thread instead — the event loop's, at the decision — when the write lock is free at that instant,
+on a third connection that never waits for it (SQLite busy timeout 0; busy: the writer thread as above;
+PostgreSQL: always the writer thread): the same one transaction and fsync, without the thread's wake-up.
 
 Schema. The version is the number of :data:`MIGRATIONS` applied: ``PRAGMA user_version`` (with ``PRAGMA
 application_id`` marking an arb journal) on SQLite, the ``arb_meta`` table on Postgres. Migrations are
