@@ -32,3 +32,9 @@ class ScaleConfig(_Section):
         "may be taken over, milliseconds (500..60000)",
         _num(ge=500, le=60000, integer=True),
     )
+    poll_ms: int = _key(
+        100,
+        "how often a worker reads the shared halts, kill and daily loss and shares its own, milliseconds "
+        "(20..10000); a halt or kill any worker publishes wakes every worker at once, the poll is the fallback",
+        _num(ge=20, le=10000, integer=True),
+    )

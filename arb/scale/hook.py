@@ -5,7 +5,8 @@
   in-flight slot and notional atomically in Redis (refused: the same verdict words as the local limits, or
   ``coordinator``); :meth:`~arb.trade.risk.RiskGate.begin` binds the claim to the opportunity id; each leg's
   final state settles its venue's hold; the end of the opportunity releases the rest.
-* :class:`Monitor` runs beside the trader (every ``POLL_S``): it publishes this worker's halts, kill and
+* :class:`Monitor` runs beside the trader (every ``scale.poll_ms``, and at once on a halt here or a halt or
+  kill another worker published): it publishes this worker's halts, kill and
   today's PnL, adopts any other worker's halt or kill (a kill becomes this machine's kill file, so the
   supervisor cancels open orders as for `arb kill`), halts on the **sum** of every worker's daily PnL,
   and publishes quiet balance snapshots and this shard's open exposure.
@@ -31,7 +32,6 @@ from arb.scale.coordinator import Coordinator, Request, atoms_up
 from arb.trade.accounts import DAY_MS, utc_day
 
 log = logging.getLogger(__name__)
-POLL_S = 0.1  # halts, kill and the shared daily loss reach every worker within a few polls (≤ 1 s)
 BALANCE_S = 2.0  # balance look-ups per venue for the shared snapshot (a venue rate-limits its account calls)
 
 
@@ -128,7 +128,11 @@ def attach(trader: Any, coordinator: Any, shard: str) -> Monitor:
 
     def on_event(kind: str, _payload: Any) -> None:
         if kind == "ready" and monitor.task is None:
-            monitor.task = asyncio.get_running_loop().create_task(monitor.run(), name="scale-monitor")
+            loop = asyncio.get_running_loop()
+            monitor.task = loop.create_task(monitor.run(), name="scale-monitor")
+            monitor.listener = loop.create_task(monitor.listen(), name="scale-listen")
+        elif kind == "halt":  # share it now, not at the next poll
+            monitor.wake.set()
 
     trader.before_ready.append(monitor.join)
     trader.listeners.append(on_event)
@@ -144,6 +148,8 @@ class Monitor:
         self.t, self.c, self.shard = trader, coordinator, shard
         self.r = aredis.Redis.from_url(coordinator.url, socket_timeout=1, socket_connect_timeout=1)
         self.task: asyncio.Task[None] | None = None
+        self.listener: asyncio.Task[None] | None = None
+        self.wake = asyncio.Event()  # a halt here or an event another worker published: poll now
         self._next_balance = 0.0
         self._failing = False
         self._halts_seen: set[int] = set()  # halts (ts_ms) published or adopted: each is shared once
@@ -188,10 +194,30 @@ class Monitor:
                         self._failing = False
                 except Exception as e:  # Redis away: the gate refuses (verdict coordinator) until it is back
                     self._failed(e)
-                await asyncio.sleep(POLL_S)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.wake.wait(), self.t.cfg.scale.poll_ms / 1000)
+                self.wake.clear()
         finally:
             with contextlib.suppress(Exception):
                 await self.r.aclose()
+
+    async def listen(self) -> None:
+        """Wake the monitor as soon as another worker publishes a halt or a kill (pub/sub on ``events``), rather
+        than at its next poll; the poll stays the guarantee when this connection is down."""
+        import redis.asyncio as aredis
+
+        r = aredis.Redis.from_url(self.c.url, socket_connect_timeout=1)
+        try:
+            async with r.pubsub() as ps:
+                await ps.subscribe(self.key("events"))
+                while not self.t.stopping:
+                    if await ps.get_message(ignore_subscribe_messages=True, timeout=1.0) is not None:
+                        self.wake.set()
+        except Exception as e:
+            log.info("scale.listen_stopped error=%s (polling goes on)", e)
+        finally:
+            with contextlib.suppress(Exception):
+                await r.aclose()
 
     def _failed(self, e: Exception) -> None:
         if not self._failing:  # once per outage, not every poll

@@ -71,11 +71,12 @@ def halts(tmp: Path, shard: int) -> list[tuple[int, str]]:
 
 
 @asynccontextmanager
-async def workers(tmp: Path, **cfg: Any) -> AsyncIterator[tuple[Any, str, str]]:
+async def workers(tmp: Path, poll_ms: int = 100, **cfg: Any) -> AsyncIterator[tuple[Any, str, str]]:
     with redis_server(tmp) as url:
         sim = await start_sim(VENUES, symbols=SYMS)
         try:
             path = write_config(sim, VENUES, tmp, scanner={"symbols": SYMS}, **cfg)
+            Path(path).write_text(Path(path).read_text() + f"\n[scale]\npoll_ms = {poll_ms}\n")
             proc = await start_arb(
                 "run", "--config", path, "--live", "--yes", "--no-ui", "--workers", "2", "--coordinator", url,
                 env=key_env(sim, VENUES), stdout=asyncio.subprocess.DEVNULL, stderr=(tmp / "workers.err").open("wb"),
@@ -106,7 +107,9 @@ async def workers(tmp: Path, **cfg: Any) -> AsyncIterator[tuple[Any, str, str]]:
 
 async def test_daily_loss_of_one_worker_and_arb_kill_halt_every_worker_within_a_second(tmp_path: Path) -> None:
     risk = {"daily_loss_limit": "0.05", "max_consecutive_failures": 10}
-    async with workers(tmp_path, risk=risk, execution={"on_partial": "hold"}) as (sim, path, url):
+    # polls 10 s apart: within the second a halt and a kill reach the other worker only because publishing one
+    # wakes every worker (Redis pub/sub) and a halt here is shared at once
+    async with workers(tmp_path, 10_000, risk=risk, execution={"on_partial": "hold"}) as (sim, path, url):
         sim.venue("okx2").faults.reject_rate = 1.0  # the sell leg fails: the bought base is held at a loss
         plant(sim, "okx2", 60.0, symbol="BTC/USDT")  # BTC is worker 1's symbol
         for _ in range(3):
