@@ -111,9 +111,7 @@ class RedisCoordinator:
 
     # -- reservations ---------------------------------------------------------------------------------------
     def reserve(self, token: str, req: Request) -> str | None:
-        args: list[Any] = [self.prefix, token, self.worker, req.max_in_flight, len(req.holds)]
-        for venue, asset, amount, limited in req.holds:
-            args += [venue, asset, atoms_up(amount), "1" if limited else "0"]
+        args = self._holds([self.prefix, token, self.worker, req.max_in_flight], req.holds)
         n = atoms_up(req.notional)
         checks = [("fly:asset:" + req.asset, "open:asset:" + req.asset, req.max_exposure_per_asset, "exposure_asset")]
         limit_v = req.max_exposure_per_venue
@@ -121,26 +119,28 @@ class RedisCoordinator:
         args.append(len(checks))
         for k, open_key, limit, why in checks:
             args += [k, n, atoms_down(limit), open_key, why]
+        return self._claim(self._reserve, "reserve", token, args)
+
+    def extend(self, token: str, holds: Sequence[tuple[str, str, Decimal, bool]]) -> str | None:
+        return self._claim(self._extend, "extend", token, self._holds([self.prefix, token, self.worker], holds))
+
+    @staticmethod
+    def _holds(args: list[Any], holds: Sequence[tuple[str, str, Decimal, bool]]) -> list[Any]:
+        args.append(len(holds))
+        for venue, asset, amount, limited in holds:
+            args += [venue, asset, atoms_up(amount), "1" if limited else "0"]
+        return args
+
+    def _claim(self, script: Any, name: str, token: str, args: list[Any]) -> str | None:
+        """Run a claim script: None when claimed, else the verdict word (``coordinator`` when Redis fails)."""
         try:
-            why, _detail = self._reserve(args=args)
+            why, _detail = script(args=args)
         except redis.RedisError as e:
-            log.warning("coordinator.reserve_failed token=%s error=%s", token, e)
+            log.warning("coordinator.%s_failed token=%s error=%s", name, token, e)
             return "coordinator"
         word = why.decode() if isinstance(why, bytes) else str(why)
         if word.startswith("halted_") and word not in HALT_VERDICTS:
             return "coordinator"  # a shared halt arb cannot name (another version's) still refuses
-        return None if word == "ok" else word
-
-    def extend(self, token: str, holds: Sequence[tuple[str, str, Decimal, bool]]) -> str | None:
-        args: list[Any] = [self.prefix, token, self.worker, len(holds)]
-        for venue, asset, amount, limited in holds:
-            args += [venue, asset, atoms_up(amount), "1" if limited else "0"]
-        try:
-            why, _detail = self._extend(args=args)
-        except redis.RedisError as e:
-            log.warning("coordinator.extend_failed token=%s error=%s", token, e)
-            return "coordinator"
-        word = why.decode() if isinstance(why, bytes) else str(why)
         return None if word == "ok" else word
 
     def settle(self, token: str, leg: LegFill) -> None:
