@@ -94,7 +94,8 @@ def _stamp_arrivals(arrived: dict[str, int]) -> None:
 
         def stamped(*args: Any, _inner: Any = inner) -> Any:
             now = time.time_ns()
-            for cid in CLIENT_ID_RE.findall(json.dumps(args[2:], default=str)):
+            text = " ".join(a if isinstance(a, str) else json.dumps(a, default=str) for a in args[2:])
+            for cid in CLIENT_ID_RE.findall(text):
                 arrived.setdefault(cid, now)
             return _inner(*args)
 
