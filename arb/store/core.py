@@ -74,6 +74,11 @@ class JournalCore:
                 return fut
         return self.off_loop_start(priority, fn, *args)
 
+    def prepare_commit_now(self) -> None:
+        """Open :meth:`commit_now`'s connection now (the executor does, so its first decision does not pay for it)."""
+        if not (self.readonly or self._closed):
+            self._inline.prepare()
+
     def off_loop_start(self, priority: int, fn: Callable[..., Any], *args: Any) -> asyncio.Future[Any]:
         """Queue ``fn(*args)`` on the writer thread now (from the event loop's thread, without awaiting); the
         future settles when it has run. The write runs even if the future is cancelled (never half-decided)."""

@@ -91,6 +91,12 @@ class InlineWriter:
         finally:
             self._guard.release()
 
+    def prepare(self) -> None:
+        """Open the connection now rather than at the first commit (a decision should not pay for it)."""
+        with self._guard:
+            if not self._closed:
+                self._open()
+
     def _open(self) -> Backend | None:
         if self._pid != os.getpid():  # a forked child never uses its parent's connection (nor closes it)
             self._backend, self._pid = None, os.getpid()

@@ -108,6 +108,7 @@ class Executor(Intents, LegSender, LegFinisher, Settlement):
                 self.send_pace[v] = Throttler(rate_limit=count, period=period)
         for c in self.send.values():
             arm(c)
+        journal.prepare_commit_now()  # its first decision's intents commit without opening a connection
         self.markets, self.fees = markets, fees
         self.on_partial, self.timeout_s, self.expiry_ms = on_partial, order_timeout_ms / 1000, order_expiry_ms
         self.router = router or OrderRouter()
