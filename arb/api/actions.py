@@ -2,8 +2,9 @@
 
 Each accepted action is journaled (event ``control``: ``"<action> by <who>: <detail>"``) and published on
 the stream. Pause and directions act through the gate (:mod:`arb.trade.controls`): no new orders, while
-episodes keep being journaled and trades in flight finish. Kill is `arb kill`: the kill file is written and
-the supervisor halts the run (reason ``kill``), cancels its open orders and keeps alerting only.
+episodes keep being journaled and trades in flight finish; they are kept in the journal (``controls`` table), so a
+restart keeps them until an operator lifts them (here, or `arb resume`). Kill is `arb kill`: the kill file is
+written and the supervisor halts the run (reason ``kill``), cancels its open orders and keeps alerting only.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from aiohttp import web
 
 from arb.api.context import ApiContext
 from arb.clock import wall_ms
-from arb.trade.controls import direction_text, parse_direction
+from arb.core.errors import StoreError
+from arb.trade.controls import Direction, control_name, direction_text, parse_direction
 
 FLATTEN_POLICIES = ("hedge",)
 
@@ -51,13 +53,31 @@ def _trader(ctx: ApiContext, action: str) -> Any:
     return ctx.trader
 
 
+def _keep(tr: Any, d: Direction | None, lift: bool) -> str:
+    """Record the pause (``d`` None) or a direction's control in the journal, so a restart keeps it (``lift``: it
+    ended); "" when recorded, else a note for the reply (the control holds in this run either way)."""
+    c = tr.gate.controls
+    ctl = c.paused if d is None else c.disabled.get(d)
+    try:
+        if lift:
+            tr.journal.lift_controls([control_name(d)])
+        elif ctl is not None:
+            tr.journal.set_control(control_name(d), ctl.who, ctl.ts_ms, ctl.reason)
+    except StoreError as e:
+        return f" (not kept in the journal: {e}; a restart would not know it)"
+    return ""
+
+
 def pause(ctx: ApiContext, who: str, doc: dict[str, Any]) -> dict[str, Any]:
     tr = _trader(ctx, "pause")
     reason = _text(doc, "reason")
     if not tr.gate.controls.pause(who, wall_ms(), reason):
         p = tr.gate.controls.paused
         return {"ok": True, "action": "pause", "who": who, "detail": f"already paused by {p.who}", "changed": False}
-    return ctx.control("pause", who, f"no new orders; episodes are still journaled{f' ({reason})' if reason else ''}")
+    kept = _keep(tr, None, lift=False)
+    return ctx.control(
+        "pause", who, f"no new orders; episodes are still journaled{f' ({reason})' if reason else ''}{kept}"
+    )
 
 
 def resume(ctx: ApiContext, who: str, doc: dict[str, Any]) -> dict[str, Any]:
@@ -65,10 +85,10 @@ def resume(ctx: ApiContext, who: str, doc: dict[str, Any]) -> dict[str, Any]:
     reason = _text(doc, "reason")
     if not tr.gate.controls.resume():
         return {"ok": True, "action": "resume", "who": who, "detail": "was not paused", "changed": False}
-    note = ""
+    note = _keep(tr, None, lift=True)
     h = tr.risk.halted
     if h is not None:
-        note = f"; still halted by {h.reason} (`arb resume` ends risk halts, removing the kill file ends a kill)"
+        note += f"; still halted by {h.reason} (`arb resume` ends risk halts, removing the kill file ends a kill)"
     return ctx.control("resume", who, f"new orders allowed again{f' ({reason})' if reason else ''}{note}")
 
 
@@ -87,7 +107,7 @@ def direction(ctx: ApiContext, who: str, doc: dict[str, Any], enable: bool) -> d
     changed = c.enable(d) if enable else c.disable(d, who, wall_ms(), _text(doc, "reason"))
     if not changed:
         return {"ok": True, "action": action, "who": who, "detail": "no change", "changed": False}
-    return ctx.control(action, who, direction_text(d))
+    return ctx.control(action, who, direction_text(d) + _keep(tr, d, lift=enable))
 
 
 def kill(ctx: ApiContext, who: str, doc: dict[str, Any]) -> dict[str, Any]:

@@ -289,7 +289,8 @@ def resume_command(config_path: str, reason: str) -> None:
     """End the halts in force (daily loss, failures in a row, balance drift) after checking what tripped them.
 
     Halts are kept in the journal, so a restart stays halted; this clears them (with who, when and why). A
-    running `arb run` resumes within a second; the next start trades. After a daily-loss halt the day's
+    running `arb run` resumes within a second; the next start trades. An operator's pause and disabled
+    directions (control API), kept in the journal too, are lifted for the next start. After a daily-loss halt the day's
     loss counts from the resume. The kill switch is separate: remove its file (risk.kill_file).
     """
     import getpass
@@ -320,9 +321,13 @@ def resume_command(config_path: str, reason: str) -> None:
     for db in dbs:  # the journal, and each worker's (--workers / --shard: README "Scaling out")
         with Journal.open(db, create=False) as journal:
             cleared = journal.clear_halts(wall_ms(), who)
+            lifted = journal.lift_controls()  # an operator's pause and disabled directions (control API)
             db = str(journal.path)  # shown: a Postgres URL without its password
         if not cleared:
             click.echo(f"no halt in force in {db}")
+        for c in lifted:
+            what = "the pause" if c["name"] == "pause" else c["name"].replace("direction:", "disabled direction ")
+            click.echo(f"lifted {what} set by {c['who']} in {db}; a running arb lifts it within a second")
         for h in cleared:
             click.echo(
                 f"cleared halt #{h['id']} ({h['reason']}: {h['detail']}) in {db}; a running arb resumes within a second"

@@ -52,6 +52,7 @@ MONEY: dict[str, frozenset[str]] = {
     "balances": frozenset({"free", "used", "total"}),
     "exposures": frozenset({"base_delta"}),
     "halts": frozenset(),
+    "controls": frozenset(),
 }
 # write_batch kinds → (table, how): "upsert" by id, "insert", "ignore" = insert unless duplicate.
 KINDS: dict[str, tuple[str, str]] = {
@@ -159,8 +160,17 @@ def _v4(db: Tx) -> None:
         db.execute(statement)
 
 
+def _v5(db: Tx) -> None:
+    # an operator's controls (control API pause, disabled directions) survive restarts like halts: one row per
+    # control in force ("pause", "direction:SYMBOL/BUY/SELL"), deleted when it is lifted.
+    db.execute(
+        """CREATE TABLE controls (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, who TEXT NOT NULL,
+        ts_ms INTEGER NOT NULL, reason TEXT)"""
+    )
+
+
 # Forward-only: append, never edit or reorder. Index i brings a journal from version i to i + 1.
-MIGRATIONS: list[Callable[[Tx], None]] = [_v1, _v2, _v3, _v4]
+MIGRATIONS: list[Callable[[Tx], None]] = [_v1, _v2, _v3, _v4, _v5]
 
 
 def check_path(path: Path, *, create: bool, readonly: bool) -> None:

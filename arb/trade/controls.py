@@ -4,8 +4,9 @@ The gate (:mod:`arb.trade.gate`) consults :meth:`Controls.blocks` first: while p
 accepted (verdict ``paused``), so no new order is sent, while the scanner keeps journaling episodes and
 trades already in flight finish. A direction (symbol, buy venue, sell venue) an operator disabled is refused
 with verdict ``operator_disabled`` until enabled again. State lives in memory for the run: a restart starts
-unpaused (the kill switch, `arb kill`, is the durable stop). Pure: no clock, no I/O; the API journals who
-did what.
+paused: the API records every change in the journal's ``controls`` table (:mod:`arb.store.controls`) and a
+restart restores what was in force (:meth:`Controls.restore`); ``arb resume`` lifts them with the halts. Pure: no
+clock, no I/O; the API journals who did what.
 """
 
 from __future__ import annotations
@@ -15,6 +16,12 @@ from dataclasses import dataclass, field
 from arb.core.kinds import Verdict
 
 Direction = tuple[str, str, str]  # (symbol, buy venue, sell venue)
+PAUSE, DIRECTION = "pause", "direction:"  # names of the journal's control rows: "pause", "direction:BTC/USDT/a/b"
+
+
+def control_name(d: Direction | None) -> str:
+    """The journal row's name of the pause (None) or of a disabled direction."""
+    return PAUSE if d is None else DIRECTION + direction_text(d)
 
 
 def parse_direction(text: str) -> Direction:
@@ -75,6 +82,23 @@ class Controls:
 
     def enable(self, d: Direction) -> bool:
         return self.disabled.pop(d, None) is not None
+
+    def restore(self, rows: list[dict[str, object]]) -> list[tuple[str, Control]]:
+        """Apply controls journaled by earlier runs (``Journal.controls()`` rows); (what, control) of each applied."""
+        done: list[tuple[str, Control]] = []
+        for r in rows:
+            name, c = str(r["name"]), Control(str(r["who"]), int(str(r["ts_ms"])), str(r.get("reason") or ""))
+            if name == PAUSE:
+                self.paused = c
+                done.append(("paused", c))
+            elif name.startswith(DIRECTION):
+                try:
+                    d = parse_direction(name[len(DIRECTION) :])
+                except ValueError:  # not a direction this version can read: nothing to apply
+                    continue
+                self.disabled[d] = c
+                done.append((f"direction {direction_text(d)} disabled", c))
+        return done
 
     def as_dict(self) -> dict[str, object]:
         p = self.paused

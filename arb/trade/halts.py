@@ -3,7 +3,8 @@
 * A halt is journaled (table ``halts``, fsynced) the moment it trips, except ``kill``: the kill file is
   its own durable state.
 * On start the gate is restored from the journal (:func:`arb.trade.riskstate.rebuild`): the halt in force,
-  today's realised PnL and the failures in a row, over every run journaled in the file.
+  today's realised PnL and the failures in a row, over every run journaled in the file; and an operator's pause
+  and disabled directions still in force (:mod:`arb.store.controls`).
 * A halt ends only by its rule (a daily-loss halt at the next UTC midnight) or by an operator:
   ``arb resume`` marks it cleared in the journal, and a running arb picks that up within
   ``RESUME_POLL_S`` (journal event ``resume``, an alert, the ``resume`` listener event).
@@ -20,6 +21,7 @@ from arb.core.errors import StoreError
 from arb.core.kinds import EventKind
 from arb.store import Journal
 from arb.trade.accounts import Accounts
+from arb.trade.controls import Controls, control_name, direction_text
 from arb.trade.outlet import Outlet
 from arb.trade.risk import Halt, RiskGate
 from arb.trade.riskstate import rebuild
@@ -40,6 +42,7 @@ class DurableHalts:
     ) -> None:
         self.journal, self.risk, self.accounts, self.out, self.clock = journal, risk, accounts, out, clock
         self._resume_checked_ms = 0
+        self.controls: Controls | None = None  # the gate's (an operator's pause, directions), once restored
 
     def record(self, halt: Halt) -> None:
         if halt.reason == "kill" or halt.id is not None:
@@ -60,8 +63,36 @@ class DurableHalts:
         if self.risk.halted is halt:
             self.risk.halted = dataclasses.replace(halt, id=hid)
 
-    def restore(self) -> None:
+    def _poll_controls(self) -> None:
+        """Controls of this run no longer in the journal (`arb resume` lifted them) end here too."""
+        c = self.controls
+        assert c is not None
+        try:
+            names = {r["name"] for r in self.journal.controls()}
+        except StoreError as e:
+            log.warning("control.poll_failed error=%s", e)
+            return
+        lifted = ["the pause"] if c.paused is not None and control_name(None) not in names and c.resume() else []
+        lifted += [f"direction {direction_text(d)}" for d in list(c.disabled) if control_name(d) not in names]
+        for d in [d for d in list(c.disabled) if control_name(d) not in names]:
+            c.enable(d)
+        for what in lifted:
+            text = f"{what} lifted in the journal (`arb resume`)"
+            log.warning("control.lifted %s", text)
+            self.out.event(EventKind.CONTROL, None, None, text)
+
+    def restore(self, controls: Controls | None = None) -> None:
+        """The halt in force, today's PnL and failures in a row; and an operator's ``controls`` (pause, disabled
+        directions) still in force in the journal."""
         now = self.clock()
+        self.controls = controls
+        for what, c in controls.restore(self.journal.controls()) if controls is not None else []:
+            line = (
+                f"{what} by {c.who} since {when(c.ts_ms)}{f' ({c.reason})' if c.reason else ''}, from the journal; "
+                "lift it through the control API (`arb ctl`) or `arb resume`"
+            )
+            log.warning("control.restored %s", line)
+            self.out.event(EventKind.CONTROL, None, None, line)
         state = rebuild(self.journal, now)
         self.risk.restore(state, now)
         self.accounts.day.load(state.opportunities, state.since_ms)
@@ -84,12 +115,19 @@ class DurableHalts:
             )
 
     def poll_resume(self) -> None:
-        """A halt cleared in the journal by `arb resume` ends here too (checked every ``RESUME_POLL_S``)."""
+        """A halt cleared in the journal by `arb resume` ends here too, and so do an operator's controls it lifted
+        (checked every ``RESUME_POLL_S``)."""
         h = self.risk.halted
         now = self.clock()
-        if h is None or h.id is None or now - self._resume_checked_ms < RESUME_POLL_S * 1000:
+        c = self.controls
+        controlled = c is not None and (c.paused is not None or bool(c.disabled))
+        if ((h is None or h.id is None) and not controlled) or now - self._resume_checked_ms < RESUME_POLL_S * 1000:
             return
         self._resume_checked_ms = now
+        if controlled:
+            self._poll_controls()
+        if h is None or h.id is None:
+            return
         try:
             row = self.journal.get_halt(h.id)
         except StoreError as e:

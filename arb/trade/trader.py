@@ -217,7 +217,7 @@ class Trader:
         )
         await sup.refresh_balances("start", check_drift=False)
         sup.load_exposures()
-        sup.halts.restore()  # the durable risk state and today's legs: what reconcile journals below joins them
+        sup.halts.restore(self.gate.controls)  # durable risk state, operator's controls, today's legs (+ reconcile's)
         findings = await reconcile_orders(self.journal, self.executor, now_ms=self.clock(), source="start")
         sup.report(findings)
         sup.load_exposures()  # reconcile may have found exposures: the limits must see them at once

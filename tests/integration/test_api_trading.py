@@ -20,8 +20,9 @@ from arb.api.reader import Reader
 from arb.api.server import ApiServer
 from arb.api.tokens import Tokens
 from exchanges.sim.harness import default_balances
-from tests.kit.live import SYM, Run, Setup, make_config, plant, unplant
+from tests.kit.live import SYM, Run, Setup, make_config, plant, unplant, write_config
 from tests.kit.poll import eventually
+from tests.kit.run import arb
 
 VENUES = ("okx", "okx2")
 TOKEN = "trading-test-token-0123456789abcdef"
@@ -244,3 +245,44 @@ async def test_exposures_are_acknowledged_and_flattened_by_policy(h: Harness) ->
     async with h.http.post("/api/exposures/424242/ack", json={}) as r:
         assert r.status == 404
     await h.run.stop()
+
+
+async def test_a_pause_and_a_disabled_direction_outlive_a_restart_until_arb_resume_lifts_them(
+    h: Harness, setup: Setup
+) -> None:
+    """An operator's controls are kept in the journal: a restart (a crash, a deploy) keeps the run paused and the
+    direction disabled; `arb resume` from another process lifts them, and the running trader follows."""
+    direction = f"{SYM}/okx/okx2"
+    await h.post("/api/pause", {"reason": "maintenance"})
+    await h.post("/api/directions/disable", {"direction": direction})
+    await h.run.stop()
+    # the next run on the same journal
+    trader = setup.trader(h.cfg, setup.clients(h.sim, VENUES, key=None))
+    decisions: list[dict[str, Any]] = []
+    trader.listeners.append(lambda k, p: decisions.append(p) if k == "decision" else None)
+    run = Run(trader)
+    await run.next("ready")
+    c = trader.gate.controls
+    assert c.paused is not None and (c.paused.who, c.paused.reason) == ("ops", "maintenance")
+    assert (SYM, "okx", "okx2") in c.disabled
+
+    def controls(text: str) -> list[str]:
+        return [e["detail"] for e in trader.journal.events(kind="control") if text in e["detail"]]
+
+    restored = await eventually(lambda: controls("from the journal"), what="the restored controls journaled")
+    assert len(restored) == 2 and restored[0].startswith("paused by ops since"), restored
+    plant(h.sim, "okx2", 40.0)  # okx2 rich: buy okx, sell okx2 — the disabled direction
+    await eventually(lambda: any(d["verdict"] == "paused" for d in decisions), what="a paused verdict")
+    assert trader.journal.orders() == []
+    # `arb resume` lifts both in the journal; the running trader lifts them within a second and trades
+    path = write_config(h.sim, VENUES, h.tmp, name="resume.toml", mode="paper")
+    code, out, err = await arb("resume", "--config", path, "--reason", "maintenance over")
+    assert code == 0, err
+    assert "lifted the pause set by ops" in out and f"lifted disabled direction {direction} set by ops" in out, out
+    outcome = await run.next("outcome", timeout_s=20)
+    assert outcome.legs and trader.journal.orders()
+    lifted = await eventually(lambda: len(controls("lifted in the journal")) == 2 and controls("lifted in the journal"))
+    assert sorted(lifted) == sorted([f"direction {direction} lifted in the journal (`arb resume`)",
+                                     "the pause lifted in the journal (`arb resume`)"])  # fmt: skip
+    assert trader.journal.controls() == []
+    await run.stop()
