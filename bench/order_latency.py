@@ -192,15 +192,14 @@ async def _run(transport: str, seconds: float, min_trades: int) -> dict[str, Any
     wire: list[float] = []  # one order: handed over -> at the simulator's matching engine (other process)
     at_socket: list[float] = []  # decision -> both requests read by the simulator's socket handlers
 
-    def ids_of(opp_id: str) -> list[str]:
-        return [i for leg in ("buy", "sell") for i in (profile(v).client_order_id(opp_id, leg) for v in VENUES)]
-
     for opp_id, t0 in decided.items():
-        stamps, hand = [], []
+        stamps, hand, sock = [], [], []
         for leg in ("buy", "sell"):
             ids = [i for i in (profile(v).client_order_id(opp_id, leg) for v in VENUES) if i in received]
             if ids:
                 stamps.append(received[ids[0]])
+                if ids[0] in arrived:
+                    sock.append(arrived[ids[0]])
                 if ids[0] in handed:
                     hand.append(handed[ids[0]])
                     wire.append((received[ids[0]] - handed[ids[0]]) / 1e6)
@@ -209,7 +208,6 @@ async def _run(transport: str, seconds: float, min_trades: int) -> dict[str, Any
             legs.append(abs(stamps[0] - stamps[1]) / 1e6)
         if len(hand) == 2:
             arb_part.append((max(hand) - t0) / 1e6)
-        sock = [arrived[i] for i in ids_of(opp_id) if i in arrived]
         if len(sock) == 2:
             at_socket.append((max(sock) - t0) / 1e6)
     if not lat:
