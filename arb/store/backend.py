@@ -84,6 +84,9 @@ class Backend:
         """Another connection to the same (already checked and migrated) journal, for the writer thread."""
         raise NotImplementedError
 
+    def checkpoint_if_large(self) -> None:
+        """Move a large write-ahead log into the database outside any write transaction (SQLite; others: nothing)."""
+
     def reopen_nowait(self) -> Backend | None:
         """Another connection whose writes never wait for the lock (``BEGIN`` raises
         :class:`arb.store.offloop.LockBusy` at once), fsynced; None when the engine has none (PostgreSQL)."""

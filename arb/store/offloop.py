@@ -171,6 +171,9 @@ class WriterThread:
                         _run_one(fut, fn, args)
                 else:
                     self._run_group(jobs)
+                if self._queue.empty() and self.backend is not None:  # nothing waiting: outside any transaction
+                    with contextlib.suppress(Exception):
+                        self.backend.checkpoint_if_large()
         finally:
             if self.backend is not None:
                 with contextlib.suppress(Exception):

@@ -23,6 +23,8 @@ from arb.store.offloop import LockBusy
 from arb.store.schema import APPLICATION_ID, check_path
 from arb.store.tx import Tx
 
+CHECKPOINT_BYTES = 4 << 20  # SQLite's default: 1000 pages of 4 KiB
+
 
 class SqliteBackend(Backend):
     dialect = SQLITE
@@ -64,11 +66,24 @@ class SqliteBackend(Backend):
         try:
             conn = _connect(self.path, "rw", self._busy_ms)
             conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA wal_autocheckpoint=0")  # checkpoint_if_large, between its writes instead
         except sqlite3.Error as e:
             raise _error(e, self.path, "open", readonly=False) from None
         backend = SqliteBackend(conn, self.path, readonly=False, busy_timeout_ms=self._busy_ms)
         backend.always_full = True  # its writes are mostly money: no PRAGMA round trips for them
         return backend
+
+    def checkpoint_if_large(self) -> None:
+        """A PASSIVE checkpoint once the WAL passes :data:`CHECKPOINT_BYTES`, run by the writer thread between its
+        writes: SQLite's automatic one runs inside the COMMIT of whichever write crosses the threshold — milliseconds
+        (the database file's fsync) while that commit holds the journal's write lock, so a decision's intents could not
+        commit inline meanwhile. A PASSIVE checkpoint takes no write lock: other connections commit during it."""
+        try:
+            if Path(f"{self.path}-wal").stat().st_size < CHECKPOINT_BYTES:
+                return
+            self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        except (OSError, sqlite3.Error):  # no WAL yet, or busy: the next write's check tries again
+            return
 
     def reopen_nowait(self) -> SqliteBackend:
         """A connection for inline commits (:class:`arb.store.offloop.InlineWriter`): busy timeout 0, so ``BEGIN
