@@ -1,8 +1,7 @@
 """The journal's writer thread (issue 16): durable commits awaited off the event loop, the rules unchanged.
 
-- Journal before send: when a simulator's matching engine first sees an order, both intents of its decision are
-  already in the journal FILE (read from another connection at that moment), for every order of a live run
-  over WebSocket.
+- Journal before send (both intents in the journal FILE when a simulator's matching engine first sees an order):
+  tests/integration/test_orders_at_decision.py.
 - A commit that must wait (another writer holds the journal's lock) waits on the writer thread: the event loop
   runs on meanwhile (here: it is the loop that releases the lock once both orders reached the venues), and the
   commit then lands. When the executor committed on the loop, the loop sat in SQLite's busy wait and nothing
@@ -24,44 +23,14 @@ from arb.core.model import Fee, Leg, MarketSpec, Opportunity
 from arb.store import Journal
 from arb.trade.executor import Executor
 from arb.trade.orders import OrderRouter
-from tests.kit.live import SYM, Run, Setup, client, make_config, no_duplicate_client_ids, plant, start_sim
+from tests.kit.live import SYM, Setup, no_duplicate_client_ids, start_sim
 from tests.kit.poll import eventually
 
 D = Decimal
 
 
-async def test_both_intents_are_in_the_journal_file_when_the_venue_sees_each_order(setup: Setup) -> None:
-    venues = ("okx", "binance")
-    sim = await setup.sim(venues)
-    cfg = make_config(sim, venues, setup.tmp)
-    send = {v: client(sim, v, enableRateLimit=False) for v in venues}
-    setup.closers += [c.close for c in send.values()]
-    trader = setup.trader(cfg, setup.clients(sim, venues), send_clients=send)
-    db = Path(str(trader.journal.path))
-    seen: dict[str, dict[str, str]] = {}  # client id -> {side: state} of its decision's intents, durable then
-
-    def at_engine(order: Any, fill: Any) -> None:
-        cid = order.client_id
-        if not cid or cid in seen:
-            return
-        with Journal.open(db, readonly=True) as other:  # another connection: only what is committed
-            mine = other.get_order(cid)
-            rows = other.orders(opportunity_id=mine["opportunity_id"]) if mine else []
-        seen[cid] = {r["side"]: r["state"] for r in rows}
-
-    for v in venues:
-        sim.venue(v).engine.listeners.append(at_engine)
-    run = Run(trader)
-    await run.next("ready")
-    plant(sim, venues[1], 60.0)
-    sim.step()
-    out = await run.next("outcome")
-    await run.stop()
-    assert out.ok, out.summary()
-    assert [trader.send_clients[v].ws_orders for v in venues] == [1, 1]  # over the WebSocket trading APIs
-    for leg in out.legs[:2]:
-        assert set(seen[leg.client_id]) == {"buy", "sell"}, seen  # both intents, when the venue got this one
-    no_duplicate_client_ids(sim)
+# Both intents durable when the venue sees each order (live trader over WebSocket, read from another connection at
+# the matching engine): tests/integration/test_orders_at_decision.py, which also checks the task that sent them.
 
 
 @pytest.fixture
