@@ -14,10 +14,12 @@ ids already used), so an earlier run's hedge is never taken for a duplicate and 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from arb.core.books import ladders
@@ -84,6 +86,23 @@ class Outcome:
             "notes": self.notes,
             **(self.plan or {}),
         }
+
+
+async def patient_claim(claim: Callable[[], str | None], wait_s: float = 2.0, every_s: float = 0.05) -> str | None:
+    """A hedge or retry order's shared claim (workers on one coordinator): None to send it, else why not.
+
+    What other workers hold is an opportunity in flight, gone within a second or two, so a refusal is asked again
+    until ``wait_s``; a coordinator that cannot be reached does not hold back an order that reduces risk (the venue
+    decides, as in one process)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait_s
+    while True:
+        why = claim()
+        if why is None or why == "coordinator":
+            return None
+        if loop.time() >= deadline:
+            return why
+        await asyncio.sleep(every_s)
 
 
 class Settlement:
@@ -237,8 +256,9 @@ class Settlement:
             side, amount = self._flatten_order(venue, symbol, base)
             if not self._tradable(venue, symbol, amount, price):
                 continue
-            why = self.claim_flatten(opp_id, venue, symbol, side, amount, price) if self.claim_flatten else None
-            if why is not None:  # another worker holds what it would spend
+            claim, order = self.claim_flatten, (opp_id, venue, symbol, side, amount, price)
+            why = await patient_claim(partial(claim, *order)) if claim is not None else None
+            if why is not None:  # other workers still hold what it would spend: not sent here
                 log.warning("flatten.refused venue=%s symbol=%s %s %s: %s", venue, symbol, name, side, why)
                 continue
             attempt = self.next_attempt(opp_id, venue, name)

@@ -4,6 +4,7 @@ applies its fills; the end frees the rest; limits hold across the workers; CLI r
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -212,3 +213,31 @@ def test_hedge_and_retry_orders_claim_what_they_can_spend_like_any_other_order(t
         b.end("opp-b", ok=False, now_ms=T0)
         ca.close()
         cb.close()
+
+
+async def test_a_hedge_waits_out_other_workers_holds_and_is_not_held_back_by_an_unreachable_coordinator(
+    tmp_path: Path,
+) -> None:
+    """What other workers hold is an opportunity in flight: a hedge asks again until it is freed (within its
+    wait), gives up the venue after it; a coordinator that cannot be reached does not stop a risk-reducing order."""
+    import asyncio
+
+    from arb.trade.settle import patient_claim
+
+    with redis_server(tmp_path) as url:
+        a, ca = worker(url, "a")
+        b, cb = worker(url, "b")
+        ca.publish("okx", ca.generation("okx"), {"USDT": D(1000)})
+        ca.publish("bybit", ca.generation("bybit"), {"BTC": D(1)})
+        assert b.check(opp("900"), T0) is None
+        b.begin("opp-b", opp("900"))  # b holds 909 of okx's 1000 USDT
+        hedge = partial(a.claim_flatten, "old-opp", "okx", "BTC/USDT", "buy", D("0.006"), D(50000))  # 303 USDT
+        assert await patient_claim(hedge, wait_s=0.2) == "min_balance"  # b's trade is still in flight
+        freed = asyncio.get_running_loop().call_later(0.1, lambda: b.end("opp-b", ok=True, now_ms=T0))
+        assert await patient_claim(hedge, wait_s=5) is None  # claimed once b's trade ended
+        freed.cancel()
+        assert ca.available("okx", "USDT") == atoms_down(D(1000) - D(303))
+        ca.close()
+        cb.close()
+    # Redis gone: the claim cannot be made, and the hedge goes out anyway (the venue decides)
+    assert await patient_claim(hedge, wait_s=5) is None
