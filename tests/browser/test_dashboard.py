@@ -4,6 +4,8 @@
 - a dislocation planted on the loopback venues shows on the page within 2 s of the scanner journaling its
   episode (the DOM wait starts once the journal row exists and has a 2 s deadline);
 - the pause and resume buttons act after their dialog (journaled with who acted);
+- an open exposure's row: Acknowledge and Flatten, each after its dialog (journaled with who acted; the flatten's
+  hedge sells the held base and closes the exposure);
 - the kill button, confirmed in its dialog, stops trading: the journal holds the kill halt and the operator's
   control event, the page shows the run halted and alert-only, and no order follows while opportunities do;
 - the page's stream reader turns any chunking of the event stream into whole messages, in order;
@@ -29,7 +31,7 @@ from arb.api import dashboard
 from exchanges.sim.harness import default_balances
 from tests.browser.harness import served
 from tests.kit.builders import toml_text
-from tests.kit.live import config_dict, plant, start_sim
+from tests.kit.live import config_dict, key_env, plant, start_sim
 from tests.kit.poll import eventually
 
 TOKEN = "dashboard-test-token-0123456789abcdef"
@@ -190,6 +192,61 @@ def halted_decisions(db: Path, since_ms: int) -> list[dict[str, Any]]:
         if d["verdict"].startswith("halted"):
             out.append(d)
     return out
+
+
+@pytest.mark.timeout(90)
+async def test_an_open_exposure_is_acknowledged_then_flattened_from_its_row(browser_page: Any, tmp_path: Path) -> None:
+    """A live run whose sell leg is refused holds the bought base (on_partial = hold): its exposure row carries
+    Acknowledge and Flatten; each acts after its dialog, journaled with who acted, and the flatten's hedge closes it."""
+    page = browser_page
+    sim = await start_sim(VENUES, update_interval_ms=25)
+    try:
+        cfg = config_dict(sim, VENUES, tmp_path, execution={"on_partial": "hold"})
+        (tmp_path / "arb.toml").write_text(toml_text(cfg), encoding="utf-8")
+        db = Path(cfg["store"]["path"])
+        args = ("run", "--config", str(tmp_path / "arb.toml"), "--live", "--yes", "--no-ui")
+        async with served(*args, "--api-token-file", str(token_file(tmp_path)), env=key_env(sim, VENUES)) as arb:
+            await page.goto(arb.url)
+            await sign_in(page, TOKEN)
+            await page.wait_for_selector("#dash:not([hidden])")
+            await page.wait_for_selector("#conn[data-state='live']")
+            sim.venue("okx2").faults.reject_rate = 1.0  # the sell leg is refused: the bought BTC stays on okx
+            plant(sim, "okx2", 40.0)
+            (exposure,) = await eventually(
+                lambda: rows(db, "SELECT * FROM exposures WHERE state = 'open'"), timeout_s=20, what="an open exposure"
+            )
+            sim.venue("okx2").faults.reject_rate = 0.0
+            sim.market.schedule.clear()  # the dislocation ends: nothing new trades while the exposure is settled
+            row = f"#exposures tr[data-exposure-id='{exposure['id']}']"
+            await page.wait_for_selector(row, timeout=10_000)
+
+            await page.click(f"{row} button[data-exposure-action='ack']")
+            await page.wait_for_selector("#confirm[open]")
+            assert f"#{exposure['id']}" in await page.inner_text("#confirm-title")
+            await page.fill("#confirm-reason", "seen on the desk")
+            await page.click("#confirm-ok")
+            acked = await eventually(lambda: rows(db, CONTROL, "ack_exposure by ops%"), what="the ack journaled")
+            assert "seen on the desk" in acked[0]["detail"]
+            assert rows(db, "SELECT state FROM exposures WHERE id = ?", exposure["id"])[0]["state"] == "open"
+
+            await page.click(f"{row} button[data-exposure-action='flatten']")
+            await page.wait_for_selector("#confirm[open]")
+            await page.click("#confirm-ok")
+            await eventually(
+                lambda: rows(db, "SELECT * FROM exposures WHERE id = ? AND state != 'open'", exposure["id"]),
+                timeout_s=20,
+                what="the exposure flattened",
+            )
+            assert rows(db, CONTROL, "flatten_exposure by ops%")
+            hedge = "SELECT * FROM orders WHERE opportunity_id = ? AND leg = 'hedge'"
+            hedges = rows(db, hedge, exposure["opportunity_id"])
+            assert [h["side"] for h in hedges] == ["sell"], [dict(h) for h in hedges]  # sells the held BTC
+            await page.wait_for_selector(row, state="detached", timeout=10_000)
+            code = await arb.stop()
+        assert code == 0, arb.err()
+        assert "Traceback" not in arb.err()
+    finally:
+        await sim.stop()
 
 
 @pytest.mark.timeout(90)

@@ -232,6 +232,16 @@ function onMessage(name, text) {
 
 // ------------------------------------------------------------------ actions (after a confirmation dialog)
 const ACTIONS = {
+  ack: [
+    "Acknowledge exposure #{id}?",
+    "It stays open and keeps counting against the exposure limits; the journal records that you have seen it.",
+    "Acknowledge",
+  ],
+  flatten: [
+    "Flatten exposure #{id}?",
+    "Sends an IOC order on the better of its two venues now (the executor's hedge), for the whole open amount.",
+    "Flatten",
+  ],
   pause: ["Pause trading?", "No new orders are sent until you resume. The scanner keeps watching and journaling episodes.", "Pause"],
   resume: ["Resume trading?", "New orders may be sent again (a kill or a risk halt stays in force).", "Resume"],
   kill: [
@@ -242,10 +252,11 @@ const ACTIONS = {
   ],
 };
 
-function ask(action) {
+function ask(action, exposure) {
   const [title, text, button] = ACTIONS[action];
   const dlg = $("confirm");
-  $("confirm-title").textContent = title;
+  $("confirm-title").textContent = title.replace("{id}", exposure || "");
+  dlg.dataset.exposure = exposure || "";
   $("confirm-text").textContent = text;
   $("confirm-ok").textContent = button;
   $("confirm-reason").value = "";
@@ -254,12 +265,15 @@ function ask(action) {
   dlg.showModal();
 }
 
-async function act(action, reason) {
+async function act(action, reason, exposure) {
+  // an exposure's action: /api/exposures/ID/ack (the reason is its note) or /flatten (policy hedge)
+  const path = exposure ? `/api/exposures/${encodeURIComponent(exposure)}/${action}` : "/api/" + action;
+  const body = exposure ? (action === "ack" ? (reason ? { note: reason } : {}) : { policy: "hedge" }) : reason ? { reason } : {};
   try {
-    const r = await api("/api/" + action, {
+    const r = await api(path, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(reason ? { reason } : {}),
+      body: JSON.stringify(body),
     });
     view.toast(`${r.action} by ${r.who}: ${r.detail || "done"}`);
   } catch (e) {
@@ -267,6 +281,7 @@ async function act(action, reason) {
     return;
   }
   rereadHalts();
+  if (exposure) rereadPnl();
 }
 
 // ------------------------------------------------------------------ start (module scripts run after parsing)
@@ -279,10 +294,14 @@ $("login-form").addEventListener("submit", (ev) => {
   }
 });
 $("logout").addEventListener("click", () => signOut("Signed out."));
-for (const a of Object.keys(ACTIONS)) $(a).addEventListener("click", () => ask(a));
+for (const a of ["pause", "resume", "kill"]) $(a).addEventListener("click", () => ask(a));
+$("exposures").addEventListener("click", (ev) => {
+  const b = ev.target.closest("button[data-exposure-action]");
+  if (b) ask(b.dataset.exposureAction, b.dataset.exposureId);
+});
 $("confirm").addEventListener("close", () => {
   const dlg = $("confirm");
-  if (dlg.returnValue === "ok") act(dlg.dataset.action, $("confirm-reason").value.trim());
+  if (dlg.returnValue === "ok") act(dlg.dataset.action, $("confirm-reason").value.trim(), dlg.dataset.exposure);
 });
 const saved = sessionStorage.getItem(TOKEN_KEY);
 if (saved) signIn(saved);

@@ -293,13 +293,29 @@ export function renderExposures(doc) {
           cell(e.base_delta, sign(e.base_delta)),
           cell(when(e.created_ms)),
           cell(e.acknowledged_by || "no"),
+          exposureActions(e.id),
         ],
         { exposureId: String(e.id) },
       ),
     ),
     "no open exposure",
-    6,
+    7,
   );
+}
+
+// Acknowledge / flatten buttons of one exposure (app.js asks for a confirmation, then posts the action).
+function exposureActions(id) {
+  const td = document.createElement("td");
+  for (const [action, label] of [["ack", "Acknowledge"], ["flatten", "Flatten"]]) {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.className = "small";
+    b.textContent = label;
+    b.dataset.exposureAction = action;
+    b.dataset.exposureId = String(id);
+    td.append(b);
+  }
+  return td;
 }
 
 export function renderHalts(doc) {
