@@ -42,13 +42,18 @@ def worker(url: str, name: str, **risk: object) -> tuple[RiskGate, RedisCoordina
     return g, c
 
 
+def publish(c: RedisCoordinator) -> None:
+    """The shared balances every test starts from: 1000 USDT on okx, 1 BTC on bybit."""
+    c.publish("okx", c.generation("okx"), {"USDT": D(1000)})
+    c.publish("bybit", c.generation("bybit"), {"BTC": D(1)})
+
+
 def test_what_one_worker_claims_the_other_cannot_spend(tmp_path: Path) -> None:
     with redis_server(tmp_path) as url:
         a, ca = worker(url, "a")
         b, cb = worker(url, "b")
         assert b.check(opp("400"), T0) == "min_balance"  # nothing published yet: no shared claim
-        ca.publish("okx", ca.generation("okx"), {"USDT": D(1000)})
-        ca.publish("bybit", ca.generation("bybit"), {"BTC": D(1)})
+        publish(ca)
         assert a.check(opp("600"), T0) is None  # locally 10^6 USDT: the shared 1000 decides
         a.begin("opp-a", opp("600"))
         assert b.check(opp("600"), T0) == "min_balance"  # 1000 − 606 (a buy hold: 1% fee headroom) < 606
@@ -123,8 +128,7 @@ def test_paper_workers_share_limits_but_not_their_own_balances(tmp_path: Path) -
 def test_a_leg_of_unknown_outcome_stays_held_until_reconcile_decides_it(tmp_path: Path) -> None:
     with redis_server(tmp_path) as url:
         a, ca = worker(url, "a")
-        ca.publish("okx", ca.generation("okx"), {"USDT": D(1000)})
-        ca.publish("bybit", ca.generation("bybit"), {"BTC": D(1)})
+        publish(ca)
         a.check(opp("600"), T0)
         a.begin("u", opp("600"))
         buy = LegFill("okx", "BTC/USDT", "buy", "cid-u", D("0.012"), D(50000), state="unknown")
@@ -154,8 +158,7 @@ def test_no_claim_is_granted_once_a_halt_or_a_kill_is_shared(tmp_path: Path) -> 
 
     with redis_server(tmp_path) as url:
         a, ca = worker(url, "a")
-        ca.publish("okx", ca.generation("okx"), {"USDT": D(1000)})
-        ca.publish("bybit", ca.generation("bybit"), {"BTC": D(1)})
+        publish(ca)
         r = redis.Redis.from_url(url)
         doc = {"reason": "daily_loss", "detail": "day at -1 USDT", "ts_ms": T0, "shard": "1/2"}
         r.set(ca.key("halt"), json.dumps(doc))
@@ -181,8 +184,7 @@ def test_hedge_and_retry_orders_claim_what_they_can_spend_like_any_other_order(t
     with redis_server(tmp_path) as url:
         a, ca = worker(url, "a")
         b, cb = worker(url, "b")
-        ca.publish("okx", ca.generation("okx"), {"USDT": D(1000)})
-        ca.publish("bybit", ca.generation("bybit"), {"BTC": D(1)})
+        publish(ca)
         assert a.check(opp("300"), T0) is None
         a.begin("opp-a", opp("300"))  # holds 303 USDT on okx, 0.006 BTC on bybit
         assert b.check(opp("600"), T0) is None
@@ -227,8 +229,7 @@ async def test_a_hedge_waits_out_other_workers_holds_and_is_not_held_back_by_an_
     with redis_server(tmp_path) as url:
         a, ca = worker(url, "a")
         b, cb = worker(url, "b")
-        ca.publish("okx", ca.generation("okx"), {"USDT": D(1000)})
-        ca.publish("bybit", ca.generation("bybit"), {"BTC": D(1)})
+        publish(ca)
         assert b.check(opp("900"), T0) is None
         b.begin("opp-b", opp("900"))  # b holds 909 of okx's 1000 USDT
         hedge = partial(a.claim_flatten, "old-opp", "okx", "BTC/USDT", "buy", D("0.006"), D(50000))  # 303 USDT
