@@ -24,6 +24,7 @@ from arb.store.schema import APPLICATION_ID, check_path
 from arb.store.tx import Tx
 
 CHECKPOINT_BYTES = 4 << 20  # SQLite's default: 1000 pages of 4 KiB
+WAL_KEEP_BYTES = 1 << 20  # the WAL file's size after a reset (journal_size_limit), below CHECKPOINT_BYTES
 
 
 class SqliteBackend(Backend):
@@ -207,4 +208,7 @@ def _connect(path: Path, mode: str, busy_timeout_ms: int) -> sqlite3.Connection:
         isolation_level=None,  # autocommit: every transaction is an explicit BEGIN … COMMIT
     )
     conn.row_factory = sqlite3.Row
+    # SQLite keeps the WAL file at its largest size after a checkpoint; cut back when it is reset, its size says how
+    # much it holds again (checkpoint_if_large judges by it)
+    conn.execute(f"PRAGMA journal_size_limit={WAL_KEEP_BYTES}")
     return conn

@@ -49,3 +49,25 @@ async def test_the_writer_thread_checkpoints_a_large_wal_between_its_writes(tmp_
             await writer.flush()
         assert writer.written == 3000
         await eventually(lambda: db.stat().st_size > size + CHECKPOINT_BYTES, what="the WAL checkpointed")
+
+
+def test_once_checkpointed_small_writes_do_not_checkpoint_again(tmp_path: Path) -> None:
+    """A checkpoint empties the WAL's content but SQLite keeps the file at its high-water mark: judged by the file's
+    size, every write after the first large WAL checkpointed again (a database fsync per write on the writer
+    thread). The WAL file is cut back when it is reset, so only a WAL that fills again is checkpointed."""
+    db = tmp_path / "arb.db"
+    with Journal.open(db) as journal:
+        conn = journal.reader_session()
+        try:
+            for i in range(15):  # ~6 MB: past the threshold
+                with conn.write("events") as tx:
+                    tx.insert_all("events", [event(200 * i + k) for k in range(200)])
+            conn.checkpoint_if_large()
+            with conn.write("events") as tx:  # the WAL is reset here: a small write
+                tx.insert_all("events", [event(10_000)])
+            before = db.read_bytes()
+            conn.checkpoint_if_large()
+            assert db.read_bytes() == before  # not checkpointed: the WAL holds one small write
+            assert Path(f"{db}-wal").stat().st_size < CHECKPOINT_BYTES
+        finally:
+            conn.close()
