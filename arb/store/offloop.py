@@ -46,6 +46,7 @@ log = logging.getLogger(__package__)
 
 URGENT, DURABLE, BATCH = 0, 1, 2  # priorities: order intents, other money records, batched observations
 _STOP = 9  # after everything queued
+CHECKPOINT_EVERY = 64  # writes between checkpoint checks when the queue never empties
 
 
 class LockBusy(Exception):
@@ -157,6 +158,7 @@ class WriterThread:
 
     def _run(self) -> None:
         self.ident = threading.get_ident()
+        busy = 0  # writes since the last checkpoint check
         try:
             while True:
                 priority, _, job = self._queue.get()
@@ -171,7 +173,11 @@ class WriterThread:
                         _run_one(fut, fn, args)
                 else:
                     self._run_group(jobs)
-                if self._queue.empty() and self.backend is not None:  # nothing waiting: outside any transaction
+                busy += 1
+                # between writes (outside any transaction): when nothing waits, or every CHECKPOINT_EVERY writes on a
+                # queue that never empties (the WAL must not grow without bound under a sustained load)
+                if self.backend is not None and (self._queue.empty() or busy >= CHECKPOINT_EVERY):
+                    busy = 0
                     with contextlib.suppress(Exception):
                         self.backend.checkpoint_if_large()
         finally:

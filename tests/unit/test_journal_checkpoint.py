@@ -71,3 +71,28 @@ def test_once_checkpointed_small_writes_do_not_checkpoint_again(tmp_path: Path) 
             assert Path(f"{db}-wal").stat().st_size < CHECKPOINT_BYTES
         finally:
             conn.close()
+
+
+async def test_a_writer_thread_that_never_idles_still_checkpoints(tmp_path: Path) -> None:
+    """Checked between writes also when the queue never empties (every CHECKPOINT_EVERY writes): under a sustained
+    load the WAL does not grow without bound. The thread is held while 100 writes of ~100 KB queue up behind it;
+    the 100th write sees the database file already grown by a checkpoint, with writes still waiting."""
+    import asyncio
+    import threading
+
+    from arb.store.offloop import BATCH, CHECKPOINT_EVERY
+
+    db = tmp_path / "arb.db"
+    with Journal.open(db) as journal:
+        size = db.stat().st_size
+        hold, seen = threading.Event(), []
+        first = journal.off_loop_start(BATCH, hold.wait)
+        writes = [
+            journal.off_loop_start(BATCH, journal.write_batch, [("event", event(50 * i + k)) for k in range(50)])
+            for i in range(100)
+        ]
+        probe = journal.off_loop_start(BATCH, lambda: seen.append(db.stat().st_size))
+        after = [journal.off_loop_start(BATCH, journal.write_batch, [("event", event(99_999))]) for _ in range(5)]
+        hold.set()
+        await asyncio.gather(first, *writes, probe, *after)
+        assert CHECKPOINT_EVERY < 100 and seen[0] > size + CHECKPOINT_BYTES  # checkpointed with the queue still full
