@@ -249,6 +249,14 @@ class VenueServer(MarketViews):
             self.engine.forced_fill_ratio = Decimal(str(ratio)) if ratio > 0 else None
         return self.faults.chance(self.faults.reject_rate)
 
+    def place_order(self, key: Any, now_ms: int, arrival_ms: int | None = None, **kw: Any) -> Order:
+        """A client's parsed order (``kw``: symbol, side, type, amount, price, ...) into the matching engine under
+        ``key``'s account, with this venue's order faults; a refusal raises the engine's ``Reject``."""
+        faults = self.order_faults()
+        return self.engine.place(
+            account=key.account, key=key.key, now_ms=now_ms, fault_reject=faults, arrival_ms=arrival_ms, **kw
+        )
+
     def log_request(self, **entry: Any) -> None:
         self.request_log.append(entry)
 

@@ -158,14 +158,7 @@ def place(server: BinanceServer, key: ApiKey, kw: dict[str, Any], now: int, arri
         raise TOO_MANY_ORDERS
     engine_kw = {k: v for k, v in kw.items() if k != "resp_type"}
     try:
-        return server.engine.place(
-            account=key.account,
-            key=key.key,
-            now_ms=now,
-            fault_reject=server.order_faults(),
-            arrival_ms=arrival,
-            **engine_kw,
-        )
+        return server.place_order(key, now, arrival, **engine_kw)
     except Reject as e:
         raise reject_error(e) from None
 

@@ -58,9 +58,7 @@ async def order_create_batch(request: web.Request) -> web.Response:
             refuse(e)
             continue
         try:
-            order = server.engine.place(
-                account=key.account, key=key.key, now_ms=server.now_ms(), fault_reject=server.order_faults(), **kw
-            )
+            order = server.place_order(key, server.now_ms(), **kw)
         except Reject as r:  # the engine logged it
             refuse(reject_error(r))
             continue

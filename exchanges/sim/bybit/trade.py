@@ -111,14 +111,7 @@ def parse_create(server: BybitServer, p: dict[str, Any]) -> dict[str, Any]:
 def place(server: BybitServer, key: ApiKey, kw: dict[str, Any], now: int, arrival: int | None = None) -> Order:
     """One parsed order into the matching engine (REST and WebSocket), a refusal as Bybit's error."""
     try:
-        return server.engine.place(
-            account=key.account,
-            key=key.key,
-            now_ms=now,
-            fault_reject=server.order_faults(),
-            arrival_ms=arrival,
-            **kw,
-        )
+        return server.place_order(key, now, arrival, **kw)
     except Reject as e:
         raise reject_error(e) from None
 

@@ -99,14 +99,7 @@ def place_one(server: OkxServer, key: ApiKey, p: Any, now: int, arrival: int) ->
         server.engine.log_reject(now, key.key, cl, inst, e.code, arrival)
         return {"clOrdId": cl, "ordId": "", "sCode": e.code, "sMsg": e.msg, "tag": tag, "ts": str(now)}
     try:
-        order: Order = server.engine.place(
-            account=key.account,
-            key=key.key,
-            now_ms=now,
-            fault_reject=server.order_faults(),
-            arrival_ms=arrival,
-            **kw,
-        )
+        order: Order = server.place_order(key, now, arrival, **kw)
     except Reject as e:
         code, msg = reject_code(e)
         return {"clOrdId": cl, "ordId": "", "sCode": code, "sMsg": msg, "tag": tag, "ts": str(now)}
