@@ -26,6 +26,7 @@ import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from arb.store.dialect import Dialect
 from arb.store.tx import Tx
@@ -49,11 +50,23 @@ class Backend:
     readonly: bool
 
     supports_group = False  # group(): several writes in one transaction (each a savepoint), one commit
+    _grouped = False  # inside group(): each write is a savepoint of the group's transaction
 
     def write(self, action: str, *, full: bool = False) -> contextlib.AbstractContextManager[Tx]:
         raise NotImplementedError
 
-    def group(self) -> contextlib.AbstractContextManager[None]:
+    @contextlib.contextmanager
+    def group(self) -> Iterator[None]:
+        """One transaction around several writes, each of them a savepoint in it: one commit."""
+        with self._group_transaction():
+            self._grouped = True
+            try:
+                yield
+            finally:
+                self._grouped = False
+
+    def _group_transaction(self) -> contextlib.AbstractContextManager[Any]:
+        """The engine's transaction that :meth:`group` runs its writes in."""
         raise NotImplementedError
 
     def read(self, action: str) -> contextlib.AbstractContextManager[Tx]:

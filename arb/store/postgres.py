@@ -122,7 +122,6 @@ class PostgresBackend(Backend):
 
     # ---- transactions ------------------------------------------------------------------------
     supports_group = True
-    _grouped = False
 
     @contextlib.contextmanager
     def write(self, action: str, *, full: bool = False) -> Iterator[Tx]:
@@ -132,14 +131,10 @@ class PostgresBackend(Backend):
             yield tx
 
     @contextlib.contextmanager
-    def group(self) -> Iterator[None]:
-        """One transaction around several writes, each of them a savepoint in it: one commit (synchronous)."""
+    def _group_transaction(self) -> Iterator[None]:
+        """group()'s transaction: one synchronous commit."""
         with self._translated("commit a group of writes"), self._live().transaction():
-            self._grouped = True
-            try:
-                yield
-            finally:
-                self._grouped = False
+            yield
 
     @contextlib.contextmanager
     def read(self, action: str) -> Iterator[Tx]:

@@ -32,7 +32,6 @@ class SqliteBackend(Backend):
     driver_errors = (sqlite3.Error,)
     always_full = False  # synchronous=FULL by default (full=False writes switch): the writer thread's connection
     supports_group = True
-    _grouped = False
     nowait = False  # reopen_nowait's connection: BEGIN raises LockBusy instead of waiting
 
     def __init__(self, conn: sqlite3.Connection, path: Path, *, readonly: bool, busy_timeout_ms: int = 5000) -> None:
@@ -127,14 +126,10 @@ class SqliteBackend(Backend):
                     conn.execute(f"PRAGMA synchronous={'NORMAL' if full else 'FULL'}")
 
     @contextlib.contextmanager
-    def group(self) -> Iterator[None]:
-        """One transaction around several writes, each of them a savepoint in it: one commit (one fsync)."""
+    def _group_transaction(self) -> Iterator[None]:
+        """group()'s transaction: one commit, one fsync."""
         with self._translated("commit a group of writes"), self._transaction("BEGIN IMMEDIATE"):
-            self._grouped = True
-            try:
-                yield
-            finally:
-                self._grouped = False
+            yield
 
     @contextlib.contextmanager
     def _savepoint(self) -> Iterator[Tx]:
