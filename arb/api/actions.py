@@ -56,15 +56,18 @@ def _trader(ctx: ApiContext, action: str) -> Any:
 def _keep(tr: Any, d: Direction | None, lift: bool) -> str:
     """Record the pause (``d`` None) or a direction's control in the journal, so a restart keeps it (``lift``: it
     ended); "" when recorded, else a note for the reply (the control holds in this run either way)."""
-    c = tr.gate.controls
+    c, name = tr.gate.controls, control_name(d)
     ctl = c.paused if d is None else c.disabled.get(d)
     try:
         if lift:
-            tr.journal.lift_controls([control_name(d)])
+            tr.journal.lift_controls([name])
         elif ctl is not None:
-            tr.journal.set_control(control_name(d), ctl.who, ctl.ts_ms, ctl.reason)
+            tr.journal.set_control(name, ctl.who, ctl.ts_ms, ctl.reason)
     except StoreError as e:
+        if not lift:
+            c.unkept.add(name)  # not in the journal, yet not lifted there either
         return f" (not kept in the journal: {e}; a restart would not know it)"
+    c.unkept.discard(name)
     return ""
 
 

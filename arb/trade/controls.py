@@ -3,10 +3,10 @@
 The gate (:mod:`arb.trade.gate`) consults :meth:`Controls.blocks` first: while paused no opportunity is
 accepted (verdict ``paused``), so no new order is sent, while the scanner keeps journaling episodes and
 trades already in flight finish. A direction (symbol, buy venue, sell venue) an operator disabled is refused
-with verdict ``operator_disabled`` until enabled again. State lives in memory for the run: a restart starts
-paused: the API records every change in the journal's ``controls`` table (:mod:`arb.store.controls`) and a
-restart restores what was in force (:meth:`Controls.restore`); ``arb resume`` lifts them with the halts. Pure: no
-clock, no I/O; the API journals who did what.
+with verdict ``operator_disabled`` until enabled again. They outlive the run: the API records every change in the
+journal's ``controls`` table (:mod:`arb.store.controls`), a restart restores what was in force
+(:meth:`Controls.restore`), and ``arb resume`` lifts them with the halts. Pure: no clock, no I/O; the API journals
+who did what.
 """
 
 from __future__ import annotations
@@ -53,6 +53,7 @@ class Control:
 class Controls:
     paused: Control | None = None
     disabled: dict[Direction, Control] = field(default_factory=dict)
+    unkept: set[str] = field(default_factory=set)  # control names whose journal write failed: only this run has them
 
     def blocks(self, key: Direction) -> Verdict | None:
         """Why an opportunity in direction ``key`` may not trade now (an operator's control), or None."""

@@ -72,10 +72,11 @@ class DurableHalts:
         except StoreError as e:
             log.warning("control.poll_failed error=%s", e)
             return
-        lifted = ["the pause"] if c.paused is not None and control_name(None) not in names and c.resume() else []
-        lifted += [f"direction {direction_text(d)}" for d in list(c.disabled) if control_name(d) not in names]
-        for d in [d for d in list(c.disabled) if control_name(d) not in names]:
+        gone = {control_name(None), *map(control_name, c.disabled)} - names - c.unkept  # lifted there (not: never kept)
+        lifted = ["the pause"] if control_name(None) in gone and c.resume() else []
+        for d in [d for d in c.disabled if control_name(d) in gone]:
             c.enable(d)
+            lifted.append(f"direction {direction_text(d)}")
         for what in lifted:
             text = f"{what} lifted in the journal (`arb resume`)"
             log.warning("control.lifted %s", text)

@@ -286,3 +286,26 @@ async def test_a_pause_and_a_disabled_direction_outlive_a_restart_until_arb_resu
                                      "the pause lifted in the journal (`arb resume`)"])  # fmt: skip
     assert trader.journal.controls() == []
     await run.stop()
+
+
+async def test_a_pause_the_journal_could_not_keep_still_holds_in_this_run(h: Harness) -> None:
+    """A pause whose journal row could not be written (another process held the journal's lock) is not mistaken
+    for one `arb resume` lifted there: it holds for the run, and the reply says a restart would not know it."""
+    import sqlite3
+
+    from arb.clock import wall_ms
+
+    other = sqlite3.connect(h.cfg.store.paper_path, timeout=0, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process holds the write lock past the journal's busy timeout
+    try:
+        reply = await h.post("/api/pause", {"reason": "maintenance"})
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert "not kept in the journal" in reply["detail"], reply
+    plant(h.sim, "okx2", 40.0)
+    # the trader looks for lifted controls every 0.5 s: past three looks, every verdict is still "paused"
+    await eventually(lambda: wall_ms() > reply["ts_ms"] + 1_500 and "paused" in h.verdicts(), what="3 looks")
+    assert set(h.verdicts()) == {"paused"} and h.trader.gate.controls.paused is not None
+    assert h.trader.journal.orders() == [] and h.trader.journal.controls() == []
+    await h.run.stop()
