@@ -162,15 +162,17 @@ class Monitor:
         """Before this worker trades (the trader awaits it before ``ready``): adopt any shared halt or kill and
         publish its balances — until a venue's balances are shared every claim on them is refused
         (``min_balance``), so a worker that said "ready" before would refuse the first opportunities it saw."""
+        if self.t.executor is not None:  # hedge and retry orders claim what they spend too (whenever Redis answers)
+            self.t.executor.claim_flatten = self.t.risk.claim_flatten
         try:
             await self.tick()
-            shared = await self.publish_balances()
+            applied = await self.publish_balances()
             self._next_balance = asyncio.get_running_loop().time() + BALANCE_S
+            # shared: published now, or already there from another worker
+            shared = [v for v in self.t.order_clients if v in applied or await asyncio.to_thread(self.c.any, v)]
         except Exception as e:  # the monitor keeps trying once running; meanwhile the gate refuses (coordinator)
             self._failed(e)
             return
-        if self.t.executor is not None:  # hedge and retry orders claim what they spend too
-            self.t.executor.claim_flatten = self.t.risk.claim_flatten
         halt = self.t.risk.halted
         state = f"halted ({halt.reason})" if halt is not None else "no shared halt"
         self.t.out.event(
@@ -286,10 +288,10 @@ class Monitor:
 
     async def publish_balances(self) -> list[str]:
         """Each venue's free balance, when no claim on it is live and none changed while it was fetched; the venues
-        whose balances are shared now (published, or already there from another worker)."""
+        whose snapshot was applied."""
         from arb.trade.paper import PaperVenue
 
-        shared: list[str] = []
+        applied: list[str] = []
         for venue, client in self.t.order_clients.items():
             if isinstance(client, PaperVenue):  # a paper venue's balances are this process's own fiction
                 continue
@@ -302,9 +304,9 @@ class Monitor:
             free = {a: dec(x) for a, x in (bal.get("free") or {}).items() if x is not None}
             floor = self.t.risk.balances.min.get(venue, {})
             free = {a: max(ZERO, x - floor.get(a, ZERO)) for a, x in free.items()}
-            if await asyncio.to_thread(self.c.publish, venue, gen, free) or await asyncio.to_thread(self.c.any, venue):
-                shared.append(venue)
-        return shared
+            if await asyncio.to_thread(self.c.publish, venue, gen, free):
+                applied.append(venue)
+        return applied
 
 
 def _open(risk: Any, marks: Any, kind: str, name: str) -> Decimal:
