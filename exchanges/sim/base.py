@@ -241,20 +241,15 @@ class VenueServer(MarketViews):
         """Publish bid >= ask for ``symbol`` on this venue for ``duration_ms`` of market time."""
         self.market.inject_crossed(self.venue, symbol, self.market.now_ms + duration_ms, ticks)
 
-    def order_faults(self) -> bool:
-        """Apply order faults before a placement: sync forced partial fills; True = reject this order."""
+    def place_order(self, key: Any, now_ms: int, arrival_ms: int | None = None, **kw: Any) -> Order:
+        """A client's parsed order into the matching engine under ``key``'s account, after this venue's order faults
+        (forced partial fills synced, a forced reject); a refusal raises the engine's ``Reject``."""
         ratio = self.faults.partial_fill_ratio
         if ratio != self._fill_ratio_seen:
-            self._fill_ratio_seen = ratio
-            self.engine.forced_fill_ratio = Decimal(str(ratio)) if ratio > 0 else None
-        return self.faults.chance(self.faults.reject_rate)
-
-    def place_order(self, key: Any, now_ms: int, arrival_ms: int | None = None, **kw: Any) -> Order:
-        """A client's parsed order (``kw``: symbol, side, type, amount, price, ...) into the matching engine under
-        ``key``'s account, with this venue's order faults; a refusal raises the engine's ``Reject``."""
-        faults = self.order_faults()
+            self._fill_ratio_seen, self.engine.forced_fill_ratio = ratio, Decimal(str(ratio)) if ratio > 0 else None
+        reject = self.faults.chance(self.faults.reject_rate)
         return self.engine.place(
-            account=key.account, key=key.key, now_ms=now_ms, fault_reject=faults, arrival_ms=arrival_ms, **kw
+            account=key.account, key=key.key, now_ms=now_ms, fault_reject=reject, arrival_ms=arrival_ms, **kw
         )
 
     def log_request(self, **entry: Any) -> None:
