@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck bench chaos clean venv lock
+.PHONY: demo test lint typecheck bench chaos clean venv lock native
 
 venv: $(STAMP)
 
@@ -17,13 +17,18 @@ $(STAMP): pyproject.toml constraints.txt
 	@touch $(STAMP)
 	@echo "make: ready: $(BIN)/arb --help"
 
-demo: $(STAMP)
+# the evaluator's modules compiled by mypyc from the same source (arb/native.py); a no-op when this source's
+# build exists; if it cannot be built (no C compiler) arb runs them as pure Python, with the same results
+native: $(STAMP)
+	@$(BIN)/python -m arb.native_build || echo "make: going on with the pure Python evaluator"
+
+demo: native
 	$(BIN)/arb demo
 
 # FORMATTED lists what `ruff format --check` enforces
 FORMATTED := arb exchanges tests bench
 
-test: $(STAMP)
+test: native
 	$(BIN)/ruff check arb exchanges tests bench
 	$(BIN)/ruff format --check $(FORMATTED)
 	$(BIN)/mypy
@@ -36,11 +41,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-bench: $(STAMP)
+bench: native
 	$(BIN)/python -m bench
 
 # the chaos test scaled up: 24 SIGKILLs of a live arb run against faulty loopback venues, then the audit
-chaos: $(STAMP)
+chaos: native
 	CHAOS_KILLS=$${CHAOS_KILLS:-24} CHAOS_SECONDS=$${CHAOS_SECONDS:-10} $(BIN)/python -m pytest -q -s -p no:cacheprovider tests/integration/test_chaos.py
 
 # re-pin constraints.txt to what .venv holds. After changing dependencies in pyproject.toml:
@@ -52,4 +57,4 @@ lock:
 	@echo "make: wrote constraints.txt"
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) build/native .pytest_cache .ruff_cache .hypothesis

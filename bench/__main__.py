@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from arb import native
 from bench import evaluator_bench, latency, order_latency, overhead, replay, throughput
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
@@ -78,7 +79,8 @@ def main(argv: list[str]) -> int:
         f"   20 level changes: ccxt {big['ccxt_us_per_msg']} us | arb {big['arb_us_per_update']} us "
         f"| ratio {big['ratio']:.1%}"
     )
-    print("4. evaluator per call (crossing books, profit-maximising walk)")
+    print(f"4. evaluator per call (crossing books, profit-maximising walk); arb.core runs {native.STATUS}")
+    out["evaluator_runs"] = native.STATUS
     ev = evaluator_bench.measure(repeat=50 if quick else 300)
     out["evaluator_summary"] = evs = evaluator_bench.summary(ev)
     out["evaluator"] = ev
@@ -88,6 +90,12 @@ def main(argv: list[str]) -> int:
     cold = evaluator_bench.measure(repeat=50 if quick else 300, cold=True)
     evc = out["evaluator_cold_summary"] = evaluator_bench.summary(cold)
     print(f"   ... float->Decimal memo emptied before each call: p50 {evc['p50_us']} / p99 {evc['p99_us']} us")
+    if native.STATUS.startswith("compiled"):
+        pure = out["evaluator_pure_summary"] = evaluator_bench.measure_pure(repeat=50 if quick else 300)
+        print(
+            f"   ... the same source as pure Python (ARB_PURE_PYTHON=1, own process): p50 {pure['p50_us']} / "
+            f"p99 {pure['p99_us']} us; compiled/pure p50 {evs['p50_us'] / pure['p50_us']:.2f}"
+        )
     print("5. scaling: arb cost per update as books grow")
     sc = overhead.scaling(updates=n // 2)
     out["scaling"] = sc

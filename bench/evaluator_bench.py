@@ -8,12 +8,18 @@ level stops paying — the search has to work, not stop at the top level.
 
 from __future__ import annotations
 
+import json
+import os
 import random
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
+from arb import native
 from arb.core.books import _FLOATS
 from arb.core.evaluator import evaluate
 from arb.core.model import Fee, Limits, MarketSpec
@@ -123,9 +129,19 @@ def measure_worst(lots_list: tuple[int, ...] = (200_000, 1_200_000)) -> list[dic
     return out
 
 
-if __name__ == "__main__":
-    import json
+def measure_pure(repeat: int = 300) -> dict[str, Any]:
+    """The summary of the pure Python evaluator (``ARB_PURE_PYTHON=1``), in a process of its own on this run."""
+    env = {**os.environ, "ARB_PURE_PYTHON": "1"}
+    cmd = [sys.executable, "-m", "bench.evaluator_bench", "--summary", str(repeat)]
+    run = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True, cwd=Path(__file__).parents[1])
+    return dict(json.loads(run.stdout))
 
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--summary"]:
+        print(json.dumps({"runs": native.STATUS, **summary(measure(repeat=int(sys.argv[2])))}))
+        raise SystemExit(0)
     rows = measure()
     cold = summary(measure(cold=True))
-    print(json.dumps({"crossing": rows, "summary": summary(rows), "cold": cold, "worst": measure_worst()}, indent=1))
+    out = {"runs": native.STATUS, "crossing": rows, "summary": summary(rows), "cold": cold}
+    print(json.dumps({**out, "worst": measure_worst()}, indent=1))

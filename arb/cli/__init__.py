@@ -10,7 +10,7 @@ import sys
 
 import click
 
-from arb import __version__
+from arb import __version__, native
 from arb.core.errors import ArbError, ConfigError
 from arb.redaction import scrub
 from arb.store.lock import JournalLocked
@@ -19,7 +19,9 @@ EXIT_OK, EXIT_RUNTIME, EXIT_USAGE = 0, 1, 2
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="arb")
+@click.version_option(
+    __version__, prog_name="arb", message=f"%(prog)s, version %(version)s (evaluator: {native.STATUS})"
+)
 @click.option("-v", "--verbose", count=True, help="More log output on stderr (-v info, -vv debug).")
 @click.pass_context
 def cli(ctx: click.Context, verbose: int) -> None:

@@ -199,14 +199,15 @@ def ladders(
 
     ``venue``/``symbol`` ride on every :class:`BookError` these ladders raise, now or later in a walk.
     """
+    raw: Any = book  # read through the book's own get(): a dict subclass may build its sides when first read
     if not isinstance(book, dict):
         raise BookError(
             f"{label}: expected a ccxt order book dict with 'bids' and 'asks', got {type(book).__name__}",
             venue=venue,
             symbol=symbol,
         )
-    bids = Ladder(book.get("bids"), "bids", label, venue=venue, symbol=symbol)
-    asks = Ladder(book.get("asks"), "asks", label, venue=venue, symbol=symbol)
+    bids = Ladder(raw.get("bids"), "bids", label, venue=venue, symbol=symbol)
+    asks = Ladder(raw.get("asks"), "asks", label, venue=venue, symbol=symbol)
     bid, ask = bids.best(), asks.best()
     if bid is not None and ask is not None and bid >= ask:
         raise BookError(f"{label}: crossed book (best bid {bid} >= best ask {ask})", venue=venue, symbol=symbol)

@@ -39,6 +39,7 @@ O(L·log L + log N·log L + P·log q·log N) arithmetic operations on numbers of
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import ROUND_FLOOR, Decimal, localcontext
 from typing import Any
 
@@ -61,16 +62,16 @@ from arb.core.sizing import ceil_to as ceil_to  # re-exported: rounding helpers 
 from arb.core.sizing import floor_to as floor_to
 
 
-def _as_market(m: MarketSpec | dict[str, Any]) -> MarketSpec:
+def _as_market(m: MarketSpec | Mapping[str, Any]) -> MarketSpec:
     return m if isinstance(m, MarketSpec) else MarketSpec.from_ccxt(m)
 
 
 def evaluate(
-    buy_book: dict[str, Any],
-    sell_book: dict[str, Any],
+    buy_book: Mapping[str, Any],
+    sell_book: Mapping[str, Any],
     *,
-    buy_market: MarketSpec | dict[str, Any],
-    sell_market: MarketSpec | dict[str, Any],
+    buy_market: MarketSpec | Mapping[str, Any],
+    sell_market: MarketSpec | Mapping[str, Any],
     buy_fee: Fee,
     sell_fee: Fee,
     limits: Limits | None = None,

@@ -6,6 +6,7 @@ Money enters from ccxt as floats (or strings) and is converted with :func:`dec` 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any, Literal
@@ -93,7 +94,7 @@ class MarketSpec:
                 raise MarketError(f"market {self.symbol}: {name} must be a non-negative Decimal, was {v!r}")
 
     @classmethod
-    def from_ccxt(cls, market: dict[str, Any], precision_mode: int = TICK_SIZE) -> MarketSpec:
+    def from_ccxt(cls, market: Mapping[str, Any], precision_mode: int = TICK_SIZE) -> MarketSpec:
         """Build from a ccxt market dict; missing precision is a :class:`MarketError`."""
         symbol = market.get("symbol") or "?"
         precision = market.get("precision")

@@ -1,0 +1,67 @@
+"""``python -m arb.native_build``: compile the evaluator's modules with mypyc (arb/native.py says when they run).
+
+Run by ``make`` after installing. Exit 0 when the build of the current source exists or was made; 1 when it could
+not be made (no mypyc, no C compiler), in which case arb.core runs as pure Python with the same results.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from arb.native import COMPILED, CORE, ROOT, build_dir, complete, suffix
+
+
+def build(root: Path = ROOT, core: Path = CORE, quiet: bool = True) -> Path:
+    """Compile ``COMPILED`` with mypyc into :func:`build_dir`; a no-op when that build exists. Raises on failure."""
+    dest = build_dir(root, core)
+    if complete(dest):
+        return dest
+    with tempfile.TemporaryDirectory(prefix="arb-native-") as tmp:
+        work = Path(tmp)
+        shutil.copytree(core.parent, work / "arb", ignore=shutil.ignore_patterns("__pycache__", "*.so", "static"))
+        files = [f"arb/core/{m}.py" for m in COMPILED]
+        run = subprocess.run(
+            [sys.executable, "-m", "mypyc", *files], cwd=work, capture_output=True, text=True, check=False
+        )
+        if run.returncode != 0:
+            raise RuntimeError(f"mypyc failed (exit {run.returncode}):\n{run.stdout[-4000:]}{run.stderr[-4000:]}")
+        part = dest.with_name(dest.name + ".part")
+        shutil.rmtree(part, ignore_errors=True)
+        (part / "core").mkdir(parents=True)
+        (part / "lib").mkdir()
+        for m in COMPILED:
+            shutil.copy2(work / "arb" / "core" / f"{m}{suffix()}", part / "core")
+        (lib,) = work.glob(f"*__mypyc{suffix()}")
+        shutil.copy2(lib, part / "lib")
+        for old in dest.parent.iterdir():  # builds of earlier source versions
+            if old.name != part.name:
+                shutil.rmtree(old, ignore_errors=True)
+        part.rename(dest)
+    if not quiet:
+        print(f"arb: compiled {', '.join(COMPILED)} with mypyc into {dest}")
+    return dest
+
+
+def main() -> int:
+    try:
+        import mypyc  # noqa: F401
+    except ImportError:
+        print("arb: mypyc is not installed (pip install -e '.[dev]'); arb.core runs as pure Python", file=sys.stderr)
+        return 1
+    if complete(build_dir()):
+        return 0
+    print("arb: compiling the evaluator with mypyc (about 20 s, once per change to arb/core)", flush=True)
+    try:
+        build(quiet=False)
+    except (RuntimeError, OSError) as e:
+        print(f"arb: the mypyc build failed; arb.core runs as pure Python (same results, slower): {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
