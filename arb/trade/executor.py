@@ -41,6 +41,7 @@ from arb.core.kinds import EventKind
 from arb.core.ledger import LegFill
 from arb.core.model import Fee, MarketSpec, Opportunity
 from arb.store import Journal
+from arb.trade.collector import collector_held
 from arb.trade.finisher import TRADES_BACKOFF, LegFinisher
 from arb.trade.intents import Begun, Intents, IntentSpec
 from arb.trade.legs import EXPIRY_SKEW_MS, expiry_of, plan_of
@@ -132,7 +133,12 @@ class Executor(Intents, LegSender, LegFinisher, Settlement):
         lock is free, else queued on its writer thread (:meth:`execute` awaits that). ``run``: the task just created
         to run :meth:`execute`. With it, each leg gets its task now, and when the intents are already durable each
         leg whose venue's WebSocket is ready is sent right here (:meth:`send_now`): both orders are on the wire
-        when this returns, instead of after everything already queued on the event loop."""
+        when this returns, instead of after everything already queued on the event loop. No cyclic garbage
+        collection runs in between (:mod:`.collector`): it runs right after, once the orders are out."""
+        with collector_held():
+            self._begin_now(opp_id, opp, run)
+
+    def _begin_now(self, opp_id: str, opp: Opportunity, run: asyncio.Task[Any] | None) -> None:
         specs = _specs(opp)
         self.begin_intents(opp_id, opp.symbol, specs)
         if run is None:
