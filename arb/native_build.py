@@ -10,37 +10,46 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from arb.native import COMPILED, CORE, ROOT, build_dir, complete, suffix
 
 
 def build(root: Path = ROOT, core: Path = CORE, quiet: bool = True) -> Path:
-    """Compile ``COMPILED`` with mypyc into :func:`build_dir`; a no-op when that build exists. Raises on failure."""
+    """Compile ``COMPILED`` with mypyc into :func:`build_dir`; a no-op when that build exists. Raises on failure.
+
+    The key is taken from the copy that is compiled (an edit during the build cannot file it under the wrong
+    source); the build appears under its key in one rename, and builds of other keys are removed (processes
+    already running keep theirs: every compiled module is loaded when ``arb`` is imported)."""
     dest = build_dir(root, core)
     if complete(dest):
         return dest
     with tempfile.TemporaryDirectory(prefix="arb-native-") as tmp:
         work = Path(tmp)
         shutil.copytree(core.parent, work / "arb", ignore=shutil.ignore_patterns("__pycache__", "*.so", "static"))
+        dest = build_dir(root, work / "arb" / "core")
         files = [f"arb/core/{m}.py" for m in COMPILED]
         run = subprocess.run(
             [sys.executable, "-m", "mypyc", *files], cwd=work, capture_output=True, text=True, check=False
         )
         if run.returncode != 0:
             raise RuntimeError(f"mypyc failed (exit {run.returncode}):\n{run.stdout[-4000:]}{run.stderr[-4000:]}")
-        part = dest.with_name(dest.name + ".part")
-        shutil.rmtree(part, ignore_errors=True)
-        (part / "core").mkdir(parents=True)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        part = Path(tempfile.mkdtemp(prefix=f"{dest.name}.", suffix=".part", dir=dest.parent))
+        (part / "core").mkdir()
         (part / "lib").mkdir()
         for m in COMPILED:
             shutil.copy2(work / "arb" / "core" / f"{m}{suffix()}", part / "core")
         (lib,) = work.glob(f"*__mypyc{suffix()}")
         shutil.copy2(lib, part / "lib")
-        for old in dest.parent.iterdir():  # builds of earlier source versions
-            if old.name != part.name:
+        try:
+            part.rename(dest)
+        except OSError:  # another build of this source got there first
+            shutil.rmtree(part, ignore_errors=True)
+        for old in dest.parent.iterdir():  # builds of other sources; a build under way elsewhere is left alone
+            if old.name != dest.name and not (old.name.endswith(".part") and time.time() - old.stat().st_mtime < 3600):
                 shutil.rmtree(old, ignore_errors=True)
-        part.rename(dest)
     if not quiet:
         print(f"arb: compiled {', '.join(COMPILED)} with mypyc into {dest}")
     return dest

@@ -153,3 +153,23 @@ def test_arb_version_says_how_the_evaluator_runs() -> None:
         )
         assert run.returncode == 0 and run.stderr == ""
         assert run.stdout.strip().endswith(f"(evaluator: {want})"), run.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(180)
+def test_a_build_is_filed_under_its_source_and_replaces_builds_of_other_sources(tmp_path: Path) -> None:
+    pytest.importorskip("mypyc", reason="NO MYPYC: make installs it with the dev extra")
+    if shutil.which("cc") is None and shutil.which("gcc") is None:
+        pytest.skip("NO C COMPILER: the evaluator runs as pure Python (.ci/run installs gcc)")
+    from arb.native_build import build
+
+    shutil.copytree(native.CORE.parent, tmp_path / "arb", ignore=shutil.ignore_patterns("__pycache__", "static"))
+    core = tmp_path / "arb" / "core"
+    old = tmp_path / "build" / "native" / "0123456789abcdef01234567"
+    (old / "core").mkdir(parents=True)
+    d = build(tmp_path, core)
+    assert d == native.build_dir(tmp_path, core) and native.complete(d)
+    assert [x.name for x in d.parent.iterdir()] == [d.name]
+    assert build(tmp_path, core) == d  # a no-op once built
+    path: list[str] = []
+    assert native.activate(path, tmp_path, core) == "compiled (mypyc)"
