@@ -323,6 +323,7 @@ async def _paper_demo(run: DemoRun) -> Any:
 
     from arb.cli.trade import _run
     from arb.config import Config
+    from arb.trade.collector import settle_heap
     from arb.trade.trader import Trader
 
     symbols, db_path = run.symbols, run.db_path
@@ -365,6 +366,7 @@ async def _paper_demo(run: DemoRun) -> Any:
             )
             clients = {v: getattr(ccxtpro, v)(options[v]) for v in sim.venues}
             trader = Trader(cfg, market_clients=clients, journal=journal)
+            trader.before_ready.append(settle_heap)  # the heap start-up leaves is frozen once (trade/collector.py)
             await _run(trader, duration_s=run.duration_s, ui=run.ui, confirm=False, db=db_path, api=run.api)
             return trader
     finally:

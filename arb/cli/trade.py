@@ -156,6 +156,7 @@ def run_command(
     from arb.notify import Notifier
     from arb.store import Journal
     from arb.store.lock import JournalLock
+    from arb.trade.collector import settle_heap
     from arb.trade.trader import Trader
 
     cfg = load_config(config_path)
@@ -193,6 +194,7 @@ def run_command(
         send = make_exchanges(cfg, credentials=True, extra=SEND_CLIENT_OPTIONS) if mode == "live" else None
         trader = Trader(cfg, market_clients=clients, send_clients=send, journal=journal, notifier=notifier)
         scale.attach(trader)
+        trader.before_ready.append(settle_heap)  # last: the heap start-up leaves is frozen once (collector.py)
         asyncio.run(
             _run(
                 trader,

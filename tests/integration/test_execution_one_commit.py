@@ -109,8 +109,9 @@ async def test_crash_between_the_commit_and_the_sends_is_looked_up_never_sent(
     assert not [e for e in sim.order_log if e["client_id"] in ids]  # nothing left the process
     expiry = max(o["expires_ms"] for o in intents.values())
     await eventually(lambda: wall_ms() > expiry, timeout_s=10)  # past their window: "not found" is final
-    rc, _, err_text = await arb("run", "--config", cfg, "--live", "--yes", "--no-ui", "--duration", "1", env=env)
+    rc, _, err_text = await arb("-v", "run", "--config", cfg, "--live", "--yes", "--no-ui", "--duration", "1", env=env)
     assert rc == 0, err_text
+    assert "start-up heap frozen" in err_text  # before trading: full collections never walk it (trade/collector.py)
     assert not [e for e in sim.order_log if e["client_id"] in ids]  # looked up on restart, never sent
     with Journal.open(tmp_path / "arb.db") as j:
         after = {o["client_id"]: o for o in j.orders() if o["client_id"] in ids}

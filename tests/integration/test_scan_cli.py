@@ -147,9 +147,10 @@ async def test_sigkilled_scanner_leaves_a_clean_journal(tmp_path: Path) -> None:
 @pytest.mark.skipif(len(available_venues()) < 2, reason="needs two simulated venues")
 async def test_paper_demo_trades_and_journals(tmp_path: Path) -> None:
     db = tmp_path / "paper.db"
-    code, out, err = await arb("demo", "--paper", "--no-ui", "--duration", "10", "--db", str(db), timeout_s=90)
+    code, out, err = await arb("-v", "demo", "--paper", "--no-ui", "--duration", "10", "--db", str(db), timeout_s=90)
     assert code == 0, err
     assert "Traceback" not in err and "(paper): trades ok" in err
+    assert "start-up heap frozen" in err  # once, before trading (arb.trade.collector.settle_heap)
     outcomes = [json.loads(x) for x in out.splitlines() if x.startswith('{"type":"outcome"')]
     assert outcomes, "the paper demo traded"
     for o in outcomes:

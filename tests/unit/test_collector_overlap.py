@@ -4,11 +4,12 @@ order frames, :meth:`arb.trade.executor.Executor.begin`); what it held off is co
 from __future__ import annotations
 
 import gc
+import weakref
 from typing import Any
 
 import pytest
 
-from arb.trade.collector import collector_held
+from arb.trade.collector import collector_held, settle_heap
 
 
 class Cycle:
@@ -53,3 +54,19 @@ def test_a_collector_disabled_before_stays_disabled_and_an_error_re_enables() ->
     with pytest.raises(RuntimeError), collector_held():
         raise RuntimeError("boom")
     assert gc.isenabled()
+
+
+async def test_settle_heap_freezes_what_is_alive_and_later_garbage_is_still_collected() -> None:
+    gc.unfreeze()
+    alive = Cycle()
+    try:
+        await settle_heap()
+        assert gc.get_freeze_count() > 0
+        assert not any(o is alive for o in gc.get_objects())  # frozen: out of every generation's walk
+        later = Cycle()
+        ref = weakref.ref(later)
+        del later
+        gc.collect()
+        assert ref() is None  # cycles made after start-up are collected as before
+    finally:
+        gc.unfreeze()
