@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 import re
 import signal
@@ -108,6 +109,7 @@ async def _run(transport: str, seconds: float, min_trades: int) -> dict[str, Any
 
     from arb.config import Config
     from arb.store import Journal
+    from arb.trade.collector import settle_heap
     from arb.trade.executor import SEND_CLIENT_OPTIONS
     from arb.trade.trader import Trader
     from exchanges.profiles import profile
@@ -161,6 +163,7 @@ async def _run(transport: str, seconds: float, min_trades: int) -> dict[str, Any
     handed = _stamp_hand_over(send)
     journal = Journal.open(tmp / "arb.db")
     trader = Trader(cfg, market_clients=clients, send_clients=send, journal=journal)
+    trader.before_ready.append(settle_heap)  # as `arb run` does
 
     def on(kind: str, payload: Any) -> None:
         if kind == "decision" and payload.get("verdict") == "accept":
@@ -177,6 +180,7 @@ async def _run(transport: str, seconds: float, min_trades: int) -> dict[str, Any
     with contextlib.suppress(Exception):
         await task
     _stamp_hand_over(None)
+    gc.unfreeze()  # settle_heap froze this process's heap: the benchmarks after this one run as before
     ws = {v: [getattr(c, "ws_orders", 0), getattr(c, "rest_orders", 0)] for v, c in trader.send_clients.items()}
     for c in (*clients.values(), *trader.send_clients.values()):
         await c.close()
