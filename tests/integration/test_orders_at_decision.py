@@ -20,18 +20,14 @@ import pytest
 from ccxt.async_support.base.ws.client import Client
 
 from arb.store import Journal
-from tests.kit.live import Run, Setup, client, make_config, no_duplicate_client_ids, plant
+from tests.kit.live import Run, Setup, no_duplicate_client_ids, plant
 
 
 @pytest.mark.parametrize("venues", [("okx", "binance"), ("bybit", "okx")])
 async def test_both_orders_are_written_in_the_task_that_made_the_decision(
     setup: Setup, venues: tuple[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    sim = await setup.sim(venues)
-    cfg = make_config(sim, venues, setup.tmp)
-    send = {v: client(sim, v, enableRateLimit=False) for v in venues}
-    setup.closers += [c.close for c in send.values()]
-    trader = setup.trader(cfg, setup.clients(sim, venues), send_clients=send)
+    sim, trader = await setup.ws_trader(venues)
     db = Path(str(trader.journal.path))
     decided: dict[str, Any] = {}  # opportunity id -> the task in which the trader accepted it
     frames: list[tuple[str, Any]] = []  # (frame text, the task that handed it to ccxt's Client.send)

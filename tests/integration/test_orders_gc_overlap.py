@@ -22,7 +22,7 @@ import pytest
 from ccxt.async_support.base.ws.client import Client
 
 from arb.trade.wsorders import ORDER_OPS as OPS
-from tests.kit.live import Run, Setup, client, make_config, no_duplicate_client_ids, plant
+from tests.kit.live import Run, Setup, no_duplicate_client_ids, plant
 
 ORDER_OPS = {op for ops in OPS.values() for op in ops}
 
@@ -31,11 +31,7 @@ ORDER_OPS = {op for ops in OPS.values() for op in ops}
 async def test_no_collection_runs_between_the_intents_and_both_order_frames(
     setup: Setup, venues: tuple[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    sim = await setup.sim(venues)
-    cfg = make_config(sim, venues, setup.tmp)
-    send = {v: client(sim, v, enableRateLimit=False) for v in venues}
-    setup.closers += [c.close for c in send.values()]
-    trader = setup.trader(cfg, setup.clients(sim, venues), send_clients=send)
+    sim, trader = await setup.ws_trader(venues)
     thresholds = gc.get_threshold()
     window = {"open": False, "collections": 0, "frames": 0}
 

@@ -216,6 +216,15 @@ class Setup:
         self.closers.append(journal.close)
         return Trader(cfg, market_clients=clients, journal=journal, **kwargs)
 
+    async def ws_trader(self, venues: tuple[str, ...], **cfg_kw: Any) -> tuple[AliasedLoopback, Any]:
+        """A simulator and a live trader on it as ``arb run --live`` builds one: market clients and send-only
+        clients (ccxt's limiter off), orders over the venues' WebSocket trading APIs (the default transport)."""
+        sim = await self.sim(venues)
+        cfg = make_config(sim, venues, self.tmp, **cfg_kw)
+        send = {v: client(sim, v, enableRateLimit=False) for v in venues}
+        self.closers += [c.close for c in send.values()]
+        return sim, self.trader(cfg, self.clients(sim, venues), send_clients=send)
+
     async def close(self) -> None:
         while RUNS:  # a test that failed half-way leaves its trader running: stop it before closing its journal
             run = RUNS.pop()
