@@ -51,9 +51,7 @@ async def test_ws_orders_fill_on_every_venue(setup: Setup, venues: tuple[str, st
     await run.next("ready")
     wrapped = trader.send_clients
     assert all(isinstance(wrapped[v], WsOrderClient) and wrapped[v].ws_ready() for v in venues)  # up before trading
-    plant(sim, venues[1], 60.0)
-    sim.step()
-    out = await run.next("outcome")
+    out = await run.cross_once(sim, venues[1])
     await run.stop()
     assert out.ok, out.summary()
     for leg in out.legs[:2]:
@@ -72,9 +70,7 @@ async def test_unanswered_ws_order_is_looked_up_never_resent(setup: Setup, venue
     run = Run(trader)
     await run.next("ready")
     sim.venue(venues[1]).faults.order_drop_next = 1  # the sell is placed and filled, its answer never comes
-    plant(sim, venues[1], 60.0)
-    sim.step()
-    out = await run.next("outcome")
+    out = await run.cross_once(sim, venues[1])
     await run.stop()
     sell = out.legs[1]
     assert out.ok, out.summary()  # the look-up by client id found the filled order

@@ -20,7 +20,7 @@ import pytest
 from ccxt.async_support.base.ws.client import Client
 
 from arb.store import Journal
-from tests.kit.live import Run, Setup, no_duplicate_client_ids, plant
+from tests.kit.live import Run, Setup, no_duplicate_client_ids
 
 
 @pytest.mark.parametrize("venues", [("okx", "binance"), ("bybit", "okx")])
@@ -58,9 +58,7 @@ async def test_both_orders_are_written_in_the_task_that_made_the_decision(
     trader.listeners.append(on)
     run = Run(trader)
     await run.next("ready")
-    plant(sim, venues[1], 60.0)
-    sim.step()
-    out = await run.next("outcome")
+    out = await run.cross_once(sim, venues[1])
     await run.stop()
     assert out.ok, out.summary()
     assert [trader.send_clients[v].ws_orders for v in venues] == [1, 1]  # over the WebSocket trading APIs

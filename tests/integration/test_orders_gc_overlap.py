@@ -22,7 +22,7 @@ import pytest
 from ccxt.async_support.base.ws.client import Client
 
 from arb.trade.wsorders import ORDER_OPS as OPS
-from tests.kit.live import Run, Setup, no_duplicate_client_ids, plant
+from tests.kit.live import Run, Setup, no_duplicate_client_ids
 
 ORDER_OPS = {op for ops in OPS.values() for op in ops}
 
@@ -71,9 +71,7 @@ async def test_no_collection_runs_between_the_intents_and_both_order_frames(
         trader.listeners.append(on)
         run = Run(trader)
         await run.next("ready")
-        plant(sim, venues[1], 60.0)
-        sim.step()
-        out = await run.next("outcome")
+        out = await run.cross_once(sim, venues[1])
         await run.stop()
     finally:
         gc.callbacks.remove(noted)

@@ -181,6 +181,12 @@ class Run:
                 if k == kind:
                     return payload
 
+    async def cross_once(self, sim: LoopbackExchanges, venue: str, bps: float = 60.0) -> Any:
+        """Lift ``venue``'s book by ``bps`` for one market step and return the trade's outcome."""
+        plant(sim, venue, bps)
+        sim.step()
+        return await self.next("outcome")
+
     async def stop(self) -> None:
         self.trader.stop()
         await asyncio.wait_for(self.task, 20)
