@@ -242,8 +242,8 @@ _WS_SEND: list[Any] = []
 
 
 def _stamp_hand_over(send: dict[str, Any] | None) -> dict[str, int]:
-    """Stamp (wall ns) the moment each order leaves arb's hands: the WebSocket frame written by ccxt's
-    ``Client.send``, or the REST request handed to ``fetch``; ``None`` undoes the WebSocket hook."""
+    """Stamp (wall ns) the moment each order leaves arb's hands: handed to ccxt's ``Client.send``, which writes
+    the WebSocket frame at once, or the REST request handed to ``fetch``; ``None`` undoes the WebSocket hook."""
     from ccxt.async_support.base.ws.client import Client
 
     if send is None:
@@ -261,8 +261,13 @@ def _stamp_hand_over(send: dict[str, Any] | None) -> dict[str, int]:
     _WS_SEND.append(ws_send)
 
     async def stamped_send(self: Any, message: Any) -> Any:
+        # stamped as ccxt's send is called: it writes the frame before its first suspension (once it returns,
+        # the simulator may already have read the frame); the search for the client id is after the stamp
+        now = time.time_ns()
         result = await ws_send(self, message)
-        note(json.dumps(message) if isinstance(message, dict) else str(message))
+        m = CLIENT_ID_RE.search(json.dumps(message) if isinstance(message, dict) else str(message))
+        if m:
+            handed.setdefault(m.group(1), now)
         return result
 
     Client.send = stamped_send
