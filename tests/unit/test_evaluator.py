@@ -408,18 +408,26 @@ def scenarios(draw):
     return asks, bids, bm, sm, bf, sf, lim, bal, floats
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(scenarios())
-def test_evaluator_equals_brute_force_oracle(sc) -> None:
+def scenario_books(sc):
+    """A :func:`scenarios` draw as evaluate()'s arguments: the buy book (its bid a tick under its asks, when
+    there is room), the sell book (its ask a tick over its bids) and the keyword arguments."""
     asks, bids, bm, sm, bf, sf, lim, bal, floats = sc
     buy_book = make_book(
         bids=[(asks[0][0] - bm.price_step, 1)] if asks[0][0] > bm.price_step else [], asks=asks, floats=floats
     )
     sell_book = make_book(bids=bids, asks=[(bids[0][0] + sm.price_step, 1)], floats=floats)
+    kw = {"buy_market": bm, "sell_market": sm, "buy_fee": bf, "sell_fee": sf, "limits": lim, "balances": bal}
+    return buy_book, sell_book, kw
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios())
+def test_evaluator_equals_brute_force_oracle(sc) -> None:
+    asks, bids, bm, sm, bf, sf, lim, bal, _ = sc
+    buy_book, sell_book, kw = scenario_books(sc)
     with localcontext() as ctx:
         ctx.prec = 60
         want = oracle(asks, bids, bm, sm, bf, sf, lim, bal)
-    kw = dict(buy_market=bm, sell_market=sm, buy_fee=bf, sell_fee=sf, limits=lim, balances=bal)
     got = evaluate(buy_book, sell_book, **kw)
     fast = evaluate(buy_book, sell_book, **kw)  # the default, budgeted scan
     if want is None:

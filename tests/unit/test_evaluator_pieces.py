@@ -17,7 +17,7 @@ from arb.core.errors import ArbError
 from arb.core.model import Balances, Limits
 from arb.core.search import _ratio, search
 from arb.core.sizing import PREC, Problem
-from tests.unit.test_evaluator import make_book, scenarios, uncapped_scenarios
+from tests.unit.test_evaluator import make_book, scenario_books, scenarios, uncapped_scenarios
 from tests.unit.test_evaluator_speed import markets_and_books
 
 
@@ -70,13 +70,7 @@ def test_pruning_changes_nothing_on_lot_rounding_scenarios(sc: Any) -> None:
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenarios())
 def test_pruning_changes_nothing_on_the_oracle_scenarios(sc: Any) -> None:
-    asks, bids, bm, sm, bf, sf, lim, bal, floats = sc
-    buy = make_book(
-        bids=[(asks[0][0] - bm.price_step, 1)] if asks[0][0] > bm.price_step else [], asks=asks, floats=floats
-    )
-    sell = make_book(bids=bids, asks=[(bids[0][0] + sm.price_step, 1)], floats=floats)
-    kw = {"buy_market": bm, "sell_market": sm, "buy_fee": bf, "sell_fee": sf, "limits": lim, "balances": bal}
-    check(buy, sell, kw)
+    check(*scenario_books(sc))
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

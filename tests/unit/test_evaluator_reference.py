@@ -19,7 +19,7 @@ from arb.core.errors import ArbError
 from arb.core.evaluator import evaluate
 from arb.core.model import Balances, Fee, Limits, MarketSpec
 from tests.refeval.evaluator import evaluate as reference
-from tests.unit.test_evaluator import make_book, scenarios
+from tests.unit.test_evaluator import scenario_books, scenarios
 
 
 def both(buy_book: Any, sell_book: Any, **kw: Any) -> None:
@@ -45,12 +45,8 @@ def both(buy_book: Any, sell_book: Any, **kw: Any) -> None:
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenarios())
 def test_equals_the_reference_on_the_oracle_scenarios(sc: Any) -> None:
-    asks, bids, bm, sm, bf, sf, lim, bal, floats = sc
-    buy_book = make_book(
-        bids=[(asks[0][0] - bm.price_step, 1)] if asks[0][0] > bm.price_step else [], asks=asks, floats=floats
-    )
-    sell_book = make_book(bids=bids, asks=[(bids[0][0] + sm.price_step, 1)], floats=floats)
-    both(buy_book, sell_book, buy_market=bm, sell_market=sm, buy_fee=bf, sell_fee=sf, limits=lim, balances=bal)
+    buy_book, sell_book, kw = scenario_books(sc)
+    both(buy_book, sell_book, **kw)
 
 
 @st.composite
