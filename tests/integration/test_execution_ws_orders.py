@@ -15,7 +15,7 @@ import pytest
 from arb.config import Config
 from arb.core.errors import ConfigError
 from arb.trade.wsorders import WsOrderClient
-from tests.kit.live import Run, Setup, client, make_config, no_duplicate_client_ids, plant, sim_order
+from tests.kit.live import Run, Setup, client, no_duplicate_client_ids, plant, sim_order
 from tests.kit.poll import eventually
 
 PLACEMENT_PATHS = ("/api/v5/trade/order", "/api/v5/trade/batch-orders", "/api/v3/order", "/v5/order/create")
@@ -26,27 +26,9 @@ def rest_placements(sim: Any, venue: str) -> list[str]:
     return [r["path"] for r in sim.venue(venue).request_log if r["method"] == "POST" and r["path"] in PLACEMENT_PATHS]
 
 
-async def start(
-    setup: Setup, venues: tuple[str, str], send_overrides: dict[str, dict[str, str]] | None = None, **cfg_kw: Any
-) -> tuple[Any, Any, dict[str, Any]]:
-    sim = await setup.sim(venues)
-    cfg = make_config(sim, venues, setup.tmp, **cfg_kw)
-    send = {v: client(sim, v, enableRateLimit=False) for v in venues}
-    for v, urls in (send_overrides or {}).items():  # e.g. a trading socket's URL where nothing listens
-        for path, url in urls.items():
-            tree = send[v].urls
-            *parents, leaf = path.split(".")
-            for p in parents:
-                tree = tree[p]
-            tree[leaf] = url
-    setup.closers += [c.close for c in send.values()]
-    trader = setup.trader(cfg, setup.clients(sim, venues), send_clients=send)
-    return sim, trader, send
-
-
 @pytest.mark.parametrize("venues", [("okx", "binance"), ("binance", "bybit")], ids="-".join)
 async def test_ws_orders_fill_on_every_venue(setup: Setup, venues: tuple[str, str]) -> None:
-    sim, trader, _ = await start(setup, venues)
+    sim, trader = await setup.ws_trader(venues)
     run = Run(trader)
     await run.next("ready")
     wrapped = trader.send_clients
@@ -66,7 +48,7 @@ async def test_ws_orders_fill_on_every_venue(setup: Setup, venues: tuple[str, st
 
 @pytest.mark.parametrize("venues", [("binance", "okx"), ("okx", "binance"), ("okx", "bybit")], ids="-".join)
 async def test_unanswered_ws_order_is_looked_up_never_resent(setup: Setup, venues: tuple[str, str]) -> None:
-    sim, trader, _ = await start(setup, venues)
+    sim, trader = await setup.ws_trader(venues)
     run = Run(trader)
     await run.next("ready")
     sim.venue(venues[1]).faults.order_drop_next = 1  # the sell is placed and filled, its answer never comes
@@ -89,7 +71,7 @@ async def test_connection_lost_with_the_order_in_flight_is_looked_up_never_resen
 ) -> None:
     """The sell reaches the venue, which closes every socket while the order is on its way to the engine: the
     client sees the connection fail, the order still lands and fills; arb finds it by client id, sends nothing."""
-    sim, trader, _ = await start(setup, venues)
+    sim, trader = await setup.ws_trader(venues)
     run = Run(trader)
     await run.next("ready")
     server = sim.venue(venues[1])
@@ -110,7 +92,7 @@ async def test_connection_lost_with_the_order_in_flight_is_looked_up_never_resen
 
 async def test_dropped_trading_socket_sends_the_next_order_over_rest_then_reconnects(setup: Setup) -> None:
     venues = ("okx", "bybit")
-    sim, trader, _ = await start(setup, venues)
+    sim, trader = await setup.ws_trader(venues)
     run = Run(trader)
     await run.next("ready")
     bybit = trader.send_clients["bybit"]
@@ -136,7 +118,7 @@ async def test_dropped_trading_socket_sends_the_next_order_over_rest_then_reconn
 async def test_rest_fallback_when_the_trading_socket_is_unreachable(setup: Setup) -> None:
     venues = ("okx", "binance")
     dead = {"binance": {"api.ws.ws-api.spot": "ws://127.0.0.1:9/ws-api/v3"}}  # nothing listens there
-    sim, trader, _ = await start(setup, venues, send_overrides=dead)
+    sim, trader = await setup.ws_trader(venues, send_urls=dead)
     run = Run(trader)
     await run.next("ready")
     assert trader.send_clients["okx"].ws_ready() and not trader.send_clients["binance"].ws_ready()
@@ -154,7 +136,7 @@ async def test_rest_fallback_when_the_trading_socket_is_unreachable(setup: Setup
 
 async def test_rest_transport_sends_every_order_over_rest(setup: Setup) -> None:
     venues = ("okx", "bybit")
-    sim, trader, _ = await start(setup, venues, execution={"order_transport": "rest"})
+    sim, trader = await setup.ws_trader(venues, execution={"order_transport": "rest"})
     assert not any(isinstance(c, WsOrderClient) for c in trader.send_clients.values())
     run = Run(trader)
     await run.next("ready")

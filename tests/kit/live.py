@@ -222,12 +222,23 @@ class Setup:
         self.closers.append(journal.close)
         return Trader(cfg, market_clients=clients, journal=journal, **kwargs)
 
-    async def ws_trader(self, venues: tuple[str, ...], **cfg_kw: Any) -> tuple[AliasedLoopback, Any]:
+    async def ws_trader(
+        self, venues: tuple[str, ...], send_urls: dict[str, dict[str, str]] | None = None, **cfg_kw: Any
+    ) -> tuple[AliasedLoopback, Any]:
         """A simulator and a live trader on it as ``arb run --live`` builds one: market clients and send-only
-        clients (ccxt's limiter off), orders over the venues' WebSocket trading APIs (the default transport)."""
+        clients (ccxt's limiter off), orders over the venues' WebSocket trading APIs (the default transport).
+        ``send_urls``: per venue, dotted paths into a send client's ``urls`` and what to put there (e.g. a trading
+        socket's URL where nothing listens)."""
         sim = await self.sim(venues)
         cfg = make_config(sim, venues, self.tmp, **cfg_kw)
         send = {v: client(sim, v, enableRateLimit=False) for v in venues}
+        for v, urls in (send_urls or {}).items():
+            for path, url in urls.items():
+                tree = send[v].urls
+                *parents, leaf = path.split(".")
+                for key in parents:
+                    tree = tree[key]
+                tree[leaf] = url
         self.closers += [c.close for c in send.values()]
         return sim, self.trader(cfg, self.clients(sim, venues), send_clients=send)
 
