@@ -6,6 +6,7 @@ not be made (no mypyc, no C compiler), in which case arb.core runs as pure Pytho
 
 from __future__ import annotations
 
+import argparse
 import shutil
 import subprocess
 import sys
@@ -55,7 +56,14 @@ def build(root: Path = ROOT, core: Path = CORE, quiet: bool = True) -> Path:
     return dest
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m arb.native_build",
+        description="Compile arb/core's evaluator modules with mypyc into build/native/ (a no-op when this "
+        "source's build exists). Exit 0: built or present; 1: could not be built (arb runs pure Python, same "
+        "results); 2: usage error.",
+    )
+    parser.parse_args(argv)  # no options but --help; anything else exits 2 with a usage line
     try:
         import mypyc  # noqa: F401
     except ImportError:

@@ -173,3 +173,15 @@ def test_a_build_is_filed_under_its_source_and_replaces_builds_of_other_sources(
     assert build(tmp_path, core) == d  # a no-op once built
     path: list[str] = []
     assert native.activate(path, tmp_path, core) == "compiled (mypyc)"
+
+
+def test_native_build_as_a_user_runs_it() -> None:
+    """Exit codes as README's: 0 when this source's build is there (or was made), 2 for a bad flag, --help 0."""
+    run = [sys.executable, "-m", "arb.native_build"]
+    bad = subprocess.run([*run, "--bogus"], cwd=ROOT, capture_output=True, text=True, check=False)
+    assert bad.returncode == 2 and "unrecognized arguments: --bogus" in bad.stderr and "Traceback" not in bad.stderr
+    helped = subprocess.run([*run, "--help"], cwd=ROOT, capture_output=True, text=True, check=False)
+    assert helped.returncode == 0 and "mypyc" in helped.stdout
+    if built():
+        ok = subprocess.run(run, cwd=ROOT, capture_output=True, text=True, check=False)
+        assert (ok.returncode, ok.stdout, ok.stderr) == (0, "", "")  # present: nothing to do, nothing said
