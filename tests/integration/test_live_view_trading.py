@@ -1,9 +1,14 @@
 """The live view of a trading run shows trading: trades ok/failed, realised PnL today, in flight, open
 exposures, disabled directions and a halt with its reason (issue 13 item 8).
 
-A real paper trader against the loopback simulators: one trade on a planted dislocation, a direction
+A real paper trader against the loopback simulators: one trade on a planted dislocation, directions
 disabled for lack of base, an open exposure left by an earlier run, then a kill file halts it. The view
 is rendered from that trader's own ``status()`` to a fixed-width recorded rich console.
+
+The disabled directions are ETH/USDT's, with no ETH on either venue: neither direction can trade, so
+nothing in the run gives them their balance back. (A BTC/USDT direction disabled for okx2's lack of BTC
+was enabled again by the trade itself, which buys BTC on okx2, whenever the supervisor re-checked the
+directions before the view was rendered.)
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from tests.kit.poll import eventually
 from tests.kit.run import run_arb
 
 VENUES = ("okx", "okx2")
+ETH = "ETH/USDT"
 REASON = "operator stop [maintenance]"  # brackets: the view must not read them as rich markup
 
 
@@ -36,15 +42,16 @@ def render(view: LiveView, width: int) -> str:
 
 
 async def test_live_view_shows_trades_pnl_exposures_directions_and_halt(setup: Setup, tmp_path: Path) -> None:
-    sim = await setup.sim(VENUES)
-    full = {k: str(x) for k, x in default_balances(sim.market).items()}
-    balances = {"okx": full, "okx2": full | {"BTC": "0"}}  # okx2 cannot sell: buy okx → sell okx2 is disabled
+    sim = await setup.sim(VENUES, symbols=[SYM, ETH])
+    held = {k: str(x) for k, x in default_balances(sim.market).items()} | {"ETH": "0"}
+    balances = {"okx": held, "okx2": held}  # no ETH anywhere: both ETH/USDT directions are disabled for good
     cfg = make_config(
         sim,
         VENUES,
         tmp_path,
         mode="paper",
         fee_bps=10,
+        scanner={"symbols": [SYM, ETH]},
         execution={"paper_balances": balances, "on_partial": "hold", "confirm_updates": 1},
     )
     trader = setup.trader(cfg, setup.clients(sim, VENUES, key=None))
@@ -68,6 +75,7 @@ async def test_live_view_shows_trades_pnl_exposures_directions_and_halt(setup: S
     write_kill_file(Path(cfg.risk.kill_file), REASON)
     await run.next("halt")
     await eventually(lambda: not trader.risk.in_flight)  # one accepted just before the halt finishes
+    await asyncio.sleep(0.3)  # the supervisor re-checks directions every 0.25 s: render after one
 
     st = trader.status()
     view = LiveView(trader.scanner, title="arb run (paper)", trading=trader.status)
@@ -79,7 +87,8 @@ async def test_live_view_shows_trades_pnl_exposures_directions_and_halt(setup: S
     assert realised != 0 and re.search(rf"realised PnL today\s*│ {re.escape(money(realised))} ", text)
     assert re.search(r"in flight\s*│ 0 ", text)
     assert f"#{exposure} 0.0042 BTC/USDT on okx" in text
-    assert "BTC/USDT okx → okx2: okx2 has 0 BTC spendable" in text
+    assert "ETH/USDT okx → okx2: okx2 has 0 ETH spendable" in text
+    assert "ETH/USDT okx2 → okx: okx has 0 ETH spendable" in text
     assert f"HALTED kill: {REASON}" in text
     await run.stop()
 
