@@ -75,7 +75,7 @@ async def test_live_view_shows_trades_pnl_exposures_directions_and_halt(setup: S
     write_kill_file(Path(cfg.risk.kill_file), REASON)
     await run.next("halt")
     await eventually(lambda: not trader.risk.in_flight)  # one accepted just before the halt finishes
-    await asyncio.sleep(0.3)  # the supervisor re-checks directions every 0.25 s: render after one
+    trader.supervisor.directions()  # what its housekeeping does every 0.25 s: render after a re-check
 
     st = trader.status()
     view = LiveView(trader.scanner, title="arb run (paper)", trading=trader.status)
